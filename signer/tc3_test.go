@@ -1,0 +1,54 @@
+package signer
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// The published TC3-HMAC-SHA256 worked example (DescribeInstances).
+var tc3Example = TC3Request{
+	HTTPMethod:  "POST",
+	Path:        "/",
+	Host:        "cvm.tencentcloudapi.com",
+	ContentType: "application/json; charset=utf-8",
+	Payload:     []byte(`{"Limit": 1, "Filters": [{"Values": ["\u672a\u547d\u540d"], "Name": "instance-name"}]}`),
+	Service:     "cvm",
+	Timestamp:   1551113065,
+}
+
+func TestTC3PublishedExample(t *testing.T) {
+	wantCanonical := "POST\n/\n\ncontent-type:application/json; charset=utf-8\nhost:cvm.tencentcloudapi.com\n\ncontent-type;host\n" +
+		sha256Hex(tc3Example.Payload)
+	assert.Equal(t, wantCanonical, TC3CanonicalRequest(tc3Example))
+	assert.Equal(t, "2019-02-25/cvm/tc3_request", TC3CredentialScope(tc3Example))
+	assert.True(t, strings.HasPrefix(TC3StringToSign(tc3Example), "TC3-HMAC-SHA256\n1551113065\n2019-02-25/cvm/tc3_request\n"))
+	assert.Equal(t, "72e494ea809ad7a8c8f7a4507b9bddcbaa8e581f516e8da2f66e2c5a96525168", TC3Signature(tc3Example, "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE"))
+	assert.Equal(t,
+		"TC3-HMAC-SHA256 Credential=AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE/2019-02-25/cvm/tc3_request, SignedHeaders=content-type;host, Signature=72e494ea809ad7a8c8f7a4507b9bddcbaa8e581f516e8da2f66e2c5a96525168",
+		TC3Authorization(tc3Example, "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE", "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE"))
+}
+
+func TestTC3SignatureCoversEveryPart(t *testing.T) {
+	base := TC3Signature(tc3Example, "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE")
+	mutations := map[string]func(*TC3Request){
+		"payload":   func(r *TC3Request) { r.Payload = append([]byte(nil), append(r.Payload, ' ')...) },
+		"host":      func(r *TC3Request) { r.Host = "cvm.ap-guangzhou.tencentcloudapi.com" },
+		"timestamp": func(r *TC3Request) { r.Timestamp++ },
+		"service":   func(r *TC3Request) { r.Service = "sts" },
+		"type":      func(r *TC3Request) { r.ContentType = "application/json" },
+	}
+	for name, mutate := range mutations {
+		t.Run(name, func(t *testing.T) {
+			r := tc3Example
+			mutate(&r)
+			assert.NotEqual(t, base, TC3Signature(r, "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE"))
+		})
+	}
+	// The date in the scope is the UTC date, not the local one.
+	assert.Equal(t, "1970-01-01", TC3Date(0))
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
