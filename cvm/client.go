@@ -1,0 +1,183 @@
+package cvm
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/tencentyun/scf-go-lib/functioncontext"
+
+	"scf-cvm-project/credentials"
+	"scf-cvm-project/signer"
+)
+
+// The endpoints of the CVM API.
+const (
+	LegacyEndpoint = "https://cvm.api.qcloud.com/v2/index.php"
+	API3Endpoint   = "https://cvm.tencentcloudapi.com/"
+)
+
+// Errors for calls that got no usable answer. Check them with errors.Is.
+var (
+	ErrUnreachable = errors.New("cvm endpoint unreachable")
+	ErrBadResponse = errors.New("cvm endpoint gave no API answer")
+)
+
+// maxResponseBytes bounds what is read of an answer; ModifyInstancesProject
+// answers are a few hundred bytes, a DescribeInstances page some hundred KB.
+const maxResponseBytes = 8 << 20
+
+// Doer sends an HTTP request; *http.Client is one.
+type Doer interface {
+	Do(*http.Request) (*http.Response, error)
+}
+
+// Client calls one CVM endpoint with one signature method. Its fields may
+// be set after New and before the first Call; it is safe for concurrent use.
+type Client struct {
+	HTTP   Doer
+	Logger *slog.Logger
+	// Now and Nonce are the signing time and nonce; tests fix them.
+	Now   func() time.Time
+	Nonce func() uint32
+
+	endpoint *url.URL
+	legacy   bool
+	method   signer.Method
+}
+
+// New returns a client for endpoint (a URL) signing with method. The legacy
+// endpoint (path /v2/index.php) takes only the v1 methods.
+func New(endpoint string, method signer.Method, httpClient Doer) (*Client, error) {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil, fmt.Errorf("cvm: endpoint %q is not an http(s) URL", endpoint)
+	}
+	if u.Path == "" {
+		u.Path = "/"
+	}
+	legacy := u.Path == "/v2/index.php"
+	if legacy && method == signer.TC3HmacSHA256 {
+		return nil, fmt.Errorf("cvm: the legacy endpoint %s takes HmacSHA1 or HmacSHA256, not %s", endpoint, method)
+	}
+	if httpClient == nil {
+		httpClient = http.DefaultClient
+	}
+	return &Client{
+		HTTP:     httpClient,
+		Logger:   slog.New(slog.DiscardHandler),
+		Now:      time.Now,
+		Nonce:    randomNonce,
+		endpoint: u,
+		legacy:   legacy,
+		method:   method,
+	}, nil
+}
+
+// Endpoint returns the endpoint URL the client calls.
+func (c *Client) Endpoint() string { return c.endpoint.String() }
+
+// Method returns the signature method the client uses.
+func (c *Client) Method() signer.Method { return c.method }
+
+// Result is the upstream's answer to one call. Code is "" on success.
+type Result struct {
+	RequestID string
+	Code      string
+	Message   string
+	Latency   time.Duration
+}
+
+// Call signs and sends action in region with creds. The answer's Response
+// object is decoded into out when out is not nil and the call succeeded.
+func (c *Client) Call(ctx context.Context, creds credentials.Credentials, region string, action Action, out any) (Result, error) {
+	req, err := c.newRequest(ctx, creds, region, action)
+	if err != nil {
+		return Result{}, err
+	}
+	start := time.Now()
+	res, err := c.send(req, out)
+	res.Latency = time.Since(start)
+	c.log(ctx, action, res, err)
+	return res, err
+}
+
+func (c *Client) send(req *http.Request, out any) (Result, error) {
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		if ctxErr := req.Context().Err(); ctxErr != nil {
+			return Result{}, fmt.Errorf("cvm: %s: %w", c.endpoint.Host, ctxErr)
+		}
+		return Result{}, fmt.Errorf("%w: %s: %w", ErrUnreachable, c.endpoint.Host, unwrapURLError(err))
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	if err != nil {
+		if ctxErr := req.Context().Err(); ctxErr != nil {
+			return Result{}, fmt.Errorf("cvm: reading the answer of %s: %w", c.endpoint.Host, ctxErr)
+		}
+		return Result{}, fmt.Errorf("%w: reading the answer of %s: %w", ErrUnreachable, c.endpoint.Host, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return Result{}, fmt.Errorf("%w: %s answered HTTP %d (%s)", ErrBadResponse, c.endpoint.Host, resp.StatusCode, describeBody(resp, body))
+	}
+	return parseAnswer(body, out)
+}
+
+func (c *Client) log(ctx context.Context, action Action, res Result, err error) {
+	attrs := []slog.Attr{
+		slog.String("action", action.ActionName()),
+		slog.String("endpoint", c.endpoint.Host),
+		slog.String("signature_method", string(c.method)),
+		slog.Int("batch_size", action.Size()),
+		slog.String("upstream_request_id", res.RequestID),
+		slog.String("code", codeOrSuccess(res.Code)),
+		slog.Int64("latency_ms", res.Latency.Milliseconds()),
+	}
+	if fc, ok := functioncontext.FromContext(ctx); ok {
+		attrs = append(attrs, slog.String("function_request_id", fc.RequestID))
+	}
+	level := slog.LevelInfo
+	if err != nil {
+		level = slog.LevelError
+		attrs = append(attrs, slog.String("error", err.Error()))
+	} else if res.Code != "" {
+		level = slog.LevelWarn
+		attrs = append(attrs, slog.String("message", res.Message))
+	}
+	c.Logger.LogAttrs(ctx, level, "upstream call", attrs...)
+}
+
+func codeOrSuccess(code string) string {
+	if code == "" {
+		return "Success"
+	}
+	return code
+}
+
+// unwrapURLError drops *url.Error's "Post <url>:" prefix: the host is
+// already named, and the message stays short.
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+func randomNonce() uint32 {
+	var b [4]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
+	n := binary.BigEndian.Uint32(b[:]) & 0x7fffffff
+	if n == 0 {
+		n = 1
+	}
+	return n
+}
