@@ -1,0 +1,180 @@
+package emulator
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// What the emulator serves.
+const (
+	Action  = "ModifyInstancesProject" // the one action answered
+	Version = "2017-03-12"             // the CVM API version answered
+	Service = "cvm"                    // the service a TC3 credential scope must name
+
+	PathLegacy = "/v2/index.php" // the legacy endpoint's path
+	PathAPI3   = "/"             // API 3.0's path
+
+	EndpointLegacy = "legacy" // Call.Endpoint of a request to PathLegacy
+	EndpointAPI3   = "api3"   // Call.Endpoint of a request to PathAPI3
+
+	MaxInstanceIDs = 100               // IDs one request may carry
+	MaxClockSkew   = 300 * time.Second // how far a request's timestamp may be from the clock
+)
+
+// Key is a credential the emulator accepts. A Key with a Token is a
+// temporary credential: requests signed with it must carry exactly that
+// token, and requests signed with a Key without one must carry none.
+type Key struct {
+	SecretID, SecretKey, Token string
+}
+
+// Instance is one CVM instance of the table. A LoadBalanced instance is
+// bound to a CLB and cannot change project.
+type Instance struct {
+	ID           string
+	ProjectID    int64
+	LoadBalanced bool
+}
+
+// Call records one HTTP request received, whatever its outcome.
+type Call struct {
+	Endpoint                                 string // EndpointLegacy or EndpointAPI3; "" for another path
+	SignatureMethod                          string // "HmacSHA1", "HmacSHA256", "TC3-HMAC-SHA256" or as sent
+	Action, Region, Version, SecretID, Nonce string
+	HasToken                                 bool
+	InstanceIDs                              []string // in the order of their index N (v1) or of the array (TC3)
+	ProjectID                                string   // as sent ("" when absent)
+	Code                                     string   // "" on success, else the error code answered
+	RequestID                                string
+}
+
+// Emulator is an http.Handler that answers ModifyInstancesProject like the
+// CVM API. Its zero value is not usable: call New. All methods are safe for
+// concurrent use.
+type Emulator struct {
+	mu        sync.Mutex
+	now       func() time.Time
+	keys      map[string]Key
+	instances map[string]Instance
+	calls     []Call
+	onCall    func(Call)
+}
+
+// New returns an emulator with no keys, no instances and time.Now as clock.
+func New() *Emulator {
+	return &Emulator{
+		now:       time.Now,
+		keys:      map[string]Key{},
+		instances: map[string]Instance{},
+	}
+}
+
+// SetClock sets the clock request timestamps are checked against.
+func (e *Emulator) SetClock(now func() time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.now = now
+}
+
+// AddKey accepts k, replacing any key with the same SecretID.
+func (e *Emulator) AddKey(k Key) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.keys[k.SecretID] = k
+}
+
+// AddInstances adds instances to the table, replacing those with the same ID.
+func (e *Emulator) AddInstances(in ...Instance) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, i := range in {
+		e.instances[i.ID] = i
+	}
+}
+
+// Instance returns the instance id and whether it is in the table.
+func (e *Emulator) Instance(id string) (Instance, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	i, ok := e.instances[id]
+	return i, ok
+}
+
+// Instances returns the table sorted by ID.
+func (e *Emulator) Instances() []Instance {
+	e.mu.Lock()
+	out := make([]Instance, 0, len(e.instances))
+	for _, i := range e.instances {
+		out = append(out, i)
+	}
+	e.mu.Unlock()
+	slices.SortFunc(out, func(a, b Instance) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+// Calls returns a copy of the requests received so far, in arrival order.
+func (e *Emulator) Calls() []Call {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]Call, len(e.calls))
+	for n, c := range e.calls {
+		c.InstanceIDs = slices.Clone(c.InstanceIDs)
+		out[n] = c
+	}
+	return out
+}
+
+// OnCall sets a function called with each Call once it is recorded and
+// before the answer is written, e.g. to log it. It must not block for long.
+func (e *Emulator) OnCall(f func(Call)) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.onCall = f
+}
+
+func (e *Emulator) record(c Call) {
+	e.mu.Lock()
+	e.calls = append(e.calls, c)
+	f := e.onCall
+	e.mu.Unlock()
+	if f != nil {
+		f(c)
+	}
+}
+
+func (e *Emulator) clock() time.Time {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.now()
+}
+
+func (e *Emulator) key(secretID string) (Key, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	k, ok := e.keys[secretID]
+	return k, ok
+}
+
+// SeedInstances returns n instances ins-00000001.. in project 0 and, when
+// n > 0, ins-lb000001 bound to a load balancer.
+func SeedInstances(n int) ([]Instance, error) {
+	if n < 0 || n > 99_999_999 {
+		return nil, fmt.Errorf("emulator: cannot seed %d instances (want 0 to 99999999)", n)
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	out := make([]Instance, 0, n+1)
+	for i := 1; i <= n; i++ {
+		out = append(out, Instance{ID: fmt.Sprintf("ins-%08d", i)})
+	}
+	return append(out, Instance{ID: "ins-lb000001", LoadBalanced: true}), nil
+}
+
+// ExampleKey returns the key of the API documentation's examples.
+func ExampleKey() Key {
+	return Key{SecretID: "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE", SecretKey: "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE"}
+}

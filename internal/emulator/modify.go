@@ -1,0 +1,92 @@
+package emulator
+
+import (
+	"encoding/json"
+	"regexp"
+	"slices"
+	"strconv"
+)
+
+var instanceIDPattern = regexp.MustCompile(`^ins-[a-z0-9]{8}$`)
+
+// modifyArgs are the checked parameters of one ModifyInstancesProject.
+type modifyArgs struct {
+	ids     []string
+	project int64
+}
+
+// checkArgs checks the parameters of ModifyInstancesProject in the API's
+// order, without looking at the table.
+func checkArgs(q *request) (modifyArgs, *apiError) {
+	if q.paramErr != nil {
+		return modifyArgs{}, q.paramErr
+	}
+	switch {
+	case len(q.ids) == 0:
+		return modifyArgs{}, missing("InstanceIds")
+	case len(q.ids) > MaxInstanceIDs:
+		return modifyArgs{}, errorf(CodeLimitExceeded, "The parameter `InstanceIds` has %d instance IDs; at most %d are allowed per request.", len(q.ids), MaxInstanceIDs)
+	}
+	for _, id := range q.ids {
+		if !instanceIDPattern.MatchString(id) {
+			return modifyArgs{}, errorf(CodeMalformed, "The instance ID %q is malformed: an instance ID is ins- followed by 8 lowercase letters or digits.", id)
+		}
+	}
+	if !q.projectSent {
+		return modifyArgs{}, missing("ProjectId")
+	}
+	project, ok := parseProjectID(q.projectID)
+	if !ok {
+		return modifyArgs{}, errorf(CodeInvalidParameterValue, "The parameter `ProjectId` value %s is invalid: it must be a non-negative integer.", strconv.Quote(q.projectID))
+	}
+	return modifyArgs{ids: q.ids, project: project}, nil
+}
+
+// parseProjectID accepts only decimal digits that fit an int64.
+func parseProjectID(s string) (int64, bool) {
+	if s == "" {
+		return 0, false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil
+}
+
+// move sets the project of every instance of a, or of none: it fails when
+// any is unknown or bound to a load balancer.
+func (e *Emulator) move(a modifyArgs) *apiError {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var unknown, balanced []string
+	for _, id := range a.ids {
+		in, ok := e.instances[id]
+		switch {
+		case !ok && !slices.Contains(unknown, id):
+			unknown = append(unknown, id)
+		case ok && in.LoadBalanced && !slices.Contains(balanced, id):
+			balanced = append(balanced, id)
+		}
+	}
+	if len(unknown) > 0 {
+		return errorf(CodeNotFound, "The instance ID %s does not exist.", jsonList(unknown))
+	}
+	if len(balanced) > 0 {
+		return errorf(CodeNotSupported, "The instance %s is bound to a load balancer (CLB) and cannot change project.", jsonList(balanced))
+	}
+	for _, id := range a.ids {
+		in := e.instances[id]
+		in.ProjectID = a.project
+		e.instances[id] = in
+	}
+	return nil
+}
+
+// jsonList writes ids as the API's messages do: ["ins-1","ins-2"].
+func jsonList(ids []string) string {
+	b, _ := json.Marshal(ids) // a []string always marshals
+	return string(b)
+}
