@@ -1,0 +1,154 @@
+// Command demo runs the function the way SCF does, locally: it starts the
+// built-in CVM emulator on 127.0.0.1 with seeded instances, starts the
+// function binary with _LAMBDA_SERVER_PORT, invokes it through the runtime
+// protocol with every sample event, and prints each answer and, at the end,
+// the instances' projects.
+//
+//	go build -o dist/local/main . && go run ./cmd/demo -bin dist/local/main
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"scf-cvm-project/internal/emulator"
+	"scf-cvm-project/internal/scfrpc"
+)
+
+// The documentation's example key: the emulator accepts it, Tencent Cloud does not.
+const (
+	demoSecretID  = "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE"
+	demoSecretKey = "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE"
+)
+
+func main() {
+	bin := flag.String("bin", "dist/local/main", "the function binary")
+	dir := flag.String("events", "events", "the folder of sample events")
+	flag.Parse()
+	if err := run(os.Stdout, *bin, *dir); err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(1)
+	}
+}
+
+func run(w io.Writer, bin, dir string) error {
+	emu := emulator.New()
+	emu.AddKey(emulator.Key{SecretID: demoSecretID, SecretKey: demoSecretKey})
+	seed(emu)
+	base, stop, err := emu.Start()
+	if err != nil {
+		return err
+	}
+	defer stop()
+
+	samples, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil || len(samples) == 0 {
+		return fmt.Errorf("no sample events in %s", dir)
+	}
+	sort.Strings(samples)
+
+	runs := []struct{ title, endpoint, method string }{
+		{"legacy endpoint, HmacSHA256 (the default)", base + "/v2/index.php", "HmacSHA256"},
+		{"API 3.0 endpoint, TC3-HMAC-SHA256", base + "/", "TC3-HMAC-SHA256"},
+	}
+	for i, r := range runs {
+		events := samples
+		if i > 0 { // one sample is enough to show the other signature method
+			events = []string{filepath.Join(dir, "direct.json")}
+		}
+		fmt.Fprintf(w, "### %s: %s\n\n", r.title, r.endpoint)
+		if err := invokeAll(w, bin, r.endpoint, r.method, events); err != nil {
+			return err
+		}
+	}
+	printProjects(w, emu)
+	fmt.Fprintf(w, "\nThe emulator answered %d signed requests.\n", len(emu.Calls()))
+	return nil
+}
+
+func invokeAll(w io.Writer, bin, endpoint, method string, events []string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	fn, err := scfrpc.Start(ctx, bin, []string{
+		"PATH=" + os.Getenv("PATH"),
+		"CVM_ENDPOINT=" + endpoint,
+		"SIGNATURE_METHOD=" + method,
+		"TENCENTCLOUD_REGION=ap-guangzhou",
+	})
+	if err != nil {
+		return err
+	}
+	defer fn.Stop()
+
+	// SCF passes the execution role's keys with every invocation.
+	env := map[string]string{"TENCENTCLOUD_SECRETID": demoSecretID, "TENCENTCLOUD_SECRETKEY": demoSecretKey}
+	for _, path := range events {
+		payload, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		answer, err := fn.Invoke(payload, scfrpc.Invocation{Timeout: 10 * time.Second, Env: env})
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		fmt.Fprintf(w, "== %s\n%s\n\n", path, readable(answer))
+	}
+	return nil
+}
+
+// readable shows an HTTP answer's body as JSON rather than as a string.
+func readable(answer []byte) string {
+	var http struct {
+		StatusCode *int   `json:"statusCode"`
+		Body       string `json:"body"`
+	}
+	if json.Unmarshal(answer, &http) == nil && http.StatusCode != nil {
+		return fmt.Sprintf("HTTP %d %s", *http.StatusCode, shorten(http.Body))
+	}
+	return shorten(string(answer))
+}
+
+// shorten elides the middle of long instance lists, keeping the answer readable.
+func shorten(s string) string {
+	const max = 600
+	if len(s) <= max {
+		return s
+	}
+	return s[:max/2] + " … " + s[len(s)-max/2:]
+}
+
+func seed(emu *emulator.Emulator) {
+	for i := 1; i <= 200; i++ {
+		emu.AddInstances(emulator.Instance{ID: fmt.Sprintf("ins-%08d", i)})
+	}
+	emu.AddInstances(emulator.Instance{ID: "ins-lb000001", LoadBalanced: true})
+}
+
+func printProjects(w io.Writer, emu *emulator.Emulator) {
+	byProject := map[int64][]string{}
+	for _, in := range emu.Instances() {
+		byProject[in.ProjectID] = append(byProject[in.ProjectID], in.ID)
+	}
+	projects := make([]int64, 0, len(byProject))
+	for p := range byProject {
+		projects = append(projects, p)
+	}
+	sort.Slice(projects, func(i, j int) bool { return projects[i] < projects[j] })
+	fmt.Fprintln(w, "### The instances' projects afterwards")
+	for _, p := range projects {
+		ids := byProject[p]
+		list := strings.Join(ids, " ")
+		if len(ids) > 6 {
+			list = strings.Join(ids[:3], " ") + " … " + strings.Join(ids[len(ids)-3:], " ")
+		}
+		fmt.Fprintf(w, "project %-5d %3d instances: %s\n", p, len(ids), list)
+	}
+}

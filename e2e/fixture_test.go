@@ -1,0 +1,224 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"scf-cvm-project/internal/emulator"
+	"scf-cvm-project/internal/scfrpc"
+)
+
+// The documentation's example keys; the token is a made-up one.
+const (
+	secretID     = "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE"
+	secretKey    = "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE"
+	tempSecretID = "AKIDtemporaryz8krbsJ5yKBZQpn7EXAMPLE"
+	tempKey      = "TmpKeyGu5t9xGARNpq86cd98joQYEXAMPLE"
+	sessionToken = "session-token-for-e2e-tests-EXAMPLE"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "scf-cvm-e2e")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "main")
+	build := exec.Command("go", "build", "-trimpath", "-o", binary, "..")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building the function: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// cloud is the CVM emulator on loopback, with what went over the wire.
+type cloud struct {
+	*emulator.Emulator
+	base        string
+	connections atomic.Int64
+
+	mu         sync.Mutex
+	signatures []string // every Signature / Authorization received
+}
+
+func newCloud(t *testing.T) *cloud {
+	t.Helper()
+	c := &cloud{Emulator: emulator.New()}
+	c.AddKey(emulator.Key{SecretID: secretID, SecretKey: secretKey})
+	c.AddKey(emulator.Key{SecretID: tempSecretID, SecretKey: tempKey, Token: sessionToken})
+	for i := 1; i <= 200; i++ {
+		c.AddInstances(emulator.Instance{ID: fmt.Sprintf("ins-%08d", i)})
+	}
+	c.AddInstances(emulator.Instance{ID: "ins-lb000001", LoadBalanced: true})
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	srv := &http.Server{
+		Handler: http.HandlerFunc(c.record),
+		ConnState: func(_ net.Conn, s http.ConnState) {
+			if s == http.StateNew {
+				c.connections.Add(1)
+			}
+		},
+	}
+	go func() { _ = srv.Serve(l) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	c.base = "http://" + l.Addr().String()
+	return c
+}
+
+// record keeps the signature of each request, then lets the emulator answer.
+func (c *cloud) record(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	sig := r.Header.Get("Authorization")
+	if form, err := url.ParseQuery(string(body)); err == nil && form.Get("Signature") != "" {
+		sig = form.Get("Signature")
+	}
+	c.mu.Lock()
+	c.signatures = append(c.signatures, sig)
+	c.mu.Unlock()
+	c.ServeHTTP(w, r)
+}
+
+func (c *cloud) secrets() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := []string{secretKey, tempKey, sessionToken}
+	for _, s := range c.signatures {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (c *cloud) project(t *testing.T, id string) int64 {
+	t.Helper()
+	in, ok := c.Instance(id)
+	require.True(t, ok, "instance %s is seeded", id)
+	return in.ProjectID
+}
+
+// function is the built binary, started as SCF starts it.
+type function struct {
+	*scfrpc.Process
+	env map[string]string // sent with every invocation, as SCF does
+}
+
+func startFunction(t *testing.T, c *cloud, env ...string) *function {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	base := []string{"CVM_ENDPOINT=" + c.base + "/v2/index.php", "TENCENTCLOUD_REGION=ap-guangzhou"}
+	p, err := scfrpc.Start(ctx, binary, append(base, env...))
+	require.NoError(t, err)
+	fn := &function{Process: p, env: map[string]string{
+		"TENCENTCLOUD_SECRETID":  secretID,
+		"TENCENTCLOUD_SECRETKEY": secretKey,
+	}}
+	t.Cleanup(func() {
+		p.Stop()
+		out := p.Output()
+		for _, s := range c.secrets() {
+			assert.NotContains(t, out, s, "a secret in the function's output")
+		}
+	})
+	return fn
+}
+
+// answer is the function's JSON answer.
+type answer struct {
+	RequestId   string
+	Code        string
+	Message     string
+	ProjectId   *int64
+	InstanceIds []string
+	Batches     []struct {
+		RequestId, Code, Message string
+		InstanceIds              []string
+	}
+}
+
+type httpAnswer struct {
+	IsBase64Encoded *bool             `json:"isBase64Encoded"`
+	StatusCode      int               `json:"statusCode"`
+	Headers         map[string]string `json:"headers"`
+	Body            string            `json:"body"`
+}
+
+// invoke sends payload and decodes the answer; an HTTP answer is unwrapped
+// and its status returned (0 for other events).
+func (fn *function) invoke(t *testing.T, payload []byte, c *cloud) (answer, int) {
+	t.Helper()
+	return fn.invokeWith(t, payload, c, scfrpc.Invocation{Env: fn.env})
+}
+
+func (fn *function) invokeWith(t *testing.T, payload []byte, c *cloud, inv scfrpc.Invocation) (answer, int) {
+	t.Helper()
+	raw, err := fn.Invoke(payload, inv)
+	require.NoError(t, err, "the function answers, it does not fail the invocation")
+	for _, s := range c.secrets() {
+		require.NotContains(t, string(raw), s, "a secret in the answer")
+	}
+	var probe map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(raw, &probe))
+	status := 0
+	body := raw
+	if _, isHTTP := probe["statusCode"]; isHTTP {
+		var h httpAnswer
+		require.NoError(t, json.Unmarshal(raw, &h))
+		require.NotNil(t, h.IsBase64Encoded)
+		require.False(t, *h.IsBase64Encoded)
+		require.Equal(t, "application/json", h.Headers["Content-Type"])
+		status, body = h.StatusCode, []byte(h.Body)
+	}
+	var a answer
+	require.NoError(t, json.Unmarshal(body, &a), "answer: %s", body)
+	require.NotNil(t, a.InstanceIds, "InstanceIds is never null")
+	require.NotNil(t, a.Batches, "Batches is never null")
+	return a, status
+}
+
+func sample(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "events", name))
+	require.NoError(t, err)
+	return b
+}
+
+func ids(from, to int) []string {
+	var out []string
+	for i := from; i <= to; i++ {
+		out = append(out, fmt.Sprintf("ins-%08d", i))
+	}
+	return out
+}
+
+func directPayload(t *testing.T, instanceIDs []string, project int64) []byte {
+	t.Helper()
+	b, err := json.Marshal(map[string]any{"InstanceIds": instanceIDs, "ProjectId": project})
+	require.NoError(t, err)
+	return b
+}

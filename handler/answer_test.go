@@ -1,0 +1,138 @@
+package handler
+
+import (
+	"encoding/json"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestSummarize(t *testing.T) {
+	ok := func(id string) Batch { return Batch{RequestId: id, Code: CodeSuccess, Message: "ignored on success"} }
+	bad := func(id, code string) Batch { return Batch{RequestId: id, Code: code, Message: id + " failed"} }
+	tests := []struct {
+		name    string
+		batches []Batch
+		want    [3]string // RequestId, Code, Message
+	}{
+		{"one success", []Batch{ok("r1")}, [3]string{"r1", CodeSuccess, ""}},
+		{"all succeed: the first", []Batch{ok("r1"), ok("r2")}, [3]string{"r1", CodeSuccess, ""}},
+		{"the only failure", []Batch{ok("r1"), bad("r2", "InvalidInstanceId.NotFound")}, [3]string{"r2", "InvalidInstanceId.NotFound", "r2 failed"}},
+		{"the first failure", []Batch{ok("r1"), bad("r2", "AuthFailure.SignatureFailure"), bad("r3", CodeDeadlineExceeded)},
+			[3]string{"r2", "AuthFailure.SignatureFailure", "r2 failed"}},
+		{"a failure first", []Batch{bad("r1", CodeUpstreamUnreachable), ok("r2")}, [3]string{"r1", CodeUpstreamUnreachable, "r1 failed"}},
+		{"a batch without a code is not a success", []Batch{ok("r1"), {RequestId: "r2"}}, [3]string{"r2", "", ""}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := Answer{RequestId: "old", Code: "old", Message: "old", Batches: tt.batches}
+			a.Summarize()
+			assert.Equal(t, tt.want, [3]string{a.RequestId, a.Code, a.Message})
+		})
+	}
+	t.Run("no batches: unchanged", func(t *testing.T) {
+		a := Answer{RequestId: "r", Code: CodeMissingParameter, Message: "m"}
+		a.Summarize()
+		assert.Equal(t, Answer{RequestId: "r", Code: CodeMissingParameter, Message: "m"}, a)
+	})
+}
+
+// The answer's JSON never holds a null list, and ProjectId is null only
+// when it could not be parsed.
+func TestAnswerJSON(t *testing.T) {
+	tests := []struct {
+		name   string
+		answer Answer
+		want   string
+	}{
+		{"zero", Answer{},
+			`{"RequestId":"","Code":"","Message":"","ProjectId":null,"InstanceIds":[],"Batches":[]}`},
+		{"a batch without ids", Answer{Code: CodeSuccess, ProjectId: ptr(0), Batches: []Batch{{RequestId: "r", Code: CodeSuccess}}},
+			`{"RequestId":"","Code":"Success","Message":"","ProjectId":0,"InstanceIds":[],"Batches":[{"RequestId":"r","Code":"Success","Message":"","InstanceIds":[]}]}`},
+		{"full", Answer{RequestId: "r1", Code: CodeSuccess, ProjectId: ptr(1045), InstanceIds: ids(1, 2),
+			Batches: []Batch{{RequestId: "r1", Code: CodeSuccess, InstanceIds: ids(1, 2)}}},
+			`{"RequestId":"r1","Code":"Success","Message":"","ProjectId":1045,"InstanceIds":["ins-00000001","ins-00000002"],"Batches":[{"RequestId":"r1","Code":"Success","Message":"","InstanceIds":["ins-00000001","ins-00000002"]}]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, v := range []any{tt.answer, &tt.answer} { // by value and by pointer alike
+				b, err := json.Marshal(v)
+				require.NoError(t, err)
+				assert.JSONEq(t, tt.want, string(b))
+			}
+		})
+	}
+}
+
+func TestHTTPResponse(t *testing.T) {
+	tests := []struct {
+		name   string
+		answer Answer
+		status int
+	}{
+		{"success", Answer{RequestId: "r1", Code: CodeSuccess, ProjectId: ptr(1045), InstanceIds: ids(1, 1),
+			Batches: []Batch{{RequestId: "r1", Code: CodeSuccess, InstanceIds: ids(1, 1)}}}, http.StatusOK},
+		{"a refusal", FailedAnswer(&Error{Code: CodeInstanceIDMalformed, Message: `InstanceIds holds "i-1" <&>`}, RawRequest{InstanceIDs: []string{"i-1"}}), http.StatusBadRequest},
+		{"an upstream failure", Answer{Code: "AuthFailure.SignatureFailure"}, http.StatusBadGateway},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := HTTPResponse(tt.answer)
+			b, err := json.Marshal(resp)
+			require.NoError(t, err)
+
+			var outer map[string]json.RawMessage
+			require.NoError(t, json.Unmarshal(b, &outer))
+			assert.ElementsMatch(t, []string{"isBase64Encoded", "statusCode", "headers", "body"}, keys(outer))
+			assert.JSONEq(t, `false`, string(outer["isBase64Encoded"]))
+			assert.JSONEq(t, `{"Content-Type":"application/json"}`, string(outer["headers"]))
+			assert.Equal(t, tt.status, resp.StatusCode)
+
+			var back Answer
+			require.NoError(t, json.Unmarshal([]byte(resp.Body), &back))
+			want := tt.answer
+			if want.InstanceIds == nil {
+				want.InstanceIds = []string{}
+			}
+			if want.Batches == nil {
+				want.Batches = []Batch{}
+			}
+			assert.Equal(t, want, back, "the body round-trips")
+		})
+	}
+}
+
+func TestFailedAnswer(t *testing.T) {
+	raw := RawRequest{InstanceIDs: []string{"ins-00000001", "bad", "ins-00000001"}, ProjectID: ptr(-3), HasInstanceIDs: true, HasProjectID: true}
+	a := FailedAnswer(&Error{Code: CodeInstanceIDMalformed, Message: `InstanceIds holds the malformed id "bad"`}, raw)
+	assert.Equal(t, Answer{
+		Code:        CodeInstanceIDMalformed,
+		Message:     `InstanceIds holds the malformed id "bad"`,
+		ProjectId:   ptr(-3),
+		InstanceIds: []string{"ins-00000001", "bad", "ins-00000001"},
+		Batches:     []Batch{},
+	}, a, "what was parsed is echoed as given")
+
+	raw.InstanceIDs[0], *raw.ProjectID = "changed", 9
+	assert.Equal(t, "ins-00000001", a.InstanceIds[0], "the answer does not share the request's memory")
+	assert.Equal(t, int64(-3), *a.ProjectId)
+
+	a = FailedAnswer(&Error{Code: CodeInvalidParameter, Message: "m"}, RawRequest{})
+	b, err := json.Marshal(a)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"RequestId":"","Code":"InvalidParameter","Message":"m","ProjectId":null,"InstanceIds":[],"Batches":[]}`, string(b))
+
+	a = FailedAnswer(nil, RawRequest{})
+	assert.Equal(t, CodeInternalError, a.Code)
+	assert.NotEmpty(t, a.Message)
+}
+
+func keys(m map[string]json.RawMessage) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}

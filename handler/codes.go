@@ -1,0 +1,91 @@
+package handler
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// The codes of an answer. The validation codes are the ones the CVM API
+// itself uses for the same faults, so a caller sees one vocabulary whether
+// the function or the API refused the request.
+const (
+	CodeSuccess               = "Success"
+	CodeInvalidParameter      = "InvalidParameter" // not JSON / not an object / bad base64
+	CodeMissingParameter      = "MissingParameter"
+	CodeInvalidParameterValue = "InvalidParameterValue"
+	CodeInstanceIDMalformed   = "InvalidInstanceId.Malformed"
+	CodeLimitExceeded         = "InvalidParameterValue.LimitExceeded"
+	CodeRequestTooLarge       = "RequestSizeLimitExceeded"          // 413
+	CodeMissingCredentials    = "InternalError.MissingCredentials"  // 500
+	CodeInternalError         = "InternalError"                     // 500
+	CodeUpstreamUnreachable   = "InternalError.UpstreamUnreachable" // 502 network error
+	CodeUpstreamBadResponse   = "InternalError.UpstreamBadResponse" // 502 non-JSON / non-2xx answer
+	CodeDeadlineExceeded      = "InternalError.DeadlineExceeded"    // 504
+)
+
+// Codes the upstream API answers with that get a status of their own.
+const (
+	codeInstanceNotFound     = "InvalidInstanceId.NotFound"
+	codeInstanceNotSupported = "InvalidInstance.NotSupported"
+	codeRequestLimitExceeded = "RequestLimitExceeded"
+)
+
+// Error is a failure told to the caller: an API-style code and a message
+// saying which field and why.
+type Error struct {
+	Code    string
+	Message string
+}
+
+// Error returns "Code: Message".
+func (e *Error) Error() string {
+	if e == nil {
+		return "<nil>"
+	}
+	return e.Code + ": " + e.Message
+}
+
+// errorf builds an *Error; the message names the field and says why.
+func errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// HTTPStatus maps an answer's code to the HTTP status of the reply:
+//
+//	200 Success
+//	400 InvalidParameter*, MissingParameter*, InvalidInstanceId.Malformed*
+//	404 InvalidInstanceId.NotFound
+//	409 InvalidInstance.NotSupported
+//	413 RequestSizeLimitExceeded
+//	429 RequestLimitExceeded and its sub-codes
+//	500 InternalError, InternalError.MissingCredentials, InternalError.InvalidConfig (the function itself)
+//	504 InternalError.DeadlineExceeded
+//	502 every other code: the upstream failed or answered with something
+//	    the caller cannot fix (AuthFailure.*, UnauthorizedOperation*,
+//	    InternalServerError, InternalError.Upstream*, unknown codes)
+func HTTPStatus(code string) int {
+	switch code {
+	case CodeSuccess:
+		return http.StatusOK
+	case codeInstanceNotFound:
+		return http.StatusNotFound
+	case codeInstanceNotSupported:
+		return http.StatusConflict
+	case CodeRequestTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case CodeInternalError, CodeMissingCredentials, CodeInvalidConfig:
+		return http.StatusInternalServerError
+	case CodeDeadlineExceeded:
+		return http.StatusGatewayTimeout
+	}
+	switch {
+	case strings.HasPrefix(code, CodeInvalidParameter), // also InvalidParameterValue*
+		strings.HasPrefix(code, CodeMissingParameter),
+		strings.HasPrefix(code, CodeInstanceIDMalformed):
+		return http.StatusBadRequest
+	case code == codeRequestLimitExceeded, strings.HasPrefix(code, codeRequestLimitExceeded+"."):
+		return http.StatusTooManyRequests
+	}
+	return http.StatusBadGateway
+}

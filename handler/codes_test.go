@@ -1,0 +1,59 @@
+package handler
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestHTTPStatus(t *testing.T) {
+	tests := []struct {
+		code string
+		want int
+	}{
+		{CodeSuccess, http.StatusOK},
+
+		{CodeInvalidParameter, http.StatusBadRequest},
+		{CodeMissingParameter, http.StatusBadRequest},
+		{CodeInvalidParameterValue, http.StatusBadRequest},
+		{CodeInstanceIDMalformed, http.StatusBadRequest},
+		{CodeLimitExceeded, http.StatusBadRequest},
+		{"InvalidParameter.ProjectIdNotExist", http.StatusBadRequest},
+		{"InvalidParameterValue.ProjectIdNotExist", http.StatusBadRequest},
+		{"MissingParameter.Region", http.StatusBadRequest},
+
+		{"InvalidInstanceId.NotFound", http.StatusNotFound},
+		{"InvalidInstance.NotSupported", http.StatusConflict},
+		{CodeRequestTooLarge, http.StatusRequestEntityTooLarge},
+		{"RequestLimitExceeded", http.StatusTooManyRequests},
+		{"RequestLimitExceeded.UinLimitExceeded", http.StatusTooManyRequests},
+
+		{CodeInternalError, http.StatusInternalServerError},
+		{CodeMissingCredentials, http.StatusInternalServerError},
+		{CodeDeadlineExceeded, http.StatusGatewayTimeout},
+
+		{CodeUpstreamUnreachable, http.StatusBadGateway},
+		{CodeUpstreamBadResponse, http.StatusBadGateway},
+		{"InternalServerError", http.StatusBadGateway},
+		{"AuthFailure.SignatureFailure", http.StatusBadGateway},
+		{"AuthFailure.SecretIdNotFound", http.StatusBadGateway},
+		{"UnauthorizedOperation", http.StatusBadGateway},
+		{"UnauthorizedOperation.CamNoAuth", http.StatusBadGateway},
+		{"InvalidInstanceId", http.StatusBadGateway},
+		{"RequestLimitExceededX", http.StatusBadGateway},
+		{"ResourceInsufficient", http.StatusBadGateway},
+		{"", http.StatusBadGateway},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, HTTPStatus(tt.code), "code %q", tt.code)
+	}
+}
+
+func TestErrorString(t *testing.T) {
+	err := &Error{Code: CodeMissingParameter, Message: "ProjectId is missing"}
+	assert.Equal(t, "MissingParameter: ProjectId is missing", err.Error())
+	var e error = err
+	assert.EqualError(t, e, "MissingParameter: ProjectId is missing")
+	assert.Equal(t, "<nil>", (*Error)(nil).Error())
+}

@@ -1,0 +1,210 @@
+package handler
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+
+	"github.com/tencentyun/scf-go-lib/events"
+)
+
+// Kind is the trigger an event came from.
+type Kind int
+
+// The kinds of event the function accepts.
+const (
+	KindAPIGateway  Kind = iota + 1 // API Gateway integration request
+	KindFunctionURL                 // the function's own URL
+	KindTimer                       // a timer trigger
+	KindDirect                      // an Invoke call (or a console test) with the request itself
+)
+
+// String returns the short name used in logs: "apigw", "url", "timer", "direct".
+func (k Kind) String() string {
+	switch k {
+	case KindAPIGateway:
+		return "apigw"
+	case KindFunctionURL:
+		return "url"
+	case KindTimer:
+		return "timer"
+	case KindDirect:
+		return "direct"
+	}
+	return fmt.Sprintf("Kind(%d)", int(k))
+}
+
+// describe names the kind in messages to the caller.
+func (k Kind) describe() string {
+	switch k {
+	case KindAPIGateway:
+		return "the API Gateway event"
+	case KindFunctionURL:
+		return "the function URL event"
+	case KindTimer:
+		return "the timer event"
+	}
+	return "the event"
+}
+
+// Event is a decoded invocation payload. Exactly one of HTTP, Timer and
+// Direct is set, as Kind says.
+type Event struct {
+	Kind   Kind
+	HTTP   *HTTPRequest       // KindAPIGateway, KindFunctionURL
+	Timer  *events.TimerEvent // KindTimer
+	Direct json.RawMessage    // KindDirect: the payload (a JSON object)
+}
+
+// probe holds the keys that tell the kinds apart. Like every decode here it
+// relies on encoding/json matching keys case-insensitively.
+type probe struct {
+	RequestContext json.RawMessage `json:"requestContext"`
+	HTTPMethod     json.RawMessage `json:"httpMethod"`
+	Type           json.RawMessage `json:"Type"`
+}
+
+// DecodeEvent detects the kind of the payload from its JSON and decodes it.
+//
+//   - API Gateway: a requestContext object that names the serviceId.
+//   - Function URL: an httpMethod string, and no API Gateway requestContext.
+//     (SCF documents the function URL event without requestContext, but
+//     sends {"requestContext":{"sourceIp":...}}; only API Gateway names a
+//     service, so that is what tells the two apart.)
+//   - Timer: Type is "Timer".
+//   - Direct: any other JSON object.
+//
+// A payload that is not a JSON object, or whose HTTP fields have the wrong
+// type, is refused with CodeInvalidParameter; one over MaxBodyBytes with
+// CodeRequestTooLarge.
+func DecodeEvent(payload []byte) (Event, *Error) {
+	if len(payload) > MaxBodyBytes {
+		return Event{}, errorf(CodeRequestTooLarge, "the event is %d bytes; at most %d bytes are accepted", len(payload), MaxBodyBytes)
+	}
+	if err := checkObject("the event", payload); err != nil {
+		return Event{}, err
+	}
+	var p probe
+	if err := json.Unmarshal(payload, &p); err != nil { // a valid object always fits probe
+		return Event{}, errorf(CodeInvalidParameter, "the event cannot be read: %v", err)
+	}
+	switch {
+	case namesService(p.RequestContext):
+		return decodeHTTP(KindAPIGateway, payload)
+	case jsonType(p.HTTPMethod) == typeString:
+		return decodeHTTP(KindFunctionURL, payload)
+	case isTimer(p.Type):
+		return decodeTimer(payload)
+	}
+	return Event{Kind: KindDirect, Direct: append(json.RawMessage(nil), payload...)}, nil
+}
+
+// namesService reports whether requestContext is an object with a serviceId.
+func namesService(requestContext json.RawMessage) bool {
+	if jsonType(requestContext) != typeObject {
+		return false
+	}
+	var rc struct {
+		ServiceID json.RawMessage `json:"serviceId"`
+	}
+	return json.Unmarshal(requestContext, &rc) == nil && present(rc.ServiceID)
+}
+
+// isTimer reports whether Type is the string "Timer", in any case.
+func isTimer(typ json.RawMessage) bool {
+	var s string
+	return jsonType(typ) == typeString && json.Unmarshal(typ, &s) == nil && strings.EqualFold(s, "Timer")
+}
+
+// The JSON types, as messages name them.
+const (
+	typeObject  = "an object"
+	typeArray   = "an array"
+	typeString  = "a string"
+	typeNumber  = "a number"
+	typeBoolean = "a boolean"
+	typeNull    = "null"
+)
+
+// jsonType names the type of a JSON value from its first byte; "" when
+// raw is empty (the key was absent). It does not check the rest of raw.
+func jsonType(raw []byte) string {
+	for _, c := range raw {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		case '{':
+			return typeObject
+		case '[':
+			return typeArray
+		case '"':
+			return typeString
+		case 't', 'f':
+			return typeBoolean
+		case 'n':
+			return typeNull
+		}
+		return typeNumber
+	}
+	return ""
+}
+
+// present reports whether a key was given a value: absent and null are the same.
+func present(raw json.RawMessage) bool {
+	t := jsonType(raw)
+	return t != "" && t != typeNull
+}
+
+// checkObject refuses data unless it is one valid JSON object; what names
+// data in the message ("the event", "the body").
+func checkObject(what string, data []byte) *Error {
+	var v json.RawMessage
+	if err := json.Unmarshal(data, &v); err != nil {
+		if jsonType(data) == "" {
+			return errorf(CodeInvalidParameter, "%s is empty; want a JSON object", what)
+		}
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return errorf(CodeInvalidParameter, "%s is not valid JSON: %v (at byte %d)", what, err, se.Offset)
+		}
+		return errorf(CodeInvalidParameter, "%s is not valid JSON: %v", what, err)
+	}
+	if t := jsonType(data); t != typeObject {
+		return errorf(CodeInvalidParameter, "%s must be a JSON object; got %s", what, t)
+	}
+	return nil
+}
+
+// fieldError turns a failed decode of an event into an *Error naming the
+// field that has the wrong type.
+func fieldError(what string, err error) *Error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" {
+		return errorf(CodeInvalidParameter, "%s has the wrong type at %s: want %s, got %s", what, te.Field, goTypeName(te.Type), te.Value)
+	}
+	return errorf(CodeInvalidParameter, "%s cannot be read: %v", what, err)
+}
+
+// goTypeName names a Go type as a JSON type.
+func goTypeName(t reflect.Type) string {
+	if t == nil {
+		return "another type"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return typeString
+	case reflect.Bool:
+		return typeBoolean
+	case reflect.Map, reflect.Struct:
+		return typeObject
+	case reflect.Slice, reflect.Array:
+		return typeArray
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return typeNumber
+	}
+	return t.String()
+}

@@ -1,0 +1,287 @@
+package handler
+
+import (
+	"encoding/json"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/tencentyun/scf-go-lib/events"
+)
+
+// sampleDir holds the sample events: the contract with SCF and the demo.
+const sampleDir = "../events"
+
+// sampleFiles returns the name and bytes of every sample event.
+func sampleFiles(tb testing.TB) map[string][]byte {
+	tb.Helper()
+	paths, err := filepath.Glob(filepath.Join(sampleDir, "*.json"))
+	require.NoError(tb, err)
+	require.NotEmpty(tb, paths, "no samples in %s", sampleDir)
+	out := make(map[string][]byte, len(paths))
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		require.NoError(tb, err)
+		out[filepath.Base(p)] = b
+	}
+	return out
+}
+
+// The decoded HTTP part of each HTTP sample; Headers are checked by a few
+// keys, not in full.
+var sampleHTTP = map[string]struct {
+	kind    Kind
+	req     HTTPRequest // Headers and Query checked separately
+	headers map[string]string
+	query   url.Values
+}{
+	"apigw.json": {
+		kind:    KindAPIGateway,
+		req:     HTTPRequest{Method: "POST", Path: "/cvm/project", Body: []byte(`{"InstanceIds":["ins-00000001","ins-00000002"],"ProjectId":1045,"Region":"ap-guangzhou"}`), RequestID: "8d1e0b4c9a6f4e2d8c3b7a5f1e0d9c8b", SourceIP: "203.0.113.24", Stage: "release", ServiceID: "service-6x2kq9lw"},
+		headers: map[string]string{"content-type": "application/json", "x-qualifier": "$DEFAULT"},
+		query:   url.Values{},
+	},
+	"apigw-query.json": {
+		kind: KindAPIGateway,
+		// requestContext has no requestId here, as in real captures: it comes from x-api-requestid.
+		req:     HTTPRequest{Method: "GET", Path: "/cvm/project", RequestID: "3f6a1c2e5b7d4f0a9e8c6b4a2d1f0e7c", SourceIP: "203.0.113.24", Stage: "release", ServiceID: "service-6x2kq9lw"},
+		headers: map[string]string{"host": "service-6x2kq9lw-1250000000.gz.apigw.tencentcs.com"},
+		query: url.Values{
+			"InstanceIds": {"ins-00000004", "ins-00000005,ins-00000004"},
+			"ProjectId":   {"1045"},
+			"Region":      {"ap-guangzhou"},
+			"verbose":     {},
+		},
+	},
+	"apigw-base64.json": {
+		kind:    KindAPIGateway,
+		req:     HTTPRequest{Method: "POST", Path: "/cvm/project", Body: []byte("InstanceIds.0=ins-00000006&InstanceIds.1=ins-00000007&ProjectId=1045"), RequestID: "b2c4e6f8a0b2c4e6f8a0b2c4e6f8a0b2", SourceIP: "198.51.100.7", Stage: "release", ServiceID: "service-6x2kq9lw"},
+		headers: map[string]string{"content-type": "application/x-www-form-urlencoded; charset=utf-8"},
+		query:   url.Values{},
+	},
+	"function-url.json": {
+		kind:    KindFunctionURL,
+		req:     HTTPRequest{Method: "POST", Path: "/", Body: []byte(`{"InstanceIds":"ins-00000013,ins-00000014","ProjectId":"1045","Region":"ap-guangzhou"}`), SourceIP: "203.0.113.24"},
+		headers: map[string]string{"content-type": "application/json", "x-scf-request-id": "c3b3a3e4-b67f-11f0-9795-525400d4c756"},
+		query:   url.Values{},
+	},
+}
+
+// The kind of every sample that is not HTTP, and the timer samples' events.
+var sampleOther = map[string]struct {
+	kind  Kind
+	timer *events.TimerEvent
+}{
+	"timer.json": {KindTimer, &events.TimerEvent{Type: "Timer", TriggerName: "nightly-move-to-1045", Time: "2024-05-20T02:00:00Z",
+		Message: `{"InstanceIds":["ins-00000009","ins-00000010"],"ProjectId":1045,"Region":"ap-guangzhou"}`}},
+	"timer-query.json": {KindTimer, &events.TimerEvent{Type: "Timer", TriggerName: "nightly-move-to-1045", Time: "2024-05-20T02:00:00Z",
+		Message: "InstanceIds=ins-00000011,ins-00000012&ProjectId=1045"}},
+	"direct.json":               {KindDirect, nil},
+	"direct-150.json":           {KindDirect, nil},
+	"invalid-malformed-id.json": {KindDirect, nil},
+}
+
+// Every sample decodes to its kind and its parts; a sample without an
+// expectation here fails, so a new sample cannot go untested.
+func TestSampleEventsDecode(t *testing.T) {
+	files := sampleFiles(t)
+	assert.Len(t, files, len(sampleHTTP)+len(sampleOther), "every sample has an expectation and every expectation a sample")
+	for name, payload := range files {
+		t.Run(name, func(t *testing.T) {
+			ev, err := DecodeEvent(payload)
+			require.Nil(t, err)
+			if want, ok := sampleHTTP[name]; ok {
+				assert.Equal(t, want.kind, ev.Kind)
+				require.NotNil(t, ev.HTTP)
+				got := *ev.HTTP
+				for k, v := range want.headers {
+					assert.Equal(t, v, got.Headers[k], "header %s", k)
+				}
+				for k := range got.Headers {
+					assert.Equal(t, strings.ToLower(k), k, "header keys are lower-cased")
+				}
+				assert.Equal(t, want.query, got.Query)
+				got.Headers, got.Query = nil, nil
+				assert.Equal(t, want.req, got)
+				assert.Nil(t, ev.Timer)
+				assert.Nil(t, ev.Direct)
+				return
+			}
+			want, ok := sampleOther[name]
+			require.True(t, ok, "no expectation for sample %s", name)
+			assert.Equal(t, want.kind, ev.Kind)
+			assert.Nil(t, ev.HTTP)
+			assert.Equal(t, want.timer, ev.Timer)
+			if want.kind == KindDirect {
+				assert.JSONEq(t, string(payload), string(ev.Direct))
+			} else {
+				assert.Nil(t, ev.Direct)
+			}
+		})
+	}
+}
+
+// How each kind is told from the others, beyond the samples.
+func TestDecodeEventDetectsKind(t *testing.T) {
+	tests := []struct {
+		name    string
+		payload string
+		want    Kind
+	}{
+		{"API Gateway as documented", `{"requestContext":{"serviceId":"service-f94sy04v","path":"/test/{path}","httpMethod":"POST","requestId":"c6af9ac6","identity":{"secretId":"abc"},"sourceIp":"10.0.2.14","stage":"release"},"headers":{"Accept":"*/*"},"body":"{}","path":"/test/value","queryString":{"foo":"bar"},"httpMethod":"POST"}`, KindAPIGateway},
+		{"API Gateway without httpMethod", `{"requestContext":{"serviceId":"service-x"}}`, KindAPIGateway},
+		{"function URL as documented: no requestContext", `{"body":"","headers":{"accept":"*/*"},"httpMethod":"GET","path":"/","queryString":{"a":"1"}}`, KindFunctionURL},
+		{"function URL as sent: requestContext with sourceIp only", `{"httpMethod":"GET","requestContext":{"sourceIp":"36.159.237.104"}}`, KindFunctionURL},
+		{"function URL with an empty requestContext", `{"httpMethod":"GET","requestContext":{}}`, KindFunctionURL},
+		{"function URL with a null serviceId", `{"httpMethod":"GET","requestContext":{"serviceId":null}}`, KindFunctionURL},
+		{"timer", `{"Type":"Timer","TriggerName":"t","Time":"2019-02-21T11:49:00Z","Message":"x"}`, KindTimer},
+		{"timer, key and value in another case", `{"type":"timer","message":"x"}`, KindTimer},
+		{"direct", `{"InstanceIds":["ins-00000001"],"ProjectId":1045}`, KindDirect},
+		{"direct: empty object", `{}`, KindDirect},
+		{"direct: httpMethod not a string", `{"httpMethod":1,"InstanceIds":"ins-00000001"}`, KindDirect},
+		{"direct: requestContext not an object", `{"requestContext":"x"}`, KindDirect},
+		{"direct: requestContext without service nor httpMethod", `{"requestContext":{"sourceIp":"1.2.3.4"}}`, KindDirect},
+		{"direct: Type is not Timer", `{"Type":"Cron"}`, KindDirect},
+		{"direct: Type is not a string", `{"Type":["Timer"]}`, KindDirect},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev, err := DecodeEvent([]byte(tt.payload))
+			require.Nil(t, err)
+			assert.Equal(t, tt.want, ev.Kind)
+			assert.Equal(t, tt.want == KindAPIGateway || tt.want == KindFunctionURL, ev.HTTP != nil)
+			assert.Equal(t, tt.want == KindTimer, ev.Timer != nil)
+			assert.Equal(t, tt.want == KindDirect, ev.Direct != nil)
+		})
+	}
+}
+
+// Every refusal of DecodeEvent has its code, a 4xx status, and a message
+// that says what is wrong and where.
+func TestDecodeEventRejects(t *testing.T) {
+	tests := []struct {
+		name    string
+		payload string
+		code    string
+		message []string // each must appear in the message
+	}{
+		{"empty", ``, CodeInvalidParameter, []string{"the event is empty", "JSON object"}},
+		{"blank", " \n\t", CodeInvalidParameter, []string{"the event is empty"}},
+		{"not JSON", `InstanceIds=ins-00000001`, CodeInvalidParameter, []string{"the event is not valid JSON", "at byte 1"}},
+		{"truncated JSON", `{"InstanceIds":[`, CodeInvalidParameter, []string{"not valid JSON"}},
+		{"trailing garbage", `{} x`, CodeInvalidParameter, []string{"not valid JSON"}},
+		{"array", `["ins-00000001"]`, CodeInvalidParameter, []string{"must be a JSON object", "got an array"}},
+		{"null", `null`, CodeInvalidParameter, []string{"must be a JSON object", "got null"}},
+		{"string", `"ins-00000001"`, CodeInvalidParameter, []string{"got a string"}},
+		{"number", ` 1045`, CodeInvalidParameter, []string{"got a number"}},
+		{"boolean", `true`, CodeInvalidParameter, []string{"got a boolean"}},
+		{"too large", `{"x":"` + strings.Repeat("a", MaxBodyBytes) + `"}`, CodeRequestTooLarge, []string{"at most 1048576 bytes"}},
+		{"bad base64", `{"httpMethod":"POST","isBase64Encoded":true,"body":"not base64!"}`, CodeInvalidParameter, []string{"isBase64Encoded", "not base64"}},
+		{"body a number", `{"httpMethod":"POST","body":12}`, CodeInvalidParameter, []string{"function URL", "body", "want a string, got a number"}},
+		{"body a boolean", `{"requestContext":{"serviceId":"s"},"body":true}`, CodeInvalidParameter, []string{"API Gateway", "body", "got a boolean"}},
+		{"headers an array", `{"httpMethod":"POST","headers":["a"]}`, CodeInvalidParameter, []string{"headers", "want an object"}},
+		{"a header a number", `{"httpMethod":"POST","headers":{"content-length":12}}`, CodeInvalidParameter, []string{"at headers", "want a string", "got number"}},
+		{"httpMethod of API Gateway a number", `{"requestContext":{"serviceId":"s"},"httpMethod":1}`, CodeInvalidParameter, []string{"httpMethod", "want a string"}},
+		{"isBase64Encoded a string", `{"httpMethod":"POST","isBase64Encoded":"true","body":""}`, CodeInvalidParameter, []string{"isBase64Encoded", "want a boolean"}},
+		{"queryString an array", `{"httpMethod":"GET","queryString":["a"]}`, CodeInvalidParameter, []string{"queryString", "want an object, got an array"}},
+		{"queryString value a number", `{"httpMethod":"GET","queryString":{"ProjectId":1045}}`, CodeInvalidParameter, []string{"queryString", "a string, an array of strings or true"}},
+		{"queryString value an array of numbers", `{"httpMethod":"GET","queryString":{"InstanceIds":[1]}}`, CodeInvalidParameter, []string{"queryString"}},
+		{"requestContext a string", `{"httpMethod":"GET","requestContext":"x"}`, CodeInvalidParameter, []string{"requestContext", "want an object"}},
+		{"sourceIp a number", `{"requestContext":{"serviceId":"s","sourceIp":1}}`, CodeInvalidParameter, []string{"requestContext.sourceIp", "want a string"}},
+		{"timer Message a number", `{"Type":"Timer","Message":1045}`, CodeInvalidParameter, []string{"timer event", "Message", "want a string"}},
+		{"timer Message an object", `{"Type":"Timer","Message":{"ProjectId":1045}}`, CodeInvalidParameter, []string{"Message", "want a string, got object"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev, err := DecodeEvent([]byte(tt.payload))
+			require.NotNil(t, err)
+			assert.Equal(t, Event{}, ev)
+			assert.Equal(t, tt.code, err.Code)
+			for _, m := range tt.message {
+				assert.Contains(t, err.Message, m)
+			}
+			assert.Less(t, len(err.Message), 400, "the message does not repeat the payload")
+			assert.GreaterOrEqual(t, HTTPStatus(err.Code), 400)
+			assert.Less(t, HTTPStatus(err.Code), 500)
+		})
+	}
+}
+
+// A payload of exactly MaxBodyBytes is still read.
+func TestDecodeEventSizeLimitIsInclusive(t *testing.T) {
+	pad := MaxBodyBytes - len(`{"x":""}`)
+	payload := []byte(`{"x":"` + strings.Repeat("a", pad) + `"}`)
+	require.Len(t, payload, MaxBodyBytes)
+	ev, err := DecodeEvent(payload)
+	require.Nil(t, err)
+	assert.Equal(t, KindDirect, ev.Kind)
+}
+
+// The Direct payload is a copy: the caller may reuse its buffer.
+func TestDecodeEventCopiesDirectPayload(t *testing.T) {
+	payload := []byte(`{"ProjectId":1045}`)
+	ev, err := DecodeEvent(payload)
+	require.Nil(t, err)
+	copy(payload, `{"ProjectId":9999}`)
+	assert.JSONEq(t, `{"ProjectId":1045}`, string(ev.Direct))
+}
+
+func TestKindString(t *testing.T) {
+	tests := []struct {
+		kind Kind
+		want string
+	}{
+		{KindAPIGateway, "apigw"},
+		{KindFunctionURL, "url"},
+		{KindTimer, "timer"},
+		{KindDirect, "direct"},
+		{Kind(0), "Kind(0)"},
+		{Kind(9), "Kind(9)"},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, tt.kind.String())
+	}
+}
+
+// FuzzDecodeEvent: no payload panics DecodeEvent; every refusal is a 4xx
+// with a message; every event it returns has exactly the part its kind says.
+func FuzzDecodeEvent(f *testing.F) {
+	for _, b := range sampleFiles(f) {
+		f.Add(b)
+	}
+	for _, s := range []string{``, `null`, `[]`, `{"httpMethod":"GET","queryString":{"a":true}}`, `{"Type":"Timer","Message":""}`,
+		`{"requestContext":{"serviceId":"s"},"isBase64Encoded":true,"body":"e30="}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		ev, err := DecodeEvent(payload)
+		if err != nil {
+			assert.NotEmpty(t, err.Code)
+			assert.NotEmpty(t, err.Message)
+			status := HTTPStatus(err.Code)
+			assert.True(t, status >= 400 && status < 500, "code %s maps to %d", err.Code, status)
+			return
+		}
+		switch ev.Kind {
+		case KindAPIGateway, KindFunctionURL:
+			require.NotNil(t, ev.HTTP)
+			assert.NotNil(t, ev.HTTP.Headers)
+			assert.NotNil(t, ev.HTTP.Query)
+			assert.LessOrEqual(t, len(ev.HTTP.Body), MaxBodyBytes)
+			for k := range ev.HTTP.Headers {
+				assert.Equal(t, strings.ToLower(k), k)
+			}
+		case KindTimer:
+			require.NotNil(t, ev.Timer)
+		case KindDirect:
+			assert.True(t, json.Valid(ev.Direct))
+			assert.Equal(t, typeObject, jsonType(ev.Direct))
+		default:
+			t.Fatalf("unknown kind %v", ev.Kind)
+		}
+	})
+}

@@ -1,0 +1,186 @@
+package handler
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"slices"
+	"time"
+
+	"github.com/tencentyun/scf-go-lib/functioncontext"
+
+	"scf-cvm-project/credentials"
+	"scf-cvm-project/cvm"
+)
+
+// Caller makes one signed CVM API call; *cvm.Client is one.
+type Caller interface {
+	Call(ctx context.Context, creds credentials.Credentials, region string, action cvm.Action, out any) (cvm.Result, error)
+}
+
+// Handler answers invocations. Build it with NewFromEnv, or set the fields
+// directly in tests.
+type Handler struct {
+	CVM         Caller
+	Credentials credentials.Provider
+	Logger      *slog.Logger
+	// DefaultRegion is used when a request names none (TENCENTCLOUD_REGION).
+	DefaultRegion string
+	// CallTimeout bounds one upstream call; the invocation's deadline,
+	// less AnswerMargin, bounds it too.
+	CallTimeout time.Duration
+	// AnswerMargin is kept free before the invocation's deadline, so the
+	// answer reaches SCF before SCF gives up on the invocation.
+	AnswerMargin time.Duration
+	// ConfigErr, when set, is answered to every invocation: a function that
+	// is misconfigured refuses to run rather than run half-configured.
+	ConfigErr *Error
+}
+
+// Invoke implements scf-go-lib's cloudfunction.Handler.
+func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err error) {
+	kind := Kind(0)
+	defer func() {
+		if p := recover(); p != nil {
+			// The panic value and stack go to the log, which only the function's
+			// owners read; the caller gets a code and the request id.
+			h.logger().ErrorContext(ctx, "panic", "function_request_id", invocationID(ctx),
+				"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			a := Answer{Code: CodeInternalError, Message: "internal error; see the function's log for request " + invocationID(ctx)}
+			out, err = encode(kind, a), nil
+		}
+	}()
+
+	ev, verr := DecodeEvent(payload)
+	kind = ev.Kind
+	a := h.answer(ctx, ev, verr)
+	h.logger().LogAttrs(ctx, levelFor(a.Code), "invocation",
+		slog.String("function_request_id", invocationID(ctx)),
+		slog.String("event", kind.String()),
+		slog.String("code", a.Code),
+		slog.String("upstream_request_id", a.RequestId),
+		slog.Int("instances", len(a.InstanceIds)),
+		slog.Int("batches", len(a.Batches)),
+	)
+	return encode(kind, a), nil
+}
+
+func (h *Handler) answer(ctx context.Context, ev Event, decodeErr *Error) Answer {
+	if h.ConfigErr != nil {
+		return FailedAnswer(h.ConfigErr, RawRequest{})
+	}
+	if decodeErr != nil {
+		return FailedAnswer(decodeErr, RawRequest{})
+	}
+	raw, rerr := RequestFromEvent(ev)
+	if rerr != nil {
+		return FailedAnswer(rerr, raw)
+	}
+	req, verr := Validate(raw, h.DefaultRegion)
+	if verr != nil {
+		return FailedAnswer(verr, raw)
+	}
+	creds, err := h.Credentials.Retrieve(ctx)
+	if err != nil {
+		return FailedAnswer(credentialsError(err), raw)
+	}
+	return h.move(ctx, req, creds)
+}
+
+// move makes one ModifyInstancesProject call per batch of at most 100
+// instances. A failed batch does not stop the others.
+func (h *Handler) move(ctx context.Context, req Request, creds credentials.Credentials) Answer {
+	projectID := req.ProjectID
+	a := Answer{ProjectId: &projectID, InstanceIds: req.InstanceIDs}
+	for ids := range slices.Chunk(req.InstanceIDs, cvm.MaxInstancesPerCall) {
+		a.Batches = append(a.Batches, h.moveBatch(ctx, req, ids, creds))
+	}
+	a.Summarize()
+	return a
+}
+
+func (h *Handler) moveBatch(ctx context.Context, req Request, ids []string, creds credentials.Credentials) Batch {
+	b := Batch{InstanceIds: ids}
+	callCtx, cancel := h.callContext(ctx)
+	defer cancel()
+	if callCtx.Err() != nil {
+		b.Code, b.Message = CodeDeadlineExceeded, "not sent: the invocation's deadline left no time for this batch"
+		return b
+	}
+	res, err := h.CVM.Call(callCtx, creds, req.Region, cvm.ModifyInstancesProject{InstanceIds: ids, ProjectId: req.ProjectID}, nil)
+	b.RequestId = res.RequestID
+	switch {
+	case err == nil && res.Code == "":
+		b.Code = CodeSuccess
+	case err == nil:
+		b.Code, b.Message = res.Code, res.Message
+	case errors.Is(err, context.DeadlineExceeded):
+		b.Code, b.Message = CodeDeadlineExceeded, "the invocation's deadline ran out before the upstream answered; the batch may or may not have been applied"
+	case errors.Is(err, cvm.ErrBadResponse):
+		b.Code, b.Message = CodeUpstreamBadResponse, err.Error()
+	default:
+		b.Code, b.Message = CodeUpstreamUnreachable, err.Error()
+	}
+	return b
+}
+
+// callContext bounds one call by CallTimeout and by the invocation's
+// deadline less AnswerMargin.
+func (h *Handler) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	timeout := h.CallTimeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	deadline := time.Now().Add(timeout)
+	if d, ok := ctx.Deadline(); ok && d.Add(-h.AnswerMargin).Before(deadline) {
+		deadline = d.Add(-h.AnswerMargin)
+	}
+	return context.WithDeadline(ctx, deadline)
+}
+
+func credentialsError(err error) *Error {
+	if errors.Is(err, credentials.ErrNotFound) {
+		return &Error{Code: CodeMissingCredentials, Message: "no credentials: " + err.Error() + "; give the function an execution role, or set the variables"}
+	}
+	return &Error{Code: CodeMissingCredentials, Message: "credentials could not be read: " + err.Error()}
+}
+
+func encode(kind Kind, a Answer) []byte {
+	var v any = a
+	if kind == KindAPIGateway || kind == KindFunctionURL {
+		v = HTTPResponse(a)
+	}
+	b, err := json.Marshal(v)
+	if err != nil { // an Answer is strings, numbers and slices of them
+		return []byte(`{"RequestId":"","Code":"InternalError","Message":"could not encode the answer"}`)
+	}
+	return b
+}
+
+func (h *Handler) logger() *slog.Logger {
+	if h.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return h.Logger
+}
+
+func levelFor(code string) slog.Level {
+	switch {
+	case code == CodeSuccess:
+		return slog.LevelInfo
+	case HTTPStatus(code) >= 500:
+		return slog.LevelError
+	default:
+		return slog.LevelWarn
+	}
+}
+
+func invocationID(ctx context.Context) string {
+	if fc, ok := functioncontext.FromContext(ctx); ok {
+		return fc.RequestID
+	}
+	return ""
+}

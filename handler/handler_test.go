@@ -1,0 +1,209 @@
+package handler
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"scf-cvm-project/credentials"
+	"scf-cvm-project/cvm"
+	"scf-cvm-project/signer"
+)
+
+// fakeCVM records calls and answers them with answerFn.
+type fakeCVM struct {
+	mu       sync.Mutex
+	calls    []cvm.ModifyInstancesProject
+	answerFn func(cvm.ModifyInstancesProject) (cvm.Result, error)
+}
+
+func (f *fakeCVM) Call(_ context.Context, _ credentials.Credentials, _ string, a cvm.Action, _ any) (cvm.Result, error) {
+	m := a.(cvm.ModifyInstancesProject)
+	f.mu.Lock()
+	f.calls = append(f.calls, m)
+	n := len(f.calls)
+	f.mu.Unlock()
+	if f.answerFn != nil {
+		return f.answerFn(m)
+	}
+	return cvm.Result{RequestID: fmt.Sprintf("req-%d", n)}, nil
+}
+
+type staticCreds struct{ err error }
+
+func (s staticCreds) Retrieve(context.Context) (credentials.Credentials, error) {
+	return credentials.Credentials{SecretID: "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE", SecretKey: "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE", Source: "test"}, s.err
+}
+
+func newTestHandler(f *fakeCVM) *Handler {
+	return &Handler{CVM: f, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou", AnswerMargin: 50 * time.Millisecond}
+}
+
+func decodeAnswer(t *testing.T, b []byte) Answer {
+	t.Helper()
+	var a Answer
+	require.NoError(t, json.Unmarshal(b, &a))
+	return a
+}
+
+func idsJSON(n int) string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf(`"ins-%08d"`, i+1)
+	}
+	return "[" + strings.Join(ids, ",") + "]"
+}
+
+func TestInvokeSplitsIntoBatchesOfAHundred(t *testing.T) {
+	for _, n := range []int{1, 99, 100, 101, 250} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			f := &fakeCVM{}
+			out, err := newTestHandler(f).Invoke(context.Background(), []byte(`{"InstanceIds":`+idsJSON(n)+`,"ProjectId":3}`))
+			require.NoError(t, err)
+			a := decodeAnswer(t, out)
+			assert.Equal(t, CodeSuccess, a.Code)
+			assert.Equal(t, "req-1", a.RequestId)
+			wantBatches := (n + 99) / 100
+			require.Len(t, f.calls, wantBatches)
+			require.Len(t, a.Batches, wantBatches)
+			total := 0
+			for i, c := range f.calls {
+				assert.LessOrEqual(t, len(c.InstanceIds), 100)
+				assert.Equal(t, int64(3), c.ProjectId)
+				assert.Equal(t, c.InstanceIds, a.Batches[i].InstanceIds)
+				total += len(c.InstanceIds)
+			}
+			assert.Equal(t, n, total)
+		})
+	}
+}
+
+func TestInvokeRecoversFromAPanic(t *testing.T) {
+	f := &fakeCVM{answerFn: func(cvm.ModifyInstancesProject) (cvm.Result, error) {
+		panic("secret-in-panic Gu5t9xGARNpq86cd98joQYCN3EXAMPLE")
+	}}
+	out, err := newTestHandler(f).Invoke(context.Background(), []byte(`{"InstanceIds":["ins-00000001"],"ProjectId":3}`))
+	require.NoError(t, err)
+	a := decodeAnswer(t, out)
+	assert.Equal(t, CodeInternalError, a.Code)
+	assert.NotContains(t, string(out), "secret-in-panic")
+	assert.NotContains(t, string(out), "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE")
+}
+
+func TestInvokeRecoversFromAPanicInsideAnHTTPAnswer(t *testing.T) {
+	f := &fakeCVM{answerFn: func(cvm.ModifyInstancesProject) (cvm.Result, error) { panic("boom") }}
+	ev := `{"requestContext":{"requestId":"r"},"httpMethod":"POST","path":"/move","headers":{"content-type":"application/json"},"body":"{\"InstanceIds\":[\"ins-00000001\"],\"ProjectId\":3}"}`
+	out, err := newTestHandler(f).Invoke(context.Background(), []byte(ev))
+	require.NoError(t, err)
+	var resp struct {
+		StatusCode int
+		Body       string
+	}
+	require.NoError(t, json.Unmarshal(out, &resp))
+	assert.Equal(t, 500, resp.StatusCode)
+	assert.Equal(t, CodeInternalError, decodeAnswer(t, []byte(resp.Body)).Code)
+}
+
+func TestNoBatchStartsAfterTheDeadline(t *testing.T) {
+	f := &fakeCVM{answerFn: func(cvm.ModifyInstancesProject) (cvm.Result, error) {
+		time.Sleep(80 * time.Millisecond)
+		return cvm.Result{RequestID: "slow"}, nil
+	}}
+	h := newTestHandler(f)
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+	defer cancel()
+	out, err := h.Invoke(ctx, []byte(`{"InstanceIds":`+idsJSON(500)+`,"ProjectId":3}`))
+	require.NoError(t, err)
+	a := decodeAnswer(t, out)
+	assert.Less(t, len(f.calls), 5, "batches are not sent once the deadline is near")
+	assert.Equal(t, CodeDeadlineExceeded, a.Code)
+	last := a.Batches[len(a.Batches)-1]
+	assert.Equal(t, CodeDeadlineExceeded, last.Code)
+	assert.Empty(t, last.RequestId)
+	assert.Len(t, a.Batches, 5, "every batch is reported, sent or not")
+}
+
+func TestConfigErrorIsAnsweredEveryTime(t *testing.T) {
+	f := &fakeCVM{}
+	h := newTestHandler(f)
+	h.ConfigErr = &Error{Code: CodeInvalidConfig, Message: "SIGNATURE_METHOD: bad"}
+	out, err := h.Invoke(context.Background(), []byte(`{"InstanceIds":["ins-00000001"],"ProjectId":3}`))
+	require.NoError(t, err)
+	assert.Equal(t, CodeInvalidConfig, decodeAnswer(t, out).Code)
+	assert.Empty(t, f.calls)
+}
+
+func TestNewFromEnvConfiguration(t *testing.T) {
+	tests := []struct {
+		env          map[string]string
+		wantEndpoint string
+		wantMethod   signer.Method
+		wantErr      string
+	}{
+		{map[string]string{}, cvm.LegacyEndpoint, signer.HmacSHA256, ""},
+		{map[string]string{EnvSignatureMethod: "TC3-HMAC-SHA256"}, cvm.API3Endpoint, signer.TC3HmacSHA256, ""},
+		{map[string]string{EnvSignatureMethod: "HmacSHA1", EnvEndpoint: "https://cvm.tencentcloudapi.com/"}, cvm.API3Endpoint, signer.HmacSHA1, ""},
+		{map[string]string{EnvSignatureMethod: "md5"}, "", "", "SIGNATURE_METHOD"},
+		{map[string]string{EnvSignatureMethod: "TC3-HMAC-SHA256", EnvEndpoint: cvm.LegacyEndpoint}, "", "", "legacy endpoint"},
+		{map[string]string{EnvEndpoint: "not a url"}, "", "", "CVM_ENDPOINT"},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.env), func(t *testing.T) {
+			h := NewFromEnv(func(k string) string { return tt.env[k] }, slog.New(slog.DiscardHandler))
+			if tt.wantErr != "" {
+				require.NotNil(t, h.ConfigErr)
+				assert.Equal(t, CodeInvalidConfig, h.ConfigErr.Code)
+				assert.Contains(t, h.ConfigErr.Message, tt.wantErr)
+				return
+			}
+			require.Nil(t, h.ConfigErr)
+			c := h.CVM.(*cvm.Client)
+			assert.Equal(t, tt.wantEndpoint, c.Endpoint())
+			assert.Equal(t, tt.wantMethod, c.Method())
+		})
+	}
+}
+
+// stubTransport answers every request in-process, as the API would.
+type stubTransport struct{}
+
+func (stubTransport) Do(r *http.Request) (*http.Response, error) {
+	_, _ = io.Copy(io.Discard, r.Body)
+	return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
+		Body: io.NopCloser(strings.NewReader(`{"Response":{"RequestId":"6EF60BEC-0242-43AF-BB20-270359FB54A7"}}`))}, nil
+}
+
+// BenchmarkInvokeHundredIDs measures the handler's own work for a 100-ID
+// request: decoding, validation, signing, building the HTTP request and the
+// answer, with the network replaced by an in-process transport.
+func BenchmarkInvokeHundredIDs(b *testing.B) {
+	for _, method := range []signer.Method{signer.HmacSHA256, signer.TC3HmacSHA256} {
+		b.Run(string(method), func(b *testing.B) {
+			endpoint := cvm.LegacyEndpoint
+			if method == signer.TC3HmacSHA256 {
+				endpoint = cvm.API3Endpoint
+			}
+			client, err := cvm.New(endpoint, method, stubTransport{})
+			require.NoError(b, err)
+			h := &Handler{CVM: client, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou"}
+			payload := []byte(`{"InstanceIds":` + idsJSON(100) + `,"ProjectId":1045}`)
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := h.Invoke(ctx, payload); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,178 @@
+package handler
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"maps"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/tencentyun/scf-go-lib/events"
+)
+
+// HTTPRequest is an HTTP request as API Gateway or the function URL hands
+// it to the function.
+type HTTPRequest struct {
+	Method  string
+	Path    string
+	Headers map[string]string // keys lower-cased
+	Query   url.Values        // from `queryString` only
+	Body    []byte            // base64-decoded when isBase64Encoded
+
+	// From requestContext. RequestID falls back to the x-api-requestid
+	// header, where API Gateway puts it when requestContext leaves it out;
+	// it is empty for the function URL.
+	RequestID, SourceIP, Stage, ServiceID string
+}
+
+// httpEvent is the SCF shape shared by API Gateway and the function URL.
+// queryStringParameters, pathParameters, headerParameters and stageVariables
+// are ignored: they hold only what the API declares; queryString holds the
+// real query.
+type httpEvent struct {
+	Headers         map[string]string `json:"headers"`
+	HTTPMethod      string            `json:"httpMethod"`
+	Path            string            `json:"path"`
+	QueryString     json.RawMessage   `json:"queryString"`
+	Body            json.RawMessage   `json:"body"`
+	IsBase64Encoded bool              `json:"isBase64Encoded"`
+	// scf-go-lib's type, whose Identity the function does not use.
+	RequestContext *events.APIGatewayRequestContext `json:"requestContext"`
+}
+
+// decodeHTTP decodes an API Gateway or function URL event.
+func decodeHTTP(kind Kind, payload []byte) (Event, *Error) {
+	what := kind.describe()
+	var ev httpEvent
+	if err := json.Unmarshal(payload, &ev); err != nil {
+		return Event{}, fieldError(what, err)
+	}
+	query, err := decodeQueryString(what, ev.QueryString)
+	if err != nil {
+		return Event{}, err
+	}
+	body, err := decodeBody(what, ev.Body, ev.IsBase64Encoded)
+	if err != nil {
+		return Event{}, err
+	}
+	req := &HTTPRequest{
+		Method:  ev.HTTPMethod,
+		Path:    ev.Path,
+		Headers: lowerKeys(ev.Headers),
+		Query:   query,
+		Body:    body,
+	}
+	if rc := ev.RequestContext; rc != nil {
+		req.RequestID, req.SourceIP, req.Stage, req.ServiceID = rc.RequestID, rc.SourceIP, rc.Stage, rc.ServiceID
+	}
+	if req.RequestID == "" && kind == KindAPIGateway {
+		req.RequestID = req.Headers["x-api-requestid"]
+	}
+	return Event{Kind: kind, HTTP: req}, nil
+}
+
+// decodeQueryString reads queryString with scf-go-lib's
+// events.APIGatewayQueryString, which takes each value as a string, an array
+// of strings, or true for a bare key (an empty list). Absent or null is an
+// empty query.
+func decodeQueryString(what string, raw json.RawMessage) (url.Values, *Error) {
+	if !present(raw) {
+		return url.Values{}, nil
+	}
+	if t := jsonType(raw); t != typeObject {
+		return nil, errorf(CodeInvalidParameter, "%s has the wrong type at queryString: want an object, got %s", what, t)
+	}
+	var qs events.APIGatewayQueryString
+	if err := json.Unmarshal(raw, &qs); err != nil {
+		return nil, errorf(CodeInvalidParameter, "%s has a bad queryString: each value must be a string, an array of strings or true", what)
+	}
+	return url.Values(qs), nil
+}
+
+// decodeBody returns the body's bytes. SCF sends a string (base64 when
+// isBase64Encoded); a JSON object or array, as hand-written test events
+// often have, is taken as the JSON text itself.
+func decodeBody(what string, raw json.RawMessage, isBase64 bool) ([]byte, *Error) {
+	var body []byte
+	switch t := jsonType(raw); t {
+	case "", typeNull:
+	case typeObject, typeArray:
+		body = bytes.TrimSpace(raw)
+	case typeString:
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, errorf(CodeInvalidParameter, "%s has a bad body: %v", what, err)
+		}
+		if !isBase64 {
+			body = []byte(s)
+			break
+		}
+		var err error
+		if body, err = decodeBase64(s); err != nil {
+			return nil, errorf(CodeInvalidParameter, "%s says isBase64Encoded but its body is not base64: %v", what, err)
+		}
+	default:
+		return nil, errorf(CodeInvalidParameter, "%s has the wrong type at body: want a string, got %s", what, t)
+	}
+	if len(body) == 0 {
+		return nil, nil
+	}
+	if len(body) > MaxBodyBytes {
+		return nil, errorf(CodeRequestTooLarge, "the body is %d bytes; at most %d bytes are accepted", len(body), MaxBodyBytes)
+	}
+	return body, nil
+}
+
+// decodeBase64 decodes standard base64, with or without its padding; line
+// breaks are ignored.
+func decodeBase64(s string) ([]byte, error) {
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		if raw, rawErr := base64.RawStdEncoding.DecodeString(s); rawErr == nil {
+			return raw, nil
+		}
+	}
+	return b, err
+}
+
+// lowerKeys returns h with lower-cased keys. When two keys differ only in
+// case, the one already in lower case wins, else the first in sorted order,
+// so the result does not depend on map order.
+func lowerKeys(h map[string]string) map[string]string {
+	out := make(map[string]string, len(h))
+	for _, k := range slices.Sorted(maps.Keys(h)) {
+		lk := strings.ToLower(k)
+		if _, dup := out[lk]; dup && k != lk {
+			continue
+		}
+		out[lk] = h[k]
+	}
+	return out
+}
+
+// requestFromHTTP reads the request from the body when there is one, else
+// from the query.
+func requestFromHTTP(h *HTTPRequest) (RawRequest, *Error) {
+	body := bytes.TrimSpace(h.Body)
+	if len(body) == 0 {
+		return requestFromValues("the query", h.Query)
+	}
+	// A JSON body sent as a form is what `curl -d '{...}'` does; it is JSON.
+	if isForm(h.Headers["content-type"]) && body[0] != '{' {
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return RawRequest{}, errorf(CodeInvalidParameter, "the body is not a valid form (application/x-www-form-urlencoded): %v", err)
+		}
+		return requestFromValues("the body", form)
+	}
+	return requestFromJSON("the body", body)
+}
+
+// isForm reports whether a Content-Type is a URL-encoded form, its
+// parameters (charset) ignored.
+func isForm(contentType string) bool {
+	mediaType, _, _ := strings.Cut(contentType, ";")
+	return strings.EqualFold(strings.TrimSpace(mediaType), "application/x-www-form-urlencoded")
+}

@@ -1,0 +1,38 @@
+package handler
+
+import (
+	"encoding/json"
+	"net/url"
+	"strings"
+
+	"github.com/tencentyun/scf-go-lib/events"
+)
+
+// decodeTimer decodes a timer trigger's event:
+// {"Type":"Timer","TriggerName":"...","Time":"...","Message":"..."}.
+func decodeTimer(payload []byte) (Event, *Error) {
+	var t events.TimerEvent
+	if err := json.Unmarshal(payload, &t); err != nil {
+		return Event{}, fieldError(KindTimer.describe(), err)
+	}
+	return Event{Kind: KindTimer, Timer: &t}, nil
+}
+
+// requestFromTimer reads the request from the trigger's Message, which the
+// timer's configuration sets: a JSON object, or a query string such as
+// InstanceIds=ins-a,ins-b&ProjectId=1045.
+func requestFromTimer(t *events.TimerEvent) (RawRequest, *Error) {
+	msg := strings.TrimSpace(t.Message)
+	if msg == "" {
+		return RawRequest{}, errorf(CodeMissingParameter,
+			`the timer's Message is empty; set it to the request, as JSON ({"InstanceIds":["ins-..."],"ProjectId":1045}) or as a query string (InstanceIds=ins-...&ProjectId=1045)`)
+	}
+	if msg[0] == '{' {
+		return requestFromJSON("the timer's Message", []byte(msg))
+	}
+	values, err := url.ParseQuery(strings.TrimPrefix(msg, "?"))
+	if err != nil {
+		return RawRequest{}, errorf(CodeInvalidParameter, "the timer's Message is neither a JSON object nor a query string: %v", err)
+	}
+	return requestFromValues("the timer's Message", values)
+}

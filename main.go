@@ -1,0 +1,71 @@
+// Command main is the SCF function that moves CVM instances into a project.
+//
+// Under SCF (when _LAMBDA_SERVER_PORT is set) it serves invocations through
+// scf-go-lib. Otherwise it runs once locally: the event comes from -event
+// (a file) or standard input, and the answer goes to standard output.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/tencentyun/scf-go-lib/cloudfunction"
+	"github.com/tencentyun/scf-go-lib/functioncontext"
+
+	"scf-cvm-project/handler"
+)
+
+func main() {
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	h := handler.NewFromEnv(os.Getenv, logger)
+	if os.Getenv("_LAMBDA_SERVER_PORT") != "" {
+		cloudfunction.StartHandler(h)
+		return
+	}
+	if err := runLocal(h, os.Args[1:], os.Stdin, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "main:", err)
+		os.Exit(2)
+	}
+}
+
+// runLocal invokes h once with an event, as SCF would, with a deadline.
+func runLocal(h *handler.Handler, args []string, stdin io.Reader, stdout io.Writer) error {
+	fs := flag.NewFlagSet("main", flag.ContinueOnError)
+	eventPath := fs.String("event", "", "`file` holding the event JSON (default: standard input)")
+	timeout := fs.Duration("timeout", 30*time.Second, "the invocation's time limit")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var payload []byte
+	var err error
+	if *eventPath == "" || *eventPath == "-" {
+		payload, err = io.ReadAll(stdin)
+	} else {
+		payload, err = os.ReadFile(*eventPath)
+	}
+	if err != nil {
+		return fmt.Errorf("reading the event: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	ctx = functioncontext.NewContext(ctx, &functioncontext.FunctionContext{RequestID: "local-" + randomHex(8)})
+	answer, err := h.Invoke(ctx, payload)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "%s\n", answer)
+	return err
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
