@@ -30,7 +30,24 @@ func (a ModifyInstancesProject) Size() int { return len(a.InstanceIds) }
 
 func (a ModifyInstancesProject) PutV1Params(base int, put func(string, string)) {
 	for i, id := range a.InstanceIds {
-		put("InstanceIds."+strconv.Itoa(base+i), id)
+		put(indexedName("InstanceIds", instanceIDNames[:], base+i), id)
 	}
 	put("ProjectId", strconv.FormatInt(a.ProjectId, 10))
+}
+
+// instanceIDNames holds "InstanceIds.0" to "InstanceIds.100": every batch
+// uses them, so they are built once.
+var instanceIDNames = func() (names [MaxInstancesPerCall + 1]string) {
+	for i := range names {
+		names[i] = "InstanceIds." + strconv.Itoa(i)
+	}
+	return names
+}()
+
+// indexedName returns name.i, from names when it holds i.
+func indexedName(name string, names []string, i int) string {
+	if i >= 0 && i < len(names) {
+		return names[i]
+	}
+	return name + "." + strconv.Itoa(i)
 }

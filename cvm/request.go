@@ -29,15 +29,14 @@ func (c *Client) newRequest(ctx context.Context, creds credentials.Credentials, 
 }
 
 func (c *Client) newV1Request(ctx context.Context, creds credentials.Credentials, region string, action Action) (*http.Request, error) {
-	params := map[string]string{
-		"Action":          action.ActionName(),
-		"Version":         Version,
-		"Region":          region,
-		"Timestamp":       strconv.FormatInt(c.Now().Unix(), 10),
-		"Nonce":           strconv.FormatUint(uint64(c.Nonce()), 10),
-		"SecretId":        creds.SecretID,
-		"SignatureMethod": string(c.method),
-	}
+	params := make(map[string]string, 10+2*action.Size())
+	params["Action"] = action.ActionName()
+	params["Version"] = Version
+	params["Region"] = region
+	params["Timestamp"] = strconv.FormatInt(c.Now().Unix(), 10)
+	params["Nonce"] = strconv.FormatUint(uint64(c.Nonce()), 10)
+	params["SecretId"] = creds.SecretID
+	params["SignatureMethod"] = string(c.method)
 	if creds.Token != "" {
 		params["Token"] = creds.Token
 	}
@@ -58,13 +57,7 @@ func (c *Client) newV1Request(ctx context.Context, creds credentials.Credentials
 	if err != nil {
 		return nil, fmt.Errorf("cvm: signing %s: %w", action.ActionName(), err)
 	}
-	form := make(url.Values, len(params)+1)
-	for k, v := range params {
-		form[k] = []string{v}
-	}
-	form["Signature"] = []string{sig}
-
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint.String(), strings.NewReader(form.Encode()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint.String(), strings.NewReader(formBody(params, sig)))
 	if err != nil {
 		return nil, fmt.Errorf("cvm: building %s: %w", action.ActionName(), err)
 	}
@@ -102,4 +95,25 @@ func (c *Client) newTC3Request(ctx context.Context, creds credentials.Credential
 		h.Set("X-TC-Token", creds.Token)
 	}
 	return req, nil
+}
+
+// formBody URL-encodes params and the signature. The order of a form's
+// fields does not matter to the API, so unlike url.Values.Encode it does
+// not sort them again: the signer already did, for the string to sign.
+func formBody(params map[string]string, signature string) string {
+	size := len("Signature=") + 2*len(signature)
+	for k, v := range params {
+		size += len(k) + len(v) + 2
+	}
+	var b strings.Builder
+	b.Grow(size + size/8)
+	for k, v := range params {
+		b.WriteString(url.QueryEscape(k))
+		b.WriteByte('=')
+		b.WriteString(url.QueryEscape(v))
+		b.WriteByte('&')
+	}
+	b.WriteString("Signature=")
+	b.WriteString(url.QueryEscape(signature))
+	return b.String()
 }

@@ -25,27 +25,59 @@ type Answer struct {
 	Batches     []Batch  `json:"Batches"`     // never null in JSON
 }
 
-// MarshalJSON writes nil lists as [].
-func (b Batch) MarshalJSON() ([]byte, error) {
-	type plain Batch
-	p := plain(b)
-	if p.InstanceIds == nil {
-		p.InstanceIds = []string{}
+// batchJSON and answerJSON are Batch and Answer without their MarshalJSON
+// methods: marshalling them directly skips the pass in which encoding/json
+// re-validates and compacts what a Marshaler returns.
+type (
+	batchJSON  Batch
+	answerJSON struct {
+		RequestId   string      `json:"RequestId"`
+		Code        string      `json:"Code"`
+		Message     string      `json:"Message"`
+		ProjectId   *int64      `json:"ProjectId"`
+		InstanceIds []string    `json:"InstanceIds"`
+		Batches     []batchJSON `json:"Batches"`
 	}
-	return json.Marshal(p)
+)
+
+func (b Batch) wire() batchJSON {
+	if b.InstanceIds == nil {
+		b.InstanceIds = []string{}
+	}
+	return batchJSON(b)
+}
+
+func (a Answer) wire() answerJSON {
+	w := answerJSON{
+		RequestId:   a.RequestId,
+		Code:        a.Code,
+		Message:     a.Message,
+		ProjectId:   a.ProjectId,
+		InstanceIds: a.InstanceIds,
+		Batches:     make([]batchJSON, len(a.Batches)),
+	}
+	if w.InstanceIds == nil {
+		w.InstanceIds = []string{}
+	}
+	for i, b := range a.Batches {
+		w.Batches[i] = b.wire()
+	}
+	return w
 }
 
 // MarshalJSON writes nil lists as [].
-func (a Answer) MarshalJSON() ([]byte, error) {
-	type plain Answer
-	p := plain(a)
-	if p.InstanceIds == nil {
-		p.InstanceIds = []string{}
+func (b Batch) MarshalJSON() ([]byte, error) { return json.Marshal(b.wire()) }
+
+// MarshalJSON writes nil lists as [].
+func (a Answer) MarshalJSON() ([]byte, error) { return json.Marshal(a.wire()) }
+
+// JSON returns the answer's JSON, as MarshalJSON does but in one pass.
+func (a Answer) JSON() []byte {
+	b, err := json.Marshal(a.wire())
+	if err != nil { // cannot happen: an Answer is strings, an integer and lists of them
+		return []byte(`{"RequestId":"","Code":"InternalError","Message":"the answer could not be written as JSON","ProjectId":null,"InstanceIds":[],"Batches":[]}`)
 	}
-	if p.Batches == nil {
-		p.Batches = []Batch{}
-	}
-	return json.Marshal(p)
+	return b
 }
 
 // Summarize sets the top-level RequestId/Code/Message from the batches:
@@ -72,17 +104,11 @@ func (a *Answer) Summarize() {
 // status HTTPStatus(a.Code), a JSON body, and all four fields of
 // events.APIGatewayResponse.
 func HTTPResponse(a Answer) events.APIGatewayResponse {
-	status := HTTPStatus(a.Code)
-	body, err := json.Marshal(a)
-	if err != nil { // cannot happen: an Answer is strings, an integer and lists
-		status = HTTPStatus(CodeInternalError)
-		body = []byte(`{"Code":"InternalError","Message":"the answer could not be written as JSON"}`)
-	}
 	return events.APIGatewayResponse{
 		IsBase64Encoded: false,
-		StatusCode:      status,
+		StatusCode:      HTTPStatus(a.Code),
 		Headers:         map[string]string{"Content-Type": "application/json"},
-		Body:            string(body),
+		Body:            string(a.JSON()),
 	}
 }
 

@@ -56,14 +56,34 @@ type Event struct {
 	HTTP   *HTTPRequest       // KindAPIGateway, KindFunctionURL
 	Timer  *events.TimerEvent // KindTimer
 	Direct json.RawMessage    // KindDirect: the payload (a JSON object)
+
+	direct *wireRequest // KindDirect: the request, decoded with the probe
 }
 
 // probe holds the keys that tell the kinds apart. Like every decode here it
 // relies on encoding/json matching keys case-insensitively.
+//
+// It holds every top-level field that any kind's decoder reads, raw, so the
+// payload is scanned once: each decoder then reads only its own fields.
 type probe struct {
 	RequestContext json.RawMessage `json:"requestContext"`
 	HTTPMethod     json.RawMessage `json:"httpMethod"`
 	Type           json.RawMessage `json:"Type"`
+
+	// API Gateway and the function URL.
+	Headers         json.RawMessage `json:"headers"`
+	Path            json.RawMessage `json:"path"`
+	QueryString     json.RawMessage `json:"queryString"`
+	Body            json.RawMessage `json:"body"`
+	IsBase64Encoded json.RawMessage `json:"isBase64Encoded"`
+
+	// The timer.
+	TriggerName json.RawMessage `json:"TriggerName"`
+	Time        json.RawMessage `json:"Time"`
+	Message     json.RawMessage `json:"Message"`
+
+	// A direct invocation's request.
+	wireRequest
 }
 
 // DecodeEvent detects the kind of the payload from its JSON and decodes it.
@@ -83,22 +103,19 @@ func DecodeEvent(payload []byte) (Event, *Error) {
 	if len(payload) > MaxBodyBytes {
 		return Event{}, errorf(CodeRequestTooLarge, "the event is %d bytes; at most %d bytes are accepted", len(payload), MaxBodyBytes)
 	}
-	if err := checkObject("the event", payload); err != nil {
-		return Event{}, err
-	}
 	var p probe
-	if err := json.Unmarshal(payload, &p); err != nil { // a valid object always fits probe
-		return Event{}, errorf(CodeInvalidParameter, "the event cannot be read: %v", err)
+	if err := decodeObject("the event", payload, &p); err != nil {
+		return Event{}, err
 	}
 	switch {
 	case namesService(p.RequestContext):
-		return decodeHTTP(KindAPIGateway, payload)
+		return decodeHTTP(KindAPIGateway, &p)
 	case jsonType(p.HTTPMethod) == typeString:
-		return decodeHTTP(KindFunctionURL, payload)
+		return decodeHTTP(KindFunctionURL, &p)
 	case isTimer(p.Type):
-		return decodeTimer(payload)
+		return decodeTimer(&p)
 	}
-	return Event{Kind: KindDirect, Direct: append(json.RawMessage(nil), payload...)}, nil
+	return Event{Kind: KindDirect, Direct: append(json.RawMessage(nil), payload...), direct: &p.wireRequest}, nil
 }
 
 // namesService reports whether requestContext is an object with a serviceId.
@@ -157,34 +174,49 @@ func present(raw json.RawMessage) bool {
 	return t != "" && t != typeNull
 }
 
-// checkObject refuses data unless it is one valid JSON object; what names
-// data in the message ("the event", "the body").
-func checkObject(what string, data []byte) *Error {
-	var v json.RawMessage
-	if err := json.Unmarshal(data, &v); err != nil {
-		if jsonType(data) == "" {
-			return errorf(CodeInvalidParameter, "%s is empty; want a JSON object", what)
-		}
+// decodeObject decodes data, which must be one JSON object, into v, whose
+// fields are all json.RawMessage (so a valid object always fits). It scans
+// data once: the check and the decode are the same pass. what names data in
+// the message ("the event", "the body").
+func decodeObject(what string, data []byte, v any) *Error {
+	t := jsonType(data)
+	if t == "" {
+		return errorf(CodeInvalidParameter, "%s is empty; want a JSON object", what)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
 			return errorf(CodeInvalidParameter, "%s is not valid JSON: %v (at byte %d)", what, err, se.Offset)
 		}
-		return errorf(CodeInvalidParameter, "%s is not valid JSON: %v", what, err)
+		if t == typeObject {
+			return errorf(CodeInvalidParameter, "%s cannot be read: %v", what, err)
+		}
 	}
-	if t := jsonType(data); t != typeObject {
+	if t != typeObject {
 		return errorf(CodeInvalidParameter, "%s must be a JSON object; got %s", what, t)
 	}
 	return nil
 }
 
-// fieldError turns a failed decode of an event into an *Error naming the
-// field that has the wrong type.
-func fieldError(what string, err error) *Error {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) && te.Field != "" {
-		return errorf(CodeInvalidParameter, "%s has the wrong type at %s: want %s, got %s", what, te.Field, goTypeName(te.Type), te.Value)
+// decodeField decodes the top-level field name of an event, when present,
+// into v; a wrong type is refused with a message naming the field.
+func decodeField(what, name string, raw json.RawMessage, v any) *Error {
+	if !present(raw) {
+		return nil
 	}
-	return errorf(CodeInvalidParameter, "%s cannot be read: %v", what, err)
+	err := json.Unmarshal(raw, v)
+	if err == nil {
+		return nil
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		field := name
+		if te.Field != "" {
+			field += "." + te.Field
+		}
+		return errorf(CodeInvalidParameter, "%s has the wrong type at %s: want %s, got %s", what, field, goTypeName(te.Type), te.Value)
+	}
+	return errorf(CodeInvalidParameter, "%s cannot be read at %s: %v", what, name, err)
 }
 
 // goTypeName names a Go type as a JSON type.

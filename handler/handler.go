@@ -149,13 +149,12 @@ func credentialsError(err error) *Error {
 }
 
 func encode(kind Kind, a Answer) []byte {
-	var v any = a
-	if kind == KindAPIGateway || kind == KindFunctionURL {
-		v = HTTPResponse(a)
+	if kind != KindAPIGateway && kind != KindFunctionURL {
+		return a.JSON()
 	}
-	b, err := json.Marshal(v)
-	if err != nil { // an Answer is strings, numbers and slices of them
-		return []byte(`{"RequestId":"","Code":"InternalError","Message":"could not encode the answer"}`)
+	b, err := json.Marshal(HTTPResponse(a))
+	if err != nil { // four plain fields always marshal
+		return []byte(`{"isBase64Encoded":false,"statusCode":500,"headers":{"Content-Type":"application/json"},"body":""}`)
 	}
 	return b
 }

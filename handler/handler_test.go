@@ -187,23 +187,38 @@ func (stubTransport) Do(r *http.Request) (*http.Response, error) {
 // request: decoding, validation, signing, building the HTTP request and the
 // answer, with the network replaced by an in-process transport.
 func BenchmarkInvokeHundredIDs(b *testing.B) {
+	request := `{"InstanceIds":` + idsJSON(100) + `,"ProjectId":1045,"Region":"ap-guangzhou"}`
+	quoted, err := json.Marshal(request)
+	require.NoError(b, err)
+	payloads := map[string]string{
+		"direct": request,
+		"timer":  `{"Type":"Timer","TriggerName":"t","Time":"2024-05-20T02:00:00Z","Message":` + string(quoted) + `}`,
+		"apigw": `{"requestContext":{"serviceId":"service-6x2kq9lw","path":"/move","httpMethod":"POST","requestId":"r","identity":{},"sourceIp":"203.0.113.24","stage":"release"},` +
+			`"headers":{"content-type":"application/json","host":"service-6x2kq9lw-1250000000.gz.apigw.tencentcs.com","user-agent":"curl/8.4.0","x-api-requestid":"r"},` +
+			`"body":` + string(quoted) + `,"path":"/move","httpMethod":"POST","queryString":{},"queryStringParameters":{},"pathParameters":{},"headerParameters":{},"isBase64Encoded":false}`,
+	}
 	for _, method := range []signer.Method{signer.HmacSHA256, signer.TC3HmacSHA256} {
-		b.Run(string(method), func(b *testing.B) {
-			endpoint := cvm.LegacyEndpoint
-			if method == signer.TC3HmacSHA256 {
-				endpoint = cvm.API3Endpoint
-			}
-			client, err := cvm.New(endpoint, method, stubTransport{})
-			require.NoError(b, err)
-			h := &Handler{CVM: client, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou"}
-			payload := []byte(`{"InstanceIds":` + idsJSON(100) + `,"ProjectId":1045}`)
-			ctx := context.Background()
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := h.Invoke(ctx, payload); err != nil {
-					b.Fatal(err)
+		for _, kind := range []string{"direct", "timer", "apigw"} {
+			b.Run(string(method)+"/"+kind, func(b *testing.B) {
+				endpoint := cvm.LegacyEndpoint
+				if method == signer.TC3HmacSHA256 {
+					endpoint = cvm.API3Endpoint
 				}
-			}
-		})
+				client, err := cvm.New(endpoint, method, stubTransport{})
+				require.NoError(b, err)
+				h := &Handler{CVM: client, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou"}
+				payload := []byte(payloads[kind])
+				ctx := context.Background()
+				out, err := h.Invoke(ctx, payload)
+				require.NoError(b, err)
+				require.Contains(b, string(out), `Success`)
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := h.Invoke(ctx, payload); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }

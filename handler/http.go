@@ -27,44 +27,51 @@ type HTTPRequest struct {
 	RequestID, SourceIP, Stage, ServiceID string
 }
 
-// httpEvent is the SCF shape shared by API Gateway and the function URL.
-// queryStringParameters, pathParameters, headerParameters and stageVariables
-// are ignored: they hold only what the API declares; queryString holds the
-// real query.
-type httpEvent struct {
-	Headers         map[string]string `json:"headers"`
-	HTTPMethod      string            `json:"httpMethod"`
-	Path            string            `json:"path"`
-	QueryString     json.RawMessage   `json:"queryString"`
-	Body            json.RawMessage   `json:"body"`
-	IsBase64Encoded bool              `json:"isBase64Encoded"`
-	// scf-go-lib's type, whose Identity the function does not use.
-	RequestContext *events.APIGatewayRequestContext `json:"requestContext"`
-}
-
-// decodeHTTP decodes an API Gateway or function URL event.
-func decodeHTTP(kind Kind, payload []byte) (Event, *Error) {
+// decodeHTTP decodes an API Gateway or function URL event from its
+// top-level fields. queryStringParameters, pathParameters, headerParameters
+// and stageVariables are ignored: they hold only what the API declares;
+// queryString holds the real query.
+func decodeHTTP(kind Kind, p *probe) (Event, *Error) {
 	what := kind.describe()
-	var ev httpEvent
-	if err := json.Unmarshal(payload, &ev); err != nil {
-		return Event{}, fieldError(what, err)
+	var (
+		headers  map[string]string
+		method   string
+		path     string
+		isBase64 bool
+		// scf-go-lib's type, whose Identity the function does not use.
+		rc *events.APIGatewayRequestContext
+	)
+	for _, f := range []struct {
+		name string
+		raw  json.RawMessage
+		v    any
+	}{
+		{"headers", p.Headers, &headers},
+		{"httpMethod", p.HTTPMethod, &method},
+		{"path", p.Path, &path},
+		{"isBase64Encoded", p.IsBase64Encoded, &isBase64},
+		{"requestContext", p.RequestContext, &rc},
+	} {
+		if err := decodeField(what, f.name, f.raw, f.v); err != nil {
+			return Event{}, err
+		}
 	}
-	query, err := decodeQueryString(what, ev.QueryString)
+	query, err := decodeQueryString(what, p.QueryString)
 	if err != nil {
 		return Event{}, err
 	}
-	body, err := decodeBody(what, ev.Body, ev.IsBase64Encoded)
+	body, err := decodeBody(what, p.Body, isBase64)
 	if err != nil {
 		return Event{}, err
 	}
 	req := &HTTPRequest{
-		Method:  ev.HTTPMethod,
-		Path:    ev.Path,
-		Headers: lowerKeys(ev.Headers),
+		Method:  method,
+		Path:    path,
+		Headers: lowerKeys(headers),
 		Query:   query,
 		Body:    body,
 	}
-	if rc := ev.RequestContext; rc != nil {
+	if rc != nil {
 		req.RequestID, req.SourceIP, req.Stage, req.ServiceID = rc.RequestID, rc.SourceIP, rc.Stage, rc.ServiceID
 	}
 	if req.RequestID == "" && kind == KindAPIGateway {

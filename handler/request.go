@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"net/url"
@@ -47,6 +48,9 @@ func RequestFromEvent(ev Event) (RawRequest, *Error) {
 			return requestFromTimer(ev.Timer)
 		}
 	case KindDirect:
+		if ev.direct != nil { // DecodeEvent read it already
+			return requestFromWire(*ev.direct)
+		}
 		return requestFromJSON("the event", ev.Direct)
 	}
 	return RawRequest{}, errorf(CodeInternalError, "the event of kind %v has nothing to read a request from", ev.Kind)
@@ -64,13 +68,15 @@ type wireRequest struct {
 // requestFromJSON reads a request from a JSON object; where names data in
 // messages.
 func requestFromJSON(where string, data []byte) (RawRequest, *Error) {
-	if err := checkObject(where, data); err != nil {
+	var w wireRequest
+	if err := decodeObject(where, data, &w); err != nil {
 		return RawRequest{}, err
 	}
-	var w wireRequest
-	if err := json.Unmarshal(data, &w); err != nil { // a valid object always fits wireRequest
-		return RawRequest{}, errorf(CodeInvalidParameter, "%s cannot be read: %v", where, err)
-	}
+	return requestFromWire(w)
+}
+
+// requestFromWire reads each field of w leniently.
+func requestFromWire(w wireRequest) (RawRequest, *Error) {
 	var raw RawRequest
 	var first *Error
 	keep := func(err *Error) {
@@ -110,6 +116,15 @@ func jsonInstanceIDs(raw json.RawMessage) ([]string, *Error) {
 		}
 		return splitList(nil, s), nil
 	case typeArray:
+		// The common case in one pass; null elements decode as "" and take
+		// the slow path below, which names them.
+		if list, ok := plainStringArray(raw); ok {
+			return list, nil
+		}
+		var list []string
+		if json.Unmarshal(raw, &list) == nil && !slices.Contains(list, "") {
+			return list, nil
+		}
 		var elems []json.RawMessage
 		if err := json.Unmarshal(raw, &elems); err != nil {
 			return nil, errorf(CodeInvalidParameterValue, "InstanceIds is not a valid array: %v", err)
@@ -260,4 +275,52 @@ func splitList(dst []string, s string) []string {
 		}
 	}
 	return dst
+}
+
+// plainStringArray reads raw, a valid JSON array, when every element is a
+// non-empty string without escapes or control characters: instance ids
+// always are, and reading them this way costs a tenth of json.Unmarshal.
+// ok is false for anything else, which the caller reads the general way.
+func plainStringArray(raw []byte) (list []string, ok bool) {
+	i := skipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '[' {
+		return nil, false
+	}
+	list = make([]string, 0, bytes.Count(raw, []byte{','})+1)
+	if i = skipSpace(raw, i+1); i < len(raw) && raw[i] == ']' {
+		return list, skipSpace(raw, i+1) == len(raw)
+	}
+	for i < len(raw) {
+		if raw[i] != '"' {
+			return nil, false
+		}
+		end := i + 1
+		for end < len(raw) && raw[end] != '"' {
+			if c := raw[end]; c == '\\' || c < 0x20 || c >= 0x80 {
+				return nil, false
+			}
+			end++
+		}
+		if end == len(raw) || end == i+1 {
+			return nil, false
+		}
+		list = append(list, string(raw[i+1:end]))
+		i = skipSpace(raw, end+1)
+		switch {
+		case i < len(raw) && raw[i] == ',':
+			i = skipSpace(raw, i+1)
+		case i < len(raw) && raw[i] == ']':
+			return list, skipSpace(raw, i+1) == len(raw)
+		default:
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
 }

@@ -10,10 +10,22 @@ import (
 
 // decodeTimer decodes a timer trigger's event:
 // {"Type":"Timer","TriggerName":"...","Time":"...","Message":"..."}.
-func decodeTimer(payload []byte) (Event, *Error) {
-	var t events.TimerEvent
-	if err := json.Unmarshal(payload, &t); err != nil {
-		return Event{}, fieldError(KindTimer.describe(), err)
+func decodeTimer(p *probe) (Event, *Error) {
+	t := events.TimerEvent{Type: "Timer"}
+	what := KindTimer.describe()
+	for _, f := range []struct {
+		name string
+		raw  json.RawMessage
+		v    *string
+	}{
+		{"Type", p.Type, &t.Type},
+		{"TriggerName", p.TriggerName, &t.TriggerName},
+		{"Time", p.Time, &t.Time},
+		{"Message", p.Message, &t.Message},
+	} {
+		if err := decodeField(what, f.name, f.raw, f.v); err != nil {
+			return Event{}, err
+		}
 	}
 	return Event{Kind: KindTimer, Timer: &t}, nil
 }
