@@ -62,7 +62,7 @@ type cloud struct {
 	signatures []string // every Signature / Authorization received
 }
 
-func newCloud(t *testing.T) *cloud {
+func newCloud(t testing.TB) *cloud {
 	t.Helper()
 	c := &cloud{Emulator: emulator.New()}
 	c.AddKey(emulator.Key{SecretID: secretID, SecretKey: secretKey})

@@ -42,7 +42,11 @@ func NewFromEnv(getenv func(string) string, logger *slog.Logger) *Handler {
 	}
 	client.Logger = logger
 	h.CVM = client
-	logger.Info("configured", "endpoint", client.Endpoint(), "signature_method", string(client.Method()), "default_region", h.DefaultRegion)
+	// Said at the first invocation, not here: a log write before the runtime
+	// listens measurably delays the cold start's first Ping.
+	h.startup = func() {
+		logger.Info("configured", "endpoint", client.Endpoint(), "signature_method", string(client.Method()), "default_region", h.DefaultRegion)
+	}
 	return h
 }
 

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/tencentyun/scf-go-lib/functioncontext"
@@ -38,6 +39,9 @@ type Handler struct {
 	// ConfigErr, when set, is answered to every invocation: a function that
 	// is misconfigured refuses to run rather than run half-configured.
 	ConfigErr *Error
+
+	startup     func() // run once, at the first invocation
+	startupOnce sync.Once
 }
 
 // Invoke implements scf-go-lib's cloudfunction.Handler.
@@ -54,6 +58,9 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 		}
 	}()
 
+	if h.startup != nil {
+		h.startupOnce.Do(h.startup)
+	}
 	ev, verr := DecodeEvent(payload)
 	kind = ev.Kind
 	a := h.answer(ctx, ev, verr)

@@ -58,7 +58,7 @@ func Start(ctx context.Context, binary string, env []string) (*Process, error) {
 		case <-ctx.Done():
 			p.Stop()
 			return nil, fmt.Errorf("scfrpc: %s did not serve on %s: %w", binary, addr, ctx.Err())
-		case <-time.After(2 * time.Millisecond):
+		case <-time.After(200 * time.Microsecond):
 		}
 	}
 	if err := p.Ping(); err != nil {
@@ -159,3 +159,6 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// PID returns the process id.
+func (p *Process) PID() int { return p.cmd.Process.Pid }

@@ -1,0 +1,103 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"scf-cvm-project/internal/scfrpc"
+)
+
+// BenchmarkColdStart measures start to first answered Ping, as SCF sees a
+// cold start, for the function and for a bare scf-go-lib function.
+func BenchmarkColdStart(b *testing.B) {
+	bare := filepath.Join(b.TempDir(), "bare")
+	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bare, "./testdata/barefunction")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	out, err := build.CombinedOutput()
+	require.NoError(b, err, "%s", out)
+
+	binaries := []struct{ name, bin string }{{"bare", bare}, {"function", binary}}
+	if other := os.Getenv("FUNCTION_BINARY"); other != "" {
+		binaries = append(binaries, struct{ name, bin string }{"other", other})
+	}
+	for _, fn := range binaries {
+		b.Run(fn.name, func(b *testing.B) {
+			env := []string{"CVM_ENDPOINT=http://127.0.0.1:9/v2/index.php", "TENCENTCLOUD_REGION=ap-guangzhou"}
+			for b.Loop() {
+				p, err := scfrpc.Start(context.Background(), fn.bin, env)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				p.Stop()
+				b.StartTimer()
+			}
+		})
+	}
+}
+
+// BenchmarkWarmInvocation measures what one warm invocation moving 100
+// instances costs the function's process in CPU time (user + system, from
+// /proc), against the emulator on loopback: the cpu-µs/op metric.
+//
+// FUNCTION_BINARY runs the same benchmark against another build of the job
+// (e.g. one written with the official SDK), which gets the emulator's
+// address in CVM_ENDPOINT_HOST and the payload {"InstanceIds":[...],"ProjectId":N,"Region":"..."}.
+func BenchmarkWarmInvocation(b *testing.B) {
+	bin := binary
+	if other := os.Getenv("FUNCTION_BINARY"); other != "" {
+		bin = other
+	}
+	for _, method := range []string{"HmacSHA256", "TC3-HMAC-SHA256"} {
+		b.Run(method, func(b *testing.B) {
+			c := newCloud(b)
+			path := "/v2/index.php"
+			if method == "TC3-HMAC-SHA256" {
+				path = "/"
+			}
+			p, err := scfrpc.Start(context.Background(), bin, []string{
+				"CVM_ENDPOINT=" + c.base + path, "SIGNATURE_METHOD=" + method, "TENCENTCLOUD_REGION=ap-guangzhou",
+				"CVM_ENDPOINT_HOST=" + strings.TrimPrefix(c.base, "http://"),
+			})
+			require.NoError(b, err)
+			defer p.Stop()
+			env := map[string]string{"TENCENTCLOUD_SECRETID": secretID, "TENCENTCLOUD_SECRETKEY": secretKey}
+			payload := []byte(`{"InstanceIds":["` + strings.Join(ids(1, 100), `","`) + `"],"ProjectId":1045,"Region":"ap-guangzhou"}`)
+			answer, err := p.Invoke(payload, scfrpc.Invocation{Env: env})
+			require.NoError(b, err)
+			require.Contains(b, string(answer), "Success")
+
+			before := cpuTime(b, p.PID())
+			for b.Loop() {
+				if _, err := p.Invoke(payload, scfrpc.Invocation{Env: env}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			used := cpuTime(b, p.PID()) - before
+			b.ReportMetric(float64(used.Microseconds())/float64(b.N), "cpu-µs/op")
+		})
+	}
+}
+
+// cpuTime reads a process's user + system CPU time from /proc/PID/stat.
+func cpuTime(b *testing.B, pid int) time.Duration {
+	b.Helper()
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	require.NoError(b, err)
+	// Fields after the command name, which is in parentheses and may hold spaces.
+	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
+	utime, err := strconv.ParseInt(fields[11], 10, 64)
+	require.NoError(b, err)
+	stime, err := strconv.ParseInt(fields[12], 10, 64)
+	require.NoError(b, err)
+	const clockTicks = 100 // USER_HZ on Linux
+	return time.Duration(utime+stime) * time.Second / clockTicks
+}
