@@ -55,17 +55,28 @@ func run(w io.Writer, bin, dir string) error {
 	}
 	sort.Strings(samples)
 
-	runs := []struct{ title, endpoint, method string }{
-		{"legacy endpoint, HmacSHA256 (the default)", base + "/v2/index.php", "HmacSHA256"},
-		{"API 3.0 endpoint, TC3-HMAC-SHA256", base + "/", "TC3-HMAC-SHA256"},
-	}
-	for i, r := range runs {
-		events := samples
-		if i > 0 { // one sample is enough to show the other signature method
-			events = []string{filepath.Join(dir, "direct.json")}
+	var fromSamples []invocation
+	for _, path := range samples {
+		payload, err := os.ReadFile(path)
+		if err != nil {
+			return err
 		}
+		fromSamples = append(fromSamples, invocation{path, payload})
+	}
+	runs := []struct {
+		title, endpoint, method string
+		invocations             []invocation
+	}{
+		{"every sample event; legacy endpoint, HmacSHA256 (the default)", base + "/v2/index.php", "HmacSHA256", fromSamples},
+		{"API 3.0 endpoint, TC3-HMAC-SHA256", base + "/", "TC3-HMAC-SHA256", []invocation{
+			{"move two instances to project 2048", []byte(`{"InstanceIds":["ins-00000151","ins-00000152"],"ProjectId":2048}`)},
+			{"an instance bound to a load balancer (the API refuses the batch)", []byte(`{"InstanceIds":["ins-00000153","ins-lb000001"],"ProjectId":2048}`)},
+			{"an instance that does not exist", []byte(`{"InstanceIds":["ins-0000dead"],"ProjectId":2048}`)},
+		}},
+	}
+	for _, r := range runs {
 		fmt.Fprintf(w, "### %s: %s\n\n", r.title, r.endpoint)
-		if err := invokeAll(w, bin, r.endpoint, r.method, events); err != nil {
+		if err := invokeAll(w, bin, r.endpoint, r.method, r.invocations); err != nil {
 			return err
 		}
 	}
@@ -74,7 +85,13 @@ func run(w io.Writer, bin, dir string) error {
 	return nil
 }
 
-func invokeAll(w io.Writer, bin, endpoint, method string, events []string) error {
+// invocation is one payload to send, and what to call it.
+type invocation struct {
+	title   string
+	payload []byte
+}
+
+func invokeAll(w io.Writer, bin, endpoint, method string, invocations []invocation) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	fn, err := scfrpc.Start(ctx, bin, []string{
@@ -90,17 +107,16 @@ func invokeAll(w io.Writer, bin, endpoint, method string, events []string) error
 
 	// SCF passes the execution role's keys with every invocation.
 	env := map[string]string{"TENCENTCLOUD_SECRETID": demoSecretID, "TENCENTCLOUD_SECRETKEY": demoSecretKey}
-	for _, path := range events {
-		payload, err := os.ReadFile(path)
+	for _, inv := range invocations {
+		answer, err := fn.Invoke(inv.payload, scfrpc.Invocation{Timeout: 10 * time.Second, Env: env})
 		if err != nil {
-			return err
+			return fmt.Errorf("%s: %w", inv.title, err)
 		}
-		answer, err := fn.Invoke(payload, scfrpc.Invocation{Timeout: 10 * time.Second, Env: env})
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		fmt.Fprintf(w, "== %s\n%s\n\n", path, readable(answer))
+		fmt.Fprintf(w, "== %s\n%s\n\n", inv.title, readable(answer))
 	}
+	// What the function logged (JSON lines, one per upstream call), the last few.
+	lines := strings.Split(strings.TrimSpace(fn.Output()), "\n")
+	fmt.Fprintf(w, "The function's log, last %d of %d lines:\n%s\n\n", min(3, len(lines)), len(lines), strings.Join(lines[max(0, len(lines)-3):], "\n"))
 	return nil
 }
 
