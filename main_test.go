@@ -1,0 +1,57 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"scf-cvm-project/handler"
+	"scf-cvm-project/internal/emulator"
+)
+
+// A local run reads the event from -event or standard input, invokes the
+// handler once and prints the answer.
+func TestRunLocal(t *testing.T) {
+	emu := emulator.New()
+	emu.AddKey(emulator.Key{SecretID: "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE", SecretKey: "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE"})
+	emu.AddInstances(emulator.Instance{ID: "ins-00000003"})
+	base, stop, err := emu.Start()
+	require.NoError(t, err)
+	defer stop()
+	env := map[string]string{
+		"CVM_ENDPOINT":           base + "/v2/index.php",
+		"TENCENTCLOUD_REGION":    "ap-guangzhou",
+		"TENCENTCLOUD_SECRETID":  "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE",
+		"TENCENTCLOUD_SECRETKEY": "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE",
+	}
+	h := handler.NewFromEnv(func(k string) string { return env[k] }, slog.New(slog.DiscardHandler))
+	sample, err := os.ReadFile("events/direct.json")
+	require.NoError(t, err)
+
+	for name, run := range map[string]func(out *bytes.Buffer) error{
+		"from a file":           func(out *bytes.Buffer) error { return runLocal(h, []string{"-event", "events/direct.json"}, strings.NewReader(""), out) },
+		"from standard input":   func(out *bytes.Buffer) error { return runLocal(h, nil, bytes.NewReader(sample), out) },
+		"from standard input -": func(out *bytes.Buffer) error { return runLocal(h, []string{"-event", "-"}, bytes.NewReader(sample), out) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			var out bytes.Buffer
+			require.NoError(t, run(&out))
+			var a struct{ Code, RequestId string }
+			require.NoError(t, json.Unmarshal(out.Bytes(), &a))
+			assert.Equal(t, "Success", a.Code)
+			assert.NotEmpty(t, a.RequestId)
+		})
+	}
+	in, _ := emu.Instance("ins-00000003")
+	assert.EqualValues(t, 1045, in.ProjectID)
+
+	var out bytes.Buffer
+	err = runLocal(h, []string{"-event", "events/no-such-file.json"}, strings.NewReader(""), &out)
+	assert.ErrorContains(t, err, "no-such-file.json")
+}
