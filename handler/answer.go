@@ -2,6 +2,7 @@ package handler
 
 import (
 	"encoding/json"
+	"net/http"
 
 	"github.com/tencentyun/scf-go-lib/events"
 )
@@ -103,11 +104,17 @@ func (a *Answer) Summarize() {
 // HTTPResponse wraps the answer for API Gateway and the function URL:
 // status HTTPStatus(a.Code), a JSON body, and all four fields of
 // events.APIGatewayResponse.
+// A 401 also says which scheme authenticates (WWW-Authenticate: Bearer).
 func HTTPResponse(a Answer) events.APIGatewayResponse {
+	status := HTTPStatus(a.Code)
+	headers := map[string]string{"Content-Type": "application/json"}
+	if status == http.StatusUnauthorized {
+		headers["WWW-Authenticate"] = "Bearer"
+	}
 	return events.APIGatewayResponse{
 		IsBase64Encoded: false,
-		StatusCode:      HTTPStatus(a.Code),
-		Headers:         map[string]string{"Content-Type": "application/json"},
+		StatusCode:      status,
+		Headers:         headers,
 		Body:            string(a.JSON()),
 	}
 }
