@@ -86,7 +86,7 @@ func (h *Handler) answer(ctx context.Context, ev Event, decodeErr *Error) Answer
 	if rerr != nil {
 		return FailedAnswer(rerr, raw)
 	}
-	req, verr := Validate(raw, h.DefaultRegion)
+	req, verr := Validate(raw, h.DefaultRegion, 0)
 	if verr != nil {
 		return FailedAnswer(verr, raw)
 	}
