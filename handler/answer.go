@@ -24,6 +24,8 @@ type Answer struct {
 	ProjectId   *int64   `json:"ProjectId"`   // null when it could not be parsed
 	InstanceIds []string `json:"InstanceIds"` // never null in JSON: [] when empty
 	Batches     []Batch  `json:"Batches"`     // never null in JSON
+	// DryRun is what a dry run would have sent; absent otherwise.
+	DryRun *DryRun `json:"DryRun,omitempty"`
 }
 
 // batchJSON and answerJSON are Batch and Answer without their MarshalJSON
@@ -38,6 +40,7 @@ type (
 		ProjectId   *int64      `json:"ProjectId"`
 		InstanceIds []string    `json:"InstanceIds"`
 		Batches     []batchJSON `json:"Batches"`
+		DryRun      *DryRun     `json:"DryRun,omitempty"`
 	}
 )
 
@@ -56,6 +59,7 @@ func (a Answer) wire() answerJSON {
 		ProjectId:   a.ProjectId,
 		InstanceIds: a.InstanceIds,
 		Batches:     make([]batchJSON, len(a.Batches)),
+		DryRun:      a.DryRun,
 	}
 	if w.InstanceIds == nil {
 		w.InstanceIds = []string{}

@@ -23,10 +23,12 @@ import (
 	"scf-cvm-project/internal/scfrpc"
 )
 
-// The documentation's example key: the emulator accepts it, Tencent Cloud does not.
+// The documentation's example key: the emulator accepts it, Tencent Cloud
+// does not. The token is the one the HTTP samples in events/ send.
 const (
 	demoSecretID  = "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE"
 	demoSecretKey = "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE"
+	demoAPIToken  = "cvm-project-demo-token-EXAMPLE"
 )
 
 func main() {
@@ -99,6 +101,8 @@ func invokeAll(w io.Writer, bin, endpoint, method string, invocations []invocati
 		"CVM_ENDPOINT=" + endpoint,
 		"SIGNATURE_METHOD=" + method,
 		"TENCENTCLOUD_REGION=ap-guangzhou",
+		"API_TOKEN=" + demoAPIToken, // the HTTP samples send it
+		"ALLOW_GET=true",            // events/apigw-query.json is a GET
 	})
 	if err != nil {
 		return err
