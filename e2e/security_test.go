@@ -100,7 +100,7 @@ func TestHTTPCallersAreCheckedInOrderBeforeAnyCall(t *testing.T) {
 			assert.Empty(t, a.Batches)
 			assert.Empty(t, c.Calls(), "no upstream call")
 			if tt.wantCode == "Unauthenticated" {
-				assert.Equal(t, "a valid bearer token is required: Authorization: Bearer <token>", a.Message)
+				assert.Equal(t, "a valid bearer token is required in the Authorization header", a.Message)
 				assert.Nil(t, a.ProjectId, "nothing of the request was read")
 				assertLogged(t, fn, "HTTP request refused")
 			}

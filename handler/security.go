@@ -188,7 +188,7 @@ func (s Security) HTTPAuth() string {
 }
 
 // unauthenticatedMessage is all a refused caller is told.
-const unauthenticatedMessage = "a valid bearer token is required: Authorization: Bearer <token>"
+const unauthenticatedMessage = "a valid bearer token is required in the Authorization header"
 
 // Refusal is an HTTP request refused by CheckHTTP: Err is the caller's
 // answer; Reason, which may say how to configure the function, is for the

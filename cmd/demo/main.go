@@ -74,6 +74,9 @@ func run(w io.Writer, bin, dir string) error {
 			{"move two instances to project 2048", []byte(`{"InstanceIds":["ins-00000151","ins-00000152"],"ProjectId":2048}`)},
 			{"an instance bound to a load balancer (the API refuses the batch)", []byte(`{"InstanceIds":["ins-00000153","ins-lb000001"],"ProjectId":2048}`)},
 			{"an instance that does not exist", []byte(`{"InstanceIds":["ins-0000dead"],"ProjectId":2048}`)},
+			{"a dry run: validated, batched and signed, nothing sent", []byte(`{"InstanceIds":["ins-00000154","ins-00000155"],"ProjectId":2048,"DryRun":true}`)},
+			{"an HTTP call without the token (refused before anything is read or sent)", []byte(`{"httpMethod":"POST","headers":{"content-type":"application/json"},` +
+				`"body":"{\"InstanceIds\":[\"ins-00000156\"],\"ProjectId\":2048}","requestContext":{"sourceIp":"203.0.113.24"}}`)},
 		}},
 	}
 	for _, r := range runs {
