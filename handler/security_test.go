@@ -225,7 +225,7 @@ func TestHTTPAuth(t *testing.T) {
 }
 
 func TestSettingErrorIs(t *testing.T) {
-	var err error = fmt.Errorf("start: %w", &SettingError{Name: EnvMaxInstances, Reason: "bad"})
+	err := fmt.Errorf("start: %w", &SettingError{Name: EnvMaxInstances, Reason: "bad"})
 	assert.True(t, errors.Is(err, ErrInvalidSetting))
 	assert.EqualError(t, err, "start: MAX_INSTANCES: bad")
 }
