@@ -16,9 +16,11 @@ zip: build
 	$(GO) run ./internal/cmd/zipmain -o $(DIST)/main.zip $(DIST)/main
 	@ls -l $(DIST)/main.zip
 
-## test: vet and the race-checked tests (unit and end-to-end)
+## test: vet, staticcheck (pinned in go.mod as a tool), then the
+## race-checked tests (unit and end-to-end)
 test:
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
 	$(GO) test -race -count=1 ./...
 
 ## demo: the function, built for this machine, invoked through the SCF

@@ -31,6 +31,8 @@ const (
 	tempSecretID = "AKIDtemporaryz8krbsJ5yKBZQpn7EXAMPLE"
 	tempKey      = "TmpKeyGu5t9xGARNpq86cd98joQYEXAMPLE"
 	sessionToken = "session-token-for-e2e-tests-EXAMPLE"
+	// apiToken is the bearer token of the HTTP samples in events/.
+	apiToken = "cvm-project-demo-token-EXAMPLE"
 )
 
 var binary string
@@ -105,7 +107,7 @@ func (c *cloud) record(w http.ResponseWriter, r *http.Request) {
 func (c *cloud) secrets() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := []string{secretKey, tempKey, sessionToken}
+	out := []string{secretKey, tempKey, sessionToken, apiToken}
 	for _, s := range c.signatures {
 		if s != "" {
 			out = append(out, s)
@@ -131,7 +133,8 @@ func startFunction(t *testing.T, c *cloud, env ...string) *function {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	base := []string{"CVM_ENDPOINT=" + c.base + "/v2/index.php", "TENCENTCLOUD_REGION=ap-guangzhou"}
+	// Configured as the demo is: the samples' token, and GET for apigw-query.json.
+	base := []string{"CVM_ENDPOINT=" + c.base + "/v2/index.php", "TENCENTCLOUD_REGION=ap-guangzhou", "API_TOKEN=" + apiToken, "ALLOW_GET=true"}
 	p, err := scfrpc.Start(ctx, binary, append(base, env...))
 	require.NoError(t, err)
 	fn := &function{Process: p, env: map[string]string{

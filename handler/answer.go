@@ -2,6 +2,7 @@ package handler
 
 import (
 	"encoding/json"
+	"net/http"
 
 	"github.com/tencentyun/scf-go-lib/events"
 )
@@ -23,6 +24,8 @@ type Answer struct {
 	ProjectId   *int64   `json:"ProjectId"`   // null when it could not be parsed
 	InstanceIds []string `json:"InstanceIds"` // never null in JSON: [] when empty
 	Batches     []Batch  `json:"Batches"`     // never null in JSON
+	// DryRun is what a dry run would have sent; absent otherwise.
+	DryRun *DryRun `json:"DryRun,omitempty"`
 }
 
 // batchJSON and answerJSON are Batch and Answer without their MarshalJSON
@@ -37,6 +40,7 @@ type (
 		ProjectId   *int64      `json:"ProjectId"`
 		InstanceIds []string    `json:"InstanceIds"`
 		Batches     []batchJSON `json:"Batches"`
+		DryRun      *DryRun     `json:"DryRun,omitempty"`
 	}
 )
 
@@ -55,6 +59,7 @@ func (a Answer) wire() answerJSON {
 		ProjectId:   a.ProjectId,
 		InstanceIds: a.InstanceIds,
 		Batches:     make([]batchJSON, len(a.Batches)),
+		DryRun:      a.DryRun,
 	}
 	if w.InstanceIds == nil {
 		w.InstanceIds = []string{}
@@ -103,11 +108,17 @@ func (a *Answer) Summarize() {
 // HTTPResponse wraps the answer for API Gateway and the function URL:
 // status HTTPStatus(a.Code), a JSON body, and all four fields of
 // events.APIGatewayResponse.
+// A 401 also says which scheme authenticates (WWW-Authenticate: Bearer).
 func HTTPResponse(a Answer) events.APIGatewayResponse {
+	status := HTTPStatus(a.Code)
+	headers := map[string]string{"Content-Type": "application/json"}
+	if status == http.StatusUnauthorized {
+		headers["WWW-Authenticate"] = "Bearer"
+	}
 	return events.APIGatewayResponse{
 		IsBase64Encoded: false,
-		StatusCode:      HTTPStatus(a.Code),
-		Headers:         map[string]string{"Content-Type": "application/json"},
+		StatusCode:      status,
+		Headers:         headers,
 		Body:            string(a.JSON()),
 	}
 }

@@ -67,15 +67,19 @@ func TestAnswerJSON(t *testing.T) {
 }
 
 func TestHTTPResponse(t *testing.T) {
+	const jsonOnly = `{"Content-Type":"application/json"}`
 	tests := []struct {
-		name   string
-		answer Answer
-		status int
+		name    string
+		answer  Answer
+		status  int
+		headers string
 	}{
 		{"success", Answer{RequestId: "r1", Code: CodeSuccess, ProjectId: ptr(1045), InstanceIds: ids(1, 1),
-			Batches: []Batch{{RequestId: "r1", Code: CodeSuccess, InstanceIds: ids(1, 1)}}}, http.StatusOK},
-		{"a refusal", FailedAnswer(&Error{Code: CodeInstanceIDMalformed, Message: `InstanceIds holds "i-1" <&>`}, RawRequest{InstanceIDs: []string{"i-1"}}), http.StatusBadRequest},
-		{"an upstream failure", Answer{Code: "AuthFailure.SignatureFailure"}, http.StatusBadGateway},
+			Batches: []Batch{{RequestId: "r1", Code: CodeSuccess, InstanceIds: ids(1, 1)}}}, http.StatusOK, jsonOnly},
+		{"a refusal", FailedAnswer(&Error{Code: CodeInstanceIDMalformed, Message: `InstanceIds holds "i-1" <&>`}, RawRequest{InstanceIDs: []string{"i-1"}}), http.StatusBadRequest, jsonOnly},
+		{"an upstream failure", Answer{Code: "AuthFailure.SignatureFailure"}, http.StatusBadGateway, jsonOnly},
+		{"no valid token", FailedAnswer(&Error{Code: CodeUnauthenticated, Message: "a valid bearer token is required"}, RawRequest{}), http.StatusUnauthorized,
+			`{"Content-Type":"application/json","WWW-Authenticate":"Bearer"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -87,7 +91,7 @@ func TestHTTPResponse(t *testing.T) {
 			require.NoError(t, json.Unmarshal(b, &outer))
 			assert.ElementsMatch(t, []string{"isBase64Encoded", "statusCode", "headers", "body"}, keys(outer))
 			assert.JSONEq(t, `false`, string(outer["isBase64Encoded"]))
-			assert.JSONEq(t, `{"Content-Type":"application/json"}`, string(outer["headers"]))
+			assert.JSONEq(t, tt.headers, string(outer["headers"]))
 			assert.Equal(t, tt.status, resp.StatusCode)
 
 			var back Answer

@@ -24,6 +24,16 @@ const (
 	CodeDeadlineExceeded      = "InternalError.DeadlineExceeded"    // 504
 )
 
+// The codes of the function's own guards (security.go): who may call over
+// HTTP, which projects may be targeted, and dry runs.
+const (
+	CodeUnauthenticated      = "Unauthenticated"                         // 401 no valid bearer token
+	CodeProjectNotAllowed    = "UnauthorizedOperation.ProjectNotAllowed" // 403 not in ALLOWED_PROJECT_IDS
+	CodeMethodNotAllowed     = "MethodNotAllowed"                        // 405
+	CodeUnsupportedMediaType = "UnsupportedMediaType"                    // 415
+	CodeDryRun               = "DryRunOperation"                         // 200 signed, nothing sent
+)
+
 // Codes the upstream API answers with that get a status of their own.
 const (
 	codeInstanceNotFound     = "InvalidInstanceId.NotFound"
@@ -53,7 +63,11 @@ func errorf(code, format string, args ...any) *Error {
 
 // HTTPStatus maps an answer's code to the HTTP status of the reply:
 //
-//	200 Success
+//	200 Success, DryRunOperation
+//	401 Unauthenticated
+//	403 UnauthorizedOperation.ProjectNotAllowed (the function's allow-list)
+//	405 MethodNotAllowed
+//	415 UnsupportedMediaType
 //	400 InvalidParameter*, MissingParameter*, InvalidInstanceId.Malformed*
 //	404 InvalidInstanceId.NotFound
 //	409 InvalidInstance.NotSupported
@@ -62,12 +76,20 @@ func errorf(code, format string, args ...any) *Error {
 //	500 InternalError, InternalError.MissingCredentials, InternalError.InvalidConfig (the function itself)
 //	504 InternalError.DeadlineExceeded
 //	502 every other code: the upstream failed or answered with something
-//	    the caller cannot fix (AuthFailure.*, UnauthorizedOperation*,
+//	    the caller cannot fix (AuthFailure.*, the upstream's UnauthorizedOperation*,
 //	    InternalServerError, InternalError.Upstream*, unknown codes)
 func HTTPStatus(code string) int {
 	switch code {
-	case CodeSuccess:
+	case CodeSuccess, CodeDryRun:
 		return http.StatusOK
+	case CodeUnauthenticated:
+		return http.StatusUnauthorized
+	case CodeProjectNotAllowed:
+		return http.StatusForbidden
+	case CodeMethodNotAllowed:
+		return http.StatusMethodNotAllowed
+	case CodeUnsupportedMediaType:
+		return http.StatusUnsupportedMediaType
 	case codeInstanceNotFound:
 		return http.StatusNotFound
 	case codeInstanceNotSupported:

@@ -13,6 +13,13 @@ func TestHTTPStatus(t *testing.T) {
 		want int
 	}{
 		{CodeSuccess, http.StatusOK},
+		{CodeDryRun, http.StatusOK},
+
+		{CodeUnauthenticated, http.StatusUnauthorized},
+		{CodeProjectNotAllowed, http.StatusForbidden},
+		{CodeMethodNotAllowed, http.StatusMethodNotAllowed},
+		{CodeUnsupportedMediaType, http.StatusUnsupportedMediaType},
+		{CodeInvalidConfig, http.StatusInternalServerError},
 
 		{CodeInvalidParameter, http.StatusBadRequest},
 		{CodeMissingParameter, http.StatusBadRequest},
@@ -40,6 +47,8 @@ func TestHTTPStatus(t *testing.T) {
 		{"AuthFailure.SecretIdNotFound", http.StatusBadGateway},
 		{"UnauthorizedOperation", http.StatusBadGateway},
 		{"UnauthorizedOperation.CamNoAuth", http.StatusBadGateway},
+		{"UnauthorizedOperation.ProjectNotAllowedX", http.StatusBadGateway},
+		{"Unauthenticated.X", http.StatusBadGateway},
 		{"InvalidInstanceId", http.StatusBadGateway},
 		{"RequestLimitExceededX", http.StatusBadGateway},
 		{"ResourceInsufficient", http.StatusBadGateway},

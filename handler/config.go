@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -23,9 +24,11 @@ const (
 // CodeInvalidConfig answers every invocation of a misconfigured function.
 const CodeInvalidConfig = "InternalError.InvalidConfig"
 
-// NewFromEnv builds the Handler from the function's environment. A bad
-// setting is logged once here and answered to every invocation as
-// InternalError.InvalidConfig, never silently replaced by a default.
+// NewFromEnv builds the Handler from the function's environment: the
+// endpoint and signature method, the default region, and the guards
+// (SecurityFromEnv). A bad setting is logged once here and answered to
+// every invocation as InternalError.InvalidConfig, never silently replaced
+// by a default nor run unguarded.
 func NewFromEnv(getenv func(string) string, logger *slog.Logger) *Handler {
 	h := &Handler{
 		Credentials:   credentials.Env{Getenv: getenv},
@@ -34,18 +37,24 @@ func NewFromEnv(getenv func(string) string, logger *slog.Logger) *Handler {
 		CallTimeout:   30 * time.Second,
 		AnswerMargin:  200 * time.Millisecond,
 	}
-	client, err := newCVMClient(getenv)
-	if err != nil {
-		h.ConfigErr = &Error{Code: CodeInvalidConfig, Message: err.Error()}
-		logger.Error("invalid configuration", "error", err.Error())
+	security, serr := SecurityFromEnv(getenv)
+	h.Security = security
+	h.secrets = h.secrets.with(getenv(EnvAPIToken))
+	client, cerr := newCVMClient(getenv)
+	if err := errors.Join(cerr, serr); err != nil {
+		msg := strings.ReplaceAll(err.Error(), "\n", "; ")
+		h.ConfigErr = &Error{Code: CodeInvalidConfig, Message: msg}
+		logger.Error("invalid configuration", "error", msg)
 		return h
 	}
 	client.Logger = logger
-	h.CVM = client
+	h.CVM, h.Preparer = client, client
 	// Said at the first invocation, not here: a log write before the runtime
 	// listens measurably delays the cold start's first Ping.
 	h.startup = func() {
-		logger.Info("configured", "endpoint", client.Endpoint(), "signature_method", string(client.Method()), "default_region", h.DefaultRegion)
+		logger.Info("configured", "endpoint", client.Endpoint(), "signature_method", string(client.Method()), "default_region", h.DefaultRegion,
+			"http_auth", security.HTTPAuth(), "allow_get", security.AllowGET, "allowed_project_ids", security.AllowedProjectIDs,
+			"max_instances", security.maxInstances(), "dry_run", security.DryRun)
 	}
 	return h
 }

@@ -25,7 +25,10 @@ type Caller interface {
 // Handler answers invocations. Build it with NewFromEnv, or set the fields
 // directly in tests.
 type Handler struct {
-	CVM         Caller
+	CVM Caller
+	// Preparer signs without sending, for dry runs; NewFromEnv sets it to
+	// the same client as CVM.
+	Preparer    Preparer
 	Credentials credentials.Provider
 	Logger      *slog.Logger
 	// DefaultRegion is used when a request names none (TENCENTCLOUD_REGION).
@@ -39,20 +42,26 @@ type Handler struct {
 	// ConfigErr, when set, is answered to every invocation: a function that
 	// is misconfigured refuses to run rather than run half-configured.
 	ConfigErr *Error
+	// Security says who may call over HTTP and what may be changed; its
+	// zero value refuses every HTTP request.
+	Security Security
 
-	startup     func() // run once, at the first invocation
+	secrets     redactor // configured secrets (API_TOKEN), masked in a panic's log line
+	startup     func()   // run once, at the first invocation
 	startupOnce sync.Once
 }
 
 // Invoke implements scf-go-lib's cloudfunction.Handler.
 func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err error) {
 	kind := Kind(0)
+	secrets := h.secrets
 	defer func() {
 		if p := recover(); p != nil {
 			// The panic value and stack go to the log, which only the function's
-			// owners read; the caller gets a code and the request id.
+			// owners read, with every secret known here masked (a panic's
+			// message may hold one); the caller gets a code and the request id.
 			h.logger().ErrorContext(ctx, "panic", "function_request_id", invocationID(ctx),
-				"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				"panic", secrets.redact(fmt.Sprint(p)), "stack", secrets.redact(string(debug.Stack())))
 			a := Answer{Code: CodeInternalError, Message: "internal error; see the function's log for request " + invocationID(ctx)}
 			out, err = encode(kind, a), nil
 		}
@@ -63,7 +72,12 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 	}
 	ev, verr := DecodeEvent(payload)
 	kind = ev.Kind
-	a := h.answer(ctx, ev, verr)
+	if ev.HTTP != nil {
+		auth := ev.HTTP.Headers["authorization"]
+		token, _ := bearerToken(auth)
+		secrets = secrets.with(auth, token)
+	}
+	a := h.answer(ctx, ev, verr, &secrets)
 	h.logger().LogAttrs(ctx, levelFor(a.Code), "invocation",
 		slog.String("function_request_id", invocationID(ctx)),
 		slog.String("event", kind.String()),
@@ -75,24 +89,38 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 	return encode(kind, a), nil
 }
 
-func (h *Handler) answer(ctx context.Context, ev Event, decodeErr *Error) Answer {
+// answer runs the steps in order, each before any upstream call: the
+// configuration, the event, the HTTP checks, the request, its validation,
+// the allowed projects, the credentials (added to secrets); then the move,
+// or its dry run.
+func (h *Handler) answer(ctx context.Context, ev Event, decodeErr *Error, secrets *redactor) Answer {
 	if h.ConfigErr != nil {
 		return FailedAnswer(h.ConfigErr, RawRequest{})
 	}
 	if decodeErr != nil {
 		return FailedAnswer(decodeErr, RawRequest{})
 	}
+	if err := h.guardHTTP(ctx, ev); err != nil {
+		return FailedAnswer(err, RawRequest{})
+	}
 	raw, rerr := RequestFromEvent(ev)
 	if rerr != nil {
 		return FailedAnswer(rerr, raw)
 	}
-	req, verr := Validate(raw, h.DefaultRegion)
+	req, verr := Validate(raw, h.DefaultRegion, h.Security.maxInstances())
 	if verr != nil {
 		return FailedAnswer(verr, raw)
+	}
+	if err := h.Security.allowProject(req.ProjectID); err != nil {
+		return FailedAnswer(err, raw)
 	}
 	creds, err := h.Credentials.Retrieve(ctx)
 	if err != nil {
 		return FailedAnswer(credentialsError(err), raw)
+	}
+	*secrets = secrets.with(creds.SecretKey, creds.Token)
+	if h.Security.dryRun(raw.DryRun) {
+		return h.dryRun(ctx, req, creds)
 	}
 	return h.move(ctx, req, creds)
 }
@@ -175,7 +203,7 @@ func (h *Handler) logger() *slog.Logger {
 
 func levelFor(code string) slog.Level {
 	switch {
-	case code == CodeSuccess:
+	case code == CodeSuccess, code == CodeDryRun:
 		return slog.LevelInfo
 	case HTTPStatus(code) >= 500:
 		return slog.LevelError

@@ -102,8 +102,10 @@ func TestInvokeRecoversFromAPanic(t *testing.T) {
 
 func TestInvokeRecoversFromAPanicInsideAnHTTPAnswer(t *testing.T) {
 	f := &fakeCVM{answerFn: func(cvm.ModifyInstancesProject) (cvm.Result, error) { panic("boom") }}
-	ev := `{"requestContext":{"requestId":"r"},"httpMethod":"POST","path":"/move","headers":{"content-type":"application/json"},"body":"{\"InstanceIds\":[\"ins-00000001\"],\"ProjectId\":3}"}`
-	out, err := newTestHandler(f).Invoke(context.Background(), []byte(ev))
+	ev := `{"requestContext":{"requestId":"r"},"httpMethod":"POST","path":"/move","headers":{"content-type":"application/json","authorization":"Bearer ` + testToken + `"},"body":"{\"InstanceIds\":[\"ins-00000001\"],\"ProjectId\":3}"}`
+	h := newTestHandler(f)
+	h.Security.TokenSHA256 = TokenDigest(testToken)
+	out, err := h.Invoke(context.Background(), []byte(ev))
 	require.NoError(t, err)
 	var resp struct {
 		StatusCode int
@@ -194,7 +196,7 @@ func BenchmarkInvokeHundredIDs(b *testing.B) {
 		"direct": request,
 		"timer":  `{"Type":"Timer","TriggerName":"t","Time":"2024-05-20T02:00:00Z","Message":` + string(quoted) + `}`,
 		"apigw": `{"requestContext":{"serviceId":"service-6x2kq9lw","path":"/move","httpMethod":"POST","requestId":"r","identity":{},"sourceIp":"203.0.113.24","stage":"release"},` +
-			`"headers":{"content-type":"application/json","host":"service-6x2kq9lw-1250000000.gz.apigw.tencentcs.com","user-agent":"curl/8.4.0","x-api-requestid":"r"},` +
+			`"headers":{"authorization":"Bearer ` + testToken + `","content-type":"application/json","host":"service-6x2kq9lw-1250000000.gz.apigw.tencentcs.com","user-agent":"curl/8.4.0","x-api-requestid":"r"},` +
 			`"body":` + string(quoted) + `,"path":"/move","httpMethod":"POST","queryString":{},"queryStringParameters":{},"pathParameters":{},"headerParameters":{},"isBase64Encoded":false}`,
 	}
 	for _, method := range []signer.Method{signer.HmacSHA256, signer.TC3HmacSHA256} {
@@ -206,7 +208,7 @@ func BenchmarkInvokeHundredIDs(b *testing.B) {
 				}
 				client, err := cvm.New(endpoint, method, stubTransport{})
 				require.NoError(b, err)
-				h := &Handler{CVM: client, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou"}
+				h := &Handler{CVM: client, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou", Security: Security{TokenSHA256: TokenDigest(testToken)}}
 				payload := []byte(payloads[kind])
 				ctx := context.Background()
 				out, err := h.Invoke(ctx, payload)

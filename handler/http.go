@@ -25,6 +25,9 @@ type HTTPRequest struct {
 	// header, where API Gateway puts it when requestContext leaves it out;
 	// it is empty for the function URL.
 	RequestID, SourceIP, Stage, ServiceID string
+	// IdentitySecretID is requestContext.identity.secretId: the key with
+	// which API Gateway authenticated the caller, when it did.
+	IdentitySecretID string
 }
 
 // decodeHTTP decodes an API Gateway or function URL event from its
@@ -73,6 +76,9 @@ func decodeHTTP(kind Kind, p *probe) (Event, *Error) {
 	}
 	if rc != nil {
 		req.RequestID, req.SourceIP, req.Stage, req.ServiceID = rc.RequestID, rc.SourceIP, rc.Stage, rc.ServiceID
+		if rc.Identity.SecretID != nil {
+			req.IdentitySecretID = *rc.Identity.SecretID
+		}
 	}
 	if req.RequestID == "" && kind == KindAPIGateway {
 		req.RequestID = req.Headers["x-api-requestid"]

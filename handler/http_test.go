@@ -224,3 +224,5 @@ func TestRequestFromHTTPRejects(t *testing.T) {
 }
 
 func ptr(n int64) *int64 { return &n }
+
+func boolPtr(b bool) *bool { return &b }

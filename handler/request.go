@@ -16,7 +16,8 @@ type RawRequest struct {
 	InstanceIDs    []string // as given, in order (may hold duplicates and bad ids)
 	ProjectID      *int64
 	Region         string
-	HasInstanceIDs bool // the key was present at all
+	DryRun         *bool // nil when the request does not say
+	HasInstanceIDs bool  // the key was present at all
 	HasProjectID   bool
 }
 
@@ -30,9 +31,10 @@ type RawRequest struct {
 //
 // JSON is {"InstanceIds":["ins-..."],"ProjectId":1045,"Region":"ap-guangzhou"},
 // where InstanceIds may also be one comma-separated string and ProjectId a
-// string of digits. A form or query is InstanceIds=ins-a,ins-b&ProjectId=1045:
+// string of digits; "DryRun": true (or "true") asks for a dry run. A form or query is InstanceIds=ins-a,ins-b&ProjectId=1045:
 // InstanceIds may repeat, each value may hold a comma-separated list, and
-// InstanceIds.N keys are read in the order of N. Key names match in any case.
+// InstanceIds.N keys are read in the order of N; DryRun=true (or a bare
+// DryRun) asks for a dry run. Key names match in any case.
 // Unknown keys are ignored.
 //
 // On error, the returned RawRequest holds what could be read, for the answer
@@ -63,6 +65,7 @@ type wireRequest struct {
 	InstanceIds json.RawMessage
 	ProjectId   json.RawMessage
 	Region      json.RawMessage
+	DryRun      json.RawMessage
 }
 
 // requestFromJSON reads a request from a JSON object; where names data in
@@ -102,7 +105,45 @@ func requestFromWire(w wireRequest) (RawRequest, *Error) {
 		}
 		raw.Region = strings.TrimSpace(raw.Region)
 	}
+	if present(w.DryRun) {
+		dry, err := jsonDryRun(w.DryRun)
+		keep(err)
+		raw.DryRun = dry
+	}
 	return raw, first
+}
+
+// jsonDryRun reads DryRun: a JSON boolean, or a string that says true or false.
+func jsonDryRun(raw json.RawMessage) (*bool, *Error) {
+	var b bool
+	switch t := jsonType(raw); t {
+	case typeBoolean:
+		if json.Unmarshal(raw, &b) == nil {
+			return &b, nil
+		}
+	case typeString:
+		var s string
+		if json.Unmarshal(raw, &s) == nil && strings.TrimSpace(s) != "" {
+			return parseDryRun(s)
+		}
+	default:
+		return nil, errorf(CodeInvalidParameterValue, "DryRun must be true or false; got %s", t)
+	}
+	return nil, errorf(CodeInvalidParameterValue, "DryRun must be true or false")
+}
+
+// parseDryRun parses a form's or a query's DryRun; a bare key says true.
+func parseDryRun(s string) (*bool, *Error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		b := true
+		return &b, nil
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return nil, errorf(CodeInvalidParameterValue, "DryRun must be true or false; got %s", quote(s))
+	}
+	return &b, nil
 }
 
 // jsonInstanceIDs reads InstanceIds: an array of strings, kept as given, or
@@ -218,6 +259,12 @@ func requestFromValues(where string, v url.Values) (RawRequest, *Error) {
 	}
 	if s, ok, err := single(where, v, "Region"); ok {
 		raw.Region = strings.TrimSpace(s)
+		keep(err)
+	}
+	if s, ok, err := single(where, v, "DryRun"); ok {
+		if err == nil {
+			raw.DryRun, err = parseDryRun(s)
+		}
 		keep(err)
 	}
 	return raw, first

@@ -84,7 +84,7 @@ func TestSampleRequests(t *testing.T) {
 			require.Nil(t, err)
 			assert.Equal(t, want.raw, raw)
 
-			req, err := Validate(raw, sampleDefaultRegion)
+			req, err := Validate(raw, sampleDefaultRegion, 0)
 			if want.refused != "" {
 				require.NotNil(t, err)
 				assert.Equal(t, want.refused, err.Code)
@@ -118,7 +118,11 @@ func TestRequestFromJSON(t *testing.T) {
 		{"ProjectId negative: for Validate to refuse", `{"ProjectId":-1}`, RawRequest{ProjectID: ptr(-1), HasProjectID: true}},
 		{"ProjectId the largest int64", `{"ProjectId":9223372036854775807}`, RawRequest{ProjectID: ptr(9223372036854775807), HasProjectID: true}},
 		{"null is absent", `{"InstanceIds":null,"ProjectId":null,"Region":null}`, RawRequest{}},
-		{"unknown keys are ignored", `{"DryRun":true,"Rules":[{"a":1}],"ProjectId":2}`, RawRequest{ProjectID: ptr(2), HasProjectID: true}},
+		{"unknown keys are ignored", `{"Verbose":true,"Rules":[{"a":1}],"ProjectId":2}`, RawRequest{ProjectID: ptr(2), HasProjectID: true}},
+		{"DryRun true", `{"DryRun":true}`, RawRequest{DryRun: boolPtr(true)}},
+		{"DryRun false", `{"dryrun":false}`, RawRequest{DryRun: boolPtr(false)}},
+		{"DryRun a string", `{"DryRun":"true"}`, RawRequest{DryRun: boolPtr(true)}},
+		{"DryRun null is absent", `{"DryRun":null}`, RawRequest{}},
 		{"Region trimmed", `{"Region":" ap-guangzhou "}`, RawRequest{Region: "ap-guangzhou"}},
 		{"the last of twin keys wins, as in encoding/json", `{"ProjectId":1,"projectid":2}`, RawRequest{ProjectID: ptr(2), HasProjectID: true}},
 	}
@@ -173,6 +177,11 @@ func TestRequestFromJSONRejects(t *testing.T) {
 			[]string{"ProjectId must be an integer or a string of digits", "got a boolean"}, RawRequest{HasProjectID: true}},
 		{"ProjectId an array", `{"ProjectId":[1045]}`, CodeInvalidParameterValue,
 			[]string{"ProjectId", "got an array"}, RawRequest{HasProjectID: true}},
+		{"DryRun a number", `{"ProjectId":1,"DryRun":1}`, CodeInvalidParameterValue,
+			[]string{"DryRun must be true or false", "got a number"}, RawRequest{ProjectID: ptr(1), HasProjectID: true}},
+		{"DryRun a word", `{"DryRun":"yes please"}`, CodeInvalidParameterValue,
+			[]string{"DryRun must be true or false", `"yes please"`}, RawRequest{}},
+		{"DryRun an empty string", `{"DryRun":""}`, CodeInvalidParameterValue, []string{"DryRun must be true or false"}, RawRequest{}},
 		{"Region a number", `{"InstanceIds":["ins-00000001"],"ProjectId":1,"Region":1}`, CodeInvalidParameterValue,
 			[]string{"Region must be a string", "got a number"}, RawRequest{InstanceIDs: ids(1, 1), ProjectID: ptr(1), HasInstanceIDs: true, HasProjectID: true}},
 		{"the first error is told", `{"InstanceIds":1,"ProjectId":"x","Region":2}`, CodeInvalidParameterValue,
@@ -216,7 +225,10 @@ func TestRequestFromValues(t *testing.T) {
 		{"a bare InstanceIds: present and empty", "InstanceIds&ProjectId=1", RawRequest{InstanceIDs: nil, ProjectID: ptr(1), HasInstanceIDs: true, HasProjectID: true}},
 		{"the same ProjectId twice is one", "ProjectId=1045&ProjectId=1045", RawRequest{ProjectID: ptr(1045), HasProjectID: true}},
 		{"an empty Region is none", "Region=", RawRequest{}},
-		{"unknown keys are ignored", "DryRun=true&verbose", RawRequest{}},
+		{"unknown keys are ignored", "Rules=x&verbose", RawRequest{}},
+		{"DryRun=true", "DryRun=true", RawRequest{DryRun: boolPtr(true)}},
+		{"dryrun=0", "dryrun=0", RawRequest{DryRun: boolPtr(false)}},
+		{"a bare DryRun says true", "InstanceIds=ins-00000001&DryRun", RawRequest{InstanceIDs: ids(1, 1), HasInstanceIDs: true, DryRun: boolPtr(true)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -240,6 +252,8 @@ func TestRequestFromValuesRejects(t *testing.T) {
 		{"a bare ProjectId", url.Values{"ProjectId": {}}, []string{"ProjectId must be an integer", "empty"}},
 		{"ProjectId fractional", url.Values{"ProjectId": {"1.5"}}, []string{"ProjectId must be an integer", `"1.5"`}},
 		{"Region given twice, differently", url.Values{"Region": {"ap-guangzhou", "ap-shanghai"}}, []string{"Region is given 2 different values"}},
+		{"DryRun a word", url.Values{"DryRun": {"sure"}}, []string{"DryRun must be true or false", `"sure"`}},
+		{"DryRun given twice, differently", url.Values{"DryRun": {"true", "false"}}, []string{"DryRun is given 2 different values"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -304,7 +318,7 @@ func FuzzRequestFromEvent(f *testing.F) {
 				assertAnswerJSON(t, FailedAnswer(err, raw))
 				continue
 			}
-			req, err := Validate(raw, "ap-guangzhou")
+			req, err := Validate(raw, "ap-guangzhou", 0)
 			if err != nil {
 				assertRefusal(t, err)
 				assertAnswerJSON(t, FailedAnswer(err, raw))
@@ -359,7 +373,7 @@ func BenchmarkSampleToRequest(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if _, err := Validate(raw, "ap-guangzhou"); err != nil {
+				if _, err := Validate(raw, "ap-guangzhou", 0); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -8,7 +8,7 @@ import (
 
 // Limits on a request.
 const (
-	MaxInstanceIDs = 10000   // distinct instance ids in one request
+	MaxInstanceIDs = 10000   // distinct instance ids in one request, unless MAX_INSTANCES says otherwise
 	MaxBodyBytes   = 1 << 20 // bytes of an event, and of an HTTP body
 )
 
@@ -26,10 +26,14 @@ type Request struct {
 // caller reads it from TENCENTCLOUD_REGION) applies when raw names no Region.
 //
 // InstanceIds must be present and non-empty; duplicates are dropped, keeping
-// the first; at most MaxInstanceIDs may remain, and each must look like
-// ins-xxxxxxxx (8 lower-case letters or digits). ProjectId must be present
-// and ≥ 0. Region must look like ap-guangzhou or ap-shanghai-fsi.
-func Validate(raw RawRequest, defaultRegion string) (Request, *Error) {
+// the first; at most maxInstances (MaxInstanceIDs when ≤ 0; MAX_INSTANCES
+// sets it) may remain, and each must look like ins-xxxxxxxx (8 lower-case
+// letters or digits). ProjectId must be present and ≥ 0. Region must look
+// like ap-guangzhou or ap-shanghai-fsi.
+func Validate(raw RawRequest, defaultRegion string, maxInstances int) (Request, *Error) {
+	if maxInstances <= 0 {
+		maxInstances = MaxInstanceIDs
+	}
 	if len(raw.InstanceIDs) == 0 {
 		if raw.HasInstanceIDs {
 			return Request{}, errorf(CodeMissingParameter, "InstanceIds is empty; give one or more instance ids such as ins-1a2b3c4d")
@@ -37,8 +41,8 @@ func Validate(raw RawRequest, defaultRegion string) (Request, *Error) {
 		return Request{}, errorf(CodeMissingParameter, "InstanceIds is missing; give one or more instance ids such as ins-1a2b3c4d")
 	}
 	ids := dedupe(raw.InstanceIDs)
-	if len(ids) > MaxInstanceIDs {
-		return Request{}, errorf(CodeLimitExceeded, "InstanceIds holds %d distinct ids; at most %d are allowed in one request", len(ids), MaxInstanceIDs)
+	if len(ids) > maxInstances {
+		return Request{}, errorf(CodeLimitExceeded, "InstanceIds holds %d distinct ids; at most %d are allowed in one request", len(ids), maxInstances)
 	}
 	for _, id := range ids {
 		if !validInstanceID(id) {

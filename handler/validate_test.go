@@ -33,10 +33,39 @@ func TestValidateAccepts(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := append([]string(nil), tt.raw.InstanceIDs...)
-			got, err := Validate(tt.raw, tt.defaultRegion)
+			got, err := Validate(tt.raw, tt.defaultRegion, 0)
 			require.Nil(t, err)
 			assert.Equal(t, tt.want, got)
 			assert.Equal(t, before, tt.raw.InstanceIDs, "the raw request is left as it was")
+		})
+	}
+}
+
+// MAX_INSTANCES replaces the default limit, both ways, counted after duplicates are dropped.
+func TestValidateLimit(t *testing.T) {
+	tests := []struct {
+		name string
+		ids  []string
+		max  int
+		want string // in the message; "" when accepted
+	}{
+		{"at a lower limit", ids(1, 3), 3, ""},
+		{"over a lower limit", ids(1, 4), 3, "4 distinct ids; at most 3"},
+		{"duplicates are not counted", append(ids(1, 3), ids(1, 3)...), 3, ""},
+		{"over the default", ids(1, MaxInstanceIDs+1), 0, "at most 10000"},
+		{"a higher limit", ids(1, MaxInstanceIDs+1), MaxInstanceIDs + 1, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := Validate(RawRequest{InstanceIDs: tt.ids, ProjectID: ptr(1)}, "ap-guangzhou", tt.max)
+			if tt.want == "" {
+				require.Nil(t, err)
+				assert.Equal(t, dedupe(tt.ids), req.InstanceIDs)
+				return
+			}
+			require.NotNil(t, err)
+			assert.Equal(t, CodeLimitExceeded, err.Code)
+			assert.Contains(t, err.Message, tt.want)
 		})
 	}
 }
@@ -91,7 +120,7 @@ func TestValidateRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Validate(tt.raw, tt.defaultRegion)
+			got, err := Validate(tt.raw, tt.defaultRegion, 0)
 			require.NotNil(t, err)
 			assert.Equal(t, Request{}, got)
 			assert.Equal(t, tt.code, err.Code)

@@ -23,10 +23,12 @@ import (
 	"scf-cvm-project/internal/scfrpc"
 )
 
-// The documentation's example key: the emulator accepts it, Tencent Cloud does not.
+// The documentation's example key: the emulator accepts it, Tencent Cloud
+// does not. The token is the one the HTTP samples in events/ send.
 const (
 	demoSecretID  = "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE"
 	demoSecretKey = "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE"
+	demoAPIToken  = "cvm-project-demo-token-EXAMPLE"
 )
 
 func main() {
@@ -72,6 +74,9 @@ func run(w io.Writer, bin, dir string) error {
 			{"move two instances to project 2048", []byte(`{"InstanceIds":["ins-00000151","ins-00000152"],"ProjectId":2048}`)},
 			{"an instance bound to a load balancer (the API refuses the batch)", []byte(`{"InstanceIds":["ins-00000153","ins-lb000001"],"ProjectId":2048}`)},
 			{"an instance that does not exist", []byte(`{"InstanceIds":["ins-0000dead"],"ProjectId":2048}`)},
+			{"a dry run: validated, batched and signed, nothing sent", []byte(`{"InstanceIds":["ins-00000154","ins-00000155"],"ProjectId":2048,"DryRun":true}`)},
+			{"an HTTP call without the token (refused before anything is read or sent)", []byte(`{"httpMethod":"POST","headers":{"content-type":"application/json"},` +
+				`"body":"{\"InstanceIds\":[\"ins-00000156\"],\"ProjectId\":2048}","requestContext":{"sourceIp":"203.0.113.24"}}`)},
 		}},
 	}
 	for _, r := range runs {
@@ -99,6 +104,8 @@ func invokeAll(w io.Writer, bin, endpoint, method string, invocations []invocati
 		"CVM_ENDPOINT=" + endpoint,
 		"SIGNATURE_METHOD=" + method,
 		"TENCENTCLOUD_REGION=ap-guangzhou",
+		"API_TOKEN=" + demoAPIToken, // the HTTP samples send it
+		"ALLOW_GET=true",            // events/apigw-query.json is a GET
 	})
 	if err != nil {
 		return err

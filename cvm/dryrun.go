@@ -1,0 +1,81 @@
+package cvm
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+
+	"scf-cvm-project/credentials"
+	"scf-cvm-project/signer"
+)
+
+// ErrNotSigned is returned (wrapped) by Prepare when a request came out
+// without its signature; it cannot happen unless the client is broken.
+var ErrNotSigned = errors.New("cvm: the prepared request is not signed")
+
+// Prepared is one call built and signed exactly as Call would send it, but
+// not sent: what a dry run shows. It holds no secret: the v1 parameters
+// Signature, Token and SecretId, and TC3's Authorization and X-TC-Token
+// headers, are left out.
+type Prepared struct {
+	Action          string `json:"Action"`
+	Endpoint        string `json:"Endpoint"`
+	SignatureMethod string `json:"SignatureMethod"`
+	Version         string `json:"Version"`
+	Region          string `json:"Region"`
+	// Params is the v1 form, less the parameters named above; nil for TC3.
+	Params map[string]string `json:"Params,omitempty"`
+	// Payload is TC3's JSON body; nil for v1.
+	Payload json.RawMessage `json:"Payload,omitempty"`
+}
+
+// withheld are the v1 parameters a Prepared never shows.
+var withheld = map[string]bool{"Signature": true, "Token": true, "SecretId": true}
+
+// Prepare builds and signs action in region with creds, as Call does (the
+// same newRequest, so a dry run proves the keys and the configuration can
+// sign), and returns what would be sent, without sending anything.
+func (c *Client) Prepare(ctx context.Context, creds credentials.Credentials, region string, action Action) (Prepared, error) {
+	if err := ctx.Err(); err != nil {
+		return Prepared{}, fmt.Errorf("cvm: preparing %s: %w", action.ActionName(), err)
+	}
+	req, err := c.newRequest(ctx, creds, region, action)
+	if err != nil {
+		return Prepared{}, err
+	}
+	body, err := io.ReadAll(req.Body) // an in-memory reader
+	if err != nil {
+		return Prepared{}, fmt.Errorf("cvm: reading the prepared %s: %w", action.ActionName(), err)
+	}
+	p := Prepared{
+		Action:          action.ActionName(),
+		Endpoint:        c.Endpoint(),
+		SignatureMethod: string(c.method),
+		Version:         Version,
+		Region:          region,
+	}
+	if c.method == signer.TC3HmacSHA256 {
+		if req.Header.Get("Authorization") == "" {
+			return Prepared{}, fmt.Errorf("%w: %s has no Authorization", ErrNotSigned, action.ActionName())
+		}
+		p.Payload = body
+		return p, nil
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return Prepared{}, fmt.Errorf("cvm: reading the prepared %s form: %w", action.ActionName(), err)
+	}
+	if form.Get("Signature") == "" {
+		return Prepared{}, fmt.Errorf("%w: %s has no Signature", ErrNotSigned, action.ActionName())
+	}
+	p.Params = make(map[string]string, len(form))
+	for k := range form {
+		if !withheld[k] {
+			p.Params[k] = form.Get(k)
+		}
+	}
+	return p, nil
+}
