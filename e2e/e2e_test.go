@@ -177,6 +177,9 @@ func TestBadInputIsRefusedWithoutAnyUpstreamCall(t *testing.T) {
 		{"a bad region", `{"InstanceIds":["ins-00000001"],"ProjectId":1045,"Region":"Guangzhou"}`, "InvalidParameterValue", "Region", 0},
 		{"malformed over HTTP", string(apigwPayload(t, []byte(`{"InstanceIds":["bad"],"ProjectId":1045}`))), "InvalidInstanceId.Malformed", "bad", 400},
 		{"bad JSON body over HTTP", string(apigwPayload(t, []byte(`{"InstanceIds":[`))), "InvalidParameter", "JSON", 400},
+		{"a body that is not base64 over HTTP", string(apigwWith(t, map[string]any{"isBase64Encoded": true, "body": "not base64!"})), "InvalidParameter", "base64", 400},
+		{"an HTTP body over 1 MiB", string(apigwPayload(t, []byte(`{"InstanceIds":["`+strings.Repeat("a", 1<<20)+`"]}`))), "RequestSizeLimitExceeded", "1048576", 413},
+		{"an HTTP event with unreadable headers is not authenticated", string(apigwWith(t, map[string]any{"headers": map[string]any{"content-length": 12}})), "Unauthenticated", "bearer token", 401},
 		{"a sample", string(sample(t, "invalid-malformed-id.json")), "InvalidInstanceId.Malformed", "", 0},
 	}
 	for _, tt := range tests {
@@ -264,11 +267,19 @@ func TestPingAnswers(t *testing.T) {
 // apigwPayload wraps body in an API Gateway integration request.
 func apigwPayload(t *testing.T, body []byte) []byte {
 	t.Helper()
+	return apigwWith(t, map[string]any{"body": string(body)})
+}
+
+// apigwWith is events/apigw.json with some top-level fields replaced.
+func apigwWith(t *testing.T, fields map[string]any) []byte {
+	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "events", "apigw.json"))
 	require.NoError(t, err)
 	var ev map[string]any
 	require.NoError(t, json.Unmarshal(b, &ev))
-	ev["body"] = string(body)
+	for k, v := range fields {
+		ev[k] = v
+	}
 	out, err := json.Marshal(ev)
 	require.NoError(t, err)
 	return out

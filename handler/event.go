@@ -97,11 +97,17 @@ type probe struct {
 //   - Direct: any other JSON object.
 //
 // A payload that is not a JSON object, or whose HTTP fields have the wrong
-// type, is refused with CodeInvalidParameter; one over MaxBodyBytes with
+// type, is refused with CodeInvalidParameter; one over MaxEventBytes, a
+// direct request or an HTTP body over MaxBodyBytes, with
 // CodeRequestTooLarge.
+//
+// When the refusal comes after the kind is known, the Event returned keeps
+// its Kind (so an HTTP event is answered in HTTP's shape) and, for HTTP,
+// what could be read of the request (so the caller is authenticated before
+// being told what is wrong with the body).
 func DecodeEvent(payload []byte) (Event, *Error) {
-	if len(payload) > MaxBodyBytes {
-		return Event{}, errorf(CodeRequestTooLarge, "the event is %d bytes; at most %d bytes are accepted", len(payload), MaxBodyBytes)
+	if len(payload) > MaxEventBytes {
+		return Event{}, errorf(CodeRequestTooLarge, "the event is %d bytes; at most %d bytes are accepted", len(payload), MaxEventBytes)
 	}
 	var p probe
 	if err := decodeObject("the event", payload, &p); err != nil {
@@ -114,6 +120,9 @@ func DecodeEvent(payload []byte) (Event, *Error) {
 		return decodeHTTP(KindFunctionURL, &p)
 	case isTimer(p.Type):
 		return decodeTimer(&p)
+	}
+	if len(payload) > MaxBodyBytes {
+		return Event{Kind: KindDirect}, errorf(CodeRequestTooLarge, "the event is %d bytes; at most %d bytes are accepted", len(payload), MaxBodyBytes)
 	}
 	return Event{Kind: KindDirect, Direct: append(json.RawMessage(nil), payload...), direct: &p.wireRequest}, nil
 }

@@ -98,6 +98,13 @@ func (h *Handler) answer(ctx context.Context, ev Event, decodeErr *Error, secret
 		return FailedAnswer(h.ConfigErr, RawRequest{})
 	}
 	if decodeErr != nil {
+		// An HTTP caller is authenticated (when its headers could be read)
+		// before being told what is wrong with its event.
+		if ev.HTTP != nil {
+			if err := h.guardHTTP(ctx, ev); err != nil {
+				return FailedAnswer(err, RawRequest{})
+			}
+		}
 		return FailedAnswer(decodeErr, RawRequest{})
 	}
 	if err := h.guardHTTP(ctx, ev); err != nil {

@@ -56,23 +56,23 @@ func decodeHTTP(kind Kind, p *probe) (Event, *Error) {
 		{"requestContext", p.RequestContext, &rc},
 	} {
 		if err := decodeField(what, f.name, f.raw, f.v); err != nil {
-			return Event{}, err
+			if headers != nil { // enough to authenticate the caller
+				return Event{Kind: kind, HTTP: &HTTPRequest{Method: method, Headers: lowerKeys(headers)}}, err
+			}
+			return Event{Kind: kind}, err
 		}
-	}
-	query, err := decodeQueryString(what, p.QueryString)
-	if err != nil {
-		return Event{}, err
-	}
-	body, err := decodeBody(what, p.Body, isBase64)
-	if err != nil {
-		return Event{}, err
 	}
 	req := &HTTPRequest{
 		Method:  method,
 		Path:    path,
 		Headers: lowerKeys(headers),
-		Query:   query,
-		Body:    body,
+	}
+	var err *Error
+	if req.Query, err = decodeQueryString(what, p.QueryString); err != nil {
+		return Event{Kind: kind, HTTP: req}, err
+	}
+	if req.Body, err = decodeBody(what, p.Body, isBase64); err != nil {
+		return Event{Kind: kind, HTTP: req}, err
 	}
 	if rc != nil {
 		req.RequestID, req.SourceIP, req.Stage, req.ServiceID = rc.RequestID, rc.SourceIP, rc.Stage, rc.ServiceID

@@ -9,7 +9,8 @@ import (
 // Limits on a request.
 const (
 	MaxInstanceIDs = 10000   // distinct instance ids in one request, unless MAX_INSTANCES says otherwise
-	MaxBodyBytes   = 1 << 20 // bytes of an event, and of an HTTP body
+	MaxBodyBytes   = 1 << 20 // bytes of a request: a direct event, an HTTP body
+	MaxEventBytes  = 8 << 20 // bytes of any event (SCF's own limit is 6 MB)
 )
 
 // maxQuoted is how much of a bad value a message repeats.
