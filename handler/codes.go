@@ -22,6 +22,7 @@ const (
 	CodeUpstreamUnreachable   = "InternalError.UpstreamUnreachable" // 502 network error
 	CodeUpstreamBadResponse   = "InternalError.UpstreamBadResponse" // 502 non-JSON / non-2xx answer
 	CodeDeadlineExceeded      = "InternalError.DeadlineExceeded"    // 504
+	CodeNoInstances           = "NoInstances"                       // 200: an event that names no instance
 )
 
 // Codes the upstream API answers with that get a status of their own.
@@ -53,7 +54,7 @@ func errorf(code, format string, args ...any) *Error {
 
 // HTTPStatus maps an answer's code to the HTTP status of the reply:
 //
-//	200 Success
+//	200 Success, NoInstances
 //	400 InvalidParameter*, MissingParameter*, InvalidInstanceId.Malformed*
 //	404 InvalidInstanceId.NotFound
 //	409 InvalidInstance.NotSupported
@@ -66,7 +67,7 @@ func errorf(code, format string, args ...any) *Error {
 //	    InternalServerError, InternalError.Upstream*, unknown codes)
 func HTTPStatus(code string) int {
 	switch code {
-	case CodeSuccess:
+	case CodeSuccess, CodeNoInstances:
 		return http.StatusOK
 	case codeInstanceNotFound:
 		return http.StatusNotFound
