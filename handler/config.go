@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -34,6 +35,11 @@ func NewFromEnv(getenv func(string) string, logger *slog.Logger) *Handler {
 		CallTimeout:   30 * time.Second,
 		AnswerMargin:  200 * time.Millisecond,
 	}
+	if cerr := h.configureRules(getenv, os.ReadFile); cerr != nil {
+		h.ConfigErr = cerr
+		logger.Error("invalid configuration", "error", cerr.Message)
+		return h
+	}
 	client, err := newCVMClient(getenv)
 	if err != nil {
 		h.ConfigErr = &Error{Code: CodeInvalidConfig, Message: err.Error()}
@@ -45,7 +51,8 @@ func NewFromEnv(getenv func(string) string, logger *slog.Logger) *Handler {
 	// Said at the first invocation, not here: a log write before the runtime
 	// listens measurably delays the cold start's first Ping.
 	h.startup = func() {
-		logger.Info("configured", "endpoint", client.Endpoint(), "signature_method", string(client.Method()), "default_region", h.DefaultRegion)
+		logger.Info("configured", "endpoint", client.Endpoint(), "signature_method", string(client.Method()), "default_region", h.DefaultRegion,
+			"rules", len(h.Rules), "dry_run", h.DryRun)
 	}
 	return h
 }

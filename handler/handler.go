@@ -39,6 +39,11 @@ type Handler struct {
 	// ConfigErr, when set, is answered to every invocation: a function that
 	// is misconfigured refuses to run rather than run half-configured.
 	ConfigErr *Error
+	// Rules are the configured tag rules (RULES_FILE or PROJECT_RULES): for
+	// EventBridge events, and requests that give none (reconcile.go).
+	Rules []Rule
+	// DryRun (DRY_RUN) makes every rule evaluation decide without moving.
+	DryRun bool
 
 	startup     func() // run once, at the first invocation
 	startupOnce sync.Once
@@ -82,9 +87,15 @@ func (h *Handler) answer(ctx context.Context, ev Event, decodeErr *Error) Answer
 	if decodeErr != nil {
 		return FailedAnswer(decodeErr, RawRequest{})
 	}
+	if ev.Kind == KindEventBridge {
+		return h.answerEvents(ctx, ev.CloudEvents)
+	}
 	raw, rerr := RequestFromEvent(ev)
 	if rerr != nil {
 		return FailedAnswer(rerr, raw)
+	}
+	if usesRules(raw, h.Rules) {
+		return h.answerRules(ctx, raw)
 	}
 	req, verr := Validate(raw, h.DefaultRegion)
 	if verr != nil {
@@ -175,7 +186,7 @@ func (h *Handler) logger() *slog.Logger {
 
 func levelFor(code string) slog.Level {
 	switch {
-	case code == CodeSuccess:
+	case code == CodeSuccess, code == CodeNoInstances:
 		return slog.LevelInfo
 	case HTTPStatus(code) >= 500:
 		return slog.LevelError

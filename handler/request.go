@@ -18,6 +18,11 @@ type RawRequest struct {
 	Region         string
 	HasInstanceIDs bool // the key was present at all
 	HasProjectID   bool
+
+	// The tag rules (rulerequest.go): read from JSON requests only.
+	Rules     json.RawMessage // as given, when present; checked by ParseRules
+	Reconcile bool
+	DryRun    bool
 }
 
 // RequestFromEvent extracts the request from any kind of event:
@@ -63,6 +68,9 @@ type wireRequest struct {
 	InstanceIds json.RawMessage
 	ProjectId   json.RawMessage
 	Region      json.RawMessage
+	Rules       json.RawMessage
+	Reconcile   json.RawMessage
+	DryRun      json.RawMessage
 }
 
 // requestFromJSON reads a request from a JSON object; where names data in
@@ -102,6 +110,11 @@ func requestFromWire(w wireRequest) (RawRequest, *Error) {
 		}
 		raw.Region = strings.TrimSpace(raw.Region)
 	}
+	if present(w.Rules) {
+		raw.Rules = w.Rules
+	}
+	raw.Reconcile = jsonBool("Reconcile", w.Reconcile, keep)
+	raw.DryRun = jsonBool("DryRun", w.DryRun, keep)
 	return raw, first
 }
 

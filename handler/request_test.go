@@ -125,7 +125,10 @@ func TestRequestFromJSON(t *testing.T) {
 		{"ProjectId negative: for Validate to refuse", `{"ProjectId":-1}`, RawRequest{ProjectID: ptr(-1), HasProjectID: true}},
 		{"ProjectId the largest int64", `{"ProjectId":9223372036854775807}`, RawRequest{ProjectID: ptr(9223372036854775807), HasProjectID: true}},
 		{"null is absent", `{"InstanceIds":null,"ProjectId":null,"Region":null}`, RawRequest{}},
-		{"unknown keys are ignored", `{"DryRun":true,"Rules":[{"a":1}],"ProjectId":2}`, RawRequest{ProjectID: ptr(2), HasProjectID: true}},
+		{"unknown keys are ignored", `{"Verbose":true,"Comment":[{"a":1}],"ProjectId":2}`, RawRequest{ProjectID: ptr(2), HasProjectID: true}},
+		{"Rules kept as given, Reconcile and DryRun read", `{"Rules":[{"a":1}],"reconcile":true,"DryRun":true}`, RawRequest{Rules: []byte(`[{"a":1}]`), Reconcile: true, DryRun: true}},
+		{"Rules, Reconcile and DryRun null are absent", `{"Rules":null,"Reconcile":null,"DryRun":null}`, RawRequest{}},
+		{"Reconcile false", `{"Reconcile":false}`, RawRequest{}},
 		{"Region trimmed", `{"Region":" ap-guangzhou "}`, RawRequest{Region: "ap-guangzhou"}},
 		{"the last of twin keys wins, as in encoding/json", `{"ProjectId":1,"projectid":2}`, RawRequest{ProjectID: ptr(2), HasProjectID: true}},
 	}
