@@ -177,17 +177,17 @@ func TestEveryRulesSample(t *testing.T) {
 		want     map[string]int64 // projects afterwards
 		regions  []string         // of the listings
 	}{
-		"eventbridge-tag.json":          {map[string][]emulator.Tag{"ins-00000021": {prod}}, "Success", map[string]int64{"ins-00000021": 1045}, []string{"ap-guangzhou"}},
-		"eventbridge-modify-tags.json":  {map[string][]emulator.Tag{"ins-00000022": {teamData}}, "Success", map[string]int64{"ins-00000022": 7}, []string{"ap-guangzhou"}},
-		"eventbridge-runinstances.json": {map[string][]emulator.Tag{"ins-00000023": {prod}, "ins-00000024": {prod}}, "Success", map[string]int64{"ins-00000023": 1045, "ins-00000024": 1045}, []string{"ap-guangzhou"}},
-		"eventbridge-alarm.json":        {map[string][]emulator.Tag{"ins-00000025": {teamData}}, "Success", map[string]int64{"ins-00000025": 7}, []string{"ap-guangzhou"}},
-		"eventbridge-batch.json": {map[string][]emulator.Tag{"ins-00000026": {prod}, "ins-00000027": {teamWeb}, "ins-00000028": {prod}}, "Success",
-			map[string]int64{"ins-00000026": 1045, "ins-00000027": 7, "ins-00000028": 1045}, []string{"ap-guangzhou", "ap-shanghai"}},
+		"eventbridge-tag.json":          {map[string][]emulator.Tag{"ins-00000161": {prod}}, "Success", map[string]int64{"ins-00000161": 1045}, []string{"ap-guangzhou"}},
+		"eventbridge-modify-tags.json":  {map[string][]emulator.Tag{"ins-00000162": {teamData}}, "Success", map[string]int64{"ins-00000162": 7}, []string{"ap-guangzhou"}},
+		"eventbridge-runinstances.json": {map[string][]emulator.Tag{"ins-00000163": {prod}, "ins-00000164": {prod}}, "Success", map[string]int64{"ins-00000163": 1045, "ins-00000164": 1045}, []string{"ap-guangzhou"}},
+		"eventbridge-alarm.json":        {map[string][]emulator.Tag{"ins-00000165": {teamData}}, "Success", map[string]int64{"ins-00000165": 7}, []string{"ap-guangzhou"}},
+		"eventbridge-batch.json": {map[string][]emulator.Tag{"ins-00000166": {prod}, "ins-00000167": {teamWeb}, "ins-00000168": {prod}}, "Success",
+			map[string]int64{"ins-00000166": 1045, "ins-00000167": 7, "ins-00000168": 1045}, []string{"ap-guangzhou", "ap-shanghai"}},
 		"eventbridge-no-instance.json": {nil, "NoInstances", nil, nil},
-		"rules-direct.json": {map[string][]emulator.Tag{"ins-00000031": {prod}, "ins-00000032": {teamWeb}, "ins-00000033": {dev}}, "Success",
-			map[string]int64{"ins-00000031": 1045, "ins-00000032": 7, "ins-00000033": 0}, []string{"ap-guangzhou"}},
-		"rules-timer-reconcile.json": {map[string][]emulator.Tag{"ins-00000021": {prod}, "ins-00000022": {teamData}}, "Success",
-			map[string]int64{"ins-00000021": 1045, "ins-00000022": 7}, []string{"ap-guangzhou", "ap-guangzhou"}},
+		"rules-direct.json": {map[string][]emulator.Tag{"ins-00000171": {prod}, "ins-00000172": {teamWeb}, "ins-00000173": {dev}}, "Success",
+			map[string]int64{"ins-00000171": 1045, "ins-00000172": 7, "ins-00000173": 0}, []string{"ap-guangzhou"}},
+		"rules-timer-reconcile.json": {map[string][]emulator.Tag{"ins-00000161": {prod}, "ins-00000162": {teamData}}, "Success",
+			map[string]int64{"ins-00000161": 1045, "ins-00000162": 7}, []string{"ap-guangzhou", "ap-guangzhou"}},
 	}
 	samples, err := filepath.Glob(filepath.Join("..", "events", "*.json"))
 	require.NoError(t, err)
@@ -241,20 +241,20 @@ func TestEveryRulesSample(t *testing.T) {
 func TestAStaleEventGoesByTheInstancesCurrentTags(t *testing.T) {
 	t.Run("retagged since", func(t *testing.T) {
 		c := newCloud(t)
-		require.True(t, c.SetTags("ins-00000021", emulator.Tag{Key: "team", Value: "web"}))
+		require.True(t, c.SetTags("ins-00000161", emulator.Tag{Key: "team", Value: "web"}))
 		fn := startFunction(t, c, projectRules)
 		a, _ := fn.invoke(t, sample(t, "eventbridge-tag.json"), c)
 		require.Equal(t, "Success", a.Code, a.Message)
-		assert.EqualValues(t, 7, c.project(t, "ins-00000021"), "its team tag, not the event's env=prod")
+		assert.EqualValues(t, 7, c.project(t, "ins-00000161"), "its team tag, not the event's env=prod")
 		assert.Zero(t, a.Rules[0].Matched)
-		assert.Equal(t, []string{"ins-00000021"}, a.Rules[1].Moved)
+		assert.Equal(t, []string{"ins-00000161"}, a.Rules[1].Moved)
 	})
 	t.Run("untagged since", func(t *testing.T) {
 		c := newCloud(t)
 		fn := startFunction(t, c, projectRules)
 		a, _ := fn.invoke(t, sample(t, "eventbridge-tag.json"), c)
 		require.Equal(t, "Success", a.Code, a.Message)
-		assert.EqualValues(t, 0, c.project(t, "ins-00000021"))
+		assert.EqualValues(t, 0, c.project(t, "ins-00000161"))
 		assert.Empty(t, a.Batches)
 		_, modifies := calls(c)
 		assert.Empty(t, modifies)
@@ -262,7 +262,7 @@ func TestAStaleEventGoesByTheInstancesCurrentTags(t *testing.T) {
 	t.Run("terminated since", func(t *testing.T) {
 		c := newCloud(t)
 		fn := startFunction(t, c, projectRules)
-		event := strings.ReplaceAll(string(sample(t, "eventbridge-tag.json")), "ins-00000021", "ins-0000dead")
+		event := strings.ReplaceAll(string(sample(t, "eventbridge-tag.json")), "ins-00000161", "ins-0000dead")
 		a, _ := fn.invoke(t, []byte(event), c)
 		require.Equal(t, "Success", a.Code, a.Message)
 		assert.Equal(t, []string{"ins-0000dead"}, a.InstanceIds)
@@ -275,17 +275,17 @@ func TestAStaleEventGoesByTheInstancesCurrentTags(t *testing.T) {
 // and left where it is; the others move.
 func TestAConflictIsReportedAndLeftInPlace(t *testing.T) {
 	c := newCloud(t)
-	require.True(t, c.SetTags("ins-00000031", emulator.Tag{Key: "env", Value: "prod"}, emulator.Tag{Key: "team", Value: "web"}))
-	require.True(t, c.SetTags("ins-00000032", emulator.Tag{Key: "env", Value: "prod"}))
+	require.True(t, c.SetTags("ins-00000171", emulator.Tag{Key: "env", Value: "prod"}, emulator.Tag{Key: "team", Value: "web"}))
+	require.True(t, c.SetTags("ins-00000172", emulator.Tag{Key: "env", Value: "prod"}))
 	fn := startFunction(t, c, projectRules)
-	a, status := fn.invoke(t, apigwPayload(t, []byte(`{"InstanceIds":["ins-00000031","ins-00000032"]}`)), c)
+	a, status := fn.invoke(t, apigwPayload(t, []byte(`{"InstanceIds":["ins-00000171","ins-00000172"]}`)), c)
 	require.Equal(t, "Success", a.Code, a.Message)
 	assert.Equal(t, 200, status)
-	assert.Equal(t, []string{"ins-00000031"}, a.Rules[0].Conflicts)
-	assert.Equal(t, []string{"ins-00000031"}, a.Rules[1].Conflicts)
-	assert.Equal(t, []string{"ins-00000032"}, a.Rules[0].Moved)
-	assert.EqualValues(t, 0, c.project(t, "ins-00000031"))
-	assert.EqualValues(t, 1045, c.project(t, "ins-00000032"))
+	assert.Equal(t, []string{"ins-00000171"}, a.Rules[0].Conflicts)
+	assert.Equal(t, []string{"ins-00000171"}, a.Rules[1].Conflicts)
+	assert.Equal(t, []string{"ins-00000172"}, a.Rules[0].Moved)
+	assert.EqualValues(t, 0, c.project(t, "ins-00000171"))
+	assert.EqualValues(t, 1045, c.project(t, "ins-00000172"))
 }
 
 // A dry run lists and decides everything and moves nothing, whether the
@@ -326,23 +326,23 @@ func TestRulesFromEachSource(t *testing.T) {
 		env     []string
 		payload string
 	}{
-		{"the request", nil, `{"InstanceIds":["ins-00000031","ins-00000032"],"Rules":` + rulesJSON + `}`},
-		{"RULES_FILE", []string{"RULES_FILE=" + file}, `{"InstanceIds":["ins-00000031","ins-00000032"]}`},
-		{"PROJECT_RULES", []string{projectRules}, `{"InstanceIds":["ins-00000031","ins-00000032"]}`},
+		{"the request", nil, `{"InstanceIds":["ins-00000171","ins-00000172"],"Rules":` + rulesJSON + `}`},
+		{"RULES_FILE", []string{"RULES_FILE=" + file}, `{"InstanceIds":["ins-00000171","ins-00000172"]}`},
+		{"PROJECT_RULES", []string{projectRules}, `{"InstanceIds":["ins-00000171","ins-00000172"]}`},
 		{"the request's over PROJECT_RULES", []string{`PROJECT_RULES=[{"Tag":{"Key":"env","Value":"prod"},"ProjectId":9}]`},
-			`{"InstanceIds":["ins-00000031","ins-00000032"],"Rules":` + rulesJSON + `}`},
+			`{"InstanceIds":["ins-00000171","ins-00000172"],"Rules":` + rulesJSON + `}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newCloud(t)
-			require.True(t, c.SetTags("ins-00000031", emulator.Tag{Key: "env", Value: "prod"}))
-			require.True(t, c.SetTags("ins-00000032", emulator.Tag{Key: "team", Value: "web"}))
+			require.True(t, c.SetTags("ins-00000171", emulator.Tag{Key: "env", Value: "prod"}))
+			require.True(t, c.SetTags("ins-00000172", emulator.Tag{Key: "team", Value: "web"}))
 			fn := startFunction(t, c, tt.env...)
 			a, _ := fn.invoke(t, []byte(tt.payload), c)
 			require.Equal(t, "Success", a.Code, a.Message)
 			require.Len(t, a.Rules, 2)
-			assert.EqualValues(t, 1045, c.project(t, "ins-00000031"))
-			assert.EqualValues(t, 7, c.project(t, "ins-00000032"))
+			assert.EqualValues(t, 1045, c.project(t, "ins-00000171"))
+			assert.EqualValues(t, 7, c.project(t, "ins-00000172"))
 		})
 	}
 }

@@ -113,9 +113,9 @@ func TestRulesSampleRequests(t *testing.T) {
 		want RuleRequest
 	}{
 		"rules-direct.json": {
-			raw: RawRequest{InstanceIDs: ids(31, 33), HasInstanceIDs: true,
+			raw: RawRequest{InstanceIDs: ids(171, 173), HasInstanceIDs: true,
 				Rules: []byte(`[{"Tag":{"Key":"env","Value":"prod"},"ProjectId":1045},{"Tag":{"Key":"team"},"ProjectId":7}]`)},
-			want: RuleRequest{Rules: configured, InstanceIDs: ids(31, 33), Region: "ap-shanghai"},
+			want: RuleRequest{Rules: configured, InstanceIDs: ids(171, 173), Region: "ap-shanghai"},
 		},
 		"rules-timer-reconcile.json": {
 			raw:  RawRequest{Reconcile: true},
