@@ -42,9 +42,7 @@ func (h *Handler) answerEvents(ctx context.Context, evs []CloudEvent) Answer {
 		named = append(named, t.InstanceIDs...)
 	}
 	if len(named) == 0 {
-		a := FailedAnswer(&Error{Code: CodeNoInstances, Message: "the event names no instance (in its subject, resource or data); nothing to do"}, RawRequest{})
-		a.Rules, a.NotFound = []RuleReport{}, []string{}
-		return a
+		return FailedAnswer(&Error{Code: CodeNoInstances, Message: "the event names no instance (in its subject, resource or data); nothing to do"}, RawRequest{})
 	}
 	if len(h.Rules) == 0 {
 		return FailedAnswer(errorf(CodeMissingParameter, "the event names instances, but the function has no rules to apply to them; configure %s or %s", EnvRulesFile, EnvProjectRules),
@@ -163,13 +161,15 @@ func (r *ruleRun) decideAndMove(region string, instances []cvm.Instance, complet
 		rep.Matched += rd.Matched
 		rep.AlreadyInProject += rd.AlreadyInProject
 		rep.Conflicts = append(rep.Conflicts, rd.Conflicts...)
+		batchesSeen := map[string]bool{}
 		for _, id := range rd.Moved {
 			if f, ok := failed[id]; ok {
 				rep.Failed = append(rep.Failed, f)
 			} else {
 				rep.Moved = append(rep.Moved, id)
 			}
-			if reqID := requestOf[id]; reqID != "" {
+			if reqID := requestOf[id]; !batchesSeen[reqID] {
+				batchesSeen[reqID] = true
 				rep.RequestIds = appendUnique(rep.RequestIds, reqID)
 			}
 		}
