@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -468,5 +467,7 @@ func TestTheRulesAnswerShape(t *testing.T) {
 	assert.Equal(t, "0", string(a.Rules[0]["AlreadyInProject"]))
 	assert.Equal(t, "1045", string(a.Rules[0]["ProjectId"]))
 	assert.Equal(t, "[]", string(a.NotFound))
-	assert.Len(t, a.Rules[0]["RequestIds"], len(fmt.Sprintf(`["%s"]`, c.Calls()[0].RequestID)))
+	var reqIDs []string
+	require.NoError(t, json.Unmarshal(a.Rules[0]["RequestIds"], &reqIDs))
+	assert.Equal(t, []string{c.Calls()[0].RequestID}, reqIDs, "its listing's")
 }

@@ -164,7 +164,7 @@ func invoke(t *testing.T, h *Handler, payload string) Answer {
 	return decodeAnswer(t, out)
 }
 
-// checkReport checks the invariants of every rule report.
+// checkReports checks the invariants of every rule report.
 func checkReports(t *testing.T, a Answer) {
 	t.Helper()
 	for _, r := range a.Rules {
