@@ -35,9 +35,13 @@ func TestRunLocal(t *testing.T) {
 	require.NoError(t, err)
 
 	for name, run := range map[string]func(out *bytes.Buffer) error{
-		"from a file":           func(out *bytes.Buffer) error { return runLocal(h, []string{"-event", "events/direct.json"}, strings.NewReader(""), out) },
-		"from standard input":   func(out *bytes.Buffer) error { return runLocal(h, nil, bytes.NewReader(sample), out) },
-		"from standard input -": func(out *bytes.Buffer) error { return runLocal(h, []string{"-event", "-"}, bytes.NewReader(sample), out) },
+		"from a file": func(out *bytes.Buffer) error {
+			return runLocal(h, []string{"-event", "events/direct.json"}, strings.NewReader(""), out)
+		},
+		"from standard input": func(out *bytes.Buffer) error { return runLocal(h, nil, bytes.NewReader(sample), out) },
+		"from standard input -": func(out *bytes.Buffer) error {
+			return runLocal(h, []string{"-event", "-"}, bytes.NewReader(sample), out)
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var out bytes.Buffer

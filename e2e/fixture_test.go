@@ -162,6 +162,8 @@ type answer struct {
 		RequestId, Code, Message string
 		InstanceIds              []string
 	}
+	Rules    []ruleReport // the tag rules (rules_test.go)
+	NotFound []string
 }
 
 type httpAnswer struct {
@@ -201,6 +203,8 @@ func (fn *function) invokeWith(t *testing.T, payload []byte, c *cloud, inv scfrp
 	require.NoError(t, json.Unmarshal(body, &a), "answer: %s", body)
 	require.NotNil(t, a.InstanceIds, "InstanceIds is never null")
 	require.NotNil(t, a.Batches, "Batches is never null")
+	require.NotNil(t, a.Rules, "Rules is never null")
+	require.NotNil(t, a.NotFound, "NotFound is never null")
 	return a, status
 }
 

@@ -26,6 +26,11 @@ type Answer struct {
 	Batches     []Batch  `json:"Batches"`     // never null in JSON
 	// DryRun is what a dry run would have sent; absent otherwise.
 	DryRun *DryRun `json:"DryRun,omitempty"`
+
+	// The tag rules (ruleanswer.go): what each rule did, and the instances
+	// asked about that do not exist (in that region). [] otherwise.
+	Rules    []RuleReport `json:"Rules"`    // never null in JSON
+	NotFound []string     `json:"NotFound"` // never null in JSON
 }
 
 // batchJSON and answerJSON are Batch and Answer without their MarshalJSON
@@ -34,13 +39,15 @@ type Answer struct {
 type (
 	batchJSON  Batch
 	answerJSON struct {
-		RequestId   string      `json:"RequestId"`
-		Code        string      `json:"Code"`
-		Message     string      `json:"Message"`
-		ProjectId   *int64      `json:"ProjectId"`
-		InstanceIds []string    `json:"InstanceIds"`
-		Batches     []batchJSON `json:"Batches"`
-		DryRun      *DryRun     `json:"DryRun,omitempty"`
+		RequestId   string           `json:"RequestId"`
+		Code        string           `json:"Code"`
+		Message     string           `json:"Message"`
+		ProjectId   *int64           `json:"ProjectId"`
+		InstanceIds []string         `json:"InstanceIds"`
+		Batches     []batchJSON      `json:"Batches"`
+		Rules       []ruleReportJSON `json:"Rules"`
+		NotFound    []string         `json:"NotFound"`
+		DryRun      *DryRun          `json:"DryRun,omitempty"`
 	}
 )
 
@@ -60,12 +67,20 @@ func (a Answer) wire() answerJSON {
 		InstanceIds: a.InstanceIds,
 		Batches:     make([]batchJSON, len(a.Batches)),
 		DryRun:      a.DryRun,
+		Rules:       make([]ruleReportJSON, len(a.Rules)),
+		NotFound:    a.NotFound,
 	}
 	if w.InstanceIds == nil {
 		w.InstanceIds = []string{}
 	}
+	if w.NotFound == nil {
+		w.NotFound = []string{}
+	}
 	for i, b := range a.Batches {
 		w.Batches[i] = b.wire()
+	}
+	for i, r := range a.Rules {
+		w.Rules[i] = r.wire()
 	}
 	return w
 }
@@ -80,7 +95,7 @@ func (a Answer) MarshalJSON() ([]byte, error) { return json.Marshal(a.wire()) }
 func (a Answer) JSON() []byte {
 	b, err := json.Marshal(a.wire())
 	if err != nil { // cannot happen: an Answer is strings, an integer and lists of them
-		return []byte(`{"RequestId":"","Code":"InternalError","Message":"the answer could not be written as JSON","ProjectId":null,"InstanceIds":[],"Batches":[]}`)
+		return []byte(`{"RequestId":"","Code":"InternalError","Message":"the answer could not be written as JSON","ProjectId":null,"InstanceIds":[],"Batches":[],"Rules":[],"NotFound":[]}`)
 	}
 	return b
 }

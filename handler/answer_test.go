@@ -48,12 +48,18 @@ func TestAnswerJSON(t *testing.T) {
 		want   string
 	}{
 		{"zero", Answer{},
-			`{"RequestId":"","Code":"","Message":"","ProjectId":null,"InstanceIds":[],"Batches":[]}`},
+			`{"RequestId":"","Code":"","Message":"","ProjectId":null,"InstanceIds":[],"Batches":[],"Rules":[],"NotFound":[]}`},
 		{"a batch without ids", Answer{Code: CodeSuccess, ProjectId: ptr(0), Batches: []Batch{{RequestId: "r", Code: CodeSuccess}}},
-			`{"RequestId":"","Code":"Success","Message":"","ProjectId":0,"InstanceIds":[],"Batches":[{"RequestId":"r","Code":"Success","Message":"","InstanceIds":[]}]}`},
+			`{"RequestId":"","Code":"Success","Message":"","ProjectId":0,"InstanceIds":[],"Batches":[{"RequestId":"r","Code":"Success","Message":"","InstanceIds":[]}],"Rules":[],"NotFound":[]}`},
 		{"full", Answer{RequestId: "r1", Code: CodeSuccess, ProjectId: ptr(1045), InstanceIds: ids(1, 2),
 			Batches: []Batch{{RequestId: "r1", Code: CodeSuccess, InstanceIds: ids(1, 2)}}},
-			`{"RequestId":"r1","Code":"Success","Message":"","ProjectId":1045,"InstanceIds":["ins-00000001","ins-00000002"],"Batches":[{"RequestId":"r1","Code":"Success","Message":"","InstanceIds":["ins-00000001","ins-00000002"]}]}`},
+			`{"RequestId":"r1","Code":"Success","Message":"","ProjectId":1045,"InstanceIds":["ins-00000001","ins-00000002"],"Batches":[{"RequestId":"r1","Code":"Success","Message":"","InstanceIds":["ins-00000001","ins-00000002"]}],"Rules":[],"NotFound":[]}`},
+		{"a rule run", Answer{Code: CodeSuccess, Rules: []RuleReport{{Tag: RuleTag{Key: "team"}, ProjectId: 7}, {Tag: RuleTag{Key: "env", Value: strPtr("prod")}, ProjectId: 1045, Matched: 3, AlreadyInProject: 1,
+			Moved: ids(1, 1), Conflicts: ids(2, 2), Failed: []Failure{{InstanceId: "", Code: "InternalServerError", Message: "m"}}, RequestIds: []string{"r1"}}}, NotFound: ids(9, 9)},
+			`{"RequestId":"","Code":"Success","Message":"","ProjectId":null,"InstanceIds":[],"Batches":[],"Rules":[` +
+				`{"Tag":{"Key":"team"},"ProjectId":7,"Matched":0,"AlreadyInProject":0,"Moved":[],"Conflicts":[],"Failed":[],"RequestIds":[]},` +
+				`{"Tag":{"Key":"env","Value":"prod"},"ProjectId":1045,"Matched":3,"AlreadyInProject":1,"Moved":["ins-00000001"],"Conflicts":["ins-00000002"],"Failed":[{"InstanceId":"","Code":"InternalServerError","Message":"m"}],"RequestIds":["r1"]}` +
+				`],"NotFound":["ins-00000009"]}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -103,6 +109,7 @@ func TestHTTPResponse(t *testing.T) {
 			if want.Batches == nil {
 				want.Batches = []Batch{}
 			}
+			want.Rules, want.NotFound = []RuleReport{}, []string{}
 			assert.Equal(t, want, back, "the body round-trips")
 		})
 	}
@@ -126,7 +133,7 @@ func TestFailedAnswer(t *testing.T) {
 	a = FailedAnswer(&Error{Code: CodeInvalidParameter, Message: "m"}, RawRequest{})
 	b, err := json.Marshal(a)
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"RequestId":"","Code":"InvalidParameter","Message":"m","ProjectId":null,"InstanceIds":[],"Batches":[]}`, string(b))
+	assert.JSONEq(t, `{"RequestId":"","Code":"InvalidParameter","Message":"m","ProjectId":null,"InstanceIds":[],"Batches":[],"Rules":[],"NotFound":[]}`, string(b))
 
 	a = FailedAnswer(nil, RawRequest{})
 	assert.Equal(t, CodeInternalError, a.Code)

@@ -22,6 +22,7 @@ const (
 	CodeUpstreamUnreachable   = "InternalError.UpstreamUnreachable" // 502 network error
 	CodeUpstreamBadResponse   = "InternalError.UpstreamBadResponse" // 502 non-JSON / non-2xx answer
 	CodeDeadlineExceeded      = "InternalError.DeadlineExceeded"    // 504
+	CodeNoInstances           = "NoInstances"                       // 200: an event that names no instance
 )
 
 // The codes of the function's own guards (security.go): who may call over
@@ -63,7 +64,7 @@ func errorf(code, format string, args ...any) *Error {
 
 // HTTPStatus maps an answer's code to the HTTP status of the reply:
 //
-//	200 Success, DryRunOperation
+//	200 Success, DryRunOperation, NoInstances
 //	401 Unauthenticated
 //	403 UnauthorizedOperation.ProjectNotAllowed (the function's allow-list)
 //	405 MethodNotAllowed
@@ -80,7 +81,7 @@ func errorf(code, format string, args ...any) *Error {
 //	    InternalServerError, InternalError.Upstream*, unknown codes)
 func HTTPStatus(code string) int {
 	switch code {
-	case CodeSuccess, CodeDryRun:
+	case CodeSuccess, CodeDryRun, CodeNoInstances:
 		return http.StatusOK
 	case CodeUnauthenticated:
 		return http.StatusUnauthorized

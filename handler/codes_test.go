@@ -13,6 +13,7 @@ func TestHTTPStatus(t *testing.T) {
 		want int
 	}{
 		{CodeSuccess, http.StatusOK},
+		{CodeNoInstances, http.StatusOK},
 		{CodeDryRun, http.StatusOK},
 
 		{CodeUnauthenticated, http.StatusUnauthorized},

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -41,7 +42,11 @@ func NewFromEnv(getenv func(string) string, logger *slog.Logger) *Handler {
 	h.Security = security
 	h.secrets = h.secrets.with(getenv(EnvAPIToken))
 	client, cerr := newCVMClient(getenv)
-	if err := errors.Join(cerr, serr); err != nil {
+	var rerr error
+	if err := h.configureRules(getenv, os.ReadFile); err != nil {
+		rerr = errors.New(err.Message)
+	}
+	if err := errors.Join(cerr, serr, rerr); err != nil {
 		msg := strings.ReplaceAll(err.Error(), "\n", "; ")
 		h.ConfigErr = &Error{Code: CodeInvalidConfig, Message: msg}
 		logger.Error("invalid configuration", "error", msg)
@@ -54,7 +59,7 @@ func NewFromEnv(getenv func(string) string, logger *slog.Logger) *Handler {
 	h.startup = func() {
 		logger.Info("configured", "endpoint", client.Endpoint(), "signature_method", string(client.Method()), "default_region", h.DefaultRegion,
 			"http_auth", security.HTTPAuth(), "allow_get", security.AllowGET, "allowed_project_ids", security.AllowedProjectIDs,
-			"max_instances", security.maxInstances(), "dry_run", security.DryRun)
+			"max_instances", security.maxInstances(), "dry_run", security.DryRun, "rules", len(h.Rules))
 	}
 	return h
 }

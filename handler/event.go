@@ -19,9 +19,11 @@ const (
 	KindFunctionURL                 // the function's own URL
 	KindTimer                       // a timer trigger
 	KindDirect                      // an Invoke call (or a console test) with the request itself
+	KindEventBridge                 // an EventBridge delivery: one CloudEvent, or a batch of them
 )
 
-// String returns the short name used in logs: "apigw", "url", "timer", "direct".
+// String returns the short name used in logs: "apigw", "url", "timer",
+// "direct", "eventbridge".
 func (k Kind) String() string {
 	switch k {
 	case KindAPIGateway:
@@ -32,6 +34,8 @@ func (k Kind) String() string {
 		return "timer"
 	case KindDirect:
 		return "direct"
+	case KindEventBridge:
+		return "eventbridge"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
@@ -45,17 +49,20 @@ func (k Kind) describe() string {
 		return "the function URL event"
 	case KindTimer:
 		return "the timer event"
+	case KindEventBridge:
+		return "the EventBridge event"
 	}
 	return "the event"
 }
 
-// Event is a decoded invocation payload. Exactly one of HTTP, Timer and
-// Direct is set, as Kind says.
+// Event is a decoded invocation payload. Exactly one of HTTP, Timer,
+// Direct and CloudEvents is set, as Kind says.
 type Event struct {
-	Kind   Kind
-	HTTP   *HTTPRequest       // KindAPIGateway, KindFunctionURL
-	Timer  *events.TimerEvent // KindTimer
-	Direct json.RawMessage    // KindDirect: the payload (a JSON object)
+	Kind        Kind
+	HTTP        *HTTPRequest       // KindAPIGateway, KindFunctionURL
+	Timer       *events.TimerEvent // KindTimer
+	Direct      json.RawMessage    // KindDirect: the payload (a JSON object)
+	CloudEvents []CloudEvent       // KindEventBridge: the event, or a batch's (not nil)
 
 	direct *wireRequest // KindDirect: the request, decoded with the probe
 }
@@ -77,6 +84,10 @@ type probe struct {
 	Body            json.RawMessage `json:"body"`
 	IsBase64Encoded json.RawMessage `json:"isBase64Encoded"`
 
+	// EventBridge (cloudevent.go reads the rest of the event).
+	SpecVersion json.RawMessage `json:"specversion"`
+	EventList   json.RawMessage `json:"EventList"`
+
 	// The timer.
 	TriggerName json.RawMessage `json:"TriggerName"`
 	Time        json.RawMessage `json:"Time"`
@@ -88,6 +99,11 @@ type probe struct {
 
 // DecodeEvent detects the kind of the payload from its JSON and decodes it.
 //
+//   - EventBridge: a specversion (a CloudEvent), or an EventList (a batch
+//     of them). Tested first: keys match in any case, so a CloudEvent's
+//     "type" and "time" also fill the timer's Type and Time, and its
+//     extensions may be named anything; a CloudEvent is never taken for
+//     another kind.
 //   - API Gateway: a requestContext object that names the serviceId.
 //   - Function URL: an httpMethod string, and no API Gateway requestContext.
 //     (SCF documents the function URL event without requestContext, but
@@ -114,6 +130,8 @@ func DecodeEvent(payload []byte) (Event, *Error) {
 		return Event{}, err
 	}
 	switch {
+	case present(p.SpecVersion) || present(p.EventList):
+		return decodeCloudEvents(payload, &p)
 	case namesService(p.RequestContext):
 		return decodeHTTP(KindAPIGateway, &p)
 	case jsonType(p.HTTPMethod) == typeString:

@@ -83,6 +83,16 @@ var sampleOther = map[string]struct {
 	"direct.json":               {KindDirect, nil},
 	"direct-150.json":           {KindDirect, nil},
 	"invalid-malformed-id.json": {KindDirect, nil},
+	// Rules and EventBridge: what they ask is checked in rules_test.go and cloudevent_test.go.
+	"rules-direct.json": {KindDirect, nil},
+	"rules-timer-reconcile.json": {KindTimer, &events.TimerEvent{Type: "Timer", TriggerName: "hourly-reconcile", Time: "2024-05-20T03:00:00Z",
+		Message: `{"Reconcile":true}`}},
+	"eventbridge-tag.json":          {KindEventBridge, nil},
+	"eventbridge-modify-tags.json":  {KindEventBridge, nil},
+	"eventbridge-runinstances.json": {KindEventBridge, nil},
+	"eventbridge-alarm.json":        {KindEventBridge, nil},
+	"eventbridge-batch.json":        {KindEventBridge, nil},
+	"eventbridge-no-instance.json":  {KindEventBridge, nil},
 }
 
 // Every sample decodes to its kind and its parts; a sample without an
@@ -121,6 +131,7 @@ func TestSampleEventsDecode(t *testing.T) {
 			} else {
 				assert.Nil(t, ev.Direct)
 			}
+			assert.Equal(t, want.kind == KindEventBridge, ev.CloudEvents != nil)
 		})
 	}
 }
@@ -147,6 +158,11 @@ func TestDecodeEventDetectsKind(t *testing.T) {
 		{"direct: requestContext without service nor httpMethod", `{"requestContext":{"sourceIp":"1.2.3.4"}}`, KindDirect},
 		{"direct: Type is not Timer", `{"Type":"Cron"}`, KindDirect},
 		{"direct: Type is not a string", `{"Type":["Timer"]}`, KindDirect},
+		{"EventBridge", `{"specversion":"1.0","type":"cvm:ErrorEvent:GuestReboot","subject":"qcs::cvm:ap-guangzhou:uin/1:instance/ins-00000001"}`, KindEventBridge},
+		{"EventBridge, not a timer though its type is Timer", `{"specversion":"1.0","type":"Timer","time":"2024-05-20T02:00:00Z"}`, KindEventBridge},
+		{"EventBridge, not HTTP whatever its extensions", `{"specversion":"1.0","httpmethod":"POST","requestcontext":{"serviceId":"s"}}`, KindEventBridge},
+		{"EventBridge batch", `{"EventList":[{"specversion":"1.0"},{"specversion":"1.0"}]}`, KindEventBridge},
+		{"EventBridge empty batch", `{"EventList":[]}`, KindEventBridge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -156,6 +172,7 @@ func TestDecodeEventDetectsKind(t *testing.T) {
 			assert.Equal(t, tt.want == KindAPIGateway || tt.want == KindFunctionURL, ev.HTTP != nil)
 			assert.Equal(t, tt.want == KindTimer, ev.Timer != nil)
 			assert.Equal(t, tt.want == KindDirect, ev.Direct != nil)
+			assert.Equal(t, tt.want == KindEventBridge, ev.CloudEvents != nil)
 		})
 	}
 }
@@ -294,6 +311,8 @@ func FuzzDecodeEvent(f *testing.F) {
 		case KindDirect:
 			assert.True(t, json.Valid(ev.Direct))
 			assert.Equal(t, typeObject, jsonType(ev.Direct))
+		case KindEventBridge:
+			require.NotNil(t, ev.CloudEvents)
 		default:
 			t.Fatalf("unknown kind %v", ev.Kind)
 		}

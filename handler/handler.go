@@ -45,6 +45,9 @@ type Handler struct {
 	// Security says who may call over HTTP and what may be changed; its
 	// zero value refuses every HTTP request.
 	Security Security
+	// Rules are the configured tag rules (RULES_FILE or PROJECT_RULES): for
+	// EventBridge events, and requests that give none (reconcile.go).
+	Rules []Rule
 
 	secrets     redactor // configured secrets (API_TOKEN), masked in a panic's log line
 	startup     func()   // run once, at the first invocation
@@ -110,9 +113,15 @@ func (h *Handler) answer(ctx context.Context, ev Event, decodeErr *Error, secret
 	if err := h.guardHTTP(ctx, ev); err != nil {
 		return FailedAnswer(err, RawRequest{})
 	}
+	if ev.Kind == KindEventBridge {
+		return h.answerEvents(ctx, ev.CloudEvents)
+	}
 	raw, rerr := RequestFromEvent(ev)
 	if rerr != nil {
 		return FailedAnswer(rerr, raw)
+	}
+	if usesRules(raw, h.Rules) {
+		return h.answerRules(ctx, raw)
 	}
 	req, verr := Validate(raw, h.DefaultRegion, h.Security.maxInstances())
 	if verr != nil {
@@ -210,7 +219,7 @@ func (h *Handler) logger() *slog.Logger {
 
 func levelFor(code string) slog.Level {
 	switch {
-	case code == CodeSuccess, code == CodeDryRun:
+	case code == CodeSuccess, code == CodeDryRun, code == CodeNoInstances:
 		return slog.LevelInfo
 	case HTTPStatus(code) >= 500:
 		return slog.LevelError

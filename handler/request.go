@@ -19,6 +19,10 @@ type RawRequest struct {
 	DryRun         *bool // nil when the request does not say
 	HasInstanceIDs bool  // the key was present at all
 	HasProjectID   bool
+
+	// The tag rules (rulerequest.go): read from JSON requests only.
+	Rules     json.RawMessage // as given, when present; checked by ParseRules
+	Reconcile bool
 }
 
 // RequestFromEvent extracts the request from any kind of event:
@@ -65,6 +69,8 @@ type wireRequest struct {
 	InstanceIds json.RawMessage
 	ProjectId   json.RawMessage
 	Region      json.RawMessage
+	Rules       json.RawMessage
+	Reconcile   json.RawMessage
 	DryRun      json.RawMessage
 }
 
@@ -110,6 +116,10 @@ func requestFromWire(w wireRequest) (RawRequest, *Error) {
 		keep(err)
 		raw.DryRun = dry
 	}
+	if present(w.Rules) {
+		raw.Rules = w.Rules
+	}
+	raw.Reconcile = jsonBool("Reconcile", w.Reconcile, keep)
 	return raw, first
 }
 

@@ -298,3 +298,15 @@ func (s Security) allowProject(projectID int64) *Error {
 	}
 	return errorf(CodeProjectNotAllowed, "the function may not move instances into project %d; it may into %s", projectID, strings.Join(allowed, ", "))
 }
+
+// allowRules refuses a rule set any of whose rules sends instances into a
+// project that ALLOWED_PROJECT_IDS does not list: a rule is a move too.
+func (s Security) allowRules(rules []Rule) *Error {
+	for i, r := range rules {
+		if err := s.allowProject(r.ProjectID); err != nil {
+			err.Message = fmt.Sprintf("Rules[%d]: %s", i, err.Message)
+			return err
+		}
+	}
+	return nil
+}

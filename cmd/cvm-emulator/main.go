@@ -1,7 +1,7 @@
 // Command cvm-emulator serves the loopback CVM API emulator of package
 // emulator for the demo: it prints its base URL, then answers
-// ModifyInstancesProject until interrupted, logging one JSON line per
-// request to standard error.
+// ModifyInstancesProject and DescribeInstances until interrupted, logging
+// one JSON line per request to standard error.
 //
 //	cvm-emulator [-addr 127.0.0.1:9000] [-seed N]
 //
@@ -52,7 +52,7 @@ func run(args []string) error {
 	e.OnCall(func(c emulator.Call) {
 		log.Info("request",
 			"endpoint", c.Endpoint, "signature_method", c.SignatureMethod,
-			"action", c.Action, "instances", len(c.InstanceIDs), "project", c.ProjectID,
+			"action", c.Action, "instances", len(c.InstanceIDs), "project", c.ProjectID, "filters", len(c.Filters), "offset", c.Offset,
 			"code", c.Code, "request_id", c.RequestID)
 	})
 

@@ -1,6 +1,7 @@
 // Command demo runs the function the way SCF does, locally: it starts the
-// built-in CVM emulator on 127.0.0.1 with seeded instances, starts the
-// function binary with _LAMBDA_SERVER_PORT, invokes it through the runtime
+// built-in CVM emulator on 127.0.0.1 with seeded instances (a few tagged,
+// for the tag rules' samples), starts the function binary with
+// _LAMBDA_SERVER_PORT and PROJECT_RULES, invokes it through the runtime
 // protocol with every sample event, and prints each answer and, at the end,
 // the instances' projects.
 //
@@ -106,6 +107,7 @@ func invokeAll(w io.Writer, bin, endpoint, method string, invocations []invocati
 		"TENCENTCLOUD_REGION=ap-guangzhou",
 		"API_TOKEN=" + demoAPIToken, // the HTTP samples send it
 		"ALLOW_GET=true",            // events/apigw-query.json is a GET
+		"PROJECT_RULES=" + demoRules,
 	})
 	if err != nil {
 		return err
@@ -148,11 +150,20 @@ func shorten(s string) string {
 	return s[:max/2] + " … " + s[len(s)-max/2:]
 }
 
+// demoRules are the function's tag rules: env=prod to 1045, any team to 7.
+const demoRules = `[{"Tag":{"Key":"env","Value":"prod"},"ProjectId":1045},{"Tag":{"Key":"team"},"ProjectId":7}]`
+
 func seed(emu *emulator.Emulator) {
 	for i := 1; i <= 200; i++ {
 		emu.AddInstances(emulator.Instance{ID: fmt.Sprintf("ins-%08d", i)})
 	}
 	emu.AddInstances(emulator.Instance{ID: "ins-lb000001", LoadBalanced: true})
+	// The instances the EventBridge and rules samples name, tagged as they say.
+	prod, team := emulator.Tag{Key: "env", Value: "prod"}, emulator.Tag{Key: "team", Value: "data"}
+	for id, tag := range map[int]emulator.Tag{161: prod, 162: team, 163: prod, 164: prod, 165: team, 166: prod, 167: team, 168: prod, 171: prod, 172: team} {
+		emu.SetTags(fmt.Sprintf("ins-%08d", id), tag)
+	}
+	emu.SetTags("ins-00000173", emulator.Tag{Key: "env", Value: "dev"})
 }
 
 func printProjects(w io.Writer, emu *emulator.Emulator) {

@@ -1,9 +1,12 @@
 // Package emulator is a loopback emulator of the Tencent Cloud CVM API's
-// ModifyInstancesProject (version 2017-03-12) for the demo and the
-// end-to-end tests: New, then AddKey and AddInstances, then Start.
+// ModifyInstancesProject and DescribeInstances (version 2017-03-12) for the
+// demo and the end-to-end tests: New, then AddKey and AddInstances, then
+// Start.
 //
 // It answers on the legacy endpoint (/v2/index.php, v1 signatures) and on
 // API 3.0 (/, v1 or TC3-HMAC-SHA256), verifies every signature with the
 // signer package, moves instances all-or-nothing over an in-memory table,
-// and records every request it receives (Calls).
+// lists them with their project and tags (filters, Offset and Limit), and
+// records every request it receives (Calls). FailDescribeInstances makes
+// listings fail on purpose.
 package emulator

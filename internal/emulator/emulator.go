@@ -10,9 +10,10 @@ import (
 
 // What the emulator serves.
 const (
-	Action  = "ModifyInstancesProject" // the one action answered
-	Version = "2017-03-12"             // the CVM API version answered
-	Service = "cvm"                    // the service a TC3 credential scope must name
+	Action         = "ModifyInstancesProject" // the action that moves instances
+	ActionDescribe = "DescribeInstances"      // the action that lists them
+	Version        = "2017-03-12"             // the CVM API version answered
+	Service        = "cvm"                    // the service a TC3 credential scope must name
 
 	PathLegacy = "/v2/index.php" // the legacy endpoint's path
 	PathAPI3   = "/"             // API 3.0's path
@@ -37,6 +38,7 @@ type Instance struct {
 	ID           string
 	ProjectID    int64
 	LoadBalanced bool
+	Tags         []Tag
 }
 
 // Call records one HTTP request received, whatever its outcome.
@@ -47,6 +49,8 @@ type Call struct {
 	HasToken                                 bool
 	InstanceIDs                              []string // in the order of their index N (v1) or of the array (TC3)
 	ProjectID                                string   // as sent ("" when absent)
+	Filters                                  []Filter // DescribeInstances: in the order of their index N
+	Offset, Limit                            string   // DescribeInstances: as sent ("" when absent)
 	Code                                     string   // "" on success, else the error code answered
 	RequestID                                string
 }
@@ -61,6 +65,9 @@ type Emulator struct {
 	instances map[string]Instance
 	calls     []Call
 	onCall    func(Call)
+
+	describeOK   int    // DescribeInstances answered with success so far
+	describeFail *fault // set by FailDescribeInstances
 }
 
 // New returns an emulator with no keys, no instances and time.Now as clock.
@@ -91,7 +98,7 @@ func (e *Emulator) AddInstances(in ...Instance) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, i := range in {
-		e.instances[i.ID] = i
+		e.instances[i.ID] = i.clone()
 	}
 }
 
@@ -100,7 +107,7 @@ func (e *Emulator) Instance(id string) (Instance, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	i, ok := e.instances[id]
-	return i, ok
+	return i.clone(), ok
 }
 
 // Instances returns the table sorted by ID.
@@ -108,7 +115,7 @@ func (e *Emulator) Instances() []Instance {
 	e.mu.Lock()
 	out := make([]Instance, 0, len(e.instances))
 	for _, i := range e.instances {
-		out = append(out, i)
+		out = append(out, i.clone())
 	}
 	e.mu.Unlock()
 	slices.SortFunc(out, func(a, b Instance) int { return strings.Compare(a.ID, b.ID) })
@@ -122,6 +129,7 @@ func (e *Emulator) Calls() []Call {
 	out := make([]Call, len(e.calls))
 	for n, c := range e.calls {
 		c.InstanceIDs = slices.Clone(c.InstanceIDs)
+		c.Filters = cloneFilters(c.Filters)
 		out[n] = c
 	}
 	return out

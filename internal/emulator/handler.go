@@ -16,58 +16,66 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		err := errorf(CodeUnsupportedOperation, "The path %q is not a CVM API endpoint; use %q (API 3.0) or %q (legacy).", r.URL.Path, PathAPI3, PathLegacy)
 		e.record(Call{Code: err.Code, RequestID: requestID})
-		writeAnswer(w, http.StatusNotFound, false, requestID, err)
+		writeAnswer(w, http.StatusNotFound, false, requestID, nil, err)
 		return
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		err := errorf(CodeUnsupportedProtocol, "The HTTP method %s is not supported; use GET or POST.", r.Method)
 		e.record(Call{Endpoint: endpoint, Code: err.Code, RequestID: requestID})
 		w.Header().Set("Allow", "GET, POST")
-		writeAnswer(w, http.StatusMethodNotAllowed, endpoint == EndpointLegacy, requestID, err)
+		writeAnswer(w, http.StatusMethodNotAllowed, endpoint == EndpointLegacy, requestID, nil, err)
 		return
 	}
 
 	q := readRequest(r, endpoint)
-	err := e.handle(q)
+	result, err := e.handle(q)
 	call := q.call(requestID)
 	if err != nil {
 		call.Code = err.Code
 	}
 	e.record(call) // before answering, so that a client sees its call once answered
-	writeAnswer(w, http.StatusOK, q.oldShape(), requestID, err)
+	writeAnswer(w, http.StatusOK, q.oldShape(), requestID, result, err)
 }
 
-// handle runs every check in the API's order, then the move.
-func (e *Emulator) handle(q *request) *apiError {
+// answered names the actions the emulator answers, for messages.
+const answered = Action + " and " + ActionDescribe
+
+// handle runs every check in the API's order, then the action: the move,
+// or the listing, whose result it returns.
+func (e *Emulator) handle(q *request) (*describeResult, *apiError) {
 	if q.fatal != nil {
-		return q.fatal
+		return nil, q.fatal
 	}
 	if err := e.authenticate(q); err != nil {
-		return err
+		return nil, err
 	}
-	if q.action != Action {
-		if q.action == "" {
-			return errorf(CodeInvalidAction, "The request names no action; this endpoint answers %s.", Action)
-		}
-		return errorf(CodeInvalidAction, "The action `%s` is not supported in version %s of service %s; this endpoint answers %s.", q.action, Version, Service, Action)
+	switch q.action {
+	case Action, ActionDescribe:
+	case "":
+		return nil, errorf(CodeInvalidAction, "The request names no action; this endpoint answers %s.", answered)
+	default:
+		return nil, errorf(CodeInvalidAction, "The action `%s` is not supported in version %s of service %s; this endpoint answers %s.", q.action, Version, Service, answered)
 	}
 	if (q.endpoint == EndpointAPI3 || q.versionSent) && q.version != Version {
 		if q.version == "" {
-			return errorf(CodeNoSuchVersion, "The request names no version; use %s.", Version)
+			return nil, errorf(CodeNoSuchVersion, "The request names no version; use %s.", Version)
 		}
-		return errorf(CodeNoSuchVersion, "The version `%s` of service %s does not exist; use %s.", q.version, Service, Version)
+		return nil, errorf(CodeNoSuchVersion, "The version `%s` of service %s does not exist; use %s.", q.version, Service, Version)
 	}
 	if q.endpoint == EndpointAPI3 && q.region == "" {
-		return missing("Region")
+		return nil, missing("Region")
 	}
 	if !q.tc3 && q.nonce == "" {
-		return missing("Nonce")
+		return nil, missing("Nonce")
+	}
+	if q.action == ActionDescribe {
+		return e.describe(q)
 	}
 	args, err := checkArgs(q)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return e.move(args)
+	return nil, e.move(args)
 }
 
 var _ http.Handler = (*Emulator)(nil)

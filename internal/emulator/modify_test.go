@@ -46,7 +46,7 @@ func TestV1ModifyRefused(t *testing.T) {
 		want string
 		msg  string
 	}{
-		{"other action", set("Action", "DescribeInstances"), CodeInvalidAction, "DescribeInstances"},
+		{"other action", set("Action", "StopInstances"), CodeInvalidAction, "StopInstances"},
 		{"no action", del("Action"), CodeInvalidAction, "no action"},
 		{"other version", set("Version", "2018-01-01"), CodeNoSuchVersion, "2018-01-01"},
 		{"no Nonce", del("Nonce"), CodeMissingParameter, "`Nonce`"},

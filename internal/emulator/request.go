@@ -41,6 +41,12 @@ type request struct {
 	projectID   string
 	projectSent bool
 
+	// DescribeInstances (describe.go).
+	filters               []Filter
+	offset, limit         string
+	offsetSent, limitSent bool
+	describeErr           *apiError // answered where paramErr is
+
 	fatal    *apiError // answered before any other check
 	paramErr *apiError // answered after authentication, before the other parameter checks
 }
@@ -53,6 +59,7 @@ func (q *request) call(requestID string) Call {
 		Endpoint: q.endpoint, SignatureMethod: q.sigMethod,
 		Action: q.action, Region: q.region, Version: q.version, SecretID: q.secretID, Nonce: q.nonce,
 		HasToken: q.token != "", InstanceIDs: q.ids, ProjectID: q.projectID, RequestID: requestID,
+		Filters: q.filters, Offset: q.offset, Limit: q.limit,
 	}
 }
 
@@ -107,6 +114,7 @@ func readV1(q *request, raw string) {
 	}
 	q.projectID, q.projectSent = p["ProjectId"]
 	q.ids, q.paramErr = v1InstanceIDs(p)
+	readV1Describe(q)
 }
 
 // v1InstanceIDs returns the values of InstanceIds.N (or InstanceIds_N) in

@@ -13,8 +13,9 @@ type api3Response struct {
 }
 
 type api3Body struct {
-	Error     *api3Error `json:"Error,omitempty"`
-	RequestID string     `json:"RequestId"`
+	*describeResult            // DescribeInstances' fields, inline, when it succeeded
+	Error           *api3Error `json:"Error,omitempty"`
+	RequestID       string     `json:"RequestId"`
 }
 
 type api3Error struct {
@@ -30,9 +31,9 @@ type legacyResponse struct {
 	CodeDesc string `json:"codeDesc"`
 }
 
-// writeAnswer writes err (nil: success) in the old legacy shape or the API
-// 3.0 one, with the given HTTP status.
-func writeAnswer(w http.ResponseWriter, status int, old bool, requestID string, err *apiError) {
+// writeAnswer writes err (nil: success, with result when it is not nil)
+// in the old legacy shape or the API 3.0 one, with the given HTTP status.
+func writeAnswer(w http.ResponseWriter, status int, old bool, requestID string, result *describeResult, err *apiError) {
 	var body any
 	switch {
 	case old && err == nil:
@@ -40,7 +41,7 @@ func writeAnswer(w http.ResponseWriter, status int, old bool, requestID string, 
 	case old:
 		body = legacyResponse{Code: LegacyCode(err.Code), Message: err.Message, CodeDesc: err.Code}
 	case err == nil:
-		body = api3Response{Response: api3Body{RequestID: requestID}}
+		body = api3Response{Response: api3Body{describeResult: result, RequestID: requestID}}
 	default:
 		body = api3Response{Response: api3Body{Error: &api3Error{Code: err.Code, Message: err.Message}, RequestID: requestID}}
 	}

@@ -55,6 +55,7 @@ func readTC3(q *request, r *http.Request, body []byte) {
 	q.contentType = r.Header.Get("Content-Type")
 	q.body = body
 	q.ids, q.projectID, q.projectSent, q.paramErr = tc3Params(body)
+	readTC3Describe(q)
 }
 
 // tc3Params reads InstanceIds and ProjectId from a JSON body. ProjectId is

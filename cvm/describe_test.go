@@ -1,0 +1,301 @@
+package cvm
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"scf-cvm-project/credentials"
+	"scf-cvm-project/signer"
+)
+
+func strptr(s string) *string { return &s }
+
+// The v1 form flattens Filters.N.Name and Filters.N.Values.M with the
+// endpoint's index base; TC3 sends the same parameters as JSON.
+func TestDescribeInstancesParameters(t *testing.T) {
+	action := DescribeInstances{
+		Filters: []Filter{{Name: "tag:env", Values: []string{"prod", "staging"}}, {Name: "project-id", Values: []string{"0"}}},
+		Offset:  200, Limit: 100,
+	}
+	tests := []struct {
+		endpoint string
+		want     url.Values // the action's own parameters
+	}{
+		{LegacyEndpoint, url.Values{
+			"Filters.1.Name": {"tag:env"}, "Filters.1.Values.1": {"prod"}, "Filters.1.Values.2": {"staging"},
+			"Filters.2.Name": {"project-id"}, "Filters.2.Values.1": {"0"},
+			"Offset": {"200"}, "Limit": {"100"},
+		}},
+		{API3Endpoint, url.Values{
+			"Filters.0.Name": {"tag:env"}, "Filters.0.Values.0": {"prod"}, "Filters.0.Values.1": {"staging"},
+			"Filters.1.Name": {"project-id"}, "Filters.1.Values.0": {"0"},
+			"Offset": {"200"}, "Limit": {"100"},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.endpoint, func(t *testing.T) {
+			var form url.Values
+			c := newTestClient(t, tt.endpoint, signer.HmacSHA256, doerFunc(func(r *http.Request) (*http.Response, error) {
+				b, _ := io.ReadAll(r.Body)
+				form, _ = url.ParseQuery(string(b))
+				return answerWith(200, "application/json", `{"Response":{"TotalCount":0,"InstanceSet":[],"RequestId":"r"}}`)(r)
+			}))
+			_, err := c.Call(context.Background(), exampleCreds, "ap-guangzhou", action, nil)
+			require.NoError(t, err)
+			assert.Equal(t, "DescribeInstances", form.Get("Action"))
+			for _, common := range []string{"Action", "Version", "Region", "Timestamp", "Nonce", "SecretId", "SignatureMethod", "Signature"} {
+				form.Del(common)
+			}
+			assert.Equal(t, tt.want, form)
+		})
+	}
+
+	t.Run("TC3", func(t *testing.T) {
+		var body []byte
+		c := newTestClient(t, API3Endpoint, signer.TC3HmacSHA256, doerFunc(func(r *http.Request) (*http.Response, error) {
+			body, _ = io.ReadAll(r.Body)
+			return answerWith(200, "application/json", `{"Response":{"TotalCount":0,"InstanceSet":[],"RequestId":"r"}}`)(r)
+		}))
+		_, err := c.Call(context.Background(), exampleCreds, "ap-guangzhou", action, nil)
+		require.NoError(t, err)
+		assert.JSONEq(t, `{"Filters":[{"Name":"tag:env","Values":["prod","staging"]},{"Name":"project-id","Values":["0"]}],"Offset":200,"Limit":100}`, string(body))
+
+		_, err = c.Call(context.Background(), exampleCreds, "ap-guangzhou", DescribeInstances{InstanceIds: []string{"ins-r8hr2upy"}, Limit: 100}, nil)
+		require.NoError(t, err)
+		assert.JSONEq(t, `{"InstanceIds":["ins-r8hr2upy"],"Offset":0,"Limit":100}`, string(body))
+	})
+}
+
+func TestTagFilter(t *testing.T) {
+	assert.Equal(t, Filter{Name: "tag:env", Values: []string{"prod"}}, TagFilter("env", strptr("prod")))
+	assert.Equal(t, Filter{Name: "tag:env", Values: []string{""}}, TagFilter("env", strptr("")))
+	assert.Equal(t, Filter{Name: "tag-key", Values: []string{"team"}}, TagFilter("team", nil))
+}
+
+func TestDescribeInstancesSize(t *testing.T) {
+	assert.Equal(t, 2, DescribeInstances{InstanceIds: []string{"ins-a", "ins-b"}, Limit: 100}.Size())
+	assert.Equal(t, 100, DescribeInstances{Filters: []Filter{TagFilter("env", nil)}, Limit: 100}.Size())
+}
+
+// fleet answers DescribeInstances from a list of instances, as the API
+// does: Filters by tag, InstanceIds, Offset and Limit.
+type fleet struct {
+	instances []Instance
+	calls     []DescribeInstances
+	// fail, when set, answers the call with this index (0-based) so.
+	fail     map[int]func() (Result, error)
+	override func(a DescribeInstances, out *describeAnswer) // changes an answer
+}
+
+func (f *fleet) Call(_ context.Context, _ credentials.Credentials, _ string, action Action, out any) (Result, error) {
+	a := action.(DescribeInstances)
+	n := len(f.calls)
+	f.calls = append(f.calls, a)
+	res := Result{RequestID: fmt.Sprintf("req-%d", n+1)}
+	if fn, ok := f.fail[n]; ok {
+		return fn()
+	}
+	var matched []Instance
+	for _, in := range f.instances {
+		if a.InstanceIds != nil && !slices.Contains(a.InstanceIds, in.ID) {
+			continue
+		}
+		if a.Filters != nil && !matchesAll(in, a.Filters) {
+			continue
+		}
+		matched = append(matched, in)
+	}
+	var ans describeAnswer
+	ans.TotalCount = len(matched)
+	for _, in := range matched[min(a.Offset, len(matched)):min(a.Offset+a.Limit, len(matched))] {
+		item := describedInstance{InstanceId: in.ID, Tags: in.Tags}
+		item.Placement.ProjectId = in.ProjectID
+		ans.InstanceSet = append(ans.InstanceSet, item)
+	}
+	if f.override != nil {
+		f.override(a, &ans)
+	}
+	b, _ := json.Marshal(ans)
+	return res, json.Unmarshal(b, out)
+}
+
+func matchesAll(in Instance, filters []Filter) bool {
+	for _, f := range filters {
+		ok := false
+		for _, tag := range in.Tags {
+			if (f.Name == "tag-key" && slices.Contains(f.Values, tag.Key)) ||
+				(f.Name == "tag:"+tag.Key && slices.Contains(f.Values, tag.Value)) {
+				ok = true
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func tagged(n int, prefix string, project int64, tags ...Tag) []Instance {
+	out := make([]Instance, n)
+	for i := range out {
+		out[i] = Instance{ID: fmt.Sprintf("ins-%s%0*d", prefix, 8-len(prefix), i+1), ProjectID: project, Tags: tags}
+	}
+	return out
+}
+
+// A listing by filter asks for pages of 100 from offset 0 until TotalCount;
+// one by ids asks for 100 ids a call.
+func TestListInstancesPages(t *testing.T) {
+	prod := tagged(250, "p", 1045, Tag{"env", "prod"})
+	other := tagged(30, "d", 0, Tag{"env", "dev"}, Tag{"team", "data"})
+	all := append(append([]Instance{}, prod...), other...)
+
+	tests := []struct {
+		name        string
+		instances   []Instance
+		query       Query
+		wantIDs     []string
+		wantOffsets []int
+		wantCallIDs []int // number of ids per call
+	}{
+		{"250 matches: three pages", all, Query{Filters: []Filter{TagFilter("env", strptr("prod"))}}, idsOf(prod), []int{0, 100, 200}, []int{0, 0, 0}},
+		{"exactly 100: one page", all[150:280], Query{Filters: []Filter{TagFilter("env", strptr("prod"))}}, idsOf(prod[150:]), []int{0}, []int{0}},
+		{"none: one call", all, Query{Filters: []Filter{TagFilter("env", strptr("qa"))}}, nil, []int{0}, []int{0}},
+		{"by tag key", all, Query{Filters: []Filter{TagFilter("team", nil)}}, idsOf(other), []int{0}, []int{0}},
+		{"by 250 ids: 100 a call", all, Query{InstanceIDs: idsOf(all[10:260])}, idsOf(all[10:260]), []int{0, 0, 0}, []int{100, 100, 50}},
+		{"by ids, some unknown", all, Query{InstanceIDs: []string{"ins-p0000001", "ins-nothere", "ins-d0000002"}}, []string{"ins-p0000001", "ins-d0000002"}, []int{0}, []int{3}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fleet{instances: tt.instances}
+			got, reqIDs, err := ListInstances(context.Background(), f, exampleCreds, "ap-guangzhou", tt.query)
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantIDs, idsOf(got))
+			var offsets, sizes []int
+			for _, c := range f.calls {
+				offsets = append(offsets, c.Offset)
+				sizes = append(sizes, len(c.InstanceIds))
+				assert.Equal(t, PageSize, c.Limit)
+			}
+			assert.Equal(t, tt.wantOffsets, offsets)
+			assert.Equal(t, tt.wantCallIDs, sizes)
+			assert.Len(t, reqIDs, len(f.calls), "every call's RequestId")
+		})
+	}
+}
+
+// Each instance's project and tags are read from the answer.
+func TestListInstancesReadsProjectAndTags(t *testing.T) {
+	f := &fleet{instances: []Instance{{ID: "ins-00000001", ProjectID: 1045, Tags: []Tag{{"env", "prod"}, {"team", ""}}}}}
+	got, _, err := ListInstances(context.Background(), f, exampleCreds, "ap-guangzhou", Query{InstanceIDs: []string{"ins-00000001"}})
+	require.NoError(t, err)
+	assert.Equal(t, []Instance{{ID: "ins-00000001", ProjectID: 1045, Tags: []Tag{{"env", "prod"}, {"team", ""}}}}, got)
+}
+
+// The same instance on two pages (the set shifted between calls) is listed once.
+func TestListInstancesListsEachInstanceOnce(t *testing.T) {
+	prod := tagged(150, "p", 0, Tag{"env", "prod"})
+	f := &fleet{instances: prod, override: func(a DescribeInstances, out *describeAnswer) {
+		if a.Offset == 100 { // the second page repeats the first page's last instance
+			dup := out.InstanceSet[0]
+			dup.InstanceId = "ins-p0000100"
+			out.InstanceSet = append([]describedInstance{dup}, out.InstanceSet...)
+		}
+	}}
+	got, _, err := ListInstances(context.Background(), f, exampleCreds, "ap-guangzhou", Query{Filters: []Filter{TagFilter("env", nil)}})
+	require.NoError(t, err)
+	assert.Equal(t, idsOf(prod), idsOf(got), "each once, in order")
+}
+
+// An error mid-way returns what was listed, every RequestId and the error.
+func TestListInstancesStopsAtAnError(t *testing.T) {
+	prod := tagged(250, "p", 0, Tag{"env", "prod"})
+	query := Query{Filters: []Filter{TagFilter("env", strptr("prod"))}}
+	tests := []struct {
+		name       string
+		fail       func() (Result, error)
+		wantIs     error
+		wantCode   string
+		wantReqIDs []string
+	}{
+		{"an upstream code", func() (Result, error) {
+			return Result{RequestID: "req-fail", Code: "InternalError", Message: "try again"}, nil
+		}, nil, "InternalError", []string{"req-1", "req-fail"}},
+		{"no usable answer", func() (Result, error) {
+			return Result{}, fmt.Errorf("%w: HTTP 502", ErrBadResponse)
+		}, ErrBadResponse, "", []string{"req-1"}},
+		{"the deadline", func() (Result, error) {
+			return Result{}, context.DeadlineExceeded
+		}, context.DeadlineExceeded, "", []string{"req-1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fleet{instances: prod, fail: map[int]func() (Result, error){1: tt.fail}}
+			got, reqIDs, err := ListInstances(context.Background(), f, exampleCreds, "ap-guangzhou", query)
+			require.Error(t, err)
+			assert.Equal(t, idsOf(prod[:100]), idsOf(got), "the first page is returned")
+			assert.Equal(t, tt.wantReqIDs, reqIDs)
+			assert.Len(t, f.calls, 2, "no call after the error")
+			if tt.wantIs != nil {
+				assert.ErrorIs(t, err, tt.wantIs)
+				assert.Contains(t, err.Error(), "offset 100")
+			}
+			if tt.wantCode != "" {
+				var apiErr *APIError
+				require.ErrorAs(t, err, &apiErr)
+				assert.Equal(t, tt.wantCode, apiErr.Code)
+				assert.Equal(t, "req-fail", apiErr.RequestID)
+			}
+		})
+	}
+}
+
+// A page that comes back empty before TotalCount is reached is not an end.
+func TestListInstancesRefusesAnEmptyPageBeforeTheEnd(t *testing.T) {
+	f := &fleet{instances: tagged(150, "p", 0, Tag{"env", "prod"}), override: func(a DescribeInstances, out *describeAnswer) {
+		if a.Offset == 100 {
+			out.InstanceSet = nil
+		}
+	}}
+	got, _, err := ListInstances(context.Background(), f, exampleCreds, "ap-guangzhou", Query{Filters: []Filter{TagFilter("env", nil)}})
+	require.ErrorIs(t, err, ErrBadResponse)
+	assert.Len(t, got, 100)
+	assert.Len(t, f.calls, 2)
+}
+
+func TestListInstancesRefusesBadQueries(t *testing.T) {
+	for _, q := range []Query{{}, {InstanceIDs: []string{"ins-00000001"}, Filters: []Filter{TagFilter("env", nil)}}} {
+		f := &fleet{}
+		_, _, err := ListInstances(context.Background(), f, exampleCreds, "ap-guangzhou", q)
+		assert.True(t, errors.Is(err, ErrBadQuery), "%+v: %v", q, err)
+		assert.Empty(t, f.calls)
+	}
+}
+
+// Through the real client and its answer parsing: a page's JSON is read.
+func TestListInstancesThroughTheClient(t *testing.T) {
+	c := newTestClient(t, API3Endpoint, signer.TC3HmacSHA256, answerWith(200, "application/json",
+		`{"Response":{"TotalCount":1,"InstanceSet":[{"Placement":{"Zone":"ap-guangzhou-3","ProjectId":7,"HostId":null},"InstanceId":"ins-r8hr2upy","InstanceName":"web-1","Tags":[{"Key":"team","Value":"web"}]}],"RequestId":"r-1"}}`))
+	got, reqIDs, err := ListInstances(context.Background(), c, exampleCreds, "ap-guangzhou", Query{InstanceIDs: []string{"ins-r8hr2upy"}})
+	require.NoError(t, err)
+	assert.Equal(t, []Instance{{ID: "ins-r8hr2upy", ProjectID: 7, Tags: []Tag{{"team", "web"}}}}, got)
+	assert.Equal(t, []string{"r-1"}, reqIDs)
+}
+
+func idsOf(in []Instance) []string {
+	var out []string
+	for _, i := range in {
+		out = append(out, i.ID)
+	}
+	return out
+}

@@ -1,0 +1,93 @@
+package handler
+
+import (
+	"encoding/json"
+)
+
+// RuleRequest is a validated request for the tag rules: what the function
+// will do.
+type RuleRequest struct {
+	Rules       []Rule
+	InstanceIDs []string // distinct, well-formed; nil: reconcile the region
+	Region      string
+	DryRun      bool // decide and report, move nothing
+}
+
+// usesRules reports whether a request asks for the tag rules rather than a
+// move into one ProjectId: it gives Rules or "Reconcile": true, or names
+// instances without a ProjectId while rules are configured.
+func usesRules(raw RawRequest, configured []Rule) bool {
+	return raw.Rules != nil || raw.Reconcile || (len(configured) > 0 && raw.HasInstanceIDs && !raw.HasProjectID)
+}
+
+// ValidateRuleRequest checks a request for the tag rules and returns the
+// clean one. The rules are the request's Rules, else configured (from
+// RULES_FILE or PROJECT_RULES); without InstanceIds it reconciles the
+// region, with them it applies the rules to those instances only (1 to
+// maxInstances, as Validate checks them). defaultRegion applies when the
+// request names no Region; dryRun is whether this is a dry run (the
+// request's DryRun, else DRY_RUN).
+func ValidateRuleRequest(raw RawRequest, defaultRegion string, configured []Rule, maxInstances int, dryRun bool) (RuleRequest, *Error) {
+	if raw.HasProjectID {
+		return RuleRequest{}, errorf(CodeInvalidParameterValue,
+			"ProjectId cannot be given with Rules or Reconcile: give ProjectId to move the instances into one project, or Rules (or Reconcile with configured rules) to move each where its tags say")
+	}
+	if maxInstances <= 0 {
+		maxInstances = MaxInstanceIDs
+	}
+	rr := RuleRequest{DryRun: dryRun}
+	if raw.HasInstanceIDs {
+		if len(raw.InstanceIDs) == 0 {
+			return RuleRequest{}, errorf(CodeMissingParameter, "InstanceIds is empty; give instance ids such as ins-1a2b3c4d, or leave InstanceIds out to reconcile every instance the rules match")
+		}
+		rr.InstanceIDs = dedupe(raw.InstanceIDs)
+		if len(rr.InstanceIDs) > maxInstances {
+			return RuleRequest{}, errorf(CodeLimitExceeded, "InstanceIds holds %d distinct ids; at most %d are allowed in one request", len(rr.InstanceIDs), maxInstances)
+		}
+		for _, id := range rr.InstanceIDs {
+			if !validInstanceID(id) {
+				return RuleRequest{}, errorf(CodeInstanceIDMalformed, "InstanceIds holds the malformed id %s; an instance id is ins- and 8 lower-case letters or digits", quote(id))
+			}
+		}
+	}
+
+	switch {
+	case raw.Rules != nil:
+		rules, err := ParseRules("", raw.Rules)
+		if err != nil {
+			return RuleRequest{}, err
+		}
+		rr.Rules = rules
+	case len(configured) > 0:
+		rr.Rules = configured
+	default:
+		return RuleRequest{}, errorf(CodeMissingParameter, "Rules is missing; give Rules in the request, such as [{\"Tag\":{\"Key\":\"env\",\"Value\":\"prod\"},\"ProjectId\":1045}], or configure %s or %s", EnvRulesFile, EnvProjectRules)
+	}
+
+	region, from := raw.Region, "Region"
+	if region == "" {
+		region, from = defaultRegion, "Region (from TENCENTCLOUD_REGION)"
+	}
+	if region == "" {
+		return RuleRequest{}, errorf(CodeMissingParameter, "Region is missing; give Region in the request or set TENCENTCLOUD_REGION")
+	}
+	if !validRegion(region) {
+		return RuleRequest{}, errorf(CodeInvalidParameterValue, "%s %s is not a region name; a region looks like ap-guangzhou or ap-shanghai-fsi", from, quote(region))
+	}
+	rr.Region = region
+	return rr, nil
+}
+
+// jsonBool reads a JSON boolean named name; absent or null is false, and
+// another type is refused through keep.
+func jsonBool(name string, raw json.RawMessage, keep func(*Error)) bool {
+	if !present(raw) {
+		return false
+	}
+	var b bool
+	if jsonType(raw) != typeBoolean || json.Unmarshal(raw, &b) != nil {
+		keep(errorf(CodeInvalidParameterValue, "%s must be true or false; got %s", name, jsonType(raw)))
+		return false
+	}
+	return b
+}
