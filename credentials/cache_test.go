@@ -177,15 +177,16 @@ func TestCacheNeverReturnsExpiredCredentials(t *testing.T) {
 
 func TestCacheFetchesOnceUnderConcurrency(t *testing.T) {
 	tests := []struct {
-		name      string
-		primed    bool  // cached credentials due for refresh but valid
-		fetchErr  error // what the fetch answers
-		wantErr   error
-		wantFresh bool
+		name     string
+		primed   time.Duration // how long after a first fetch (of keys living an hour) the callers come; 0: none
+		fetchErr error         // what the fetch answers
+		wantErr  error
+		wantID   string // every caller's SecretId; "" when the callers differ
 	}{
-		{"nothing cached", false, nil, nil, true},
-		{"nothing cached, the fetch fails", false, ErrAssumeRole, ErrAssumeRole, false},
-		{"cached and due: the others go on with the cached keys", true, nil, nil, false},
+		{"nothing cached", 0, nil, nil, "AKIDtmp1"},
+		{"nothing cached, the fetch fails", 0, ErrAssumeRole, ErrAssumeRole, ""},
+		{"cached and due: the others go on with the cached keys", 56 * time.Minute, nil, nil, ""},
+		{"cached but expired: the others wait for the new keys", 61 * time.Minute, nil, nil, "AKIDtmp2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -194,10 +195,10 @@ func TestCacheFetchesOnceUnderConcurrency(t *testing.T) {
 				f := &fetcher{clock: clock, lifetime: time.Hour}
 				release := make(chan struct{})
 				c := newCache(f, &bytes.Buffer{})
-				if tt.primed {
+				if tt.primed > 0 {
 					_, err := c.Retrieve(context.Background())
 					require.NoError(t, err)
-					clock.Advance(56 * time.Minute)
+					clock.Advance(tt.primed)
 				}
 				f.err = tt.fetchErr
 				c.fetch = func(ctx context.Context) (Credentials, error) {
@@ -224,11 +225,9 @@ func TestCacheFetchesOnceUnderConcurrency(t *testing.T) {
 						continue
 					}
 					require.NoError(t, errs[i])
-					assert.NotEmpty(t, results[i].SecretID)
-				}
-				if tt.wantFresh {
-					for i := range callers {
-						assert.Equal(t, "AKIDtmp1", results[i].SecretID, "every caller shares the one fetch")
+					assert.False(t, results[i].Expired(clock.Now()), "caller %d got expired keys", i)
+					if tt.wantID != "" {
+						assert.Equal(t, tt.wantID, results[i].SecretID, "every caller shares the one fetch")
 					}
 				}
 			})
