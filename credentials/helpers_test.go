@@ -114,12 +114,17 @@ func (d *deadlineRecorder) Do(r *http.Request) (*http.Response, error) {
 	return nil, errors.New("connection refused")
 }
 
-// blocker answers only when the request's context ends.
+// blocker answers only when the request's context ends, or after 3 s
+// (so that a call without a deadline fails the test rather than hang it).
 type blocker struct{}
 
 func (blocker) Do(r *http.Request) (*http.Response, error) {
-	<-r.Context().Done()
-	return nil, r.Context().Err()
+	select {
+	case <-r.Context().Done():
+		return nil, r.Context().Err()
+	case <-time.After(3 * time.Second):
+		return nil, errors.New("blocker: no deadline ended the call")
+	}
 }
 
 // staticProvider returns creds or err, counting calls.
