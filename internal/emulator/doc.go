@@ -6,4 +6,9 @@
 // API 3.0 (/, v1 or TC3-HMAC-SHA256), verifies every signature with the
 // signer package, moves instances all-or-nothing over an in-memory table,
 // and records every request it receives (Calls).
+//
+// NewSTS and NewMetadata add, each on its own loopback listener, STS
+// AssumeRole and the CVM metadata service's instance-role paths: both issue
+// temporary keys that the Emulator accepts until they expire (then
+// AuthFailure.TokenFailure).
 package emulator
