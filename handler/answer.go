@@ -23,6 +23,10 @@ type Answer struct {
 	ProjectId   *int64   `json:"ProjectId"`   // null when it could not be parsed
 	InstanceIds []string `json:"InstanceIds"` // never null in JSON: [] when empty
 	Batches     []Batch  `json:"Batches"`     // never null in JSON
+	// CredentialSource names the provider of the keys that signed the
+	// calls ("env", "assumed-role:<arn>", "cvm-role:<name>"); absent
+	// when no credentials were obtained.
+	CredentialSource string `json:"CredentialSource,omitempty"`
 }
 
 // batchJSON and answerJSON are Batch and Answer without their MarshalJSON
@@ -37,6 +41,8 @@ type (
 		ProjectId   *int64      `json:"ProjectId"`
 		InstanceIds []string    `json:"InstanceIds"`
 		Batches     []batchJSON `json:"Batches"`
+		// CredentialSource as in Answer.
+		CredentialSource string `json:"CredentialSource,omitempty"`
 	}
 )
 
@@ -55,6 +61,8 @@ func (a Answer) wire() answerJSON {
 		ProjectId:   a.ProjectId,
 		InstanceIds: a.InstanceIds,
 		Batches:     make([]batchJSON, len(a.Batches)),
+
+		CredentialSource: a.CredentialSource,
 	}
 	if w.InstanceIds == nil {
 		w.InstanceIds = []string{}
