@@ -306,3 +306,24 @@ func TestCacheReleasesWaitersWhenTheFetchPanics(t *testing.T) {
 		assert.True(t, errors.Is(err, errRefreshAborted), "a waiter is released with an error, not left hanging: %v", err)
 	})
 }
+
+// BenchmarkRetrieveCached is what a warm invocation pays for temporary
+// keys that are cached: a lock, a clock read, a copy.
+func BenchmarkRetrieveCached(b *testing.B) {
+	f := &fetcher{clock: newClock(), lifetime: time.Hour}
+	c := &cache{fetch: f.fetch, now: time.Now, logger: slog.New(slog.DiscardHandler)}
+	f.clock.t = time.Now()
+	ctx := context.Background()
+	if _, err := c.Retrieve(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := c.Retrieve(ctx); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}

@@ -3,7 +3,6 @@ package credentials
 import (
 	"fmt"
 	"log/slog"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -55,7 +54,7 @@ func FromEnv(getenv func(string) string, httpClient Doer, logger *slog.Logger) (
 	session := get(EnvRoleSessionName)
 	if session == "" {
 		session = DefaultSessionName(get(EnvFunctionName), get(envSCFFunctionName))
-	} else if !sessionNameRE.MatchString(session) {
+	} else if !validSessionName(session) {
 		return nil, fmt.Errorf("%s %q is not 2 to %d letters, digits or +=,.@_-: %w", EnvRoleSessionName, session, MaxSessionNameLen, ErrInvalidConfig)
 	}
 	if ep := get(EnvSTSEndpoint); ep != "" {
@@ -94,9 +93,6 @@ func roleDuration(s string) (time.Duration, error) {
 	return time.Duration(n) * time.Second, nil
 }
 
-// notSessionNameChars are the characters a RoleSessionName cannot hold.
-var notSessionNameChars = regexp.MustCompile(`[^\w+=,.@-]`)
-
 // DefaultSessionName returns "cvm-project-<the first non-empty name>", its
 // other characters replaced by "-" and trimmed to MaxSessionNameLen; just
 // "cvm-project" without a name.
@@ -104,7 +100,12 @@ func DefaultSessionName(names ...string) string {
 	s := "cvm-project"
 	for _, n := range names {
 		if n != "" {
-			s += "-" + notSessionNameChars.ReplaceAllString(n, "-")
+			s += "-" + strings.Map(func(r rune) rune {
+				if r < 0x80 && sessionNameByte(byte(r)) {
+					return r
+				}
+				return '-'
+			}, n)
 			break
 		}
 	}

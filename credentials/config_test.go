@@ -103,7 +103,8 @@ func TestDefaultSessionName(t *testing.T) {
 	for _, tt := range tests {
 		got := DefaultSessionName(tt.names...)
 		assert.Equal(t, tt.want, got, "%q", tt.names)
-		assert.Regexp(t, sessionNameRE, got)
+		assert.Regexp(t, `^[\w+=,.@-]{2,64}$`, got)
+		assert.True(t, validSessionName(got))
 	}
 }
 
@@ -152,4 +153,24 @@ func TestProvidersNameThemselves(t *testing.T) {
 	}, &fakeServer{}, nil)
 	require.NoError(t, err)
 	assert.Equal(t, "assumed-role:"+roleARN+" (STS 127.0.0.1:8, signed with the keys of env, then cvm-role (metadata http://127.0.0.1:9))", fmt.Sprint(p))
+}
+
+func TestValidSessionName(t *testing.T) {
+	tests := []struct {
+		name string
+		want bool
+	}{
+		{"ab", true},
+		{"cvm-project_mover+1=a,b.c@d", true},
+		{strings.Repeat("x", 64), true},
+		{"a", false},
+		{strings.Repeat("x", 65), false},
+		{"a b", false},
+		{"a/b", false},
+		{"día", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, validSessionName(tt.name), "%q", tt.name)
+	}
 }

@@ -9,7 +9,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
-	"regexp"
+	"strings"
 	"time"
 
 	"scf-cvm-project/signer"
@@ -35,8 +35,24 @@ const (
 // MaxSessionNameLen is the longest RoleSessionName STS takes.
 const MaxSessionNameLen = 64
 
-// sessionNameRE is the form STS takes for a RoleSessionName.
-var sessionNameRE = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
+// validSessionName reports whether s is a RoleSessionName STS takes: 2 to
+// MaxSessionNameLen of [\w+=,.@-].
+func validSessionName(s string) bool {
+	if len(s) < 2 || len(s) > MaxSessionNameLen {
+		return false
+	}
+	for i := range len(s) {
+		if !sessionNameByte(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// sessionNameByte reports whether b may be in a RoleSessionName.
+func sessionNameByte(b byte) bool {
+	return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || strings.IndexByte("_+=,.@-", b) >= 0
+}
 
 // AssumeRoleOptions configure NewAssumeRole. RoleARN, SessionName, Base and
 // HTTP are required.
@@ -87,7 +103,7 @@ func NewAssumeRole(o AssumeRoleOptions) (*AssumeRole, error) {
 	switch {
 	case o.RoleARN == "":
 		return nil, fmt.Errorf("assumed-role: no role ARN: %w", ErrInvalidConfig)
-	case !sessionNameRE.MatchString(o.SessionName):
+	case !validSessionName(o.SessionName):
 		return nil, fmt.Errorf("assumed-role: RoleSessionName %q is not 2 to %d letters, digits or +=,.@_-: %w", o.SessionName, MaxSessionNameLen, ErrInvalidConfig)
 	case o.Duration < MinRoleDuration || o.Duration > MaxRoleDuration || o.Duration%time.Second != 0:
 		return nil, fmt.Errorf("assumed-role: duration %s is not a whole number of seconds from %d to %d: %w",
