@@ -17,7 +17,7 @@ type Chain []Provider
 
 // Retrieve returns the first provider's credentials.
 func (c Chain) Retrieve(ctx context.Context) (Credentials, error) {
-	tried := make([]string, 0, len(c))
+	var tried []string // what each provider that found nothing says
 	for _, p := range c {
 		creds, err := p.Retrieve(ctx)
 		if err == nil {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -227,6 +226,6 @@ func (p *AssumeRole) newRequest(ctx context.Context, base Credentials) (*http.Re
 		return nil, err
 	}
 	call := signer.TC3Call{Action: stsAction, Version: STSVersion, Region: p.o.Region}
-	maps.Copy(req.Header, signer.TC3Headers(sr, call, base.SecretID, base.SecretKey, base.Token))
+	req.Header = signer.TC3Headers(sr, call, base.SecretID, base.SecretKey, base.Token)
 	return req, nil
 }

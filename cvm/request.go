@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -86,7 +85,7 @@ func (c *Client) newTC3Request(ctx context.Context, creds credentials.Credential
 		return nil, fmt.Errorf("cvm: building %s: %w", action.ActionName(), err)
 	}
 	call := signer.TC3Call{Action: action.ActionName(), Version: Version, Region: region}
-	maps.Copy(req.Header, signer.TC3Headers(sr, call, creds.SecretID, creds.SecretKey, creds.Token))
+	req.Header = signer.TC3Headers(sr, call, creds.SecretID, creds.SecretKey, creds.Token)
 	return req, nil
 }
 
