@@ -1,9 +1,3 @@
-// Package credentials owns where the function's Tencent Cloud keys come
-// from. A Provider is asked once per invocation; Env reads what SCF sets for
-// the function's execution role.
-//
-// Credentials never print their secrets: String, GoString and LogValue show
-// only the SecretId and the source, so a stray %v or slog attribute is safe.
 package credentials
 
 import (
@@ -13,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 )
 
 // ErrNotFound is returned (wrapped) when a provider finds no credentials.
@@ -23,12 +18,25 @@ type Credentials struct {
 	SecretID  string
 	SecretKey string
 	Token     string // empty for permanent keys
-	Source    string // which provider supplied them, e.g. "env"
+	Source    string // which provider supplied them: "env", "assumed-role:<arn>", "cvm-role:<name>"
+	// Expires is when temporary credentials stop working; zero for keys
+	// that do not expire (or whose expiry the provider does not know).
+	Expires time.Time
 }
 
-// String shows the SecretId and source only.
+// Expired reports whether the credentials expire at or before now: they
+// must not sign a request then.
+func (c Credentials) Expired(now time.Time) bool {
+	return !c.Expires.IsZero() && !now.Before(c.Expires)
+}
+
+// String shows the SecretId, source and expiry only.
 func (c Credentials) String() string {
-	return fmt.Sprintf("credentials{SecretId: %s, Source: %s, Token: %t}", c.SecretID, c.Source, c.Token != "")
+	s := fmt.Sprintf("credentials{SecretId: %s, Source: %s, Token: %t", c.SecretID, c.Source, c.Token != "")
+	if !c.Expires.IsZero() {
+		s += ", Expires: " + c.Expires.UTC().Format(time.RFC3339)
+	}
+	return s + "}"
 }
 
 // GoString keeps %#v from printing the secret fields.
@@ -57,6 +65,9 @@ const (
 type Env struct {
 	Getenv func(string) string
 }
+
+// String names the provider.
+func (Env) String() string { return "env" }
 
 // Retrieve returns the keys in the environment, or ErrNotFound naming the
 // variables that are missing.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -68,4 +69,26 @@ func TestCredentialsNeverPrintSecrets(t *testing.T) {
 		assert.NotContains(t, out, "session-token-value")
 		assert.Contains(t, out, exampleID)
 	}
+}
+
+func TestExpired(t *testing.T) {
+	now := time.Date(2024, 5, 20, 2, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name    string
+		expires time.Time
+		want    bool
+	}{
+		{"permanent", time.Time{}, false},
+		{"a second left", now.Add(time.Second), false},
+		{"expiring now", now, true},
+		{"expired", now.Add(-time.Second), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Credentials{SecretID: exampleID, SecretKey: exampleKey, Token: "tok", Expires: tt.expires}
+			assert.Equal(t, tt.want, c.Expired(now))
+		})
+	}
+	c := Credentials{SecretID: exampleID, SecretKey: exampleKey, Token: "tok-secret", Source: "cvm-role:r", Expires: now}
+	assert.Equal(t, "credentials{SecretId: "+exampleID+", Source: cvm-role:r, Token: true, Expires: 2024-05-20T02:00:00Z}", c.String())
 }

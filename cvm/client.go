@@ -105,7 +105,7 @@ func (c *Client) Call(ctx context.Context, creds credentials.Credentials, region
 	start := time.Now()
 	res, err := c.send(req, out)
 	res.Latency = time.Since(start)
-	c.log(ctx, action, res, err)
+	c.log(ctx, creds.Source, action, res, err)
 	return res, err
 }
 
@@ -131,7 +131,7 @@ func (c *Client) send(req *http.Request, out any) (Result, error) {
 	return parseAnswer(body, out)
 }
 
-func (c *Client) log(ctx context.Context, action Action, res Result, err error) {
+func (c *Client) log(ctx context.Context, credentialSource string, action Action, res Result, err error) {
 	attrs := []slog.Attr{
 		slog.String("action", action.ActionName()),
 		slog.String("endpoint", c.endpoint.Host),
@@ -140,6 +140,7 @@ func (c *Client) log(ctx context.Context, action Action, res Result, err error) 
 		slog.String("upstream_request_id", res.RequestID),
 		slog.String("code", codeOrSuccess(res.Code)),
 		slog.Int64("latency_ms", res.Latency.Milliseconds()),
+		slog.String("credential_source", credentialSource),
 	}
 	if fc, ok := functioncontext.FromContext(ctx); ok {
 		attrs = append(attrs, slog.String("function_request_id", fc.RequestID))

@@ -230,6 +230,7 @@ func TestLogLineHasNoSecret(t *testing.T) {
 	assert.Equal(t, "req-9", line["upstream_request_id"])
 	assert.Equal(t, "Success", line["code"])
 	assert.EqualValues(t, 2, line["batch_size"])
+	assert.Equal(t, "env", line["credential_source"], "which provider's keys signed the call")
 	form, _ := url.ParseQuery(string(sent))
 	for _, secret := range []string{creds.SecretKey, creds.Token, form.Get("Signature")} {
 		assert.NotContains(t, logs.String(), secret)

@@ -84,16 +84,8 @@ func (c *Client) newTC3Request(ctx context.Context, creds credentials.Credential
 	if err != nil {
 		return nil, fmt.Errorf("cvm: building %s: %w", action.ActionName(), err)
 	}
-	h := req.Header
-	h.Set("Content-Type", jsonContentType)
-	h.Set("Authorization", signer.TC3Authorization(sr, creds.SecretID, creds.SecretKey))
-	h.Set("X-TC-Action", action.ActionName())
-	h.Set("X-TC-Version", Version)
-	h.Set("X-TC-Timestamp", strconv.FormatInt(ts, 10))
-	h.Set("X-TC-Region", region)
-	if creds.Token != "" {
-		h.Set("X-TC-Token", creds.Token)
-	}
+	call := signer.TC3Call{Action: action.ActionName(), Version: Version, Region: region}
+	req.Header = signer.TC3Headers(sr, call, creds.SecretID, creds.SecretKey, creds.Token)
 	return req, nil
 }
 

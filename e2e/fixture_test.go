@@ -62,6 +62,11 @@ type cloud struct {
 
 	mu         sync.Mutex
 	signatures []string // every Signature / Authorization received
+
+	// STS and the metadata service (credentials_test.go), sharing the keys.
+	sts                 *emulator.STS
+	metadata            *emulator.Metadata
+	stsURL, metadataURL string
 }
 
 func newCloud(t testing.TB) *cloud {
@@ -87,6 +92,7 @@ func newCloud(t testing.TB) *cloud {
 	go func() { _ = srv.Serve(l) }()
 	t.Cleanup(func() { _ = srv.Close() })
 	c.base = "http://" + l.Addr().String()
+	c.startRoleServices(t)
 	return c
 }
 
@@ -113,6 +119,9 @@ func (c *cloud) secrets() []string {
 			out = append(out, s)
 		}
 	}
+	for _, k := range append(c.sts.Issued(), c.metadata.Issued()...) {
+		out = append(out, k.SecretKey, k.Token)
+	}
 	return out
 }
 
@@ -133,8 +142,10 @@ func startFunction(t *testing.T, c *cloud, env ...string) *function {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	// Configured as the demo is: the samples' token, and GET for apigw-query.json.
-	base := []string{"CVM_ENDPOINT=" + c.base + "/v2/index.php", "TENCENTCLOUD_REGION=ap-guangzhou", "API_TOKEN=" + apiToken, "ALLOW_GET=true"}
+	// Configured as the demo is: the samples' token, and GET for apigw-query.json;
+	// STS and the metadata service on loopback, never the real ones.
+	base := []string{"CVM_ENDPOINT=" + c.base + "/v2/index.php", "TENCENTCLOUD_REGION=ap-guangzhou", "API_TOKEN=" + apiToken, "ALLOW_GET=true",
+		"STS_ENDPOINT=" + c.stsURL + "/", "METADATA_ENDPOINT=" + c.metadataURL}
 	p, err := scfrpc.Start(ctx, binary, append(base, env...))
 	require.NoError(t, err)
 	fn := &function{Process: p, env: map[string]string{

@@ -31,6 +31,11 @@ type Answer struct {
 	// asked about that do not exist (in that region). [] otherwise.
 	Rules    []RuleReport `json:"Rules"`    // never null in JSON
 	NotFound []string     `json:"NotFound"` // never null in JSON
+
+	// CredentialSource names the provider of the keys that signed the
+	// calls ("env", "assumed-role:<arn>", "cvm-role:<name>"); absent
+	// when no credentials were obtained.
+	CredentialSource string `json:"CredentialSource,omitempty"`
 }
 
 // batchJSON and answerJSON are Batch and Answer without their MarshalJSON
@@ -48,6 +53,8 @@ type (
 		Rules       []ruleReportJSON `json:"Rules"`
 		NotFound    []string         `json:"NotFound"`
 		DryRun      *DryRun          `json:"DryRun,omitempty"`
+		// CredentialSource as in Answer.
+		CredentialSource string `json:"CredentialSource,omitempty"`
 	}
 )
 
@@ -69,6 +76,8 @@ func (a Answer) wire() answerJSON {
 		DryRun:      a.DryRun,
 		Rules:       make([]ruleReportJSON, len(a.Rules)),
 		NotFound:    a.NotFound,
+
+		CredentialSource: a.CredentialSource,
 	}
 	if w.InstanceIds == nil {
 		w.InstanceIds = []string{}

@@ -75,6 +75,7 @@ func errorf(code, format string, args ...any) *Error {
 //	413 RequestSizeLimitExceeded
 //	429 RequestLimitExceeded and its sub-codes
 //	500 InternalError, InternalError.MissingCredentials, InternalError.InvalidConfig (the function itself)
+//	502 InternalError.AssumeRoleFailed, InternalError.MetadataUnreachable (STS, the metadata service)
 //	504 InternalError.DeadlineExceeded
 //	502 every other code: the upstream failed or answered with something
 //	    the caller cannot fix (AuthFailure.*, the upstream's UnauthorizedOperation*,
@@ -99,6 +100,8 @@ func HTTPStatus(code string) int {
 		return http.StatusRequestEntityTooLarge
 	case CodeInternalError, CodeMissingCredentials, CodeInvalidConfig:
 		return http.StatusInternalServerError
+	case CodeAssumeRoleFailed, CodeMetadataUnreachable:
+		return http.StatusBadGateway
 	case CodeDeadlineExceeded:
 		return http.StatusGatewayTimeout
 	}

@@ -14,6 +14,8 @@ func TestHTTPStatus(t *testing.T) {
 	}{
 		{CodeSuccess, http.StatusOK},
 		{CodeNoInstances, http.StatusOK},
+		{CodeAssumeRoleFailed, http.StatusBadGateway},
+		{CodeMetadataUnreachable, http.StatusBadGateway},
 		{CodeDryRun, http.StatusOK},
 
 		{CodeUnauthenticated, http.StatusUnauthorized},

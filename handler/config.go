@@ -54,12 +54,19 @@ func NewFromEnv(getenv func(string) string, logger *slog.Logger) *Handler {
 	}
 	client.Logger = logger
 	h.CVM, h.Preparer = client, client
+	provider, err := credentials.FromEnv(getenv, NewHTTPClient(), logger)
+	if err != nil {
+		h.ConfigErr = &Error{Code: CodeInvalidConfig, Message: err.Error()}
+		logger.Error("invalid configuration", "error", err.Error())
+		return h
+	}
+	h.Credentials = provider
 	// Said at the first invocation, not here: a log write before the runtime
 	// listens measurably delays the cold start's first Ping.
 	h.startup = func() {
 		logger.Info("configured", "endpoint", client.Endpoint(), "signature_method", string(client.Method()), "default_region", h.DefaultRegion,
 			"http_auth", security.HTTPAuth(), "allow_get", security.AllowGET, "allowed_project_ids", security.AllowedProjectIDs,
-			"max_instances", security.maxInstances(), "dry_run", security.DryRun, "rules", len(h.Rules))
+			"max_instances", security.maxInstances(), "dry_run", security.DryRun, "rules", len(h.Rules), "credentials", fmt.Sprint(provider))
 	}
 	return h
 }

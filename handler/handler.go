@@ -88,6 +88,7 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 		slog.String("upstream_request_id", a.RequestId),
 		slog.Int("instances", len(a.InstanceIds)),
 		slog.Int("batches", len(a.Batches)),
+		slog.String("credential_source", a.CredentialSource),
 	)
 	return encode(kind, a), nil
 }
@@ -130,15 +131,19 @@ func (h *Handler) answer(ctx context.Context, ev Event, decodeErr *Error, secret
 	if err := h.Security.allowProject(req.ProjectID); err != nil {
 		return FailedAnswer(err, raw)
 	}
-	creds, err := h.Credentials.Retrieve(ctx)
+	creds, err := h.retrieveCredentials(ctx)
 	if err != nil {
 		return FailedAnswer(credentialsError(err), raw)
 	}
 	*secrets = secrets.with(creds.SecretKey, creds.Token)
+	var a Answer
 	if h.Security.dryRun(raw.DryRun) {
-		return h.dryRun(ctx, req, creds)
+		a = h.dryRun(ctx, req, creds)
+	} else {
+		a = h.move(ctx, req, creds)
 	}
-	return h.move(ctx, req, creds)
+	a.CredentialSource = creds.Source
+	return a
 }
 
 // move makes one ModifyInstancesProject call per batch of at most 100
@@ -159,6 +164,11 @@ func (h *Handler) moveBatch(ctx context.Context, req Request, ids []string, cred
 	defer cancel()
 	if callCtx.Err() != nil {
 		b.Code, b.Message = CodeDeadlineExceeded, "not sent: the invocation's deadline left no time for this batch"
+		return b
+	}
+	creds, cerr := h.unexpired(callCtx, creds)
+	if cerr != nil {
+		b.Code, b.Message = cerr.Code, "not sent: "+cerr.Message
 		return b
 	}
 	res, err := h.CVM.Call(callCtx, creds, req.Region, cvm.ModifyInstancesProject{InstanceIds: ids, ProjectId: req.ProjectID}, nil)
@@ -190,13 +200,6 @@ func (h *Handler) callContext(ctx context.Context) (context.Context, context.Can
 		deadline = d.Add(-h.AnswerMargin)
 	}
 	return context.WithDeadline(ctx, deadline)
-}
-
-func credentialsError(err error) *Error {
-	if errors.Is(err, credentials.ErrNotFound) {
-		return &Error{Code: CodeMissingCredentials, Message: "no credentials: " + err.Error() + "; give the function an execution role, or set the variables"}
-	}
-	return &Error{Code: CodeMissingCredentials, Message: "credentials could not be read: " + err.Error()}
 }
 
 func encode(kind Kind, a Answer) []byte {

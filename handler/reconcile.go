@@ -19,7 +19,7 @@ func (h *Handler) answerRules(ctx context.Context, raw RawRequest) Answer {
 	if err != nil {
 		return FailedAnswer(err, raw)
 	}
-	creds, cerr := h.Credentials.Retrieve(ctx)
+	creds, cerr := h.retrieveCredentials(ctx)
 	if cerr != nil {
 		return FailedAnswer(credentialsError(cerr), raw)
 	}
@@ -29,7 +29,9 @@ func (h *Handler) answerRules(ctx context.Context, raw RawRequest) Answer {
 	} else {
 		r.apply(target{Region: rr.Region, InstanceIDs: rr.InstanceIDs})
 	}
-	return r.answer(rr.InstanceIDs)
+	a := r.answer(rr.InstanceIDs)
+	a.CredentialSource = creds.Source
+	return a
 }
 
 // answerEvents answers an EventBridge delivery: the configured rules,
@@ -51,7 +53,7 @@ func (h *Handler) answerEvents(ctx context.Context, evs []CloudEvent) Answer {
 		return FailedAnswer(errorf(CodeMissingParameter, "the event names instances, but the function has no rules to apply to them; configure %s or %s", EnvRulesFile, EnvProjectRules),
 			RawRequest{InstanceIDs: named})
 	}
-	creds, cerr := h.Credentials.Retrieve(ctx)
+	creds, cerr := h.retrieveCredentials(ctx)
 	if cerr != nil {
 		return FailedAnswer(credentialsError(cerr), RawRequest{InstanceIDs: named})
 	}
@@ -59,7 +61,9 @@ func (h *Handler) answerEvents(ctx context.Context, evs []CloudEvent) Answer {
 	for _, t := range targets {
 		r.apply(t)
 	}
-	return r.answer(named)
+	a := r.answer(named)
+	a.CredentialSource = creds.Source
+	return a
 }
 
 // ruleRun is one evaluation of a rule set, over one or more regions: the

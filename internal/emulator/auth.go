@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"cmp"
 	"crypto/hmac"
 	"strconv"
 	"time"
@@ -31,7 +32,10 @@ func (e *Emulator) authenticate(q *request) *apiError {
 	if err != nil {
 		return err
 	}
-	return checkToken(q, key)
+	if err := checkToken(q, key); err != nil {
+		return err
+	}
+	return checkExpiry(key, e.clock())
 }
 
 func missingSignature(q *request) *apiError {
@@ -104,8 +108,8 @@ func verifyTC3(q *request, ts int64, secretKey string) *apiError {
 	switch {
 	case !a.scopeOK:
 		return errorf(CodeSignatureFailure, "The Credential must read SecretId/date/service/tc3_request.")
-	case a.service != Service:
-		return errorf(CodeSignatureFailure, "The credential scope names service %q; this endpoint is %q.", a.service, Service)
+	case a.service != cmp.Or(q.service, Service):
+		return errorf(CodeSignatureFailure, "The credential scope names service %q; this endpoint is %q.", a.service, cmp.Or(q.service, Service))
 	case a.date != signer.TC3Date(ts):
 		return errorf(CodeSignatureFailure, "The credential scope date %q is not %q, the UTC date of X-TC-Timestamp %d.", a.date, signer.TC3Date(ts), ts)
 	case a.signedHeaders != signer.TC3SignedHeaders:
@@ -113,7 +117,7 @@ func verifyTC3(q *request, ts int64, secretKey string) *apiError {
 	}
 	want := signer.TC3Signature(signer.TC3Request{
 		HTTPMethod: q.httpMethod, Path: q.path, Query: q.query, Host: q.host,
-		ContentType: q.contentType, Payload: q.body, Service: Service, Timestamp: ts,
+		ContentType: q.contentType, Payload: q.body, Service: a.service, Timestamp: ts,
 	}, secretKey)
 	if !hmac.Equal([]byte(want), []byte(q.signature)) {
 		return errorf(CodeSignatureFailure, "The TC3-HMAC-SHA256 signature does not match the request: check the secret key and the canonical request (%s, path %q, content-type %q, host %q, body SHA-256).",

@@ -9,4 +9,9 @@
 // lists them with their project and tags (filters, Offset and Limit), and
 // records every request it receives (Calls). FailDescribeInstances makes
 // listings fail on purpose.
+//
+// NewSTS and NewMetadata add, each on its own loopback listener, STS
+// AssumeRole and the CVM metadata service's instance-role paths: both issue
+// temporary keys that the Emulator accepts until they expire (then
+// AuthFailure.TokenFailure).
 package emulator

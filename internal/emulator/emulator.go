@@ -27,9 +27,11 @@ const (
 
 // Key is a credential the emulator accepts. A Key with a Token is a
 // temporary credential: requests signed with it must carry exactly that
-// token, and requests signed with a Key without one must carry none.
+// token, and requests signed with a Key without one must carry none. A Key
+// with an Expires is refused from then on (AuthFailure.TokenFailure).
 type Key struct {
 	SecretID, SecretKey, Token string
+	Expires                    time.Time // zero: never
 }
 
 // Instance is one CVM instance of the table. A LoadBalanced instance is

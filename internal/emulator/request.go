@@ -18,6 +18,7 @@ const maxBody = 1 << 20
 // request is what the emulator reads from one HTTP request, before any check.
 type request struct {
 	endpoint    string
+	service     string // the service a TC3 credential scope must name; Service when empty
 	tc3         bool
 	sigMethod   string // as sent, "HmacSHA1" when a v1 request names none
 	action      string

@@ -39,6 +39,18 @@ func (e *Emulator) Start() (baseURL string, stop func(), err error) {
 // Listen serves e on addr, which must be a loopback address (CheckLoopback),
 // like Start.
 func (e *Emulator) Listen(addr string) (baseURL string, stop func(), err error) {
+	return Listen(addr, e)
+}
+
+// Serve serves h (e.g. an STS or a Metadata) on a free port of 127.0.0.1,
+// like Start.
+func Serve(h http.Handler) (baseURL string, stop func(), err error) {
+	return Listen("127.0.0.1:0", h)
+}
+
+// Listen serves h on addr, which must be a loopback address
+// (CheckLoopback), like Start.
+func Listen(addr string, h http.Handler) (baseURL string, stop func(), err error) {
 	if err := CheckLoopback(addr); err != nil {
 		return "", nil, err
 	}
@@ -52,7 +64,7 @@ func (e *Emulator) Listen(addr string) (baseURL string, stop func(), err error) 
 	}
 	fresh := &freshConns{conns: map[net.Conn]struct{}{}}
 	srv := &http.Server{
-		Handler:           e,
+		Handler:           h,
 		ConnState:         fresh.track,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,

@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tencentyun/scf-go-lib/cloudfunction/messages"
@@ -26,7 +27,7 @@ type Process struct {
 	client *rpc.Client
 	output *lockedBuffer
 	done   chan struct{}
-	seq    int
+	seq    atomic.Int64
 }
 
 // Start runs binary with env (plus _LAMBDA_SERVER_PORT) and waits until it
@@ -89,13 +90,16 @@ type FunctionError struct{ messages.InvokeResponse_Error }
 func (e *FunctionError) Error() string { return "function error " + e.Type + ": " + e.Message }
 
 // Invoke calls Function.Invoke with payload and returns the answer's payload.
+// It is safe for concurrent use: net/rpc sends concurrent calls over the one
+// connection, and the function's runtime serves each in its own goroutine,
+// as SCF does with concurrent invocations of one instance.
 func (p *Process) Invoke(payload []byte, inv Invocation) ([]byte, error) {
 	if inv.Timeout == 0 {
 		inv.Timeout = 30 * time.Second
 	}
-	p.seq++
+	n := p.seq.Add(1)
 	if inv.RequestID == "" {
-		inv.RequestID = "scfrpc-" + strconv.Itoa(p.seq)
+		inv.RequestID = "scfrpc-" + strconv.FormatInt(n, 10)
 	}
 	deadline := time.Now().Add(inv.Timeout)
 	req := &messages.InvokeRequest{

@@ -1,0 +1,93 @@
+package credentials
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// Doer sends an HTTP request; *http.Client is one.
+type Doer interface {
+	Do(*http.Request) (*http.Response, error)
+}
+
+// How long one call may take, besides the invocation's deadline.
+const (
+	MetadataTimeout = 2 * time.Second
+	STSTimeout      = 5 * time.Second
+)
+
+// maxAnswerBytes bounds what is read of a metadata or STS answer (a few
+// hundred bytes).
+const maxAnswerBytes = 64 << 10
+
+// parseEndpoint checks that raw is an http(s) URL with a host.
+func parseEndpoint(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil, fmt.Errorf("%q is not an http(s) URL: %w", raw, ErrInvalidConfig)
+	}
+	return u, nil
+}
+
+// answer is what one call got back: the status and at most maxAnswerBytes
+// of the body, which is always read to that limit and closed.
+type answer struct {
+	status int
+	body   []byte
+}
+
+// do sends req (whose context carries the call's deadline) and reads the
+// answer. A transport error is returned without the URL of *url.Error.
+func do(client Doer, req *http.Request) (answer, error) {
+	resp, err := client.Do(req)
+	if err != nil {
+		return answer{}, unwrapURLError(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
+	if err != nil {
+		return answer{}, fmt.Errorf("reading the answer: %w", err)
+	}
+	return answer{status: resp.StatusCode, body: body}, nil
+}
+
+// ok reports a 2xx status.
+func (a answer) ok() bool { return a.status >= 200 && a.status <= 299 }
+
+// timeoutOr names a call's failure: "no answer within 2s" when its own
+// timeout ran out (not the invocation's deadline), else err.
+func timeoutOr(ctx context.Context, callCtx context.Context, timeout time.Duration, err error) error {
+	if callCtx.Err() != nil && ctx.Err() == nil {
+		return fmt.Errorf("no answer within %s: %w", timeout, callCtx.Err())
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("no answer before the invocation's deadline: %w", ctx.Err())
+	}
+	return err
+}
+
+// expiry reads an answer's expiry: ExpiredTime (Unix seconds), else
+// Expiration (RFC 3339). It must be after now.
+func expiry(expiredTime int64, expiration string, now time.Time) (time.Time, error) {
+	var t time.Time
+	switch {
+	case expiredTime > 0:
+		t = time.Unix(expiredTime, 0)
+	case expiration != "":
+		var err error
+		if t, err = time.Parse(time.RFC3339, expiration); err != nil {
+			return time.Time{}, fmt.Errorf("the Expiration %q is not an RFC 3339 time", expiration)
+		}
+	default:
+		return time.Time{}, fmt.Errorf("the answer gives neither ExpiredTime nor Expiration")
+	}
+	if !now.Before(t) {
+		return time.Time{}, fmt.Errorf("the credentials expired at %s (ExpiredTime %s), before they could be used", t.UTC().Format(time.RFC3339), strconv.FormatInt(t.Unix(), 10))
+	}
+	return t, nil
+}

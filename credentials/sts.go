@@ -1,0 +1,231 @@
+package credentials
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"scf-cvm-project/signer"
+)
+
+// STS, as AssumeRole calls it.
+const (
+	DefaultSTSEndpoint = "https://sts.tencentcloudapi.com/"
+	DefaultSTSRegion   = "ap-guangzhou"
+	STSVersion         = "2018-08-13"
+	stsService         = "sts"
+	stsAction          = "AssumeRole"
+	jsonContentType    = "application/json; charset=utf-8"
+)
+
+// The DurationSeconds AssumeRole asks for, and the limits on it.
+const (
+	DefaultRoleDuration = time.Hour
+	MinRoleDuration     = 15 * time.Minute
+	MaxRoleDuration     = 12 * time.Hour
+)
+
+// MaxSessionNameLen is the longest RoleSessionName STS takes.
+const MaxSessionNameLen = 64
+
+// validSessionName reports whether s is a RoleSessionName STS takes: 2 to
+// MaxSessionNameLen of [\w+=,.@-].
+func validSessionName(s string) bool {
+	if len(s) < 2 || len(s) > MaxSessionNameLen {
+		return false
+	}
+	for i := range len(s) {
+		if !sessionNameByte(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// sessionNameByte reports whether b may be in a RoleSessionName.
+func sessionNameByte(b byte) bool {
+	return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || strings.IndexByte("_+=,.@-", b) >= 0
+}
+
+// AssumeRoleOptions configure NewAssumeRole. RoleARN, SessionName, Base and
+// HTTP are required.
+type AssumeRoleOptions struct {
+	RoleARN     string        // e.g. qcs::cam::uin/100000000001:roleName/cvm-project-mover
+	SessionName string        // RoleSessionName, 2 to 64 of [\w+=,.@-]
+	ExternalID  string        // sent when not empty
+	Duration    time.Duration // DefaultRoleDuration when zero; whole seconds, MinRoleDuration to MaxRoleDuration
+	Region      string        // X-TC-Region; DefaultSTSRegion when empty
+	Endpoint    string        // STS URL; DefaultSTSEndpoint when empty
+	Base        Provider      // the caller's keys, which sign the AssumeRole call
+	HTTP        Doer
+	Timeout     time.Duration    // per STS call; STSTimeout when zero
+	Now         func() time.Time // time.Now when nil; also the signing time
+	Logger      *slog.Logger     // warnings of failed refreshes; discarded when nil
+}
+
+// AssumeRole supplies the temporary keys of a CAM role (possibly of another
+// account) from STS AssumeRole, signed with TC3-HMAC-SHA256 by the keys of
+// Base. They are cached and refreshed before they expire (see cache). Its
+// Source is "assumed-role:<arn>".
+//
+// Errors: Base's (ErrNotFound when it has no keys, so nothing was sent);
+// ErrAssumeRole when STS refused (with an *STSError) or gave no usable
+// answer.
+type AssumeRole struct {
+	o        AssumeRoleOptions
+	endpoint *url.URL
+	cache
+}
+
+// NewAssumeRole checks o and returns the provider; an error wraps
+// ErrInvalidConfig.
+func NewAssumeRole(o AssumeRoleOptions) (*AssumeRole, error) {
+	if o.Endpoint == "" {
+		o.Endpoint = DefaultSTSEndpoint
+	}
+	u, err := parseEndpoint(o.Endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("sts endpoint: %w", err)
+	}
+	if u.Path == "" {
+		u.Path = "/"
+	}
+	if o.Duration == 0 {
+		o.Duration = DefaultRoleDuration
+	}
+	switch {
+	case o.RoleARN == "":
+		return nil, fmt.Errorf("assumed-role: no role ARN: %w", ErrInvalidConfig)
+	case !validSessionName(o.SessionName):
+		return nil, fmt.Errorf("assumed-role: RoleSessionName %q is not 2 to %d letters, digits or +=,.@_-: %w", o.SessionName, MaxSessionNameLen, ErrInvalidConfig)
+	case o.Duration < MinRoleDuration || o.Duration > MaxRoleDuration || o.Duration%time.Second != 0:
+		return nil, fmt.Errorf("assumed-role: duration %s is not a whole number of seconds from %d to %d: %w",
+			o.Duration, int(MinRoleDuration/time.Second), int(MaxRoleDuration/time.Second), ErrInvalidConfig)
+	case o.Base == nil || o.HTTP == nil:
+		return nil, fmt.Errorf("assumed-role: no base provider or HTTP client: %w", ErrInvalidConfig)
+	}
+	if o.Region == "" {
+		o.Region = DefaultSTSRegion
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = STSTimeout
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	p := &AssumeRole{o: o, endpoint: u}
+	p.cache.fetch, p.cache.now, p.cache.logger = p.assume, o.Now, discardIfNil(o.Logger)
+	return p, nil
+}
+
+// String names the provider, its role and where the caller's keys come from.
+func (p *AssumeRole) String() string {
+	return "assumed-role:" + p.o.RoleARN + " (STS " + p.endpoint.Host + ", signed with the keys of " + fmt.Sprint(p.o.Base) + ")"
+}
+
+// assumeRoleParams is the AssumeRole request body.
+type assumeRoleParams struct {
+	RoleArn         string
+	RoleSessionName string
+	DurationSeconds int64
+	ExternalId      string `json:",omitempty"`
+}
+
+// assumeRoleAnswer is STS's answer, success or error.
+type assumeRoleAnswer struct {
+	Response *struct {
+		Credentials *struct {
+			Token        string `json:"Token"`
+			TmpSecretID  string `json:"TmpSecretId"`
+			TmpSecretKey string `json:"TmpSecretKey"`
+		} `json:"Credentials"`
+		ExpiredTime int64  `json:"ExpiredTime"`
+		Expiration  string `json:"Expiration"`
+		RequestID   string `json:"RequestId"`
+		Error       *struct {
+			Code    string `json:"Code"`
+			Message string `json:"Message"`
+		} `json:"Error"`
+	} `json:"Response"`
+}
+
+// assume calls STS AssumeRole with the base credentials.
+func (p *AssumeRole) assume(ctx context.Context) (Credentials, error) {
+	base, err := p.o.Base.Retrieve(ctx)
+	if err != nil {
+		return Credentials{}, fmt.Errorf("assumed-role %s: the caller's keys: %w", p.o.RoleARN, err)
+	}
+	fail := func(format string, args ...any) (Credentials, error) {
+		return Credentials{}, fmt.Errorf("%w: role %s: STS %s: %w", ErrAssumeRole, p.o.RoleARN, p.endpoint.Host, fmt.Errorf(format, args...))
+	}
+	callCtx, cancel := context.WithTimeout(ctx, p.o.Timeout)
+	defer cancel()
+	req, err := p.newRequest(callCtx, base)
+	if err != nil {
+		return fail("building the request: %w", err)
+	}
+	a, err := do(p.o.HTTP, req)
+	switch {
+	case err != nil:
+		return fail("%w", timeoutOr(ctx, callCtx, p.o.Timeout, err))
+	case !a.ok():
+		return fail("answered HTTP %d (%d bytes)", a.status, len(a.body))
+	}
+	var ans assumeRoleAnswer
+	if err := json.Unmarshal(a.body, &ans); err != nil || ans.Response == nil {
+		return fail("the answer is not the API's JSON (%d bytes)", len(a.body))
+	}
+	r := ans.Response
+	if r.Error != nil {
+		return fail("%w", &STSError{Code: r.Error.Code, Message: r.Error.Message, RequestID: r.RequestID})
+	}
+	if r.Credentials == nil || r.Credentials.TmpSecretID == "" || r.Credentials.TmpSecretKey == "" || r.Credentials.Token == "" {
+		return fail("the answer (RequestId %s) lacks Credentials", r.RequestID)
+	}
+	expires, err := expiry(r.ExpiredTime, r.Expiration, p.o.Now())
+	if err != nil {
+		return fail("RequestId %s: %w", r.RequestID, err)
+	}
+	return Credentials{
+		SecretID:  r.Credentials.TmpSecretID,
+		SecretKey: r.Credentials.TmpSecretKey,
+		Token:     r.Credentials.Token,
+		Source:    "assumed-role:" + p.o.RoleARN,
+		Expires:   expires,
+	}, nil
+}
+
+// newRequest builds the TC3-signed AssumeRole request, signed now.
+func (p *AssumeRole) newRequest(ctx context.Context, base Credentials) (*http.Request, error) {
+	payload, err := json.Marshal(assumeRoleParams{
+		RoleArn:         p.o.RoleARN,
+		RoleSessionName: p.o.SessionName,
+		DurationSeconds: int64(p.o.Duration / time.Second),
+		ExternalId:      p.o.ExternalID,
+	})
+	if err != nil {
+		return nil, err
+	}
+	sr := signer.TC3Request{
+		HTTPMethod:  http.MethodPost,
+		Path:        p.endpoint.Path,
+		Host:        p.endpoint.Host,
+		ContentType: jsonContentType,
+		Payload:     payload,
+		Service:     stsService,
+		Timestamp:   p.o.Now().Unix(),
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.endpoint.String(), bytes.NewReader(payload))
+	if err != nil {
+		return nil, err
+	}
+	call := signer.TC3Call{Action: stsAction, Version: STSVersion, Region: p.o.Region}
+	req.Header = signer.TC3Headers(sr, call, base.SecretID, base.SecretKey, base.Token)
+	return req, nil
+}
