@@ -6,4 +6,9 @@
 // function makes. An upstream error code is a Result, not a Go error: a Go
 // error means no usable answer came back (ErrUnreachable, ErrBadResponse, or
 // the context's error).
+//
+// Call retries what is safe to retry (Retryable, a pure judgement of the
+// answer) with exponential backoff and full jitter, signs every attempt
+// anew, waits for the client's rate limiter before each, and starts none
+// that the deadline leaves no time for (retry.go, attempt.go).
 package cvm
