@@ -6,4 +6,10 @@
 // API 3.0 (/, v1 or TC3-HMAC-SHA256), verifies every signature with the
 // signer package, moves instances all-or-nothing over an in-memory table,
 // and records every request it receives (Calls).
+//
+// For tests of failure, it can script faults per request (Script: a delay,
+// a connection reset, HTTP 500/502 with HTML, truncated JSON,
+// InternalServerError, RequestLimitExceeded, SignatureExpire), answer
+// slowly (SetLatency), enforce a rate limit (SetRateLimit), and name no
+// instance in its refusals (SetTerseMessages); see faults.go.
 package emulator

@@ -49,6 +49,7 @@ type Call struct {
 	ProjectID                                string   // as sent ("" when absent)
 	Code                                     string   // "" on success, else the error code answered
 	RequestID                                string
+	Fault                                    string // the scripted fault it got (FaultKind.String, or "abandoned"); "" for none
 }
 
 // Emulator is an http.Handler that answers ModifyInstancesProject like the
@@ -61,6 +62,7 @@ type Emulator struct {
 	instances map[string]Instance
 	calls     []Call
 	onCall    func(Call)
+	faults    faults // faults.go
 }
 
 // New returns an emulator with no keys, no instances and time.Now as clock.

@@ -28,6 +28,9 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	q := readRequest(r, endpoint)
+	if e.injectFault(w, r, q, requestID) {
+		return
+	}
 	err := e.handle(q)
 	call := q.call(requestID)
 	if err != nil {
@@ -50,6 +53,9 @@ func (e *Emulator) handle(q *request) *apiError {
 			return errorf(CodeInvalidAction, "The request names no action; this endpoint answers %s.", Action)
 		}
 		return errorf(CodeInvalidAction, "The action `%s` is not supported in version %s of service %s; this endpoint answers %s.", q.action, Version, Service, Action)
+	}
+	if err := e.throttle(); err != nil {
+		return err
 	}
 	if (q.endpoint == EndpointAPI3 || q.versionSent) && q.version != Version {
 		if q.version == "" {
