@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -214,6 +215,20 @@ func ids(from, to int) []string {
 		out = append(out, fmt.Sprintf("ins-%08d", i))
 	}
 	return out
+}
+
+// callFor returns the one call the emulator received for exactly these
+// instances: batches run concurrently, so arrival order is not theirs.
+func callFor(t *testing.T, calls []emulator.Call, instanceIDs []string) emulator.Call {
+	t.Helper()
+	var found []emulator.Call
+	for _, c := range calls {
+		if slices.Equal(c.InstanceIDs, instanceIDs) {
+			found = append(found, c)
+		}
+	}
+	require.Len(t, found, 1, "one call for %d instances from %v", len(instanceIDs), instanceIDs[0])
+	return found[0]
 }
 
 func directPayload(t *testing.T, instanceIDs []string, project int64) []byte {

@@ -11,6 +11,7 @@ import (
 // the function or the API refused the request.
 const (
 	CodeSuccess               = "Success"
+	CodePartialSuccess        = "PartialSuccess"   // 207: SkipInvalid moved some, see Failed
 	CodeInvalidParameter      = "InvalidParameter" // not JSON / not an object / bad base64
 	CodeMissingParameter      = "MissingParameter"
 	CodeInvalidParameterValue = "InvalidParameterValue"
@@ -54,6 +55,7 @@ func errorf(code, format string, args ...any) *Error {
 // HTTPStatus maps an answer's code to the HTTP status of the reply:
 //
 //	200 Success
+//	207 PartialSuccess (SkipInvalid moved some instances, not all)
 //	400 InvalidParameter*, MissingParameter*, InvalidInstanceId.Malformed*
 //	404 InvalidInstanceId.NotFound
 //	409 InvalidInstance.NotSupported
@@ -68,6 +70,8 @@ func HTTPStatus(code string) int {
 	switch code {
 	case CodeSuccess:
 		return http.StatusOK
+	case CodePartialSuccess:
+		return http.StatusMultiStatus
 	case codeInstanceNotFound:
 		return http.StatusNotFound
 	case codeInstanceNotSupported:

@@ -13,6 +13,7 @@ func TestHTTPStatus(t *testing.T) {
 		want int
 	}{
 		{CodeSuccess, http.StatusOK},
+		{CodePartialSuccess, http.StatusMultiStatus},
 
 		{CodeInvalidParameter, http.StatusBadRequest},
 		{CodeMissingParameter, http.StatusBadRequest},

@@ -31,10 +31,12 @@ func NewFromEnv(getenv func(string) string, logger *slog.Logger) *Handler {
 		Credentials:   credentials.Env{Getenv: getenv},
 		Logger:        logger,
 		DefaultRegion: strings.TrimSpace(getenv(EnvRegion)),
-		CallTimeout:   30 * time.Second,
 		AnswerMargin:  200 * time.Millisecond,
 	}
 	client, err := newCVMClient(getenv)
+	if err == nil {
+		err = applyTuning(getenv, h, client) // tuning.go
+	}
 	if err != nil {
 		h.ConfigErr = &Error{Code: CodeInvalidConfig, Message: err.Error()}
 		logger.Error("invalid configuration", "error", err.Error())
@@ -45,7 +47,8 @@ func NewFromEnv(getenv func(string) string, logger *slog.Logger) *Handler {
 	// Said at the first invocation, not here: a log write before the runtime
 	// listens measurably delays the cold start's first Ping.
 	h.startup = func() {
-		logger.Info("configured", "endpoint", client.Endpoint(), "signature_method", string(client.Method()), "default_region", h.DefaultRegion)
+		logger.Info("configured", "endpoint", client.Endpoint(), "signature_method", string(client.Method()), "default_region", h.DefaultRegion,
+			"max_retries", client.Retry.MaxRetries, "max_concurrency", h.MaxConcurrency, "rate_limit", float64(client.Limiter.Limit()), "skip_invalid", h.SkipInvalid)
 	}
 	return h
 }

@@ -18,6 +18,7 @@ type RawRequest struct {
 	Region         string
 	HasInstanceIDs bool // the key was present at all
 	HasProjectID   bool
+	SkipInvalid    *bool // nil when absent: SKIP_INVALID decides
 }
 
 // RequestFromEvent extracts the request from any kind of event:
@@ -30,7 +31,7 @@ type RawRequest struct {
 //
 // JSON is {"InstanceIds":["ins-..."],"ProjectId":1045,"Region":"ap-guangzhou"},
 // where InstanceIds may also be one comma-separated string and ProjectId a
-// string of digits. A form or query is InstanceIds=ins-a,ins-b&ProjectId=1045:
+// string of digits; "SkipInvalid": true (or "true") is optional. A form or query is InstanceIds=ins-a,ins-b&ProjectId=1045:
 // InstanceIds may repeat, each value may hold a comma-separated list, and
 // InstanceIds.N keys are read in the order of N. Key names match in any case.
 // Unknown keys are ignored.
@@ -63,6 +64,7 @@ type wireRequest struct {
 	InstanceIds json.RawMessage
 	ProjectId   json.RawMessage
 	Region      json.RawMessage
+	SkipInvalid json.RawMessage
 }
 
 // requestFromJSON reads a request from a JSON object; where names data in
@@ -101,6 +103,11 @@ func requestFromWire(w wireRequest) (RawRequest, *Error) {
 			keep(errorf(CodeInvalidParameterValue, "Region must be a string; got %s", jsonType(w.Region)))
 		}
 		raw.Region = strings.TrimSpace(raw.Region)
+	}
+	if present(w.SkipInvalid) {
+		var err *Error
+		raw.SkipInvalid, err = jsonSkipInvalid(w.SkipInvalid)
+		keep(err)
 	}
 	return raw, first
 }
@@ -218,6 +225,12 @@ func requestFromValues(where string, v url.Values) (RawRequest, *Error) {
 	}
 	if s, ok, err := single(where, v, "Region"); ok {
 		raw.Region = strings.TrimSpace(s)
+		keep(err)
+	}
+	if s, ok, err := single(where, v, "SkipInvalid"); ok {
+		if err == nil {
+			raw.SkipInvalid, err = parseSkipInvalid(s, true)
+		}
 		keep(err)
 	}
 	return raw, first
