@@ -28,8 +28,11 @@ func (c *Client) Call(ctx context.Context, creds credentials.Credentials, region
 	for n := 1; ; n++ {
 		if n > 1 {
 			pause := Backoff(n-1, c.Retry.BaseDelay, c.Retry.MaxDelay, c.Rand)
-			if !c.timeLeft(ctx, pause) {
-				return res, c.noTimeLeft(n-1, res, err)
+			if room, bounded := c.room(ctx); bounded && pause > room {
+				if room <= 0 {
+					return res, c.noTimeLeft(n-1, res, err)
+				}
+				pause = room // one more attempt still fits: a shorter pause
 			}
 			if sErr := c.Sleep(ctx, pause); sErr != nil {
 				return res, fmt.Errorf("cvm: waiting to retry %s: %w", action.ActionName(), sErr)
@@ -77,12 +80,15 @@ func (c *Client) attempt(ctx context.Context, creds credentials.Credentials, reg
 	return res, err
 }
 
-// timeLeft reports whether, after pausing for pause, an attempt could
-// still start under the deadline rule.
-func (c *Client) timeLeft(ctx context.Context, pause time.Duration) bool {
+// room returns how long from now an attempt may still start under the
+// deadline rule; bounded is false when ctx has no deadline.
+func (c *Client) room(ctx context.Context) (room time.Duration, bounded bool) {
 	deadline, ok := ctx.Deadline()
+	if !ok {
+		return 0, false
+	}
 	now := c.Clock()
-	return TimeForAttempt(now.Add(pause), deadline, ok, c.Retry.MinTimeLeft, c.recent.slowest(now))
+	return deadline.Sub(now) - max(c.Retry.MinTimeLeft, c.recent.slowest(now)), true
 }
 
 // waitTurn waits for the rate limiter, unless the wait would leave too

@@ -354,16 +354,20 @@ func TestTheDeadlineRule(t *testing.T) {
 		assert.Contains(t, err.Error(), "after 3 attempts; the last: InternalServerError: try again")
 		assert.Equal(t, start.Add(900*time.Millisecond), clock.Now(), "it returns at once, not at the deadline")
 	})
-	t.Run("a pause that would pass the deadline is not taken", func(t *testing.T) {
+	t.Run("a pause that would pass the deadline is cut to what is left", func(t *testing.T) {
 		d := &scripted{answers: []string{internalAnswer}}
 		c, clock := newTimedClient(t, LegacyEndpoint, signer.HmacSHA256, d)
+		d.clock = clock
 		start := clock.Now()
 		ctx := deadlineCtx{context.Background(), start.Add(500 * time.Millisecond)}
 		res, err := c.Call(ctx, exampleCreds, "ap-guangzhou", oneInstance, nil)
 		require.ErrorIs(t, err, ErrNoTimeLeft)
-		// Attempt 1 at 0; pause 200 ms; attempt 2 at 200 ms; a pause of 400 ms would leave none.
-		assert.Equal(t, 2, res.Attempts)
-		assert.Equal(t, start.Add(200*time.Millisecond), clock.Now())
+		// Attempt 1 at 0; pause 200 ms; attempt 2 at 200 ms; the pause of
+		// 400 ms is cut to the 100 ms that leave 200 ms: attempt 3 at 300 ms;
+		// then no room is left for any pause.
+		assert.Equal(t, 3, res.Attempts)
+		assert.Equal(t, []time.Time{start, start.Add(200 * time.Millisecond), start.Add(300 * time.Millisecond)}, d.starts)
+		assert.Equal(t, start.Add(300*time.Millisecond), clock.Now(), "it returns at once, not at the deadline")
 	})
 	t.Run("a slow attempt in an earlier call raises the bar", func(t *testing.T) {
 		d := &scripted{answers: []string{okAnswer}, took: 800 * time.Millisecond}

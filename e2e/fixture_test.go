@@ -159,7 +159,12 @@ type answer struct {
 	Batches     []struct {
 		RequestId, Code, Message string
 		InstanceIds              []string
+		Attempts                 int
 	}
+	Failed []struct {
+		InstanceId, Code, Message string
+	}
+	IsolationCalls int
 }
 
 type httpAnswer struct {
