@@ -154,13 +154,14 @@ func (c *Client) log(ctx context.Context, action Action, attempt int, retry bool
 		attrs = append(attrs, slog.String("function_request_id", fc.RequestID))
 	}
 	level := slog.LevelInfo
-	if err != nil && !retry {
-		level = slog.LevelError
+	switch {
+	case err != nil:
+		level = slog.LevelError // the call failed for good …
+		if retry {
+			level = slog.LevelWarn // … or not yet
+		}
 		attrs = append(attrs, slog.String("error", err.Error()))
-	} else if err != nil {
-		level = slog.LevelWarn
-		attrs = append(attrs, slog.String("error", err.Error()))
-	} else if res.Code != "" {
+	case res.Code != "":
 		level = slog.LevelWarn
 		attrs = append(attrs, slog.String("message", res.Message))
 	}
