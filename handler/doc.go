@@ -4,8 +4,10 @@
 //
 // Start with Handler.Invoke, which scf-go-lib's cloudfunction.StartHandler
 // calls. Decoding each trigger's event (event.go, http.go, timer.go), the
-// request (request.go), validation (validate.go) and the answer (answer.go,
-// codes.go) are pure; handler.go and config.go hold the I/O.
+// request (request.go, skip.go), validation (validate.go), the isolation of
+// offending instances (isolate.go, given its call function) and the answer
+// (answer.go, codes.go) are pure; handler.go (batches in parallel),
+// config.go and tuning.go hold the I/O and the configuration.
 //
 // The contract: every invocation returns an answer, never a Go error, so SCF
 // neither retries an asynchronous invocation nor drops the answer. The
