@@ -192,7 +192,7 @@ func TestTheAPIsLimitBitesAClientWithoutOne(t *testing.T) {
 	c := newCloud(t)
 	c.seed(1000)
 	c.SetRateLimit(10, 3)
-	fn := startFunction(t, c, "RATE_LIMIT=1000", "MAX_CONCURRENCY=4", "MAX_RETRIES=10")
+	fn := startFunction(t, c, "RATE_LIMIT=0", "MAX_CONCURRENCY=4", "MAX_RETRIES=10")
 	a, _ := fn.invoke(t, directPayload(t, ids(1, 1000), 1045), c)
 	assert.Positive(t, c.throttled(), "4 requests at once against a burst of 3")
 	retried := 0

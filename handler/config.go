@@ -48,7 +48,7 @@ func NewFromEnv(getenv func(string) string, logger *slog.Logger) *Handler {
 	// listens measurably delays the cold start's first Ping.
 	h.startup = func() {
 		logger.Info("configured", "endpoint", client.Endpoint(), "signature_method", string(client.Method()), "default_region", h.DefaultRegion,
-			"max_retries", client.Retry.MaxRetries, "max_concurrency", h.MaxConcurrency, "rate_limit", float64(client.Limiter.Limit()), "skip_invalid", h.SkipInvalid)
+			"max_retries", client.Retry.MaxRetries, "max_concurrency", h.MaxConcurrency, "rate_limit", rateLimitOf(client), "skip_invalid", h.SkipInvalid)
 	}
 	return h
 }

@@ -122,27 +122,33 @@ func (h *Handler) move(ctx context.Context, req Request, creds credentials.Crede
 	chunks := slices.Collect(slices.Chunk(req.InstanceIDs, cvm.MaxInstancesPerCall))
 	results := make([]result, len(chunks))
 	skip := h.skipInvalid(req)
-	var g errgroup.Group
-	g.SetLimit(max(h.MaxConcurrency, 1))
-	for i, ids := range chunks {
-		g.Go(func() error {
-			defer func() {
-				if p := recover(); p != nil {
-					results[i] = result{batch: h.panicked(ctx, ids, p)}
-				}
-			}()
-			b := h.moveBatch(ctx, req, ids, creds)
-			if !skip || !isolatable(b.Code) {
-				results[i] = result{batch: b}
-				return nil
+	run := func(i int) error {
+		ids := chunks[i]
+		defer func() {
+			if p := recover(); p != nil {
+				results[i] = result{batch: h.panicked(ctx, ids, p)}
 			}
-			iso := newIsolation(func(group []string) Batch { return h.moveBatch(ctx, req, group, creds) })
-			iso.run(ids, b)
-			results[i] = result{batch: iso.outcome(b), failed: iso.failures(ids), calls: iso.calls}
+		}()
+		b := h.moveBatch(ctx, req, ids, creds)
+		if !skip || !isolatable(b.Code) {
+			results[i] = result{batch: b}
 			return nil
-		})
+		}
+		iso := newIsolation(func(group []string) Batch { return h.moveBatch(ctx, req, group, creds) })
+		iso.run(ids, b)
+		results[i] = result{batch: iso.outcome(b), failed: iso.failures(ids), calls: iso.calls}
+		return nil
 	}
-	_ = g.Wait() // the goroutines return no error: each outcome is in results
+	if len(chunks) == 1 {
+		_ = run(0) // a lone batch needs no goroutine: handing it to one costs a wake-up
+	} else {
+		var g errgroup.Group
+		g.SetLimit(max(h.MaxConcurrency, 1))
+		for i := range chunks {
+			g.Go(func() error { return run(i) })
+		}
+		_ = g.Wait() // run returns no error: each outcome is in results
+	}
 
 	a.Batches = make([]Batch, len(results))
 	for i, r := range results {

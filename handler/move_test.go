@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"strings"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/time/rate"
 
 	"scf-cvm-project/cvm"
 	"scf-cvm-project/signer"
@@ -245,7 +247,9 @@ func TestNewFromEnvTuning(t *testing.T) {
 		{map[string]string{EnvMaxRetries: "three"}, Tuning{}, "MAX_RETRIES"},
 		{map[string]string{EnvMaxConcurrency: "0"}, Tuning{}, "MAX_CONCURRENCY"},
 		{map[string]string{EnvMaxConcurrency: "101"}, Tuning{}, "MAX_CONCURRENCY"},
-		{map[string]string{EnvRateLimit: "0"}, Tuning{}, "RATE_LIMIT"},
+		{map[string]string{EnvRateLimit: "0"}, Tuning{MaxRetries: 3, MaxConcurrency: 4, RateLimit: math.Inf(1)}, ""},
+		{map[string]string{EnvRateLimit: "-1"}, Tuning{}, "RATE_LIMIT"},
+		{map[string]string{EnvRateLimit: "1001"}, Tuning{}, "RATE_LIMIT"},
 		{map[string]string{EnvRateLimit: "NaN"}, Tuning{}, "RATE_LIMIT"},
 		{map[string]string{EnvRateLimit: "fast"}, Tuning{}, "RATE_LIMIT"},
 		{map[string]string{EnvSkipInvalid: "yes"}, Tuning{}, "SKIP_INVALID"},
@@ -265,7 +269,12 @@ func TestNewFromEnvTuning(t *testing.T) {
 			assert.Equal(t, tt.want.MaxConcurrency, h.MaxConcurrency)
 			assert.Equal(t, tt.want.SkipInvalid, h.SkipInvalid)
 			require.NotNil(t, c.Limiter)
-			assert.InDelta(t, tt.want.RateLimit, float64(c.Limiter.Limit()), 1e-9)
+			if math.IsInf(tt.want.RateLimit, 1) {
+				assert.Equal(t, rate.Inf, c.Limiter.Limit(), "0: no client-side limit")
+				assert.Zero(t, rateLimitOf(c), "logged as 0")
+			} else {
+				assert.InDelta(t, tt.want.RateLimit, float64(c.Limiter.Limit()), 1e-9)
+			}
 			assert.Equal(t, 1, c.Limiter.Burst(), "a second never holds more than the limit")
 		})
 	}

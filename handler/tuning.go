@@ -16,7 +16,7 @@ import (
 const (
 	EnvMaxRetries     = "MAX_RETRIES"     // retries after a call's first attempt: 0 to 10, default 3
 	EnvMaxConcurrency = "MAX_CONCURRENCY" // batches in flight: 1 to 100, default 4
-	EnvRateLimit      = "RATE_LIMIT"      // requests a second to the API: > 0 up to 1000, default 10
+	EnvRateLimit      = "RATE_LIMIT"      // requests a second to the API: 0 (no limit) to 1000, default 10
 	EnvSkipInvalid    = "SKIP_INVALID"    // isolate offending instances when a request does not say: default false
 
 	DefaultMaxRetries     = 3
@@ -28,7 +28,7 @@ const (
 type Tuning struct {
 	MaxRetries     int
 	MaxConcurrency int
-	RateLimit      float64 // requests a second, burst 1
+	RateLimit      float64 // requests a second, burst 1; 0: no client-side limit
 	SkipInvalid    bool
 }
 
@@ -45,8 +45,8 @@ func ReadTuning(getenv func(string) string) (Tuning, error) {
 	}
 	if s := strings.TrimSpace(getenv(EnvRateLimit)); s != "" {
 		r, perr := strconv.ParseFloat(s, 64)
-		if perr != nil || math.IsNaN(r) || r <= 0 || r > 1000 {
-			return Tuning{}, fmt.Errorf("%s=%q: want requests a second, more than 0 and at most 1000", EnvRateLimit, s)
+		if perr != nil || math.IsNaN(r) || r < 0 || r > 1000 {
+			return Tuning{}, fmt.Errorf("%s=%q: want requests a second, from 0 (no limit) to 1000", EnvRateLimit, s)
 		}
 		t.RateLimit = r
 	}
@@ -79,7 +79,20 @@ func (t Tuning) Apply(h *Handler, c *cvm.Client) {
 	h.MaxConcurrency = t.MaxConcurrency
 	h.SkipInvalid = t.SkipInvalid
 	c.Retry.MaxRetries = t.MaxRetries
-	c.Limiter = rate.NewLimiter(rate.Limit(t.RateLimit), 1)
+	limit := rate.Limit(t.RateLimit)
+	if t.RateLimit == 0 {
+		limit = rate.Inf // the API's own limit still applies
+	}
+	c.Limiter = rate.NewLimiter(limit, 1)
+}
+
+// rateLimitOf is the client's rate for the log: 0 when there is no limit
+// (JSON has no infinity).
+func rateLimitOf(c *cvm.Client) float64 {
+	if c.Limiter == nil || c.Limiter.Limit() == rate.Inf {
+		return 0
+	}
+	return float64(c.Limiter.Limit())
 }
 
 // applyTuning reads the tuning variables and applies them.
