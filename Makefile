@@ -33,5 +33,12 @@ demo:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./signer/ ./handler/ ./cvm/
 
+## fuzz: each fuzzer of the handler for FUZZTIME, one after the other, one
+## worker each (CI runs only the committed corpus, through `make test`)
+FUZZTIME ?= 10m
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeEvent$$' -fuzztime $(FUZZTIME) -parallel 1 ./handler/
+	$(GO) test -run '^$$' -fuzz '^FuzzRequestFromEvent$$' -fuzztime $(FUZZTIME) -parallel 1 ./handler/
+
 clean:
 	rm -rf $(DIST)

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/tencentyun/scf-go-lib/functioncontext"
+	"golang.org/x/time/rate"
 
-	"scf-cvm-project/credentials"
 	"scf-cvm-project/signer"
 )
 
@@ -41,6 +41,8 @@ type Doer interface {
 
 // Client calls one CVM endpoint with one signature method. Its fields may
 // be set after New and before the first Call; it is safe for concurrent use.
+// One Client serves every invocation of a warm process, so its Limiter and
+// what it remembers of recent attempts are shared by all of them.
 type Client struct {
 	HTTP   Doer
 	Logger *slog.Logger
@@ -48,9 +50,21 @@ type Client struct {
 	Now   func() time.Time
 	Nonce func() uint32
 
+	// Retry is the retry policy (DefaultRetryPolicy from New).
+	Retry RetryPolicy
+	// Limiter, when set, is waited on before every attempt (RATE_LIMIT).
+	Limiter *rate.Limiter
+	// Clock, Sleep and Rand time the attempts: the clock of the deadline
+	// rule, latencies and the limiter; a context-aware sleep; and the jitter
+	// source (like rand.Int64N). Tests replace them.
+	Clock func() time.Time
+	Sleep func(context.Context, time.Duration) error
+	Rand  func(n int64) int64
+
 	endpoint *url.URL
 	legacy   bool
 	method   signer.Method
+	recent   recentAttempts
 }
 
 // New returns a client for endpoint (a URL) signing with method. The legacy
@@ -75,6 +89,10 @@ func New(endpoint string, method signer.Method, httpClient Doer) (*Client, error
 		Logger:   slog.New(slog.DiscardHandler),
 		Now:      time.Now,
 		Nonce:    randomNonce,
+		Retry:    DefaultRetryPolicy(),
+		Clock:    time.Now,
+		Sleep:    sleep,
+		Rand:     randInt64N,
 		endpoint: u,
 		legacy:   legacy,
 		method:   method,
@@ -87,26 +105,14 @@ func (c *Client) Endpoint() string { return c.endpoint.String() }
 // Method returns the signature method the client uses.
 func (c *Client) Method() signer.Method { return c.method }
 
-// Result is the upstream's answer to one call. Code is "" on success.
+// Result is the upstream's answer to a call (its last attempt). Code is ""
+// on success.
 type Result struct {
 	RequestID string
 	Code      string
 	Message   string
-	Latency   time.Duration
-}
-
-// Call signs and sends action in region with creds. The answer's Response
-// object is decoded into out when out is not nil and the call succeeded.
-func (c *Client) Call(ctx context.Context, creds credentials.Credentials, region string, action Action, out any) (Result, error) {
-	req, err := c.newRequest(ctx, creds, region, action)
-	if err != nil {
-		return Result{}, err
-	}
-	start := time.Now()
-	res, err := c.send(req, out)
-	res.Latency = time.Since(start)
-	c.log(ctx, creds.Source, action, res, err)
-	return res, err
+	Latency   time.Duration // of the last attempt
+	Attempts  int           // attempts made, retries included
 }
 
 func (c *Client) send(req *http.Request, out any) (Result, error) {
@@ -126,12 +132,13 @@ func (c *Client) send(req *http.Request, out any) (Result, error) {
 		return Result{}, fmt.Errorf("%w: reading the answer of %s: %w", ErrUnreachable, c.endpoint.Host, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return Result{}, fmt.Errorf("%w: %s answered HTTP %d (%s)", ErrBadResponse, c.endpoint.Host, resp.StatusCode, describeBody(resp, body))
+		return Result{}, &StatusError{Host: c.endpoint.Host, StatusCode: resp.StatusCode, Body: describeBody(resp, body)}
 	}
 	return parseAnswer(body, out)
 }
 
-func (c *Client) log(ctx context.Context, credentialSource string, action Action, res Result, err error) {
+// log writes one line per attempt; retry says another attempt follows.
+func (c *Client) log(ctx context.Context, credentialSource string, action Action, attempt int, retry bool, res Result, err error) {
 	attrs := []slog.Attr{
 		slog.String("action", action.ActionName()),
 		slog.String("endpoint", c.endpoint.Host),
@@ -141,15 +148,21 @@ func (c *Client) log(ctx context.Context, credentialSource string, action Action
 		slog.String("code", codeOrSuccess(res.Code)),
 		slog.Int64("latency_ms", res.Latency.Milliseconds()),
 		slog.String("credential_source", credentialSource),
+		slog.Int("attempt", attempt),
+		slog.Bool("retry", retry),
 	}
 	if fc, ok := functioncontext.FromContext(ctx); ok {
 		attrs = append(attrs, slog.String("function_request_id", fc.RequestID))
 	}
 	level := slog.LevelInfo
-	if err != nil {
-		level = slog.LevelError
+	switch {
+	case err != nil:
+		level = slog.LevelError // the call failed for good …
+		if retry {
+			level = slog.LevelWarn // … or not yet
+		}
 		attrs = append(attrs, slog.String("error", err.Error()))
-	} else if res.Code != "" {
+	case res.Code != "":
 		level = slog.LevelWarn
 		attrs = append(attrs, slog.String("message", res.Message))
 	}

@@ -44,6 +44,7 @@ func newTestClient(t *testing.T, endpoint string, method signer.Method, d Doer) 
 	require.NoError(t, err)
 	c.Now = func() time.Time { return time.Unix(1465185768, 0) }
 	c.Nonce = func() uint32 { return 11886 }
+	c.Sleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
 	return c
 }
 
@@ -72,7 +73,7 @@ func TestV1RequestIsSignedForm(t *testing.T) {
 			res, err := c.Call(context.Background(), creds, "ap-guangzhou",
 				ModifyInstancesProject{InstanceIds: []string{"ins-r8hr2upy", "ins-5d8a23rs"}, ProjectId: 1045}, nil)
 			require.NoError(t, err)
-			assert.Equal(t, Result{RequestID: "req-1", Latency: res.Latency}, res)
+			assert.Equal(t, Result{RequestID: "req-1", Latency: res.Latency, Attempts: 1}, res)
 
 			require.Equal(t, http.MethodPost, got.Method)
 			assert.Equal(t, "application/x-www-form-urlencoded", got.Header.Get("Content-Type"))
@@ -127,7 +128,7 @@ func TestTC3RequestHeadersAndPayload(t *testing.T) {
 	assert.Equal(t, want, h.Get("Authorization"))
 }
 
-func TestEachAttemptIsSignedAnew(t *testing.T) {
+func TestEachCallIsSignedAnew(t *testing.T) {
 	var sigs []string
 	c := newTestClient(t, LegacyEndpoint, signer.HmacSHA256, doerFunc(func(r *http.Request) (*http.Response, error) {
 		b, _ := io.ReadAll(r.Body)
@@ -169,6 +170,7 @@ func TestAnswers(t *testing.T) {
 			Result{Code: "Legacy.4000", Message: "bad"}, nil},
 		{"old shape success", answerWith(200, "application/json", `{"code":0,"message":"","codeDesc":"Success"}`), Result{}, nil},
 		{"HTML 502", answerWith(502, "text/html", `<html>bad gateway</html>`), Result{}, ErrBadResponse},
+		{"HTML 403", answerWith(403, "text/html", `<html>bad gateway</html>`), Result{}, ErrBadResponse},
 		{"not JSON", answerWith(200, "application/json", `{"Response":`), Result{}, ErrBadResponse},
 		{"JSON of another shape", answerWith(200, "application/json", `{"hello":1}`), Result{}, ErrBadResponse},
 		{"connection refused", func(*http.Request) (*http.Response, error) {
@@ -186,6 +188,7 @@ func TestAnswers(t *testing.T) {
 			}
 			require.NoError(t, err)
 			res.Latency = 0
+			tt.want.Attempts = 1
 			assert.Equal(t, tt.want, res)
 		})
 	}

@@ -8,4 +8,9 @@
 // a Go error: a Go error means no usable answer came back (ErrUnreachable,
 // ErrBadResponse, or the context's error); ListInstances returns the code
 // as an *APIError.
+//
+// Call retries what is safe to retry (Retryable, a pure judgement of the
+// answer) with exponential backoff and full jitter, signs every attempt
+// anew, waits for the client's rate limiter before each, and starts none
+// that the deadline leaves no time for (retry.go, attempt.go).
 package cvm

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -172,9 +173,14 @@ type answer struct {
 	Batches     []struct {
 		RequestId, Code, Message string
 		InstanceIds              []string
+		Attempts                 int
 	}
 	Rules    []ruleReport // the tag rules (rules_test.go)
 	NotFound []string
+	Failed   []struct {
+		InstanceId, Code, Message string
+	}
+	IsolationCalls int
 }
 
 type httpAnswer struct {
@@ -232,6 +238,20 @@ func ids(from, to int) []string {
 		out = append(out, fmt.Sprintf("ins-%08d", i))
 	}
 	return out
+}
+
+// callFor returns the one call the emulator received for exactly these
+// instances: batches run concurrently, so arrival order is not theirs.
+func callFor(t *testing.T, calls []emulator.Call, instanceIDs []string) emulator.Call {
+	t.Helper()
+	var found []emulator.Call
+	for _, c := range calls {
+		if slices.Equal(c.InstanceIDs, instanceIDs) {
+			found = append(found, c)
+		}
+	}
+	require.Len(t, found, 1, "one call for %d instances from %v", len(instanceIDs), instanceIDs[0])
+	return found[0]
 }
 
 func directPayload(t *testing.T, instanceIDs []string, project int64) []byte {

@@ -131,11 +131,23 @@ func TestATimerReconcilesTheFleetAndTheSecondRunMovesNothing(t *testing.T) {
 		assert.Empty(t, describes[i].Code)
 	}
 	require.Len(t, modifies, 4, "250 to 1045 in three batches, 60 to 7 in one")
-	assert.Equal(t, []int{100, 100, 50, 60}, []int{len(modifies[0].InstanceIDs), len(modifies[1].InstanceIDs), len(modifies[2].InstanceIDs), len(modifies[3].InstanceIDs)})
+	// Batches run concurrently (MAX_CONCURRENCY): they reach the emulator in
+	// any order, and the answer keeps the request's.
+	byFirstID := map[string]emulator.Call{}
+	for _, m := range modifies {
+		byFirstID[m.InstanceIDs[0]] = m
+	}
 	require.Len(t, a.Batches, 4)
-	assert.Equal(t, modifies[0].RequestID, a.RequestId)
+	var sizes []int
+	for _, b := range a.Batches {
+		sizes = append(sizes, len(b.InstanceIds))
+		assert.Equal(t, byFirstID[b.InstanceIds[0]].RequestID, b.RequestId)
+		assert.Equal(t, b.InstanceIds, byFirstID[b.InstanceIds[0]].InstanceIDs)
+	}
+	assert.Equal(t, []int{100, 100, 50, 60}, sizes)
+	assert.Equal(t, a.Batches[0].RequestId, a.RequestId)
 	assert.Equal(t, []string{describes[0].RequestID, describes[1].RequestID, describes[2].RequestID,
-		modifies[0].RequestID, modifies[1].RequestID, modifies[2].RequestID}, prod.RequestIds)
+		a.Batches[0].RequestId, a.Batches[1].RequestId, a.Batches[2].RequestId}, prod.RequestIds)
 
 	for _, id := range fleetIDs("e", 1, 250) {
 		require.EqualValues(t, 1045, c.project(t, id), id)
@@ -399,9 +411,12 @@ func TestAnUpstreamErrorDuringAListing(t *testing.T) {
 	assert.Equal(t, "InternalServerError", a.Code)
 	assert.Equal(t, 502, status)
 	describes, modifies := calls(c)
-	require.Len(t, describes, 3, "no page after the failure")
-	assert.Equal(t, "InternalServerError", describes[2].Code)
-	assert.Equal(t, describes[2].RequestID, a.RequestId, "the failed call's RequestId")
+	require.Len(t, describes, 2+4, "the failing page tried 4 times (MAX_RETRIES 3), no page after it")
+	for _, d := range describes[2:] {
+		assert.Equal(t, "InternalServerError", d.Code)
+		assert.Equal(t, "100", d.Offset)
+	}
+	assert.Equal(t, describes[5].RequestID, a.RequestId, "the last attempt's RequestId")
 	assert.Contains(t, a.Message, `the listing of tag "env=prod" in ap-guangzhou stopped after 100 instances`)
 
 	team, prod := a.Rules[0], a.Rules[1]
@@ -411,7 +426,7 @@ func TestAnUpstreamErrorDuringAListing(t *testing.T) {
 	assert.Equal(t, "", prod.Failed[0].InstanceId, "a listing, not an instance")
 	assert.Equal(t, "InternalServerError", prod.Failed[0].Code)
 	assert.Empty(t, prod.Moved)
-	assert.Contains(t, prod.RequestIds, describes[2].RequestID)
+	assert.Contains(t, prod.RequestIds, describes[5].RequestID, "the failed listing's (last attempt's) RequestId")
 	require.Len(t, modifies, 1, "team's batch only")
 	for _, id := range fleetIDs("e", 1, 100) {
 		require.EqualValues(t, 0, c.project(t, id), "%s was listed, but its rule's listing is incomplete", id)

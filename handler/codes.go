@@ -11,6 +11,7 @@ import (
 // the function or the API refused the request.
 const (
 	CodeSuccess               = "Success"
+	CodePartialSuccess        = "PartialSuccess"   // 207: SkipInvalid moved some, see Failed
 	CodeInvalidParameter      = "InvalidParameter" // not JSON / not an object / bad base64
 	CodeMissingParameter      = "MissingParameter"
 	CodeInvalidParameterValue = "InvalidParameterValue"
@@ -69,6 +70,7 @@ func errorf(code, format string, args ...any) *Error {
 //	403 UnauthorizedOperation.ProjectNotAllowed (the function's allow-list)
 //	405 MethodNotAllowed
 //	415 UnsupportedMediaType
+//	207 PartialSuccess (SkipInvalid moved some instances, not all)
 //	400 InvalidParameter*, MissingParameter*, InvalidInstanceId.Malformed*
 //	404 InvalidInstanceId.NotFound
 //	409 InvalidInstance.NotSupported
@@ -92,6 +94,8 @@ func HTTPStatus(code string) int {
 		return http.StatusMethodNotAllowed
 	case CodeUnsupportedMediaType:
 		return http.StatusUnsupportedMediaType
+	case CodePartialSuccess:
+		return http.StatusMultiStatus
 	case codeInstanceNotFound:
 		return http.StatusNotFound
 	case codeInstanceNotSupported:

@@ -23,6 +23,7 @@ func TestHTTPStatus(t *testing.T) {
 		{CodeMethodNotAllowed, http.StatusMethodNotAllowed},
 		{CodeUnsupportedMediaType, http.StatusUnsupportedMediaType},
 		{CodeInvalidConfig, http.StatusInternalServerError},
+		{CodePartialSuccess, http.StatusMultiStatus},
 
 		{CodeInvalidParameter, http.StatusBadRequest},
 		{CodeMissingParameter, http.StatusBadRequest},

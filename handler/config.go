@@ -35,13 +35,15 @@ func NewFromEnv(getenv func(string) string, logger *slog.Logger) *Handler {
 		Credentials:   credentials.Env{Getenv: getenv},
 		Logger:        logger,
 		DefaultRegion: strings.TrimSpace(getenv(EnvRegion)),
-		CallTimeout:   30 * time.Second,
 		AnswerMargin:  200 * time.Millisecond,
 	}
 	security, serr := SecurityFromEnv(getenv)
 	h.Security = security
 	h.secrets = h.secrets.with(getenv(EnvAPIToken))
 	client, cerr := newCVMClient(getenv)
+	if cerr == nil {
+		cerr = applyTuning(getenv, h, client) // tuning.go
+	}
 	var rerr error
 	if err := h.configureRules(getenv, os.ReadFile); err != nil {
 		rerr = errors.New(err.Message)
@@ -66,7 +68,8 @@ func NewFromEnv(getenv func(string) string, logger *slog.Logger) *Handler {
 	h.startup = func() {
 		logger.Info("configured", "endpoint", client.Endpoint(), "signature_method", string(client.Method()), "default_region", h.DefaultRegion,
 			"http_auth", security.HTTPAuth(), "allow_get", security.AllowGET, "allowed_project_ids", security.AllowedProjectIDs,
-			"max_instances", security.maxInstances(), "dry_run", security.DryRun, "rules", len(h.Rules), "credentials", fmt.Sprint(provider))
+			"max_instances", security.maxInstances(), "dry_run", security.DryRun, "rules", len(h.Rules), "credentials", fmt.Sprint(provider),
+			"max_retries", client.Retry.MaxRetries, "max_concurrency", h.MaxConcurrency, "rate_limit", rateLimitOf(client), "skip_invalid", h.SkipInvalid)
 	}
 	return h
 }

@@ -16,9 +16,10 @@ const (
 )
 
 // retrieveCredentials asks the provider for this invocation's keys,
-// bounded like a call (CallTimeout, and the deadline less AnswerMargin).
+// bounded like the calls: by the deadline less AnswerMargin (and by the
+// providers' own timeouts).
 func (h *Handler) retrieveCredentials(ctx context.Context) (credentials.Credentials, error) {
-	ctx, cancel := h.callContext(ctx)
+	ctx, cancel := h.batchContext(ctx)
 	defer cancel()
 	return h.Credentials.Retrieve(ctx)
 }

@@ -5,11 +5,13 @@
 //
 // Start with Handler.Invoke, which scf-go-lib's cloudfunction.StartHandler
 // calls. Decoding each trigger's event (event.go, http.go, timer.go,
-// cloudevent.go), the request (request.go, rulerequest.go), validation
-// (validate.go), the guards' settings and HTTP checks (security.go), the
-// masking of secrets (redact.go), the tag rules (rules.go) and the answer
-// (answer.go, ruleanswer.go, codes.go) are pure; handler.go, config.go,
-// guard.go, dryrun.go, reconcile.go (listing instances with
+// cloudevent.go), the request (request.go, skip.go, rulerequest.go),
+// validation (validate.go), the guards' settings and HTTP checks
+// (security.go), the masking of secrets (redact.go), the tag rules
+// (rules.go), the isolation of offending instances (isolate.go, given its
+// call function) and the answer (answer.go, ruleanswer.go, codes.go) are
+// pure; handler.go (batches in parallel), config.go, tuning.go, guard.go,
+// dryrun.go, credentials.go, reconcile.go (listing instances with
 // DescribeInstances and applying the rules) and rulesenv.go hold the I/O.
 //
 // The guards come first: a malformed setting refuses every invocation, and

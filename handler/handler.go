@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tencentyun/scf-go-lib/functioncontext"
+	"golang.org/x/sync/errgroup"
 
 	"scf-cvm-project/credentials"
 	"scf-cvm-project/cvm"
@@ -33,12 +34,16 @@ type Handler struct {
 	Logger      *slog.Logger
 	// DefaultRegion is used when a request names none (TENCENTCLOUD_REGION).
 	DefaultRegion string
-	// CallTimeout bounds one upstream call; the invocation's deadline,
-	// less AnswerMargin, bounds it too.
-	CallTimeout time.Duration
 	// AnswerMargin is kept free before the invocation's deadline, so the
-	// answer reaches SCF before SCF gives up on the invocation.
+	// answer reaches SCF before SCF gives up on the invocation. The CVM
+	// client bounds each attempt and starts none it has no time for.
 	AnswerMargin time.Duration
+	// MaxConcurrency is how many batches are in flight at once
+	// (MAX_CONCURRENCY); 0 or less means one at a time.
+	MaxConcurrency int
+	// SkipInvalid isolates the offending instances of a refused batch and
+	// moves the others, when a request does not say (SKIP_INVALID).
+	SkipInvalid bool
 	// ConfigErr, when set, is answered to every invocation: a function that
 	// is misconfigured refuses to run rather than run half-configured.
 	ConfigErr *Error
@@ -89,6 +94,8 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 		slog.Int("instances", len(a.InstanceIds)),
 		slog.Int("batches", len(a.Batches)),
 		slog.String("credential_source", a.CredentialSource),
+		slog.Int("failed", len(a.Failed)),
+		slog.Int("isolation_calls", a.IsolationCalls),
 	)
 	return encode(kind, a), nil
 }
@@ -147,37 +154,84 @@ func (h *Handler) answer(ctx context.Context, ev Event, decodeErr *Error, secret
 }
 
 // move makes one ModifyInstancesProject call per batch of at most 100
-// instances. A failed batch does not stop the others.
+// instances, MaxConcurrency at a time; the answer keeps the request's
+// order. A failed batch does not stop the others. With SkipInvalid, a batch
+// refused because of some of its instances moves without them (isolate.go).
 func (h *Handler) move(ctx context.Context, req Request, creds credentials.Credentials) Answer {
 	projectID := req.ProjectID
 	a := Answer{ProjectId: &projectID, InstanceIds: req.InstanceIDs}
-	for ids := range slices.Chunk(req.InstanceIDs, cvm.MaxInstancesPerCall) {
-		a.Batches = append(a.Batches, h.moveBatch(ctx, req, ids, creds))
+	ctx, cancel := h.batchContext(ctx)
+	defer cancel()
+
+	type result struct {
+		batch  Batch
+		failed []Failure
+		calls  int
+	}
+	chunks := slices.Collect(slices.Chunk(req.InstanceIDs, cvm.MaxInstancesPerCall))
+	results := make([]result, len(chunks))
+	skip := h.skipInvalid(req)
+	run := func(i int) error {
+		ids := chunks[i]
+		defer func() {
+			if p := recover(); p != nil {
+				results[i] = result{batch: h.panicked(ctx, ids, p, creds)}
+			}
+		}()
+		b := h.moveBatch(ctx, req, ids, creds)
+		if !skip || !isolatable(b.Code) {
+			results[i] = result{batch: b}
+			return nil
+		}
+		iso := newIsolation(func(group []string) Batch { return h.moveBatch(ctx, req, group, creds) })
+		iso.run(ids, b)
+		results[i] = result{batch: iso.outcome(b), failed: iso.failures(ids), calls: iso.calls}
+		return nil
+	}
+	if len(chunks) == 1 {
+		_ = run(0) // a lone batch needs no goroutine: handing it to one costs a wake-up
+	} else {
+		var g errgroup.Group
+		g.SetLimit(max(h.MaxConcurrency, 1))
+		for i := range chunks {
+			g.Go(func() error { return run(i) })
+		}
+		_ = g.Wait() // run returns no error: each outcome is in results
+	}
+
+	a.Batches = make([]Batch, len(results))
+	for i, r := range results {
+		a.Batches[i] = r.batch
+		a.Failed = append(a.Failed, r.failed...)
+		a.IsolationCalls += r.calls
 	}
 	a.Summarize()
 	return a
 }
 
+// moveBatch makes one call (with the client's retries) for ids.
 func (h *Handler) moveBatch(ctx context.Context, req Request, ids []string, creds credentials.Credentials) Batch {
 	b := Batch{InstanceIds: ids}
-	callCtx, cancel := h.callContext(ctx)
-	defer cancel()
-	if callCtx.Err() != nil {
+	if ctx.Err() != nil {
 		b.Code, b.Message = CodeDeadlineExceeded, "not sent: the invocation's deadline left no time for this batch"
 		return b
 	}
-	creds, cerr := h.unexpired(callCtx, creds)
+	creds, cerr := h.unexpired(ctx, creds)
 	if cerr != nil {
 		b.Code, b.Message = cerr.Code, "not sent: "+cerr.Message
 		return b
 	}
-	res, err := h.CVM.Call(callCtx, creds, req.Region, cvm.ModifyInstancesProject{InstanceIds: ids, ProjectId: req.ProjectID}, nil)
-	b.RequestId = res.RequestID
+	res, err := h.CVM.Call(ctx, creds, req.Region, cvm.ModifyInstancesProject{InstanceIds: ids, ProjectId: req.ProjectID}, nil)
+	b.RequestId, b.Attempts = res.RequestID, res.Attempts
 	switch {
 	case err == nil && res.Code == "":
 		b.Code = CodeSuccess
 	case err == nil:
 		b.Code, b.Message = res.Code, res.Message
+	case errors.Is(err, context.DeadlineExceeded) && res.Attempts == 0:
+		b.Code, b.Message = CodeDeadlineExceeded, "not sent: the invocation's deadline left no time for this batch"
+	case errors.Is(err, cvm.ErrNoTimeLeft):
+		b.Code, b.Message = CodeDeadlineExceeded, fmt.Sprintf("the invocation's deadline left no time for another attempt after %d; the batch may or may not have been applied (%v)", res.Attempts, err)
 	case errors.Is(err, context.DeadlineExceeded):
 		b.Code, b.Message = CodeDeadlineExceeded, "the invocation's deadline ran out before the upstream answered; the batch may or may not have been applied"
 	case errors.Is(err, cvm.ErrBadResponse):
@@ -188,18 +242,23 @@ func (h *Handler) moveBatch(ctx context.Context, req Request, ids []string, cred
 	return b
 }
 
-// callContext bounds one call by CallTimeout and by the invocation's
-// deadline less AnswerMargin.
-func (h *Handler) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	timeout := h.CallTimeout
-	if timeout <= 0 {
-		timeout = 30 * time.Second
+// batchContext bounds the batches by the invocation's deadline less
+// AnswerMargin.
+func (h *Handler) batchContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if d, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(ctx, d.Add(-h.AnswerMargin))
 	}
-	deadline := time.Now().Add(timeout)
-	if d, ok := ctx.Deadline(); ok && d.Add(-h.AnswerMargin).Before(deadline) {
-		deadline = d.Add(-h.AnswerMargin)
-	}
-	return context.WithDeadline(ctx, deadline)
+	return context.WithCancel(ctx)
+}
+
+// panicked logs a panic in a batch's goroutine, where Invoke's recover
+// cannot reach, and reports the batch as an internal error: the other
+// batches' outcomes are kept.
+func (h *Handler) panicked(ctx context.Context, ids []string, p any, creds credentials.Credentials) Batch {
+	secrets := h.secrets.with(creds.SecretKey, creds.Token)
+	h.logger().ErrorContext(ctx, "panic", "function_request_id", invocationID(ctx),
+		"panic", secrets.redact(fmt.Sprint(p)), "stack", secrets.redact(string(debug.Stack())))
+	return Batch{InstanceIds: ids, Code: CodeInternalError, Message: "internal error; see the function's log for request " + invocationID(ctx)}
 }
 
 func encode(kind Kind, a Answer) []byte {

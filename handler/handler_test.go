@@ -24,11 +24,18 @@ import (
 type fakeCVM struct {
 	mu       sync.Mutex
 	calls    []cvm.ModifyInstancesProject
+	listings int // calls of other actions
 	answerFn func(cvm.ModifyInstancesProject) (cvm.Result, error)
 }
 
 func (f *fakeCVM) Call(_ context.Context, _ credentials.Credentials, _ string, a cvm.Action, _ any) (cvm.Result, error) {
-	m := a.(cvm.ModifyInstancesProject)
+	m, ok := a.(cvm.ModifyInstancesProject)
+	if !ok { // a listing (the tag rules): it finds nothing
+		f.mu.Lock()
+		f.listings++
+		f.mu.Unlock()
+		return cvm.Result{RequestID: "list"}, nil
+	}
 	f.mu.Lock()
 	f.calls = append(f.calls, m)
 	n := len(f.calls)

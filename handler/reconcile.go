@@ -250,13 +250,13 @@ func (r *ruleRun) answer(named []string) Answer {
 	return a
 }
 
-// boundedCaller bounds each call of a listing as every call is bounded:
-// by CallTimeout, and by the invocation's deadline less AnswerMargin. A
-// call with no time left is not sent.
+// boundedCaller bounds each call of a listing as every call is bounded: by
+// the invocation's deadline less AnswerMargin (the client bounds each
+// attempt too). A call with no time left is not sent.
 type boundedCaller struct{ h *Handler }
 
 func (b boundedCaller) Call(ctx context.Context, creds credentials.Credentials, region string, action cvm.Action, out any) (cvm.Result, error) {
-	callCtx, cancel := b.h.callContext(ctx)
+	callCtx, cancel := b.h.batchContext(ctx)
 	defer cancel()
 	if err := callCtx.Err(); err != nil {
 		return cvm.Result{}, fmt.Errorf("%s not sent: %w", action.ActionName(), err)

@@ -19,6 +19,7 @@ type RawRequest struct {
 	DryRun         *bool // nil when the request does not say
 	HasInstanceIDs bool  // the key was present at all
 	HasProjectID   bool
+	SkipInvalid    *bool // nil when absent: SKIP_INVALID decides
 
 	// The tag rules (rulerequest.go): read from JSON requests only.
 	Rules     json.RawMessage // as given, when present; checked by ParseRules
@@ -35,7 +36,9 @@ type RawRequest struct {
 //
 // JSON is {"InstanceIds":["ins-..."],"ProjectId":1045,"Region":"ap-guangzhou"},
 // where InstanceIds may also be one comma-separated string and ProjectId a
-// string of digits; "DryRun": true (or "true") asks for a dry run. A form or query is InstanceIds=ins-a,ins-b&ProjectId=1045:
+// string of digits; "DryRun": true (or "true") asks for a dry run, and
+// "SkipInvalid": true (or "true") isolates the instances the API refuses.
+// A form or query is InstanceIds=ins-a,ins-b&ProjectId=1045:
 // InstanceIds may repeat, each value may hold a comma-separated list, and
 // InstanceIds.N keys are read in the order of N; DryRun=true (or a bare
 // DryRun) asks for a dry run. Key names match in any case.
@@ -72,6 +75,7 @@ type wireRequest struct {
 	Rules       json.RawMessage
 	Reconcile   json.RawMessage
 	DryRun      json.RawMessage
+	SkipInvalid json.RawMessage
 }
 
 // requestFromJSON reads a request from a JSON object; where names data in
@@ -120,6 +124,11 @@ func requestFromWire(w wireRequest) (RawRequest, *Error) {
 		raw.Rules = w.Rules
 	}
 	raw.Reconcile = jsonBool("Reconcile", w.Reconcile, keep)
+	if present(w.SkipInvalid) {
+		var err *Error
+		raw.SkipInvalid, err = jsonSkipInvalid(w.SkipInvalid)
+		keep(err)
+	}
 	return raw, first
 }
 
@@ -274,6 +283,12 @@ func requestFromValues(where string, v url.Values) (RawRequest, *Error) {
 	if s, ok, err := single(where, v, "DryRun"); ok {
 		if err == nil {
 			raw.DryRun, err = parseDryRun(s)
+		}
+		keep(err)
+	}
+	if s, ok, err := single(where, v, "SkipInvalid"); ok {
+		if err == nil {
+			raw.SkipInvalid, err = parseSkipInvalid(s, true)
 		}
 		keep(err)
 	}

@@ -292,7 +292,10 @@ func TestRequestFromEventWithoutItsPart(t *testing.T) {
 // FuzzRequestFromEvent: for any bytes, as a payload and as what each kind
 // of event carries (a direct payload, a JSON body, a form body, a query, a
 // timer Message), extraction and validation never panic, refuse only with
-// 4xx codes, and what Validate accepts keeps its promises.
+// 4xx codes, and what Validate accepts keeps its promises; the handler,
+// given each event, answers a rejection with a 4xx and no upstream call
+// (assertRequestContract). The committed corpus is in
+// testdata/fuzz/FuzzRequestFromEvent.
 func FuzzRequestFromEvent(f *testing.F) {
 	for _, b := range sampleFiles(f) {
 		f.Add(b)
@@ -322,6 +325,7 @@ func FuzzRequestFromEvent(f *testing.F) {
 			evs = append(evs, ev)
 		}
 		for _, ev := range evs {
+			assertRequestContract(t, ev)
 			raw, err := RequestFromEvent(ev)
 			if err != nil {
 				assertRefusal(t, err)

@@ -20,14 +20,6 @@ type RuleTag struct {
 	Value *string `json:"Value,omitempty"`
 }
 
-// Failure is an instance that did not move, or (InstanceId "") a listing
-// that did not complete, with the code and message of the failed call.
-type Failure struct {
-	InstanceId string `json:"InstanceId"`
-	Code       string `json:"Code"`
-	Message    string `json:"Message"`
-}
-
 // newRuleReport returns the empty report of r.
 func newRuleReport(r Rule) RuleReport {
 	return RuleReport{Tag: RuleTag{Key: r.Key, Value: r.Value}, ProjectId: r.ProjectID}

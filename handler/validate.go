@@ -21,6 +21,7 @@ type Request struct {
 	InstanceIDs []string // distinct, well-formed, in the order first given
 	ProjectID   int64    // 0 is the default project
 	Region      string
+	SkipInvalid *bool // as the request said; nil: SKIP_INVALID decides
 }
 
 // Validate checks raw and returns the clean request. defaultRegion (the
@@ -68,7 +69,7 @@ func Validate(raw RawRequest, defaultRegion string, maxInstances int) (Request, 
 	if !validRegion(region) {
 		return Request{}, errorf(CodeInvalidParameterValue, "%s %s is not a region name; a region looks like ap-guangzhou or ap-shanghai-fsi", from, quote(region))
 	}
-	return Request{InstanceIDs: ids, ProjectID: *raw.ProjectID, Region: region}, nil
+	return Request{InstanceIDs: ids, ProjectID: *raw.ProjectID, Region: region, SkipInvalid: raw.SkipInvalid}, nil
 }
 
 // dedupe returns ids without repeats, in the order each was first given.

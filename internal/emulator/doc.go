@@ -14,4 +14,10 @@
 // AssumeRole and the CVM metadata service's instance-role paths: both issue
 // temporary keys that the Emulator accepts until they expire (then
 // AuthFailure.TokenFailure).
+//
+// For tests of failure, it can script faults per request (Script: a delay,
+// a connection reset, HTTP 500/502 with HTML, truncated JSON,
+// InternalServerError, RequestLimitExceeded, SignatureExpire), answer
+// slowly (SetLatency), enforce a rate limit (SetRateLimit), and name no
+// instance in its refusals (SetTerseMessages); see faults.go.
 package emulator

@@ -55,6 +55,7 @@ type Call struct {
 	Offset, Limit                            string   // DescribeInstances: as sent ("" when absent)
 	Code                                     string   // "" on success, else the error code answered
 	RequestID                                string
+	Fault                                    string // the scripted fault it got (FaultKind.String, or "abandoned"); "" for none
 }
 
 // Emulator is an http.Handler that answers ModifyInstancesProject like the
@@ -67,6 +68,7 @@ type Emulator struct {
 	instances map[string]Instance
 	calls     []Call
 	onCall    func(Call)
+	faults    faults // faults.go
 
 	describeOK   int    // DescribeInstances answered with success so far
 	describeFail *fault // set by FailDescribeInstances

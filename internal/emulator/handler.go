@@ -28,6 +28,9 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	q := readRequest(r, endpoint)
+	if e.injectFault(w, r, q, requestID) {
+		return
+	}
 	result, err := e.handle(q)
 	call := q.call(requestID)
 	if err != nil {
@@ -55,6 +58,9 @@ func (e *Emulator) handle(q *request) (*describeResult, *apiError) {
 		return nil, errorf(CodeInvalidAction, "The request names no action; this endpoint answers %s.", answered)
 	default:
 		return nil, errorf(CodeInvalidAction, "The action `%s` is not supported in version %s of service %s; this endpoint answers %s.", q.action, Version, Service, answered)
+	}
+	if err := e.throttle(); err != nil {
+		return nil, err
 	}
 	if (q.endpoint == EndpointAPI3 || q.versionSent) && q.version != Version {
 		if q.version == "" {

@@ -71,10 +71,14 @@ func (e *Emulator) move(a modifyArgs) *apiError {
 			balanced = append(balanced, id)
 		}
 	}
-	if len(unknown) > 0 {
+	switch {
+	case len(unknown) > 0 && e.faults.terse:
+		return errorf(CodeNotFound, "An instance ID in the request does not exist.")
+	case len(unknown) > 0:
 		return errorf(CodeNotFound, "The instance ID %s does not exist.", jsonList(unknown))
-	}
-	if len(balanced) > 0 {
+	case len(balanced) > 0 && e.faults.terse:
+		return errorf(CodeNotSupported, "An instance in the request is bound to a load balancer (CLB) and cannot change project.")
+	case len(balanced) > 0:
 		return errorf(CodeNotSupported, "The instance %s is bound to a load balancer (CLB) and cannot change project.", jsonList(balanced))
 	}
 	for _, id := range a.ids {

@@ -1,0 +1,62 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"scf-cvm-project/internal/scfrpc"
+)
+
+// BenchmarkTenThousandInstances moves 10,000 instances (100 batches) with
+// the built function and its defaults (RATE_LIMIT=10, MAX_CONCURRENCY=4)
+// against the emulator answering each call in 50 ms under a limit of 10
+// requests a second (a token bucket with a burst of 2, which absorbs timer
+// jitter but refuses a client 10% too fast within about a second; it also
+// refuses when one request is held up over 100 ms and the next is on time,
+// so run it on a quiet machine). The rate sets a floor of 10 s: it reports
+// the wall time per invocation, how far over that floor it is, and the
+// RequestLimitExceeded the emulator answered, which must be none.
+//
+//	go test -run '^$' -bench TenThousandInstances -benchtime 3x ./e2e/
+func BenchmarkTenThousandInstances(b *testing.B) {
+	c := newCloud(b)
+	c.seed(10_000)
+	c.SetLatency(50 * time.Millisecond)
+	c.SetRateLimit(10, 2)
+	p, err := scfrpc.Start(context.Background(), binary, []string{
+		"CVM_ENDPOINT=" + c.base + "/v2/index.php", "TENCENTCLOUD_REGION=ap-guangzhou",
+	})
+	require.NoError(b, err)
+	defer p.Stop()
+	env := map[string]string{"TENCENTCLOUD_SECRETID": secretID, "TENCENTCLOUD_SECRETKEY": secretKey}
+	payload, err := json.Marshal(map[string]any{"InstanceIds": ids(1, 10_000), "ProjectId": 1045})
+	require.NoError(b, err)
+
+	var wall time.Duration
+	attempts := 0
+	for b.Loop() {
+		start := time.Now()
+		raw, err := p.Invoke(payload, scfrpc.Invocation{Env: env, Timeout: 60 * time.Second})
+		wall += time.Since(start)
+		require.NoError(b, err)
+		var a answer
+		require.NoError(b, json.Unmarshal(raw, &a))
+		require.Equal(b, "Success", a.Code, a.Message)
+		require.Len(b, a.Batches, 100)
+		for _, batch := range a.Batches {
+			attempts += batch.Attempts
+		}
+	}
+	perOp := wall.Seconds() / float64(b.N)
+	b.ReportMetric(perOp, "wall-s/op")
+	b.ReportMetric((perOp/10-1)*100, "%-over-10s-floor")
+	b.ReportMetric(float64(c.throttled())/float64(b.N), "throttled/op")
+	b.ReportMetric(float64(attempts)/float64(b.N), "attempts/op")
+	if n := c.throttled(); n > 0 {
+		b.Errorf("the emulator answered RequestLimitExceeded %d times", n)
+	}
+}
