@@ -32,23 +32,16 @@ func ValidateRuleRequest(raw RawRequest, defaultRegion string, configured []Rule
 		return RuleRequest{}, errorf(CodeInvalidParameterValue,
 			"ProjectId cannot be given with Rules or Reconcile: give ProjectId to move the instances into one project, or Rules (or Reconcile with configured rules) to move each where its tags say")
 	}
-	if maxInstances <= 0 {
-		maxInstances = MaxInstanceIDs
-	}
 	rr := RuleRequest{DryRun: dryRun}
 	if raw.HasInstanceIDs {
 		if len(raw.InstanceIDs) == 0 {
 			return RuleRequest{}, errorf(CodeMissingParameter, "InstanceIds is empty; give instance ids such as ins-1a2b3c4d, or leave InstanceIds out to reconcile every instance the rules match")
 		}
-		rr.InstanceIDs = dedupe(raw.InstanceIDs)
-		if len(rr.InstanceIDs) > maxInstances {
-			return RuleRequest{}, errorf(CodeLimitExceeded, "InstanceIds holds %d distinct ids; at most %d are allowed in one request", len(rr.InstanceIDs), maxInstances)
+		ids, err := checkInstanceIDs(raw.InstanceIDs, maxInstances)
+		if err != nil {
+			return RuleRequest{}, err
 		}
-		for _, id := range rr.InstanceIDs {
-			if !validInstanceID(id) {
-				return RuleRequest{}, errorf(CodeInstanceIDMalformed, "InstanceIds holds the malformed id %s; an instance id is ins- and 8 lower-case letters or digits", quote(id))
-			}
-		}
+		rr.InstanceIDs = ids
 	}
 
 	switch {
@@ -64,15 +57,9 @@ func ValidateRuleRequest(raw RawRequest, defaultRegion string, configured []Rule
 		return RuleRequest{}, errorf(CodeMissingParameter, "Rules is missing; give Rules in the request, such as [{\"Tag\":{\"Key\":\"env\",\"Value\":\"prod\"},\"ProjectId\":1045}], or configure %s or %s", EnvRulesFile, EnvProjectRules)
 	}
 
-	region, from := raw.Region, "Region"
-	if region == "" {
-		region, from = defaultRegion, "Region (from TENCENTCLOUD_REGION)"
-	}
-	if region == "" {
-		return RuleRequest{}, errorf(CodeMissingParameter, "Region is missing; give Region in the request or set TENCENTCLOUD_REGION")
-	}
-	if !validRegion(region) {
-		return RuleRequest{}, errorf(CodeInvalidParameterValue, "%s %s is not a region name; a region looks like ap-guangzhou or ap-shanghai-fsi", from, quote(region))
+	region, err := checkRegion(raw.Region, defaultRegion)
+	if err != nil {
+		return RuleRequest{}, err
 	}
 	rr.Region = region
 	return rr, nil

@@ -33,23 +33,15 @@ type Request struct {
 // letters or digits). ProjectId must be present and ≥ 0. Region must look
 // like ap-guangzhou or ap-shanghai-fsi.
 func Validate(raw RawRequest, defaultRegion string, maxInstances int) (Request, *Error) {
-	if maxInstances <= 0 {
-		maxInstances = MaxInstanceIDs
-	}
 	if len(raw.InstanceIDs) == 0 {
 		if raw.HasInstanceIDs {
 			return Request{}, errorf(CodeMissingParameter, "InstanceIds is empty; give one or more instance ids such as ins-1a2b3c4d")
 		}
 		return Request{}, errorf(CodeMissingParameter, "InstanceIds is missing; give one or more instance ids such as ins-1a2b3c4d")
 	}
-	ids := dedupe(raw.InstanceIDs)
-	if len(ids) > maxInstances {
-		return Request{}, errorf(CodeLimitExceeded, "InstanceIds holds %d distinct ids; at most %d are allowed in one request", len(ids), maxInstances)
-	}
-	for _, id := range ids {
-		if !validInstanceID(id) {
-			return Request{}, errorf(CodeInstanceIDMalformed, "InstanceIds holds the malformed id %s; an instance id is ins- and 8 lower-case letters or digits", quote(id))
-		}
+	ids, err := checkInstanceIDs(raw.InstanceIDs, maxInstances)
+	if err != nil {
+		return Request{}, err
 	}
 
 	if raw.ProjectID == nil {
@@ -59,17 +51,46 @@ func Validate(raw RawRequest, defaultRegion string, maxInstances int) (Request, 
 		return Request{}, errorf(CodeInvalidParameterValue, "ProjectId must be 0 (the default project) or greater; got %d", *raw.ProjectID)
 	}
 
-	region, from := raw.Region, "Region"
+	region, err := checkRegion(raw.Region, defaultRegion)
+	if err != nil {
+		return Request{}, err
+	}
+	return Request{InstanceIDs: ids, ProjectID: *raw.ProjectID, Region: region, SkipInvalid: raw.SkipInvalid}, nil
+}
+
+// checkInstanceIDs returns ids without repeats (the first kept), refusing
+// more than maxInstances (MaxInstanceIDs when ≤ 0) and any id that is not
+// ins- and 8 lower-case letters or digits.
+func checkInstanceIDs(ids []string, maxInstances int) ([]string, *Error) {
+	if maxInstances <= 0 {
+		maxInstances = MaxInstanceIDs
+	}
+	ids = dedupe(ids)
+	if len(ids) > maxInstances {
+		return nil, errorf(CodeLimitExceeded, "InstanceIds holds %d distinct ids; at most %d are allowed in one request", len(ids), maxInstances)
+	}
+	for _, id := range ids {
+		if !validInstanceID(id) {
+			return nil, errorf(CodeInstanceIDMalformed, "InstanceIds holds the malformed id %s; an instance id is ins- and 8 lower-case letters or digits", quote(id))
+		}
+	}
+	return ids, nil
+}
+
+// checkRegion returns the request's region, else defaultRegion (from
+// TENCENTCLOUD_REGION), refusing none and a name that is not a region's.
+func checkRegion(region, defaultRegion string) (string, *Error) {
+	from := "Region"
 	if region == "" {
 		region, from = defaultRegion, "Region (from TENCENTCLOUD_REGION)"
 	}
 	if region == "" {
-		return Request{}, errorf(CodeMissingParameter, "Region is missing; give Region in the request or set TENCENTCLOUD_REGION")
+		return "", errorf(CodeMissingParameter, "Region is missing; give Region in the request or set TENCENTCLOUD_REGION")
 	}
 	if !validRegion(region) {
-		return Request{}, errorf(CodeInvalidParameterValue, "%s %s is not a region name; a region looks like ap-guangzhou or ap-shanghai-fsi", from, quote(region))
+		return "", errorf(CodeInvalidParameterValue, "%s %s is not a region name; a region looks like ap-guangzhou or ap-shanghai-fsi", from, quote(region))
 	}
-	return Request{InstanceIDs: ids, ProjectID: *raw.ProjectID, Region: region, SkipInvalid: raw.SkipInvalid}, nil
+	return region, nil
 }
 
 // dedupe returns ids without repeats, in the order each was first given.
