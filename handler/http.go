@@ -114,16 +114,20 @@ func decodeBody(what string, raw json.RawMessage, isBase64 bool) ([]byte, *Error
 	case typeObject, typeArray:
 		body = bytes.TrimSpace(raw)
 	case typeString:
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, errorf(CodeInvalidParameter, "%s has a bad body: %v", what, err)
+		s, ok := unquoteJSONString(raw)
+		if !ok {
+			var str string
+			if err := json.Unmarshal(raw, &str); err != nil {
+				return nil, errorf(CodeInvalidParameter, "%s has a bad body: %v", what, err)
+			}
+			s = []byte(str)
 		}
 		if !isBase64 {
-			body = []byte(s)
+			body = s
 			break
 		}
 		var err error
-		if body, err = decodeBase64(s); err != nil {
+		if body, err = decodeBase64(string(s)); err != nil {
 			return nil, errorf(CodeInvalidParameter, "%s says isBase64Encoded but its body is not base64: %v", what, err)
 		}
 	default:
@@ -188,4 +192,48 @@ func requestFromHTTP(h *HTTPRequest) (RawRequest, *Error) {
 func isForm(contentType string) bool {
 	mediaType, _, _ := strings.Cut(contentType, ";")
 	return strings.EqualFold(strings.TrimSpace(mediaType), "application/x-www-form-urlencoded")
+}
+
+// unquoteJSONString reads raw, a JSON string taken from a document that
+// encoding/json has already checked, in one pass: a body is JSON inside a
+// JSON string, so every quote in it is escaped, and reading it through
+// json.Unmarshal would scan it twice more. ok is false (read it the general
+// way) for \u escapes, bytes that are not ASCII, or anything unexpected.
+func unquoteJSONString(raw []byte) (s []byte, ok bool) {
+	raw = bytes.Trim(raw, " \t\r\n") // JSON's white space, no other
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return nil, false
+	}
+	raw = raw[1 : len(raw)-1]
+	out := make([]byte, 0, len(raw))
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		switch {
+		case c >= 0x80 || c < 0x20 || c == '"':
+			return nil, false
+		case c != '\\':
+			out = append(out, c)
+			continue
+		}
+		if i++; i == len(raw) {
+			return nil, false
+		}
+		switch raw[i] {
+		case '"', '\\', '/':
+			out = append(out, raw[i])
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		default: // \u and anything else
+			return nil, false
+		}
+	}
+	return out, true
 }

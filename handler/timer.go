@@ -23,6 +23,12 @@ func decodeTimer(p *probe) (Event, *Error) {
 		{"Time", p.Time, &t.Time},
 		{"Message", p.Message, &t.Message},
 	} {
+		// The Message holds the request as JSON in a JSON string: read it in
+		// one pass when it is plain (see unquoteJSONString).
+		if s, ok := unquoteJSONString(f.raw); ok {
+			*f.v = string(s)
+			continue
+		}
 		if err := decodeField(what, f.name, f.raw, f.v); err != nil {
 			return Event{}, err
 		}
