@@ -36,9 +36,12 @@ bench:
 ## fuzz: each fuzzer of the handler for FUZZTIME, one after the other, one
 ## worker each (CI runs only the committed corpus, through `make test`)
 FUZZTIME ?= 10m
+FUZZERS  := FuzzDecodeEvent FuzzRequestFromEvent FuzzCloudEvent FuzzPlainStringArray FuzzUnquoteJSONString
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeEvent$$' -fuzztime $(FUZZTIME) -parallel 1 ./handler/
-	$(GO) test -run '^$$' -fuzz '^FuzzRequestFromEvent$$' -fuzztime $(FUZZTIME) -parallel 1 ./handler/
+	@for f in $(FUZZERS); do \
+		echo "== $$f"; \
+		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) -parallel 1 ./handler/ || exit 1; \
+	done
 
 clean:
 	rm -rf $(DIST)
