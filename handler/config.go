@@ -40,7 +40,8 @@ func NewFromEnv(getenv func(string) string, logger *slog.Logger) *Handler {
 	security, serr := SecurityFromEnv(getenv)
 	h.Security = security
 	h.secrets = h.secrets.with(getenv(EnvAPIToken))
-	client, cerr := newCVMClient(getenv)
+	httpClient := NewHTTPClient() // one pool of connections for CVM, STS and metadata
+	client, cerr := newCVMClient(getenv, httpClient)
 	if cerr == nil {
 		cerr = applyTuning(getenv, h, client) // tuning.go
 	}
@@ -56,7 +57,7 @@ func NewFromEnv(getenv func(string) string, logger *slog.Logger) *Handler {
 	}
 	client.Logger = logger
 	h.CVM, h.Preparer = client, client
-	provider, err := credentials.FromEnv(getenv, NewHTTPClient(), logger)
+	provider, err := credentials.FromEnv(getenv, httpClient, logger)
 	if err != nil {
 		h.ConfigErr = &Error{Code: CodeInvalidConfig, Message: err.Error()}
 		logger.Error("invalid configuration", "error", err.Error())
@@ -74,7 +75,7 @@ func NewFromEnv(getenv func(string) string, logger *slog.Logger) *Handler {
 	return h
 }
 
-func newCVMClient(getenv func(string) string) (*cvm.Client, error) {
+func newCVMClient(getenv func(string) string, httpClient *http.Client) (*cvm.Client, error) {
 	method := signer.HmacSHA256
 	if s := strings.TrimSpace(getenv(EnvSignatureMethod)); s != "" {
 		m, err := signer.ParseMethod(s)
@@ -90,7 +91,7 @@ func newCVMClient(getenv func(string) string) (*cvm.Client, error) {
 			endpoint = cvm.API3Endpoint // the legacy endpoint does not speak TC3
 		}
 	}
-	c, err := cvm.New(endpoint, method, NewHTTPClient())
+	c, err := cvm.New(endpoint, method, httpClient)
 	if err != nil {
 		return nil, fmt.Errorf("%s/%s: %w", EnvEndpoint, EnvSignatureMethod, err)
 	}
