@@ -122,14 +122,14 @@ func (h *Handler) answer(ctx context.Context, ev Event, decodeErr *Error, secret
 		return FailedAnswer(err, RawRequest{})
 	}
 	if ev.Kind == KindEventBridge {
-		return h.answerEvents(ctx, ev.CloudEvents)
+		return h.answerEvents(ctx, ev.CloudEvents, secrets)
 	}
 	raw, rerr := RequestFromEvent(ev)
 	if rerr != nil {
 		return FailedAnswer(rerr, raw)
 	}
 	if usesRules(raw, h.Rules) {
-		return h.answerRules(ctx, raw)
+		return h.answerRules(ctx, raw, secrets)
 	}
 	req, verr := Validate(raw, h.DefaultRegion, h.Security.maxInstances())
 	if verr != nil {

@@ -11,7 +11,7 @@ import (
 
 // answerRules answers a request for the tag rules: a reconciliation of the
 // region, or the rules applied to the request's instances.
-func (h *Handler) answerRules(ctx context.Context, raw RawRequest) Answer {
+func (h *Handler) answerRules(ctx context.Context, raw RawRequest, secrets *redactor) Answer {
 	rr, err := ValidateRuleRequest(raw, h.DefaultRegion, h.Rules, h.Security.maxInstances(), h.Security.dryRun(raw.DryRun))
 	if err == nil {
 		err = h.Security.allowRules(rr.Rules)
@@ -23,6 +23,7 @@ func (h *Handler) answerRules(ctx context.Context, raw RawRequest) Answer {
 	if cerr != nil {
 		return FailedAnswer(credentialsError(cerr), raw)
 	}
+	*secrets = secrets.with(creds.SecretKey, creds.Token)
 	r := h.newRuleRun(ctx, creds, rr.Rules, rr.DryRun)
 	if rr.InstanceIDs == nil {
 		r.reconcile(rr.Region)
@@ -37,7 +38,7 @@ func (h *Handler) answerRules(ctx context.Context, raw RawRequest) Answer {
 // answerEvents answers an EventBridge delivery: the configured rules,
 // applied to the instances the events name, as they are now (the events may
 // be stale or partial: DescribeInstances says their tags and project).
-func (h *Handler) answerEvents(ctx context.Context, evs []CloudEvent) Answer {
+func (h *Handler) answerEvents(ctx context.Context, evs []CloudEvent, secrets *redactor) Answer {
 	targets, err := cloudEventTargets(evs, h.DefaultRegion)
 	if err != nil {
 		return FailedAnswer(err, RawRequest{})
@@ -57,6 +58,7 @@ func (h *Handler) answerEvents(ctx context.Context, evs []CloudEvent) Answer {
 	if cerr != nil {
 		return FailedAnswer(credentialsError(cerr), RawRequest{InstanceIDs: named})
 	}
+	*secrets = secrets.with(creds.SecretKey, creds.Token)
 	r := h.newRuleRun(ctx, creds, h.Rules, h.Security.DryRun)
 	for _, t := range targets {
 		r.apply(t)

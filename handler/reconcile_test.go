@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -491,4 +492,32 @@ func TestRulesIntoAProjectNotAllowedAreRefused(t *testing.T) {
 	a := invoke(t, h, `{"Rules":[{"Tag":{"Key":"env","Value":"prod"},"ProjectId":1045}]}`)
 	require.Equal(t, CodeSuccess, a.Code, a.Message)
 	assert.EqualValues(t, 1045, f.project("ins-p0000001"))
+}
+
+// panickyLister panics while listing, with the secret key in its message.
+type panickyLister struct{}
+
+func (panickyLister) Call(context.Context, credentials.Credentials, string, cvm.Action, any) (cvm.Result, error) {
+	panic("listing broke with Gu5t9xGARNpq86cd98joQYCN3EXAMPLE")
+}
+
+// A panic inside a rule run is logged with the invocation's keys masked, as
+// one inside a move is.
+func TestAPanicInARuleRunIsLoggedWithTheKeysMasked(t *testing.T) {
+	for name, payload := range map[string]string{
+		"reconcile":   `{"Reconcile":true}`,
+		"named":       `{"InstanceIds":["ins-00000001"]}`,
+		"eventbridge": `{"specversion":"1.0","id":"1","type":"cvm:CloudEvent:ApiCall","source":"cvm.cloud.tencent","region":"ap-guangzhou","subject":"qcs::cvm:ap-guangzhou:uin/1:instance/ins-00000001","data":{}}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			var logs bytes.Buffer
+			h := &Handler{CVM: panickyLister{}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou",
+				Rules: []Rule{{Key: "env", ProjectID: 7}}, Logger: logTo(&logs)}
+			a := invoke(t, h, payload)
+			assert.Equal(t, CodeInternalError, a.Code)
+			require.Contains(t, logs.String(), `"panic"`)
+			assert.NotContains(t, logs.String(), "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE")
+			assert.Contains(t, logs.String(), "listing broke with [REDACTED]")
+		})
+	}
 }
