@@ -263,6 +263,10 @@ func (b boundedCaller) Call(ctx context.Context, creds credentials.Credentials, 
 	if err := callCtx.Err(); err != nil {
 		return cvm.Result{}, fmt.Errorf("%s not sent: %w", action.ActionName(), err)
 	}
+	creds, cerr := b.h.unexpired(callCtx, creds) // an expired key is never sent
+	if cerr != nil {
+		return cvm.Result{}, fmt.Errorf("%s not sent: %w", action.ActionName(), cerr)
+	}
 	return b.h.CVM.Call(callCtx, creds, region, action, out)
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -520,4 +521,55 @@ func TestAPanicInARuleRunIsLoggedWithTheKeysMasked(t *testing.T) {
 			assert.Contains(t, logs.String(), "listing broke with [REDACTED]")
 		})
 	}
+}
+
+// expiringKeys hands out keys that expire ttl after they are issued, each
+// with a SecretId of its own.
+type expiringKeys struct {
+	mu  sync.Mutex
+	n   int
+	ttl time.Duration
+}
+
+func (e *expiringKeys) Retrieve(context.Context) (credentials.Credentials, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.n++
+	return credentials.Credentials{SecretID: fmt.Sprintf("AKIDtemporary%d", e.n), SecretKey: "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE",
+		Token: "token", Source: "test", Expires: time.Now().Add(e.ttl)}, nil
+}
+
+// slowPages answers through the fleet, each call after a pause, and records
+// the keys each call was signed with and whether they had expired.
+type slowPages struct {
+	*fakeFleet
+	pause   time.Duration
+	mu      sync.Mutex
+	ids     []string
+	expired int
+}
+
+func (s *slowPages) Call(ctx context.Context, creds credentials.Credentials, region string, action cvm.Action, out any) (cvm.Result, error) {
+	s.mu.Lock()
+	s.ids = append(s.ids, creds.SecretID)
+	if creds.Expired(time.Now()) {
+		s.expired++
+	}
+	s.mu.Unlock()
+	time.Sleep(s.pause)
+	return s.fakeFleet.Call(ctx, creds, region, action, out)
+}
+
+// A rule run whose temporary keys expire between two listing pages renews
+// them: no page (nor move) is sent with expired keys.
+func TestARuleRunRenewsKeysThatExpireBetweenListingPages(t *testing.T) {
+	caller := &slowPages{fakeFleet: newFakeFleet(fleet("p", 250, 0, "env=prod")), pause: 40 * time.Millisecond}
+	keys := &expiringKeys{ttl: 30 * time.Millisecond}
+	h := &Handler{CVM: caller, Credentials: keys, DefaultRegion: "ap-guangzhou", Rules: []Rule{envProd}}
+	a := invoke(t, h, `{"Reconcile":true}`)
+	require.Equal(t, CodeSuccess, a.Code, a.Message)
+	describes, _ := caller.actions()
+	require.GreaterOrEqual(t, len(describes), 3, "250 instances are three pages")
+	assert.Zero(t, caller.expired, "calls signed with expired keys: %v", caller.ids)
+	assert.Greater(t, len(slices.Compact(slices.Clone(caller.ids))), 1, "the keys were renewed")
 }
