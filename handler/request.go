@@ -115,54 +115,18 @@ func requestFromWire(w wireRequest) (RawRequest, *Error) {
 		}
 		raw.Region = strings.TrimSpace(raw.Region)
 	}
-	if present(w.DryRun) {
-		dry, err := jsonDryRun(w.DryRun)
-		keep(err)
-		raw.DryRun = dry
-	}
 	if present(w.Rules) {
 		raw.Rules = w.Rules
 	}
-	raw.Reconcile = jsonBool("Reconcile", w.Reconcile, keep)
-	if present(w.SkipInvalid) {
-		var err *Error
-		raw.SkipInvalid, err = jsonSkipInvalid(w.SkipInvalid)
-		keep(err)
-	}
+	var err *Error
+	raw.DryRun, err = jsonFlag("DryRun", w.DryRun)
+	keep(err)
+	raw.SkipInvalid, err = jsonFlag("SkipInvalid", w.SkipInvalid)
+	keep(err)
+	reconcile, err := jsonFlag("Reconcile", w.Reconcile)
+	keep(err)
+	raw.Reconcile = reconcile != nil && *reconcile
 	return raw, first
-}
-
-// jsonDryRun reads DryRun: a JSON boolean, or a string that says true or false.
-func jsonDryRun(raw json.RawMessage) (*bool, *Error) {
-	var b bool
-	switch t := jsonType(raw); t {
-	case typeBoolean:
-		if json.Unmarshal(raw, &b) == nil {
-			return &b, nil
-		}
-	case typeString:
-		var s string
-		if json.Unmarshal(raw, &s) == nil && strings.TrimSpace(s) != "" {
-			return parseDryRun(s)
-		}
-	default:
-		return nil, errorf(CodeInvalidParameterValue, "DryRun must be true or false; got %s", t)
-	}
-	return nil, errorf(CodeInvalidParameterValue, "DryRun must be true or false")
-}
-
-// parseDryRun parses a form's or a query's DryRun; a bare key says true.
-func parseDryRun(s string) (*bool, *Error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		b := true
-		return &b, nil
-	}
-	b, err := strconv.ParseBool(s)
-	if err != nil {
-		return nil, errorf(CodeInvalidParameterValue, "DryRun must be true or false; got %s", quote(s))
-	}
-	return &b, nil
 }
 
 // jsonInstanceIDs reads InstanceIds: an array of strings, kept as given, or
@@ -282,13 +246,21 @@ func requestFromValues(where string, v url.Values) (RawRequest, *Error) {
 	}
 	if s, ok, err := single(where, v, "DryRun"); ok {
 		if err == nil {
-			raw.DryRun, err = parseDryRun(s)
+			raw.DryRun, err = parseFlag("DryRun", s, true)
 		}
+		keep(err)
+	}
+	if s, ok, err := single(where, v, "Reconcile"); ok {
+		var reconcile *bool
+		if err == nil {
+			reconcile, err = parseFlag("Reconcile", s, true)
+		}
+		raw.Reconcile = reconcile != nil && *reconcile
 		keep(err)
 	}
 	if s, ok, err := single(where, v, "SkipInvalid"); ok {
 		if err == nil {
-			raw.SkipInvalid, err = parseSkipInvalid(s, true)
+			raw.SkipInvalid, err = parseFlag("SkipInvalid", s, true)
 		}
 		keep(err)
 	}

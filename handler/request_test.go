@@ -447,3 +447,38 @@ func FuzzPlainStringArray(f *testing.F) {
 		}
 	})
 }
+
+// Every flag of a request is read by the same lenient reader: a JSON
+// boolean, or a string that says true or false (as strconv.ParseBool reads
+// it); anything else is refused, naming the flag.
+func TestEveryFlagIsReadAlike(t *testing.T) {
+	flags := map[string]func(RawRequest) *bool{
+		"DryRun":      func(r RawRequest) *bool { return r.DryRun },
+		"SkipInvalid": func(r RawRequest) *bool { return r.SkipInvalid },
+		"Reconcile":   func(r RawRequest) *bool { b := r.Reconcile; return &b },
+	}
+	for name, get := range flags {
+		for _, c := range []struct {
+			value string
+			want  bool
+		}{
+			{`true`, true}, {`false`, false}, {`"true"`, true}, {`"false"`, false},
+			{`"TRUE"`, true}, {`"1"`, true}, {`"0"`, false}, {`" true "`, true},
+		} {
+			t.Run(name+"="+c.value, func(t *testing.T) {
+				raw, err := requestFromJSON("the body", []byte(`{"`+name+`":`+c.value+`}`))
+				require.Nil(t, err)
+				require.NotNil(t, get(raw))
+				assert.Equal(t, c.want, *get(raw))
+			})
+		}
+		for _, bad := range []string{`"yes"`, `1`, `[]`, `{}`, `""`} {
+			t.Run(name+"="+bad, func(t *testing.T) {
+				_, err := requestFromJSON("the body", []byte(`{"`+name+`":`+bad+`}`))
+				require.NotNil(t, err)
+				assert.Equal(t, CodeInvalidParameterValue, err.Code)
+				assert.Contains(t, err.Message, name+" must be true or false")
+			})
+		}
+	}
+}

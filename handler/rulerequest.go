@@ -1,9 +1,5 @@
 package handler
 
-import (
-	"encoding/json"
-)
-
 // RuleRequest is a validated request for the tag rules: what the function
 // will do.
 type RuleRequest struct {
@@ -63,18 +59,4 @@ func ValidateRuleRequest(raw RawRequest, defaultRegion string, configured []Rule
 	}
 	rr.Region = region
 	return rr, nil
-}
-
-// jsonBool reads a JSON boolean named name; absent or null is false, and
-// another type is refused through keep.
-func jsonBool(name string, raw json.RawMessage, keep func(*Error)) bool {
-	if !present(raw) {
-		return false
-	}
-	var b bool
-	if jsonType(raw) != typeBoolean || json.Unmarshal(raw, &b) != nil {
-		keep(errorf(CodeInvalidParameterValue, "%s must be true or false; got %s", name, jsonType(raw)))
-		return false
-	}
-	return b
 }

@@ -94,7 +94,7 @@ func TestValidateRuleRequestRejects(t *testing.T) {
 
 func TestRuleFieldsOfTheWrongType(t *testing.T) {
 	for _, tt := range []struct{ json, message string }{
-		{`{"Reconcile":"yes"}`, "Reconcile must be true or false; got a string"},
+		{`{"Reconcile":"yes"}`, `Reconcile must be true or false; got "yes"`},
 		{`{"DryRun":1}`, "DryRun must be true or false; got a number"},
 	} {
 		_, err := requestFromJSON("the event", []byte(tt.json))
