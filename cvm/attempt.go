@@ -9,10 +9,15 @@ import (
 	"scf-cvm-project/credentials"
 )
 
-// Call sends action in region, signed with creds, and retries it under
+// Call sends action in region, signed with the keys that keys gives for
+// each attempt (a credentials.Credentials gives itself), and retries it under
 // c.Retry while Retryable says so and the deadline leaves time. The answer's
 // Response object is decoded into out when out is not nil and the call
 // succeeded.
+//
+// Keys that have expired are never sent: an attempt whose keys have
+// expired is not made, and Call returns an error wrapping ErrNotSent and
+// the provider's error (or ErrKeysExpired).
 //
 // Every attempt is built and signed anew (fresh Timestamp and Nonce for v1,
 // a fresh timestamp for TC3), waits its turn at c.Limiter, and is logged on
@@ -20,7 +25,7 @@ import (
 // Retry.MinTimeLeft and the slowest recent attempt is left before ctx's
 // deadline: Call then returns at once with an error wrapping ErrNoTimeLeft
 // and context.DeadlineExceeded. Result.Attempts counts the attempts made.
-func (c *Client) Call(ctx context.Context, creds credentials.Credentials, region string, action Action, out any) (Result, error) {
+func (c *Client) Call(ctx context.Context, keys credentials.Provider, region string, action Action, out any) (Result, error) {
 	var (
 		res Result
 		err error
@@ -43,6 +48,10 @@ func (c *Client) Call(ctx context.Context, creds credentials.Credentials, region
 				return res, c.noTimeLeft(n-1, res, err)
 			}
 			return res, fmt.Errorf("cvm: waiting for the rate limit before %s: %w", action.ActionName(), wErr)
+		}
+		creds, kErr := unexpiredKeys(ctx, keys, c.Clock())
+		if kErr != nil {
+			return res, fmt.Errorf("cvm: %s %w: %w", action.ActionName(), ErrNotSent, kErr)
 		}
 		res, err = c.attempt(ctx, creds, region, action, out)
 		res.Attempts = n
@@ -137,4 +146,20 @@ func (c *Client) noTimeLeft(attempts int, res Result, err error) error {
 		last = err.Error()
 	}
 	return fmt.Errorf("cvm: %s: %w (%w) after %d attempts; the last: %s", c.endpoint.Host, ErrNoTimeLeft, context.DeadlineExceeded, attempts, last)
+}
+
+// ErrKeysExpired is returned (wrapped) when a provider gives keys that have
+// expired already.
+var ErrKeysExpired = errors.New("the credential provider gave expired keys")
+
+// unexpiredKeys returns the keys of the next attempt, refusing expired ones.
+func unexpiredKeys(ctx context.Context, keys credentials.Provider, now time.Time) (credentials.Credentials, error) {
+	creds, err := keys.Retrieve(ctx)
+	if err != nil {
+		return credentials.Credentials{}, err
+	}
+	if creds.Expired(now) {
+		return credentials.Credentials{}, ErrKeysExpired
+	}
+	return creds, nil
 }

@@ -98,7 +98,7 @@ type describedInstance struct {
 
 // Caller makes one signed call; *Client is one.
 type Caller interface {
-	Call(ctx context.Context, creds credentials.Credentials, region string, action Action, out any) (Result, error)
+	Call(ctx context.Context, keys credentials.Provider, region string, action Action, out any) (Result, error)
 }
 
 // APIError is an upstream error code answered to a call that ListInstances
@@ -125,15 +125,16 @@ type Query struct {
 // ErrBadQuery is returned (wrapped) for a Query the API would refuse.
 var ErrBadQuery = errors.New("cvm: bad DescribeInstances query")
 
-// ListInstances calls DescribeInstances until every instance of q is
+// ListInstances calls DescribeInstances, with the keys that keys gives for
+// each call, until every instance of q is
 // listed: one call per MaxInstancesPerCall ids, or pages of PageSize until
 // TotalCount. Each instance is listed once, in the order the API gave.
 //
 // It returns the RequestId of every call answered. On an error (the
 // context's, no usable answer, or an *APIError) it returns the instances
 // listed so far with it: the listing is then incomplete.
-func ListInstances(ctx context.Context, c Caller, creds credentials.Credentials, region string, q Query) ([]Instance, []string, error) {
-	l := lister{c: c, creds: creds, region: region, seen: map[string]bool{}}
+func ListInstances(ctx context.Context, c Caller, keys credentials.Provider, region string, q Query) ([]Instance, []string, error) {
+	l := lister{c: c, keys: keys, region: region, seen: map[string]bool{}}
 	switch {
 	case len(q.InstanceIDs) > 0 && len(q.Filters) > 0:
 		return nil, nil, fmt.Errorf("%w: InstanceIds and Filters cannot be given together", ErrBadQuery)
@@ -156,7 +157,7 @@ func ListInstances(ctx context.Context, c Caller, creds credentials.Credentials,
 // lister accumulates one ListInstances.
 type lister struct {
 	c          Caller
-	creds      credentials.Credentials
+	keys       credentials.Provider
 	region     string
 	out        []Instance
 	requestIDs []string
@@ -167,8 +168,11 @@ type lister struct {
 func (l *lister) pages(ctx context.Context, a DescribeInstances) error {
 	a.Offset = 0
 	for {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("cvm: DescribeInstances at offset %d %w: %w", a.Offset, ErrNotSent, err)
+		}
 		var page describeAnswer
-		res, err := l.c.Call(ctx, l.creds, l.region, a, &page)
+		res, err := l.c.Call(ctx, l.keys, l.region, a, &page)
 		if res.RequestID != "" {
 			l.requestIDs = append(l.requestIDs, res.RequestID)
 		}

@@ -97,7 +97,7 @@ type fleet struct {
 	override func(a DescribeInstances, out *describeAnswer) // changes an answer
 }
 
-func (f *fleet) Call(_ context.Context, _ credentials.Credentials, _ string, action Action, out any) (Result, error) {
+func (f *fleet) Call(_ context.Context, _ credentials.Provider, _ string, action Action, out any) (Result, error) {
 	a := action.(DescribeInstances)
 	n := len(f.calls)
 	f.calls = append(f.calls, a)

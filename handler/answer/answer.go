@@ -1,0 +1,229 @@
+package answer
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"github.com/tencentyun/scf-go-lib/events"
+)
+
+// Batch is the outcome of one ModifyInstancesProject call (at most 100
+// instances) and, with SkipInvalid, of isolating its offending instances.
+type Batch struct {
+	RequestId   string   `json:"RequestId"`
+	Code        string   `json:"Code"`
+	Message     string   `json:"Message"`
+	InstanceIds []string `json:"InstanceIds"` // never null in JSON
+	Attempts    int      `json:"Attempts"`    // upstream attempts of the batch's call; 0: not sent
+
+	// isolated: the batch's failing instances are each in Answer.Failed.
+	isolated bool
+}
+
+// Failure is an instance that did not move (SkipInvalid isolated it, or a
+// rule's move of it failed), or (InstanceId "", in a rule's report) a
+// listing that did not complete, with the code and message of the failed
+// call.
+type Failure struct {
+	InstanceId string `json:"InstanceId"`
+	Code       string `json:"Code"`
+	Message    string `json:"Message"`
+}
+
+// Answer is what the function returns: the request echoed, the outcome
+// of each batch, and at the top the outcome that matters (see Summarize).
+type Answer struct {
+	RequestId   string   `json:"RequestId"`
+	Code        string   `json:"Code"`
+	Message     string   `json:"Message"`
+	ProjectId   *int64   `json:"ProjectId"`   // null when it could not be parsed
+	InstanceIds []string `json:"InstanceIds"` // never null in JSON: [] when empty
+	Batches     []Batch  `json:"Batches"`     // never null in JSON
+	// DryRun is what a dry run would have sent; absent otherwise.
+	DryRun *DryRun `json:"DryRun,omitempty"`
+
+	// The tag rules (rules.go): what each rule did, and the instances
+	// asked about that do not exist (in that region). [] otherwise.
+	Rules    []RuleReport `json:"Rules"`    // never null in JSON
+	NotFound []string     `json:"NotFound"` // never null in JSON
+
+	// CredentialSource names the provider of the keys that signed the
+	// calls ("env", "assumed-role:<arn>", "cvm-role:<name>"); absent
+	// when no credentials were obtained.
+	CredentialSource string `json:"CredentialSource,omitempty"`
+
+	// Failed lists the instances that SkipInvalid isolated and did not
+	// move, in request order; IsolationCalls counts the upstream calls that
+	// isolating them cost beyond one per batch.
+	Failed         []Failure `json:"Failed"` // never null in JSON
+	IsolationCalls int       `json:"IsolationCalls"`
+}
+
+// batchJSON and answerJSON are Batch and Answer without their MarshalJSON
+// methods: marshalling them directly skips the pass in which encoding/json
+// re-validates and compacts what a Marshaler returns.
+type (
+	batchJSON  Batch
+	answerJSON struct {
+		RequestId        string           `json:"RequestId"`
+		Code             string           `json:"Code"`
+		Message          string           `json:"Message"`
+		ProjectId        *int64           `json:"ProjectId"`
+		InstanceIds      []string         `json:"InstanceIds"`
+		Batches          []batchJSON      `json:"Batches"`
+		Failed           []Failure        `json:"Failed"`
+		IsolationCalls   int              `json:"IsolationCalls"`
+		Rules            []ruleReportJSON `json:"Rules"`
+		NotFound         []string         `json:"NotFound"`
+		DryRun           *DryRun          `json:"DryRun,omitempty"`
+		CredentialSource string           `json:"CredentialSource,omitempty"` // as in Answer
+	}
+)
+
+func (b Batch) wire() batchJSON {
+	if b.InstanceIds == nil {
+		b.InstanceIds = []string{}
+	}
+	return batchJSON(b)
+}
+
+func (a Answer) wire() answerJSON {
+	w := answerJSON{
+		RequestId:        a.RequestId,
+		Code:             a.Code,
+		Message:          a.Message,
+		ProjectId:        a.ProjectId,
+		InstanceIds:      a.InstanceIds,
+		Batches:          make([]batchJSON, len(a.Batches)),
+		Failed:           a.Failed,
+		IsolationCalls:   a.IsolationCalls,
+		DryRun:           a.DryRun,
+		Rules:            make([]ruleReportJSON, len(a.Rules)),
+		NotFound:         a.NotFound,
+		CredentialSource: a.CredentialSource,
+	}
+	if w.InstanceIds == nil {
+		w.InstanceIds = []string{}
+	}
+	if w.NotFound == nil {
+		w.NotFound = []string{}
+	}
+	if w.Failed == nil {
+		w.Failed = []Failure{}
+	}
+	for i, b := range a.Batches {
+		w.Batches[i] = b.wire()
+	}
+	for i, r := range a.Rules {
+		w.Rules[i] = r.wire()
+	}
+	return w
+}
+
+// MarshalJSON writes nil lists as [].
+func (b Batch) MarshalJSON() ([]byte, error) { return json.Marshal(b.wire()) }
+
+// MarshalJSON writes nil lists as [].
+func (a Answer) MarshalJSON() ([]byte, error) { return json.Marshal(a.wire()) }
+
+// JSON returns the answer's JSON, as MarshalJSON does but in one pass.
+func (a Answer) JSON() []byte {
+	b, err := json.Marshal(a.wire())
+	if err != nil { // cannot happen: an Answer is strings, an integer and lists of them
+		return []byte(`{"RequestId":"","Code":"InternalError","Message":"the answer could not be written as JSON","ProjectId":null,"InstanceIds":[],"Batches":[],"Failed":[],"IsolationCalls":0,"Rules":[],"NotFound":[]}`)
+	}
+	return b
+}
+
+// Summarize sets the top-level RequestId/Code/Message from the batches, the
+// first that applies of:
+//
+//   - a batch the deadline cut (InternalError.DeadlineExceeded): the
+//     work is unfinished, whatever else happened; the message counts the
+//     batches done;
+//   - the first batch that failed as a whole (all or nothing, as the API is);
+//   - with isolated instances (Failed): PartialSuccess when some instances
+//     moved, else the first isolated batch's code (the first offending one);
+//   - the first batch's, with Message "" (Success).
+//
+// Without batches it changes nothing.
+func (a *Answer) Summarize() {
+	if len(a.Batches) == 0 {
+		return
+	}
+	var firstFailed, firstIsolated, deadline *Batch
+	done := 0
+	for i := range a.Batches {
+		b := &a.Batches[i]
+		switch {
+		case b.Code == CodeSuccess || b.Code == CodePartialSuccess:
+			done++
+		case b.Code == CodeDeadlineExceeded:
+			if deadline == nil {
+				deadline = b
+			}
+		case b.isolated:
+			done++
+			if firstIsolated == nil {
+				firstIsolated = b
+			}
+		case firstFailed == nil:
+			firstFailed = b
+		}
+	}
+	first := a.Batches[0]
+	switch {
+	case deadline != nil:
+		a.RequestId, a.Code = deadline.RequestId, deadline.Code
+		a.Message = fmt.Sprintf("the invocation's deadline ran out with %d of %d batches done (see Batches): %s", done, len(a.Batches), deadline.Message)
+	case firstFailed != nil:
+		a.RequestId, a.Code, a.Message = firstFailed.RequestId, firstFailed.Code, firstFailed.Message
+	case len(a.Failed) > 0 && len(a.Failed) < len(a.InstanceIds):
+		a.RequestId, a.Code = first.RequestId, CodePartialSuccess
+		a.Message = fmt.Sprintf("moved %d of %d instances; %d failed (see Failed)", len(a.InstanceIds)-len(a.Failed), len(a.InstanceIds), len(a.Failed))
+	case firstIsolated != nil:
+		a.RequestId, a.Code, a.Message = firstIsolated.RequestId, firstIsolated.Code, firstIsolated.Message
+	default:
+		a.RequestId, a.Code, a.Message = first.RequestId, first.Code, ""
+	}
+}
+
+// HTTPResponse wraps the answer for API Gateway and the function URL:
+// status HTTPStatus(a.Code), a JSON body, and all four fields of
+// events.APIGatewayResponse.
+// A 401 also says which scheme authenticates (WWW-Authenticate: Bearer).
+func HTTPResponse(a Answer) events.APIGatewayResponse {
+	status := HTTPStatus(a.Code)
+	headers := map[string]string{"Content-Type": "application/json"}
+	if status == http.StatusUnauthorized {
+		headers["WWW-Authenticate"] = "Bearer"
+	}
+	return events.APIGatewayResponse{
+		IsBase64Encoded: false,
+		StatusCode:      status,
+		Headers:         headers,
+		Body:            string(a.JSON()),
+	}
+}
+
+// Failed builds the answer for an error before any upstream call, echoing
+// the instances and the project the request named (projectID nil when it
+// could not be read). A nil err is itself an internal error.
+func Failed(err *Error, instanceIDs []string, projectID *int64) Answer {
+	if err == nil {
+		err = Errorf(CodeInternalError, "the request failed without an error")
+	}
+	a := Answer{
+		Code:        err.Code,
+		Message:     err.Message,
+		InstanceIds: append([]string{}, instanceIDs...),
+		Batches:     []Batch{},
+		Failed:      []Failure{},
+	}
+	if projectID != nil {
+		id := *projectID
+		a.ProjectId = &id
+	}
+	return a
+}

@@ -1,0 +1,60 @@
+package answer
+
+import "fmt"
+
+// Outcome is what a run did, whatever the plan (a move, its dry run, a
+// rule run for named instances or for a region, an EventBridge event): the
+// one input of Build.
+type Outcome struct {
+	ProjectId      *int64   // the move's project; nil for rule runs
+	InstanceIds    []string // the instances the request or event named; nil for a reconciliation
+	Batches        []Batch
+	Failed         []Failure
+	IsolationCalls int
+	DryRun         *DryRun // a move's dry run: what would have been sent
+
+	Rules          []RuleReport // a rule run's reports, one per rule
+	NotFound       []string     // instances named that the listing did not find
+	ListingFailure *Failure     // the first listing that did not complete
+	ListingRequest string       // its RequestId ("" when none answered)
+	FirstRequestID string       // of the first call answered, for a run without batches
+	RulesDryRun    bool         // a rule run that decided and moved nothing
+	WouldMove      int          // of a rules dry run
+
+	CredentialSource string
+}
+
+// Build is the answer to an invocation that ran: at the top, the first
+// listing that failed, else the batches' summary (Summarize), else Success
+// with the first call's RequestId. A dry run says so in Message.
+func Build(o Outcome) Answer {
+	a := Answer{
+		ProjectId:        o.ProjectId,
+		InstanceIds:      append([]string{}, o.InstanceIds...),
+		Batches:          o.Batches,
+		Failed:           o.Failed,
+		IsolationCalls:   o.IsolationCalls,
+		DryRun:           o.DryRun,
+		Rules:            o.Rules,
+		NotFound:         o.NotFound,
+		CredentialSource: o.CredentialSource,
+	}
+	if a.Batches == nil {
+		a.Batches = []Batch{}
+	}
+	switch {
+	case o.ListingFailure != nil:
+		a.RequestId, a.Code, a.Message = o.ListingRequest, o.ListingFailure.Code, o.ListingFailure.Message
+	case len(a.Batches) > 0:
+		a.Summarize()
+	default:
+		a.RequestId, a.Code = o.FirstRequestID, CodeSuccess
+	}
+	switch {
+	case o.DryRun != nil && a.Code == CodeDryRun:
+		a.Message = fmt.Sprintf("dry run: %d %s call(s) signed for %s, none sent", len(a.Batches), o.DryRun.Action, o.DryRun.Endpoint)
+	case o.RulesDryRun && a.Code == CodeSuccess:
+		a.Message = fmt.Sprintf("dry run: %d instances would move; nothing was moved", o.WouldMove)
+	}
+	return a
+}

@@ -1,0 +1,134 @@
+package answer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"scf-cvm-project/credentials"
+	"scf-cvm-project/cvm"
+)
+
+// notSentDeadline is the message of a batch the deadline kept from being sent.
+const notSentDeadline = "not sent: the invocation's deadline left no time for this batch"
+
+// Internal is the error told to the caller of an invocation that panicked:
+// the panic itself goes only to the function's log.
+func Internal(invocationID string) *Error {
+	return &Error{Code: CodeInternalError, Message: "internal error; see the function's log for request " + invocationID}
+}
+
+// FromCredentials maps a credential provider's error to the answer's code.
+func FromCredentials(err error) *Error {
+	switch {
+	case errors.Is(err, credentials.ErrAssumeRole):
+		return &Error{Code: CodeAssumeRoleFailed, Message: err.Error()}
+	case errors.Is(err, credentials.ErrMetadataUnreachable):
+		return &Error{Code: CodeMetadataUnreachable, Message: err.Error()}
+	case errors.Is(err, credentials.ErrNotFound):
+		return &Error{Code: CodeMissingCredentials, Message: err.Error() +
+			"; give the function an execution role, set TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY, or run it on an instance with a role"}
+	case errors.Is(err, context.DeadlineExceeded):
+		return &Error{Code: CodeDeadlineExceeded, Message: "the invocation's deadline ran out while getting credentials; nothing was sent"}
+	}
+	return &Error{Code: CodeMissingCredentials, Message: "credentials could not be read: " + err.Error()}
+}
+
+// FromCall maps a CVM call's outcome to a code and message: the upstream's
+// own code when it answered one, else the kind of failure err is (the one
+// mapping of cvm's errors to codes). res.Code "" with no err is Success.
+func FromCall(res cvm.Result, err error, invocationID string) (code, message string) {
+	var perr *cvm.PanicError
+	switch {
+	case err == nil && res.Code == "":
+		return CodeSuccess, ""
+	case err == nil:
+		return res.Code, res.Message
+	case errors.As(err, &perr):
+		e := Internal(invocationID)
+		return e.Code, e.Message
+	case errors.Is(err, cvm.ErrNotSent) && errors.Is(err, context.DeadlineExceeded),
+		errors.Is(err, context.DeadlineExceeded) && res.Attempts == 0:
+		return CodeDeadlineExceeded, notSentDeadline
+	case errors.Is(err, cvm.ErrNotSent) && !errors.Is(err, cvm.ErrKeysExpired) && !errors.Is(err, context.Canceled):
+		e := FromCredentials(err)
+		return e.Code, "not sent: " + e.Message
+	case errors.Is(err, cvm.ErrNotSent):
+		return CodeMissingCredentials, "not sent: " + err.Error()
+	case errors.Is(err, cvm.ErrNoTimeLeft):
+		return CodeDeadlineExceeded, fmt.Sprintf("the invocation's deadline left no time for another attempt after %d; the batch may or may not have been applied (%v)", res.Attempts, err)
+	case errors.Is(err, context.DeadlineExceeded):
+		return CodeDeadlineExceeded, "the invocation's deadline ran out before the upstream answered; the batch may or may not have been applied"
+	case errors.Is(err, cvm.ErrBadResponse):
+		return CodeUpstreamBadResponse, err.Error()
+	}
+	return CodeUpstreamUnreachable, err.Error()
+}
+
+// FromBatches maps the outcomes of cvm.MoveInstances to the answer's
+// batches, the instances that failed (those isolated, in the order of the
+// batches) and the calls isolation cost.
+func FromBatches(outcomes []cvm.BatchOutcome, invocationID string) (batches []Batch, failed []Failure, isolationCalls int) {
+	batches = make([]Batch, len(outcomes))
+	for i, o := range outcomes {
+		b := Batch{InstanceIds: o.InstanceIds, RequestId: o.RequestID, Attempts: o.Attempts}
+		b.Code, b.Message = FromCall(o.Result, o.Err, invocationID)
+		if iso := o.Isolation; iso != nil {
+			for _, f := range iso.Failed {
+				code, msg := FromCall(f.Outcome.Result, f.Outcome.Err, invocationID)
+				failed = append(failed, Failure{InstanceId: f.InstanceId, Code: code, Message: msg})
+			}
+			isolationCalls += iso.Calls
+			b = isolated(b, iso, invocationID)
+		}
+		batches[i] = b
+	}
+	return batches, failed, isolationCalls
+}
+
+// isolated is a batch's own outcome after its offending instances were
+// isolated: the deadline when it stopped the isolation, PartialSuccess when
+// some moved, the refusal's code when none did.
+func isolated(b Batch, iso *cvm.Isolation, invocationID string) Batch {
+	b.isolated = true
+	moved, failed := len(iso.Moved), len(iso.Failed)
+	stoppedByDeadline := false
+	if iso.Stopped != nil {
+		code, _ := FromCall(iso.Stopped.Result, iso.Stopped.Err, invocationID)
+		stoppedByDeadline = code == CodeDeadlineExceeded
+	}
+	switch {
+	case stoppedByDeadline:
+		b.Code = CodeDeadlineExceeded
+		b.Message = fmt.Sprintf("the invocation's deadline ran out while isolating the offending instances: %d moved, %d failed (see Failed)", moved, failed)
+	case moved > 0:
+		b.Code = CodePartialSuccess
+		b.Message = fmt.Sprintf("moved %d of %d instances; %d failed (see Failed); isolating them took %d more calls", moved, moved+failed, failed, iso.Calls)
+	}
+	return b
+}
+
+// FromListing describes a failed cvm.ListInstances as a Failure of no
+// instance in particular, with the RequestId of the failed call ("" when
+// none answered). what names the listing; listed is how many instances it
+// had listed.
+func FromListing(what string, listed int, err error) (Failure, string) {
+	f := Failure{Code: CodeUpstreamUnreachable, Message: err.Error()}
+	var reqID string
+	var apiErr *cvm.APIError
+	switch {
+	case errors.As(err, &apiErr):
+		f.Code, f.Message, reqID = apiErr.Code, apiErr.Message, apiErr.RequestID
+	case errors.Is(err, context.DeadlineExceeded):
+		f.Code, f.Message = CodeDeadlineExceeded, "the invocation's deadline ran out"
+	case errors.Is(err, cvm.ErrBadResponse):
+		f.Code = CodeUpstreamBadResponse
+	case errors.Is(err, cvm.ErrBadQuery):
+		f.Code = CodeInternalError
+	case errors.Is(err, cvm.ErrNotSent):
+		e := FromCredentials(err)
+		f.Code = e.Code
+	}
+	f.Message = fmt.Sprintf("%s stopped after %d instances, so nothing was moved for it: %s", what, listed, f.Message)
+	return f, reqID
+}

@@ -1,0 +1,146 @@
+package answer
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+)
+
+// The codes of an answer. The validation codes are the ones the CVM API
+// itself uses for the same faults, so a caller sees one vocabulary whether
+// the function or the API refused the request.
+const (
+	CodeSuccess               = "Success"
+	CodePartialSuccess        = "PartialSuccess"   // 207: SkipInvalid moved some, see Failed
+	CodeInvalidParameter      = "InvalidParameter" // not JSON / not an object / bad base64
+	CodeMissingParameter      = "MissingParameter"
+	CodeInvalidParameterValue = "InvalidParameterValue"
+	CodeInstanceIDMalformed   = "InvalidInstanceId.Malformed"
+	CodeLimitExceeded         = "InvalidParameterValue.LimitExceeded"
+	CodeRequestTooLarge       = "RequestSizeLimitExceeded"          // 413
+	CodeMissingCredentials    = "InternalError.MissingCredentials"  // 500
+	CodeInternalError         = "InternalError"                     // 500
+	CodeUpstreamUnreachable   = "InternalError.UpstreamUnreachable" // 502 network error
+	CodeUpstreamBadResponse   = "InternalError.UpstreamBadResponse" // 502 non-JSON / non-2xx answer
+	CodeDeadlineExceeded      = "InternalError.DeadlineExceeded"    // 504
+	CodeNoInstances           = "NoInstances"                       // 200: an event that names no instance
+)
+
+// The codes of the function's own guards (handler/guard): who may call over
+// HTTP, which projects may be targeted, and dry runs.
+const (
+	CodeUnauthenticated      = "Unauthenticated"                         // 401 no valid bearer token
+	CodeProjectNotAllowed    = "UnauthorizedOperation.ProjectNotAllowed" // 403 not in ALLOWED_PROJECT_IDS
+	CodeMethodNotAllowed     = "MethodNotAllowed"                        // 405
+	CodeUnsupportedMediaType = "UnsupportedMediaType"                    // 415
+	CodeDryRun               = "DryRunOperation"                         // 200 signed, nothing sent
+)
+
+// Codes the upstream API answers with that get a status of their own.
+const (
+	CodeInstanceNotFound     = "InvalidInstanceId.NotFound"
+	CodeInstanceNotSupported = "InvalidInstance.NotSupported"
+	CodeRequestLimitExceeded = "RequestLimitExceeded"
+)
+
+// The codes of the function's settings and credentials; no CVM call is
+// made after any of them.
+const (
+	CodeInvalidConfig       = "InternalError.InvalidConfig"       // 500: a setting is malformed; every invocation is refused
+	CodeAssumeRoleFailed    = "InternalError.AssumeRoleFailed"    // 502: STS refused or failed; the message has its Code and RequestId
+	CodeMetadataUnreachable = "InternalError.MetadataUnreachable" // 502: the instance role's keys could not be read
+)
+
+// Error is a failure told to the caller: an API-style code and a message
+// saying which field and why.
+type Error struct {
+	Code    string
+	Message string
+}
+
+// Error returns "Code: Message".
+func (e *Error) Error() string {
+	if e == nil {
+		return "<nil>"
+	}
+	return e.Code + ": " + e.Message
+}
+
+// Errorf builds an *Error; the message names the field and says why.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// HTTPStatus maps an answer's code to the HTTP status of the reply:
+//
+//	200 Success, DryRunOperation, NoInstances
+//	401 Unauthenticated
+//	403 UnauthorizedOperation.ProjectNotAllowed (the function's allow-list)
+//	405 MethodNotAllowed
+//	415 UnsupportedMediaType
+//	207 PartialSuccess (SkipInvalid moved some instances, not all)
+//	400 InvalidParameter*, MissingParameter*, InvalidInstanceId.Malformed*
+//	404 InvalidInstanceId.NotFound
+//	409 InvalidInstance.NotSupported
+//	413 RequestSizeLimitExceeded
+//	429 RequestLimitExceeded and its sub-codes
+//	500 InternalError, InternalError.MissingCredentials, InternalError.InvalidConfig (the function itself)
+//	502 InternalError.AssumeRoleFailed, InternalError.MetadataUnreachable (STS, the metadata service)
+//	504 InternalError.DeadlineExceeded
+//	502 every other code: the upstream failed or answered with something
+//	    the caller cannot fix (AuthFailure.*, the upstream's UnauthorizedOperation*,
+//	    InternalServerError, InternalError.Upstream*, unknown codes)
+func HTTPStatus(code string) int {
+	switch code {
+	case CodeSuccess, CodeDryRun, CodeNoInstances:
+		return http.StatusOK
+	case CodeUnauthenticated:
+		return http.StatusUnauthorized
+	case CodeProjectNotAllowed:
+		return http.StatusForbidden
+	case CodeMethodNotAllowed:
+		return http.StatusMethodNotAllowed
+	case CodeUnsupportedMediaType:
+		return http.StatusUnsupportedMediaType
+	case CodePartialSuccess:
+		return http.StatusMultiStatus
+	case CodeInstanceNotFound:
+		return http.StatusNotFound
+	case CodeInstanceNotSupported:
+		return http.StatusConflict
+	case CodeRequestTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case CodeInternalError, CodeMissingCredentials, CodeInvalidConfig:
+		return http.StatusInternalServerError
+	case CodeAssumeRoleFailed, CodeMetadataUnreachable:
+		return http.StatusBadGateway
+	case CodeDeadlineExceeded:
+		return http.StatusGatewayTimeout
+	}
+	switch {
+	case strings.HasPrefix(code, CodeInvalidParameter), // also InvalidParameterValue*
+		strings.HasPrefix(code, CodeMissingParameter),
+		strings.HasPrefix(code, CodeInstanceIDMalformed):
+		return http.StatusBadRequest
+	case code == CodeRequestLimitExceeded, strings.HasPrefix(code, CodeRequestLimitExceeded+"."):
+		return http.StatusTooManyRequests
+	}
+	return http.StatusBadGateway
+}
+
+// maxQuoted is how much of a bad value a message repeats.
+const maxQuoted = 64
+
+// Quote quotes s for a message, cut to 64 bytes (at a rune boundary) when
+// it is absurdly long.
+func Quote(s string) string {
+	if len(s) <= maxQuoted {
+		return fmt.Sprintf("%q", s)
+	}
+	cut := maxQuoted
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%q… (%d bytes)", s[:cut], len(s))
+}

@@ -1,0 +1,9 @@
+// Package answer is the function's one vocabulary of answers: the Answer
+// and its Batch, Failure and RuleReport fields, every code (the CVM API's
+// own where it has one), the HTTP status of each code, and the one mapping
+// of errors (of the CVM client, of the credential providers, of a listing)
+// to codes.
+//
+// Start with Build, which turns what a run did (an Outcome) into the
+// Answer; Failed answers a refusal made before any upstream call.
+package answer

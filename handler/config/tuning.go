@@ -1,0 +1,94 @@
+package config
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"golang.org/x/time/rate"
+
+	"scf-cvm-project/cvm"
+)
+
+// The environment variables that tune retries, throughput and partial
+// failures, with their defaults.
+const (
+	EnvMaxRetries     = "MAX_RETRIES"     // retries after a call's first attempt: 0 to 10, default 3
+	EnvMaxConcurrency = "MAX_CONCURRENCY" // batches in flight: 1 to 100, default 4
+	EnvRateLimit      = "RATE_LIMIT"      // requests a second to the API: 0 (no limit) to 1000, default 10
+	EnvSkipInvalid    = "SKIP_INVALID"    // isolate offending instances when a request does not say: default false
+
+	DefaultMaxRetries     = 3
+	DefaultMaxConcurrency = 4
+	DefaultRateLimit      = 10 // ModifyInstancesProject's documented limit
+)
+
+// Tuning is what the four variables set.
+type Tuning struct {
+	MaxRetries     int
+	MaxConcurrency int
+	RateLimit      float64 // requests a second, burst 1; 0: no client-side limit
+	SkipInvalid    bool
+}
+
+// ReadTuning reads the tuning variables; an empty one takes its default,
+// a bad one is an error naming it.
+func ReadTuning(getenv func(string) string) (Tuning, error) {
+	t := Tuning{MaxRetries: DefaultMaxRetries, MaxConcurrency: DefaultMaxConcurrency, RateLimit: DefaultRateLimit}
+	var err error
+	if t.MaxRetries, err = envInt(getenv, EnvMaxRetries, t.MaxRetries, 0, 10); err != nil {
+		return Tuning{}, err
+	}
+	if t.MaxConcurrency, err = envInt(getenv, EnvMaxConcurrency, t.MaxConcurrency, 1, 100); err != nil {
+		return Tuning{}, err
+	}
+	if s := strings.TrimSpace(getenv(EnvRateLimit)); s != "" {
+		r, perr := strconv.ParseFloat(s, 64)
+		if perr != nil || math.IsNaN(r) || r < 0 || r > 1000 {
+			return Tuning{}, fmt.Errorf("%s=%q: want requests a second, from 0 (no limit) to 1000", EnvRateLimit, s)
+		}
+		t.RateLimit = r
+	}
+	if s := strings.TrimSpace(getenv(EnvSkipInvalid)); s != "" {
+		b, perr := strconv.ParseBool(s)
+		if perr != nil {
+			return Tuning{}, fmt.Errorf("%s=%q: want true or false", EnvSkipInvalid, s)
+		}
+		t.SkipInvalid = b
+	}
+	return t, nil
+}
+
+func envInt(getenv func(string) string, name string, def, lo, hi int) (int, error) {
+	s := strings.TrimSpace(getenv(name))
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < lo || n > hi {
+		return 0, fmt.Errorf("%s=%q: want an integer from %d to %d", name, s, lo, hi)
+	}
+	return n, nil
+}
+
+// Apply sets the retries and the rate limit on c. The limiter lives on the
+// client, which serves every invocation of the warm process: the rate
+// holds across concurrent batches and consecutive invocations alike.
+func (t Tuning) Apply(c *cvm.Client) {
+	c.Retry.MaxRetries = t.MaxRetries
+	limit := rate.Limit(t.RateLimit)
+	if t.RateLimit == 0 {
+		limit = rate.Inf // the API's own limit still applies
+	}
+	c.Limiter = rate.NewLimiter(limit, 1)
+}
+
+// RateLimitOf is the client's rate for the log: 0 when there is no limit
+// (JSON has no infinity).
+func RateLimitOf(c *cvm.Client) float64 {
+	if c.Limiter == nil || c.Limiter.Limit() == rate.Inf {
+		return 0
+	}
+	return float64(c.Limiter.Limit())
+}

@@ -1,0 +1,317 @@
+package guard
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"scf-cvm-project/handler/answer"
+	"scf-cvm-project/handler/request"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// The environment variables of the function's guards, read once at start
+// by SecurityFromEnv.
+const (
+	EnvAPIToken           = "API_TOKEN"
+	EnvAPITokenSHA256     = "API_TOKEN_SHA256"
+	EnvAllowAnonymousHTTP = "ALLOW_ANONYMOUS_HTTP"
+	EnvAllowGET           = "ALLOW_GET"
+	EnvAllowedProjectIDs  = "ALLOWED_PROJECT_IDS"
+	EnvMaxInstances       = "MAX_INSTANCES"
+	EnvDryRun             = "DRY_RUN"
+)
+
+// Bounds of the settings.
+const (
+	// MaxInstancesCeiling is the most MAX_INSTANCES may allow (1,000 calls).
+	MaxInstancesCeiling = 100000
+	// MinTokenLength is the shortest API_TOKEN accepted, in bytes: a
+	// shorter one could be guessed by whoever can reach the URL.
+	MinTokenLength = 16
+)
+
+// Security is what the function lets its callers do: who may call over
+// HTTP, with which method and body, which projects instances may be moved
+// into, how many instances one invocation may touch, and whether calls are
+// only signed (a dry run). Timer, EventBridge and direct invocations are
+// authorised by SCF itself (the caller needed scf:InvokeFunction), so the
+// HTTP checks do not apply to them.
+//
+// The zero value is the safe default: every HTTP request is refused (no
+// token is configured and anonymous HTTP is not allowed), any project may
+// be targeted, MaxInstanceIDs instances at most, calls are sent.
+type Security struct {
+	// TokenSHA256 is the SHA-256 digest of the bearer token HTTP callers
+	// must send; nil when no token is configured. Only the digest is kept,
+	// and tokens are compared by digest in constant time, so neither the
+	// token nor its length can be learnt from the timing of a refusal.
+	TokenSHA256 []byte
+	// AllowAnonymousHTTP lets HTTP requests in without a token when none
+	// is configured (e.g. when API Gateway's app authentication guards the
+	// route). A configured token is required whatever it says.
+	AllowAnonymousHTTP bool
+	// AllowGET accepts GET besides POST.
+	AllowGET bool
+	// AllowedProjectIDs lists the projects instances may be moved into;
+	// empty means any.
+	AllowedProjectIDs []int64
+	// MaxInstances bounds the distinct instances of one invocation;
+	// ≤ 0 means MaxInstanceIDs.
+	MaxInstances int
+	// DryRun is the default of a request's DryRun: sign, do not send.
+	DryRun bool
+}
+
+// TokenDigest returns the SHA-256 digest of token, as Security.TokenSHA256
+// holds it.
+func TokenDigest(token string) []byte {
+	sum := sha256.Sum256([]byte(token))
+	return sum[:]
+}
+
+// SettingError is a malformed setting: the variable and what is wrong with
+// it. It never repeats the value, which may be a token.
+type SettingError struct {
+	Name   string
+	Reason string
+}
+
+func (e *SettingError) Error() string { return e.Name + ": " + e.Reason }
+
+// ErrInvalidSetting is what every SettingError is (errors.Is).
+var ErrInvalidSetting = errors.New("invalid setting")
+
+// Is reports whether target is ErrInvalidSetting.
+func (e *SettingError) Is(target error) bool { return target == ErrInvalidSetting }
+
+// SecurityFromEnv reads the guards' settings. Unset or blank variables take
+// their defaults (those of the zero Security). Every malformed one is
+// reported, joined, as a *SettingError; the Security returned then is not
+// to be used.
+func FromEnv(getenv func(string) string) (Security, error) {
+	var s Security
+	var errs []error
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, &SettingError{Name: name, Reason: fmt.Sprintf(format, args...)})
+	}
+
+	token := strings.TrimSpace(getenv(EnvAPIToken))
+	if token != "" {
+		if len(token) < MinTokenLength {
+			bad(EnvAPIToken, "is %d bytes; use a random token of at least %d (e.g. openssl rand -hex 32)", len(token), MinTokenLength)
+		}
+		s.TokenSHA256 = TokenDigest(token)
+	}
+	if digest := strings.TrimSpace(getenv(EnvAPITokenSHA256)); digest != "" {
+		d, err := hex.DecodeString(digest)
+		switch {
+		case err != nil || len(d) != sha256.Size:
+			bad(EnvAPITokenSHA256, "is not a SHA-256 digest in hex (64 characters 0-9a-f; printf %%s \"$TOKEN\" | sha256sum)")
+		case s.TokenSHA256 != nil && subtle.ConstantTimeCompare(d, s.TokenSHA256) != 1:
+			bad(EnvAPITokenSHA256, "is not the digest of %s; set one of the two", EnvAPIToken)
+		default:
+			s.TokenSHA256 = d
+		}
+	}
+
+	for _, b := range []struct {
+		name string
+		v    *bool
+	}{
+		{EnvAllowAnonymousHTTP, &s.AllowAnonymousHTTP},
+		{EnvAllowGET, &s.AllowGET},
+		{EnvDryRun, &s.DryRun},
+	} {
+		if v := strings.TrimSpace(getenv(b.name)); v != "" {
+			parsed, err := strconv.ParseBool(v)
+			if err != nil {
+				bad(b.name, "is %q; want true or false", v)
+			}
+			*b.v = parsed
+		}
+	}
+
+	if v := strings.TrimSpace(getenv(EnvAllowedProjectIDs)); v != "" {
+		for i, item := range strings.Split(v, ",") {
+			id, err := strconv.ParseInt(strings.TrimSpace(item), 10, 64)
+			if err != nil || id < 0 {
+				bad(EnvAllowedProjectIDs, "item %d (%q) is not a project id; want a comma-separated list of integers ≥ 0, such as 0,1045", i+1, strings.TrimSpace(item))
+				continue
+			}
+			if !slices.Contains(s.AllowedProjectIDs, id) {
+				s.AllowedProjectIDs = append(s.AllowedProjectIDs, id)
+			}
+		}
+	}
+
+	if v := strings.TrimSpace(getenv(EnvMaxInstances)); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxInstancesCeiling {
+			bad(EnvMaxInstances, "is %q; want an integer from 1 to %d", v, MaxInstancesCeiling)
+		}
+		s.MaxInstances = n
+	}
+	return s, errors.Join(errs...)
+}
+
+// InstanceLimit is the most distinct instances one invocation may name
+// (MaxInstances, or request.MaxInstanceIDs when it is not set).
+func (s Security) InstanceLimit() int {
+	if s.MaxInstances <= 0 {
+		return request.MaxInstanceIDs
+	}
+	return min(s.MaxInstances, MaxInstancesCeiling)
+}
+
+// IsDryRun says whether a request is a dry run: as its DryRun says when it
+// says, else as DRY_RUN does.
+func (s Security) IsDryRun(requested *bool) bool {
+	if requested != nil {
+		return *requested
+	}
+	return s.DryRun
+}
+
+// HTTPAuth says how HTTP callers are authenticated, for the log line at
+// start: "bearer token", "anonymous (ALLOW_ANONYMOUS_HTTP)" or "refused".
+func (s Security) HTTPAuth() string {
+	switch {
+	case s.TokenSHA256 != nil:
+		return "bearer token"
+	case s.AllowAnonymousHTTP:
+		return "anonymous (" + EnvAllowAnonymousHTTP + ")"
+	}
+	return "refused (no " + EnvAPIToken + " nor " + EnvAPITokenSHA256 + ")"
+}
+
+// unauthenticatedMessage is all a refused caller is told.
+const unauthenticatedMessage = "a valid bearer token is required in the Authorization header"
+
+// Refusal is an HTTP request refused by CheckHTTP: Err is the caller's
+// answer; Reason, which may say how to configure the function, is for the
+// log only. Neither holds the token nor any header's value.
+type Refusal struct {
+	Err    *answer.Error
+	Reason string
+}
+
+// CheckHTTP runs the checks an HTTP request (its method, and its headers
+// with lower-cased keys; nil headers: no request could be read) must pass before anything else
+// is read from it, in this order: authentication (Unauthenticated), the
+// method (MethodNotAllowed), the content type (UnsupportedMediaType). It
+// returns nil when the request passes.
+func (s Security) CheckHTTP(method string, headers map[string]string) *Refusal {
+	if headers == nil {
+		return &Refusal{Err: answer.Errorf(answer.CodeUnauthenticated, unauthenticatedMessage), Reason: "the HTTP event holds no request"}
+	}
+	if reason := s.authenticate(headers["authorization"]); reason != "" {
+		return &Refusal{Err: answer.Errorf(answer.CodeUnauthenticated, unauthenticatedMessage), Reason: reason}
+	}
+	if err := s.checkMethod(method); err != nil {
+		return &Refusal{Err: err, Reason: "method not allowed"}
+	}
+	if err := checkContentType(headers["content-type"]); err != nil {
+		return &Refusal{Err: err, Reason: "content type not supported"}
+	}
+	return nil
+}
+
+// authenticate checks the Authorization header; it returns "" when the
+// caller may go on, else why not (for the log).
+func (s Security) authenticate(authorization string) string {
+	if s.TokenSHA256 == nil {
+		if s.AllowAnonymousHTTP {
+			return ""
+		}
+		return "no token is configured: set " + EnvAPIToken + " (or its SHA-256 in " + EnvAPITokenSHA256 +
+			") and send it as Authorization: Bearer <token>; or set " + EnvAllowAnonymousHTTP +
+			"=true when API Gateway authenticates the callers"
+	}
+	token, ok := BearerToken(authorization)
+	// Compared even when there is no token, so a refusal takes as long
+	// whatever was sent.
+	match := subtle.ConstantTimeCompare(TokenDigest(token), s.TokenSHA256) == 1
+	switch {
+	case authorization == "":
+		return "no Authorization header"
+	case !ok:
+		return "the Authorization header is not a bearer token"
+	case !match:
+		return "the bearer token does not match " + EnvAPIToken + "/" + EnvAPITokenSHA256
+	}
+	return ""
+}
+
+// bearerToken returns the token of "Bearer <token>", the scheme in any case.
+func BearerToken(authorization string) (string, bool) {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(authorization), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != ""
+}
+
+// allowedMethods lists the methods accepted, for messages.
+func (s Security) allowedMethods() string {
+	if s.AllowGET {
+		return "POST or GET"
+	}
+	return "POST"
+}
+
+func (s Security) checkMethod(method string) *answer.Error {
+	switch m := strings.ToUpper(strings.TrimSpace(method)); {
+	case m == http.MethodPost, m == http.MethodGet && s.AllowGET:
+		return nil
+	case m == "":
+		return answer.Errorf(answer.CodeMethodNotAllowed, "the request names no method; use %s", s.allowedMethods())
+	default:
+		return answer.Errorf(answer.CodeMethodNotAllowed, "the method %s is not allowed; use %s", answer.Quote(method), s.allowedMethods())
+	}
+}
+
+// checkContentType accepts application/json (also assumed when there is no
+// Content-Type) and application/x-www-form-urlencoded, parameters such as
+// charset aside.
+func checkContentType(contentType string) *answer.Error {
+	if strings.TrimSpace(contentType) == "" {
+		return nil
+	}
+	mediaType, _, err := mime.ParseMediaType(contentType)
+	if err == nil && (mediaType == "application/json" || mediaType == "application/x-www-form-urlencoded") {
+		return nil
+	}
+	return answer.Errorf(answer.CodeUnsupportedMediaType, "the content type %s is not supported; send application/json or application/x-www-form-urlencoded", answer.Quote(contentType))
+}
+
+// AllowProject refuses a target project that ALLOWED_PROJECT_IDS does not list.
+func (s Security) AllowProject(projectID int64) *answer.Error {
+	if len(s.AllowedProjectIDs) == 0 || slices.Contains(s.AllowedProjectIDs, projectID) {
+		return nil
+	}
+	allowed := make([]string, len(s.AllowedProjectIDs))
+	for i, id := range s.AllowedProjectIDs {
+		allowed[i] = strconv.FormatInt(id, 10)
+	}
+	return answer.Errorf(answer.CodeProjectNotAllowed, "the function may not move instances into project %d; it may into %s", projectID, strings.Join(allowed, ", "))
+}
+
+// AllowRuleProjects refuses a rule set any of whose rules (given by their
+// projects, in order) sends instances into a project that
+// ALLOWED_PROJECT_IDS does not list: a rule is a move too.
+func (s Security) AllowRuleProjects(projectIDs []int64) *answer.Error {
+	for i, id := range projectIDs {
+		if err := s.AllowProject(id); err != nil {
+			err.Message = fmt.Sprintf("Rules[%d]: %s", i, err.Message)
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,128 @@
+package handler
+
+import (
+	"context"
+
+	"scf-cvm-project/credentials"
+	"scf-cvm-project/handler/answer"
+	"scf-cvm-project/handler/request"
+	"scf-cvm-project/handler/rules"
+	"scf-cvm-project/handler/trigger"
+)
+
+// planKind is what a plan does.
+type planKind int
+
+const (
+	planMove   planKind = iota + 1 // ModifyInstancesProject for named instances (or its dry run)
+	planRules                      // the rules of a request: a reconciliation, or named instances
+	planEvents                     // the configured rules, for the instances EventBridge events name
+)
+
+// plan is what an invocation will do, decided before any I/O.
+type plan struct {
+	kind   planKind
+	dryRun bool
+
+	move    request.Move     // planMove
+	rules   rules.Request    // planRules
+	targets []trigger.Target // planEvents
+
+	// What a refusal echoes: the instances named, the project asked for.
+	named     []string
+	projectID *int64
+}
+
+// answer is the one place where the steps run, in order, for every kind of
+// invocation: the configuration, the event (decoded by the caller), the
+// HTTP guards, the plan (every refusal decided, no I/O), the credentials
+// (added to inv's secrets), the run, and the answer built from what it did.
+func (h *Handler) answer(ctx context.Context, ev trigger.Event, decodeErr *answer.Error, inv *invocation) answer.Answer {
+	if h.ConfigErr != nil {
+		return answer.Failed(h.ConfigErr, nil, nil)
+	}
+	if decodeErr != nil {
+		// An HTTP caller is authenticated (when its headers could be read)
+		// before being told what is wrong with its event.
+		if ev.HTTP != nil {
+			if err := h.guardHTTP(ctx, ev); err != nil {
+				return answer.Failed(err, nil, nil)
+			}
+		}
+		return answer.Failed(decodeErr, nil, nil)
+	}
+	if err := h.guardHTTP(ctx, ev); err != nil {
+		return answer.Failed(err, nil, nil)
+	}
+	p, err := h.plan(ev)
+	if err != nil {
+		return answer.Failed(err, p.named, p.projectID)
+	}
+
+	ctx, cancel := h.runContext(ctx)
+	defer cancel()
+	creds, cerr := h.Credentials.Retrieve(ctx)
+	if cerr != nil {
+		return answer.Failed(answer.FromCredentials(cerr), p.named, p.projectID)
+	}
+	inv.keys = credentials.NewRenewing(h.Credentials, creds)
+
+	o := h.run(ctx, p, creds, inv)
+	o.CredentialSource = creds.Source
+	return answer.Build(o)
+}
+
+// plan reads and checks what the event asks for, and decides what to do.
+// It is pure: every refusal is decided here, before any upstream call.
+func (h *Handler) plan(ev trigger.Event) (plan, *answer.Error) {
+	if ev.Kind == trigger.KindEventBridge {
+		return h.planEvents(ev.CloudEvents)
+	}
+	raw, err := ev.Request()
+	p := plan{named: raw.InstanceIDs, projectID: raw.ProjectID}
+	if err != nil {
+		return p, err
+	}
+	if rules.Uses(raw, h.Rules) {
+		rr, err := rules.Validate(raw, h.DefaultRegion, h.Rules, h.Security.InstanceLimit(), h.Security.IsDryRun(raw.DryRun))
+		if err == nil {
+			err = h.Security.AllowRuleProjects(projectsOf(rr.Rules))
+		}
+		p.kind, p.rules, p.dryRun = planRules, rr, rr.DryRun
+		return p, err
+	}
+	req, err := request.Validate(raw, h.DefaultRegion, h.Security.InstanceLimit())
+	if err == nil {
+		err = h.Security.AllowProject(req.ProjectID)
+	}
+	p.kind, p.move, p.dryRun = planMove, req, h.Security.IsDryRun(raw.DryRun)
+	return p, err
+}
+
+// planEvents plans an EventBridge delivery: the configured rules, applied
+// to the instances the events name, region by region.
+func (h *Handler) planEvents(evs []trigger.CloudEvent) (plan, *answer.Error) {
+	targets, err := trigger.Targets(evs, h.DefaultRegion)
+	if err != nil {
+		return plan{}, err
+	}
+	p := plan{kind: planEvents, targets: targets, dryRun: h.Security.DryRun}
+	for _, t := range targets {
+		p.named = append(p.named, t.InstanceIDs...)
+	}
+	if len(p.named) == 0 {
+		return p, &answer.Error{Code: answer.CodeNoInstances, Message: "the event names no instance (in its subject, resource or data); nothing to do"}
+	}
+	if len(h.Rules) == 0 {
+		return p, answer.Errorf(answer.CodeMissingParameter, "the event names instances, but the function has no rules to apply to them; configure %s or %s", rules.EnvRulesFile, rules.EnvProjectRules)
+	}
+	return p, nil
+}
+
+func projectsOf(set []rules.Rule) []int64 {
+	ids := make([]int64, len(set))
+	for i, r := range set {
+		ids[i] = r.ProjectID
+	}
+	return ids
+}

@@ -1,0 +1,92 @@
+package request
+
+import (
+)
+
+// plainStringArray must agree with encoding/json wherever it answers.
+func TestPlainStringArrayAgreesWithEncodingJSON(t *testing.T) {
+	tests := []struct {
+		raw    string
+		wantOK bool
+	}{
+		{`["ins-00000001","ins-00000002"]`, true},
+		{` [ "a" , "b" ] `, true},
+		{`[]`, true},
+		{`[ ]`, true},
+		{`["a\"b"]`, false},
+		{`["a\u0062"]`, false},
+		{`[""]`, false},
+		{`["a",1]`, false},
+		{`["a",null]`, false},
+		{`["é"]`, false},
+		{`"a,b"`, false},
+		{`["a"`, false},
+		{`["a"]x`, false},
+		{`["a",]`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.raw, func(t *testing.T) {
+			got, ok := plainStringArray([]byte(tt.raw))
+			require.Equal(t, tt.wantOK, ok)
+			if ok {
+				var want []string
+				require.NoError(t, json.Unmarshal([]byte(tt.raw), &want))
+				assert.Equal(t, want, got)
+			}
+		})
+	}
+}
+
+func FuzzPlainStringArray(f *testing.F) {
+	for _, s := range []string{`["ins-00000001","ins-00000002"]`, `[]`, `["a\"b"]`, `[1]`, `["a",]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		got, ok := plainStringArray(raw)
+		if !ok {
+			return
+		}
+		var want []string
+		if err := json.Unmarshal(raw, &want); err != nil {
+			t.Fatalf("plainStringArray accepted %q, which is not a JSON array of strings: %v", raw, err)
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("plainStringArray(%q) = %q; encoding/json reads %q", raw, got, want)
+		}
+	})
+}
+
+// Every flag of a request is read by the same lenient reader: a JSON
+// boolean, or a string that says true or false (as strconv.ParseBool reads
+// it); anything else is refused, naming the flag.
+func TestEveryFlagIsReadAlike(t *testing.T) {
+	flags := map[string]func(RawRequest) *bool{
+		"DryRun":      func(r RawRequest) *bool { return r.DryRun },
+		"SkipInvalid": func(r RawRequest) *bool { return r.SkipInvalid },
+		"Reconcile":   func(r RawRequest) *bool { b := r.Reconcile; return &b },
+	}
+	for name, get := range flags {
+		for _, c := range []struct {
+			value string
+			want  bool
+		}{
+			{`true`, true}, {`false`, false}, {`"true"`, true}, {`"false"`, false},
+			{`"TRUE"`, true}, {`"1"`, true}, {`"0"`, false}, {`" true "`, true},
+		} {
+			t.Run(name+"="+c.value, func(t *testing.T) {
+				raw, err := requestFromJSON("the body", []byte(`{"`+name+`":`+c.value+`}`))
+				require.Nil(t, err)
+				require.NotNil(t, get(raw))
+				assert.Equal(t, c.want, *get(raw))
+			})
+		}
+		for _, bad := range []string{`"yes"`, `1`, `[]`, `{}`, `""`} {
+			t.Run(name+"="+bad, func(t *testing.T) {
+				_, err := requestFromJSON("the body", []byte(`{"`+name+`":`+bad+`}`))
+				require.NotNil(t, err)
+				assert.Equal(t, CodeInvalidParameterValue, err.Code)
+				assert.Contains(t, err.Message, name+" must be true or false")
+			})
+		}
+	}
+}

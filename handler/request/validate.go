@@ -1,0 +1,137 @@
+package request
+
+import (
+	"scf-cvm-project/handler/answer"
+	"strings"
+)
+
+// Limits on a request.
+const (
+	MaxInstanceIDs = 10000   // distinct instance ids in one request, unless MAX_INSTANCES says otherwise
+	MaxBodyBytes   = 1 << 20 // bytes of a request: a direct event, an HTTP body
+	MaxEventBytes  = 8 << 20 // bytes of any event (SCF's own limit is 6 MB)
+)
+
+// Request is a validated request: what the function will do.
+type Move struct {
+	InstanceIDs []string // distinct, well-formed, in the order first given
+	ProjectID   int64    // 0 is the default project
+	Region      string
+	SkipInvalid *bool // as the request said; nil: SKIP_INVALID decides
+}
+
+// Validate checks raw and returns the clean request. defaultRegion (the
+// caller reads it from TENCENTCLOUD_REGION) applies when raw names no Region.
+//
+// InstanceIds must be present and non-empty; duplicates are dropped, keeping
+// the first; at most maxInstances (MaxInstanceIDs when ≤ 0; MAX_INSTANCES
+// sets it) may remain, and each must look like ins-xxxxxxxx (8 lower-case
+// letters or digits). ProjectId must be present and ≥ 0. Region must look
+// like ap-guangzhou or ap-shanghai-fsi.
+func Validate(raw Raw, defaultRegion string, maxInstances int) (Move, *answer.Error) {
+	if len(raw.InstanceIDs) == 0 {
+		if raw.HasInstanceIDs {
+			return Move{}, answer.Errorf(answer.CodeMissingParameter, "InstanceIds is empty; give one or more instance ids such as ins-1a2b3c4d")
+		}
+		return Move{}, answer.Errorf(answer.CodeMissingParameter, "InstanceIds is missing; give one or more instance ids such as ins-1a2b3c4d")
+	}
+	ids, err := CheckInstanceIDs(raw.InstanceIDs, maxInstances)
+	if err != nil {
+		return Move{}, err
+	}
+
+	if raw.ProjectID == nil {
+		return Move{}, answer.Errorf(answer.CodeMissingParameter, "ProjectId is missing; give the id of the project to move the instances into (0 for the default project)")
+	}
+	if *raw.ProjectID < 0 {
+		return Move{}, answer.Errorf(answer.CodeInvalidParameterValue, "ProjectId must be 0 (the default project) or greater; got %d", *raw.ProjectID)
+	}
+
+	region, err := CheckRegion(raw.Region, defaultRegion)
+	if err != nil {
+		return Move{}, err
+	}
+	return Move{InstanceIDs: ids, ProjectID: *raw.ProjectID, Region: region, SkipInvalid: raw.SkipInvalid}, nil
+}
+
+// checkInstanceIDs returns ids without repeats (the first kept), refusing
+// more than maxInstances (MaxInstanceIDs when ≤ 0) and any id that is not
+// ins- and 8 lower-case letters or digits.
+func CheckInstanceIDs(ids []string, maxInstances int) ([]string, *answer.Error) {
+	if maxInstances <= 0 {
+		maxInstances = MaxInstanceIDs
+	}
+	ids = dedupe(ids)
+	if len(ids) > maxInstances {
+		return nil, answer.Errorf(answer.CodeLimitExceeded, "InstanceIds holds %d distinct ids; at most %d are allowed in one request", len(ids), maxInstances)
+	}
+	for _, id := range ids {
+		if !ValidInstanceID(id) {
+			return nil, answer.Errorf(answer.CodeInstanceIDMalformed, "InstanceIds holds the malformed id %s; an instance id is ins- and 8 lower-case letters or digits", answer.Quote(id))
+		}
+	}
+	return ids, nil
+}
+
+// checkRegion returns the request's region, else defaultRegion (from
+// TENCENTCLOUD_REGION), refusing none and a name that is not a region's.
+func CheckRegion(region, defaultRegion string) (string, *answer.Error) {
+	from := "Region"
+	if region == "" {
+		region, from = defaultRegion, "Region (from TENCENTCLOUD_REGION)"
+	}
+	if region == "" {
+		return "", answer.Errorf(answer.CodeMissingParameter, "Region is missing; give Region in the request or set TENCENTCLOUD_REGION")
+	}
+	if !ValidRegion(region) {
+		return "", answer.Errorf(answer.CodeInvalidParameterValue, "%s %s is not a region name; a region looks like ap-guangzhou or ap-shanghai-fsi", from, answer.Quote(region))
+	}
+	return region, nil
+}
+
+// dedupe returns ids without repeats, in the order each was first given.
+func dedupe(ids []string) []string {
+	seen := make(map[string]struct{}, len(ids))
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if _, dup := seen[id]; !dup {
+			seen[id] = struct{}{}
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// validInstanceID reports whether id matches ^ins-[a-z0-9]{8}$.
+func ValidInstanceID(id string) bool {
+	if len(id) != len("ins-")+8 || !strings.HasPrefix(id, "ins-") {
+		return false
+	}
+	for _, c := range []byte(id[len("ins-"):]) {
+		if !isLower(c) && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// validRegion reports whether r matches ^[a-z]{2}-[a-z]+(-[a-z]+)*$.
+func ValidRegion(r string) bool {
+	parts := strings.Split(r, "-")
+	if len(parts) < 2 || len(parts[0]) != 2 {
+		return false
+	}
+	for _, p := range parts {
+		if p == "" {
+			return false
+		}
+		for _, c := range []byte(p) {
+			if !isLower(c) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func isLower(c byte) bool { return 'a' <= c && c <= 'z' }

@@ -1,0 +1,280 @@
+package rules
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"scf-cvm-project/cvm"
+	"scf-cvm-project/handler/answer"
+	"scf-cvm-project/handler/request"
+)
+
+// Limits on a rule set.
+const (
+	MaxRules          = 100 // rules in one set: each is at least one listing
+	maxTagKeyLength   = 127 // characters of a tag key, as Tencent Cloud's tags allow
+	maxTagValueLength = 255 // characters of a tag value
+)
+
+// Rule sends the instances that have a tag into a project:
+// {"Tag": {"Key": "env", "Value": "prod"}, "ProjectId": 1045}. Without a
+// Value (absent or null) the rule matches any value of the key; "" matches
+// the empty value.
+type Rule struct {
+	Key       string
+	Value     *string // nil: any value
+	ProjectID int64
+}
+
+// Matches reports whether an instance with these tags has the rule's tag.
+// Keys and values match exactly, case included, as the API's filters do.
+func (r Rule) Matches(tags []cvm.Tag) bool {
+	for _, t := range tags {
+		if t.Key == r.Key && (r.Value == nil || t.Value == *r.Value) {
+			return true
+		}
+	}
+	return false
+}
+
+// Filter returns the DescribeInstances filter that lists the rule's instances.
+func (r Rule) Filter() cvm.Filter { return cvm.TagFilter(r.Key, r.Value) }
+
+// tag names the rule's tag in messages: env=prod, or env=* for any value.
+func (r Rule) tag() string {
+	if r.Value == nil {
+		return r.Key + "=*"
+	}
+	return r.Key + "=" + *r.Value
+}
+
+// sameTag reports whether two rules name the same key and value (both any
+// value, or the same one).
+func (r Rule) sameTag(o Rule) bool {
+	if r.Key != o.Key || (r.Value == nil) != (o.Value == nil) {
+		return false
+	}
+	return r.Value == nil || *r.Value == *o.Value
+}
+
+// wireRule is a rule as JSON spells it; keys match in any case.
+type wireRule struct {
+	Tag       json.RawMessage
+	ProjectId json.RawMessage
+}
+
+type wireTag struct {
+	Key   json.RawMessage
+	Value json.RawMessage
+}
+
+// ParseRules reads and checks a rule set: a JSON array of 1 to MaxRules
+// rules. where names its source in messages ("" for a request's Rules,
+// else e.g. "PROJECT_RULES"). A malformed rule, or the same tag sent to two
+// projects (or given twice), refuses the whole set with
+// CodeInvalidParameterValue: a rule set is applied whole or not at all.
+func Parse(where string, data []byte) ([]Rule, *answer.Error) {
+	fail := func(format string, args ...any) *answer.Error {
+		msg := fmt.Sprintf(format, args...)
+		if where != "" {
+			msg = where + ": " + msg
+		}
+		return &answer.Error{Code: answer.CodeInvalidParameterValue, Message: msg}
+	}
+	const example = `[{"Tag":{"Key":"env","Value":"prod"},"ProjectId":1045}]`
+	if t := request.JSONType(data); t != request.TypeArray {
+		if t == "" {
+			t = "nothing"
+		}
+		return nil, fail("Rules must be an array of rules such as %s; got %s", example, t)
+	}
+	var elems []json.RawMessage
+	if err := json.Unmarshal(data, &elems); err != nil {
+		return nil, fail("Rules is not valid JSON: %v", err)
+	}
+	switch {
+	case len(elems) == 0:
+		return nil, fail("Rules is empty; give at least one rule such as %s", example)
+	case len(elems) > MaxRules:
+		return nil, fail("Rules holds %d rules; at most %d are allowed", len(elems), MaxRules)
+	}
+	rules := make([]Rule, 0, len(elems))
+	for i, elem := range elems {
+		r, err := parseRule(elem)
+		if err != "" {
+			return nil, fail("Rules[%d]%s", i, err)
+		}
+		for j, prev := range rules {
+			if !prev.sameTag(r) {
+				continue
+			}
+			if prev.ProjectID == r.ProjectID {
+				return nil, fail("Rules[%d] repeats Rules[%d] (tag %s, project %d); give each rule once", i, j, answer.Quote(r.tag()), r.ProjectID)
+			}
+			return nil, fail("Rules[%d] sends tag %s to project %d, but Rules[%d] sends it to project %d; a tag goes to one project",
+				i, answer.Quote(r.tag()), r.ProjectID, j, prev.ProjectID)
+		}
+		rules = append(rules, r)
+	}
+	return rules, nil
+}
+
+// parseRule reads one rule; the error, when not "", continues "Rules[i]".
+func parseRule(data json.RawMessage) (Rule, string) {
+	if t := request.JSONType(data); t != request.TypeObject {
+		return Rule{}, " must be an object such as {\"Tag\":{\"Key\":\"env\",\"Value\":\"prod\"},\"ProjectId\":1045}; got " + t
+	}
+	var w wireRule
+	if err := json.Unmarshal(data, &w); err != nil {
+		return Rule{}, " cannot be read: " + err.Error()
+	}
+	if !request.Present(w.Tag) {
+		return Rule{}, ".Tag is missing; give the tag the rule matches, as {\"Key\":\"env\",\"Value\":\"prod\"} (or without Value for any value)"
+	}
+	if t := request.JSONType(w.Tag); t != request.TypeObject {
+		return Rule{}, ".Tag must be an object such as {\"Key\":\"env\",\"Value\":\"prod\"}; got " + t
+	}
+	var wt wireTag
+	if err := json.Unmarshal(w.Tag, &wt); err != nil {
+		return Rule{}, ".Tag cannot be read: " + err.Error()
+	}
+	var r Rule
+	if !request.Present(wt.Key) {
+		return Rule{}, ".Tag.Key is missing"
+	}
+	key, msg := tagText(wt.Key, maxTagKeyLength)
+	if msg != "" {
+		return Rule{}, ".Tag.Key " + msg
+	}
+	if key == "" {
+		return Rule{}, ".Tag.Key is empty"
+	}
+	r.Key = key
+	if request.Present(wt.Value) {
+		value, msg := tagText(wt.Value, maxTagValueLength)
+		if msg != "" {
+			return Rule{}, ".Tag.Value " + msg
+		}
+		r.Value = &value
+	}
+	if !request.Present(w.ProjectId) {
+		return Rule{}, ".ProjectId is missing; give the project the rule's instances belong in (0 for the default project)"
+	}
+	id, err := request.ReadProjectID(w.ProjectId)
+	if err != nil { // its message starts "ProjectId ..."
+		return Rule{}, "." + err.Message
+	}
+	if *id < 0 {
+		return Rule{}, ".ProjectId must be 0 (the default project) or greater; got " + strconv.FormatInt(*id, 10)
+	}
+	r.ProjectID = *id
+	return r, ""
+}
+
+// tagText reads a tag key or value: a string of at most max characters,
+// without control characters. The message, when not "", says what is wrong.
+func tagText(raw json.RawMessage, max int) (string, string) {
+	var s string
+	if request.JSONType(raw) != request.TypeString || json.Unmarshal(raw, &s) != nil {
+		return "", "must be a string; got " + request.JSONType(raw)
+	}
+	if n := utf8.RuneCountInString(s); n > max {
+		return "", fmt.Sprintf("is %d characters long; at most %d are allowed", n, max)
+	}
+	if strings.ContainsFunc(s, unicode.IsControl) {
+		return "", "holds a control character: " + answer.Quote(s)
+	}
+	return s, ""
+}
+
+// Decision is what a rule set decides for the instances it was shown.
+type Decision struct {
+	Rules []RuleDecision // one per rule, in the rule set's order
+	Moves []Move         // one per target project, in the order the rules name them
+}
+
+// RuleDecision is one rule's part of a Decision.
+type RuleDecision struct {
+	Matched          int      // instances that have the rule's tag (conflicts included)
+	AlreadyInProject int      // of those, in the rule's project already
+	Moved            []string // of those, the ones to move into the project
+	Conflicts        []string // of those, the ones other rules send to another project
+}
+
+// Move is the instances to move into one project.
+type Move struct {
+	ProjectID   int64
+	InstanceIDs []string
+}
+
+// Decide applies rules to instances, by each instance's own tags: an
+// instance that no rule matches stays where it is; one that rules with
+// different projects match is a conflict, reported on each of those rules
+// and left where it is; any other moves to its rules' project unless it is
+// there already. Each instance moves at most once (the first time its id is
+// seen), and is reported on every rule that matches it.
+//
+// complete[i] false says rule i's listing is incomplete: the rule moves
+// nothing and reports nothing, though its tag still makes conflicts (tags
+// are the instance's own). A nil complete means every listing is complete.
+func Decide(rules []Rule, complete []bool, instances []cvm.Instance) Decision {
+	d := Decision{Rules: make([]RuleDecision, len(rules))}
+	moves := map[int64][]string{}
+	seen := make(map[string]bool, len(instances))
+	matched := make([]int, 0, len(rules))
+	for _, in := range instances {
+		if seen[in.ID] {
+			continue
+		}
+		seen[in.ID] = true
+		matched = matched[:0]
+		conflict := false
+		for i, r := range rules {
+			if r.Matches(in.Tags) {
+				conflict = conflict || (len(matched) > 0 && rules[matched[0]].ProjectID != r.ProjectID)
+				matched = append(matched, i)
+			}
+		}
+		if len(matched) == 0 {
+			continue
+		}
+		target, acted := rules[matched[0]].ProjectID, false
+		for _, i := range matched {
+			if complete != nil && !complete[i] {
+				continue
+			}
+			acted = true
+			rd := &d.Rules[i]
+			rd.Matched++
+			switch {
+			case conflict:
+				rd.Conflicts = append(rd.Conflicts, in.ID)
+			case in.ProjectID == target:
+				rd.AlreadyInProject++
+			default:
+				rd.Moved = append(rd.Moved, in.ID)
+			}
+		}
+		if acted && !conflict && in.ProjectID != target {
+			moves[target] = append(moves[target], in.ID)
+		}
+	}
+	for _, r := range rules {
+		if ids, ok := moves[r.ProjectID]; ok {
+			d.Moves = append(d.Moves, Move{ProjectID: r.ProjectID, InstanceIDs: ids})
+			delete(moves, r.ProjectID)
+		}
+	}
+	return d
+}
+
+// The settings that configure a rule set (read by handler/config), named
+// here for the messages that tell how to configure one.
+const (
+	EnvRulesFile    = "RULES_FILE"    // a JSON file of rules shipped in the zip (SCF's variables hold 4 KB in all)
+	EnvProjectRules = "PROJECT_RULES" // the rules as inline JSON
+)

@@ -1,0 +1,181 @@
+package rules
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"scf-cvm-project/cvm"
+	"scf-cvm-project/handler/answer"
+)
+
+// Lister lists the instances of q in region: cvm.ListInstances, with the
+// invocation's keys and deadline. It returns the RequestId of each call
+// answered and, on an error, what it listed before it.
+type Lister func(ctx context.Context, region string, q cvm.Query) ([]cvm.Instance, []string, error)
+
+// Mover moves ids into projectID in region the way every move is made
+// (batches of at most 100, retries, isolation), and returns the batches.
+type Mover func(ctx context.Context, region string, projectID int64, ids []string) []answer.Batch
+
+// Run is one evaluation of a rule set, over one or more regions: the
+// listings, the decision, the moves, and what each rule reports. Its
+// I/O is the Lister and the Mover it is given.
+type Run struct {
+	rules  []Rule
+	dryRun bool
+	list   Lister
+	move   Mover
+
+	reports   []answer.RuleReport // one per rule
+	batches   []answer.Batch
+	notFound  []string
+	wouldMove int // in a dry run
+
+	firstRequestID string          // of the first call answered
+	failure        *answer.Failure // the first listing that failed
+	failureReqID   string
+}
+
+// NewRun returns a run of rules that lists with list and moves with move;
+// a dry run decides and reports, and moves nothing.
+func NewRun(rules []Rule, dryRun bool, list Lister, move Mover) *Run {
+	r := &Run{rules: rules, dryRun: dryRun, list: list, move: move, reports: make([]answer.RuleReport, len(rules))}
+	for i, rule := range rules {
+		r.reports[i] = answer.RuleReport{Tag: answer.RuleTag{Key: rule.Key, Value: rule.Value}, ProjectId: rule.ProjectID}
+	}
+	return r
+}
+
+// Reconcile lists, rule by rule, the instances of the region that have the
+// rule's tag, then decides and moves. A rule whose listing fails moves
+// nothing; the others go on.
+func (r *Run) Reconcile(ctx context.Context, region string) {
+	var instances []cvm.Instance
+	complete := make([]bool, len(r.rules))
+	for i, rule := range r.rules {
+		listed, reqIDs, err := r.list(ctx, region, cvm.Query{Filters: []cvm.Filter{rule.Filter()}})
+		r.noteCalls(reqIDs)
+		r.reports[i].RequestIds = appendUnique(r.reports[i].RequestIds, reqIDs...)
+		instances = append(instances, listed...)
+		if err != nil {
+			r.listingFailed([]int{i}, fmt.Sprintf("the listing of tag %s in %s", answer.Quote(rule.tag()), region), len(listed), err)
+			continue
+		}
+		complete[i] = true
+	}
+	r.decideAndMove(ctx, region, instances, complete)
+}
+
+// Apply lists the named instances of region by id, then decides and moves.
+// When the listing fails, no rule moves anything.
+func (r *Run) Apply(ctx context.Context, region string, ids []string) {
+	listed, reqIDs, err := r.list(ctx, region, cvm.Query{InstanceIDs: ids})
+	r.noteCalls(reqIDs)
+	all := make([]int, len(r.rules))
+	for i := range r.rules {
+		all[i] = i
+		r.reports[i].RequestIds = appendUnique(r.reports[i].RequestIds, reqIDs...)
+	}
+	if err != nil {
+		r.listingFailed(all, fmt.Sprintf("the listing of the %d instances named in %s", len(ids), region), len(listed), err)
+		return
+	}
+	found := make(map[string]bool, len(listed))
+	for _, in := range listed {
+		found[in.ID] = true
+	}
+	for _, id := range ids {
+		if !found[id] {
+			r.notFound = append(r.notFound, id)
+		}
+	}
+	r.decideAndMove(ctx, region, listed, nil)
+}
+
+// decideAndMove decides for the instances listed in region, moves them
+// (unless it is a dry run), and adds the outcome to the reports.
+func (r *Run) decideAndMove(ctx context.Context, region string, instances []cvm.Instance, complete []bool) {
+	d := Decide(r.rules, complete, instances)
+	failed := map[string]answer.Failure{}
+	requestOf := map[string]string{} // instance → the RequestId of its batch
+	for _, m := range d.Moves {
+		if r.dryRun {
+			r.wouldMove += len(m.InstanceIDs)
+			continue
+		}
+		for _, b := range r.move(ctx, region, m.ProjectID, m.InstanceIDs) {
+			r.batches = append(r.batches, b)
+			r.noteCalls([]string{b.RequestId})
+			for _, id := range b.InstanceIds {
+				requestOf[id] = b.RequestId
+				if b.Code != answer.CodeSuccess {
+					failed[id] = answer.Failure{InstanceId: id, Code: b.Code, Message: b.Message}
+				}
+			}
+		}
+	}
+	for i, rd := range d.Rules {
+		rep := &r.reports[i]
+		rep.Matched += rd.Matched
+		rep.AlreadyInProject += rd.AlreadyInProject
+		rep.Conflicts = append(rep.Conflicts, rd.Conflicts...)
+		batchesSeen := map[string]bool{}
+		for _, id := range rd.Moved {
+			if f, ok := failed[id]; ok {
+				rep.Failed = append(rep.Failed, f)
+			} else {
+				rep.Moved = append(rep.Moved, id)
+			}
+			if reqID := requestOf[id]; !batchesSeen[reqID] {
+				batchesSeen[reqID] = true
+				rep.RequestIds = appendUnique(rep.RequestIds, reqID)
+			}
+		}
+	}
+}
+
+// listingFailed reports a listing that did not complete on each of rules.
+func (r *Run) listingFailed(rules []int, what string, listed int, err error) {
+	f, reqID := answer.FromListing(what, listed, err)
+	for _, i := range rules {
+		r.reports[i].Failed = append(r.reports[i].Failed, f)
+	}
+	if r.failure == nil {
+		r.failure, r.failureReqID = &f, reqID
+	}
+}
+
+func (r *Run) noteCalls(reqIDs []string) {
+	for _, id := range reqIDs {
+		if r.firstRequestID == "" && id != "" {
+			r.firstRequestID = id
+		}
+	}
+}
+
+// Outcome is what the run did, for answer.Build; named is the instances
+// asked about (nil for a reconciliation).
+func (r *Run) Outcome(named []string) answer.Outcome {
+	return answer.Outcome{
+		InstanceIds:    named,
+		Batches:        r.batches,
+		Rules:          r.reports,
+		NotFound:       r.notFound,
+		ListingFailure: r.failure,
+		ListingRequest: r.failureReqID,
+		FirstRequestID: r.firstRequestID,
+		RulesDryRun:    r.dryRun,
+		WouldMove:      r.wouldMove,
+	}
+}
+
+// appendUnique appends the non-empty values of add not in list yet.
+func appendUnique(list []string, add ...string) []string {
+	for _, s := range add {
+		if s != "" && !slices.Contains(list, s) {
+			list = append(list, s)
+		}
+	}
+	return list
+}

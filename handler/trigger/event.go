@@ -1,0 +1,202 @@
+package trigger
+
+import (
+	"encoding/json"
+	"fmt"
+	"scf-cvm-project/handler/answer"
+	"scf-cvm-project/handler/request"
+	"strings"
+
+	"github.com/tencentyun/scf-go-lib/events"
+)
+
+// Kind is the trigger an event came from.
+type Kind int
+
+// The kinds of event the function accepts.
+const (
+	KindAPIGateway  Kind = iota + 1 // API Gateway integration request
+	KindFunctionURL                 // the function's own URL
+	KindTimer                       // a timer trigger
+	KindDirect                      // an Invoke call (or a console test) with the request itself
+	KindEventBridge                 // an EventBridge delivery: one CloudEvent, or a batch of them
+)
+
+// String returns the short name used in logs: "apigw", "url", "timer",
+// "direct", "eventbridge".
+func (k Kind) String() string {
+	switch k {
+	case KindAPIGateway:
+		return "apigw"
+	case KindFunctionURL:
+		return "url"
+	case KindTimer:
+		return "timer"
+	case KindDirect:
+		return "direct"
+	case KindEventBridge:
+		return "eventbridge"
+	}
+	return fmt.Sprintf("Kind(%d)", int(k))
+}
+
+// describe names the kind in messages to the caller.
+func (k Kind) describe() string {
+	switch k {
+	case KindAPIGateway:
+		return "the API Gateway event"
+	case KindFunctionURL:
+		return "the function URL event"
+	case KindTimer:
+		return "the timer event"
+	case KindEventBridge:
+		return "the EventBridge event"
+	}
+	return "the event"
+}
+
+// Event is a decoded invocation payload. Exactly one of HTTP, Timer,
+// Direct and CloudEvents is set, as Kind says.
+type Event struct {
+	Kind        Kind
+	HTTP        *HTTPRequest       // KindAPIGateway, KindFunctionURL
+	Timer       *events.TimerEvent // KindTimer
+	Direct      json.RawMessage    // KindDirect: the payload (a JSON object)
+	CloudEvents []CloudEvent       // KindEventBridge: the event, or a batch's (not nil)
+
+	direct *request.Wire // KindDirect: the request, decoded with the probe
+}
+
+// probe holds the keys that tell the kinds apart. Like every decode here it
+// relies on encoding/json matching keys case-insensitively.
+//
+// It holds every top-level field that any kind's decoder reads, raw, so the
+// payload is scanned once: each decoder then reads only its own fields.
+type probe struct {
+	RequestContext json.RawMessage `json:"requestContext"`
+	HTTPMethod     json.RawMessage `json:"httpMethod"`
+	Type           json.RawMessage `json:"Type"`
+
+	// API Gateway and the function URL.
+	Headers         json.RawMessage `json:"headers"`
+	Path            json.RawMessage `json:"path"`
+	QueryString     json.RawMessage `json:"queryString"`
+	Body            json.RawMessage `json:"body"`
+	IsBase64Encoded json.RawMessage `json:"isBase64Encoded"`
+
+	// EventBridge (cloudevent.go reads the rest of the event).
+	SpecVersion json.RawMessage `json:"specversion"`
+	EventList   json.RawMessage `json:"EventList"`
+
+	// The timer.
+	TriggerName json.RawMessage `json:"TriggerName"`
+	Time        json.RawMessage `json:"Time"`
+	Message     json.RawMessage `json:"Message"`
+
+	// A direct invocation's request.
+	request.Wire
+}
+
+// DecodeEvent detects the kind of the payload from its JSON and decodes it.
+//
+//   - EventBridge: a specversion (a CloudEvent), or an EventList (a batch
+//     of them). Tested first: keys match in any case, so a CloudEvent's
+//     "type" and "time" also fill the timer's Type and Time, and its
+//     extensions may be named anything; a CloudEvent is never taken for
+//     another kind.
+//   - API Gateway: a requestContext object that names the serviceId.
+//   - Function URL: an httpMethod string, and no API Gateway requestContext.
+//     (SCF documents the function URL event without requestContext, but
+//     sends {"requestContext":{"sourceIp":...}}; only API Gateway names a
+//     service, so that is what tells the two apart.)
+//   - Timer: Type is "Timer".
+//   - Direct: any other JSON object.
+//
+// A payload that is not a JSON object, or whose HTTP fields have the wrong
+// type, is refused with CodeInvalidParameter; one over MaxEventBytes, a
+// direct request or an HTTP body over MaxBodyBytes, with
+// CodeRequestTooLarge.
+//
+// When the refusal comes after the kind is known, the Event returned keeps
+// its Kind (so an HTTP event is answered in HTTP's shape) and, for HTTP,
+// what could be read of the request (so the caller is authenticated before
+// being told what is wrong with the body).
+func Decode(payload []byte) (Event, *answer.Error) {
+	if len(payload) > request.MaxEventBytes {
+		return Event{}, answer.Errorf(answer.CodeRequestTooLarge, "the event is %d bytes; at most %d bytes are accepted", len(payload), request.MaxEventBytes)
+	}
+	var p probe
+	if err := request.DecodeObject("the event", payload, &p); err != nil {
+		return Event{}, err
+	}
+	switch {
+	case request.Present(p.SpecVersion) || request.Present(p.EventList):
+		return decodeCloudEvents(payload, &p)
+	case namesService(p.RequestContext):
+		return decodeHTTP(KindAPIGateway, &p)
+	case request.JSONType(p.HTTPMethod) == request.TypeString:
+		return decodeHTTP(KindFunctionURL, &p)
+	case isTimer(p.Type):
+		return decodeTimer(&p)
+	}
+	if len(payload) > request.MaxBodyBytes {
+		return Event{Kind: KindDirect}, answer.Errorf(answer.CodeRequestTooLarge, "the event is %d bytes; at most %d bytes are accepted", len(payload), request.MaxBodyBytes)
+	}
+	return Event{Kind: KindDirect, Direct: append(json.RawMessage(nil), payload...), direct: &p.Wire}, nil
+}
+
+// namesService reports whether requestContext is an object with a serviceId.
+func namesService(requestContext json.RawMessage) bool {
+	if request.JSONType(requestContext) != request.TypeObject {
+		return false
+	}
+	var rc struct {
+		ServiceID json.RawMessage `json:"serviceId"`
+	}
+	return json.Unmarshal(requestContext, &rc) == nil && request.Present(rc.ServiceID)
+}
+
+// isTimer reports whether Type is the string "Timer", in any case.
+func isTimer(typ json.RawMessage) bool {
+	var s string
+	return request.JSONType(typ) == request.TypeString && json.Unmarshal(typ, &s) == nil && strings.EqualFold(s, "Timer")
+}
+
+// Request extracts the request from an event of any kind but EventBridge:
+//
+//   - HTTP: from the body when it is not blank, as a form when Content-Type
+//     says application/x-www-form-urlencoded (and the body is not a JSON
+//     object), else as a JSON object; from the query when the body is blank.
+//   - Timer: from Message, a JSON object or a query string.
+//   - Direct: from the payload object.
+//
+// JSON is {"InstanceIds":["ins-..."],"ProjectId":1045,"Region":"ap-guangzhou"},
+// where InstanceIds may also be one comma-separated string and ProjectId a
+// string of digits; "DryRun": true (or "true") asks for a dry run, and
+// "SkipInvalid": true (or "true") isolates the instances the API refuses.
+// A form or query is InstanceIds=ins-a,ins-b&ProjectId=1045:
+// InstanceIds may repeat, each value may hold a comma-separated list, and
+// InstanceIds.N keys are read in the order of N; DryRun=true (or a bare
+// DryRun) asks for a dry run. Key names match in any case.
+// Unknown keys are ignored.
+//
+// On error, the returned request.Raw holds what could be read, for the
+// answer to echo.
+func (ev Event) Request() (request.Raw, *answer.Error) {
+	switch ev.Kind {
+	case KindAPIGateway, KindFunctionURL:
+		if ev.HTTP != nil {
+			return requestFromHTTP(ev.HTTP)
+		}
+	case KindTimer:
+		if ev.Timer != nil {
+			return requestFromTimer(ev.Timer)
+		}
+	case KindDirect:
+		if ev.direct != nil { // Decode read it already
+			return request.FromWire(*ev.direct)
+		}
+		return request.FromJSON("the event", ev.Direct)
+	}
+	return request.Raw{}, answer.Errorf(answer.CodeInternalError, "the event of kind %v has nothing to read a request from", ev.Kind)
+}

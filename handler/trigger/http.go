@@ -1,0 +1,197 @@
+package trigger
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"maps"
+	"net/url"
+	"scf-cvm-project/handler/answer"
+	"scf-cvm-project/handler/request"
+	"slices"
+	"strings"
+
+	"github.com/tencentyun/scf-go-lib/events"
+)
+
+// HTTPRequest is an HTTP request as API Gateway or the function URL hands
+// it to the function.
+type HTTPRequest struct {
+	Method  string
+	Path    string
+	Headers map[string]string // keys lower-cased
+	Query   url.Values        // from `queryString` only
+	Body    []byte            // base64-decoded when isBase64Encoded
+
+	// From requestContext. RequestID falls back to the x-api-requestid
+	// header, where API Gateway puts it when requestContext leaves it out;
+	// it is empty for the function URL.
+	RequestID, SourceIP, Stage, ServiceID string
+	// IdentitySecretID is requestContext.identity.secretId: the key with
+	// which API Gateway authenticated the caller, when it did.
+	IdentitySecretID string
+}
+
+// decodeHTTP decodes an API Gateway or function URL event from its
+// top-level fields. queryStringParameters, pathParameters, headerParameters
+// and stageVariables are ignored: they hold only what the API declares;
+// queryString holds the real query.
+func decodeHTTP(kind Kind, p *probe) (Event, *answer.Error) {
+	what := kind.describe()
+	var (
+		headers  map[string]string
+		method   string
+		path     string
+		isBase64 bool
+		// scf-go-lib's type, whose Identity the function does not use.
+		rc *events.APIGatewayRequestContext
+	)
+	for _, f := range []struct {
+		name string
+		raw  json.RawMessage
+		v    any
+	}{
+		{"headers", p.Headers, &headers},
+		{"httpMethod", p.HTTPMethod, &method},
+		{"path", p.Path, &path},
+		{"isBase64Encoded", p.IsBase64Encoded, &isBase64},
+		{"requestContext", p.RequestContext, &rc},
+	} {
+		if err := request.DecodeField(what, f.name, f.raw, f.v); err != nil {
+			if headers != nil { // enough to authenticate the caller
+				return Event{Kind: kind, HTTP: &HTTPRequest{Method: method, Headers: lowerKeys(headers)}}, err
+			}
+			return Event{Kind: kind}, err
+		}
+	}
+	req := &HTTPRequest{
+		Method:  method,
+		Path:    path,
+		Headers: lowerKeys(headers),
+	}
+	var err *answer.Error
+	if req.Query, err = decodeQueryString(what, p.QueryString); err != nil {
+		return Event{Kind: kind, HTTP: req}, err
+	}
+	if req.Body, err = decodeBody(what, p.Body, isBase64); err != nil {
+		return Event{Kind: kind, HTTP: req}, err
+	}
+	if rc != nil {
+		req.RequestID, req.SourceIP, req.Stage, req.ServiceID = rc.RequestID, rc.SourceIP, rc.Stage, rc.ServiceID
+		if rc.Identity.SecretID != nil {
+			req.IdentitySecretID = *rc.Identity.SecretID
+		}
+	}
+	if req.RequestID == "" && kind == KindAPIGateway {
+		req.RequestID = req.Headers["x-api-requestid"]
+	}
+	return Event{Kind: kind, HTTP: req}, nil
+}
+
+// decodeQueryString reads queryString with scf-go-lib's
+// events.APIGatewayQueryString, which takes each value as a string, an array
+// of strings, or true for a bare key (an empty list). Absent or null is an
+// empty query.
+func decodeQueryString(what string, raw json.RawMessage) (url.Values, *answer.Error) {
+	if !request.Present(raw) {
+		return url.Values{}, nil
+	}
+	if t := request.JSONType(raw); t != request.TypeObject {
+		return nil, answer.Errorf(answer.CodeInvalidParameter, "%s has the wrong type at queryString: want an object, got %s", what, t)
+	}
+	var qs events.APIGatewayQueryString
+	if err := json.Unmarshal(raw, &qs); err != nil {
+		return nil, answer.Errorf(answer.CodeInvalidParameter, "%s has a bad queryString: each value must be a string, an array of strings or true", what)
+	}
+	return url.Values(qs), nil
+}
+
+// decodeBody returns the body's bytes. SCF sends a string (base64 when
+// isBase64Encoded); a JSON object or array, as hand-written test events
+// often have, is taken as the JSON text itself.
+func decodeBody(what string, raw json.RawMessage, isBase64 bool) ([]byte, *answer.Error) {
+	var body []byte
+	switch t := request.JSONType(raw); t {
+	case "", request.TypeNull:
+	case request.TypeObject, request.TypeArray:
+		body = bytes.TrimSpace(raw)
+	case request.TypeString:
+		s, ok := request.UnquoteString(raw)
+		if !ok {
+			var str string
+			if err := json.Unmarshal(raw, &str); err != nil {
+				return nil, answer.Errorf(answer.CodeInvalidParameter, "%s has a bad body: %v", what, err)
+			}
+			s = []byte(str)
+		}
+		if !isBase64 {
+			body = s
+			break
+		}
+		var err error
+		if body, err = decodeBase64(string(s)); err != nil {
+			return nil, answer.Errorf(answer.CodeInvalidParameter, "%s says isBase64Encoded but its body is not base64: %v", what, err)
+		}
+	default:
+		return nil, answer.Errorf(answer.CodeInvalidParameter, "%s has the wrong type at body: want a string, got %s", what, t)
+	}
+	if len(body) == 0 {
+		return nil, nil
+	}
+	if len(body) > request.MaxBodyBytes {
+		return nil, answer.Errorf(answer.CodeRequestTooLarge, "the body is %d bytes; at most %d bytes are accepted", len(body), request.MaxBodyBytes)
+	}
+	return body, nil
+}
+
+// decodeBase64 decodes standard base64, with or without its padding; line
+// breaks are ignored.
+func decodeBase64(s string) ([]byte, error) {
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		if raw, rawErr := base64.RawStdEncoding.DecodeString(s); rawErr == nil {
+			return raw, nil
+		}
+	}
+	return b, err
+}
+
+// lowerKeys returns h with lower-cased keys. When two keys differ only in
+// case, the one already in lower case wins, else the first in sorted order,
+// so the result does not depend on map order.
+func lowerKeys(h map[string]string) map[string]string {
+	out := make(map[string]string, len(h))
+	for _, k := range slices.Sorted(maps.Keys(h)) {
+		lk := strings.ToLower(k)
+		if _, dup := out[lk]; dup && k != lk {
+			continue
+		}
+		out[lk] = h[k]
+	}
+	return out
+}
+
+// requestFromHTTP reads the request from the body when there is one, else
+// from the query.
+func requestFromHTTP(h *HTTPRequest) (request.Raw, *answer.Error) {
+	body := bytes.TrimSpace(h.Body)
+	if len(body) == 0 {
+		return request.FromValues("the query", h.Query)
+	}
+	// A JSON body sent as a form is what `curl -d '{...}'` does; it is JSON.
+	if isForm(h.Headers["content-type"]) && body[0] != '{' {
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return request.Raw{}, answer.Errorf(answer.CodeInvalidParameter, "the body is not a valid form (application/x-www-form-urlencoded): %v", err)
+		}
+		return request.FromValues("the body", form)
+	}
+	return request.FromJSON("the body", body)
+}
+
+// isForm reports whether a Content-Type is a URL-encoded form, its
+// parameters (charset) ignored.
+func isForm(contentType string) bool {
+	mediaType, _, _ := strings.Cut(contentType, ";")
+	return strings.EqualFold(strings.TrimSpace(mediaType), "application/x-www-form-urlencoded")
+}

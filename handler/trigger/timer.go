@@ -1,0 +1,58 @@
+package trigger
+
+import (
+	"encoding/json"
+	"net/url"
+	"scf-cvm-project/handler/answer"
+	"scf-cvm-project/handler/request"
+	"strings"
+
+	"github.com/tencentyun/scf-go-lib/events"
+)
+
+// decodeTimer decodes a timer trigger's event:
+// {"Type":"Timer","TriggerName":"...","Time":"...","Message":"..."}.
+func decodeTimer(p *probe) (Event, *answer.Error) {
+	t := events.TimerEvent{Type: "Timer"}
+	what := KindTimer.describe()
+	for _, f := range []struct {
+		name string
+		raw  json.RawMessage
+		v    *string
+	}{
+		{"Type", p.Type, &t.Type},
+		{"TriggerName", p.TriggerName, &t.TriggerName},
+		{"Time", p.Time, &t.Time},
+		{"Message", p.Message, &t.Message},
+	} {
+		// The Message holds the request as JSON in a JSON string: read it in
+		// one pass when it is plain (see unquoteJSONString).
+		if s, ok := request.UnquoteString(f.raw); ok {
+			*f.v = string(s)
+			continue
+		}
+		if err := request.DecodeField(what, f.name, f.raw, f.v); err != nil {
+			return Event{}, err
+		}
+	}
+	return Event{Kind: KindTimer, Timer: &t}, nil
+}
+
+// requestFromTimer reads the request from the trigger's Message, which the
+// timer's configuration sets: a JSON object, or a query string such as
+// InstanceIds=ins-a,ins-b&ProjectId=1045.
+func requestFromTimer(t *events.TimerEvent) (request.Raw, *answer.Error) {
+	msg := strings.TrimSpace(t.Message)
+	if msg == "" {
+		return request.Raw{}, answer.Errorf(answer.CodeMissingParameter,
+			`the timer's Message is empty; set it to the request, as JSON ({"InstanceIds":["ins-..."],"ProjectId":1045}) or as a query string (InstanceIds=ins-...&ProjectId=1045)`)
+	}
+	if msg[0] == '{' {
+		return request.FromJSON("the timer's Message", []byte(msg))
+	}
+	values, err := url.ParseQuery(strings.TrimPrefix(msg, "?"))
+	if err != nil {
+		return request.Raw{}, answer.Errorf(answer.CodeInvalidParameter, "the timer's Message is neither a JSON object nor a query string: %v", err)
+	}
+	return request.FromValues("the timer's Message", values)
+}
