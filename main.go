@@ -74,7 +74,9 @@ var version string
 // the commit the build's VCS information names (vcs.revision, its first 12
 // digits, "-dirty" when vcs.modified), else "dev". go build stamps the VCS
 // information (-buildvcs=auto, -trimpath included) when it builds from a git
-// checkout with git on PATH.
+// clone with git on PATH; not from a linked worktree, whose .git is a file
+// (golang/go#58218), nor with GOFLAGS=-buildvcs=false: there the link-time
+// version is the one to rely on.
 func buildVersion() string {
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
