@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/tencentyun/scf-go-lib/cloudfunction"
@@ -62,6 +63,56 @@ func runLocal(h *handler.Handler, args []string, stdin io.Reader, stdout io.Writ
 	}
 	_, err = fmt.Fprintf(stdout, "%s\n", answer)
 	return err
+}
+
+// version is the binary's version when the build sets it:
+// go build -ldflags "-X main.version=$(git describe --always --dirty)"
+// (make build does).
+var version string
+
+// buildVersion returns the binary's version: the one set at link time, else
+// the commit the build's VCS information names (vcs.revision, its first 12
+// digits, "-dirty" when vcs.modified), else "dev". go build stamps the VCS
+// information (-buildvcs=auto, -trimpath included) when it builds from a git
+// clone with git on PATH; not from a linked worktree, whose .git is a file
+// (golang/go#58218), nor with GOFLAGS=-buildvcs=false: there the link-time
+// version is the one to rely on.
+func buildVersion() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		info = nil
+	}
+	return versionOf(version, info)
+}
+
+// versionOf is buildVersion's rule, for a given link-time version and build
+// information (nil when there is none).
+func versionOf(linked string, info *debug.BuildInfo) string {
+	if linked != "" {
+		return linked
+	}
+	if info == nil {
+		return "dev"
+	}
+	var revision, modified string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			revision = s.Value
+		case "vcs.modified":
+			modified = s.Value
+		}
+	}
+	if revision == "" {
+		return "dev"
+	}
+	if len(revision) > 12 {
+		revision = revision[:12]
+	}
+	if modified == "true" {
+		revision += "-dirty"
+	}
+	return revision
 }
 
 func randomHex(n int) string {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -58,4 +59,30 @@ func TestRunLocal(t *testing.T) {
 	var out bytes.Buffer
 	err = runLocal(h, []string{"-event", "events/no-such-file.json"}, strings.NewReader(""), &out)
 	assert.ErrorContains(t, err, "no-such-file.json")
+}
+
+// The version set at link time wins; else the build's VCS information; else
+// "dev".
+func TestVersionOf(t *testing.T) {
+	vcs := func(settings ...debug.BuildSetting) *debug.BuildInfo {
+		return &debug.BuildInfo{Settings: settings}
+	}
+	rev := debug.BuildSetting{Key: "vcs.revision", Value: "3552836a1b2c3d4e5f60718293a4b5c6d7e8f901"}
+	for name, c := range map[string]struct {
+		linked string
+		info   *debug.BuildInfo
+		want   string
+	}{
+		"linked":               {"v1.2.0-3-g3552836-dirty", vcs(rev), "v1.2.0-3-g3552836-dirty"},
+		"revision":             {"", vcs(rev, debug.BuildSetting{Key: "vcs.modified", Value: "false"}), "3552836a1b2c"},
+		"modified":             {"", vcs(rev, debug.BuildSetting{Key: "vcs.modified", Value: "true"}), "3552836a1b2c-dirty"},
+		"short revision":       {"", vcs(debug.BuildSetting{Key: "vcs.revision", Value: "3552836"}), "3552836"},
+		"no VCS information":   {"", vcs(debug.BuildSetting{Key: "-trimpath", Value: "true"}), "dev"},
+		"no build information": {"", nil, "dev"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			assert.Equal(t, c.want, versionOf(c.linked, c.info))
+		})
+	}
+	assert.NotEmpty(t, buildVersion())
 }
