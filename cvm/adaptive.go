@@ -50,6 +50,8 @@ type AdaptiveRate struct {
 	lastCut  time.Time // zero: never throttled
 	sent     float64   // decaying count of sends (e-folding time Tau)
 	lastSent time.Time
+	// firstSent starts the current run of sends (after 5 Tau idle, anew).
+	firstSent time.Time
 }
 
 // Defaults of NewAdaptiveRate.
@@ -75,13 +77,23 @@ func (a *AdaptiveRate) Rate() float64 { return a.rate }
 
 // Sent records a request sent at now.
 func (a *AdaptiveRate) Sent(now time.Time) {
+	if a.lastSent.IsZero() || now.Sub(a.lastSent) > 5*a.Tau {
+		a.firstSent = now
+	}
 	a.sent = a.decayed(now) + 1
 	a.lastSent = now
 }
 
-// measured returns the rate this process has been sending at lately.
+// measured returns the rate this process has been sending at lately: the
+// decaying count over the window it covers (shorter than Tau's weight when
+// the sends began recently), 0 before any send.
 func (a *AdaptiveRate) measured(now time.Time) float64 {
-	return a.decayed(now) / a.Tau.Seconds()
+	if a.lastSent.IsZero() {
+		return 0
+	}
+	tau := a.Tau.Seconds()
+	span := max(now.Sub(a.firstSent).Seconds(), 1/a.Ceiling) // one request's worth at least
+	return a.decayed(now) / (tau * (1 - math.Exp(-span/tau)))
 }
 
 func (a *AdaptiveRate) decayed(now time.Time) float64 {
