@@ -135,3 +135,6 @@ func (s *staticProvider) Retrieve(context.Context) (Credentials, error) {
 }
 
 func (s *staticProvider) String() string { return "static" }
+
+// noSleep skips the pauses between attempts.
+func noSleep(ctx context.Context, _ time.Duration) error { return ctx.Err() }

@@ -5,12 +5,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+	"syscall"
 	"time"
+
+	"scf-cvm-project/internal/retry"
 )
 
 // DefaultMetadataEndpoint is the CVM metadata service, reachable from
@@ -28,6 +32,11 @@ type InstanceRoleOptions struct {
 	Timeout  time.Duration    // per metadata call; MetadataTimeout when zero
 	Now      func() time.Time // time.Now when nil
 	Logger   *slog.Logger     // warnings of failed refreshes; discarded when nil
+	// Retries of a failed read worth another attempt (see
+	// DefaultCallRetries): DefaultCallRetries when 0, none when negative.
+	Retries int
+	// Sleep waits between attempts; nil: a timer (tests replace it).
+	Sleep func(context.Context, time.Duration) error
 }
 
 // InstanceRole supplies the temporary keys of the CVM instance's role from
@@ -44,6 +53,7 @@ type InstanceRole struct {
 	http     Doer
 	timeout  time.Duration
 	now      func() time.Time
+	retrier  retrier
 	cache
 }
 
@@ -61,7 +71,7 @@ func NewInstanceRole(o InstanceRoleOptions) (*InstanceRole, error) {
 	if o.HTTP == nil {
 		return nil, fmt.Errorf("metadata: no HTTP client: %w", ErrInvalidConfig)
 	}
-	p := &InstanceRole{endpoint: u, http: o.HTTP, timeout: o.Timeout, now: o.Now}
+	p := &InstanceRole{endpoint: u, http: o.HTTP, timeout: o.Timeout, now: o.Now, retrier: newRetrier(o.Retries, o.Sleep)}
 	if p.timeout <= 0 {
 		p.timeout = MetadataTimeout
 	}
@@ -86,7 +96,7 @@ func (p *InstanceRole) fetchCredentials(ctx context.Context) (Credentials, error
 // roleName reads the name of the instance's role; failing that, there is
 // no role to speak of: ErrNotFound.
 func (p *InstanceRole) roleName(ctx context.Context) (string, error) {
-	a, err := p.get(ctx, MetadataCredentialsPath)
+	a, err := p.get(ctx, MetadataCredentialsPath, true, nil)
 	switch {
 	case err != nil:
 		return "", fmt.Errorf("cvm-role: no instance role: metadata %s: %w: %w", p.endpoint.Host, err, ErrNotFound)
@@ -117,7 +127,7 @@ func (p *InstanceRole) roleCredentials(ctx context.Context, role string) (Creden
 	fail := func(format string, args ...any) (Credentials, error) {
 		return Credentials{}, fmt.Errorf("%w: role %s at metadata %s: %s", ErrMetadataUnreachable, role, p.endpoint.Host, fmt.Sprintf(format, args...))
 	}
-	a, err := p.get(ctx, MetadataCredentialsPath+role)
+	a, err := p.get(ctx, MetadataCredentialsPath+role, false, json.Valid)
 	switch {
 	case err != nil:
 		return fail("%v", err)
@@ -141,8 +151,39 @@ func (p *InstanceRole) roleCredentials(ctx context.Context, role string) (Creden
 	return Credentials{SecretID: m.TmpSecretID, SecretKey: m.TmpSecretKey, Token: m.Token, Source: "cvm-role:" + role, Expires: expires}, nil
 }
 
-// get reads one metadata path, bounded by the timeout and by ctx.
-func (p *InstanceRole) get(ctx context.Context, path string) (answer, error) {
+// get reads one metadata path, each attempt bounded by the timeout, all
+// by ctx, retried (see DefaultCallRetries) on a network failure, HTTP 5xx
+// or 429. For probe, the read of the role's name, a refused connection is
+// not retried: nothing listens, so there is no metadata service (and no
+// role) here, which a Chain must learn at once. A 2xx answer that valid
+// (when not nil) refuses is garbled, and retried too.
+func (p *InstanceRole) get(ctx context.Context, path string, probe bool, valid func([]byte) bool) (answer, error) {
+	var a answer
+	err := p.retrier.run(ctx, func(int) (bool, error) {
+		var err error
+		a, err = p.getOnce(ctx, path)
+		switch {
+		case err != nil:
+			if probe && errors.Is(err, syscall.ECONNREFUSED) {
+				return false, err
+			}
+			ownTimeout := ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded)
+			return retry.Network(err) || ownTimeout, err
+		case retry.Status(a.status):
+			return true, fmt.Errorf("HTTP %d", a.status)
+		case a.ok() && valid != nil && !valid(a.body):
+			return true, errGarbled
+		}
+		return false, nil
+	})
+	if err != nil && a.status != 0 {
+		return a, nil // the last answer says what failed
+	}
+	return a, err
+}
+
+// getOnce is one attempt of get.
+func (p *InstanceRole) getOnce(ctx context.Context, path string) (answer, error) {
 	callCtx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
 	u := *p.endpoint
@@ -157,6 +198,9 @@ func (p *InstanceRole) get(ctx context.Context, path string) (answer, error) {
 	}
 	return a, nil
 }
+
+// errGarbled marks an answer valid refused; the caller reads it again.
+var errGarbled = errors.New("garbled answer")
 
 func discardIfNil(l *slog.Logger) *slog.Logger {
 	if l == nil {

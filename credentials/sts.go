@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"scf-cvm-project/internal/retry"
 	"scf-cvm-project/signer"
 )
 
@@ -67,6 +68,11 @@ type AssumeRoleOptions struct {
 	Timeout     time.Duration    // per STS call; STSTimeout when zero
 	Now         func() time.Time // time.Now when nil; also the signing time
 	Logger      *slog.Logger     // warnings of failed refreshes; discarded when nil
+	// Retries of a failed AssumeRole worth another attempt (see
+	// DefaultCallRetries): DefaultCallRetries when 0, none when negative.
+	Retries int
+	// Sleep waits between attempts; nil: a timer (tests replace it).
+	Sleep func(context.Context, time.Duration) error
 }
 
 // AssumeRole supplies the temporary keys of a CAM role (possibly of another
@@ -80,6 +86,7 @@ type AssumeRoleOptions struct {
 type AssumeRole struct {
 	o        AssumeRoleOptions
 	endpoint *url.URL
+	retrier  retrier
 	cache
 }
 
@@ -119,7 +126,7 @@ func NewAssumeRole(o AssumeRoleOptions) (*AssumeRole, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	p := &AssumeRole{o: o, endpoint: u}
+	p := &AssumeRole{o: o, endpoint: u, retrier: newRetrier(o.Retries, o.Sleep)}
 	p.cache.fetch, p.cache.now, p.cache.logger = p.assume, o.Now, discardIfNil(o.Logger)
 	return p, nil
 }
@@ -161,36 +168,51 @@ func (p *AssumeRole) assume(ctx context.Context) (Credentials, error) {
 	if err != nil {
 		return Credentials{}, fmt.Errorf("assumed-role %s: the caller's keys: %w", p.o.RoleARN, err)
 	}
-	fail := func(format string, args ...any) (Credentials, error) {
-		return Credentials{}, fmt.Errorf("%w: role %s: STS %s: %w", ErrAssumeRole, p.o.RoleARN, p.endpoint.Host, fmt.Errorf(format, args...))
+	var (
+		creds  Credentials
+		stamps retry.Stamps
+	)
+	err = p.retrier.run(ctx, func(int) (bool, error) {
+		var again bool
+		creds, again, err = p.attempt(ctx, base, stamps.Next(p.o.Now()))
+		return again, err
+	})
+	if err != nil {
+		return Credentials{}, fmt.Errorf("%w: role %s: STS %s: %w", ErrAssumeRole, p.o.RoleARN, p.endpoint.Host, err)
 	}
+	return creds, nil
+}
+
+// attempt makes one AssumeRole request signed at ts and says whether its
+// failure is worth another attempt.
+func (p *AssumeRole) attempt(ctx context.Context, base Credentials, ts int64) (Credentials, bool, error) {
 	callCtx, cancel := context.WithTimeout(ctx, p.o.Timeout)
 	defer cancel()
-	req, err := p.newRequest(callCtx, base)
+	req, err := p.newRequest(callCtx, base, ts)
 	if err != nil {
-		return fail("building the request: %w", err)
+		return Credentials{}, false, fmt.Errorf("building the request: %w", err)
 	}
 	a, err := do(p.o.HTTP, req)
 	switch {
 	case err != nil:
-		return fail("%w", timeoutOr(ctx, callCtx, p.o.Timeout, err))
+		return Credentials{}, retry.Network(err) || (ctx.Err() == nil && callCtx.Err() != nil), timeoutOr(ctx, callCtx, p.o.Timeout, err)
 	case !a.ok():
-		return fail("answered HTTP %d (%d bytes)", a.status, len(a.body))
+		return Credentials{}, retry.Status(a.status), fmt.Errorf("answered HTTP %d (%d bytes)", a.status, len(a.body))
 	}
 	var ans assumeRoleAnswer
 	if err := json.Unmarshal(a.body, &ans); err != nil || ans.Response == nil {
-		return fail("the answer is not the API's JSON (%d bytes)", len(a.body))
+		return Credentials{}, true, fmt.Errorf("the answer is not the API's JSON (%d bytes)", len(a.body))
 	}
 	r := ans.Response
 	if r.Error != nil {
-		return fail("%w", &STSError{Code: r.Error.Code, Message: r.Error.Message, RequestID: r.RequestID})
+		return Credentials{}, retry.Code(r.Error.Code), &STSError{Code: r.Error.Code, Message: r.Error.Message, RequestID: r.RequestID}
 	}
 	if r.Credentials == nil || r.Credentials.TmpSecretID == "" || r.Credentials.TmpSecretKey == "" || r.Credentials.Token == "" {
-		return fail("the answer (RequestId %s) lacks Credentials", r.RequestID)
+		return Credentials{}, false, fmt.Errorf("the answer (RequestId %s) lacks Credentials", r.RequestID)
 	}
 	expires, err := expiry(r.ExpiredTime, r.Expiration, p.o.Now())
 	if err != nil {
-		return fail("RequestId %s: %w", r.RequestID, err)
+		return Credentials{}, false, fmt.Errorf("RequestId %s: %w", r.RequestID, err)
 	}
 	return Credentials{
 		SecretID:  r.Credentials.TmpSecretID,
@@ -198,11 +220,11 @@ func (p *AssumeRole) assume(ctx context.Context) (Credentials, error) {
 		Token:     r.Credentials.Token,
 		Source:    "assumed-role:" + p.o.RoleARN,
 		Expires:   expires,
-	}, nil
+	}, false, nil
 }
 
-// newRequest builds the TC3-signed AssumeRole request, signed now.
-func (p *AssumeRole) newRequest(ctx context.Context, base Credentials) (*http.Request, error) {
+// newRequest builds the TC3-signed AssumeRole request, signed at ts.
+func (p *AssumeRole) newRequest(ctx context.Context, base Credentials, ts int64) (*http.Request, error) {
 	payload, err := json.Marshal(assumeRoleParams{
 		RoleArn:         p.o.RoleARN,
 		RoleSessionName: p.o.SessionName,
@@ -219,7 +241,7 @@ func (p *AssumeRole) newRequest(ctx context.Context, base Credentials) (*http.Re
 		ContentType: jsonContentType,
 		Payload:     payload,
 		Service:     stsService,
-		Timestamp:   p.o.Now().Unix(),
+		Timestamp:   ts,
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.endpoint.String(), bytes.NewReader(payload))
 	if err != nil {

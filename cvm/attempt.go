@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"scf-cvm-project/credentials"
+	"scf-cvm-project/internal/retry"
 )
 
 // Call sends action in region, signed with the keys that keys gives for
@@ -19,21 +22,32 @@ import (
 // expired is not made, and Call returns an error wrapping ErrNotSent and
 // the provider's error (or ErrKeysExpired).
 //
-// Every attempt is built and signed anew (fresh Timestamp and Nonce for v1,
-// a fresh timestamp for TC3), waits its turn at c.Limiter, and is logged on
-// its own line. No attempt starts when less than the larger of
-// Retry.MinTimeLeft and the slowest recent attempt is left before ctx's
-// deadline: Call then returns at once with an error wrapping ErrNoTimeLeft
-// and context.DeadlineExceeded. Result.Attempts counts the attempts made.
+// Every attempt is built and signed anew (fresh Timestamp and Nonce for v1;
+// for TC3 a timestamp later than the previous attempt's, see retry.Stamps),
+// waits its turn at the action's rate (c.Rates) or else at c.Limiter, and
+// is logged on its own line. Throttles cut the action's rate (c.Rates) and,
+// with Retry.ThrottleBaseDelay set, are retried until the deadline.
+//
+// The deadline rule: the first attempt starts when at least
+// Retry.MinTimeLeft is left before ctx's deadline; a retry when at least
+// the larger of MinTimeLeft and the slowest recent attempt (capped at
+// SlowestShare of the call's time budget) is left. Otherwise Call returns
+// at once with an error wrapping ErrNoTimeLeft and
+// context.DeadlineExceeded. Result.Attempts counts the attempts made.
 func (c *Client) Call(ctx context.Context, keys credentials.Provider, region string, action Action, out any) (Result, error) {
 	var (
-		res Result
-		err error
+		res       Result
+		err       error
+		cs        = callState{began: c.Clock()}
+		throttled bool
 	)
 	for n := 1; ; n++ {
 		if n > 1 {
-			pause := Backoff(n-1, c.Retry.BaseDelay, c.Retry.MaxDelay, c.Rand)
-			if room, bounded := c.room(ctx); bounded && pause > room {
+			pause := Backoff(cs.fails, c.Retry.BaseDelay, c.Retry.MaxDelay, c.Rand)
+			if throttled && c.Retry.ThrottleBaseDelay > 0 {
+				pause = Backoff(cs.throttles, c.Retry.ThrottleBaseDelay, c.Retry.ThrottleMaxDelay, c.Rand)
+			}
+			if room, bounded := c.room(ctx, &cs); bounded && pause > room {
 				if room <= 0 {
 					return res, c.noTimeLeft(n-1, res, err)
 				}
@@ -43,7 +57,7 @@ func (c *Client) Call(ctx context.Context, keys credentials.Provider, region str
 				return res, fmt.Errorf("cvm: waiting to retry %s: %w", action.ActionName(), sErr)
 			}
 		}
-		if wErr := c.waitTurn(ctx); wErr != nil {
+		if wErr := c.waitTurn(ctx, &cs, action.ActionName()); wErr != nil {
 			if errors.Is(wErr, ErrNoTimeLeft) {
 				return res, c.noTimeLeft(n-1, res, err)
 			}
@@ -53,75 +67,130 @@ func (c *Client) Call(ctx context.Context, keys credentials.Provider, region str
 		if kErr != nil {
 			return res, fmt.Errorf("cvm: %s %w: %w", action.ActionName(), ErrNotSent, kErr)
 		}
-		res, err = c.attempt(ctx, creds, region, action, out)
+		res, err = c.attempt(ctx, &cs, creds, region, action, out)
 		res.Attempts = n
-		retry := n <= c.Retry.MaxRetries && Retryable(res, err)
-		c.log(ctx, creds.Source, action, n, retry, res, err)
-		if !retry {
+		throttled = Throttled(res, err)
+		cs.attempts = n
+		var again bool
+		switch {
+		case !Retryable(res, err):
+		case throttled && c.Retry.ThrottleBaseDelay > 0:
+			cs.throttles++
+			_, bounded := ctx.Deadline()
+			again = bounded || cs.throttles <= c.Retry.MaxThrottleRetries
+		default:
+			cs.fails++
+			again = cs.fails <= c.Retry.MaxRetries
+		}
+		c.log(ctx, creds.Source, action, n, again, res, err)
+		if !again {
 			return res, err
 		}
 	}
 }
 
+// callState is what one Call keeps across its attempts.
+type callState struct {
+	began     time.Time    // when the call started: its time budget runs from here
+	attempts  int          // made so far
+	fails     int          // retryable failures other than throttles (all, without ThrottleBaseDelay)
+	throttles int          // throttles, with ThrottleBaseDelay
+	stamps    retry.Stamps // TC3 timestamps, one a second at most
+}
+
 // attempt builds, signs and sends one request, bounded by
-// Retry.AttemptTimeout, and remembers how long it took.
-func (c *Client) attempt(ctx context.Context, creds credentials.Credentials, region string, action Action, out any) (Result, error) {
+// Retry.AttemptTimeout, and remembers how long it took, unless the
+// caller's deadline or cancellation cut it (then it measured nothing).
+func (c *Client) attempt(ctx context.Context, cs *callState, creds credentials.Credentials, region string, action Action, out any) (Result, error) {
 	attemptCtx := ctx
 	if c.Retry.AttemptTimeout > 0 {
 		var cancel context.CancelFunc
 		attemptCtx, cancel = context.WithTimeout(ctx, c.Retry.AttemptTimeout)
 		defer cancel()
 	}
-	req, err := c.newRequest(attemptCtx, creds, region, action)
+	req, err := c.newRequestAt(attemptCtx, creds, region, action, cs.stamps.Next(c.Now()))
 	if err != nil {
 		return Result{}, err
 	}
 	start := c.Clock()
+	if c.Rates != nil {
+		c.Rates.sent(action.ActionName(), start)
+	}
 	res, err := c.send(req, out)
 	end := c.Clock()
 	res.Latency = end.Sub(start)
-	c.recent.add(end, res.Latency)
+	if ctx.Err() == nil {
+		c.recent.add(end, res.Latency)
+	}
 	if err != nil && ctx.Err() == nil && attemptCtx.Err() != nil {
 		// Our own bound on one attempt, not the caller's deadline: a timeout
 		// like any other on the network, and so worth another attempt.
 		err = fmt.Errorf("%w: %s: no answer within %v", ErrUnreachable, c.endpoint.Host, c.Retry.AttemptTimeout)
 	}
+	if c.Rates != nil && (err == nil || Throttled(res, err)) {
+		c.Rates.answered(action.ActionName(), start, end, Throttled(res, err))
+	}
 	return res, err
+}
+
+// need returns how much time must be left before the deadline for the
+// next attempt of the call to start at now.
+func (c *Client) need(now time.Time, cs *callState, deadline time.Time) time.Duration {
+	if cs.attempts == 0 {
+		return c.Retry.MinTimeLeft // the first attempt: always, if MinTimeLeft is left
+	}
+	slowest := c.recent.slowest(now)
+	if limit := time.Duration(float64(deadline.Sub(cs.began)) * SlowestShare); slowest > limit {
+		slowest = limit
+	}
+	return max(c.Retry.MinTimeLeft, slowest)
 }
 
 // room returns how long from now an attempt may still start under the
 // deadline rule; bounded is false when ctx has no deadline.
-func (c *Client) room(ctx context.Context) (room time.Duration, bounded bool) {
+func (c *Client) room(ctx context.Context, cs *callState) (room time.Duration, bounded bool) {
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		return 0, false
 	}
 	now := c.Clock()
-	return deadline.Sub(now) - max(c.Retry.MinTimeLeft, c.recent.slowest(now)), true
+	return deadline.Sub(now) - c.need(now, cs, deadline), true
+}
+
+// limiterFor returns what paces action: its adaptive rate, or c.Limiter.
+func (c *Client) limiterFor(action string) *rate.Limiter {
+	if c.Rates != nil {
+		return c.Rates.limiter(action)
+	}
+	return c.Limiter
 }
 
 // waitTurn waits for the rate limiter, unless the wait would leave too
 // little time for the attempt: then it returns ErrNoTimeLeft at once and
 // gives the turn back.
-func (c *Client) waitTurn(ctx context.Context) error {
+func (c *Client) waitTurn(ctx context.Context, cs *callState, action string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	now := c.Clock()
 	deadline, hasDeadline := ctx.Deadline()
-	slowest := c.recent.slowest(now)
-	if c.Limiter == nil {
-		if !TimeForAttempt(now, deadline, hasDeadline, c.Retry.MinTimeLeft, slowest) {
+	var need time.Duration
+	if hasDeadline {
+		need = c.need(now, cs, deadline)
+	}
+	limiter := c.limiterFor(action)
+	if limiter == nil {
+		if !TimeForAttempt(now, deadline, hasDeadline, need, 0) {
 			return ErrNoTimeLeft
 		}
 		return nil
 	}
-	r := c.Limiter.ReserveN(now, 1)
+	r := limiter.ReserveN(now, 1)
 	if !r.OK() {
 		return errors.New("the rate limiter admits no request (burst 0)")
 	}
 	delay := r.DelayFrom(now)
-	if !TimeForAttempt(now.Add(delay), deadline, hasDeadline, c.Retry.MinTimeLeft, slowest) {
+	if !TimeForAttempt(now.Add(delay), deadline, hasDeadline, need, 0) {
 		r.CancelAt(now)
 		return ErrNoTimeLeft
 	}

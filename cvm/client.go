@@ -52,8 +52,12 @@ type Client struct {
 
 	// Retry is the retry policy (DefaultRetryPolicy from New).
 	Retry RetryPolicy
-	// Limiter, when set, is waited on before every attempt (RATE_LIMIT).
+	// Limiter, when set, is waited on before every attempt (RATE_LIMIT),
+	// unless Rates is set.
 	Limiter *rate.Limiter
+	// Rates, when set, paces each action at its own adaptive rate
+	// (NewActionRates), in place of Limiter.
+	Rates *ActionRates
 	// Clock, Sleep and Rand time the attempts: the clock of the deadline
 	// rule, latencies and the limiter; a context-aware sleep; and the jitter
 	// source (like rand.Int64N). Tests replace them.

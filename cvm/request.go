@@ -22,18 +22,23 @@ const (
 // newRequest builds the signed HTTP request for one attempt: a fresh
 // timestamp and nonce each time, so a retry is never a replay.
 func (c *Client) newRequest(ctx context.Context, creds credentials.Credentials, region string, action Action) (*http.Request, error) {
-	if c.method == signer.TC3HmacSHA256 {
-		return c.newTC3Request(ctx, creds, region, action)
-	}
-	return c.newV1Request(ctx, creds, region, action)
+	return c.newRequestAt(ctx, creds, region, action, c.Now().Unix())
 }
 
-func (c *Client) newV1Request(ctx context.Context, creds credentials.Credentials, region string, action Action) (*http.Request, error) {
+// newRequestAt is newRequest with the timestamp ts (Unix seconds) to sign.
+func (c *Client) newRequestAt(ctx context.Context, creds credentials.Credentials, region string, action Action, ts int64) (*http.Request, error) {
+	if c.method == signer.TC3HmacSHA256 {
+		return c.newTC3Request(ctx, creds, region, action, ts)
+	}
+	return c.newV1Request(ctx, creds, region, action, ts)
+}
+
+func (c *Client) newV1Request(ctx context.Context, creds credentials.Credentials, region string, action Action, ts int64) (*http.Request, error) {
 	params := make(map[string]string, 10+2*action.Size())
 	params["Action"] = action.ActionName()
 	params["Version"] = Version
 	params["Region"] = region
-	params["Timestamp"] = strconv.FormatInt(c.Now().Unix(), 10)
+	params["Timestamp"] = strconv.FormatInt(ts, 10)
 	params["Nonce"] = strconv.FormatUint(uint64(c.Nonce()), 10)
 	params["SecretId"] = creds.SecretID
 	params["SignatureMethod"] = string(c.method)
@@ -65,12 +70,11 @@ func (c *Client) newV1Request(ctx context.Context, creds credentials.Credentials
 	return req, nil
 }
 
-func (c *Client) newTC3Request(ctx context.Context, creds credentials.Credentials, region string, action Action) (*http.Request, error) {
+func (c *Client) newTC3Request(ctx context.Context, creds credentials.Credentials, region string, action Action, ts int64) (*http.Request, error) {
 	payload, err := json.Marshal(action)
 	if err != nil {
 		return nil, fmt.Errorf("cvm: encoding %s: %w", action.ActionName(), err)
 	}
-	ts := c.Now().Unix()
 	sr := signer.TC3Request{
 		HTTPMethod:  http.MethodPost,
 		Path:        c.endpoint.Path,

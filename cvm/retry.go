@@ -2,21 +2,19 @@ package cvm
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
-	"math/rand/v2"
-	"net"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
+
+	"scf-cvm-project/internal/retry"
 )
 
 // RetryPolicy says how Client.Call retries a call that failed in a way that
 // is safe to retry (see Retryable). Its zero value makes one attempt only.
 type RetryPolicy struct {
 	// MaxRetries is how many attempts may follow the first (MAX_RETRIES).
+	// Throttles count among them unless ThrottleBaseDelay is set.
 	MaxRetries int
 	// BaseDelay and MaxDelay shape the backoff before retry n: a duration
 	// drawn uniformly from [0, min(MaxDelay, BaseDelay·2ⁿ⁻¹)] ("full jitter").
@@ -24,13 +22,25 @@ type RetryPolicy struct {
 	// AttemptTimeout bounds one attempt; 0 leaves only the caller's deadline.
 	AttemptTimeout time.Duration
 	// MinTimeLeft is the least time before the caller's deadline at which an
-	// attempt may still start; the slowest recent attempt raises it.
+	// attempt may still start; for a retry, the slowest recent attempt
+	// raises it (to at most SlowestShare of the call's time budget).
 	MinTimeLeft time.Duration
+
+	// ThrottleBaseDelay, when set, retries throttles (RequestLimitExceeded*,
+	// HTTP 429) apart from other failures: they do not count against
+	// MaxRetries, the pause before the n-th retry of a throttle is drawn
+	// from [0, min(ThrottleMaxDelay, ThrottleBaseDelay·2ⁿ⁻¹)], and they are
+	// retried until no attempt fits before the caller's deadline; a call
+	// without a deadline gives up after MaxThrottleRetries of them. Zero
+	// (DefaultRetryPolicy): a throttle is retried like any other failure.
+	ThrottleBaseDelay, ThrottleMaxDelay time.Duration
+	MaxThrottleRetries                  int
 }
 
 // DefaultRetryPolicy is what New sets: 3 retries (4 attempts), backoff
 // capped at 200 ms, 400 ms, 800 ms, 30 s per attempt, and no attempt
-// started with less than 200 ms left.
+// started with less than 200 ms left. Throttles are retries like others;
+// WithThrottleRetries retries them until the deadline.
 func DefaultRetryPolicy() RetryPolicy {
 	return RetryPolicy{
 		MaxRetries:     3,
@@ -40,6 +50,27 @@ func DefaultRetryPolicy() RetryPolicy {
 		MinTimeLeft:    200 * time.Millisecond,
 	}
 }
+
+// The throttle backoff WithThrottleRetries sets.
+const (
+	DefaultThrottleBaseDelay  = time.Second
+	DefaultThrottleMaxDelay   = 8 * time.Second
+	DefaultMaxThrottleRetries = 8 // without a deadline: at most ~40 s of pauses
+)
+
+// WithThrottleRetries returns p retrying throttles until the deadline
+// (see ThrottleBaseDelay): full jitter from 1 s, capped at 8 s, and at
+// most 8 throttle retries for a call without a deadline.
+func (p RetryPolicy) WithThrottleRetries() RetryPolicy {
+	p.ThrottleBaseDelay, p.ThrottleMaxDelay, p.MaxThrottleRetries = DefaultThrottleBaseDelay, DefaultThrottleMaxDelay, DefaultMaxThrottleRetries
+	return p
+}
+
+// SlowestShare is the most of a call's time budget (from its start to the
+// caller's deadline) that the slowest recent attempt may demand be left
+// before a retry starts: one slow answer must not stop every retry of the
+// next minute's calls.
+const SlowestShare = 0.5
 
 // ErrNoTimeLeft is returned, together with context.DeadlineExceeded, when
 // the caller's deadline leaves no time for an attempt (the first or a
@@ -76,28 +107,26 @@ func Retryable(res Result, err error) bool {
 	if err != nil {
 		return retryableError(err)
 	}
-	code := res.Code
-	switch {
-	case code == "":
-		return false
-	case code == "AuthFailure.SignatureExpire":
-		return true // clock skew or a slow network; a new timestamp fixes it
+	return res.Code != "" && retry.Code(res.Code)
+}
+
+// Throttled reports whether a call that got res and err was throttled:
+// RequestLimitExceeded or a sub-code, or HTTP 429.
+func Throttled(res Result, err error) bool {
+	if err != nil {
+		var se *StatusError
+		return errors.As(err, &se) && se.StatusCode == 429
 	}
-	for _, family := range []string{"InternalServerError", "InternalError", "RequestLimitExceeded"} {
-		if code == family || strings.HasPrefix(code, family+".") {
-			return true
-		}
-	}
-	return false
+	return retry.Throttle(res.Code)
 }
 
 func retryableError(err error) bool {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return false // the caller's context, not the network: no time for another
-	}
 	var se *StatusError
 	if errors.As(err, &se) {
-		return se.StatusCode >= 500 || se.StatusCode == 429
+		return retry.Status(se.StatusCode)
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false // the caller's context, not the network: no time for another
 	}
 	if errors.Is(err, ErrBadResponse) {
 		return true // truncated or not the API's JSON
@@ -105,33 +134,13 @@ func retryableError(err error) bool {
 	if !errors.Is(err, ErrUnreachable) {
 		return false // building or signing the request failed: it would fail again
 	}
-	var dnsErr *net.DNSError
-	if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
-		return false
-	}
-	var certErr *tls.CertificateVerificationError
-	var unknownAuthority x509.UnknownAuthorityError
-	var hostnameErr x509.HostnameError
-	if errors.As(err, &certErr) || errors.As(err, &unknownAuthority) || errors.As(err, &hostnameErr) {
-		return false
-	}
-	return true
+	return retry.Network(err)
 }
 
 // Backoff returns the pause before retry n (1 for the first retry): a
 // duration drawn by randN (like rand.Int64N) from [0, min(max, base·2ⁿ⁻¹)].
 func Backoff(n int, base, max time.Duration, randN func(int64) int64) time.Duration {
-	if n < 1 || base <= 0 {
-		return 0
-	}
-	ceiling := base
-	for i := 1; i < n && ceiling < max; i++ {
-		ceiling *= 2
-	}
-	if max > 0 && ceiling > max {
-		ceiling = max
-	}
-	return time.Duration(randN(int64(ceiling) + 1))
+	return retry.Backoff(n, base, max, randN)
 }
 
 // TimeForAttempt reports whether an attempt may start at now before
@@ -182,18 +191,6 @@ func (r *recentAttempts) slowest(now time.Time) time.Duration {
 }
 
 // sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+func sleep(ctx context.Context, d time.Duration) error { return retry.Sleep(ctx, d) }
 
-func randInt64N(n int64) int64 { return rand.Int64N(n) }
+func randInt64N(n int64) int64 { return retry.Int64N(n) }

@@ -1,0 +1,132 @@
+// Package retry holds what every client of this module shares about
+// retrying a call: which failures of the network and of HTTP are worth
+// another attempt, which API error codes are, the backoff with full
+// jitter, a context-aware sleep, and distinct signing times for the
+// attempts of one call. cvm (the CVM API) and credentials (STS AssumeRole,
+// the metadata service) both use it, so they judge a failure alike.
+//
+// It imports nothing of this module: signer ← credentials ← cvm may all
+// import it.
+package retry
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"math/rand/v2"
+	"net"
+	"strings"
+	"time"
+)
+
+// Network reports whether err, the error of sending a request and reading
+// its answer, is worth another attempt: resets, refusals, EOFs and
+// timeouts of the network are; the caller's own deadline or cancellation,
+// a DNS name that does not exist, and TLS certificate failures are not
+// (another attempt would end alike).
+func Network(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
+		return false
+	}
+	var certErr *tls.CertificateVerificationError
+	var unknownAuthority x509.UnknownAuthorityError
+	var hostnameErr x509.HostnameError
+	if errors.As(err, &certErr) || errors.As(err, &unknownAuthority) || errors.As(err, &hostnameErr) {
+		return false
+	}
+	return true
+}
+
+// Status reports whether an HTTP status is worth another attempt: 5xx and
+// 429 are.
+func Status(code int) bool { return code >= 500 || code == 429 }
+
+// Code reports whether a Tencent Cloud API error code is worth another
+// attempt: InternalServerError*, InternalError*, RequestLimitExceeded*
+// and AuthFailure.SignatureExpire (a new timestamp fixes it).
+func Code(code string) bool {
+	if code == "AuthFailure.SignatureExpire" {
+		return true
+	}
+	return inFamily(code, "InternalServerError") || inFamily(code, "InternalError") || Throttle(code)
+}
+
+// Throttle reports whether an API error code says the caller sent too
+// much: RequestLimitExceeded and its sub-codes.
+func Throttle(code string) bool { return inFamily(code, "RequestLimitExceeded") }
+
+func inFamily(code, family string) bool {
+	return code == family || strings.HasPrefix(code, family+".")
+}
+
+// Backoff returns the pause before retry n (1 for the first retry): a
+// duration drawn by randN (like rand.Int64N) from [0, min(max, base·2ⁿ⁻¹)]
+// ("full jitter").
+func Backoff(n int, base, max time.Duration, randN func(int64) int64) time.Duration {
+	if n < 1 || base <= 0 {
+		return 0
+	}
+	ceiling := base
+	for i := 1; i < n && (max <= 0 || ceiling < max); i++ {
+		if ceiling > time.Duration(1<<62)/2 {
+			break
+		}
+		ceiling *= 2
+	}
+	if max > 0 && ceiling > max {
+		ceiling = max
+	}
+	if randN == nil {
+		randN = Int64N
+	}
+	return time.Duration(randN(int64(ceiling) + 1))
+}
+
+// Int64N is rand.Int64N, the default jitter source.
+func Int64N(n int64) int64 { return rand.Int64N(n) }
+
+// Sleep waits d or until ctx ends, and returns ctx's error if it ended.
+func Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Stamps hands out the signing times (Unix seconds) of one call's
+// attempts, each later than the one before: TC3 signs only a timestamp in
+// seconds, so two attempts of the same payload signed within one second
+// would be byte-identical requests, a replay. An attempt signed in the
+// same second as the previous one is stamped one second later instead,
+// which the API takes (it accepts any timestamp within 5 minutes of its
+// clock; a call makes a handful of attempts, far fewer than 300). Its
+// zero value is ready; it is not safe for concurrent use (one per call).
+type Stamps struct {
+	last int64
+	used bool
+}
+
+// Next returns the timestamp of an attempt signed at now.
+func (s *Stamps) Next(now time.Time) int64 {
+	ts := now.Unix()
+	if s.used && ts <= s.last {
+		ts = s.last + 1
+	}
+	s.last, s.used = ts, true
+	return ts
+}

@@ -1,0 +1,55 @@
+package retry
+
+import (
+	"context"
+	"errors"
+	"net"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestStampsAreIncreasing(t *testing.T) {
+	t0 := time.Unix(1700000000, 0)
+	tests := []struct {
+		at   []time.Duration
+		want []int64
+	}{
+		{[]time.Duration{0, 100 * time.Millisecond, 200 * time.Millisecond}, []int64{1700000000, 1700000001, 1700000002}},
+		{[]time.Duration{0, 1500 * time.Millisecond, 5 * time.Second}, []int64{1700000000, 1700000001, 1700000005}},
+	}
+	for _, tt := range tests {
+		var s Stamps
+		var got []int64
+		for _, d := range tt.at {
+			got = append(got, s.Next(t0.Add(d)))
+		}
+		assert.Equal(t, tt.want, got)
+	}
+}
+
+func TestJudgements(t *testing.T) {
+	assert.True(t, Network(syscall.ECONNRESET))
+	assert.False(t, Network(context.DeadlineExceeded))
+	assert.False(t, Network(&net.DNSError{IsNotFound: true}))
+	assert.False(t, Network(nil))
+	assert.True(t, Status(502))
+	assert.True(t, Status(429))
+	assert.False(t, Status(404))
+	assert.True(t, Code("RequestLimitExceeded.UinLimitExceeded"))
+	assert.True(t, Code("InternalError"))
+	assert.False(t, Code("ResourceNotFound.RoleNotFound"))
+	assert.False(t, Throttle("RequestLimitExceededX"))
+	assert.Equal(t, 4*time.Second, Backoff(3, time.Second, 8*time.Second, func(n int64) int64 { return n - 1 }))
+	assert.Equal(t, 8*time.Second, Backoff(30, time.Second, 8*time.Second, func(n int64) int64 { return n - 1 }))
+	assert.ErrorIs(t, Sleep(canceled(), time.Hour), context.Canceled)
+	_ = errors.New
+}
+
+func canceled() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}
