@@ -114,7 +114,7 @@ func (c *Client) attempt(ctx context.Context, cs *callState, creds credentials.C
 	}
 	start := c.Clock()
 	if c.Rates != nil {
-		c.Rates.sent(action.ActionName(), start)
+		c.Rates.Sent(action.ActionName(), start)
 	}
 	res, err := c.send(req, out)
 	end := c.Clock()
@@ -128,7 +128,7 @@ func (c *Client) attempt(ctx context.Context, cs *callState, creds credentials.C
 		err = fmt.Errorf("%w: %s: no answer within %v", ErrUnreachable, c.endpoint.Host, c.Retry.AttemptTimeout)
 	}
 	if c.Rates != nil && (err == nil || Throttled(res, err)) {
-		c.Rates.answered(action.ActionName(), start, end, Throttled(res, err))
+		c.Rates.Answered(action.ActionName(), start, end, Throttled(res, err))
 	}
 	return res, err
 }
@@ -160,7 +160,7 @@ func (c *Client) room(ctx context.Context, cs *callState) (room time.Duration, b
 // limiterFor returns what paces action: its adaptive rate, or c.Limiter.
 func (c *Client) limiterFor(action string) *rate.Limiter {
 	if c.Rates != nil {
-		return c.Rates.limiter(action)
+		return c.Rates.Limiter(action)
 	}
 	return c.Limiter
 }
@@ -232,3 +232,8 @@ func unexpiredKeys(ctx context.Context, keys credentials.Provider, now time.Time
 	}
 	return creds, nil
 }
+
+// ErrNotSent is returned (wrapped, with the reason) for a call that was
+// never sent: the deadline left no time for it, or no unexpired keys could
+// be had.
+var ErrNotSent = errors.New("not sent")

@@ -15,6 +15,7 @@ import (
 	"github.com/tencentyun/scf-go-lib/functioncontext"
 	"golang.org/x/time/rate"
 
+	"scf-cvm-project/cvm/ratelimit"
 	"scf-cvm-project/signer"
 )
 
@@ -56,8 +57,8 @@ type Client struct {
 	// unless Rates is set.
 	Limiter *rate.Limiter
 	// Rates, when set, paces each action at its own adaptive rate
-	// (NewActionRates), in place of Limiter.
-	Rates *ActionRates
+	// (ratelimit.NewActionRates), in place of Limiter.
+	Rates *ratelimit.ActionRates
 	// Clock, Sleep and Rand time the attempts: the clock of the deadline
 	// rule, latencies and the limiter; a context-aware sleep; and the jitter
 	// source (like rand.Int64N). Tests replace them.

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"scf-cvm-project/cvm/ratelimit"
 	"scf-cvm-project/signer"
 )
 
@@ -238,7 +239,7 @@ func TestActionRatesThroughAServer(t *testing.T) {
 	require.NoError(t, err)
 	clock := &fakeClock{now: time.Unix(1700000000, 0)}
 	c.Clock, c.Sleep = clock.Now, clock.Sleep
-	c.Rates = NewActionRates(ActionLimits(10))
+	c.Rates = ratelimit.NewActionRates(ratelimit.ActionLimits(10))
 	c.Retry = c.Retry.WithThrottleRetries()
 	res, err := c.Call(context.Background(), exampleCreds, "ap-guangzhou", oneInstance, nil)
 	require.NoError(t, err)
@@ -261,10 +262,10 @@ func TestActionLimits(t *testing.T) {
 		{50, map[string]float64{"ModifyInstancesProject": 50, "DescribeInstances": 40, "ModifyInstancesAttribute": 10}},
 	}
 	for _, tt := range tests {
-		assert.Equal(t, tt.want, ActionLimits(tt.rateLimit), "RATE_LIMIT=%g", tt.rateLimit)
+		assert.Equal(t, tt.want, ratelimit.ActionLimits(tt.rateLimit), "RATE_LIMIT=%g", tt.rateLimit)
 	}
-	r := NewActionRates(ActionLimits(10))
-	assert.Equal(t, float64(DefaultActionLimit), r.Ceiling("StartInstances"), "an action not listed")
+	r := ratelimit.NewActionRates(ratelimit.ActionLimits(10))
+	assert.Equal(t, float64(ratelimit.DefaultActionLimit), r.Ceiling("StartInstances"), "an action not listed")
 	assert.Equal(t, 40.0, r.Ceiling("DescribeInstances"))
 }
 

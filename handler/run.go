@@ -8,6 +8,7 @@ import (
 
 	"scf-cvm-project/credentials"
 	"scf-cvm-project/cvm"
+	"scf-cvm-project/cvm/batch"
 	"scf-cvm-project/handler/answer"
 	"scf-cvm-project/handler/rules"
 )
@@ -49,10 +50,10 @@ func (h *Handler) run(ctx context.Context, p plan, creds credentials.Credentials
 // move moves ids into projectID in region, in batches, isolating the
 // offending instances of a refused batch when skip says so.
 func (h *Handler) move(ctx context.Context, inv *invocation, region string, projectID int64, ids []string, skip bool) ([]answer.Batch, []answer.Failure, int) {
-	outcomes := cvm.MoveInstances(ctx, h.CVM, inv.keys, region, projectID, ids, cvm.MoveOptions{
+	outcomes := batch.Move(ctx, h.CVM, inv.keys, region, projectID, ids, batch.Options{
 		MaxConcurrency: h.MaxConcurrency,
 		SkipInvalid:    skip,
-		Panicked: func(_ []string, p *cvm.PanicError) {
+		Panicked: func(_ []string, p *batch.PanicError) {
 			// In a batch's goroutine, where Invoke's recover cannot reach: the
 			// other batches' outcomes are kept.
 			h.logPanic(ctx, inv, p.Value, p.Stack)

@@ -7,6 +7,7 @@ import (
 
 	"scf-cvm-project/credentials"
 	"scf-cvm-project/cvm"
+	"scf-cvm-project/cvm/batch"
 )
 
 // notSentDeadline is the message of a batch the deadline kept from being sent.
@@ -38,7 +39,7 @@ func FromCredentials(err error) *Error {
 // own code when it answered one, else the kind of failure err is (the one
 // mapping of cvm's errors to codes). res.Code "" with no err is Success.
 func FromCall(res cvm.Result, err error, invocationID string) (code, message string) {
-	var perr *cvm.PanicError
+	var perr *batch.PanicError
 	switch {
 	case err == nil && res.Code == "":
 		return CodeSuccess, ""
@@ -65,10 +66,10 @@ func FromCall(res cvm.Result, err error, invocationID string) (code, message str
 	return CodeUpstreamUnreachable, err.Error()
 }
 
-// FromBatches maps the outcomes of cvm.MoveInstances to the answer's
+// FromBatches maps the outcomes of batch.Move to the answer's
 // batches, the instances that failed (those isolated, in the order of the
 // batches) and the calls isolation cost.
-func FromBatches(outcomes []cvm.BatchOutcome, invocationID string) (batches []Batch, failed []Failure, isolationCalls int) {
+func FromBatches(outcomes []batch.Outcome, invocationID string) (batches []Batch, failed []Failure, isolationCalls int) {
 	batches = make([]Batch, len(outcomes))
 	for i, o := range outcomes {
 		b := Batch{InstanceIds: o.InstanceIds, RequestId: o.RequestID, Attempts: o.Attempts}
@@ -89,7 +90,7 @@ func FromBatches(outcomes []cvm.BatchOutcome, invocationID string) (batches []Ba
 // isolated is a batch's own outcome after its offending instances were
 // isolated: the deadline when it stopped the isolation, PartialSuccess when
 // some moved, the refusal's code when none did.
-func isolated(b Batch, iso *cvm.Isolation, invocationID string) Batch {
+func isolated(b Batch, iso *batch.Isolation, invocationID string) Batch {
 	b.isolated = true
 	moved, failed := len(iso.Moved), len(iso.Failed)
 	stoppedByDeadline := false

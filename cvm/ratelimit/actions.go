@@ -1,4 +1,4 @@
-package cvm
+package ratelimit
 
 import (
 	"sync"
@@ -33,7 +33,7 @@ func ActionLimits(rateLimit float64) map[string]float64 {
 	for k, v := range DocumentedLimits {
 		limits[k] = v
 	}
-	limits[ModifyInstancesProject{}.ActionName()] = rateLimit
+	limits["ModifyInstancesProject"] = rateLimit
 	return limits
 }
 
@@ -94,23 +94,23 @@ func (s *ActionRates) get(action string) *actionRate {
 	return a
 }
 
-// limiter returns the token bucket of action, to reserve a turn on.
-func (s *ActionRates) limiter(action string) *rate.Limiter {
+// Limiter returns the token bucket of action, to reserve a turn on.
+func (s *ActionRates) Limiter(action string) *rate.Limiter {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.get(action).limiter
 }
 
-// sent records a request of action sent at now.
-func (s *ActionRates) sent(action string, now time.Time) {
+// Sent records a request of action sent at now.
+func (s *ActionRates) Sent(action string, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.get(action).adaptive.Sent(now)
 }
 
-// answered records the answer, at now, to a request of action sent at
+// Answered records the answer, at now, to a request of action sent at
 // sentAt: a throttle or not; and sets the bucket's rate.
-func (s *ActionRates) answered(action string, sentAt, now time.Time, throttled bool) {
+func (s *ActionRates) Answered(action string, sentAt, now time.Time, throttled bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a := s.get(action)

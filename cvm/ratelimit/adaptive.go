@@ -1,4 +1,4 @@
-package cvm
+package ratelimit
 
 import (
 	"math"
@@ -117,7 +117,7 @@ func (a *AdaptiveRate) decayed(now time.Time) float64 {
 // now, and reports whether the rate was cut (once per congestion event).
 func (a *AdaptiveRate) Throttled(now, sentAt time.Time) bool {
 	if !a.lastCut.IsZero() && sentAt.Before(a.lastCut) {
-		return false // sent before the last cut: that cut answered it
+		return false // Sent before the last cut: that cut answered it
 	}
 	base := a.rate
 	if m := a.measured(now); m > 0 && m < base {

@@ -1,4 +1,4 @@
-package cvm
+package batch
 
 import (
 	"regexp"
@@ -6,9 +6,9 @@ import (
 	"strings"
 )
 
-// The codes with which ModifyInstancesProject refuses a whole batch
+// The codes with which cvm.ModifyInstancesProject refuses a whole batch
 // because of some of its instances: unknown, malformed, or bound to a load
-// balancer (the API's error codes, ModifyInstancesProject page).
+// balancer (the API's error codes, cvm.ModifyInstancesProject page).
 const (
 	CodeInstanceNotFound     = "InvalidInstanceId.NotFound"
 	CodeInstanceIDMalformed  = "InvalidInstanceId.Malformed"
@@ -47,7 +47,7 @@ func namedIn(message string, group []string) []string {
 
 // isolation finds the offending instances of a batch the API refused as a
 // whole, and moves the others. It is pure: call is the only way out, and
-// it makes one call (a BatchOutcome) per group of ids.
+// it makes one call (a Outcome) per group of ids.
 //
 // A group known to fail loses the ids its refusal names, and the rest is
 // called again; when the refusal names none, the group is split in halves:
@@ -56,21 +56,21 @@ func namedIn(message string, group []string) []string {
 // other outcome (a code that is not isolatable, the deadline) stops the
 // isolation: the ids not yet settled fail with it.
 type isolation struct {
-	call func(ids []string) BatchOutcome
+	call func(ids []string) Outcome
 
-	calls   int                     // calls made
-	moved   map[string]bool         // ids that moved
-	failed  map[string]BatchOutcome // ids that failed, with the outcome that says why
-	stopped *BatchOutcome           // the outcome that stopped the isolation, if any
+	calls   int                // calls made
+	moved   map[string]bool    // ids that moved
+	failed  map[string]Outcome // ids that failed, with the outcome that says why
+	stopped *Outcome           // the outcome that stopped the isolation, if any
 }
 
-func newIsolation(call func([]string) BatchOutcome) *isolation {
-	return &isolation{call: call, moved: map[string]bool{}, failed: map[string]BatchOutcome{}}
+func newIsolation(call func([]string) Outcome) *isolation {
+	return &isolation{call: call, moved: map[string]bool{}, failed: map[string]Outcome{}}
 }
 
 // run isolates the offending ids of batch, which failed as a whole with
 // refusal (an isolatable code).
-func (iso *isolation) run(batch []string, refusal BatchOutcome) {
+func (iso *isolation) run(batch []string, refusal Outcome) {
 	iso.settle(batch, refusal)
 	if iso.stopped == nil {
 		return
@@ -85,7 +85,7 @@ func (iso *isolation) run(batch []string, refusal BatchOutcome) {
 }
 
 // settle resolves group, known to fail with refusal.
-func (iso *isolation) settle(group []string, refusal BatchOutcome) {
+func (iso *isolation) settle(group []string, refusal Outcome) {
 	if iso.stopped != nil {
 		return
 	}
@@ -131,7 +131,7 @@ func (iso *isolation) try(group []string) bool {
 	return false
 }
 
-func (iso *isolation) fail(ids []string, why BatchOutcome) {
+func (iso *isolation) fail(ids []string, why Outcome) {
 	for _, id := range ids {
 		iso.failed[id] = why
 	}

@@ -1,4 +1,4 @@
-package cvm
+package batch
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/bits"
 	"math/rand/v2"
+	"scf-cvm-project/cvm"
 	"slices"
 	"testing"
 
@@ -13,17 +14,17 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// simAPI refuses a call all or nothing, as ModifyInstancesProject does:
+// simAPI refuses a call all or nothing, as cvm.ModifyInstancesProject does:
 // NotFound when an id is unknown, else NotSupported when one is bound to
 // a load balancer; its messages name the ids unless terse.
 type simAPI struct {
 	bad    map[string]string // id → the code it is refused with
 	terse  bool
 	calls  [][]string
-	strike map[int]BatchOutcome // the n-th call (1-based) answers this instead
+	strike map[int]Outcome // the n-th call (1-based) answers this instead
 }
 
-func (s *simAPI) call(ids []string) BatchOutcome {
+func (s *simAPI) call(ids []string) Outcome {
 	s.calls = append(s.calls, slices.Clone(ids))
 	if b, ok := s.strike[len(s.calls)]; ok {
 		b.InstanceIds = ids
@@ -44,14 +45,14 @@ func (s *simAPI) call(ids []string) BatchOutcome {
 		if s.terse {
 			msg = "An instance in the request is refused."
 		}
-		return BatchOutcome{InstanceIds: ids, Result: Result{RequestID: fmt.Sprint("req-", len(s.calls)), Code: code, Message: msg}}
+		return Outcome{InstanceIds: ids, Result: cvm.Result{RequestID: fmt.Sprint("req-", len(s.calls)), Code: code, Message: msg}}
 	}
-	return BatchOutcome{InstanceIds: ids, Result: Result{RequestID: fmt.Sprint("req-", len(s.calls))}}
+	return Outcome{InstanceIds: ids, Result: cvm.Result{RequestID: fmt.Sprint("req-", len(s.calls))}}
 }
 
 // isolate runs an isolation as move does: the batch's own call, then, when
 // it is refused for some instances, the isolation.
-func isolate(api *simAPI, batch []string) (first BatchOutcome, iso *isolation) {
+func isolate(api *simAPI, batch []string) (first Outcome, iso *isolation) {
 	first = api.call(batch)
 	iso = newIsolation(api.call)
 	if Isolatable(first.Code) {
@@ -171,9 +172,9 @@ func TestIsolationFindsExactlyTheOffendingInstances(t *testing.T) {
 // When another error strikes during isolation, the instances not yet
 // settled fail with it, and the isolation stops there.
 func TestAnotherErrorStopsTheIsolation(t *testing.T) {
-	ise := BatchOutcome{Result: Result{RequestID: "req-ise", Code: "InternalServerError", Message: "try again later"}}
+	ise := Outcome{Result: cvm.Result{RequestID: "req-ise", Code: "InternalServerError", Message: "try again later"}}
 	t.Run("named: the rest fails with the error", func(t *testing.T) {
-		api := &simAPI{bad: map[string]string{"ins-00000011": CodeInstanceNotFound}, strike: map[int]BatchOutcome{2: ise}}
+		api := &simAPI{bad: map[string]string{"ins-00000011": CodeInstanceNotFound}, strike: map[int]Outcome{2: ise}}
 		first, iso := isolate(api, ids(1, 100))
 		assert.Equal(t, 1, iso.calls)
 		require.NotNil(t, iso.stopped)
@@ -188,7 +189,7 @@ func TestAnotherErrorStopsTheIsolation(t *testing.T) {
 	})
 	t.Run("halving: what moved stays moved", func(t *testing.T) {
 		// Calls: the batch, [1,50] moves, [51,75] moves, then the error.
-		api := &simAPI{bad: map[string]string{"ins-00000100": CodeInstanceNotFound}, terse: true, strike: map[int]BatchOutcome{4: ise}}
+		api := &simAPI{bad: map[string]string{"ins-00000100": CodeInstanceNotFound}, terse: true, strike: map[int]Outcome{4: ise}}
 		_, iso := isolate(api, ids(1, 100))
 		assert.Equal(t, 3, iso.calls)
 		assert.Len(t, iso.moved, 75)
@@ -200,15 +201,15 @@ func TestAnotherErrorStopsTheIsolation(t *testing.T) {
 		assert.Equal(t, "InternalServerError", iso.result(ids(1, 100)).Stopped.Code)
 	})
 	t.Run("the deadline", func(t *testing.T) {
-		late := BatchOutcome{Err: fmt.Errorf("%w: %w", ErrNotSent, context.DeadlineExceeded)}
-		api := &simAPI{bad: map[string]string{"ins-00000011": CodeInstanceNotFound}, strike: map[int]BatchOutcome{2: late}}
+		late := Outcome{Err: fmt.Errorf("%w: %w", cvm.ErrNotSent, context.DeadlineExceeded)}
+		api := &simAPI{bad: map[string]string{"ins-00000011": CodeInstanceNotFound}, strike: map[int]Outcome{2: late}}
 		_, iso := isolate(api, ids(1, 100))
 		r := iso.result(ids(1, 100))
 		require.NotNil(t, r.Stopped)
 		assert.ErrorIs(t, r.Stopped.Err, context.DeadlineExceeded)
 		assert.Empty(t, r.Moved)
 		assert.Len(t, r.Failed, 100)
-		assert.ErrorIs(t, r.Failed[0].Outcome.Err, ErrNotSent)
+		assert.ErrorIs(t, r.Failed[0].Outcome.Err, cvm.ErrNotSent)
 	})
 }
 

@@ -1,4 +1,4 @@
-package cvm
+package ratelimit
 
 import (
 	"fmt"

@@ -1,8 +1,7 @@
-package cvm
+package batch
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime/debug"
 	"slices"
@@ -10,12 +9,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"scf-cvm-project/credentials"
+	"scf-cvm-project/cvm"
 )
-
-// ErrNotSent is returned (wrapped, with the reason) for a batch that was
-// never sent: the deadline left no time for it, or no unexpired keys could
-// be had.
-var ErrNotSent = errors.New("not sent")
 
 // PanicError is the error of a batch whose goroutine panicked; the batch
 // may or may not have been sent. Value and Stack are for the function's log
@@ -27,21 +22,21 @@ type PanicError struct {
 
 func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
 
-// BatchOutcome is the outcome of one ModifyInstancesProject call for
-// InstanceIds (at most MaxInstancesPerCall): the upstream's Result (Code ""
+// Outcome is the outcome of one cvm.ModifyInstancesProject call for
+// InstanceIds (at most cvm.MaxInstancesPerCall): the upstream's cvm.Result (Code ""
 // when it moved them), or Err when no usable answer came back (an error of
-// Call, ErrNotSent, a *PanicError). Isolation is set when the batch was
-// refused because of some of its instances and MoveOptions.SkipInvalid
+// Call, cvm.ErrNotSent, a *PanicError). Isolation is set when the batch was
+// refused because of some of its instances and Options.SkipInvalid
 // isolated them.
-type BatchOutcome struct {
+type Outcome struct {
 	InstanceIds []string
-	Result
+	cvm.Result
 	Err       error
 	Isolation *Isolation
 }
 
 // Moved reports whether the call moved every instance of the batch.
-func (b BatchOutcome) Moved() bool { return b.Err == nil && b.Code == "" }
+func (b Outcome) Moved() bool { return b.Err == nil && b.Code == "" }
 
 // Isolation is what isolating the offending instances of a refused batch
 // did: the instances that moved and the ones that failed (each with the
@@ -52,18 +47,18 @@ type Isolation struct {
 	Calls   int
 	Moved   []string
 	Failed  []InstanceFailure
-	Stopped *BatchOutcome
+	Stopped *Outcome
 }
 
 // InstanceFailure is an instance that did not move, with the outcome of the
 // call that says why.
 type InstanceFailure struct {
 	InstanceId string
-	Outcome    BatchOutcome
+	Outcome    Outcome
 }
 
-// MoveOptions shape MoveInstances.
-type MoveOptions struct {
+// Options shape Move.
+type Options struct {
 	// MaxConcurrency is how many batches are in flight at once; 0 or less
 	// means one at a time.
 	MaxConcurrency int
@@ -76,16 +71,16 @@ type MoveOptions struct {
 	Panicked func(ids []string, err *PanicError)
 }
 
-// MoveInstances moves ids into projectID in region: one
-// ModifyInstancesProject call per batch of at most MaxInstancesPerCall,
+// Move moves ids into projectID in region: one
+// cvm.ModifyInstancesProject call per batch of at most cvm.MaxInstancesPerCall,
 // MaxConcurrency at a time, each through c (and so with its retries, rate
 // and deadline rule); keys gives the keys of each attempt. A failed batch
 // does not stop the others. No batch is sent once ctx is done. The
 // outcomes keep the order of ids.
-func MoveInstances(ctx context.Context, c Caller, keys credentials.Provider, region string, projectID int64, ids []string, opts MoveOptions) []BatchOutcome {
-	chunks := slices.Collect(slices.Chunk(ids, MaxInstancesPerCall))
-	out := make([]BatchOutcome, len(chunks))
-	move := func(group []string) BatchOutcome {
+func Move(ctx context.Context, c cvm.Caller, keys credentials.Provider, region string, projectID int64, ids []string, opts Options) []Outcome {
+	chunks := slices.Collect(slices.Chunk(ids, cvm.MaxInstancesPerCall))
+	out := make([]Outcome, len(chunks))
+	move := func(group []string) Outcome {
 		return moveBatch(ctx, c, keys, region, projectID, group)
 	}
 	run := func(i int) error {
@@ -96,7 +91,7 @@ func MoveInstances(ctx context.Context, c Caller, keys credentials.Provider, reg
 				if opts.Panicked != nil {
 					opts.Panicked(group, perr)
 				}
-				out[i] = BatchOutcome{InstanceIds: group, Err: perr}
+				out[i] = Outcome{InstanceIds: group, Err: perr}
 			}
 		}()
 		b := move(group)
@@ -122,12 +117,12 @@ func MoveInstances(ctx context.Context, c Caller, keys credentials.Provider, reg
 }
 
 // moveBatch makes one call (with the client's retries) for ids.
-func moveBatch(ctx context.Context, c Caller, keys credentials.Provider, region string, projectID int64, ids []string) BatchOutcome {
-	b := BatchOutcome{InstanceIds: ids}
+func moveBatch(ctx context.Context, c cvm.Caller, keys credentials.Provider, region string, projectID int64, ids []string) Outcome {
+	b := Outcome{InstanceIds: ids}
 	if err := ctx.Err(); err != nil {
-		b.Err = fmt.Errorf("%w: %w", ErrNotSent, err)
+		b.Err = fmt.Errorf("%w: %w", cvm.ErrNotSent, err)
 		return b
 	}
-	b.Result, b.Err = c.Call(ctx, keys, region, ModifyInstancesProject{InstanceIds: ids, ProjectId: projectID}, nil)
+	b.Result, b.Err = c.Call(ctx, keys, region, cvm.ModifyInstancesProject{InstanceIds: ids, ProjectId: projectID}, nil)
 	return b
 }
