@@ -1,29 +1,17 @@
-// Package handler is the function's handler contract: it turns one SCF
-// invocation (API Gateway, Function URL, timer, direct payload or
-// EventBridge delivery) into signed ModifyInstancesProject calls and one
-// JSON answer.
+// Package handler is the function's SCF contract and its one pipeline:
+// Handler.Invoke turns one invocation (API Gateway, function URL, timer,
+// direct payload or EventBridge delivery) into CVM calls and one JSON
+// answer, through the same steps for every kind:
 //
-// Start with Handler.Invoke, which scf-go-lib's cloudfunction.StartHandler
-// calls. Decoding each trigger's event (event.go, http.go, timer.go,
-// cloudevent.go), the request (request.go, skip.go, rulerequest.go),
-// validation (validate.go), the guards' settings and HTTP checks
-// (security.go), the masking of secrets (redact.go), the tag rules
-// (rules.go), the isolation of offending instances (isolate.go, given its
-// call function) and the answer (answer.go, ruleanswer.go, codes.go) are
-// pure; handler.go (batches in parallel), config.go, tuning.go, guard.go,
-// dryrun.go, credentials.go, reconcile.go (listing instances with
-// DescribeInstances and applying the rules) and rulesenv.go hold the I/O.
+//	decode (trigger) → guard (guard) → plan (request, rules) →
+//	credentials, once → run (cvm, cvm/batch, rules.Run) → answer (answer.Build)
 //
-// The guards come first: a malformed setting refuses every invocation, and
-// an HTTP event must pass authentication, then the method, then the
-// content type before its request is read; the target project (of a move
-// or of every rule) and the instance count are checked before credentials
-// are read. A dry run signs every batch and sends none; a dry run of the
-// rules lists and decides, and moves nothing.
+// pipeline.go runs the steps in order; run.go carries out each kind of
+// plan; new.go wires the settings (config) and the providers. Every refusal
+// is decided in the plan, before any upstream call.
 //
 // The contract: every invocation returns an answer, never a Go error, so SCF
-// neither retries an asynchronous invocation nor drops the answer. The
-// answer carries the upstream RequestId and Code, the instances and each
-// batch; HTTP events get it inside an API Gateway response whose status
-// follows the code (see HTTPStatus).
+// neither retries an asynchronous invocation nor drops the answer. HTTP
+// events get it inside an API Gateway response whose status follows the
+// code (answer.HTTPStatus).
 package handler
