@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/tencentyun/scf-go-lib/functioncontext"
 	"golang.org/x/time/rate"
 
 	"scf-cvm-project/cvm/ratelimit"
@@ -155,9 +154,6 @@ func (c *Client) log(ctx context.Context, credentialSource string, action Action
 		slog.String("credential_source", credentialSource),
 		slog.Int("attempt", attempt),
 		slog.Bool("retry", retry),
-	}
-	if fc, ok := functioncontext.FromContext(ctx); ok {
-		attrs = append(attrs, slog.String("function_request_id", fc.RequestID))
 	}
 	level := slog.LevelInfo
 	switch {

@@ -31,7 +31,7 @@ func NewFromEnv(getenv func(string) string, logger *slog.Logger) *Handler {
 		return h.misconfigured(logger, err)
 	}
 	httpClient := config.NewHTTPClient() // one pool of connections for CVM, STS and metadata
-	client, err := cfg.NewClient(httpClient, logger)
+	client, err := cfg.NewClient(httpClient, slog.New(invocationLog{logger.Handler()}))
 	if err != nil {
 		return h.misconfigured(logger, err)
 	}
