@@ -10,6 +10,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"scf-cvm-project/handler/answer"
+	"scf-cvm-project/handler/request"
 )
 
 // A made-up token, and the digest of another one.
@@ -31,7 +34,7 @@ func TestTokenDigest(t *testing.T) {
 	assert.Equal(t, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", hex.EncodeToString(TokenDigest("")))
 }
 
-func TestSecurityFromEnv(t *testing.T) {
+func TestFromEnv(t *testing.T) {
 	digest := TokenDigest(testToken)
 	tests := []struct {
 		name string
@@ -54,14 +57,14 @@ func TestSecurityFromEnv(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := SecurityFromEnv(func(k string) string { return tt.env[k] })
+			got, err := FromEnv(func(k string) string { return tt.env[k] })
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, got)
 		})
 	}
 }
 
-func TestSecurityFromEnvRefusesMalformedSettings(t *testing.T) {
+func TestFromEnvRefusesMalformedSettings(t *testing.T) {
 	tests := []struct {
 		name     string
 		env      map[string]string
@@ -85,7 +88,7 @@ func TestSecurityFromEnvRefusesMalformedSettings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := SecurityFromEnv(func(k string) string { return tt.env[k] })
+			_, err := FromEnv(func(k string) string { return tt.env[k] })
 			require.Error(t, err)
 			assert.ErrorIs(t, err, ErrInvalidSetting)
 			var se *SettingError
@@ -100,13 +103,20 @@ func TestSecurityFromEnvRefusesMalformedSettings(t *testing.T) {
 	}
 }
 
-func TestMaxInstances(t *testing.T) {
-	assert.Equal(t, MaxInstanceIDs, Security{}.maxInstances())
-	assert.Equal(t, 5, Security{MaxInstances: 5}.maxInstances())
-	assert.Equal(t, MaxInstancesCeiling, Security{MaxInstances: MaxInstancesCeiling + 1}.maxInstances())
+func TestInstanceLimit(t *testing.T) {
+	assert.Equal(t, request.MaxInstanceIDs, Security{}.InstanceLimit())
+	assert.Equal(t, 5, Security{MaxInstances: 5}.InstanceLimit())
+	assert.Equal(t, MaxInstancesCeiling, Security{MaxInstances: MaxInstancesCeiling + 1}.InstanceLimit())
 }
 
-func httpRequest(method, contentType, authorization string) *HTTPRequest {
+// httpReq is what CheckHTTP is given of an HTTP request: its method and
+// its headers, keys in lower case; a nil *httpReq is no request at all.
+type httpReq struct {
+	method  string
+	headers map[string]string
+}
+
+func httpRequest(method, contentType, authorization string) *httpReq {
 	h := map[string]string{}
 	if contentType != "" {
 		h["content-type"] = contentType
@@ -114,7 +124,16 @@ func httpRequest(method, contentType, authorization string) *HTTPRequest {
 	if authorization != "" {
 		h["authorization"] = authorization
 	}
-	return &HTTPRequest{Method: method, Headers: h}
+	return &httpReq{method: method, headers: h}
+}
+
+// check runs sec.CheckHTTP on req as the handler does: no request, no
+// headers.
+func check(sec Security, req *httpReq) *Refusal {
+	if req == nil {
+		return sec.CheckHTTP("", nil)
+	}
+	return sec.CheckHTTP(req.method, req.headers)
 }
 
 // The checks, in their order: authentication, method, content type.
@@ -124,7 +143,7 @@ func TestCheckHTTP(t *testing.T) {
 	tests := []struct {
 		name     string
 		sec      Security
-		req      *HTTPRequest
+		req      *httpReq
 		wantCode string // "" when the request passes
 	}{
 		{"the token, POST, JSON", withToken, httpRequest("POST", "application/json", bearer), ""},
@@ -135,32 +154,32 @@ func TestCheckHTTP(t *testing.T) {
 		{"no token configured, anonymous allowed", Security{AllowAnonymousHTTP: true}, httpRequest("POST", "", ""), ""},
 		{"GET when allowed", Security{TokenSHA256: TokenDigest(testToken), AllowGET: true}, httpRequest("GET", "", bearer), ""},
 
-		{"no token configured: refused", Security{}, httpRequest("POST", "application/json", bearer), CodeUnauthenticated},
-		{"no Authorization header", withToken, httpRequest("POST", "application/json", ""), CodeUnauthenticated},
-		{"a wrong token", withToken, httpRequest("POST", "application/json", "Bearer "+testToken+"x"), CodeUnauthenticated},
-		{"a prefix of the token", withToken, httpRequest("POST", "application/json", "Bearer "+testToken[:20]), CodeUnauthenticated},
-		{"the token without its scheme", withToken, httpRequest("POST", "application/json", testToken), CodeUnauthenticated},
-		{"Basic", withToken, httpRequest("POST", "application/json", "Basic "+testToken), CodeUnauthenticated},
-		{"Bearer and nothing", withToken, httpRequest("POST", "application/json", "Bearer "), CodeUnauthenticated},
-		{"the digest sent as the token", withToken, httpRequest("POST", "application/json", "Bearer "+testTokenDigestHex()), CodeUnauthenticated},
+		{"no token configured: refused", Security{}, httpRequest("POST", "application/json", bearer), answer.CodeUnauthenticated},
+		{"no Authorization header", withToken, httpRequest("POST", "application/json", ""), answer.CodeUnauthenticated},
+		{"a wrong token", withToken, httpRequest("POST", "application/json", "Bearer "+testToken+"x"), answer.CodeUnauthenticated},
+		{"a prefix of the token", withToken, httpRequest("POST", "application/json", "Bearer "+testToken[:20]), answer.CodeUnauthenticated},
+		{"the token without its scheme", withToken, httpRequest("POST", "application/json", testToken), answer.CodeUnauthenticated},
+		{"Basic", withToken, httpRequest("POST", "application/json", "Basic "+testToken), answer.CodeUnauthenticated},
+		{"Bearer and nothing", withToken, httpRequest("POST", "application/json", "Bearer "), answer.CodeUnauthenticated},
+		{"the digest sent as the token", withToken, httpRequest("POST", "application/json", "Bearer "+testTokenDigestHex()), answer.CodeUnauthenticated},
 		{"a configured token is required even when anonymous is allowed", Security{TokenSHA256: TokenDigest(testToken), AllowAnonymousHTTP: true},
-			httpRequest("POST", "application/json", ""), CodeUnauthenticated},
-		{"no event", withToken, nil, CodeUnauthenticated},
+			httpRequest("POST", "application/json", ""), answer.CodeUnauthenticated},
+		{"no event", withToken, nil, answer.CodeUnauthenticated},
 
-		{"GET by default", withToken, httpRequest("GET", "", bearer), CodeMethodNotAllowed},
-		{"PUT", Security{TokenSHA256: TokenDigest(testToken), AllowGET: true}, httpRequest("PUT", "application/json", bearer), CodeMethodNotAllowed},
-		{"no method", withToken, httpRequest("", "application/json", bearer), CodeMethodNotAllowed},
+		{"GET by default", withToken, httpRequest("GET", "", bearer), answer.CodeMethodNotAllowed},
+		{"PUT", Security{TokenSHA256: TokenDigest(testToken), AllowGET: true}, httpRequest("PUT", "application/json", bearer), answer.CodeMethodNotAllowed},
+		{"no method", withToken, httpRequest("", "application/json", bearer), answer.CodeMethodNotAllowed},
 
-		{"text/plain", withToken, httpRequest("POST", "text/plain", bearer), CodeUnsupportedMediaType},
-		{"multipart", withToken, httpRequest("POST", "multipart/form-data; boundary=x", bearer), CodeUnsupportedMediaType},
-		{"a malformed content type", withToken, httpRequest("POST", "application/json; =", bearer), CodeUnsupportedMediaType},
+		{"text/plain", withToken, httpRequest("POST", "text/plain", bearer), answer.CodeUnsupportedMediaType},
+		{"multipart", withToken, httpRequest("POST", "multipart/form-data; boundary=x", bearer), answer.CodeUnsupportedMediaType},
+		{"a malformed content type", withToken, httpRequest("POST", "application/json; =", bearer), answer.CodeUnsupportedMediaType},
 
-		{"authentication comes before the method", withToken, httpRequest("DELETE", "text/plain", ""), CodeUnauthenticated},
-		{"the method comes before the content type", withToken, httpRequest("DELETE", "text/plain", bearer), CodeMethodNotAllowed},
+		{"authentication comes before the method", withToken, httpRequest("DELETE", "text/plain", ""), answer.CodeUnauthenticated},
+		{"the method comes before the content type", withToken, httpRequest("DELETE", "text/plain", bearer), answer.CodeMethodNotAllowed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := tt.sec.CheckHTTP(tt.req)
+			r := check(tt.sec, tt.req)
 			if tt.wantCode == "" {
 				assert.Nil(t, r)
 				return
@@ -173,7 +192,7 @@ func TestCheckHTTP(t *testing.T) {
 				assert.NotContains(t, r.Err.Message, s, "the answer never repeats a token")
 				assert.NotContains(t, r.Reason, s, "the log never repeats a token")
 			}
-			if tt.wantCode == CodeUnauthenticated {
+			if tt.wantCode == answer.CodeUnauthenticated {
 				assert.Equal(t, unauthenticatedMessage, r.Err.Message, "a refused caller learns nothing else")
 			}
 		})
@@ -182,7 +201,7 @@ func TestCheckHTTP(t *testing.T) {
 
 // How to configure a token is told to the log, never to the caller.
 func TestUnauthenticatedReasonGoesToTheLogOnly(t *testing.T) {
-	r := Security{}.CheckHTTP(httpRequest("POST", "", ""))
+	r := check(Security{}, httpRequest("POST", "", ""))
 	require.NotNil(t, r)
 	assert.Contains(t, r.Reason, EnvAPIToken)
 	assert.Contains(t, r.Reason, EnvAllowAnonymousHTTP)
@@ -206,13 +225,13 @@ func TestAllowProject(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.allowed, tt.project), func(t *testing.T) {
-			err := Security{AllowedProjectIDs: tt.allowed}.allowProject(tt.project)
+			err := Security{AllowedProjectIDs: tt.allowed}.AllowProject(tt.project)
 			if tt.allow {
 				assert.Nil(t, err)
 				return
 			}
 			require.NotNil(t, err)
-			assert.Equal(t, CodeProjectNotAllowed, err.Code)
+			assert.Equal(t, answer.CodeProjectNotAllowed, err.Code)
 			assert.Contains(t, err.Message, fmt.Sprint(tt.project))
 		})
 	}

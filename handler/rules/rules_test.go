@@ -9,11 +9,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"scf-cvm-project/cvm"
+	"scf-cvm-project/handler/answer"
 )
 
 func strPtr(s string) *string { return &s }
 
-func TestParseRulesAccepts(t *testing.T) {
+func TestParseAccepts(t *testing.T) {
 	tests := []struct {
 		name string
 		json string
@@ -35,14 +36,14 @@ func TestParseRulesAccepts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ParseRules("", []byte(tt.json))
+			got, err := Parse("", []byte(tt.json))
 			require.Nil(t, err)
 			assert.Equal(t, tt.want, got)
 		})
 	}
 }
 
-func TestParseRulesRefuses(t *testing.T) {
+func TestParseRefuses(t *testing.T) {
 	many := "[" + strings.TrimSuffix(strings.Repeat(`{"Tag":{"Key":"k"},"ProjectId":1},`, MaxRules+1), ",") + "]"
 	tests := []struct {
 		name, json string
@@ -77,10 +78,10 @@ func TestParseRulesRefuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ParseRules("", []byte(tt.json))
+			got, err := Parse("", []byte(tt.json))
 			require.NotNil(t, err)
 			assert.Nil(t, got, "the whole set is refused")
-			assert.Equal(t, CodeInvalidParameterValue, err.Code)
+			assert.Equal(t, answer.CodeInvalidParameterValue, err.Code)
 			for _, m := range tt.message {
 				assert.Contains(t, err.Message, m)
 			}
@@ -89,8 +90,8 @@ func TestParseRulesRefuses(t *testing.T) {
 	}
 }
 
-func TestParseRulesNamesItsSource(t *testing.T) {
-	_, err := ParseRules("PROJECT_RULES", []byte(`[{"Tag":{"Key":"env"}}]`))
+func TestParseNamesItsSource(t *testing.T) {
+	_, err := Parse("PROJECT_RULES", []byte(`[{"Tag":{"Key":"env"}}]`))
 	require.NotNil(t, err)
 	assert.Equal(t, "PROJECT_RULES: Rules[0].ProjectId is missing; give the project the rule's instances belong in (0 for the default project)", err.Message)
 }

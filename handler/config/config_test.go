@@ -1,0 +1,275 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"scf-cvm-project/cvm"
+	"scf-cvm-project/handler/guard"
+	"scf-cvm-project/handler/rules"
+	"scf-cvm-project/signer"
+)
+
+// A made-up token, long enough for API_TOKEN.
+const testToken = "test-token-4f1c9a0e7b2d6c83-EXAMPLE"
+
+func strPtr(s string) *string { return &s }
+
+var (
+	envProd    = rules.Rule{Key: "env", Value: strPtr("prod"), ProjectID: 1045}
+	teamAny    = rules.Rule{Key: "team", ProjectID: 7}
+	configured = []rules.Rule{envProd, teamAny}
+)
+
+// ruleSet is configured as JSON.
+const ruleSet = `[{"Tag":{"Key":"env","Value":"prod"},"ProjectId":1045},{"Tag":{"Key":"team"},"ProjectId":7}]`
+
+// getenv reads env.
+func getenv(env map[string]string) func(string) string {
+	return func(k string) string { return env[k] }
+}
+
+// files is a readFile over the named contents; any other name is missing.
+func files(contents map[string]string) func(string) ([]byte, error) {
+	return func(name string) ([]byte, error) {
+		if s, ok := contents[name]; ok {
+			return []byte(s), nil
+		}
+		return nil, errors.New("open " + name + ": no such file or directory")
+	}
+}
+
+// noFiles is a readFile that must not be called.
+func noFiles(t *testing.T) func(string) ([]byte, error) {
+	return func(name string) ([]byte, error) {
+		t.Errorf("read %s though RULES_FILE is not set", name)
+		return nil, errors.New("unexpected read")
+	}
+}
+
+func TestLoadDefaults(t *testing.T) {
+	c, err := Load(getenv(map[string]string{}), noFiles(t))
+	require.NoError(t, err)
+	assert.Equal(t, cvm.LegacyEndpoint, c.Endpoint)
+	assert.Equal(t, signer.HmacSHA256, c.SignatureMethod)
+	assert.Empty(t, c.DefaultRegion)
+	assert.Equal(t, guard.Security{}, c.Security, "the safe defaults: every HTTP request refused")
+	assert.Equal(t, Tuning{MaxRetries: DefaultMaxRetries, MaxConcurrency: DefaultMaxConcurrency, RateLimit: DefaultRateLimit}, c.Tuning)
+	assert.Equal(t, Tuning{MaxRetries: 3, MaxConcurrency: 4, RateLimit: 10}, c.Tuning)
+	assert.Nil(t, c.Rules, "no rules unless RULES_FILE or PROJECT_RULES says")
+
+	// Blank is unset.
+	c, err = Load(getenv(map[string]string{EnvRegion: " ", EnvEndpoint: "  ", EnvSignatureMethod: " ", EnvMaxRetries: " ",
+		guard.EnvDryRun: " ", rules.EnvProjectRules: " \n", rules.EnvRulesFile: " "}), noFiles(t))
+	require.NoError(t, err)
+	assert.Equal(t, cvm.LegacyEndpoint, c.Endpoint)
+	assert.Equal(t, signer.HmacSHA256, c.SignatureMethod)
+	assert.Empty(t, c.DefaultRegion)
+	assert.Equal(t, DefaultMaxRetries, c.Tuning.MaxRetries)
+	assert.False(t, c.Security.DryRun)
+	assert.Nil(t, c.Rules)
+}
+
+func TestLoadReadsEverySetting(t *testing.T) {
+	env := map[string]string{
+		EnvRegion:                   " ap-guangzhou\n",
+		EnvSignatureMethod:          "TC3-HMAC-SHA256",
+		guard.EnvAPIToken:           testToken,
+		guard.EnvAllowGET:           "true",
+		guard.EnvAllowedProjectIDs:  "0,1045,7",
+		guard.EnvMaxInstances:       "500",
+		guard.EnvDryRun:             "true",
+		guard.EnvAllowAnonymousHTTP: "false",
+		EnvMaxRetries:               "5",
+		EnvMaxConcurrency:           "8",
+		EnvRateLimit:                "2.5",
+		EnvSkipInvalid:              "true",
+		rules.EnvProjectRules:       ruleSet,
+	}
+	c, err := Load(getenv(env), noFiles(t))
+	require.NoError(t, err)
+	assert.Equal(t, Config{
+		Endpoint:        cvm.API3Endpoint,
+		SignatureMethod: signer.TC3HmacSHA256,
+		DefaultRegion:   "ap-guangzhou",
+		Security: guard.Security{TokenSHA256: guard.TokenDigest(testToken), AllowGET: true, AllowedProjectIDs: []int64{0, 1045, 7},
+			MaxInstances: 500, DryRun: true},
+		Tuning:  Tuning{MaxRetries: 5, MaxConcurrency: 8, RateLimit: 2.5, SkipInvalid: true},
+		Rules:   configured,
+		Secrets: []string{testToken},
+	}, c)
+}
+
+// The endpoint follows the signature method unless CVM_ENDPOINT says; the
+// client's own checks refuse what it could not call.
+func TestLoadEndpoint(t *testing.T) {
+	tests := []struct {
+		env          map[string]string
+		wantEndpoint string
+		wantMethod   signer.Method
+		wantErr      string
+	}{
+		{map[string]string{}, cvm.LegacyEndpoint, signer.HmacSHA256, ""},
+		{map[string]string{EnvSignatureMethod: "TC3-HMAC-SHA256"}, cvm.API3Endpoint, signer.TC3HmacSHA256, ""},
+		{map[string]string{EnvSignatureMethod: "HmacSHA1", EnvEndpoint: "https://cvm.tencentcloudapi.com/"}, cvm.API3Endpoint, signer.HmacSHA1, ""},
+		{map[string]string{EnvSignatureMethod: "md5"}, "", "", "SIGNATURE_METHOD"},
+		{map[string]string{EnvSignatureMethod: "TC3-HMAC-SHA256", EnvEndpoint: cvm.LegacyEndpoint}, "", "", "legacy endpoint"},
+		{map[string]string{EnvEndpoint: "not a url"}, "", "", "CVM_ENDPOINT"},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.env), func(t *testing.T) {
+			c, err := Load(getenv(tt.env), noFiles(t))
+			if tt.wantErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantMethod, c.SignatureMethod)
+			client, err := c.NewClient(nil, slog.New(slog.DiscardHandler))
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantEndpoint, client.Endpoint())
+			assert.Equal(t, tt.wantMethod, client.Method())
+		})
+	}
+}
+
+// NewClient tunes the client it returns.
+func TestNewClientIsTuned(t *testing.T) {
+	c, err := Load(getenv(map[string]string{EnvMaxRetries: "7", EnvRateLimit: "4"}), noFiles(t))
+	require.NoError(t, err)
+	logger := slog.New(slog.DiscardHandler)
+	client, err := c.NewClient(nil, logger)
+	require.NoError(t, err)
+	assert.Equal(t, 7, client.Retry.MaxRetries)
+	assert.InDelta(t, 4, RateLimitOf(client), 1e-9)
+	assert.Same(t, logger, client.Logger)
+}
+
+// Every malformed setting is reported, each naming its variable, in one
+// error; none repeats a token.
+func TestLoadReportsEveryBadSetting(t *testing.T) {
+	tests := []struct {
+		env  map[string]string
+		want []string
+	}{
+		{map[string]string{guard.EnvAllowedProjectIDs: "5,x"}, []string{guard.EnvAllowedProjectIDs}},
+		{map[string]string{guard.EnvMaxInstances: "100001"}, []string{guard.EnvMaxInstances}},
+		{map[string]string{guard.EnvAPIToken: "short"}, []string{guard.EnvAPIToken}},
+		{map[string]string{guard.EnvDryRun: "perhaps", EnvSignatureMethod: "md5"}, []string{guard.EnvDryRun, EnvSignatureMethod}},
+		{map[string]string{EnvMaxRetries: "11", guard.EnvAllowGET: "on"}, []string{EnvMaxRetries, guard.EnvAllowGET}},
+		{map[string]string{EnvEndpoint: "not a url", EnvRateLimit: "fast", guard.EnvMaxInstances: "0", rules.EnvProjectRules: "[]"},
+			[]string{EnvEndpoint, EnvRateLimit, guard.EnvMaxInstances, rules.EnvProjectRules}},
+		{map[string]string{guard.EnvAPIToken: "short", guard.EnvAPITokenSHA256: strings.Repeat("z", 64), guard.EnvAllowAnonymousHTTP: "yes",
+			rules.EnvRulesFile: "gone.json"},
+			[]string{guard.EnvAPIToken, guard.EnvAPITokenSHA256, guard.EnvAllowAnonymousHTTP, rules.EnvRulesFile}},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.env), func(t *testing.T) {
+			_, err := Load(getenv(tt.env), files(nil))
+			require.Error(t, err)
+			for _, v := range tt.want {
+				assert.Contains(t, err.Error(), v)
+			}
+			assert.NotContains(t, err.Error(), `"short"`, "a token is never repeated")
+			assert.NotContains(t, err.Error(), strings.Repeat("z", 64), "nor a digest")
+		})
+	}
+}
+
+func TestLoadKeepsTheTokenAsASecret(t *testing.T) {
+	c, err := Load(getenv(map[string]string{guard.EnvAPIToken: testToken}), noFiles(t))
+	require.NoError(t, err)
+	assert.Equal(t, []string{testToken}, c.Secrets)
+	assert.Equal(t, guard.TokenDigest(testToken), c.Security.TokenSHA256)
+	assert.Equal(t, guard.Redacted, guard.Redactor{}.With(c.Secrets...).Redact(testToken))
+
+	// Even a malformed token is masked in the log line that reports it.
+	c, err = Load(getenv(map[string]string{guard.EnvAPIToken: "short-token"}), noFiles(t))
+	require.Error(t, err)
+	assert.Equal(t, []string{"short-token"}, c.Secrets)
+}
+
+// readRules was Handler.configureRules: the configured rules, or why they
+// cannot be used.
+func TestReadRules(t *testing.T) {
+	readFile := files(map[string]string{"rules.json": ruleSet, "bad.json": `[{"Tag":{"Key":"env"}}]`})
+	tests := []struct {
+		name    string
+		env     map[string]string
+		allowed []int64 // ALLOWED_PROJECT_IDS
+		want    []rules.Rule
+		wantErr string
+	}{
+		{"none", map[string]string{}, nil, nil, ""},
+		{"PROJECT_RULES", map[string]string{rules.EnvProjectRules: ruleSet}, nil, configured, ""},
+		{"RULES_FILE", map[string]string{rules.EnvRulesFile: "rules.json"}, nil, configured, ""},
+		{"rules into allowed projects", map[string]string{rules.EnvProjectRules: ruleSet}, []int64{1045, 7}, configured, ""},
+		{"a rule into a project not allowed", map[string]string{rules.EnvProjectRules: ruleSet}, []int64{1045}, nil, "PROJECT_RULES: Rules[1]: the function may not move instances into project 7"},
+		{"a file's rule into a project not allowed", map[string]string{rules.EnvRulesFile: "rules.json"}, []int64{7}, nil, `RULES_FILE "rules.json": Rules[0]: the function may not move instances into project 1045`},
+		{"both", map[string]string{rules.EnvRulesFile: "rules.json", rules.EnvProjectRules: ruleSet}, nil, nil, "RULES_FILE and PROJECT_RULES are both set"},
+		{"a bad inline set", map[string]string{rules.EnvProjectRules: `[{"Tag":{"Key":"env"}}]`}, nil, nil, "PROJECT_RULES: Rules[0].ProjectId is missing"},
+		{"a bad file", map[string]string{rules.EnvRulesFile: "bad.json"}, nil, nil, `RULES_FILE "bad.json": Rules[0].ProjectId is missing`},
+		{"no file", map[string]string{rules.EnvRulesFile: "gone.json"}, nil, nil, "RULES_FILE: open gone.json: no such file"},
+		{"inline not JSON", map[string]string{rules.EnvProjectRules: "env=prod:1045"}, nil, nil, "PROJECT_RULES: Rules must be an array"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := readRules(getenv(tt.env), readFile, guard.Security{AllowedProjectIDs: tt.allowed})
+			if tt.wantErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.wantErr)
+				assert.Nil(t, got)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+// A rules file larger than maxRulesFile is refused, not parsed.
+func TestReadRulesBoundsTheFile(t *testing.T) {
+	big := "[" + strings.Repeat(" ", maxRulesFile) + `{"Tag":{"Key":"team"},"ProjectId":7}]`
+	_, err := readRules(getenv(map[string]string{rules.EnvRulesFile: "big.json"}), files(map[string]string{"big.json": big}), guard.Security{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `RULES_FILE "big.json" is`)
+	assert.Contains(t, err.Error(), fmt.Sprintf("at most %d are read", maxRulesFile))
+}
+
+// Load reads the rules as readRules does, under the ALLOWED_PROJECT_IDS it
+// read; a bad rule set is a configuration error like any bad setting.
+func TestLoadRules(t *testing.T) {
+	readFile := files(map[string]string{"rules.json": ruleSet})
+
+	_, err := Load(getenv(map[string]string{rules.EnvProjectRules: `[]`}), readFile)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "PROJECT_RULES: Rules is empty")
+
+	c, err := Load(getenv(map[string]string{rules.EnvProjectRules: `[{"Tag":{"Key":"team"},"ProjectId":7}]`, guard.EnvDryRun: "1"}), readFile)
+	require.NoError(t, err)
+	assert.Equal(t, []rules.Rule{teamAny}, c.Rules)
+	assert.True(t, c.Security.DryRun)
+
+	c, err = Load(getenv(map[string]string{rules.EnvRulesFile: " rules.json "}), readFile)
+	require.NoError(t, err)
+	assert.Equal(t, configured, c.Rules)
+
+	_, err = Load(getenv(map[string]string{rules.EnvRulesFile: "rules.json", rules.EnvProjectRules: ruleSet}), readFile)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "RULES_FILE and PROJECT_RULES are both set")
+
+	_, err = Load(getenv(map[string]string{rules.EnvProjectRules: ruleSet, guard.EnvAllowedProjectIDs: "0,1045"}), readFile)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "PROJECT_RULES: Rules[1]: the function may not move instances into project 7")
+
+	c, err = Load(getenv(map[string]string{rules.EnvRulesFile: "rules.json", guard.EnvAllowedProjectIDs: "7, 1045"}), readFile)
+	require.NoError(t, err)
+	assert.Equal(t, configured, c.Rules)
+}

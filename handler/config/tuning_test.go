@@ -1,0 +1,88 @@
+package config
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/time/rate"
+
+	"scf-cvm-project/cvm"
+	"scf-cvm-project/signer"
+)
+
+// The tuning variables, read by ReadTuning and applied to a client by
+// Tuning.Apply (was TestNewFromEnvTuning, through NewFromEnv).
+func TestReadTuning(t *testing.T) {
+	tests := []struct {
+		env     map[string]string
+		want    Tuning
+		wantErr string
+	}{
+		{map[string]string{}, Tuning{MaxRetries: 3, MaxConcurrency: 4, RateLimit: 10}, ""},
+		{map[string]string{EnvMaxRetries: "0", EnvMaxConcurrency: "1", EnvRateLimit: "2.5", EnvSkipInvalid: "true"}, Tuning{MaxRetries: 0, MaxConcurrency: 1, RateLimit: 2.5, SkipInvalid: true}, ""},
+		{map[string]string{EnvMaxRetries: " 10 ", EnvMaxConcurrency: "100", EnvRateLimit: "1000", EnvSkipInvalid: "0"}, Tuning{MaxRetries: 10, MaxConcurrency: 100, RateLimit: 1000}, ""},
+		{map[string]string{EnvMaxRetries: "-1"}, Tuning{}, "MAX_RETRIES"},
+		{map[string]string{EnvMaxRetries: "11"}, Tuning{}, "MAX_RETRIES"},
+		{map[string]string{EnvMaxRetries: "three"}, Tuning{}, "MAX_RETRIES"},
+		{map[string]string{EnvMaxConcurrency: "0"}, Tuning{}, "MAX_CONCURRENCY"},
+		{map[string]string{EnvMaxConcurrency: "101"}, Tuning{}, "MAX_CONCURRENCY"},
+		{map[string]string{EnvRateLimit: "0"}, Tuning{MaxRetries: 3, MaxConcurrency: 4, RateLimit: math.Inf(1)}, ""},
+		{map[string]string{EnvRateLimit: "-1"}, Tuning{}, "RATE_LIMIT"},
+		{map[string]string{EnvRateLimit: "1001"}, Tuning{}, "RATE_LIMIT"},
+		{map[string]string{EnvRateLimit: "NaN"}, Tuning{}, "RATE_LIMIT"},
+		{map[string]string{EnvRateLimit: "fast"}, Tuning{}, "RATE_LIMIT"},
+		{map[string]string{EnvSkipInvalid: "yes"}, Tuning{}, "SKIP_INVALID"},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.env), func(t *testing.T) {
+			got, err := ReadTuning(getenv(tt.env))
+			if tt.wantErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.wantErr)
+				// Load reports it too.
+				_, err = Load(getenv(tt.env), noFiles(t))
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want.MaxRetries, got.MaxRetries)
+			assert.Equal(t, tt.want.MaxConcurrency, got.MaxConcurrency)
+			assert.Equal(t, tt.want.SkipInvalid, got.SkipInvalid)
+
+			c, err := cvm.New(cvm.LegacyEndpoint, signer.HmacSHA256, nil)
+			require.NoError(t, err)
+			got.Apply(c)
+			assert.Equal(t, tt.want.MaxRetries, c.Retry.MaxRetries)
+			require.NotNil(t, c.Limiter)
+			if math.IsInf(tt.want.RateLimit, 1) {
+				assert.Zero(t, got.RateLimit, "RATE_LIMIT=0 is read as 0")
+				assert.Equal(t, rate.Inf, c.Limiter.Limit(), "0: no client-side limit")
+				assert.Zero(t, RateLimitOf(c), "logged as 0")
+			} else {
+				assert.InDelta(t, tt.want.RateLimit, got.RateLimit, 1e-9)
+				assert.InDelta(t, tt.want.RateLimit, float64(c.Limiter.Limit()), 1e-9)
+				assert.InDelta(t, tt.want.RateLimit, RateLimitOf(c), 1e-9)
+			}
+			assert.Equal(t, 1, c.Limiter.Burst(), "a second never holds more than the limit")
+		})
+	}
+}
+
+func TestRateLimitOfAClientWithoutALimiter(t *testing.T) {
+	c, err := cvm.New(cvm.LegacyEndpoint, signer.HmacSHA256, nil)
+	require.NoError(t, err)
+	c.Limiter = nil
+	assert.Zero(t, RateLimitOf(c))
+}
+
+// One client for every invocation: keep-alive, no overall timeout (each
+// call's context carries its deadline).
+func TestNewHTTPClient(t *testing.T) {
+	c := NewHTTPClient()
+	require.NotNil(t, c.Transport)
+	assert.Zero(t, c.Timeout)
+}

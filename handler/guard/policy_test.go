@@ -1,0 +1,70 @@
+package guard
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"scf-cvm-project/handler/answer"
+)
+
+// DRY_RUN is the default; a request's DryRun wins when it says (was
+// dryRun).
+func TestIsDryRun(t *testing.T) {
+	yes, no := true, false
+	tests := []struct {
+		setting   bool
+		requested *bool
+		want      bool
+	}{
+		{false, nil, false},
+		{true, nil, true},
+		{false, &yes, true},
+		{true, &no, false},
+		{true, &yes, true},
+		{false, &no, false},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, Security{DryRun: tt.setting}.IsDryRun(tt.requested), "DRY_RUN=%v, requested %v", tt.setting, tt.requested)
+	}
+}
+
+// A rule is a move too: ALLOWED_PROJECT_IDS bounds every rule of a set
+// (was allowRules).
+func TestAllowRuleProjects(t *testing.T) {
+	assert.Nil(t, Security{}.AllowRuleProjects([]int64{1045, 7, 0}), "no allow-list: any project")
+	assert.Nil(t, Security{AllowedProjectIDs: []int64{7, 1045}}.AllowRuleProjects([]int64{1045, 7}))
+	assert.Nil(t, Security{AllowedProjectIDs: []int64{7}}.AllowRuleProjects(nil))
+
+	err := Security{AllowedProjectIDs: []int64{1045}}.AllowRuleProjects([]int64{1045, 7, 8})
+	require.NotNil(t, err)
+	assert.Equal(t, answer.CodeProjectNotAllowed, err.Code)
+	assert.Equal(t, "Rules[1]: the function may not move instances into project 7; it may into 1045", err.Message, "the first rule refused, by its index")
+
+	// AllowProject alone says no rule.
+	err = Security{AllowedProjectIDs: []int64{1045}}.AllowProject(7)
+	require.NotNil(t, err)
+	assert.Equal(t, "the function may not move instances into project 7; it may into 1045", err.Message)
+}
+
+func TestBearerToken(t *testing.T) {
+	tests := []struct {
+		authorization, token string
+		ok                   bool
+	}{
+		{"Bearer " + testToken, testToken, true},
+		{"bearer " + testToken, testToken, true},
+		{"  BEARER   " + testToken + "  ", testToken, true},
+		{"Bearer ", "", false},
+		{"Bearer", "", false},
+		{"Basic " + testToken, "", false},
+		{testToken, "", false},
+		{"", "", false},
+	}
+	for _, tt := range tests {
+		token, ok := BearerToken(tt.authorization)
+		assert.Equal(t, tt.ok, ok, "%q", tt.authorization)
+		assert.Equal(t, tt.token, token, "%q", tt.authorization)
+	}
+}
