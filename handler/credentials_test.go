@@ -5,7 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +19,8 @@ import (
 
 	"scf-cvm-project/credentials"
 	"scf-cvm-project/cvm"
+	"scf-cvm-project/handler/answer"
+	"scf-cvm-project/signer"
 )
 
 // providerFunc is a credentials.Provider from a function.
@@ -23,25 +28,49 @@ type providerFunc func(context.Context) (credentials.Credentials, error)
 
 func (f providerFunc) Retrieve(ctx context.Context) (credentials.Credentials, error) { return f(ctx) }
 
-// credsCVM records the keys of every call and whether they had expired
-// when the call was made.
-type credsCVM struct {
+// credsDoer answers every call as the API would, after delay, and records
+// the SecretId each request was signed with and whether those keys had
+// expired when it was sent. It knows when keys expire from issue, which
+// the test's provider calls for every set it hands out.
+type credsDoer struct {
+	delay time.Duration
+
 	mu      sync.Mutex
+	expires map[string]time.Time // SecretId → when those keys expire
 	ids     []string
 	expired int
-	delay   time.Duration
 }
 
-func (f *credsCVM) Call(_ context.Context, creds credentials.Credentials, _ string, _ cvm.Action, _ any) (cvm.Result, error) {
-	f.mu.Lock()
-	f.ids = append(f.ids, creds.SecretID)
-	if creds.Expired(time.Now()) {
-		f.expired++
+func (d *credsDoer) issue(c credentials.Credentials) credentials.Credentials {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.expires == nil {
+		d.expires = map[string]time.Time{}
 	}
-	n := len(f.ids)
-	f.mu.Unlock()
-	time.Sleep(f.delay)
-	return cvm.Result{RequestID: fmt.Sprintf("req-%d", n)}, nil
+	d.expires[c.SecretID] = c.Expires
+	return c
+}
+
+func (d *credsDoer) Do(r *http.Request) (*http.Response, error) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, err
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, err
+	}
+	id := form.Get("SecretId")
+	d.mu.Lock()
+	d.ids = append(d.ids, id)
+	if exp, ok := d.expires[id]; !ok || !time.Now().Before(exp) {
+		d.expired++
+	}
+	n := len(d.ids)
+	d.mu.Unlock()
+	time.Sleep(d.delay)
+	return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
+		Body: io.NopCloser(strings.NewReader(fmt.Sprintf(`{"Response":{"RequestId":"req-%d"}}`, n)))}, nil
 }
 
 func TestCredentialFailuresAreAnsweredWithoutACall(t *testing.T) {
@@ -55,13 +84,13 @@ func TestCredentialFailuresAreAnsweredWithoutACall(t *testing.T) {
 		wantInMsg  []string
 	}{
 		{"nothing anywhere", fmt.Errorf("%w (tried env: TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY not set; cvm-role: no instance role: metadata metadata.tencentyun.com answered HTTP 404)", credentials.ErrNotFound),
-			CodeMissingCredentials, 500, []string{"env: TENCENTCLOUD_SECRETID", "cvm-role: no instance role"}},
-		{"STS refused", stsErr, CodeAssumeRoleFailed, 502, []string{"UnauthorizedOperation", "5d2e1b2c-sts", "roleName/mover"}},
-		{"STS unreachable", fmt.Errorf("%w: role r: STS 127.0.0.1:1: connection refused", credentials.ErrAssumeRole), CodeAssumeRoleFailed, 502, []string{"connection refused"}},
+			answer.CodeMissingCredentials, 500, []string{"env: TENCENTCLOUD_SECRETID", "cvm-role: no instance role"}},
+		{"STS refused", stsErr, answer.CodeAssumeRoleFailed, 502, []string{"UnauthorizedOperation", "5d2e1b2c-sts", "roleName/mover"}},
+		{"STS unreachable", fmt.Errorf("%w: role r: STS 127.0.0.1:1: connection refused", credentials.ErrAssumeRole), answer.CodeAssumeRoleFailed, 502, []string{"connection refused"}},
 		{"the instance role's keys unreadable", fmt.Errorf("%w: role mover at metadata metadata.tencentyun.com: HTTP 500", credentials.ErrMetadataUnreachable),
-			CodeMetadataUnreachable, 502, []string{"role mover", "HTTP 500"}},
-		{"the deadline while waiting for another invocation's refresh", fmt.Errorf("waiting for credentials: %w", context.DeadlineExceeded), CodeDeadlineExceeded, 504, []string{"deadline"}},
-		{"anything else", fmt.Errorf("surprise"), CodeMissingCredentials, 500, []string{"surprise"}},
+			answer.CodeMetadataUnreachable, 502, []string{"role mover", "HTTP 500"}},
+		{"the deadline while waiting for another invocation's refresh", fmt.Errorf("waiting for credentials: %w", context.DeadlineExceeded), answer.CodeDeadlineExceeded, 504, []string{"deadline"}},
+		{"anything else", fmt.Errorf("surprise"), answer.CodeMissingCredentials, 500, []string{"surprise"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -80,7 +109,7 @@ func TestCredentialFailuresAreAnsweredWithoutACall(t *testing.T) {
 			a := decodeAnswer(t, []byte(resp.Body))
 			assert.Equal(t, tt.wantCode, a.Code)
 			assert.Equal(t, tt.wantStatus, resp.StatusCode)
-			assert.Equal(t, tt.wantStatus, HTTPStatus(a.Code))
+			assert.Equal(t, tt.wantStatus, answer.HTTPStatus(a.Code))
 			for _, w := range tt.wantInMsg {
 				assert.Contains(t, a.Message, w)
 			}
@@ -105,7 +134,7 @@ func TestAnswerAndLogsNameTheCredentialSource(t *testing.T) {
 	out, err := h.Invoke(context.Background(), []byte(`{"InstanceIds":["ins-00000001"],"ProjectId":3}`))
 	require.NoError(t, err)
 	a := decodeAnswer(t, out)
-	assert.Equal(t, CodeSuccess, a.Code)
+	assert.Equal(t, answer.CodeSuccess, a.Code)
 	assert.Equal(t, "assumed-role:qcs::cam::uin/100000000001:roleName/mover", a.CredentialSource)
 	assert.Contains(t, string(out), `"CredentialSource":"assumed-role:qcs::cam::uin/100000000001:roleName/mover"`)
 
@@ -129,18 +158,22 @@ func TestKeysExpiringBetweenBatchesAreReplaced(t *testing.T) {
 	}{
 		{"fresh keys", func() (credentials.Credentials, error) {
 			return credentials.Credentials{SecretID: "AKIDsecond", SecretKey: "k2", Token: "t2", Source: "cvm-role:r", Expires: time.Now().Add(time.Hour)}, nil
-		}, []string{CodeSuccess, CodeSuccess, CodeSuccess}, []string{"AKIDfirst", "AKIDsecond", "AKIDsecond"}},
+		}, []string{answer.CodeSuccess, answer.CodeSuccess, answer.CodeSuccess}, []string{"AKIDfirst", "AKIDsecond", "AKIDsecond"}},
 		{"the refresh fails", func() (credentials.Credentials, error) {
 			return credentials.Credentials{}, fmt.Errorf("%w: role r at metadata m: HTTP 500", credentials.ErrMetadataUnreachable)
-		}, []string{CodeSuccess, CodeMetadataUnreachable, CodeMetadataUnreachable}, []string{"AKIDfirst"}},
+		}, []string{answer.CodeSuccess, answer.CodeMetadataUnreachable, answer.CodeMetadataUnreachable}, []string{"AKIDfirst"}},
 		{"the provider gives expired keys", func() (credentials.Credentials, error) {
 			return credentials.Credentials{SecretID: "AKIDstale", SecretKey: "k", Token: "t", Source: "cvm-role:r", Expires: time.Now().Add(-time.Second)}, nil
-		}, []string{CodeSuccess, CodeMissingCredentials, CodeMissingCredentials}, []string{"AKIDfirst"}},
+		}, []string{answer.CodeSuccess, answer.CodeMissingCredentials, answer.CodeMissingCredentials}, []string{"AKIDfirst"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := &credsCVM{delay: 60 * time.Millisecond}
-			h := &Handler{CVM: f, DefaultRegion: "ap-guangzhou"}
+			// The client refuses expired keys; the handler must give it keys
+			// that renew.
+			f := &credsDoer{delay: 60 * time.Millisecond}
+			client, err := cvm.New(cvm.LegacyEndpoint, signer.HmacSHA256, f)
+			require.NoError(t, err)
+			h := &Handler{CVM: client, DefaultRegion: "ap-guangzhou"}
 			var mu sync.Mutex
 			asked := 0
 			h.Credentials = providerFunc(func(context.Context) (credentials.Credentials, error) {
@@ -148,9 +181,10 @@ func TestKeysExpiringBetweenBatchesAreReplaced(t *testing.T) {
 				defer mu.Unlock()
 				asked++
 				if asked == 1 { // expire during the first batch
-					return credentials.Credentials{SecretID: "AKIDfirst", SecretKey: "k1", Token: "t1", Source: "cvm-role:r", Expires: time.Now().Add(30 * time.Millisecond)}, nil
+					return f.issue(credentials.Credentials{SecretID: "AKIDfirst", SecretKey: "k1", Token: "t1", Source: "cvm-role:r", Expires: time.Now().Add(30 * time.Millisecond)}), nil
 				}
-				return tt.second()
+				c, err := tt.second()
+				return f.issue(c), err
 			})
 			out, err := h.Invoke(context.Background(), []byte(`{"InstanceIds":`+idsJSON(250)+`,"ProjectId":3}`))
 			require.NoError(t, err)
@@ -184,12 +218,12 @@ func TestNewFromEnvRoleConfiguration(t *testing.T) {
 			h := NewFromEnv(func(k string) string { return tt.env[k] }, slog.New(slog.NewJSONHandler(&logs, nil)))
 			if tt.wantErr != "" {
 				require.NotNil(t, h.ConfigErr)
-				assert.Equal(t, CodeInvalidConfig, h.ConfigErr.Code)
+				assert.Equal(t, answer.CodeInvalidConfig, h.ConfigErr.Code)
 				assert.Contains(t, h.ConfigErr.Message, tt.wantErr)
 				assert.Contains(t, logs.String(), "invalid configuration")
 				out, err := h.Invoke(context.Background(), []byte(`{"InstanceIds":["ins-00000001"],"ProjectId":3}`))
 				require.NoError(t, err)
-				assert.Equal(t, CodeInvalidConfig, decodeAnswer(t, out).Code)
+				assert.Equal(t, answer.CodeInvalidConfig, decodeAnswer(t, out).Code)
 				return
 			}
 			require.Nil(t, h.ConfigErr)

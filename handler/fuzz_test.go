@@ -7,6 +7,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"scf-cvm-project/handler/answer"
+	"scf-cvm-project/handler/trigger"
 )
 
 // assertInvokeContract runs Invoke on payload against a fake CVM that
@@ -28,26 +31,26 @@ func assertInvokeContract(t *testing.T, payload []byte) {
 	if json.Unmarshal(out, &probe) == nil && probe.StatusCode != nil && probe.Body != nil {
 		body, status = []byte(*probe.Body), *probe.StatusCode
 	}
-	var a Answer
+	var a answer.Answer
 	require.NoError(t, json.Unmarshal(body, &a), "the answer is JSON: %s", body)
 	if status != 0 {
-		assert.Equal(t, HTTPStatus(a.Code), status, "the HTTP status follows the code")
+		assert.Equal(t, answer.HTTPStatus(a.Code), status, "the HTTP status follows the code")
 	}
 	assertAnswerContract(t, a, f)
 }
 
 // assertAnswerContract checks an answer against the calls f received.
-func assertAnswerContract(t *testing.T, a Answer, f *fakeCVM) {
+func assertAnswerContract(t *testing.T, a answer.Answer, f *fakeCVM) {
 	t.Helper()
 	f.mu.Lock()
 	calls, listings := len(f.calls), f.listings
 	f.mu.Unlock()
 	switch {
-	case a.Code == CodeNoInstances: // an event that names no instance: nothing to do
+	case a.Code == answer.CodeNoInstances: // an event that names no instance: nothing to do
 		assert.Zero(t, calls+listings, "nothing to do, no upstream call")
 		assert.NotEmpty(t, a.Message)
-	case a.Code != CodeSuccess:
-		code := HTTPStatus(a.Code)
+	case a.Code != answer.CodeSuccess:
+		code := answer.HTTPStatus(a.Code)
 		assert.True(t, code >= 400 && code < 500, "a rejection is a 4xx: %s (%d): %s", a.Code, code, a.Message)
 		assert.Zero(t, calls+listings, "a rejected input makes no upstream call")
 		assert.NotEmpty(t, a.Message)
@@ -62,10 +65,10 @@ func assertAnswerContract(t *testing.T, a Answer, f *fakeCVM) {
 }
 
 // assertRequestContract runs the handler on an already decoded event.
-func assertRequestContract(t *testing.T, ev Event) {
+func assertRequestContract(t *testing.T, ev trigger.Event) {
 	t.Helper()
 	f := &fakeCVM{}
 	h := newTestHandler(f)
 	h.Security.AllowAnonymousHTTP = true // the HTTP checks are fuzzed through Invoke; here, the request
-	assertAnswerContract(t, h.answer(context.Background(), ev, nil, &redactor{}), f)
+	assertAnswerContract(t, h.answer(context.Background(), ev, nil, &invocation{}), f)
 }

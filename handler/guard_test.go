@@ -15,6 +15,9 @@ import (
 
 	"scf-cvm-project/credentials"
 	"scf-cvm-project/cvm"
+	"scf-cvm-project/handler/answer"
+	"scf-cvm-project/handler/config"
+	"scf-cvm-project/handler/guard"
 	"scf-cvm-project/signer"
 )
 
@@ -31,7 +34,7 @@ func apigwEvent(t *testing.T, method string, headers map[string]string, body str
 }
 
 // httpAnswer unwraps an API Gateway answer: its status and the answer.
-func httpAnswer(t *testing.T, out []byte) (int, Answer) {
+func httpAnswer(t *testing.T, out []byte) (int, answer.Answer) {
 	t.Helper()
 	var resp struct {
 		StatusCode int
@@ -43,6 +46,9 @@ func httpAnswer(t *testing.T, out []byte) (int, Answer) {
 	return resp.StatusCode, decodeAnswer(t, []byte(resp.Body))
 }
 
+// unauthenticatedMessage is all a caller refused by the HTTP checks is told.
+const unauthenticatedMessage = "a valid bearer token is required in the Authorization header"
+
 func logTo(buf *bytes.Buffer) *slog.Logger { return slog.New(slog.NewJSONHandler(buf, nil)) }
 
 // Every HTTP refusal is answered before the request is read and with no
@@ -52,23 +58,23 @@ func TestHTTPChecksComeFirstAndCallNothing(t *testing.T) {
 	good := `{"InstanceIds":["ins-00000001"],"ProjectId":3}`
 	tests := []struct {
 		name       string
-		sec        Security
+		sec        guard.Security
 		method     string
 		headers    map[string]string
 		body       string
 		wantCode   string
 		wantStatus int
 	}{
-		{"no token configured", Security{}, "POST", map[string]string{"authorization": bearer}, good, CodeUnauthenticated, 401},
-		{"no token sent", Security{TokenSHA256: TokenDigest(testToken)}, "POST", nil, good, CodeUnauthenticated, 401},
-		{"a wrong token, and a body that is not even JSON", Security{TokenSHA256: TokenDigest(testToken)}, "POST",
-			map[string]string{"authorization": "Bearer wrong-token-EXAMPLE"}, `{"InstanceIds":`, CodeUnauthenticated, 401},
-		{"GET by default", Security{TokenSHA256: TokenDigest(testToken)}, "GET", map[string]string{"authorization": bearer}, good, CodeMethodNotAllowed, 405},
-		{"text/plain", Security{TokenSHA256: TokenDigest(testToken)}, "POST", map[string]string{"authorization": bearer, "content-type": "text/plain"}, good, CodeUnsupportedMediaType, 415},
-		{"a project not allowed", Security{TokenSHA256: TokenDigest(testToken), AllowedProjectIDs: []int64{1045}}, "POST",
-			map[string]string{"authorization": bearer}, good, CodeProjectNotAllowed, 403},
-		{"over MAX_INSTANCES", Security{TokenSHA256: TokenDigest(testToken), MaxInstances: 1}, "POST",
-			map[string]string{"authorization": bearer}, `{"InstanceIds":["ins-00000001","ins-00000002"],"ProjectId":3}`, CodeLimitExceeded, 400},
+		{"no token configured", guard.Security{}, "POST", map[string]string{"authorization": bearer}, good, answer.CodeUnauthenticated, 401},
+		{"no token sent", guard.Security{TokenSHA256: guard.TokenDigest(testToken)}, "POST", nil, good, answer.CodeUnauthenticated, 401},
+		{"a wrong token, and a body that is not even JSON", guard.Security{TokenSHA256: guard.TokenDigest(testToken)}, "POST",
+			map[string]string{"authorization": "Bearer wrong-token-EXAMPLE"}, `{"InstanceIds":`, answer.CodeUnauthenticated, 401},
+		{"GET by default", guard.Security{TokenSHA256: guard.TokenDigest(testToken)}, "GET", map[string]string{"authorization": bearer}, good, answer.CodeMethodNotAllowed, 405},
+		{"text/plain", guard.Security{TokenSHA256: guard.TokenDigest(testToken)}, "POST", map[string]string{"authorization": bearer, "content-type": "text/plain"}, good, answer.CodeUnsupportedMediaType, 415},
+		{"a project not allowed", guard.Security{TokenSHA256: guard.TokenDigest(testToken), AllowedProjectIDs: []int64{1045}}, "POST",
+			map[string]string{"authorization": bearer}, good, answer.CodeProjectNotAllowed, 403},
+		{"over MAX_INSTANCES", guard.Security{TokenSHA256: guard.TokenDigest(testToken), MaxInstances: 1}, "POST",
+			map[string]string{"authorization": bearer}, `{"InstanceIds":["ins-00000001","ins-00000002"],"ProjectId":3}`, answer.CodeLimitExceeded, 400},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -86,7 +92,7 @@ func TestHTTPChecksComeFirstAndCallNothing(t *testing.T) {
 			assert.Empty(t, a.Batches)
 			assert.NotContains(t, string(out), testToken)
 			assert.NotContains(t, log.String(), testToken)
-			if tt.wantCode == CodeUnauthenticated {
+			if tt.wantCode == answer.CodeUnauthenticated {
 				assert.Equal(t, unauthenticatedMessage, a.Message)
 				assert.Nil(t, a.ProjectId, "nothing of the request is read before authentication")
 				assert.Contains(t, log.String(), "HTTP request refused")
@@ -102,8 +108,8 @@ func TestTheRefusalReasonGoesToTheLog(t *testing.T) {
 	out, err := h.Invoke(context.Background(), apigwEvent(t, "POST", nil, `{"InstanceIds":["ins-00000001"],"ProjectId":3}`))
 	require.NoError(t, err)
 	_, a := httpAnswer(t, out)
-	assert.NotContains(t, a.Message, EnvAPIToken)
-	assert.Contains(t, log.String(), EnvAPIToken, "how to configure a token is logged")
+	assert.NotContains(t, a.Message, guard.EnvAPIToken)
+	assert.Contains(t, log.String(), guard.EnvAPIToken, "how to configure a token is logged")
 	assert.Contains(t, log.String(), "203.0.113.24", "with the caller's address")
 }
 
@@ -117,7 +123,7 @@ func TestNonHTTPEventsNeedNoToken(t *testing.T) {
 			f := &fakeCVM{}
 			out, err := newTestHandler(f).Invoke(context.Background(), []byte(payload))
 			require.NoError(t, err)
-			assert.Equal(t, CodeSuccess, decodeAnswer(t, out).Code)
+			assert.Equal(t, answer.CodeSuccess, decodeAnswer(t, out).Code)
 			assert.Len(t, f.calls, 1)
 		})
 	}
@@ -128,12 +134,12 @@ func TestAnonymousHTTPIsLoggedWithTheGatewayIdentity(t *testing.T) {
 	f := &fakeCVM{}
 	h := newTestHandler(f)
 	h.Logger = logTo(&log)
-	h.Security = Security{AllowAnonymousHTTP: true}
+	h.Security = guard.Security{AllowAnonymousHTTP: true}
 	out, err := h.Invoke(context.Background(), apigwEvent(t, "POST", map[string]string{"x-anonymous-consumer": "false"}, `{"InstanceIds":["ins-00000001"],"ProjectId":3}`))
 	require.NoError(t, err)
 	status, a := httpAnswer(t, out)
 	assert.Equal(t, 200, status)
-	assert.Equal(t, CodeSuccess, a.Code)
+	assert.Equal(t, answer.CodeSuccess, a.Code)
 	assert.Len(t, f.calls, 1)
 	assert.Contains(t, log.String(), "anonymous HTTP request")
 	assert.Contains(t, log.String(), `"identity_secret_id":"AKIDgatewaykeyEXAMPLE"`)
@@ -166,15 +172,15 @@ func TestDryRunSignsEveryBatchAndSendsNothing(t *testing.T) {
 			a := decodeAnswer(t, out)
 
 			assert.Empty(t, f.calls, "no call")
-			assert.Equal(t, CodeDryRun, a.Code)
-			assert.Equal(t, 200, HTTPStatus(a.Code))
+			assert.Equal(t, answer.CodeDryRun, a.Code)
+			assert.Equal(t, 200, answer.HTTPStatus(a.Code))
 			assert.Empty(t, a.RequestId)
 			assert.Contains(t, a.Message, "2 ModifyInstancesProject call(s)")
 			require.Len(t, a.Batches, 2)
 			assert.Equal(t, ids(1, 100), a.Batches[0].InstanceIds)
 			assert.Equal(t, ids(101, 150), a.Batches[1].InstanceIds)
 			for _, b := range a.Batches {
-				assert.Equal(t, CodeDryRun, b.Code)
+				assert.Equal(t, answer.CodeDryRun, b.Code)
 			}
 			require.NotNil(t, a.DryRun)
 			d := a.DryRun
@@ -232,11 +238,11 @@ func TestDryRunSetting(t *testing.T) {
 			require.NoError(t, err)
 			a := decodeAnswer(t, out)
 			if tt.dry {
-				assert.Equal(t, CodeDryRun, a.Code)
+				assert.Equal(t, answer.CodeDryRun, a.Code)
 				assert.Empty(t, f.calls)
 				assert.NotNil(t, a.DryRun)
 			} else {
-				assert.Equal(t, CodeSuccess, a.Code)
+				assert.Equal(t, answer.CodeSuccess, a.Code)
 				assert.Len(t, f.calls, 1)
 				assert.Nil(t, a.DryRun)
 				assert.NotContains(t, string(out), `"DryRun"`)
@@ -252,7 +258,7 @@ func TestDryRunNeedsCredentials(t *testing.T) {
 	h.Credentials = staticCreds{err: fmt.Errorf("env: not set: %w", credentials.ErrNotFound)}
 	out, err := h.Invoke(context.Background(), []byte(`{"InstanceIds":["ins-00000001"],"ProjectId":3,"DryRun":true}`))
 	require.NoError(t, err)
-	assert.Equal(t, CodeMissingCredentials, decodeAnswer(t, out).Code)
+	assert.Equal(t, answer.CodeMissingCredentials, decodeAnswer(t, out).Code)
 }
 
 // A panic's message may hold secrets: the log gets it masked, the caller
@@ -264,7 +270,7 @@ func TestAPanicIsLoggedWithItsSecretsMasked(t *testing.T) {
 	)
 	secrets := []string{"Gu5t9xGARNpq86cd98joQYCN3EXAMPLE", "session-token-EXAMPLE", apiToken, "c2lnbmF0dXJlLUVYQU1QTEU="}
 	var log bytes.Buffer
-	env := map[string]string{EnvAPIToken: apiToken, EnvRegion: "ap-guangzhou"}
+	env := map[string]string{guard.EnvAPIToken: apiToken, config.EnvRegion: "ap-guangzhou"}
 	h := NewFromEnv(func(k string) string { return env[k] }, logTo(&log))
 	require.Nil(t, h.ConfigErr)
 	h.Credentials = tokenCreds{}
@@ -275,9 +281,9 @@ func TestAPanicIsLoggedWithItsSecretsMasked(t *testing.T) {
 	require.NoError(t, err)
 	status, a := httpAnswer(t, out)
 	assert.Equal(t, 500, status)
-	assert.Equal(t, CodeInternalError, a.Code)
+	assert.Equal(t, answer.CodeInternalError, a.Code)
 	require.Contains(t, log.String(), `"msg":"panic"`)
-	assert.Contains(t, log.String(), redacted)
+	assert.Contains(t, log.String(), guard.Redacted)
 	for _, s := range secrets {
 		assert.NotContains(t, log.String(), s)
 		assert.NotContains(t, string(out), s)
@@ -291,17 +297,17 @@ func TestNewFromEnvRefusesMalformedSecuritySettings(t *testing.T) {
 		env  map[string]string
 		want []string
 	}{
-		{map[string]string{EnvAllowedProjectIDs: "5,x"}, []string{EnvAllowedProjectIDs}},
-		{map[string]string{EnvMaxInstances: "100001"}, []string{EnvMaxInstances}},
-		{map[string]string{EnvAPIToken: "short"}, []string{EnvAPIToken}},
-		{map[string]string{EnvDryRun: "perhaps", EnvSignatureMethod: "md5"}, []string{EnvDryRun, EnvSignatureMethod}},
+		{map[string]string{guard.EnvAllowedProjectIDs: "5,x"}, []string{guard.EnvAllowedProjectIDs}},
+		{map[string]string{guard.EnvMaxInstances: "100001"}, []string{guard.EnvMaxInstances}},
+		{map[string]string{guard.EnvAPIToken: "short"}, []string{guard.EnvAPIToken}},
+		{map[string]string{guard.EnvDryRun: "perhaps", config.EnvSignatureMethod: "md5"}, []string{guard.EnvDryRun, config.EnvSignatureMethod}},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.env), func(t *testing.T) {
 			var log bytes.Buffer
 			h := NewFromEnv(func(k string) string { return tt.env[k] }, logTo(&log))
 			require.NotNil(t, h.ConfigErr)
-			assert.Equal(t, CodeInvalidConfig, h.ConfigErr.Code)
+			assert.Equal(t, answer.CodeInvalidConfig, h.ConfigErr.Code)
 			assert.NotContains(t, h.ConfigErr.Message, "\n")
 			for _, v := range tt.want {
 				assert.Contains(t, h.ConfigErr.Message, v)
@@ -317,7 +323,7 @@ func TestNewFromEnvRefusesMalformedSecuritySettings(t *testing.T) {
 			} {
 				out, err := h.Invoke(context.Background(), payload)
 				require.NoError(t, err)
-				assert.Contains(t, string(out), CodeInvalidConfig)
+				assert.Contains(t, string(out), answer.CodeInvalidConfig)
 			}
 			assert.Empty(t, f.calls)
 		})
@@ -326,10 +332,10 @@ func TestNewFromEnvRefusesMalformedSecuritySettings(t *testing.T) {
 
 func TestNewFromEnvReadsTheGuards(t *testing.T) {
 	var log bytes.Buffer
-	env := map[string]string{EnvAPITokenSHA256: strings.ToUpper(testTokenDigestHex()), EnvAllowGET: "true", EnvAllowedProjectIDs: "0,1045", EnvMaxInstances: "500", EnvDryRun: "true"}
+	env := map[string]string{guard.EnvAPITokenSHA256: strings.ToUpper(testTokenDigestHex()), guard.EnvAllowGET: "true", guard.EnvAllowedProjectIDs: "0,1045", guard.EnvMaxInstances: "500", guard.EnvDryRun: "true"}
 	h := NewFromEnv(func(k string) string { return env[k] }, logTo(&log))
 	require.Nil(t, h.ConfigErr)
-	assert.Equal(t, Security{TokenSHA256: TokenDigest(testToken), AllowGET: true, AllowedProjectIDs: []int64{0, 1045}, MaxInstances: 500, DryRun: true}, h.Security)
+	assert.Equal(t, guard.Security{TokenSHA256: guard.TokenDigest(testToken), AllowGET: true, AllowedProjectIDs: []int64{0, 1045}, MaxInstances: 500, DryRun: true}, h.Security)
 	assert.Same(t, h.CVM.(*cvm.Client), h.Preparer.(*cvm.Client), "a dry run signs with the client that would send")
 
 	_, err := h.Invoke(context.Background(), []byte(`{}`))

@@ -2,6 +2,8 @@ package handler
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,10 +19,15 @@ import (
 
 	"scf-cvm-project/credentials"
 	"scf-cvm-project/cvm"
+	"scf-cvm-project/handler/answer"
+	"scf-cvm-project/handler/config"
+	"scf-cvm-project/handler/guard"
 	"scf-cvm-project/signer"
 )
 
-// fakeCVM records calls and answers them with answerFn.
+// fakeCVM records calls and answers them with answerFn. It never asks
+// for the keys: the handler retrieves them once before any call, and what
+// a real client does with them is tested against one (credsDoer).
 type fakeCVM struct {
 	mu       sync.Mutex
 	calls    []cvm.ModifyInstancesProject
@@ -28,7 +35,7 @@ type fakeCVM struct {
 	answerFn func(cvm.ModifyInstancesProject) (cvm.Result, error)
 }
 
-func (f *fakeCVM) Call(_ context.Context, _ credentials.Credentials, _ string, a cvm.Action, _ any) (cvm.Result, error) {
+func (f *fakeCVM) Call(_ context.Context, _ credentials.Provider, _ string, a cvm.Action, _ any) (cvm.Result, error) {
 	m, ok := a.(cvm.ModifyInstancesProject)
 	if !ok { // a listing (the tag rules): it finds nothing
 		f.mu.Lock()
@@ -46,6 +53,15 @@ func (f *fakeCVM) Call(_ context.Context, _ credentials.Credentials, _ string, a
 	return cvm.Result{RequestID: fmt.Sprintf("req-%d", n)}, nil
 }
 
+// A made-up API token.
+const testToken = "test-token-4f1c9a0e7b2d6c83-EXAMPLE"
+
+// testTokenDigestHex is what printf %s "$TOKEN" | sha256sum prints for testToken.
+func testTokenDigestHex() string {
+	sum := sha256.Sum256([]byte(testToken))
+	return hex.EncodeToString(sum[:])
+}
+
 type staticCreds struct{ err error }
 
 func (s staticCreds) Retrieve(context.Context) (credentials.Credentials, error) {
@@ -56,11 +72,20 @@ func newTestHandler(f *fakeCVM) *Handler {
 	return &Handler{CVM: f, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou", AnswerMargin: 50 * time.Millisecond}
 }
 
-func decodeAnswer(t *testing.T, b []byte) Answer {
+func decodeAnswer(t *testing.T, b []byte) answer.Answer {
 	t.Helper()
-	var a Answer
+	var a answer.Answer
 	require.NoError(t, json.Unmarshal(b, &a))
 	return a
+}
+
+// ids returns ins-<from> .. ins-<to>, eight digits each.
+func ids(from, to int) []string {
+	out := make([]string, 0, to-from+1)
+	for i := from; i <= to; i++ {
+		out = append(out, fmt.Sprintf("ins-%08d", i))
+	}
+	return out
 }
 
 func idsJSON(n int) string {
@@ -78,7 +103,7 @@ func TestInvokeSplitsIntoBatchesOfAHundred(t *testing.T) {
 			out, err := newTestHandler(f).Invoke(context.Background(), []byte(`{"InstanceIds":`+idsJSON(n)+`,"ProjectId":3}`))
 			require.NoError(t, err)
 			a := decodeAnswer(t, out)
-			assert.Equal(t, CodeSuccess, a.Code)
+			assert.Equal(t, answer.CodeSuccess, a.Code)
 			assert.Equal(t, "req-1", a.RequestId)
 			wantBatches := (n + 99) / 100
 			require.Len(t, f.calls, wantBatches)
@@ -102,7 +127,7 @@ func TestInvokeRecoversFromAPanic(t *testing.T) {
 	out, err := newTestHandler(f).Invoke(context.Background(), []byte(`{"InstanceIds":["ins-00000001"],"ProjectId":3}`))
 	require.NoError(t, err)
 	a := decodeAnswer(t, out)
-	assert.Equal(t, CodeInternalError, a.Code)
+	assert.Equal(t, answer.CodeInternalError, a.Code)
 	assert.NotContains(t, string(out), "secret-in-panic")
 	assert.NotContains(t, string(out), "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE")
 }
@@ -111,7 +136,7 @@ func TestInvokeRecoversFromAPanicInsideAnHTTPAnswer(t *testing.T) {
 	f := &fakeCVM{answerFn: func(cvm.ModifyInstancesProject) (cvm.Result, error) { panic("boom") }}
 	ev := `{"requestContext":{"requestId":"r"},"httpMethod":"POST","path":"/move","headers":{"content-type":"application/json","authorization":"Bearer ` + testToken + `"},"body":"{\"InstanceIds\":[\"ins-00000001\"],\"ProjectId\":3}"}`
 	h := newTestHandler(f)
-	h.Security.TokenSHA256 = TokenDigest(testToken)
+	h.Security.TokenSHA256 = guard.TokenDigest(testToken)
 	out, err := h.Invoke(context.Background(), []byte(ev))
 	require.NoError(t, err)
 	var resp struct {
@@ -120,7 +145,7 @@ func TestInvokeRecoversFromAPanicInsideAnHTTPAnswer(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(out, &resp))
 	assert.Equal(t, 500, resp.StatusCode)
-	assert.Equal(t, CodeInternalError, decodeAnswer(t, []byte(resp.Body)).Code)
+	assert.Equal(t, answer.CodeInternalError, decodeAnswer(t, []byte(resp.Body)).Code)
 }
 
 func TestNoBatchStartsAfterTheDeadline(t *testing.T) {
@@ -135,9 +160,9 @@ func TestNoBatchStartsAfterTheDeadline(t *testing.T) {
 	require.NoError(t, err)
 	a := decodeAnswer(t, out)
 	assert.Less(t, len(f.calls), 5, "batches are not sent once the deadline is near")
-	assert.Equal(t, CodeDeadlineExceeded, a.Code)
+	assert.Equal(t, answer.CodeDeadlineExceeded, a.Code)
 	last := a.Batches[len(a.Batches)-1]
-	assert.Equal(t, CodeDeadlineExceeded, last.Code)
+	assert.Equal(t, answer.CodeDeadlineExceeded, last.Code)
 	assert.Empty(t, last.RequestId)
 	assert.Len(t, a.Batches, 5, "every batch is reported, sent or not")
 }
@@ -145,10 +170,10 @@ func TestNoBatchStartsAfterTheDeadline(t *testing.T) {
 func TestConfigErrorIsAnsweredEveryTime(t *testing.T) {
 	f := &fakeCVM{}
 	h := newTestHandler(f)
-	h.ConfigErr = &Error{Code: CodeInvalidConfig, Message: "SIGNATURE_METHOD: bad"}
+	h.ConfigErr = &answer.Error{Code: answer.CodeInvalidConfig, Message: "SIGNATURE_METHOD: bad"}
 	out, err := h.Invoke(context.Background(), []byte(`{"InstanceIds":["ins-00000001"],"ProjectId":3}`))
 	require.NoError(t, err)
-	assert.Equal(t, CodeInvalidConfig, decodeAnswer(t, out).Code)
+	assert.Equal(t, answer.CodeInvalidConfig, decodeAnswer(t, out).Code)
 	assert.Empty(t, f.calls)
 }
 
@@ -160,18 +185,18 @@ func TestNewFromEnvConfiguration(t *testing.T) {
 		wantErr      string
 	}{
 		{map[string]string{}, cvm.LegacyEndpoint, signer.HmacSHA256, ""},
-		{map[string]string{EnvSignatureMethod: "TC3-HMAC-SHA256"}, cvm.API3Endpoint, signer.TC3HmacSHA256, ""},
-		{map[string]string{EnvSignatureMethod: "HmacSHA1", EnvEndpoint: "https://cvm.tencentcloudapi.com/"}, cvm.API3Endpoint, signer.HmacSHA1, ""},
-		{map[string]string{EnvSignatureMethod: "md5"}, "", "", "SIGNATURE_METHOD"},
-		{map[string]string{EnvSignatureMethod: "TC3-HMAC-SHA256", EnvEndpoint: cvm.LegacyEndpoint}, "", "", "legacy endpoint"},
-		{map[string]string{EnvEndpoint: "not a url"}, "", "", "CVM_ENDPOINT"},
+		{map[string]string{config.EnvSignatureMethod: "TC3-HMAC-SHA256"}, cvm.API3Endpoint, signer.TC3HmacSHA256, ""},
+		{map[string]string{config.EnvSignatureMethod: "HmacSHA1", config.EnvEndpoint: "https://cvm.tencentcloudapi.com/"}, cvm.API3Endpoint, signer.HmacSHA1, ""},
+		{map[string]string{config.EnvSignatureMethod: "md5"}, "", "", "SIGNATURE_METHOD"},
+		{map[string]string{config.EnvSignatureMethod: "TC3-HMAC-SHA256", config.EnvEndpoint: cvm.LegacyEndpoint}, "", "", "legacy endpoint"},
+		{map[string]string{config.EnvEndpoint: "not a url"}, "", "", "CVM_ENDPOINT"},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.env), func(t *testing.T) {
 			h := NewFromEnv(func(k string) string { return tt.env[k] }, slog.New(slog.DiscardHandler))
 			if tt.wantErr != "" {
 				require.NotNil(t, h.ConfigErr)
-				assert.Equal(t, CodeInvalidConfig, h.ConfigErr.Code)
+				assert.Equal(t, answer.CodeInvalidConfig, h.ConfigErr.Code)
 				assert.Contains(t, h.ConfigErr.Message, tt.wantErr)
 				return
 			}
@@ -215,7 +240,7 @@ func BenchmarkInvokeHundredIDs(b *testing.B) {
 				}
 				client, err := cvm.New(endpoint, method, stubTransport{})
 				require.NoError(b, err)
-				h := &Handler{CVM: client, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou", Security: Security{TokenSHA256: TokenDigest(testToken)}}
+				h := &Handler{CVM: client, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou", Security: guard.Security{TokenSHA256: guard.TokenDigest(testToken)}}
 				payload := []byte(payloads[kind])
 				ctx := context.Background()
 				out, err := h.Invoke(ctx, payload)

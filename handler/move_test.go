@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,6 +21,8 @@ import (
 	"golang.org/x/time/rate"
 
 	"scf-cvm-project/cvm"
+	"scf-cvm-project/handler/answer"
+	"scf-cvm-project/handler/config"
 	"scf-cvm-project/signer"
 )
 
@@ -44,7 +47,7 @@ func TestBatchesRunConcurrentlyAndAnswerInRequestOrder(t *testing.T) {
 	out, err := h.Invoke(context.Background(), []byte(`{"InstanceIds":`+idsJSON(1000)+`,"ProjectId":3}`))
 	require.NoError(t, err)
 	a := decodeAnswer(t, out)
-	require.Equal(t, CodeSuccess, a.Code)
+	require.Equal(t, answer.CodeSuccess, a.Code)
 	require.Len(t, a.Batches, 10)
 	for i, b := range a.Batches {
 		assert.Equal(t, ids(100*i+1, 100*i+100), b.InstanceIds, "batch %d", i)
@@ -70,6 +73,37 @@ func TestAttemptsAreReportedPerBatch(t *testing.T) {
 	assert.Equal(t, []int{1, 3}, []int{a.Batches[0].Attempts, a.Batches[1].Attempts})
 }
 
+// simAPI refuses a call all or nothing, as ModifyInstancesProject does:
+// NotFound when an id is unknown, else NotSupported when one is bound to
+// a load balancer; its messages name the ids unless terse.
+type simAPI struct {
+	bad   map[string]string // id → the code it is refused with
+	terse bool
+	calls [][]string
+}
+
+func (s *simAPI) call(ids []string) answer.Batch {
+	s.calls = append(s.calls, slices.Clone(ids))
+	for _, code := range []string{answer.CodeInstanceNotFound, answer.CodeInstanceNotSupported} {
+		var named []string
+		for _, id := range ids {
+			if s.bad[id] == code {
+				named = append(named, id)
+			}
+		}
+		if len(named) == 0 {
+			continue
+		}
+		list, _ := json.Marshal(named)
+		msg := fmt.Sprintf("The instance %s is refused.", list)
+		if s.terse {
+			msg = "An instance in the request is refused."
+		}
+		return answer.Batch{RequestId: fmt.Sprint("req-", len(s.calls)), Code: code, Message: msg, InstanceIds: ids}
+	}
+	return answer.Batch{RequestId: fmt.Sprint("req-", len(s.calls)), Code: answer.CodeSuccess, InstanceIds: ids}
+}
+
 // simCaller is a Caller that answers like simAPI.
 func simCaller(api *simAPI) *fakeCVM {
 	var mu sync.Mutex
@@ -77,7 +111,7 @@ func simCaller(api *simAPI) *fakeCVM {
 		mu.Lock()
 		defer mu.Unlock()
 		b := api.call(m.InstanceIds)
-		if b.Code == CodeSuccess {
+		if b.Code == answer.CodeSuccess {
 			return cvm.Result{RequestID: b.RequestId, Attempts: 1}, nil
 		}
 		return cvm.Result{RequestID: b.RequestId, Code: b.Code, Message: b.Message, Attempts: 1}, nil
@@ -88,7 +122,7 @@ func TestSkipInvalidIsolatesTheOffendingInstances(t *testing.T) {
 	request := func(extra string) string {
 		return `{"InstanceIds":` + idsJSON(150) + `,"ProjectId":3` + extra + `}`
 	}
-	bad := map[string]string{"ins-00000011": codeInstanceNotFound, "ins-00000120": codeInstanceNotSupported}
+	bad := map[string]string{"ins-00000011": answer.CodeInstanceNotFound, "ins-00000120": answer.CodeInstanceNotSupported}
 	tests := []struct {
 		name        string
 		payload     string
@@ -112,23 +146,23 @@ func TestSkipInvalidIsolatesTheOffendingInstances(t *testing.T) {
 			a := decodeAnswer(t, out)
 			require.Len(t, a.Batches, 2)
 			if !tt.wantIsolate {
-				assert.Equal(t, codeInstanceNotFound, a.Code, "all or nothing per batch")
+				assert.Equal(t, answer.CodeInstanceNotFound, a.Code, "all or nothing per batch")
 				assert.Empty(t, a.Failed)
 				assert.Zero(t, a.IsolationCalls)
 				assert.Len(t, api.calls, 2)
 				return
 			}
-			assert.Equal(t, CodePartialSuccess, a.Code)
+			assert.Equal(t, answer.CodePartialSuccess, a.Code)
 			assert.Equal(t, "moved 148 of 150 instances; 2 failed (see Failed)", a.Message)
 			assert.Equal(t, "req-1", a.RequestId, "the first batch's own call")
-			assert.Equal(t, []Failure{
-				{InstanceId: "ins-00000011", Code: codeInstanceNotFound, Message: `The instance ["ins-00000011"] is refused.`},
-				{InstanceId: "ins-00000120", Code: codeInstanceNotSupported, Message: `The instance ["ins-00000120"] is refused.`},
+			assert.Equal(t, []answer.Failure{
+				{InstanceId: "ins-00000011", Code: answer.CodeInstanceNotFound, Message: `The instance ["ins-00000011"] is refused.`},
+				{InstanceId: "ins-00000120", Code: answer.CodeInstanceNotSupported, Message: `The instance ["ins-00000120"] is refused.`},
 			}, a.Failed)
 			assert.Equal(t, 2, a.IsolationCalls, "one call per batch for the rest")
 			assert.Len(t, api.calls, 4)
 			for _, b := range a.Batches {
-				assert.Equal(t, CodePartialSuccess, b.Code)
+				assert.Equal(t, answer.CodePartialSuccess, b.Code)
 				assert.NotEmpty(t, b.RequestId)
 				assert.Equal(t, 1, b.Attempts)
 			}
@@ -137,7 +171,7 @@ func TestSkipInvalidIsolatesTheOffendingInstances(t *testing.T) {
 }
 
 func TestSkipInvalidOverHTTPAnswers207(t *testing.T) {
-	api := &simAPI{bad: map[string]string{"ins-00000002": codeInstanceNotFound}, terse: true}
+	api := &simAPI{bad: map[string]string{"ins-00000002": answer.CodeInstanceNotFound}, terse: true}
 	body, err := json.Marshal(`{"InstanceIds":["ins-00000001","ins-00000002","ins-00000003"],"ProjectId":3,"SkipInvalid":true}`)
 	require.NoError(t, err)
 	ev := `{"requestContext":{"serviceId":"s","requestId":"r"},"httpMethod":"POST","path":"/move","headers":{"content-type":"application/json"},"body":` + string(body) + `}`
@@ -152,7 +186,7 @@ func TestSkipInvalidOverHTTPAnswers207(t *testing.T) {
 	require.NoError(t, json.Unmarshal(out, &resp))
 	assert.Equal(t, http.StatusMultiStatus, resp.StatusCode)
 	a := decodeAnswer(t, []byte(resp.Body))
-	assert.Equal(t, CodePartialSuccess, a.Code)
+	assert.Equal(t, answer.CodePartialSuccess, a.Code)
 	require.Len(t, a.Failed, 1)
 	assert.Equal(t, "ins-00000002", a.Failed[0].InstanceId)
 	// [1] moves; [2,3] is then known to fail: [2] fails, [3] moves.
@@ -160,13 +194,13 @@ func TestSkipInvalidOverHTTPAnswers207(t *testing.T) {
 }
 
 func TestSkipInvalidWhenNoneMoved(t *testing.T) {
-	api := &simAPI{bad: map[string]string{"ins-00000001": codeInstanceNotFound}}
+	api := &simAPI{bad: map[string]string{"ins-00000001": answer.CodeInstanceNotFound}}
 	h := newTestHandler(simCaller(api))
 	h.SkipInvalid = true
 	out, err := h.Invoke(context.Background(), []byte(`{"InstanceIds":["ins-00000001"],"ProjectId":3}`))
 	require.NoError(t, err)
 	a := decodeAnswer(t, out)
-	assert.Equal(t, codeInstanceNotFound, a.Code, "the offending code, not PartialSuccess")
+	assert.Equal(t, answer.CodeInstanceNotFound, a.Code, "the offending code, not PartialSuccess")
 	assert.Len(t, a.Failed, 1)
 	assert.Zero(t, a.IsolationCalls)
 }
@@ -188,8 +222,8 @@ func TestAPanicInABatchKeepsTheOtherBatches(t *testing.T) {
 	require.NoError(t, err)
 	a := decodeAnswer(t, out)
 	require.Len(t, a.Batches, 3)
-	assert.Equal(t, []string{CodeSuccess, CodeInternalError, CodeSuccess}, []string{a.Batches[0].Code, a.Batches[1].Code, a.Batches[2].Code})
-	assert.Equal(t, CodeInternalError, a.Code)
+	assert.Equal(t, []string{answer.CodeSuccess, answer.CodeInternalError, answer.CodeSuccess}, []string{a.Batches[0].Code, a.Batches[1].Code, a.Batches[2].Code})
+	assert.Equal(t, answer.CodeInternalError, a.Code)
 	assert.Contains(t, logs.String(), `"panic":"boom"`)
 }
 
@@ -220,14 +254,14 @@ func TestTheDeadlineCutsConcurrentBatchesAndTheAnswerSaysSo(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, time.Now().Before(deadline), "answered before the deadline")
 	a := decodeAnswer(t, out)
-	assert.Equal(t, CodeDeadlineExceeded, a.Code)
+	assert.Equal(t, answer.CodeDeadlineExceeded, a.Code)
 	done := 0
 	for _, b := range a.Batches {
-		if b.Code == CodeSuccess {
+		if b.Code == answer.CodeSuccess {
 			done++
 			assert.Equal(t, 1, b.Attempts)
 		} else {
-			assert.Equal(t, CodeDeadlineExceeded, b.Code)
+			assert.Equal(t, answer.CodeDeadlineExceeded, b.Code)
 		}
 	}
 	assert.Greater(t, done, 0)
@@ -238,30 +272,30 @@ func TestTheDeadlineCutsConcurrentBatchesAndTheAnswerSaysSo(t *testing.T) {
 func TestNewFromEnvTuning(t *testing.T) {
 	tests := []struct {
 		env     map[string]string
-		want    Tuning
+		want    config.Tuning
 		wantErr string
 	}{
-		{map[string]string{}, Tuning{MaxRetries: 3, MaxConcurrency: 4, RateLimit: 10}, ""},
-		{map[string]string{EnvMaxRetries: "0", EnvMaxConcurrency: "1", EnvRateLimit: "2.5", EnvSkipInvalid: "true"}, Tuning{MaxRetries: 0, MaxConcurrency: 1, RateLimit: 2.5, SkipInvalid: true}, ""},
-		{map[string]string{EnvMaxRetries: " 10 ", EnvMaxConcurrency: "100", EnvRateLimit: "1000", EnvSkipInvalid: "0"}, Tuning{MaxRetries: 10, MaxConcurrency: 100, RateLimit: 1000}, ""},
-		{map[string]string{EnvMaxRetries: "-1"}, Tuning{}, "MAX_RETRIES"},
-		{map[string]string{EnvMaxRetries: "11"}, Tuning{}, "MAX_RETRIES"},
-		{map[string]string{EnvMaxRetries: "three"}, Tuning{}, "MAX_RETRIES"},
-		{map[string]string{EnvMaxConcurrency: "0"}, Tuning{}, "MAX_CONCURRENCY"},
-		{map[string]string{EnvMaxConcurrency: "101"}, Tuning{}, "MAX_CONCURRENCY"},
-		{map[string]string{EnvRateLimit: "0"}, Tuning{MaxRetries: 3, MaxConcurrency: 4, RateLimit: math.Inf(1)}, ""},
-		{map[string]string{EnvRateLimit: "-1"}, Tuning{}, "RATE_LIMIT"},
-		{map[string]string{EnvRateLimit: "1001"}, Tuning{}, "RATE_LIMIT"},
-		{map[string]string{EnvRateLimit: "NaN"}, Tuning{}, "RATE_LIMIT"},
-		{map[string]string{EnvRateLimit: "fast"}, Tuning{}, "RATE_LIMIT"},
-		{map[string]string{EnvSkipInvalid: "yes"}, Tuning{}, "SKIP_INVALID"},
+		{map[string]string{}, config.Tuning{MaxRetries: 3, MaxConcurrency: 4, RateLimit: 10}, ""},
+		{map[string]string{config.EnvMaxRetries: "0", config.EnvMaxConcurrency: "1", config.EnvRateLimit: "2.5", config.EnvSkipInvalid: "true"}, config.Tuning{MaxRetries: 0, MaxConcurrency: 1, RateLimit: 2.5, SkipInvalid: true}, ""},
+		{map[string]string{config.EnvMaxRetries: " 10 ", config.EnvMaxConcurrency: "100", config.EnvRateLimit: "1000", config.EnvSkipInvalid: "0"}, config.Tuning{MaxRetries: 10, MaxConcurrency: 100, RateLimit: 1000}, ""},
+		{map[string]string{config.EnvMaxRetries: "-1"}, config.Tuning{}, "MAX_RETRIES"},
+		{map[string]string{config.EnvMaxRetries: "11"}, config.Tuning{}, "MAX_RETRIES"},
+		{map[string]string{config.EnvMaxRetries: "three"}, config.Tuning{}, "MAX_RETRIES"},
+		{map[string]string{config.EnvMaxConcurrency: "0"}, config.Tuning{}, "MAX_CONCURRENCY"},
+		{map[string]string{config.EnvMaxConcurrency: "101"}, config.Tuning{}, "MAX_CONCURRENCY"},
+		{map[string]string{config.EnvRateLimit: "0"}, config.Tuning{MaxRetries: 3, MaxConcurrency: 4, RateLimit: math.Inf(1)}, ""},
+		{map[string]string{config.EnvRateLimit: "-1"}, config.Tuning{}, "RATE_LIMIT"},
+		{map[string]string{config.EnvRateLimit: "1001"}, config.Tuning{}, "RATE_LIMIT"},
+		{map[string]string{config.EnvRateLimit: "NaN"}, config.Tuning{}, "RATE_LIMIT"},
+		{map[string]string{config.EnvRateLimit: "fast"}, config.Tuning{}, "RATE_LIMIT"},
+		{map[string]string{config.EnvSkipInvalid: "yes"}, config.Tuning{}, "SKIP_INVALID"},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.env), func(t *testing.T) {
 			h := NewFromEnv(func(k string) string { return tt.env[k] }, slog.New(slog.DiscardHandler))
 			if tt.wantErr != "" {
 				require.NotNil(t, h.ConfigErr)
-				assert.Equal(t, CodeInvalidConfig, h.ConfigErr.Code)
+				assert.Equal(t, answer.CodeInvalidConfig, h.ConfigErr.Code)
 				assert.Contains(t, h.ConfigErr.Message, tt.wantErr)
 				return
 			}
@@ -273,7 +307,7 @@ func TestNewFromEnvTuning(t *testing.T) {
 			require.NotNil(t, c.Limiter)
 			if math.IsInf(tt.want.RateLimit, 1) {
 				assert.Equal(t, rate.Inf, c.Limiter.Limit(), "0: no client-side limit")
-				assert.Zero(t, rateLimitOf(c), "logged as 0")
+				assert.Zero(t, config.RateLimitOf(c), "logged as 0")
 			} else {
 				assert.InDelta(t, tt.want.RateLimit, float64(c.Limiter.Limit()), 1e-9)
 			}

@@ -16,7 +16,28 @@ import (
 
 	"scf-cvm-project/credentials"
 	"scf-cvm-project/cvm"
+	"scf-cvm-project/handler/answer"
+	"scf-cvm-project/handler/rules"
 )
+
+// The rules the tests configure.
+var (
+	envProd    = rules.Rule{Key: "env", Value: strPtr("prod"), ProjectID: 1045}
+	teamAny    = rules.Rule{Key: "team", ProjectID: 7}
+	configured = []rules.Rule{envProd, teamAny}
+)
+
+func strPtr(s string) *string { return &s }
+
+// inst is an instance in project with tags ("k=v").
+func inst(id string, project int64, tags ...string) cvm.Instance {
+	in := cvm.Instance{ID: id, ProjectID: project}
+	for _, kv := range tags {
+		k, v, _ := strings.Cut(kv, "=")
+		in.Tags = append(in.Tags, cvm.Tag{Key: k, Value: v})
+	}
+	return in
+}
 
 // fakeFleet is a CVM API in memory: DescribeInstances (tag filters, ids,
 // Offset/Limit) and ModifyInstancesProject over one table of instances.
@@ -54,7 +75,7 @@ func fleet(prefix string, n int, project int64, tags ...string) []cvm.Instance {
 	return out
 }
 
-func (f *fakeFleet) Call(_ context.Context, _ credentials.Credentials, region string, action cvm.Action, out any) (cvm.Result, error) {
+func (f *fakeFleet) Call(_ context.Context, _ credentials.Provider, region string, action cvm.Action, out any) (cvm.Result, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, fleetCall{region, action})
@@ -155,11 +176,11 @@ func (f *fakeFleet) moved() [][]string {
 	return out
 }
 
-func ruleHandler(f *fakeFleet, rules ...Rule) *Handler {
-	return &Handler{CVM: f, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou", Rules: rules}
+func ruleHandler(f *fakeFleet, set ...rules.Rule) *Handler {
+	return &Handler{CVM: f, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou", Rules: set}
 }
 
-func invoke(t *testing.T, h *Handler, payload string) Answer {
+func invoke(t *testing.T, h *Handler, payload string) answer.Answer {
 	t.Helper()
 	out, err := h.Invoke(context.Background(), []byte(payload))
 	require.NoError(t, err)
@@ -167,7 +188,7 @@ func invoke(t *testing.T, h *Handler, payload string) Answer {
 }
 
 // checkReports checks the invariants of every rule report.
-func checkReports(t *testing.T, a Answer) {
+func checkReports(t *testing.T, a answer.Answer) {
 	t.Helper()
 	for _, r := range a.Rules {
 		instanceFailures := 0
@@ -193,13 +214,13 @@ func TestReconcileMovesWhatDiffersAndConverges(t *testing.T) {
 	h := ruleHandler(f, envProd, teamAny)
 	a := invoke(t, h, `{"Reconcile":true}`)
 
-	require.Equal(t, CodeSuccess, a.Code, a.Message)
+	require.Equal(t, answer.CodeSuccess, a.Code, a.Message)
 	assert.Empty(t, a.Message)
 	assert.Nil(t, a.ProjectId, "rules move into several projects")
 	assert.Empty(t, a.InstanceIds)
 	require.Len(t, a.Rules, 2)
 	prod, team := a.Rules[0], a.Rules[1]
-	assert.Equal(t, RuleTag{Key: "env", Value: strPtr("prod")}, prod.Tag)
+	assert.Equal(t, answer.RuleTag{Key: "env", Value: strPtr("prod")}, prod.Tag)
 	assert.EqualValues(t, 1045, prod.ProjectId)
 	assert.Equal(t, 275, prod.Matched)
 	assert.Equal(t, 20, prod.AlreadyInProject)
@@ -229,7 +250,7 @@ func TestReconcileMovesWhatDiffersAndConverges(t *testing.T) {
 	assert.EqualValues(t, 0, f.project("ins-d0000001"), "no rule, no move")
 
 	again := invoke(t, h, `{"Reconcile":true}`)
-	require.Equal(t, CodeSuccess, again.Code)
+	require.Equal(t, answer.CodeSuccess, again.Code)
 	assert.Empty(t, again.Batches)
 	for _, r := range again.Rules {
 		assert.Empty(t, r.Moved)
@@ -247,7 +268,7 @@ func TestRulesForNamedInstances(t *testing.T) {
 	h := ruleHandler(f)
 	a := invoke(t, h, `{"InstanceIds":["ins-p0000001","ins-t0000002","ins-d0000003","ins-zzzz0009"],"Rules":[{"Tag":{"Key":"env","Value":"prod"},"ProjectId":1045},{"Tag":{"Key":"team"},"ProjectId":7}]}`)
 
-	require.Equal(t, CodeSuccess, a.Code, a.Message)
+	require.Equal(t, answer.CodeSuccess, a.Code, a.Message)
 	assert.Equal(t, []string{"ins-p0000001", "ins-t0000002", "ins-d0000003", "ins-zzzz0009"}, a.InstanceIds)
 	assert.Equal(t, []string{"ins-zzzz0009"}, a.NotFound)
 	assert.Equal(t, []string{"ins-p0000001"}, a.Rules[0].Moved)
@@ -263,12 +284,12 @@ func TestRulesForNamedInstances(t *testing.T) {
 func TestConfiguredRulesForARequest(t *testing.T) {
 	f := newFakeFleet(fleet("p", 2, 0, "env=prod"))
 	a := invoke(t, ruleHandler(f, envProd, teamAny), `{"InstanceIds":["ins-p0000001"]}`)
-	require.Equal(t, CodeSuccess, a.Code, a.Message)
+	require.Equal(t, answer.CodeSuccess, a.Code, a.Message)
 	assert.Equal(t, []string{"ins-p0000001"}, a.Rules[0].Moved)
 	require.Len(t, a.Rules, 2)
 
 	plain := invoke(t, ruleHandler(f, envProd), `{"InstanceIds":["ins-p0000002"],"ProjectId":3}`)
-	require.Equal(t, CodeSuccess, plain.Code)
+	require.Equal(t, answer.CodeSuccess, plain.Code)
 	assert.Empty(t, plain.Rules, "a ProjectId is a plain move")
 	assert.EqualValues(t, 3, f.project("ins-p0000002"))
 }
@@ -292,7 +313,7 @@ func TestAFailedListingMovesNothingForItsRule(t *testing.T) {
 	assert.Empty(t, prod.Moved)
 	assert.Zero(t, prod.Matched)
 	require.Len(t, prod.Failed, 1)
-	assert.Equal(t, Failure{InstanceId: "", Code: "InternalServerError", Message: a.Message}, prod.Failed[0])
+	assert.Equal(t, answer.Failure{InstanceId: "", Code: "InternalServerError", Message: a.Message}, prod.Failed[0])
 	assert.Contains(t, prod.RequestIds, "req-broken")
 	assert.Len(t, a.Rules[1].Moved, 10, "the other rule moves")
 	assert.Equal(t, [][]string{ids10("t")}, f.moved(), "nothing of prod's first page moves")
@@ -314,11 +335,11 @@ func TestAFailedListingOfNamedInstancesMovesNothing(t *testing.T) {
 		return cvm.Result{}, fmt.Errorf("%w: HTTP 502", cvm.ErrBadResponse), true
 	}
 	a := invoke(t, ruleHandler(f, envProd, teamAny), `{"InstanceIds":["ins-p0000001"]}`)
-	assert.Equal(t, CodeUpstreamBadResponse, a.Code)
+	assert.Equal(t, answer.CodeUpstreamBadResponse, a.Code)
 	assert.Empty(t, a.RequestId)
 	for _, r := range a.Rules {
 		require.Len(t, r.Failed, 1)
-		assert.Equal(t, CodeUpstreamBadResponse, r.Failed[0].Code)
+		assert.Equal(t, answer.CodeUpstreamBadResponse, r.Failed[0].Code)
 		assert.Empty(t, r.Moved)
 	}
 	assert.Empty(t, f.moved())
@@ -340,7 +361,7 @@ func TestAFailedMoveIsReportedOnItsRule(t *testing.T) {
 	assert.Len(t, a.Rules[0].Moved, 3)
 	team := a.Rules[1]
 	assert.Empty(t, team.Moved)
-	assert.Equal(t, []Failure{
+	assert.Equal(t, []answer.Failure{
 		{InstanceId: "ins-t0000001", Code: "InvalidInstance.NotSupported", Message: "bound to a load balancer"},
 		{InstanceId: "ins-t0000002", Code: "InvalidInstance.NotSupported", Message: "bound to a load balancer"},
 	}, team.Failed)
@@ -363,7 +384,7 @@ func TestDryRun(t *testing.T) {
 			h := ruleHandler(f, envProd, teamAny)
 			h.Security.DryRun = tt.envDry
 			a := invoke(t, h, tt.payload)
-			require.Equal(t, CodeSuccess, a.Code)
+			require.Equal(t, answer.CodeSuccess, a.Code)
 			assert.Equal(t, "dry run: 120 instances would move; nothing was moved", a.Message)
 			assert.Empty(t, a.Batches)
 			assert.Len(t, a.Rules[0].Moved, 120, "what would move")
@@ -381,7 +402,7 @@ func TestEventAppliesTheConfiguredRulesToTheInstancesAsTheyAreNow(t *testing.T) 
 	h := ruleHandler(f, envProd, teamAny)
 	a := invoke(t, h, `{"specversion":"1.0","type":"tag:CloudEvent:ApiCall","region":"ap-shanghai","tags":{"env":"prod"},
 		"subject":"qcs::cvm:ap-shanghai:uin/1:instance/ins-s0000001","data":{"instanceId":"ins-p0000001"}}`)
-	require.Equal(t, CodeSuccess, a.Code, a.Message)
+	require.Equal(t, answer.CodeSuccess, a.Code, a.Message)
 	assert.Equal(t, []string{"ins-s0000001", "ins-p0000001"}, a.InstanceIds)
 	assert.Equal(t, []string{"ins-p0000001"}, a.Rules[0].Moved)
 	assert.EqualValues(t, 0, f.project("ins-s0000001"), "its tags changed since: no move")
@@ -398,7 +419,7 @@ func TestEventBatchOverTwoRegions(t *testing.T) {
 		{"specversion":"1.0","region":"ap-guangzhou","subject":"qcs::cvm:ap-guangzhou:uin/1:instance/ins-p0000001"},
 		{"specversion":"1.0","region":"ap-shanghai","subject":"qcs::cvm:ap-shanghai:uin/1:instance/ins-p0000002"},
 		{"specversion":"1.0","subject":"qcs::cvm:ap-guangzhou:uin/1:instance/ins-p0000003"}]}`)
-	require.Equal(t, CodeSuccess, a.Code, a.Message)
+	require.Equal(t, answer.CodeSuccess, a.Code, a.Message)
 	assert.Equal(t, []string{"ins-p0000001", "ins-p0000003", "ins-p0000002"}, a.Rules[0].Moved)
 	assert.Equal(t, 3, a.Rules[0].Matched)
 	var regions []string
@@ -427,19 +448,19 @@ func TestEventWithoutInstances(t *testing.T) {
 func TestRefusalsMakeNoCall(t *testing.T) {
 	tests := []struct {
 		name, payload string
-		rules         []Rule
+		set           []rules.Rule
 		code          string
 	}{
-		{"an event, no rules", `{"specversion":"1.0","subject":"qcs::cvm:ap-guangzhou:uin/1:instance/ins-p0000001"}`, nil, CodeMissingParameter},
-		{"reconcile, no rules", `{"Reconcile":true}`, nil, CodeMissingParameter},
-		{"a bad rule set", `{"Rules":[{"Tag":{"Key":"k"},"ProjectId":1},{"Tag":{"Key":"k"},"ProjectId":2}]}`, configured, CodeInvalidParameterValue},
-		{"rules and a project", `{"Reconcile":true,"ProjectId":3,"InstanceIds":["ins-p0000001"]}`, configured, CodeInvalidParameterValue},
-		{"an event in a bad region", `{"specversion":"1.0","region":"GZ","subject":"qcs::cvm:GZ:uin/1:instance/ins-p0000001"}`, configured, CodeInvalidParameterValue},
+		{"an event, no rules", `{"specversion":"1.0","subject":"qcs::cvm:ap-guangzhou:uin/1:instance/ins-p0000001"}`, nil, answer.CodeMissingParameter},
+		{"reconcile, no rules", `{"Reconcile":true}`, nil, answer.CodeMissingParameter},
+		{"a bad rule set", `{"Rules":[{"Tag":{"Key":"k"},"ProjectId":1},{"Tag":{"Key":"k"},"ProjectId":2}]}`, configured, answer.CodeInvalidParameterValue},
+		{"rules and a project", `{"Reconcile":true,"ProjectId":3,"InstanceIds":["ins-p0000001"]}`, configured, answer.CodeInvalidParameterValue},
+		{"an event in a bad region", `{"specversion":"1.0","region":"GZ","subject":"qcs::cvm:GZ:uin/1:instance/ins-p0000001"}`, configured, answer.CodeInvalidParameterValue},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeFleet(fleet("p", 1, 0, "env=prod"))
-			a := invoke(t, ruleHandler(f, tt.rules...), tt.payload)
+			a := invoke(t, ruleHandler(f, tt.set...), tt.payload)
 			assert.Equal(t, tt.code, a.Code)
 			assert.NotEmpty(t, a.Message)
 			assert.Empty(t, f.calls)
@@ -457,7 +478,7 @@ func TestNoListingStartsAfterTheDeadline(t *testing.T) {
 	out, err := h.Invoke(ctx, []byte(`{"Reconcile":true}`))
 	require.NoError(t, err)
 	a := decodeAnswer(t, out)
-	assert.Equal(t, CodeDeadlineExceeded, a.Code)
+	assert.Equal(t, answer.CodeDeadlineExceeded, a.Code)
 	assert.Empty(t, f.calls)
 }
 
@@ -467,7 +488,7 @@ func TestTheRequestsDryRunWinsOverDRYRUN(t *testing.T) {
 	h := ruleHandler(f, envProd)
 	h.Security.DryRun = true
 	a := invoke(t, h, `{"Reconcile":true,"DryRun":false}`)
-	require.Equal(t, CodeSuccess, a.Code, a.Message)
+	require.Equal(t, answer.CodeSuccess, a.Code, a.Message)
 	assert.Len(t, f.moved(), 1)
 	assert.EqualValues(t, 1045, f.project("ins-p0000001"))
 }
@@ -483,7 +504,7 @@ func TestRulesIntoAProjectNotAllowedAreRefused(t *testing.T) {
 		`{"Rules":[{"Tag":{"Key":"team"},"ProjectId":7}]}`,
 	} {
 		a := invoke(t, h, payload)
-		assert.Equal(t, CodeProjectNotAllowed, a.Code, payload)
+		assert.Equal(t, answer.CodeProjectNotAllowed, a.Code, payload)
 		assert.Contains(t, a.Message, "project 7")
 	}
 	describes, modifies := f.actions()
@@ -491,14 +512,14 @@ func TestRulesIntoAProjectNotAllowedAreRefused(t *testing.T) {
 	assert.Empty(t, modifies)
 
 	a := invoke(t, h, `{"Rules":[{"Tag":{"Key":"env","Value":"prod"},"ProjectId":1045}]}`)
-	require.Equal(t, CodeSuccess, a.Code, a.Message)
+	require.Equal(t, answer.CodeSuccess, a.Code, a.Message)
 	assert.EqualValues(t, 1045, f.project("ins-p0000001"))
 }
 
 // panickyLister panics while listing, with the secret key in its message.
 type panickyLister struct{}
 
-func (panickyLister) Call(context.Context, credentials.Credentials, string, cvm.Action, any) (cvm.Result, error) {
+func (panickyLister) Call(context.Context, credentials.Provider, string, cvm.Action, any) (cvm.Result, error) {
 	panic("listing broke with Gu5t9xGARNpq86cd98joQYCN3EXAMPLE")
 }
 
@@ -513,9 +534,9 @@ func TestAPanicInARuleRunIsLoggedWithTheKeysMasked(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			var logs bytes.Buffer
 			h := &Handler{CVM: panickyLister{}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou",
-				Rules: []Rule{{Key: "env", ProjectID: 7}}, Logger: logTo(&logs)}
+				Rules: []rules.Rule{{Key: "env", ProjectID: 7}}, Logger: logTo(&logs)}
 			a := invoke(t, h, payload)
-			assert.Equal(t, CodeInternalError, a.Code)
+			assert.Equal(t, answer.CodeInternalError, a.Code)
 			require.Contains(t, logs.String(), `"panic"`)
 			assert.NotContains(t, logs.String(), "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE")
 			assert.Contains(t, logs.String(), "listing broke with [REDACTED]")
@@ -540,7 +561,8 @@ func (e *expiringKeys) Retrieve(context.Context) (credentials.Credentials, error
 }
 
 // slowPages answers through the fleet, each call after a pause, and records
-// the keys each call was signed with and whether they had expired.
+// the keys each call got from its keys and whether they had expired: the
+// keys a real client would sign with, or refuse.
 type slowPages struct {
 	*fakeFleet
 	pause   time.Duration
@@ -549,7 +571,11 @@ type slowPages struct {
 	expired int
 }
 
-func (s *slowPages) Call(ctx context.Context, creds credentials.Credentials, region string, action cvm.Action, out any) (cvm.Result, error) {
+func (s *slowPages) Call(ctx context.Context, keys credentials.Provider, region string, action cvm.Action, out any) (cvm.Result, error) {
+	creds, err := keys.Retrieve(ctx)
+	if err != nil {
+		return cvm.Result{}, fmt.Errorf("%w: %w", cvm.ErrNotSent, err)
+	}
 	s.mu.Lock()
 	s.ids = append(s.ids, creds.SecretID)
 	if creds.Expired(time.Now()) {
@@ -557,7 +583,7 @@ func (s *slowPages) Call(ctx context.Context, creds credentials.Credentials, reg
 	}
 	s.mu.Unlock()
 	time.Sleep(s.pause)
-	return s.fakeFleet.Call(ctx, creds, region, action, out)
+	return s.fakeFleet.Call(ctx, keys, region, action, out)
 }
 
 // A rule run whose temporary keys expire between two listing pages renews
@@ -565,9 +591,9 @@ func (s *slowPages) Call(ctx context.Context, creds credentials.Credentials, reg
 func TestARuleRunRenewsKeysThatExpireBetweenListingPages(t *testing.T) {
 	caller := &slowPages{fakeFleet: newFakeFleet(fleet("p", 250, 0, "env=prod")), pause: 40 * time.Millisecond}
 	keys := &expiringKeys{ttl: 30 * time.Millisecond}
-	h := &Handler{CVM: caller, Credentials: keys, DefaultRegion: "ap-guangzhou", Rules: []Rule{envProd}}
+	h := &Handler{CVM: caller, Credentials: keys, DefaultRegion: "ap-guangzhou", Rules: []rules.Rule{envProd}}
 	a := invoke(t, h, `{"Reconcile":true}`)
-	require.Equal(t, CodeSuccess, a.Code, a.Message)
+	require.Equal(t, answer.CodeSuccess, a.Code, a.Message)
 	describes, _ := caller.actions()
 	require.GreaterOrEqual(t, len(describes), 3, "250 instances are three pages")
 	assert.Zero(t, caller.expired, "calls signed with expired keys: %v", caller.ids)
