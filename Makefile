@@ -43,18 +43,20 @@ demo:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(DIST)/local/main .
 	$(GO) run ./cmd/demo -bin $(DIST)/local/main -events events
 
-## bench: signing and the handler path for a 100-instance request
+## bench: signing, reading a request from each sample, and the handler path for a 100-instance request
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./signer/ ./handler/ ./cvm/
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./signer/ ./handler/ ./handler/trigger/ ./cvm/
 
 ## fuzz: each fuzzer of the handler for FUZZTIME, one after the other, one
 ## worker each (CI runs only the committed corpus, through `make test`)
 FUZZTIME ?= 10m
-FUZZERS  := FuzzDecodeEvent FuzzRequestFromEvent FuzzCloudEvent FuzzPlainStringArray FuzzUnquoteJSONString
+# package:fuzzer, one each
+FUZZERS  := handler:FuzzDecodeEvent handler:FuzzRequestContract handler/trigger:FuzzRequestFromEvent \
+            handler/trigger:FuzzCloudEvent handler/request:FuzzPlainStringArray handler/request:FuzzUnquoteJSONString
 fuzz:
-	@for f in $(FUZZERS); do \
-		echo "== $$f"; \
-		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) -parallel 1 ./handler/ || exit 1; \
+	@for pf in $(FUZZERS); do \
+		p=$${pf%%:*}; f=$${pf#*:}; echo "== $$p $$f"; \
+		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) -parallel 1 ./$$p/ || exit 1; \
 	done
 
 clean:

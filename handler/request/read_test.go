@@ -1,6 +1,14 @@
 package request
 
 import (
+	"encoding/json"
+	"slices"
+	"testing"
+
+	"scf-cvm-project/handler/answer"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // plainStringArray must agree with encoding/json wherever it answers.
@@ -60,10 +68,10 @@ func FuzzPlainStringArray(f *testing.F) {
 // boolean, or a string that says true or false (as strconv.ParseBool reads
 // it); anything else is refused, naming the flag.
 func TestEveryFlagIsReadAlike(t *testing.T) {
-	flags := map[string]func(RawRequest) *bool{
-		"DryRun":      func(r RawRequest) *bool { return r.DryRun },
-		"SkipInvalid": func(r RawRequest) *bool { return r.SkipInvalid },
-		"Reconcile":   func(r RawRequest) *bool { b := r.Reconcile; return &b },
+	flags := map[string]func(Raw) *bool{
+		"DryRun":      func(r Raw) *bool { return r.DryRun },
+		"SkipInvalid": func(r Raw) *bool { return r.SkipInvalid },
+		"Reconcile":   func(r Raw) *bool { b := r.Reconcile; return &b },
 	}
 	for name, get := range flags {
 		for _, c := range []struct {
@@ -74,7 +82,7 @@ func TestEveryFlagIsReadAlike(t *testing.T) {
 			{`"TRUE"`, true}, {`"1"`, true}, {`"0"`, false}, {`" true "`, true},
 		} {
 			t.Run(name+"="+c.value, func(t *testing.T) {
-				raw, err := requestFromJSON("the body", []byte(`{"`+name+`":`+c.value+`}`))
+				raw, err := FromJSON("the body", []byte(`{"`+name+`":`+c.value+`}`))
 				require.Nil(t, err)
 				require.NotNil(t, get(raw))
 				assert.Equal(t, c.want, *get(raw))
@@ -82,9 +90,9 @@ func TestEveryFlagIsReadAlike(t *testing.T) {
 		}
 		for _, bad := range []string{`"yes"`, `1`, `[]`, `{}`, `""`} {
 			t.Run(name+"="+bad, func(t *testing.T) {
-				_, err := requestFromJSON("the body", []byte(`{"`+name+`":`+bad+`}`))
+				_, err := FromJSON("the body", []byte(`{"`+name+`":`+bad+`}`))
 				require.NotNil(t, err)
-				assert.Equal(t, CodeInvalidParameterValue, err.Code)
+				assert.Equal(t, answer.CodeInvalidParameterValue, err.Code)
 				assert.Contains(t, err.Message, name+" must be true or false")
 			})
 		}

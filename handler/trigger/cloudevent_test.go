@@ -1,7 +1,9 @@
-package handler
+package trigger
 
 import (
 	"encoding/json"
+	"scf-cvm-project/handler/answer"
+	"scf-cvm-project/handler/request"
 	"strings"
 	"testing"
 
@@ -20,34 +22,34 @@ func isRulesSample(name string) bool {
 var sampleCloudEvents = map[string]struct {
 	events  []CloudEvent
 	ids     [][]string
-	targets []target
+	targets []Target
 }{
 	"eventbridge-tag.json": {
 		events: []CloudEvent{{SpecVersion: "1.0", ID: "5f1e6a2c-8b3d-4e7f-9a0b-1c2d3e4f5a6b", Type: "tag:CloudEvent:ConsoleCall", Source: "tag.cloud.tencent",
 			Subject: "qcs::cvm:ap-guangzhou:uin/100000000001:instance/ins-00000161", Time: "1716170400123", Region: "ap-guangzhou",
 			Resource: []string{"qcs::eb:ap-guangzhou:uid1250000000:eventbusid/eb-3kq8c1xz/eventruleid/rule-5v2m0n7p"}}},
 		ids:     [][]string{{"ins-00000161"}},
-		targets: []target{{"ap-guangzhou", []string{"ins-00000161"}}},
+		targets: []Target{{"ap-guangzhou", []string{"ins-00000161"}}},
 	},
 	"eventbridge-modify-tags.json": { // "subjuect", a time in a string, requestParameters as an object
 		events: []CloudEvent{{SpecVersion: "1.0", ID: "8c0d2e4f-6a1b-4c3d-8e5f-7a9b0c1d2e3f", Type: "tag:CloudEvent:ApiCall", Source: "tag.cloud.tencent",
 			Subject: "qcs::tag:ap-guangzhou:uin/100000000001:tag", Time: "1716171000456", Region: "ap-guangzhou"}},
 		ids:     [][]string{{"ins-00000162"}},
-		targets: []target{{"ap-guangzhou", []string{"ins-00000162"}}},
+		targets: []Target{{"ap-guangzhou", []string{"ins-00000162"}}},
 	},
 	"eventbridge-runinstances.json": { // the ids only in responseElements, JSON in a string
 		events: []CloudEvent{{SpecVersion: "1.0", ID: "1b7e3c5d-9f2a-4e6b-8d0c-2a4b6c8d0e1f", Type: "cvm:CloudEvent:ApiCall", Source: "cvm.cloud.tencent",
 			Subject: "qcs::cvm:ap-guangzhou:uin/100000000001:instance/*", Time: "1716172200789", Region: "ap-guangzhou",
 			Resource: []string{"qcs::eb:ap-guangzhou:uid1250000000:eventbusid/eb-3kq8c1xz/eventruleid/rule-5v2m0n7p"}}},
 		ids:     [][]string{{"ins-00000163", "ins-00000164"}},
-		targets: []target{{"ap-guangzhou", []string{"ins-00000163", "ins-00000164"}}},
+		targets: []Target{{"ap-guangzhou", []string{"ins-00000163", "ins-00000164"}}},
 	},
 	"eventbridge-alarm.json": { // a monitoring event: "subjuect" and data.instanceId, resource a string
 		events: []CloudEvent{{SpecVersion: "1.0", ID: "2c4e6a8b-0d1f-4a3c-9e5b-7d9f1b3d5f7a", Type: "cvm:ErrorEvent:GuestReboot", Source: "cvm.cloud.tencent",
 			Subject: "qcs::cvm:ap-guangzhou:uin/100000000001:instance/ins-00000165", Time: "1716173400000", Region: "ap-guangzhou",
 			Resource: []string{"qcs::eb:ap-guangzhou:uid1250000000:eventbusid/eb-3kq8c1xz/eventruleid/rule-9x4k2m6q"}}},
 		ids:     [][]string{{"ins-00000165"}},
-		targets: []target{{"ap-guangzhou", []string{"ins-00000165"}}},
+		targets: []Target{{"ap-guangzhou", []string{"ins-00000165"}}},
 	},
 	"eventbridge-batch.json": { // two regions
 		events: []CloudEvent{
@@ -59,7 +61,7 @@ var sampleCloudEvents = map[string]struct {
 				Subject: "qcs::tag:ap-shanghai:uin/100000000001:tag", Time: "1716174000333", Region: "ap-shanghai"},
 		},
 		ids:     [][]string{{"ins-00000166"}, {"ins-00000167"}, {"ins-00000168"}},
-		targets: []target{{"ap-guangzhou", []string{"ins-00000166", "ins-00000167"}}, {"ap-shanghai", []string{"ins-00000168"}}},
+		targets: []Target{{"ap-guangzhou", []string{"ins-00000166", "ins-00000167"}}, {"ap-shanghai", []string{"ins-00000168"}}},
 	},
 	"eventbridge-no-instance.json": { // a COS event
 		events: []CloudEvent{{SpecVersion: "1.0", ID: "9a1c3e5a-7c9d-4f1b-d3e5-f7b9d1f3b5d7", Type: "cos:created:object", Source: "cos.cloud.tencent",
@@ -81,7 +83,7 @@ func TestCloudEventSamples(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			want, ok := sampleCloudEvents[name]
 			require.True(t, ok, "no expectation for sample %s", name)
-			ev, err := DecodeEvent(payload)
+			ev, err := Decode(payload)
 			require.Nil(t, err)
 			require.Equal(t, KindEventBridge, ev.Kind)
 			require.Len(t, ev.CloudEvents, len(want.events))
@@ -91,7 +93,7 @@ func TestCloudEventSamples(t *testing.T) {
 				got.Data = nil
 				assert.Equal(t, want.events[i], got, "event %d", i)
 			}
-			targets, err := cloudEventTargets(ev.CloudEvents, "ap-singapore")
+			targets, err := Targets(ev.CloudEvents, "ap-singapore")
 			require.Nil(t, err)
 			assert.Equal(t, want.targets, targets)
 		})
@@ -157,10 +159,10 @@ func TestDecodeCloudEventRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ev, err := DecodeEvent([]byte(tt.payload))
+			ev, err := Decode([]byte(tt.payload))
 			require.NotNil(t, err)
 			assert.Equal(t, Event{}, ev)
-			assert.Equal(t, CodeInvalidParameter, err.Code)
+			assert.Equal(t, answer.CodeInvalidParameter, err.Code)
 			for _, m := range tt.message {
 				assert.Contains(t, err.Message, m)
 			}
@@ -177,23 +179,23 @@ func TestCloudEventTargets(t *testing.T) {
 		name     string
 		evs      []CloudEvent
 		def      string
-		want     []target
+		want     []Target
 		wantCode string
 		wantMsg  string
 	}{
-		{"the event's region", []CloudEvent{ev("ap-shanghai", a)}, "ap-guangzhou", []target{{"ap-shanghai", []string{"ins-aaaa0001"}}}, "", ""},
-		{"else the function's", []CloudEvent{ev("", a)}, "ap-guangzhou", []target{{"ap-guangzhou", []string{"ins-aaaa0001"}}}, "", ""},
+		{"the event's region", []CloudEvent{ev("ap-shanghai", a)}, "ap-guangzhou", []Target{{"ap-shanghai", []string{"ins-aaaa0001"}}}, "", ""},
+		{"else the function's", []CloudEvent{ev("", a)}, "ap-guangzhou", []Target{{"ap-guangzhou", []string{"ins-aaaa0001"}}}, "", ""},
 		{"one instance twice in a region once", []CloudEvent{ev("ap-guangzhou", a), ev("", a), ev("ap-guangzhou", b)}, "ap-guangzhou",
-			[]target{{"ap-guangzhou", []string{"ins-aaaa0001", "ins-bbbb0002"}}}, "", ""},
+			[]Target{{"ap-guangzhou", []string{"ins-aaaa0001", "ins-bbbb0002"}}}, "", ""},
 		{"regions in the order named", []CloudEvent{ev("ap-shanghai", b), ev("ap-guangzhou", a), ev("ap-shanghai", a)}, "",
-			[]target{{"ap-shanghai", []string{"ins-bbbb0002", "ins-aaaa0001"}}, {"ap-guangzhou", []string{"ins-aaaa0001"}}}, "", ""},
+			[]Target{{"ap-shanghai", []string{"ins-bbbb0002", "ins-aaaa0001"}}, {"ap-guangzhou", []string{"ins-aaaa0001"}}}, "", ""},
 		{"events without instances need no region", []CloudEvent{ev("", ""), ev("nowhere", "")}, "", nil, "", ""},
-		{"no region at all", []CloudEvent{ev("", a)}, "", nil, CodeMissingParameter, "TENCENTCLOUD_REGION"},
-		{"a bad region", []CloudEvent{ev("", b), ev("Guangzhou", a)}, "ap-guangzhou", nil, CodeInvalidParameterValue, `EventList[1] has the region "Guangzhou"`},
+		{"no region at all", []CloudEvent{ev("", a)}, "", nil, answer.CodeMissingParameter, "TENCENTCLOUD_REGION"},
+		{"a bad region", []CloudEvent{ev("", b), ev("Guangzhou", a)}, "ap-guangzhou", nil, answer.CodeInvalidParameterValue, `EventList[1] has the region "Guangzhou"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := cloudEventTargets(tt.evs, tt.def)
+			got, err := Targets(tt.evs, tt.def)
 			if tt.wantCode != "" {
 				require.NotNil(t, err)
 				assert.Equal(t, tt.wantCode, err.Code)
@@ -209,16 +211,16 @@ func TestCloudEventTargets(t *testing.T) {
 func TestCloudEventTargetsLimit(t *testing.T) {
 	var data strings.Builder
 	data.WriteString(`{"ids":"`)
-	for i := range MaxInstanceIDs + 1 {
+	for i := range request.MaxInstanceIDs + 1 {
 		if i > 0 {
 			data.WriteByte(',')
 		}
 		data.WriteString(ids(i+1, i+1)[0])
 	}
 	data.WriteString(`"}`)
-	_, err := cloudEventTargets([]CloudEvent{{Data: []byte(data.String())}}, "ap-guangzhou")
+	_, err := Targets([]CloudEvent{{Data: []byte(data.String())}}, "ap-guangzhou")
 	require.NotNil(t, err)
-	assert.Equal(t, CodeLimitExceeded, err.Code)
+	assert.Equal(t, answer.CodeLimitExceeded, err.Code)
 }
 
 // FuzzCloudEvent: decoding an EventBridge delivery never panics; every id
@@ -231,22 +233,22 @@ func FuzzCloudEvent(f *testing.F) {
 	}
 	f.Add([]byte(`{"specversion":"1.0","data":"{\"a\":\"[\\\"ins-aaaa0001\\\"]\"}"}`))
 	f.Fuzz(func(t *testing.T, payload []byte) {
-		ev, err := DecodeEvent(payload)
+		ev, err := Decode(payload)
 		if err != nil || ev.Kind != KindEventBridge {
 			return
 		}
 		for _, ce := range ev.CloudEvents {
 			for _, id := range ce.InstanceIDs() {
-				assert.True(t, validInstanceID(id), id)
+				assert.True(t, request.ValidInstanceID(id), id)
 			}
 		}
-		targets, terr := cloudEventTargets(ev.CloudEvents, "ap-guangzhou")
+		targets, terr := Targets(ev.CloudEvents, "ap-guangzhou")
 		if terr != nil {
 			assertRefusal(t, terr)
 			return
 		}
 		for _, tg := range targets {
-			assert.True(t, validRegion(tg.Region))
+			assert.True(t, request.ValidRegion(tg.Region))
 			assert.NotEmpty(t, tg.InstanceIDs)
 		}
 	})

@@ -1,9 +1,11 @@
-package handler
+package trigger
 
 import (
 	"encoding/base64"
 	"encoding/json"
 	"net/url"
+	"scf-cvm-project/handler/answer"
+	"scf-cvm-project/handler/request"
 	"strings"
 	"testing"
 
@@ -75,10 +77,10 @@ func TestDecodeBody(t *testing.T) {
 		{"base64 without padding", `"` + base64.RawStdEncoding.EncodeToString([]byte(form+"x")) + `"`, true, form + "x", ""},
 		{"base64 with line breaks", `"` + "SW5zdGFuY2VJZHM9\\r\\naW5zLTAwMDAwMDAx" + `"`, true, "InstanceIds=ins-00000001", ""},
 		{"base64, empty", `""`, true, "", ""},
-		{"bad base64", `"%%%"`, true, "", CodeInvalidParameter},
-		{"base64 of the wrong alphabet", `"` + base64.URLEncoding.EncodeToString([]byte{0xfb, 0xff}) + `"`, true, "", CodeInvalidParameter},
+		{"bad base64", `"%%%"`, true, "", answer.CodeInvalidParameter},
+		{"base64 of the wrong alphabet", `"` + base64.URLEncoding.EncodeToString([]byte{0xfb, 0xff}) + `"`, true, "", answer.CodeInvalidParameter},
 		{"a JSON object, as hand-written test events have", `{"ProjectId": 1045}`, false, `{"ProjectId": 1045}`, ""},
-		{"a number", `12`, false, "", CodeInvalidParameter},
+		{"a number", `12`, false, "", answer.CodeInvalidParameter},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -98,17 +100,17 @@ func TestDecodeBody(t *testing.T) {
 // The body's own limit: base64 shrinks a body, so only a direct call can
 // reach it, but a caller building an event by hand might.
 func TestDecodeBodyTooLarge(t *testing.T) {
-	raw, err := json.Marshal(strings.Repeat("a", MaxBodyBytes+1))
+	raw, err := json.Marshal(strings.Repeat("a", request.MaxBodyBytes+1))
 	require.NoError(t, err)
 	_, e := decodeBody("the event", raw, false)
 	require.NotNil(t, e)
-	assert.Equal(t, CodeRequestTooLarge, e.Code)
+	assert.Equal(t, answer.CodeRequestTooLarge, e.Code)
 	assert.Contains(t, e.Message, "body")
 
-	raw, err = json.Marshal(strings.Repeat("a", MaxBodyBytes))
+	raw, err = json.Marshal(strings.Repeat("a", request.MaxBodyBytes))
 	require.NoError(t, err)
 	_, e = decodeBody("the event", raw, false)
-	assert.Nil(t, e, "exactly MaxBodyBytes is accepted")
+	assert.Nil(t, e, "exactly request.MaxBodyBytes is accepted")
 }
 
 func TestIsForm(t *testing.T) {
@@ -137,48 +139,48 @@ func TestRequestFromHTTP(t *testing.T) {
 		contentType string
 		body        string
 		query       url.Values
-		want        RawRequest
+		want        request.Raw
 	}{
 		{
 			name:        "JSON body",
 			contentType: "application/json",
 			body:        `{"InstanceIds":["ins-00000001"],"ProjectId":1045,"Region":"ap-guangzhou"}`,
-			want:        RawRequest{InstanceIDs: []string{"ins-00000001"}, ProjectID: ptr(1045), Region: "ap-guangzhou", HasInstanceIDs: true, HasProjectID: true},
+			want:        request.Raw{InstanceIDs: []string{"ins-00000001"}, ProjectID: ptr(1045), Region: "ap-guangzhou", HasInstanceIDs: true, HasProjectID: true},
 		},
 		{
 			name: "JSON body without a Content-Type",
 			body: `{"InstanceIds":"ins-00000001","ProjectId":"7"}`,
-			want: RawRequest{InstanceIDs: []string{"ins-00000001"}, ProjectID: ptr(7), HasInstanceIDs: true, HasProjectID: true},
+			want: request.Raw{InstanceIDs: []string{"ins-00000001"}, ProjectID: ptr(7), HasInstanceIDs: true, HasProjectID: true},
 		},
 		{
 			name:        "the body wins over the query",
 			contentType: "application/json",
 			body:        `{"InstanceIds":["ins-00000001"],"ProjectId":1}`,
 			query:       url.Values{"InstanceIds": {"ins-00000002"}, "ProjectId": {"2"}},
-			want:        RawRequest{InstanceIDs: []string{"ins-00000001"}, ProjectID: ptr(1), HasInstanceIDs: true, HasProjectID: true},
+			want:        request.Raw{InstanceIDs: []string{"ins-00000001"}, ProjectID: ptr(1), HasInstanceIDs: true, HasProjectID: true},
 		},
 		{
 			name:        "form body",
 			contentType: formType + "; charset=utf-8",
 			body:        "InstanceIds=ins-00000001%2Cins-00000002&ProjectId=1045&Region=ap-guangzhou",
-			want:        RawRequest{InstanceIDs: []string{"ins-00000001", "ins-00000002"}, ProjectID: ptr(1045), Region: "ap-guangzhou", HasInstanceIDs: true, HasProjectID: true},
+			want:        request.Raw{InstanceIDs: []string{"ins-00000001", "ins-00000002"}, ProjectID: ptr(1045), Region: "ap-guangzhou", HasInstanceIDs: true, HasProjectID: true},
 		},
 		{
 			name:        "JSON sent as a form, as curl -d does",
 			contentType: formType,
 			body:        ` {"InstanceIds":["ins-00000001"],"ProjectId":1045}`,
-			want:        RawRequest{InstanceIDs: []string{"ins-00000001"}, ProjectID: ptr(1045), HasInstanceIDs: true, HasProjectID: true},
+			want:        request.Raw{InstanceIDs: []string{"ins-00000001"}, ProjectID: ptr(1045), HasInstanceIDs: true, HasProjectID: true},
 		},
 		{
 			name:  "blank body: the query",
 			body:  " \r\n",
 			query: url.Values{"InstanceIds": {"ins-00000001"}, "ProjectId": {"1045"}},
-			want:  RawRequest{InstanceIDs: []string{"ins-00000001"}, ProjectID: ptr(1045), HasInstanceIDs: true, HasProjectID: true},
+			want:  request.Raw{InstanceIDs: []string{"ins-00000001"}, ProjectID: ptr(1045), HasInstanceIDs: true, HasProjectID: true},
 		},
 		{
 			name:  "no body, no query",
 			query: url.Values{},
-			want:  RawRequest{},
+			want:  request.Raw{},
 		},
 	}
 	for _, tt := range tests {
@@ -187,7 +189,7 @@ func TestRequestFromHTTP(t *testing.T) {
 			if tt.contentType != "" {
 				h.Headers["content-type"] = tt.contentType
 			}
-			got, err := RequestFromEvent(Event{Kind: KindFunctionURL, HTTP: h})
+			got, err := Event{Kind: KindFunctionURL, HTTP: h}.Request()
 			require.Nil(t, err)
 			assert.Equal(t, tt.want, got)
 		})
@@ -202,18 +204,18 @@ func TestRequestFromHTTPRejects(t *testing.T) {
 		code        string
 		message     []string
 	}{
-		{"body not JSON", "application/json", "InstanceIds=ins-00000001", CodeInvalidParameter, []string{"the body is not valid JSON"}},
-		{"body a JSON array", "application/json", `["ins-00000001"]`, CodeInvalidParameter, []string{"the body must be a JSON object", "got an array"}},
-		{"body a JSON string", "", `"ins-00000001"`, CodeInvalidParameter, []string{"the body", "got a string"}},
-		{"body null", "", `null`, CodeInvalidParameter, []string{"the body", "got null"}},
-		{"form with a bad escape", "application/x-www-form-urlencoded", "InstanceIds=ins-%zz", CodeInvalidParameter, []string{"the body is not a valid form"}},
-		{"form with a semicolon", "application/x-www-form-urlencoded", "InstanceIds=ins-00000001;ProjectId=1", CodeInvalidParameter, []string{"not a valid form", "semicolon"}},
-		{"form with a bad ProjectId", "application/x-www-form-urlencoded", "InstanceIds=ins-00000001&ProjectId=abc", CodeInvalidParameterValue, []string{"ProjectId", `"abc"`}},
+		{"body not JSON", "application/json", "InstanceIds=ins-00000001", answer.CodeInvalidParameter, []string{"the body is not valid JSON"}},
+		{"body a JSON array", "application/json", `["ins-00000001"]`, answer.CodeInvalidParameter, []string{"the body must be a JSON object", "got an array"}},
+		{"body a JSON string", "", `"ins-00000001"`, answer.CodeInvalidParameter, []string{"the body", "got a string"}},
+		{"body null", "", `null`, answer.CodeInvalidParameter, []string{"the body", "got null"}},
+		{"form with a bad escape", "application/x-www-form-urlencoded", "InstanceIds=ins-%zz", answer.CodeInvalidParameter, []string{"the body is not a valid form"}},
+		{"form with a semicolon", "application/x-www-form-urlencoded", "InstanceIds=ins-00000001;ProjectId=1", answer.CodeInvalidParameter, []string{"not a valid form", "semicolon"}},
+		{"form with a bad ProjectId", "application/x-www-form-urlencoded", "InstanceIds=ins-00000001&ProjectId=abc", answer.CodeInvalidParameterValue, []string{"ProjectId", `"abc"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := &HTTPRequest{Headers: map[string]string{"content-type": tt.contentType}, Query: url.Values{}, Body: []byte(tt.body)}
-			_, err := RequestFromEvent(Event{Kind: KindAPIGateway, HTTP: h})
+			_, err := Event{Kind: KindAPIGateway, HTTP: h}.Request()
 			require.NotNil(t, err)
 			assert.Equal(t, tt.code, err.Code)
 			for _, m := range tt.message {
@@ -226,52 +228,3 @@ func TestRequestFromHTTPRejects(t *testing.T) {
 func ptr(n int64) *int64 { return &n }
 
 func boolPtr(b bool) *bool { return &b }
-
-// unquoteJSONString must agree with encoding/json wherever it answers.
-func TestUnquoteJSONStringAgreesWithEncodingJSON(t *testing.T) {
-	tests := []struct {
-		raw    string
-		wantOK bool
-	}{
-		{`"{\"InstanceIds\":[\"ins-00000001\"],\"ProjectId\":1045}"`, true},
-		{`""`, true},
-		{` "a\\b\/c\n\r\t\b\f" `, true},
-		{`"\u0041"`, false},
-		{`"é"`, false},
-		{`"a`, false},
-		{`a"`, false},
-		{`"a\"`, false},
-		{`"a"b"`, false},
-		{`"\x"`, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.raw, func(t *testing.T) {
-			got, ok := unquoteJSONString([]byte(tt.raw))
-			require.Equal(t, tt.wantOK, ok)
-			if ok {
-				var want string
-				require.NoError(t, json.Unmarshal([]byte(tt.raw), &want))
-				assert.Equal(t, want, string(got))
-			}
-		})
-	}
-}
-
-func FuzzUnquoteJSONString(f *testing.F) {
-	for _, s := range []string{`"{\"a\":1}"`, `""`, `"a\\b\/c\n"`, `"\u0041"`, `"a\"`} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, raw []byte) {
-		got, ok := unquoteJSONString(raw)
-		if !ok {
-			return
-		}
-		var want string
-		if err := json.Unmarshal(raw, &want); err != nil {
-			t.Fatalf("unquoteJSONString accepted %q, which is not a JSON string: %v", raw, err)
-		}
-		if string(got) != want {
-			t.Fatalf("unquoteJSONString(%q) = %q; encoding/json reads %q", raw, got, want)
-		}
-	})
-}

@@ -1,10 +1,11 @@
-package handler
+package trigger
 
 import (
-	"encoding/json"
 	"net/url"
 	"os"
 	"path/filepath"
+	"scf-cvm-project/handler/answer"
+	"scf-cvm-project/handler/request"
 	"strings"
 	"testing"
 
@@ -14,7 +15,7 @@ import (
 )
 
 // sampleDir holds the sample events: the contract with SCF and the demo.
-const sampleDir = "../events"
+const sampleDir = "../../events"
 
 // sampleFiles returns the name and bytes of every sample event.
 func sampleFiles(tb testing.TB) map[string][]byte {
@@ -83,7 +84,7 @@ var sampleOther = map[string]struct {
 	"direct.json":               {KindDirect, nil},
 	"direct-150.json":           {KindDirect, nil},
 	"invalid-malformed-id.json": {KindDirect, nil},
-	// Rules and EventBridge: what they ask is checked in rules_test.go and cloudevent_test.go.
+	// Rules and EventBridge: what they ask is checked in ../rules/request_test.go and cloudevent_test.go.
 	"rules-direct.json": {KindDirect, nil},
 	"rules-timer-reconcile.json": {KindTimer, &events.TimerEvent{Type: "Timer", TriggerName: "hourly-reconcile", Time: "2024-05-20T03:00:00Z",
 		Message: `{"Reconcile":true}`}},
@@ -102,7 +103,7 @@ func TestSampleEventsDecode(t *testing.T) {
 	assert.Len(t, files, len(sampleHTTP)+len(sampleOther), "every sample has an expectation and every expectation a sample")
 	for name, payload := range files {
 		t.Run(name, func(t *testing.T) {
-			ev, err := DecodeEvent(payload)
+			ev, err := Decode(payload)
 			require.Nil(t, err)
 			if want, ok := sampleHTTP[name]; ok {
 				assert.Equal(t, want.kind, ev.Kind)
@@ -166,7 +167,7 @@ func TestDecodeEventDetectsKind(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ev, err := DecodeEvent([]byte(tt.payload))
+			ev, err := Decode([]byte(tt.payload))
 			require.Nil(t, err)
 			assert.Equal(t, tt.want, ev.Kind)
 			assert.Equal(t, tt.want == KindAPIGateway || tt.want == KindFunctionURL, ev.HTTP != nil)
@@ -177,7 +178,7 @@ func TestDecodeEventDetectsKind(t *testing.T) {
 	}
 }
 
-// Every refusal of DecodeEvent has its code, a 4xx status, and a message
+// Every refusal of Decode has its code, a 4xx status, and a message
 // that says what is wrong and where.
 func TestDecodeEventRejects(t *testing.T) {
 	tests := []struct {
@@ -186,35 +187,35 @@ func TestDecodeEventRejects(t *testing.T) {
 		code    string
 		message []string // each must appear in the message
 	}{
-		{"empty", ``, CodeInvalidParameter, []string{"the event is empty", "JSON object"}},
-		{"blank", " \n\t", CodeInvalidParameter, []string{"the event is empty"}},
-		{"not JSON", `InstanceIds=ins-00000001`, CodeInvalidParameter, []string{"the event is not valid JSON", "at byte 1"}},
-		{"truncated JSON", `{"InstanceIds":[`, CodeInvalidParameter, []string{"not valid JSON"}},
-		{"trailing garbage", `{} x`, CodeInvalidParameter, []string{"not valid JSON"}},
-		{"array", `["ins-00000001"]`, CodeInvalidParameter, []string{"must be a JSON object", "got an array"}},
-		{"null", `null`, CodeInvalidParameter, []string{"must be a JSON object", "got null"}},
-		{"string", `"ins-00000001"`, CodeInvalidParameter, []string{"got a string"}},
-		{"number", ` 1045`, CodeInvalidParameter, []string{"got a number"}},
-		{"boolean", `true`, CodeInvalidParameter, []string{"got a boolean"}},
-		{"too large", `{"x":"` + strings.Repeat("a", MaxBodyBytes) + `"}`, CodeRequestTooLarge, []string{"at most 1048576 bytes"}},
-		{"bad base64", `{"httpMethod":"POST","isBase64Encoded":true,"body":"not base64!"}`, CodeInvalidParameter, []string{"isBase64Encoded", "not base64"}},
-		{"body a number", `{"httpMethod":"POST","body":12}`, CodeInvalidParameter, []string{"function URL", "body", "want a string, got a number"}},
-		{"body a boolean", `{"requestContext":{"serviceId":"s"},"body":true}`, CodeInvalidParameter, []string{"API Gateway", "body", "got a boolean"}},
-		{"headers an array", `{"httpMethod":"POST","headers":["a"]}`, CodeInvalidParameter, []string{"headers", "want an object"}},
-		{"a header a number", `{"httpMethod":"POST","headers":{"content-length":12}}`, CodeInvalidParameter, []string{"at headers", "want a string", "got number"}},
-		{"httpMethod of API Gateway a number", `{"requestContext":{"serviceId":"s"},"httpMethod":1}`, CodeInvalidParameter, []string{"httpMethod", "want a string"}},
-		{"isBase64Encoded a string", `{"httpMethod":"POST","isBase64Encoded":"true","body":""}`, CodeInvalidParameter, []string{"isBase64Encoded", "want a boolean"}},
-		{"queryString an array", `{"httpMethod":"GET","queryString":["a"]}`, CodeInvalidParameter, []string{"queryString", "want an object, got an array"}},
-		{"queryString value a number", `{"httpMethod":"GET","queryString":{"ProjectId":1045}}`, CodeInvalidParameter, []string{"queryString", "a string, an array of strings or true"}},
-		{"queryString value an array of numbers", `{"httpMethod":"GET","queryString":{"InstanceIds":[1]}}`, CodeInvalidParameter, []string{"queryString"}},
-		{"requestContext a string", `{"httpMethod":"GET","requestContext":"x"}`, CodeInvalidParameter, []string{"requestContext", "want an object"}},
-		{"sourceIp a number", `{"requestContext":{"serviceId":"s","sourceIp":1}}`, CodeInvalidParameter, []string{"requestContext.sourceIp", "want a string"}},
-		{"timer Message a number", `{"Type":"Timer","Message":1045}`, CodeInvalidParameter, []string{"timer event", "Message", "want a string"}},
-		{"timer Message an object", `{"Type":"Timer","Message":{"ProjectId":1045}}`, CodeInvalidParameter, []string{"Message", "want a string, got object"}},
+		{"empty", ``, answer.CodeInvalidParameter, []string{"the event is empty", "JSON object"}},
+		{"blank", " \n\t", answer.CodeInvalidParameter, []string{"the event is empty"}},
+		{"not JSON", `InstanceIds=ins-00000001`, answer.CodeInvalidParameter, []string{"the event is not valid JSON", "at byte 1"}},
+		{"truncated JSON", `{"InstanceIds":[`, answer.CodeInvalidParameter, []string{"not valid JSON"}},
+		{"trailing garbage", `{} x`, answer.CodeInvalidParameter, []string{"not valid JSON"}},
+		{"array", `["ins-00000001"]`, answer.CodeInvalidParameter, []string{"must be a JSON object", "got an array"}},
+		{"null", `null`, answer.CodeInvalidParameter, []string{"must be a JSON object", "got null"}},
+		{"string", `"ins-00000001"`, answer.CodeInvalidParameter, []string{"got a string"}},
+		{"number", ` 1045`, answer.CodeInvalidParameter, []string{"got a number"}},
+		{"boolean", `true`, answer.CodeInvalidParameter, []string{"got a boolean"}},
+		{"too large", `{"x":"` + strings.Repeat("a", request.MaxBodyBytes) + `"}`, answer.CodeRequestTooLarge, []string{"at most 1048576 bytes"}},
+		{"bad base64", `{"httpMethod":"POST","isBase64Encoded":true,"body":"not base64!"}`, answer.CodeInvalidParameter, []string{"isBase64Encoded", "not base64"}},
+		{"body a number", `{"httpMethod":"POST","body":12}`, answer.CodeInvalidParameter, []string{"function URL", "body", "want a string, got a number"}},
+		{"body a boolean", `{"requestContext":{"serviceId":"s"},"body":true}`, answer.CodeInvalidParameter, []string{"API Gateway", "body", "got a boolean"}},
+		{"headers an array", `{"httpMethod":"POST","headers":["a"]}`, answer.CodeInvalidParameter, []string{"headers", "want an object"}},
+		{"a header a number", `{"httpMethod":"POST","headers":{"content-length":12}}`, answer.CodeInvalidParameter, []string{"at headers", "want a string", "got number"}},
+		{"httpMethod of API Gateway a number", `{"requestContext":{"serviceId":"s"},"httpMethod":1}`, answer.CodeInvalidParameter, []string{"httpMethod", "want a string"}},
+		{"isBase64Encoded a string", `{"httpMethod":"POST","isBase64Encoded":"true","body":""}`, answer.CodeInvalidParameter, []string{"isBase64Encoded", "want a boolean"}},
+		{"queryString an array", `{"httpMethod":"GET","queryString":["a"]}`, answer.CodeInvalidParameter, []string{"queryString", "want an object, got an array"}},
+		{"queryString value a number", `{"httpMethod":"GET","queryString":{"ProjectId":1045}}`, answer.CodeInvalidParameter, []string{"queryString", "a string, an array of strings or true"}},
+		{"queryString value an array of numbers", `{"httpMethod":"GET","queryString":{"InstanceIds":[1]}}`, answer.CodeInvalidParameter, []string{"queryString"}},
+		{"requestContext a string", `{"httpMethod":"GET","requestContext":"x"}`, answer.CodeInvalidParameter, []string{"requestContext", "want an object"}},
+		{"sourceIp a number", `{"requestContext":{"serviceId":"s","sourceIp":1}}`, answer.CodeInvalidParameter, []string{"requestContext.sourceIp", "want a string"}},
+		{"timer Message a number", `{"Type":"Timer","Message":1045}`, answer.CodeInvalidParameter, []string{"timer event", "Message", "want a string"}},
+		{"timer Message an object", `{"Type":"Timer","Message":{"ProjectId":1045}}`, answer.CodeInvalidParameter, []string{"Message", "want a string, got object"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ev, err := DecodeEvent([]byte(tt.payload))
+			ev, err := Decode([]byte(tt.payload))
 			require.NotNil(t, err)
 			// An HTTP event keeps its kind (to be answered in HTTP's shape),
 			// and its headers when they could be read; nothing else is kept.
@@ -223,7 +224,7 @@ func TestDecodeEventRejects(t *testing.T) {
 				assert.Equal(t, KindAPIGateway, ev.Kind)
 			case strings.Contains(tt.payload, `"httpMethod"`) && !strings.Contains(tt.payload, `"httpMethod":1`):
 				assert.Equal(t, KindFunctionURL, ev.Kind)
-			case tt.code == CodeRequestTooLarge:
+			case tt.code == answer.CodeRequestTooLarge:
 				assert.Equal(t, KindDirect, ev.Kind)
 			default:
 				assert.Equal(t, Kind(0), ev.Kind)
@@ -236,18 +237,18 @@ func TestDecodeEventRejects(t *testing.T) {
 				assert.Contains(t, err.Message, m)
 			}
 			assert.Less(t, len(err.Message), 400, "the message does not repeat the payload")
-			assert.GreaterOrEqual(t, HTTPStatus(err.Code), 400)
-			assert.Less(t, HTTPStatus(err.Code), 500)
+			assert.GreaterOrEqual(t, answer.HTTPStatus(err.Code), 400)
+			assert.Less(t, answer.HTTPStatus(err.Code), 500)
 		})
 	}
 }
 
-// A payload of exactly MaxBodyBytes is still read.
+// A payload of exactly request.MaxBodyBytes is still read.
 func TestDecodeEventSizeLimitIsInclusive(t *testing.T) {
-	pad := MaxBodyBytes - len(`{"x":""}`)
+	pad := request.MaxBodyBytes - len(`{"x":""}`)
 	payload := []byte(`{"x":"` + strings.Repeat("a", pad) + `"}`)
-	require.Len(t, payload, MaxBodyBytes)
-	ev, err := DecodeEvent(payload)
+	require.Len(t, payload, request.MaxBodyBytes)
+	ev, err := Decode(payload)
 	require.Nil(t, err)
 	assert.Equal(t, KindDirect, ev.Kind)
 }
@@ -255,7 +256,7 @@ func TestDecodeEventSizeLimitIsInclusive(t *testing.T) {
 // The Direct payload is a copy: the caller may reuse its buffer.
 func TestDecodeEventCopiesDirectPayload(t *testing.T) {
 	payload := []byte(`{"ProjectId":1045}`)
-	ev, err := DecodeEvent(payload)
+	ev, err := Decode(payload)
 	require.Nil(t, err)
 	copy(payload, `{"ProjectId":9999}`)
 	assert.JSONEq(t, `{"ProjectId":1045}`, string(ev.Direct))
@@ -276,49 +277,4 @@ func TestKindString(t *testing.T) {
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, tt.kind.String())
 	}
-}
-
-// FuzzDecodeEvent: no payload panics DecodeEvent; every refusal is a 4xx
-// with a message; every event it returns has exactly the part its kind says;
-// and Invoke, given the payload, answers a rejection with a 4xx and no
-// upstream call (assertInvokeContract). The committed corpus is in
-// testdata/fuzz/FuzzDecodeEvent.
-func FuzzDecodeEvent(f *testing.F) {
-	for _, b := range sampleFiles(f) {
-		f.Add(b)
-	}
-	for _, s := range []string{``, `null`, `[]`, `{"httpMethod":"GET","queryString":{"a":true}}`, `{"Type":"Timer","Message":""}`,
-		`{"requestContext":{"serviceId":"s"},"isBase64Encoded":true,"body":"e30="}`} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, payload []byte) {
-		assertInvokeContract(t, payload)
-		ev, err := DecodeEvent(payload)
-		if err != nil {
-			assert.NotEmpty(t, err.Code)
-			assert.NotEmpty(t, err.Message)
-			status := HTTPStatus(err.Code)
-			assert.True(t, status >= 400 && status < 500, "code %s maps to %d", err.Code, status)
-			return
-		}
-		switch ev.Kind {
-		case KindAPIGateway, KindFunctionURL:
-			require.NotNil(t, ev.HTTP)
-			assert.NotNil(t, ev.HTTP.Headers)
-			assert.NotNil(t, ev.HTTP.Query)
-			assert.LessOrEqual(t, len(ev.HTTP.Body), MaxBodyBytes)
-			for k := range ev.HTTP.Headers {
-				assert.Equal(t, strings.ToLower(k), k)
-			}
-		case KindTimer:
-			require.NotNil(t, ev.Timer)
-		case KindDirect:
-			assert.True(t, json.Valid(ev.Direct))
-			assert.Equal(t, typeObject, jsonType(ev.Direct))
-		case KindEventBridge:
-			require.NotNil(t, ev.CloudEvents)
-		default:
-			t.Fatalf("unknown kind %v", ev.Kind)
-		}
-	})
 }
