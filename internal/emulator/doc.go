@@ -20,4 +20,9 @@
 // InternalServerError, RequestLimitExceeded, SignatureExpire), answer
 // slowly (SetLatency), enforce a rate limit (SetRateLimit), and name no
 // instance in its refusals (SetTerseMessages); see faults.go.
+//
+// SetRateLimits (or EnableRateLimits, the documented 10/s, 40/s, 10/s)
+// enforces the API's account-wide request frequency limits per action in
+// fixed one-second windows of its clock, answering RequestLimitExceeded;
+// Throttled counts the refusals per action (ratelimit.go).
 package emulator

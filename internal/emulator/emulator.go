@@ -68,7 +68,8 @@ type Emulator struct {
 	instances map[string]Instance
 	calls     []Call
 	onCall    func(Call)
-	faults    faults // faults.go
+	faults    faults     // faults.go
+	limits    rateLimits // ratelimit.go
 
 	describeOK   int    // DescribeInstances answered with success so far
 	describeFail *fault // set by FailDescribeInstances

@@ -62,6 +62,9 @@ func (e *Emulator) handle(q *request) (*describeResult, *apiError) {
 	if err := e.throttle(); err != nil {
 		return nil, err
 	}
+	if err := e.limitRate(q.action); err != nil {
+		return nil, err
+	}
 	if (q.endpoint == EndpointAPI3 || q.versionSent) && q.version != Version {
 		if q.version == "" {
 			return nil, errorf(CodeNoSuchVersion, "The request names no version; use %s.", Version)
