@@ -25,4 +25,14 @@
 // enforces the API's account-wide request frequency limits per action in
 // fixed one-second windows of its clock, answering RequestLimitExceeded;
 // Throttled counts the refusals per action (ratelimit.go).
+//
+// Instances may have a Region: a request sees only its region's instances
+// and those without one (regions.go). An accepted move is an operation
+// (operations.go): LatestOperation, LatestOperationState OPERATING and
+// LatestOperationRequestId, for SetOperationDuration on the emulator's
+// clock (0 by default: it ends as it starts), then SUCCESS with the new
+// project or, for an instance with FailMove, FAILED with the old one;
+// meanwhile calls naming the instance are refused with
+// OperationDenied.InstanceOperationInProgress. Nothing runs in the
+// background: each read settles what is due.
 package emulator

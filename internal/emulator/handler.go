@@ -28,6 +28,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	q := readRequest(r, endpoint)
+	q.requestID = requestID
 	if e.injectFault(w, r, q, requestID) {
 		return
 	}

@@ -48,6 +48,8 @@ type request struct {
 	offsetSent, limitSent bool
 	describeErr           *apiError // answered where paramErr is
 
+	requestID string // the RequestId the emulator answers with
+
 	fatal    *apiError // answered before any other check
 	paramErr *apiError // answered after authentication, before the other parameter checks
 }
