@@ -1,7 +1,7 @@
 // Package emulator is a loopback emulator of the Tencent Cloud CVM API's
-// ModifyInstancesProject and DescribeInstances (version 2017-03-12) for the
-// demo and the end-to-end tests: New, then AddKey and AddInstances, then
-// Start.
+// ModifyInstancesProject, DescribeInstances and ModifyInstancesAttribute
+// (version 2017-03-12) for the demo and the end-to-end tests: New, then
+// AddKey and AddInstances, then Start.
 //
 // It answers on the legacy endpoint (/v2/index.php, v1 signatures) and on
 // API 3.0 (/, v1 or TC3-HMAC-SHA256), verifies every signature with the
@@ -35,4 +35,11 @@
 // meanwhile calls naming the instance are refused with
 // OperationDenied.InstanceOperationInProgress. Nothing runs in the
 // background: each read settles what is due.
+//
+// Instances have SecurityGroupIDs: ModifyInstancesAttribute (InstanceIds.N
+// and SecurityGroups.N, or their JSON arrays under TC3) replaces them, and
+// SetDetachSecurityGroupsOnMove makes a successful move unbind them, as
+// the legacy ModifyInstancesProject page documents (modifyattr.go). It is
+// signed and checked like the other actions, and recorded in Calls with
+// its SecurityGroups.
 package emulator

@@ -23,16 +23,8 @@ func checkArgs(q *request) (modifyArgs, *apiError) {
 	if q.paramErr != nil {
 		return modifyArgs{}, q.paramErr
 	}
-	switch {
-	case len(q.ids) == 0:
-		return modifyArgs{}, missing("InstanceIds")
-	case len(q.ids) > MaxInstanceIDs:
-		return modifyArgs{}, errorf(CodeLimitExceeded, "The parameter `InstanceIds` has %d instance IDs; at most %d are allowed per request.", len(q.ids), MaxInstanceIDs)
-	}
-	for _, id := range q.ids {
-		if !instanceIDPattern.MatchString(id) {
-			return modifyArgs{}, errorf(CodeMalformed, "The instance ID %q is malformed: an instance ID is ins- followed by 8 lowercase letters or digits.", id)
-		}
+	if err := checkIDs(q.ids); err != nil {
+		return modifyArgs{}, err
 	}
 	if !q.projectSent {
 		return modifyArgs{}, missing("ProjectId")
@@ -42,6 +34,23 @@ func checkArgs(q *request) (modifyArgs, *apiError) {
 		return modifyArgs{}, errorf(CodeInvalidParameterValue, "The parameter `ProjectId` value %s is invalid: it must be a non-negative integer.", strconv.Quote(q.projectID))
 	}
 	return modifyArgs{ids: q.ids, project: project, region: q.region, requestID: q.requestID}, nil
+}
+
+// checkIDs checks the InstanceIds of an action that changes instances:
+// 1 to MaxInstanceIDs, each ins- and 8 lowercase letters or digits.
+func checkIDs(ids []string) *apiError {
+	switch {
+	case len(ids) == 0:
+		return missing("InstanceIds")
+	case len(ids) > MaxInstanceIDs:
+		return errorf(CodeLimitExceeded, "The parameter `InstanceIds` has %d instance IDs; at most %d are allowed per request.", len(ids), MaxInstanceIDs)
+	}
+	for _, id := range ids {
+		if !instanceIDPattern.MatchString(id) {
+			return errorf(CodeMalformed, "The instance ID %q is malformed: an instance ID is ins- followed by 8 lowercase letters or digits.", id)
+		}
+	}
+	return nil
 }
 
 // parseProjectID accepts only decimal digits that fit an int64.

@@ -57,6 +57,12 @@ func TestRateLimitsPerActionAndWindow(t *testing.T) {
 		{"move legacy old shape", Action, 10, func(t *testing.T, v *env) answer { return v.postV1(t, PathLegacy, permKey, del("Version")) }, true},
 		{"describe api3 TC3", ActionDescribe, 40, func(t *testing.T, v *env) answer { return v.describeTC3(t, `{}`) }, false},
 		{"describe legacy", ActionDescribe, 40, func(t *testing.T, v *env) answer { return v.describeV1(t, PathLegacy, nil) }, false},
+		{"attribute api3 v1", ActionModifyAttribute, 10, func(t *testing.T, v *env) answer {
+			return v.postV1(t, PathAPI3, permKey, attrV1("sg-aaaa0001"))
+		}, false},
+		{"attribute api3 TC3", ActionModifyAttribute, 10, func(t *testing.T, v *env) answer {
+			return v.postTC3(t, permKey, `{"InstanceIds":["ins-aaaa0001"],"SecurityGroups":["sg-aaaa0001"]}`, attrTC3, nil)
+		}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
