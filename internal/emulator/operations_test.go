@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// described is one instance of a DescribeInstances answer with the
+// opListing is a DescribeInstances answer with the
 // fields of operations and security groups.
 type opListing struct {
 	InstanceSet []struct {
