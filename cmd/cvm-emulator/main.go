@@ -1,9 +1,13 @@
 // Command cvm-emulator serves the loopback CVM API emulator of package
-// emulator for the demo: it prints its base URL, then answers
-// ModifyInstancesProject and DescribeInstances until interrupted, logging
-// one JSON line per request to standard error.
+// emulator for the demo: it prints its base URL and the shell lines that
+// point the function at it, then answers ModifyInstancesProject,
+// DescribeInstances and ModifyInstancesAttribute until interrupted,
+// logging one JSON line per request to standard error.
 //
-//	cvm-emulator [-addr 127.0.0.1:9000] [-seed N]
+//	cvm-emulator [-addr 127.0.0.1:9000] [-seed N] [-region ap-guangzhou]
+//	    [-security-groups sg-xxxxxxxx,...] [-fail-moves ins-xxxxxxxx,...]
+//	    [-rate-limits default|Action=N,...] [-operation-duration 5s]
+//	    [-detach-security-groups]
 //
 // It accepts the key in TENCENTCLOUD_SECRETID, TENCENTCLOUD_SECRETKEY and
 // TENCENTCLOUD_SESSIONTOKEN, or else the API documentation's example key.
@@ -14,10 +18,15 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
+	"strconv"
+	"strings"
 	"syscall"
+	"time"
 
 	"scf-cvm-project/internal/emulator"
 )
@@ -29,11 +38,82 @@ func main() {
 	}
 }
 
-func run(args []string) error {
+// options are the command's flags, checked.
+type options struct {
+	addr           string
+	seed           int
+	region         string
+	securityGroups []string
+	failMoves      []string
+	rateLimits     map[string]int // nil: off
+	opDuration     time.Duration
+	detach         bool
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
 	flags := flag.NewFlagSet("cvm-emulator", flag.ContinueOnError)
-	addr := flags.String("addr", "127.0.0.1:9000", "loopback `host:port` to listen on")
-	seed := flags.Int("seed", 0, "seed `N` instances ins-00000001.. in project 0, plus ins-lb000001 bound to a load balancer")
+	flags.SetOutput(stderr)
+	flags.StringVar(&o.addr, "addr", "127.0.0.1:9000", "loopback `host:port` to listen on")
+	flags.IntVar(&o.seed, "seed", 0, "seed `N` instances ins-00000001.. in project 0, plus ins-lb000001 bound to a load balancer")
+	flags.StringVar(&o.region, "region", "ap-guangzhou", "the `region` of the seeded instances (a request naming another sees none of them), printed as TENCENTCLOUD_REGION; empty: every region")
+	sgs := flags.String("security-groups", "", "comma `list` of security group IDs (sg-xxxxxxxx) bound to every seeded instance")
+	fails := flags.String("fail-moves", "", "comma `list` of instance IDs whose moves end FAILED, project unchanged")
+	limits := flags.String("rate-limits", "", "account-wide request limits per action a second: \"default\" (ModifyInstancesProject=10,DescribeInstances=40,ModifyInstancesAttribute=10, as documented) or a comma `list` of Action=N; empty: none")
+	flags.DurationVar(&o.opDuration, "operation-duration", 0, "how long a move stays OPERATING before SUCCESS or FAILED (e.g. 5s); 0: it ends at once")
+	flags.BoolVar(&o.detach, "detach-security-groups", false, "a move that succeeds unbinds the instance's security groups, as the legacy ModifyInstancesProject page documents")
 	if err := flags.Parse(args); err != nil {
+		return options{}, err
+	}
+	if flags.NArg() > 0 {
+		return options{}, fmt.Errorf("unexpected argument %q", flags.Arg(0))
+	}
+	o.securityGroups = splitList(*sgs)
+	o.failMoves = splitList(*fails)
+	var err error
+	if o.rateLimits, err = parseRateLimits(*limits); err != nil {
+		return options{}, err
+	}
+	if o.opDuration < 0 {
+		return options{}, fmt.Errorf("-operation-duration %v: want 0 or more", o.opDuration)
+	}
+	return o, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for item := range strings.SplitSeq(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+// parseRateLimits reads -rate-limits: "" is none, "default" the
+// documented limits, else Action=N pairs with N ≥ 1.
+func parseRateLimits(s string) (map[string]int, error) {
+	switch strings.TrimSpace(s) {
+	case "":
+		return nil, nil
+	case "default":
+		return emulator.DefaultRateLimits(), nil
+	}
+	out := map[string]int{}
+	for _, pair := range splitList(s) {
+		action, n, ok := strings.Cut(pair, "=")
+		perSecond, err := strconv.Atoi(strings.TrimSpace(n))
+		if !ok || strings.TrimSpace(action) == "" || err != nil || perSecond < 1 {
+			return nil, fmt.Errorf("-rate-limits: %q is not Action=N with N ≥ 1 (or use \"default\")", pair)
+		}
+		out[strings.TrimSpace(action)] = perSecond
+	}
+	return out, nil
+}
+
+func run(args []string) error {
+	o, err := parseFlags(args, os.Stderr)
+	if err != nil {
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
@@ -42,33 +122,70 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	instances, err := emulator.SeedInstances(*seed)
+	instances, err := emulator.SeedInstances(o.seed)
 	if err != nil {
 		return err
+	}
+	for i := range instances {
+		instances[i].Region = o.region
+		instances[i].SecurityGroupIDs = slices.Clone(o.securityGroups)
+		instances[i].FailMove = slices.Contains(o.failMoves, instances[i].ID)
 	}
 	e := emulator.New()
 	e.AddKey(key)
 	e.AddInstances(instances...)
+	e.SetRateLimits(o.rateLimits)
+	e.SetOperationDuration(o.opDuration)
+	e.SetDetachSecurityGroupsOnMove(o.detach)
 	e.OnCall(func(c emulator.Call) {
 		log.Info("request",
 			"endpoint", c.Endpoint, "signature_method", c.SignatureMethod,
-			"action", c.Action, "instances", len(c.InstanceIDs), "project", c.ProjectID, "filters", len(c.Filters), "offset", c.Offset,
-			"code", c.Code, "request_id", c.RequestID)
+			"action", c.Action, "region", c.Region, "instances", len(c.InstanceIDs), "project", c.ProjectID, "filters", len(c.Filters), "offset", c.Offset,
+			"security_groups", len(c.SecurityGroups), "code", c.Code, "request_id", c.RequestID)
 	})
 
-	baseURL, stop, err := e.Listen(*addr)
+	baseURL, stop, err := e.Listen(o.addr)
 	if err != nil {
 		return err
 	}
 	defer stop()
-	log.Info("serving", "base_url", baseURL, "key", source, "temporary", key.Token != "", "instances", len(instances))
+	log.Info("serving", "base_url", baseURL, "key", source, "temporary", key.Token != "", "instances", len(instances),
+		"region", o.region, "rate_limits", o.rateLimits, "operation_duration", o.opDuration.String(), "detach_security_groups", o.detach)
 	fmt.Println(baseURL)
+	for _, line := range exports(baseURL, o.region, key, source) {
+		fmt.Println(line)
+	}
 
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	<-ctx.Done()
 	log.Info("stopping")
 	return nil
+}
+
+// exports returns the shell lines that point the function (go run . in
+// the repository) at the emulator at baseURL: its API 3.0 endpoint, the
+// region, and the key. The example key is printed whole, being public; a
+// key from the environment is not (it is already exported there).
+func exports(baseURL, region string, key emulator.Key, source string) []string {
+	if region == "" {
+		region = "ap-guangzhou"
+	}
+	lines := []string{
+		"# Point the function at this emulator: run these in the shell of `go run .`",
+		"export CVM_ENDPOINT=" + baseURL + emulator.PathAPI3,
+		"export TENCENTCLOUD_REGION=" + region,
+	}
+	if source == "example" {
+		lines = append(lines,
+			"export TENCENTCLOUD_SECRETID="+key.SecretID+" TENCENTCLOUD_SECRETKEY="+key.SecretKey,
+			"unset TENCENTCLOUD_SESSIONTOKEN TENCENTCLOUD_ROLE_ARN")
+	} else {
+		lines = append(lines,
+			"# TENCENTCLOUD_SECRETID, TENCENTCLOUD_SECRETKEY and TENCENTCLOUD_SESSIONTOKEN: keep those this emulator was started with",
+			"unset TENCENTCLOUD_ROLE_ARN")
+	}
+	return lines
 }
 
 // keyFromEnv returns the key of the TENCENTCLOUD_* variables, or the

@@ -233,20 +233,32 @@ type describeResult struct {
 	InstanceSet []describedInstance `json:"InstanceSet"` // never null
 }
 
-// describedInstance is the part of the API's Instance the emulator gives.
+// describedInstance is the part of the API's Instance data structure
+// (CVM API 3.0, Data Types, Instance) the emulator gives: Placement (Zone,
+// ProjectId), InstanceId, InstanceState, Tags, SecurityGroupIds and the
+// latest operation. The API answers SecurityGroupIds [] and the latest
+// operation's fields null ("may return null") for an instance without;
+// the emulator leaves them out then, so that its answers for tables
+// without security groups or moves stay byte for byte what they were
+// before it modelled them (decoded, absent and null are the same).
 type describedInstance struct {
 	Placement struct {
 		Zone      string `json:"Zone"`
 		ProjectId int64  `json:"ProjectId"`
 	} `json:"Placement"`
-	InstanceId    string `json:"InstanceId"`
-	InstanceState string `json:"InstanceState"`
-	Tags          []Tag  `json:"Tags"` // never null
+	InstanceId               string   `json:"InstanceId"`
+	InstanceState            string   `json:"InstanceState"`
+	Tags                     []Tag    `json:"Tags"` // never null
+	SecurityGroupIds         []string `json:"SecurityGroupIds,omitempty"`
+	LatestOperation          *string  `json:"LatestOperation,omitempty"`
+	LatestOperationState     *string  `json:"LatestOperationState,omitempty"`
+	LatestOperationRequestId *string  `json:"LatestOperationRequestId,omitempty"`
 }
 
 // describe answers DescribeInstances from the table, sorted by ID: the
-// instances of a.ids (unknown ones are left out, as the API does), or those
-// every filter matches, a page of a.limit from a.offset.
+// instances of the request's region (regions.go) of a.ids (unknown ones
+// are left out, as the API does), or those every filter matches, a page of
+// a.limit from a.offset, their operations settled on the emulator's clock.
 func (e *Emulator) describe(q *request) (*describeResult, *apiError) {
 	a, err := checkDescribeArgs(q)
 	if err != nil {
@@ -257,10 +269,11 @@ func (e *Emulator) describe(q *request) (*describeResult, *apiError) {
 	if f := e.describeFail; f != nil && e.describeOK >= f.afterOK {
 		return nil, errorf(f.code, "The emulator fails DescribeInstances after %d answers (FailDescribeInstances).", f.afterOK)
 	}
+	e.settle()
 	var matched []Instance
 	for _, id := range slices.Sorted(maps.Keys(e.instances)) {
 		in := e.instances[id]
-		if len(a.ids) > 0 && !slices.Contains(a.ids, id) {
+		if !visible(in, q.region) || len(a.ids) > 0 && !slices.Contains(a.ids, id) {
 			continue
 		}
 		if !slices.ContainsFunc(a.filters, func(f Filter) bool { return !f.matches(in) }) {
@@ -269,18 +282,28 @@ func (e *Emulator) describe(q *request) (*describeResult, *apiError) {
 	}
 	res := &describeResult{TotalCount: len(matched), InstanceSet: []describedInstance{}}
 	for _, in := range matched[min(a.offset, len(matched)):min(a.offset+a.limit, len(matched))] {
-		d := describedInstance{InstanceId: in.ID, InstanceState: "RUNNING", Tags: slices.Clone(in.Tags)}
-		if d.Tags == nil {
-			d.Tags = []Tag{}
-		}
-		d.Placement.ProjectId = in.ProjectID
-		if q.region != "" {
-			d.Placement.Zone = q.region + "-3"
-		}
-		res.InstanceSet = append(res.InstanceSet, d)
+		res.InstanceSet = append(res.InstanceSet, described(in, q.region))
 	}
 	e.describeOK++
 	return res, nil
+}
+
+// described is in as DescribeInstances gives it to a request naming region.
+func described(in Instance, region string) describedInstance {
+	d := describedInstance{
+		InstanceId: in.ID, InstanceState: "RUNNING",
+		Tags:             slices.Clone(in.Tags),
+		SecurityGroupIds: slices.Clone(in.SecurityGroupIDs),
+	}
+	if d.Tags == nil {
+		d.Tags = []Tag{}
+	}
+	d.Placement.ProjectId = in.ProjectID
+	d.Placement.Zone = zone(in, region)
+	if in.LatestOperation != "" {
+		d.LatestOperation, d.LatestOperationState, d.LatestOperationRequestId = &in.LatestOperation, &in.LatestOperationState, &in.LatestOperationRequestID
+	}
+	return d
 }
 
 // fault is an error the emulator answers on purpose.

@@ -41,6 +41,28 @@ type Instance struct {
 	ProjectID    int64
 	LoadBalanced bool
 	Tags         []Tag
+
+	// Region is the region the instance is in, like "ap-guangzhou": a
+	// request naming another Region does not see it (DescribeInstances
+	// leaves it out, the other actions answer InvalidInstanceId.NotFound).
+	// "" puts it in every region, as does a request naming none (the
+	// legacy endpoint's). See regions.go.
+	Region string
+	// Zone is DescribeInstances' Placement.Zone; "" answers the region's
+	// (the instance's, else the request's) with "-3", like "ap-guangzhou-3".
+	Zone string
+	// SecurityGroupIDs are the security groups bound to the instance, like
+	// "sg-5275dorp" (DescribeInstances' SecurityGroupIds).
+	SecurityGroupIDs []string
+	// FailMove makes every move of the instance end FAILED, its project
+	// unchanged (operations.go).
+	FailMove bool
+
+	// The instance's latest operation, as DescribeInstances gives it: the
+	// action (LatestOperation, like "ModifyInstancesProject"), its state
+	// (OperationOperating, OperationSuccess or OperationFailed) and the
+	// RequestId of the call that started it; "" when it had none.
+	LatestOperation, LatestOperationState, LatestOperationRequestID string
 }
 
 // Call records one HTTP request received, whatever its outcome.
@@ -53,6 +75,7 @@ type Call struct {
 	ProjectID                                string   // as sent ("" when absent)
 	Filters                                  []Filter // DescribeInstances: in the order of their index N
 	Offset, Limit                            string   // DescribeInstances: as sent ("" when absent)
+	SecurityGroups                           []string // ModifyInstancesAttribute: in the order of their index N (v1) or of the array (TC3)
 	Code                                     string   // "" on success, else the error code answered
 	RequestID                                string
 	Fault                                    string // the scripted fault it got (FaultKind.String, or "abandoned"); "" for none
@@ -68,7 +91,9 @@ type Emulator struct {
 	instances map[string]Instance
 	calls     []Call
 	onCall    func(Call)
-	faults    faults // faults.go
+	faults    faults     // faults.go
+	limits    rateLimits // ratelimit.go
+	ops       operations // operations.go
 
 	describeOK   int    // DescribeInstances answered with success so far
 	describeFail *fault // set by FailDescribeInstances
@@ -80,6 +105,7 @@ func New() *Emulator {
 		now:       time.Now,
 		keys:      map[string]Key{},
 		instances: map[string]Instance{},
+		ops:       operations{pending: map[string]pendingMove{}},
 	}
 }
 
@@ -103,20 +129,24 @@ func (e *Emulator) AddInstances(in ...Instance) {
 	defer e.mu.Unlock()
 	for _, i := range in {
 		e.instances[i.ID] = i.clone()
+		delete(e.ops.pending, i.ID) // a replaced instance has no move under way
 	}
 }
 
-// Instance returns the instance id and whether it is in the table.
+// Instance returns the instance id and whether it is in the table, whatever
+// its Region, its latest operation settled on the emulator's clock.
 func (e *Emulator) Instance(id string) (Instance, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.settle()
 	i, ok := e.instances[id]
 	return i.clone(), ok
 }
 
-// Instances returns the table sorted by ID.
+// Instances returns the table sorted by ID, operations settled as Instance.
 func (e *Emulator) Instances() []Instance {
 	e.mu.Lock()
+	e.settle()
 	out := make([]Instance, 0, len(e.instances))
 	for _, i := range e.instances {
 		out = append(out, i.clone())
@@ -134,6 +164,7 @@ func (e *Emulator) Calls() []Call {
 	for n, c := range e.calls {
 		c.InstanceIDs = slices.Clone(c.InstanceIDs)
 		c.Filters = cloneFilters(c.Filters)
+		c.SecurityGroups = slices.Clone(c.SecurityGroups)
 		out[n] = c
 	}
 	return out

@@ -28,6 +28,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	q := readRequest(r, endpoint)
+	q.requestID = requestID
 	if e.injectFault(w, r, q, requestID) {
 		return
 	}
@@ -41,10 +42,10 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // answered names the actions the emulator answers, for messages.
-const answered = Action + " and " + ActionDescribe
+const answered = Action + ", " + ActionDescribe + " and " + ActionModifyAttribute
 
 // handle runs every check in the API's order, then the action: the move,
-// or the listing, whose result it returns.
+// the listing, whose result it returns, or the change of security groups.
 func (e *Emulator) handle(q *request) (*describeResult, *apiError) {
 	if q.fatal != nil {
 		return nil, q.fatal
@@ -53,13 +54,16 @@ func (e *Emulator) handle(q *request) (*describeResult, *apiError) {
 		return nil, err
 	}
 	switch q.action {
-	case Action, ActionDescribe:
+	case Action, ActionDescribe, ActionModifyAttribute:
 	case "":
 		return nil, errorf(CodeInvalidAction, "The request names no action; this endpoint answers %s.", answered)
 	default:
 		return nil, errorf(CodeInvalidAction, "The action `%s` is not supported in version %s of service %s; this endpoint answers %s.", q.action, Version, Service, answered)
 	}
 	if err := e.throttle(); err != nil {
+		return nil, err
+	}
+	if err := e.limitRate(q.action); err != nil {
 		return nil, err
 	}
 	if (q.endpoint == EndpointAPI3 || q.versionSent) && q.version != Version {
@@ -74,8 +78,15 @@ func (e *Emulator) handle(q *request) (*describeResult, *apiError) {
 	if !q.tc3 && q.nonce == "" {
 		return nil, missing("Nonce")
 	}
-	if q.action == ActionDescribe {
+	switch q.action {
+	case ActionDescribe:
 		return e.describe(q)
+	case ActionModifyAttribute:
+		args, err := checkAttributeArgs(q)
+		if err != nil {
+			return nil, err
+		}
+		return nil, e.modifyAttribute(args)
 	}
 	args, err := checkArgs(q)
 	if err != nil {

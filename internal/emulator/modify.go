@@ -11,8 +11,10 @@ var instanceIDPattern = regexp.MustCompile(`^ins-[a-z0-9]{8}$`)
 
 // modifyArgs are the checked parameters of one ModifyInstancesProject.
 type modifyArgs struct {
-	ids     []string
-	project int64
+	ids       []string
+	project   int64
+	region    string // the request's Region: it sees only that region's instances
+	requestID string // the call's, for LatestOperationRequestId
 }
 
 // checkArgs checks the parameters of ModifyInstancesProject in the API's
@@ -21,16 +23,8 @@ func checkArgs(q *request) (modifyArgs, *apiError) {
 	if q.paramErr != nil {
 		return modifyArgs{}, q.paramErr
 	}
-	switch {
-	case len(q.ids) == 0:
-		return modifyArgs{}, missing("InstanceIds")
-	case len(q.ids) > MaxInstanceIDs:
-		return modifyArgs{}, errorf(CodeLimitExceeded, "The parameter `InstanceIds` has %d instance IDs; at most %d are allowed per request.", len(q.ids), MaxInstanceIDs)
-	}
-	for _, id := range q.ids {
-		if !instanceIDPattern.MatchString(id) {
-			return modifyArgs{}, errorf(CodeMalformed, "The instance ID %q is malformed: an instance ID is ins- followed by 8 lowercase letters or digits.", id)
-		}
+	if err := checkIDs(q.ids); err != nil {
+		return modifyArgs{}, err
 	}
 	if !q.projectSent {
 		return modifyArgs{}, missing("ProjectId")
@@ -39,7 +33,24 @@ func checkArgs(q *request) (modifyArgs, *apiError) {
 	if !ok {
 		return modifyArgs{}, errorf(CodeInvalidParameterValue, "The parameter `ProjectId` value %s is invalid: it must be a non-negative integer.", strconv.Quote(q.projectID))
 	}
-	return modifyArgs{ids: q.ids, project: project}, nil
+	return modifyArgs{ids: q.ids, project: project, region: q.region, requestID: q.requestID}, nil
+}
+
+// checkIDs checks the InstanceIds of an action that changes instances:
+// 1 to MaxInstanceIDs, each ins- and 8 lowercase letters or digits.
+func checkIDs(ids []string) *apiError {
+	switch {
+	case len(ids) == 0:
+		return missing("InstanceIds")
+	case len(ids) > MaxInstanceIDs:
+		return errorf(CodeLimitExceeded, "The parameter `InstanceIds` has %d instance IDs; at most %d are allowed per request.", len(ids), MaxInstanceIDs)
+	}
+	for _, id := range ids {
+		if !instanceIDPattern.MatchString(id) {
+			return errorf(CodeMalformed, "The instance ID %q is malformed: an instance ID is ins- followed by 8 lowercase letters or digits.", id)
+		}
+	}
+	return nil
 }
 
 // parseProjectID accepts only decimal digits that fit an int64.
@@ -56,19 +67,51 @@ func parseProjectID(s string) (int64, bool) {
 	return n, err == nil
 }
 
-// move sets the project of every instance of a, or of none: it fails when
-// any is unknown or bound to a load balancer.
+// move starts the move of every instance of a to its project, or of none
+// (operations.go): it fails when any is unknown or in another region
+// (InvalidInstanceId.NotFound), has an operation in progress
+// (OperationDenied.InstanceOperationInProgress) or is bound to a load
+// balancer (InvalidInstance.NotSupported), in this order.
 func (e *Emulator) move(a modifyArgs) *apiError {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	var unknown, balanced []string
+	e.settle()
+	if err := e.findInstances(a.ids, a.region); err != nil {
+		return err
+	}
+	var balanced []string
 	for _, id := range a.ids {
+		if e.instances[id].LoadBalanced && !slices.Contains(balanced, id) {
+			balanced = append(balanced, id)
+		}
+	}
+	switch {
+	case len(balanced) > 0 && e.faults.terse:
+		return errorf(CodeNotSupported, "An instance in the request is bound to a load balancer (CLB) and cannot change project.")
+	case len(balanced) > 0:
+		return errorf(CodeNotSupported, "The instance %s is bound to a load balancer (CLB) and cannot change project.", jsonList(balanced))
+	}
+	now := e.now()
+	for _, id := range a.ids {
+		e.startMove(id, a.project, a.requestID, now)
+	}
+	e.settle() // a move of no duration ends now
+	return nil
+}
+
+// findInstances answers InvalidInstanceId.NotFound when an instance of ids
+// is not in the table or not in region, else
+// OperationDenied.InstanceOperationInProgress when one has an operation
+// in progress. The caller holds e.mu and has settled.
+func (e *Emulator) findInstances(ids []string, region string) *apiError {
+	var unknown, busy []string
+	for _, id := range ids {
 		in, ok := e.instances[id]
 		switch {
-		case !ok && !slices.Contains(unknown, id):
+		case (!ok || !visible(in, region)) && !slices.Contains(unknown, id):
 			unknown = append(unknown, id)
-		case ok && in.LoadBalanced && !slices.Contains(balanced, id):
-			balanced = append(balanced, id)
+		case ok && visible(in, region) && e.inProgress(id) && !slices.Contains(busy, id):
+			busy = append(busy, id)
 		}
 	}
 	switch {
@@ -76,15 +119,10 @@ func (e *Emulator) move(a modifyArgs) *apiError {
 		return errorf(CodeNotFound, "An instance ID in the request does not exist.")
 	case len(unknown) > 0:
 		return errorf(CodeNotFound, "The instance ID %s does not exist.", jsonList(unknown))
-	case len(balanced) > 0 && e.faults.terse:
-		return errorf(CodeNotSupported, "An instance in the request is bound to a load balancer (CLB) and cannot change project.")
-	case len(balanced) > 0:
-		return errorf(CodeNotSupported, "The instance %s is bound to a load balancer (CLB) and cannot change project.", jsonList(balanced))
-	}
-	for _, id := range a.ids {
-		in := e.instances[id]
-		in.ProjectID = a.project
-		e.instances[id] = in
+	case len(busy) > 0 && e.faults.terse:
+		return errorf(CodeOperationInProgress, "An instance in the request has an operation in progress; try again later.")
+	case len(busy) > 0:
+		return errorf(CodeOperationInProgress, "The instance %s has an operation in progress; try again later.", jsonList(busy))
 	}
 	return nil
 }

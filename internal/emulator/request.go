@@ -48,6 +48,14 @@ type request struct {
 	offsetSent, limitSent bool
 	describeErr           *apiError // answered where paramErr is
 
+	// ModifyInstancesAttribute (modifyattr.go).
+	securityGroups   []string
+	sgSent           bool      // SecurityGroups given (an empty TC3 array included)
+	instanceNameSent bool      // InstanceName given
+	attributeErr     *apiError // answered where paramErr is
+
+	requestID string // the RequestId the emulator answers with
+
 	fatal    *apiError // answered before any other check
 	paramErr *apiError // answered after authentication, before the other parameter checks
 }
@@ -60,7 +68,7 @@ func (q *request) call(requestID string) Call {
 		Endpoint: q.endpoint, SignatureMethod: q.sigMethod,
 		Action: q.action, Region: q.region, Version: q.version, SecretID: q.secretID, Nonce: q.nonce,
 		HasToken: q.token != "", InstanceIDs: q.ids, ProjectID: q.projectID, RequestID: requestID,
-		Filters: q.filters, Offset: q.offset, Limit: q.limit,
+		Filters: q.filters, Offset: q.offset, Limit: q.limit, SecurityGroups: q.securityGroups,
 	}
 }
 
@@ -116,14 +124,21 @@ func readV1(q *request, raw string) {
 	q.projectID, q.projectSent = p["ProjectId"]
 	q.ids, q.paramErr = v1InstanceIDs(p)
 	readV1Describe(q)
+	readV1Attribute(q)
 }
 
 // v1InstanceIDs returns the values of InstanceIds.N (or InstanceIds_N) in
 // the order of N.
 func v1InstanceIDs(params map[string]string) ([]string, *apiError) {
+	return v1List(params, "InstanceIds", "instance ID")
+}
+
+// v1List returns the values of the list parameter name.N (or name_N) in
+// the order of N; item names an item in messages. A bare name is refused.
+func v1List(params map[string]string, name, item string) ([]string, *apiError) {
 	type indexed struct {
-		n        int
-		name, id string
+		n          int
+		param, val string
 	}
 	var found []indexed
 	var bad *apiError // the first problem, in the order of the names
@@ -132,40 +147,40 @@ func v1InstanceIDs(params map[string]string) ([]string, *apiError) {
 			bad = err
 		}
 	}
-	for _, name := range slices.Sorted(maps.Keys(params)) {
-		id := params[name]
-		if name == "InstanceIds" {
-			report(errorf(CodeInvalidParameter, "The parameter `InstanceIds` must be given as InstanceIds.N, one parameter per instance ID."))
+	for _, param := range slices.Sorted(maps.Keys(params)) {
+		val := params[param]
+		if param == name {
+			report(errorf(CodeInvalidParameter, "The parameter `%s` must be given as %s.N, one parameter per %s.", name, name, item))
 			continue
 		}
-		suffix, ok := strings.CutPrefix(name, "InstanceIds.")
+		suffix, ok := strings.CutPrefix(param, name+".")
 		if !ok {
-			if suffix, ok = strings.CutPrefix(name, "InstanceIds_"); !ok {
+			if suffix, ok = strings.CutPrefix(param, name+"_"); !ok {
 				continue
 			}
 		}
 		n, err := strconv.Atoi(suffix)
 		if err != nil || strings.TrimLeft(suffix, "0123456789") != "" {
-			report(errorf(CodeInvalidParameter, "The parameter `%s` is not InstanceIds.N with N a non-negative integer.", name))
+			report(errorf(CodeInvalidParameter, "The parameter `%s` is not %s.N with N a non-negative integer.", param, name))
 			continue
 		}
-		found = append(found, indexed{n, name, id})
+		found = append(found, indexed{n, param, val})
 	}
 	slices.SortFunc(found, func(a, b indexed) int {
 		if a.n != b.n {
 			return a.n - b.n
 		}
-		return strings.Compare(a.name, b.name)
+		return strings.Compare(a.param, b.param)
 	})
-	ids := make([]string, len(found))
+	vals := make([]string, len(found))
 	for i, f := range found {
-		ids[i] = f.id
+		vals[i] = f.val
 		if i > 0 && found[i-1].n == f.n {
-			report(errorf(CodeInvalidParameter, "The parameters `%s` and `%s` give the same index %d; give each index once.", found[i-1].name, f.name, f.n))
+			report(errorf(CodeInvalidParameter, "The parameters `%s` and `%s` give the same index %d; give each index once.", found[i-1].param, f.param, f.n))
 		}
 	}
-	if len(ids) == 0 {
-		ids = nil
+	if len(vals) == 0 {
+		vals = nil
 	}
-	return ids, bad
+	return vals, bad
 }

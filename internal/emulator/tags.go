@@ -20,9 +20,10 @@ func (in Instance) tagValue(key string) (string, bool) {
 	return "", false
 }
 
-// clone returns in with its own copy of Tags.
+// clone returns in with its own copy of Tags and SecurityGroupIDs.
 func (in Instance) clone() Instance {
 	in.Tags = slices.Clone(in.Tags)
+	in.SecurityGroupIDs = slices.Clone(in.SecurityGroupIDs)
 	return in
 }
 

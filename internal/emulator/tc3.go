@@ -56,6 +56,7 @@ func readTC3(q *request, r *http.Request, body []byte) {
 	q.body = body
 	q.ids, q.projectID, q.projectSent, q.paramErr = tc3Params(body)
 	readTC3Describe(q)
+	readTC3Attribute(q)
 }
 
 // tc3Params reads InstanceIds and ProjectId from a JSON body. ProjectId is

@@ -1,0 +1,121 @@
+package emulator
+
+import "time"
+
+// The states of an instance's latest operation, as the Instance data
+// structure's LatestOperationState gives them (CVM API 3.0, Data Types,
+// Instance): in progress, succeeded, failed. ModifyInstancesProject's page
+// says to call DescribeInstances and read LatestOperationState: SUCCESS
+// means the move is done.
+const (
+	OperationOperating = "OPERATING"
+	OperationSuccess   = "SUCCESS"
+	OperationFailed    = "FAILED"
+)
+
+// CodeOperationInProgress is answered for an instance whose latest
+// operation is still OPERATING, by ModifyInstancesProject and
+// ModifyInstancesAttribute alike (CVM error codes: "the instance has an
+// operation in progress. Please try again later").
+const CodeOperationInProgress = "OperationDenied.InstanceOperationInProgress"
+
+// operations is the state of moves under way, guarded by Emulator.mu.
+// Nothing runs in the background: every read of the table settles, on the
+// emulator's clock, the moves whose time has come (settle).
+type operations struct {
+	duration time.Duration          // how long a move stays OPERATING; 0: it ends at once
+	detachSG bool                   // a successful move unbinds the security groups
+	pending  map[string]pendingMove // by instance ID: moves still OPERATING when last settled
+}
+
+// pendingMove is one instance's move under way.
+type pendingMove struct {
+	ends    time.Time
+	project int64
+}
+
+// SetOperationDuration makes every ModifyInstancesProject accepted from now
+// on leave its instances' LatestOperationState OPERATING for d on the
+// emulator's clock (SetClock), then SUCCESS with the new project, or FAILED
+// with the old one for an instance with FailMove. Meanwhile the instance
+// keeps its old project and any ModifyInstancesProject or
+// ModifyInstancesAttribute naming it is refused with
+// OperationDenied.InstanceOperationInProgress. d ≤ 0 (the default) ends
+// each move as it is accepted.
+func (e *Emulator) SetOperationDuration(d time.Duration) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.ops.duration = max(d, 0)
+}
+
+// SetDetachSecurityGroupsOnMove makes a move that ends SUCCESS unbind the
+// instance's security groups (SecurityGroupIDs empty), as the legacy
+// ModifyInstancesProject page documents ("the security groups originally
+// associated with the instances are automatically disassociated when the
+// project of the instances is modified"; rebind them with
+// ModifyInstancesAttribute). Off by default: moves keep them.
+func (e *Emulator) SetDetachSecurityGroupsOnMove(detach bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.ops.detachSG = detach
+}
+
+// SetFailMove sets the FailMove of the instance id, for the moves accepted
+// from now on, and reports whether the instance is in the table.
+func (e *Emulator) SetFailMove(id string, fail bool) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	in, ok := e.instances[id]
+	if ok {
+		in.FailMove = fail
+		e.instances[id] = in
+	}
+	return ok
+}
+
+// startMove starts the move of the instance id to project, by the call
+// requestID. The caller holds e.mu and settles afterwards.
+func (e *Emulator) startMove(id string, project int64, requestID string, now time.Time) {
+	in := e.instances[id]
+	in.LatestOperation, in.LatestOperationState, in.LatestOperationRequestID = Action, OperationOperating, requestID
+	e.instances[id] = in
+	e.ops.pending[id] = pendingMove{ends: now.Add(e.ops.duration), project: project}
+}
+
+// inProgress reports whether the instance id has an operation OPERATING.
+// The caller holds e.mu and has settled.
+func (e *Emulator) inProgress(id string) bool {
+	_, ok := e.ops.pending[id]
+	return ok
+}
+
+// settle ends the moves whose time has come on the emulator's clock:
+// SUCCESS with the new project (and no security groups under
+// SetDetachSecurityGroupsOnMove), or FAILED for an instance with FailMove.
+// The caller holds e.mu.
+func (e *Emulator) settle() {
+	if len(e.ops.pending) == 0 {
+		return
+	}
+	now := e.now()
+	for id, m := range e.ops.pending {
+		if now.Before(m.ends) {
+			continue
+		}
+		delete(e.ops.pending, id)
+		in, ok := e.instances[id]
+		if !ok {
+			continue
+		}
+		if in.FailMove {
+			in.LatestOperationState = OperationFailed
+		} else {
+			in.LatestOperationState = OperationSuccess
+			in.ProjectID = m.project
+			if e.ops.detachSG {
+				in.SecurityGroupIDs = nil
+			}
+		}
+		e.instances[id] = in
+	}
+}
