@@ -1,10 +1,10 @@
 package handler
 
 import (
+	samples "scf-cvm-project/events"
+
 	"encoding/json"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -20,23 +20,8 @@ import (
 // The tests of handler/trigger that need the handler: they hold Invoke (or
 // the handler's answer) to its contract on what the trigger package decodes.
 
-// sampleDir holds the sample events: the contract with SCF and the demo.
-const sampleDir = "../events"
-
-// sampleFiles returns the name and bytes of every sample event.
-func sampleFiles(tb testing.TB) map[string][]byte {
-	tb.Helper()
-	paths, err := filepath.Glob(filepath.Join(sampleDir, "*.json"))
-	require.NoError(tb, err)
-	require.NotEmpty(tb, paths, "no samples in %s", sampleDir)
-	out := make(map[string][]byte, len(paths))
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		require.NoError(tb, err)
-		out[filepath.Base(p)] = b
-	}
-	return out
-}
+// sampleFiles returns the name and bytes of every sample event in events/.
+func sampleFiles(testing.TB) map[string][]byte { return samples.Samples() }
 
 // FuzzDecodeEvent: no payload panics trigger.Decode; every refusal is a 4xx
 // with a message; every event it returns has exactly the part its kind says;

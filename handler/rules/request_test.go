@@ -1,9 +1,9 @@
 package rules
 
 import (
+	samples "scf-cvm-project/events"
+
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -32,23 +32,8 @@ func ids(from, to int) []string {
 	return out
 }
 
-// sampleDir holds the sample events: the contract with SCF and the demo.
-const sampleDir = "../../events"
-
-// sampleFiles returns the name and bytes of every sample event.
-func sampleFiles(tb testing.TB) map[string][]byte {
-	tb.Helper()
-	paths, err := filepath.Glob(filepath.Join(sampleDir, "*.json"))
-	require.NoError(tb, err)
-	require.NotEmpty(tb, paths, "no samples in %s", sampleDir)
-	out := make(map[string][]byte, len(paths))
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		require.NoError(tb, err)
-		out[filepath.Base(p)] = b
-	}
-	return out
-}
+// sampleFiles returns the name and bytes of every sample event in events/.
+func sampleFiles(testing.TB) map[string][]byte { return samples.Samples() }
 
 func TestUses(t *testing.T) {
 	tests := []struct {

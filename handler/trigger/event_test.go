@@ -1,9 +1,9 @@
 package trigger
 
 import (
+	samples "scf-cvm-project/events"
+
 	"net/url"
-	"os"
-	"path/filepath"
 	"scf-cvm-project/handler/answer"
 	"scf-cvm-project/handler/request"
 	"strings"
@@ -14,23 +14,8 @@ import (
 	"github.com/tencentyun/scf-go-lib/events"
 )
 
-// sampleDir holds the sample events: the contract with SCF and the demo.
-const sampleDir = "../../events"
-
-// sampleFiles returns the name and bytes of every sample event.
-func sampleFiles(tb testing.TB) map[string][]byte {
-	tb.Helper()
-	paths, err := filepath.Glob(filepath.Join(sampleDir, "*.json"))
-	require.NoError(tb, err)
-	require.NotEmpty(tb, paths, "no samples in %s", sampleDir)
-	out := make(map[string][]byte, len(paths))
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		require.NoError(tb, err)
-		out[filepath.Base(p)] = b
-	}
-	return out
-}
+// sampleFiles returns the name and bytes of every sample event in events/.
+func sampleFiles(testing.TB) map[string][]byte { return samples.Samples() }
 
 // The decoded HTTP part of each HTTP sample; Headers are checked by a few
 // keys, not in full.
