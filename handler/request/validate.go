@@ -61,7 +61,7 @@ func CheckInstanceIDs(ids []string, maxInstances int) ([]string, *answer.Error) 
 	if maxInstances <= 0 {
 		maxInstances = MaxInstanceIDs
 	}
-	ids = dedupe(ids)
+	ids = Dedupe(ids)
 	if len(ids) > maxInstances {
 		return nil, answer.Errorf(answer.CodeLimitExceeded, "InstanceIds holds %d distinct ids; at most %d are allowed in one request", len(ids), maxInstances)
 	}
@@ -89,8 +89,8 @@ func CheckRegion(region, defaultRegion string) (string, *answer.Error) {
 	return region, nil
 }
 
-// dedupe returns ids without repeats, in the order each was first given.
-func dedupe(ids []string) []string {
+// Dedupe returns ids without repeats, in the order each was first given.
+func Dedupe(ids []string) []string {
 	seen := make(map[string]struct{}, len(ids))
 	out := make([]string, 0, len(ids))
 	for _, id := range ids {

@@ -63,7 +63,7 @@ func TestValidateLimit(t *testing.T) {
 			req, err := Validate(Raw{InstanceIDs: tt.ids, ProjectID: ptr(1)}, "ap-guangzhou", tt.max)
 			if tt.want == "" {
 				require.Nil(t, err)
-				assert.Equal(t, dedupe(tt.ids), req.InstanceIDs)
+				assert.Equal(t, Dedupe(tt.ids), req.InstanceIDs)
 				return
 			}
 			require.NotNil(t, err)
@@ -168,7 +168,7 @@ func TestDedupe(t *testing.T) {
 		{[]string{"a", "a", "a"}, []string{"a"}},
 	}
 	for _, tt := range tests {
-		assert.Equal(t, tt.want, dedupe(tt.in))
+		assert.Equal(t, tt.want, Dedupe(tt.in))
 	}
 }
 

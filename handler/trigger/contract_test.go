@@ -97,23 +97,8 @@ func assertRequestContract(t *testing.T, ev Event) {
 func assertInstances(t *testing.T, ids []string, limit int) {
 	t.Helper()
 	assert.LessOrEqual(t, len(ids), limit)
-	assert.Equal(t, dedupe(ids), ids, "no instance twice")
+	assert.Equal(t, request.Dedupe(ids), ids, "no instance twice")
 	for _, id := range ids {
 		assert.True(t, request.ValidInstanceID(id), id)
 	}
-}
-
-// dedupe returns ids without repeats, in the order each was first given:
-// request's own dedupe, which Validate applies, restated for the trigger
-// package's tests.
-func dedupe(ids []string) []string {
-	seen := make(map[string]struct{}, len(ids))
-	out := make([]string, 0, len(ids))
-	for _, id := range ids {
-		if _, dup := seen[id]; !dup {
-			seen[id] = struct{}{}
-			out = append(out, id)
-		}
-	}
-	return out
 }

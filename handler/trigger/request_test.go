@@ -342,7 +342,7 @@ func FuzzRequestFromEvent(f *testing.F) {
 			}
 			assert.NotEmpty(t, req.InstanceIDs)
 			assert.LessOrEqual(t, len(req.InstanceIDs), request.MaxInstanceIDs)
-			assert.Equal(t, dedupe(req.InstanceIDs), req.InstanceIDs)
+			assert.Equal(t, request.Dedupe(req.InstanceIDs), req.InstanceIDs)
 			for _, id := range req.InstanceIDs {
 				assert.True(t, request.ValidInstanceID(id), id)
 			}
