@@ -30,7 +30,7 @@ type Outcome struct {
 func Build(o Outcome) Answer {
 	a := Answer{
 		ProjectId:        o.ProjectId,
-		InstanceIds:      append([]string{}, o.InstanceIds...),
+		InstanceIds:      o.InstanceIds, // nil is written [] (wire)
 		Batches:          o.Batches,
 		Failed:           o.Failed,
 		IsolationCalls:   o.IsolationCalls,
