@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"scf-cvm-project/internal/emulator"
 )
 
 // urlEvent is events/function-url.json with fields replaced.
@@ -123,4 +125,24 @@ func TestTheFunctionURLsCallerAddressIsLogged(t *testing.T) {
 	require.NotNil(t, refused, fn.Output())
 	assert.Equal(t, "198.51.100.77", refused["source_ip"])
 	assert.Equal(t, "url", refused["event"])
+}
+
+// An upstream that resets the connection is told to an HTTP caller in
+// words; the function's own socket address (read tcp 127.0.0.1:N->…) is
+// only in the log, on the client's line of each attempt.
+func TestAResetIsToldInWordsWithoutSocketAddresses(t *testing.T) {
+	c := newCloud(t)
+	c.Script(repeat(emulator.Fault{Kind: emulator.FaultReset}, 4)...)
+	fn := startFunction(t, c, "MAX_RETRIES=1")
+	a, status := fn.invoke(t, apigwPayload(t, directPayload(t, []string{"ins-00000001"}, 1045)), c)
+	assert.Equal(t, "InternalError.UpstreamUnreachable", a.Code, a.Message)
+	assert.Equal(t, http.StatusBadGateway, status)
+	require.Len(t, a.Batches, 1)
+	for _, m := range []string{a.Message, a.Batches[0].Message} {
+		assert.Regexp(t, `the connection was (reset|closed) before`, m)
+		assert.NotContains(t, m, "->", "no socket address")
+		assert.NotRegexp(t, `127\.0\.0\.1:\d+`, strings.ReplaceAll(m, strings.TrimPrefix(c.base, "http://"), "<endpoint>"),
+			"no address but the configured endpoint's")
+	}
+	assert.Regexp(t, `"error":"[^"]*(reset by peer|EOF)`, fn.Output(), "the detail is in the log")
 }
