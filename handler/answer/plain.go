@@ -23,7 +23,7 @@ func Plain(err error) string {
 		return ""
 	}
 	msg := err.Error()
-	if cause, words := networkCause(err); cause != nil {
+	if words, cause := networkCause(err); cause != nil {
 		if text := cause.Error(); text != "" && strings.Contains(msg, text) {
 			msg = strings.Replace(msg, text, words, 1)
 		}
@@ -36,8 +36,8 @@ func Plain(err error) string {
 var socketAddrs = regexp.MustCompile(`(?:(?:read|write|dial) )?(?:tcp|udp)[46]? ?(?:\S+:\d+)?->\S+:\d+`)
 
 // networkCause finds the outermost network error in err's chain and says in
-// words what failed; nil when there is none.
-func networkCause(err error) (error, string) {
+// words what failed; cause is nil when there is none.
+func networkCause(err error) (words string, cause error) {
 	var (
 		op       *net.OpError
 		dns      *net.DNSError
@@ -51,27 +51,27 @@ func networkCause(err error) (error, string) {
 	)
 	switch {
 	case errors.As(err, &dns):
-		return dns, "the name " + dns.Name + " could not be resolved"
+		return "the name " + dns.Name + " could not be resolved", dns
 	case errors.As(err, &verify):
-		return verify, "the endpoint's TLS certificate could not be verified (" + verify.Err.Error() + ")"
+		return "the endpoint's TLS certificate could not be verified (" + verify.Err.Error() + ")", verify
 	case errors.As(err, &unknown):
-		return unknown, "the endpoint's TLS certificate is signed by an unknown authority"
+		return "the endpoint's TLS certificate is signed by an unknown authority", unknown
 	case errors.As(err, &hostname):
-		return hostname, "the endpoint's TLS certificate is not for " + hostname.Host
+		return "the endpoint's TLS certificate is not for " + hostname.Host, hostname
 	case errors.As(err, &invalid):
-		return invalid, "the endpoint's TLS certificate is not valid (" + invalid.Error() + ")"
+		return "the endpoint's TLS certificate is not valid (" + invalid.Error() + ")", invalid
 	case errors.As(err, &record):
-		return record, "the endpoint did not answer in TLS"
+		return "the endpoint did not answer in TLS", record
 	case errors.As(err, &alert):
-		return alert, "the TLS handshake failed (" + alert.Error() + ")"
+		return "the TLS handshake failed (" + alert.Error() + ")", alert
 	case errors.As(err, &op):
-		return op, opWords(op)
+		return opWords(op), op
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		return eofCause(err), "the connection was closed before the whole answer arrived"
+		return "the connection was closed before the whole answer arrived", eofCause(err)
 	case errors.As(err, &netErr) && netErr.Timeout():
-		return netErr, "no answer came in time"
+		return "no answer came in time", netErr
 	}
-	return nil, ""
+	return "", nil
 }
 
 // opWords says what failed of a connection.
