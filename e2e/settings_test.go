@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"maps"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -80,13 +79,9 @@ func TestTheDefaultsAreAPI3AndTC3(t *testing.T) {
 	var a struct{ Code, Message string }
 	require.NoError(t, json.Unmarshal(out, &a))
 	assert.Equal(t, "DryRunOperation", a.Code, a.Message)
-	var configured map[string]any
-	for line := range strings.SplitSeq(p.Output(), "\n") {
-		if strings.Contains(line, `"msg":"configured"`) {
-			require.NoError(t, json.Unmarshal([]byte(line), &configured))
-		}
-	}
-	require.NotNil(t, configured, "a configured line: %s", p.Output())
+	lines := logLines(t, &function{Process: p}, "configured", 1)
+	require.Len(t, lines, 1, "a configured line: %s", p.Output())
+	configured := lines[0]
 	assert.Equal(t, "https://cvm.tencentcloudapi.com/", configured["endpoint"])
 	assert.Equal(t, "TC3-HMAC-SHA256", configured["signature_method"])
 	assert.NotEmpty(t, configured["version"])

@@ -116,13 +116,9 @@ func TestTheFunctionURLsCallerAddressIsLogged(t *testing.T) {
 	a, status := fn.invoke(t, payload, c)
 	assert.Equal(t, "Unauthenticated", a.Code)
 	assert.Equal(t, http.StatusUnauthorized, status)
-	var refused map[string]any
-	for line := range strings.SplitSeq(fn.Output(), "\n") {
-		if strings.Contains(line, `"msg":"HTTP request refused"`) {
-			require.NoError(t, json.Unmarshal([]byte(line), &refused))
-		}
-	}
-	require.NotNil(t, refused, fn.Output())
+	lines := logLines(t, fn, "HTTP request refused", 1)
+	require.Len(t, lines, 1, fn.Output())
+	refused := lines[0]
 	assert.Equal(t, "198.51.100.77", refused["source_ip"])
 	assert.Equal(t, "url", refused["event"])
 }
@@ -144,5 +140,7 @@ func TestAResetIsToldInWordsWithoutSocketAddresses(t *testing.T) {
 		assert.NotRegexp(t, `127\.0\.0\.1:\d+`, strings.ReplaceAll(m, strings.TrimPrefix(c.base, "http://"), "<endpoint>"),
 			"no address but the configured endpoint's")
 	}
-	assert.Regexp(t, `"error":"[^"]*(reset by peer|EOF)`, fn.Output(), "the detail is in the log")
+	attempts := logLines(t, fn, "upstream call", 2)
+	require.Len(t, attempts, 2, "one line per attempt")
+	assert.Regexp(t, `reset by peer|EOF`, attempts[0]["error"], "the detail is in the log")
 }
