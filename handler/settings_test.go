@@ -104,3 +104,33 @@ func cached(t *testing.T, p credentials.Provider) credentials.Provider {
 }
 
 func typeName(v any) string { return fmt.Sprintf("%T", v) }
+
+// The configured line names the version and the settings in force, at the
+// first invocation of each set of settings.
+func TestConfiguredLineNamesTheVersion(t *testing.T) {
+	old := Version
+	Version = "v1.2.3-test"
+	t.Cleanup(func() { Version = old })
+	var log bytes.Buffer
+	var mu sync.Mutex
+	h := NewFromEnv(func(k string) string { return processEnv[k] }, slog.New(slog.NewJSONHandler(&lockedWriter{w: &log, mu: &mu}, nil)))
+	move := []byte(`{"InstanceIds":["ins-00000005"],"ProjectId":1045,"DryRun":true}`)
+	_, _ = h.Invoke(invocationCtx(nil), move)
+	_, _ = h.Invoke(invocationCtx(nil), move)
+	_, _ = h.Invoke(invocationCtx(map[string]string{"DRY_RUN": "true"}), move)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, 2, bytes.Count(log.Bytes(), []byte(`"msg":"configured"`)), "once per set of settings: %s", log.String())
+	assert.Contains(t, log.String(), `"version":"v1.2.3-test","endpoint":"http://127.0.0.1:1/","signature_method":"TC3-HMAC-SHA256"`)
+}
+
+type lockedWriter struct {
+	w  *bytes.Buffer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
