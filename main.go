@@ -25,6 +25,7 @@ import (
 
 func main() {
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	handler.Version = buildVersion()
 	h := handler.NewFromEnv(os.Getenv, logger)
 	if os.Getenv("_LAMBDA_SERVER_PORT") != "" {
 		cloudfunction.StartHandler(h)

@@ -10,24 +10,22 @@ import (
 
 // The environment variables FromEnv reads, besides Env's.
 const (
-	EnvRoleARN          = "TENCENTCLOUD_ROLE_ARN"
-	EnvRoleSessionName  = "TENCENTCLOUD_ROLE_SESSION_NAME"
-	EnvRoleDuration     = "TENCENTCLOUD_ROLE_DURATION" // seconds
-	EnvRoleExternalID   = "TENCENTCLOUD_ROLE_EXTERNAL_ID"
+	EnvRoleARN          = "ROLE_ARN"
+	EnvRoleSessionName  = "ROLE_SESSION_NAME"
+	EnvRoleDuration     = "ROLE_DURATION" // seconds
+	EnvRoleExternalID   = "ROLE_EXTERNAL_ID"
 	EnvSTSEndpoint      = "STS_ENDPOINT"
 	EnvMetadataEndpoint = "METADATA_ENDPOINT"
 	EnvRegion           = "TENCENTCLOUD_REGION"
-	// EnvFunctionName names the function (set by SCF); the default
-	// RoleSessionName is "cvm-project-<name>". SCF_FUNCTIONNAME is read
-	// when it is empty.
-	EnvFunctionName    = "FUNCTION_NAME"
-	envSCFFunctionName = "SCF_FUNCTIONNAME"
+	// EnvFunctionName names the function (SCF sets it); the default
+	// RoleSessionName is "cvm-project-<name>".
+	EnvFunctionName = "SCF_FUNCTIONNAME"
 )
 
 // FromEnv builds the provider chain from the environment, read once here
 // (Env re-reads its keys at every call):
 //
-//  1. TENCENTCLOUD_ROLE_ARN set: AssumeRole of that role, signed with the
+//  1. ROLE_ARN set: AssumeRole of that role, signed with the
 //     keys of 2, else 3; nothing else is tried.
 //  2. Env: TENCENTCLOUD_SECRETID, TENCENTCLOUD_SECRETKEY,
 //     TENCENTCLOUD_SESSIONTOKEN (what SCF sets for the execution role).
@@ -53,7 +51,7 @@ func FromEnv(getenv func(string) string, httpClient Doer, logger *slog.Logger) (
 	}
 	session := get(EnvRoleSessionName)
 	if session == "" {
-		session = DefaultSessionName(get(EnvFunctionName), get(envSCFFunctionName))
+		session = DefaultSessionName(get(EnvFunctionName))
 	} else if !validSessionName(session) {
 		return nil, fmt.Errorf("%s %q is not 2 to %d letters, digits or +=,.@_-: %w", EnvRoleSessionName, session, MaxSessionNameLen, ErrInvalidConfig)
 	}
@@ -79,7 +77,7 @@ func FromEnv(getenv func(string) string, httpClient Doer, logger *slog.Logger) (
 	return p, nil
 }
 
-// roleDuration reads TENCENTCLOUD_ROLE_DURATION: whole seconds from 900 to
+// roleDuration reads ROLE_DURATION: whole seconds from 900 to
 // 43200; DefaultRoleDuration when empty.
 func roleDuration(s string) (time.Duration, error) {
 	if s == "" {

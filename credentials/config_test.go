@@ -58,16 +58,16 @@ func TestFromEnv(t *testing.T) {
 		{"the longest duration", map[string]string{EnvRoleARN: roleARN, EnvRoleDuration: "43200"}, func(t *testing.T, p Provider) {
 			assert.Equal(t, 12*time.Hour, p.(*AssumeRole).o.Duration)
 		}, ""},
-		{"SCF_FUNCTIONNAME when FUNCTION_NAME is empty", map[string]string{EnvRoleARN: roleARN, "SCF_FUNCTIONNAME": "scf-fn"}, func(t *testing.T, p Provider) {
+		{"the session name from SCF_FUNCTIONNAME", map[string]string{EnvRoleARN: roleARN, "SCF_FUNCTIONNAME": "scf-fn"}, func(t *testing.T, p Provider) {
 			assert.Equal(t, "cvm-project-scf-fn", p.(*AssumeRole).o.SessionName)
 		}, ""},
 		{"a long function name is trimmed to 64", map[string]string{EnvRoleARN: roleARN, EnvFunctionName: strings.Repeat("f", 80)}, func(t *testing.T, p Provider) {
 			assert.Equal(t, "cvm-project-"+strings.Repeat("f", 52), p.(*AssumeRole).o.SessionName)
 		}, ""},
-		{"a duration too short", map[string]string{EnvRoleARN: roleARN, EnvRoleDuration: "899"}, nil, "TENCENTCLOUD_ROLE_DURATION"},
-		{"a duration too long", map[string]string{EnvRoleARN: roleARN, EnvRoleDuration: "43201"}, nil, "TENCENTCLOUD_ROLE_DURATION"},
-		{"a duration in other units", map[string]string{EnvRoleARN: roleARN, EnvRoleDuration: "1h"}, nil, "TENCENTCLOUD_ROLE_DURATION"},
-		{"a bad session name", map[string]string{EnvRoleARN: roleARN, EnvRoleSessionName: "a b"}, nil, "TENCENTCLOUD_ROLE_SESSION_NAME"},
+		{"a duration too short", map[string]string{EnvRoleARN: roleARN, EnvRoleDuration: "899"}, nil, "ROLE_DURATION"},
+		{"a duration too long", map[string]string{EnvRoleARN: roleARN, EnvRoleDuration: "43201"}, nil, "ROLE_DURATION"},
+		{"a duration in other units", map[string]string{EnvRoleARN: roleARN, EnvRoleDuration: "1h"}, nil, "ROLE_DURATION"},
+		{"a bad session name", map[string]string{EnvRoleARN: roleARN, EnvRoleSessionName: "a b"}, nil, "ROLE_SESSION_NAME"},
 		{"a bad STS endpoint", map[string]string{EnvRoleARN: roleARN, EnvSTSEndpoint: "sts.tencentcloudapi.com"}, nil, "STS_ENDPOINT"},
 		{"a bad metadata endpoint", map[string]string{EnvMetadataEndpoint: "ftp://x"}, nil, "METADATA_ENDPOINT"},
 		{"role variables without a role are ignored", map[string]string{EnvRoleDuration: "1"}, func(t *testing.T, p Provider) {

@@ -1,6 +1,6 @@
 // Package credentials owns where the function's Tencent Cloud keys come
 // from. FromEnv builds the provider chain from the environment: an assumed
-// role (AssumeRole, STS) when TENCENTCLOUD_ROLE_ARN is set, with the
+// role (AssumeRole, STS) when ROLE_ARN is set, with the
 // caller's keys from Env (what SCF sets for the execution role), else from
 // InstanceRole (the CVM metadata service). A Provider is asked once per
 // invocation; temporary keys are cached across warm invocations and

@@ -207,12 +207,12 @@ func (c *Client) noTimeLeft(attempts int, res Result, err error) error {
 	if attempts == 0 {
 		return fmt.Errorf("cvm: %s: %w (%w): not sent", c.endpoint.Host, ErrNoTimeLeft, context.DeadlineExceeded)
 	}
+	if err != nil { // wrapped, so that the answer can describe it (answer.Plain)
+		return fmt.Errorf("cvm: %s: %w (%w) after %d attempts; the last: %w", c.endpoint.Host, ErrNoTimeLeft, context.DeadlineExceeded, attempts, err)
+	}
 	last := codeOrSuccess(res.Code)
 	if res.Message != "" {
 		last += ": " + res.Message
-	}
-	if err != nil {
-		last = err.Error()
 	}
 	return fmt.Errorf("cvm: %s: %w (%w) after %d attempts; the last: %s", c.endpoint.Host, ErrNoTimeLeft, context.DeadlineExceeded, attempts, last)
 }

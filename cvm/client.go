@@ -22,6 +22,8 @@ import (
 const (
 	LegacyEndpoint = "https://cvm.api.qcloud.com/v2/index.php"
 	API3Endpoint   = "https://cvm.tencentcloudapi.com/"
+	// LegacyPath is the path that makes an endpoint a legacy (API 2.0) one.
+	LegacyPath = "/v2/index.php"
 )
 
 // Errors for calls that got no usable answer. Check them with errors.Is.
@@ -81,7 +83,7 @@ func New(endpoint string, method signer.Method, httpClient Doer) (*Client, error
 	if u.Path == "" {
 		u.Path = "/"
 	}
-	legacy := u.Path == "/v2/index.php"
+	legacy := u.Path == LegacyPath
 	if legacy && method == signer.TC3HmacSHA256 {
 		return nil, fmt.Errorf("cvm: the legacy endpoint %s takes HmacSHA1 or HmacSHA256, not %s", endpoint, method)
 	}

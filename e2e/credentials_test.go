@@ -124,7 +124,7 @@ func TestEachProviderAlone(t *testing.T) {
 		name       string
 		method     string
 		path       string
-		role       bool // ask for TENCENTCLOUD_ROLE_ARN
+		role       bool // ask for ROLE_ARN
 		env        bool // the invocation carries TENCENTCLOUD_SECRETID/KEY
 		instance   bool // the metadata service names an instance role
 		wantSource string
@@ -138,9 +138,9 @@ func TestEachProviderAlone(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newCloud(t)
-			env := []string{"CVM_ENDPOINT=" + c.base + tt.path, "SIGNATURE_METHOD=" + tt.method, "FUNCTION_NAME=mover"}
+			env := []string{"CVM_ENDPOINT=" + c.base + tt.path, "SIGNATURE_METHOD=" + tt.method, "SCF_FUNCTIONNAME=mover"}
 			if tt.role {
-				env = append(env, "TENCENTCLOUD_ROLE_ARN="+roleARN)
+				env = append(env, "ROLE_ARN="+roleARN)
 			}
 			if tt.instance {
 				c.metadata.SetRole(instanceRole, 0)
@@ -209,7 +209,7 @@ func TestTheChainTakesTheFirstProviderWithKeys(t *testing.T) {
 			c := newCloud(t)
 			var env []string
 			if tt.role {
-				env = append(env, "TENCENTCLOUD_ROLE_ARN="+roleARN)
+				env = append(env, "ROLE_ARN="+roleARN)
 			}
 			if tt.instance {
 				c.metadata.SetRole(instanceRole, 0)
@@ -269,7 +269,7 @@ func TestShortLivedKeysAreRefreshedInOneWarmProcess(t *testing.T) {
 			c.metadata.SetRole(instanceRole, 4*time.Second)
 			var env []string
 			if tt.role {
-				env = append(env, "TENCENTCLOUD_ROLE_ARN="+roleARN)
+				env = append(env, "ROLE_ARN="+roleARN)
 			} else {
 				env = append(env, "TENCENTCLOUD_SECRETID=", "TENCENTCLOUD_SECRETKEY=")
 			}
@@ -310,7 +310,7 @@ func TestShortLivedKeysAreRefreshedInOneWarmProcess(t *testing.T) {
 func TestExpiredKeysAreNeverSent(t *testing.T) {
 	c := newCloud(t)
 	c.sts.SetLifetime(4 * time.Second)
-	fn := startFunction(t, c, "TENCENTCLOUD_ROLE_ARN="+roleARN)
+	fn := startFunction(t, c, "ROLE_ARN="+roleARN)
 	a, _ := fn.invokeSourced(t, directPayload(t, ids(1, 1), 5), c)
 	require.Equal(t, "Success", a.Code, a.Message)
 	got := time.Now()
@@ -344,7 +344,7 @@ func TestExpiredKeysAreNeverSent(t *testing.T) {
 func TestFiftyConcurrentInvocationsMakeOneSTSCall(t *testing.T) {
 	c := newCloud(t)
 	c.sts.SetDelay(300 * time.Millisecond) // every invocation arrives while the first waits for STS
-	fn := startFunction(t, c, "TENCENTCLOUD_ROLE_ARN="+roleARN)
+	fn := startFunction(t, c, "ROLE_ARN="+roleARN)
 
 	const n = 50
 	raws := make([][]byte, n)
@@ -389,7 +389,7 @@ func TestSTSRefusalIsAnsweredWithItsCodeAndRequestID(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newCloud(t)
 			tt.setup(c)
-			fn := startFunction(t, c, "TENCENTCLOUD_ROLE_ARN="+tt.arn)
+			fn := startFunction(t, c, "ROLE_ARN="+tt.arn)
 			a, status := fn.invokeSourced(t, apigwPayload(t, directPayload(t, []string{"ins-00000001"}, 1045)), c)
 			assert.Equal(t, "InternalError.AssumeRoleFailed", a.Code)
 			assert.Equal(t, 502, status)
@@ -433,7 +433,7 @@ func TestMetadataDown(t *testing.T) {
 				env = append(env, "METADATA_ENDPOINT="+closed.URL)
 			}
 			if tt.role {
-				env = append(env, "TENCENTCLOUD_ROLE_ARN="+roleARN)
+				env = append(env, "ROLE_ARN="+roleARN)
 			}
 			fn := startFunction(t, c, env...)
 			if !tt.env {
@@ -459,7 +459,7 @@ func TestNoTemporaryKeyOrTokenInAnyOutput(t *testing.T) {
 	c := newCloud(t)
 	c.sts.SetLifetime(2 * time.Second)
 	c.metadata.SetRole(instanceRole, 2*time.Second)
-	fn := startFunction(t, c, "TENCENTCLOUD_ROLE_ARN="+roleARN, "SIGNATURE_METHOD=TC3-HMAC-SHA256", "CVM_ENDPOINT="+c.base+"/")
+	fn := startFunction(t, c, "ROLE_ARN="+roleARN, "SIGNATURE_METHOD=TC3-HMAC-SHA256", "CVM_ENDPOINT="+c.base+"/")
 	fn.env = nil // the role is assumed with the instance role's keys
 	var answers []string
 	invoke := func(i int) {

@@ -207,9 +207,9 @@ func TestNewFromEnvRoleConfiguration(t *testing.T) {
 		wantErr string
 	}{
 		{"no role", map[string]string{}, "credentials.Chain", ""},
-		{"a role", map[string]string{"TENCENTCLOUD_ROLE_ARN": "qcs::cam::uin/100000000001:roleName/mover", "FUNCTION_NAME": "mover"}, "*credentials.AssumeRole", ""},
-		{"a duration out of range", map[string]string{"TENCENTCLOUD_ROLE_ARN": "qcs::cam::uin/1:roleName/r", "TENCENTCLOUD_ROLE_DURATION": "60"}, "", "TENCENTCLOUD_ROLE_DURATION"},
-		{"a bad STS endpoint", map[string]string{"TENCENTCLOUD_ROLE_ARN": "qcs::cam::uin/1:roleName/r", "STS_ENDPOINT": "sts"}, "", "STS_ENDPOINT"},
+		{"a role", map[string]string{"ROLE_ARN": "qcs::cam::uin/100000000001:roleName/mover", "SCF_FUNCTIONNAME": "mover"}, "*credentials.AssumeRole", ""},
+		{"a duration out of range", map[string]string{"ROLE_ARN": "qcs::cam::uin/1:roleName/r", "ROLE_DURATION": "60"}, "", "ROLE_DURATION"},
+		{"a bad STS endpoint", map[string]string{"ROLE_ARN": "qcs::cam::uin/1:roleName/r", "STS_ENDPOINT": "sts"}, "", "STS_ENDPOINT"},
 		{"a bad metadata endpoint", map[string]string{"METADATA_ENDPOINT": "metadata.tencentyun.com"}, "", "METADATA_ENDPOINT"},
 	}
 	for _, tt := range tests {

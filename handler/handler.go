@@ -59,6 +59,9 @@ type Handler struct {
 	secrets     guard.Redactor // configured secrets (API_TOKEN), masked in a panic's log line
 	startup     func()         // run once, at the first invocation
 	startupOnce sync.Once
+	// settings, when NewFromEnv built h, gives each invocation the Handler
+	// of the variables it sees (h itself while they do not change).
+	settings *settings
 }
 
 // invocation is what one invocation knows of its secrets: the configured
@@ -82,6 +85,14 @@ func (inv *invocation) redact(s string) string {
 // an answer, never a Go error, so SCF neither retries an asynchronous
 // invocation nor drops the answer.
 func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err error) {
+	if h.settings != nil {
+		return h.settings.handler(ctx).invoke(ctx, payload)
+	}
+	return h.invoke(ctx, payload)
+}
+
+// invoke answers an invocation with h's settings.
+func (h *Handler) invoke(ctx context.Context, payload []byte) (out []byte, err error) {
 	kind := trigger.Kind(0)
 	inv := &invocation{secrets: h.secrets}
 	defer func() {

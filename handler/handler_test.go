@@ -184,7 +184,9 @@ func TestNewFromEnvConfiguration(t *testing.T) {
 		wantMethod   signer.Method
 		wantErr      string
 	}{
-		{map[string]string{}, cvm.LegacyEndpoint, signer.HmacSHA256, ""},
+		{map[string]string{}, cvm.API3Endpoint, signer.TC3HmacSHA256, ""},
+		{map[string]string{config.EnvSignatureMethod: "HmacSHA256"}, cvm.API3Endpoint, signer.HmacSHA256, ""},
+		{map[string]string{config.EnvEndpoint: cvm.LegacyEndpoint}, cvm.LegacyEndpoint, signer.HmacSHA256, ""},
 		{map[string]string{config.EnvSignatureMethod: "TC3-HMAC-SHA256"}, cvm.API3Endpoint, signer.TC3HmacSHA256, ""},
 		{map[string]string{config.EnvSignatureMethod: "HmacSHA1", config.EnvEndpoint: "https://cvm.tencentcloudapi.com/"}, cvm.API3Endpoint, signer.HmacSHA1, ""},
 		{map[string]string{config.EnvSignatureMethod: "md5"}, "", "", "SIGNATURE_METHOD"},

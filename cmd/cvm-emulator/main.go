@@ -179,11 +179,11 @@ func exports(baseURL, region string, key emulator.Key, source string) []string {
 	if source == "example" {
 		lines = append(lines,
 			"export TENCENTCLOUD_SECRETID="+key.SecretID+" TENCENTCLOUD_SECRETKEY="+key.SecretKey,
-			"unset TENCENTCLOUD_SESSIONTOKEN TENCENTCLOUD_ROLE_ARN")
+			"unset TENCENTCLOUD_SESSIONTOKEN ROLE_ARN")
 	} else {
 		lines = append(lines,
 			"# TENCENTCLOUD_SECRETID, TENCENTCLOUD_SECRETKEY and TENCENTCLOUD_SESSIONTOKEN: keep those this emulator was started with",
-			"unset TENCENTCLOUD_ROLE_ARN")
+			"unset ROLE_ARN")
 	}
 	return lines
 }

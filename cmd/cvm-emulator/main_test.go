@@ -56,14 +56,14 @@ func TestExports(t *testing.T) {
 			"export CVM_ENDPOINT=http://127.0.0.1:9000/",
 			"export TENCENTCLOUD_REGION=ap-guangzhou",
 			"export TENCENTCLOUD_SECRETID=AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE TENCENTCLOUD_SECRETKEY=Gu5t9xGARNpq86cd98joQYCN3EXAMPLE",
-			"unset TENCENTCLOUD_SESSIONTOKEN TENCENTCLOUD_ROLE_ARN",
+			"unset TENCENTCLOUD_SESSIONTOKEN ROLE_ARN",
 		}},
 		{"key from the environment, no region", "", "environment", emulator.Key{SecretID: "AKIDmine", SecretKey: "secret-not-printed"}, []string{
 			"# Point the function at this emulator: run these in the shell of `go run .`",
 			"export CVM_ENDPOINT=http://127.0.0.1:9000/",
 			"export TENCENTCLOUD_REGION=ap-guangzhou",
 			"# TENCENTCLOUD_SECRETID, TENCENTCLOUD_SECRETKEY and TENCENTCLOUD_SESSIONTOKEN: keep those this emulator was started with",
-			"unset TENCENTCLOUD_ROLE_ARN",
+			"unset ROLE_ARN",
 		}},
 	}
 	for _, tt := range tests {

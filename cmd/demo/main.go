@@ -70,14 +70,14 @@ func run(w io.Writer, bin, dir string) error {
 		title, endpoint, method string
 		invocations             []invocation
 	}{
-		{"every sample event; legacy endpoint, HmacSHA256 (the default)", base + "/v2/index.php", "HmacSHA256", fromSamples},
-		{"API 3.0 endpoint, TC3-HMAC-SHA256", base + "/", "TC3-HMAC-SHA256", []invocation{
+		{"every sample event; API 3.0 endpoint, TC3-HMAC-SHA256 (the default)", base + "/", "TC3-HMAC-SHA256", fromSamples},
+		{"legacy endpoint, HmacSHA256 (the v2 request format)", base + "/v2/index.php", "HmacSHA256", []invocation{
 			{"move two instances to project 2048", []byte(`{"InstanceIds":["ins-00000151","ins-00000152"],"ProjectId":2048}`)},
 			{"an instance bound to a load balancer (the API refuses the batch)", []byte(`{"InstanceIds":["ins-00000153","ins-lb000001"],"ProjectId":2048}`)},
 			{"an instance that does not exist", []byte(`{"InstanceIds":["ins-0000dead"],"ProjectId":2048}`)},
 			{"a dry run: validated, batched and signed, nothing sent", []byte(`{"InstanceIds":["ins-00000154","ins-00000155"],"ProjectId":2048,"DryRun":true}`)},
-			{"an HTTP call without the token (refused before anything is read or sent)", []byte(`{"httpMethod":"POST","headers":{"content-type":"application/json"},` +
-				`"body":"{\"InstanceIds\":[\"ins-00000156\"],\"ProjectId\":2048}","requestContext":{"sourceIp":"203.0.113.24"}}`)},
+			{"an HTTP call without the token (refused before anything is read or sent)", []byte(`{"httpMethod":"POST","headers":{"content-type":"application/json","x-scf-remote-addr":"203.0.113.24"},` +
+				`"body":"{\"InstanceIds\":[\"ins-00000156\"],\"ProjectId\":2048}","path":"/","queryString":{}}`)},
 		}},
 	}
 	for _, r := range runs {

@@ -20,24 +20,27 @@ func Internal(invocationID string) *Error {
 }
 
 // FromCredentials maps a credential provider's error to the answer's code.
+// Its message says what failed in words (Plain), never a socket address.
 func FromCredentials(err error) *Error {
 	switch {
 	case errors.Is(err, credentials.ErrAssumeRole):
-		return &Error{Code: CodeAssumeRoleFailed, Message: err.Error()}
+		return &Error{Code: CodeAssumeRoleFailed, Message: Plain(err)}
 	case errors.Is(err, credentials.ErrMetadataUnreachable):
-		return &Error{Code: CodeMetadataUnreachable, Message: err.Error()}
+		return &Error{Code: CodeMetadataUnreachable, Message: Plain(err)}
 	case errors.Is(err, credentials.ErrNotFound):
-		return &Error{Code: CodeMissingCredentials, Message: err.Error() +
+		return &Error{Code: CodeMissingCredentials, Message: Plain(err) +
 			"; give the function an execution role, set TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY, or run it on an instance with a role"}
 	case errors.Is(err, context.DeadlineExceeded):
 		return &Error{Code: CodeDeadlineExceeded, Message: "the invocation's deadline ran out while getting credentials; nothing was sent"}
 	}
-	return &Error{Code: CodeMissingCredentials, Message: "credentials could not be read: " + err.Error()}
+	return &Error{Code: CodeMissingCredentials, Message: "credentials could not be read: " + Plain(err)}
 }
 
 // FromCall maps a CVM call's outcome to a code and message: the upstream's
 // own code when it answered one, else the kind of failure err is (the one
 // mapping of cvm's errors to codes). res.Code "" with no err is Success.
+// The message says what failed in words (Plain): the network error itself,
+// with the function's own socket address, is in the client's log line.
 func FromCall(res cvm.Result, err error, invocationID string) (code, message string) {
 	var perr *batch.PanicError
 	switch {
@@ -55,15 +58,15 @@ func FromCall(res cvm.Result, err error, invocationID string) (code, message str
 		e := FromCredentials(err)
 		return e.Code, "not sent: " + e.Message
 	case errors.Is(err, cvm.ErrNotSent):
-		return CodeMissingCredentials, "not sent: " + err.Error()
+		return CodeMissingCredentials, "not sent: " + Plain(err)
 	case errors.Is(err, cvm.ErrNoTimeLeft):
-		return CodeDeadlineExceeded, fmt.Sprintf("the invocation's deadline left no time for another attempt after %d; the batch may or may not have been applied (%v)", res.Attempts, err)
+		return CodeDeadlineExceeded, fmt.Sprintf("the invocation's deadline left no time for another attempt after %d; the batch may or may not have been applied (%s)", res.Attempts, Plain(err))
 	case errors.Is(err, context.DeadlineExceeded):
 		return CodeDeadlineExceeded, "the invocation's deadline ran out before the upstream answered; the batch may or may not have been applied"
 	case errors.Is(err, cvm.ErrBadResponse):
-		return CodeUpstreamBadResponse, err.Error()
+		return CodeUpstreamBadResponse, Plain(err)
 	}
-	return CodeUpstreamUnreachable, err.Error()
+	return CodeUpstreamUnreachable, Plain(err)
 }
 
 // FromBatches maps the outcomes of batch.Move to the answer's
@@ -114,7 +117,7 @@ func isolated(b Batch, iso *batch.Isolation, invocationID string) Batch {
 // none answered). what names the listing; listed is how many instances it
 // had listed.
 func FromListing(what string, listed int, err error) (Failure, string) {
-	f := Failure{Code: CodeUpstreamUnreachable, Message: err.Error()}
+	f := Failure{Code: CodeUpstreamUnreachable, Message: Plain(err)}
 	var reqID string
 	var apiErr *cvm.APIError
 	switch {

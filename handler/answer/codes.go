@@ -15,6 +15,7 @@ const (
 	CodePartialSuccess        = "PartialSuccess"   // 207: SkipInvalid moved some, see Failed
 	CodeInvalidParameter      = "InvalidParameter" // not JSON / not an object / bad base64
 	CodeMissingParameter      = "MissingParameter"
+	CodeUnknownParameter      = "UnknownParameter" // 400: a key the function does not know
 	CodeInvalidParameterValue = "InvalidParameterValue"
 	CodeInstanceIDMalformed   = "InvalidInstanceId.Malformed"
 	CodeLimitExceeded         = "InvalidParameterValue.LimitExceeded"
@@ -80,7 +81,7 @@ func Errorf(code, format string, args ...any) *Error {
 //	405 MethodNotAllowed
 //	415 UnsupportedMediaType
 //	207 PartialSuccess (SkipInvalid moved some instances, not all)
-//	400 InvalidParameter*, MissingParameter*, InvalidInstanceId.Malformed*
+//	400 InvalidParameter*, MissingParameter*, UnknownParameter, InvalidInstanceId.Malformed*
 //	404 InvalidInstanceId.NotFound
 //	409 InvalidInstance.NotSupported
 //	413 RequestSizeLimitExceeded
@@ -95,6 +96,8 @@ func HTTPStatus(code string) int {
 	switch code {
 	case CodeSuccess, CodeDryRun, CodeNoInstances:
 		return http.StatusOK
+	case CodeUnknownParameter:
+		return http.StatusBadRequest
 	case CodeUnauthenticated:
 		return http.StatusUnauthorized
 	case CodeProjectNotAllowed:

@@ -27,6 +27,7 @@ func TestHTTPStatus(t *testing.T) {
 
 		{CodeInvalidParameter, http.StatusBadRequest},
 		{CodeMissingParameter, http.StatusBadRequest},
+		{CodeUnknownParameter, http.StatusBadRequest},
 		{CodeInvalidParameterValue, http.StatusBadRequest},
 		{CodeInstanceIDMalformed, http.StatusBadRequest},
 		{CodeLimitExceeded, http.StatusBadRequest},

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -73,22 +74,26 @@ func (c Config) NewClient(httpClient cvm.Doer, logger *slog.Logger) (*cvm.Client
 	return client, nil
 }
 
-// endpoint reads SIGNATURE_METHOD and CVM_ENDPOINT.
+// endpoint reads SIGNATURE_METHOD and CVM_ENDPOINT. Neither set: API 3.0
+// (cvm.API3Endpoint) with TC3-HMAC-SHA256. Only a method set: API 3.0's
+// endpoint, which takes the v1 methods too; the legacy endpoint is used
+// only when CVM_ENDPOINT names it. Only an endpoint set: TC3-HMAC-SHA256,
+// or HmacSHA256 when it is a legacy one (a path of /v2/index.php), which
+// does not speak TC3.
 func endpoint(getenv func(string) string) (signer.Method, string, error) {
-	method := signer.HmacSHA256
+	endpoint := strings.TrimSpace(getenv(EnvEndpoint))
+	if endpoint == "" {
+		endpoint = cvm.API3Endpoint
+	}
+	method := signer.TC3HmacSHA256
 	if s := strings.TrimSpace(getenv(EnvSignatureMethod)); s != "" {
 		m, err := signer.ParseMethod(s)
 		if err != nil {
 			return "", "", fmt.Errorf("%s: %w", EnvSignatureMethod, err)
 		}
 		method = m
-	}
-	endpoint := strings.TrimSpace(getenv(EnvEndpoint))
-	if endpoint == "" {
-		endpoint = cvm.LegacyEndpoint
-		if method == signer.TC3HmacSHA256 {
-			endpoint = cvm.API3Endpoint // the legacy endpoint does not speak TC3
-		}
+	} else if u, err := url.Parse(endpoint); err == nil && u.Path == cvm.LegacyPath {
+		method = signer.HmacSHA256
 	}
 	if _, err := cvm.New(endpoint, method, nil); err != nil { // the same checks as the client's
 		return "", "", fmt.Errorf("%s/%s: %w", EnvEndpoint, EnvSignatureMethod, err)

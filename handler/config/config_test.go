@@ -56,8 +56,8 @@ func noFiles(t *testing.T) func(string) ([]byte, error) {
 func TestLoadDefaults(t *testing.T) {
 	c, err := Load(getenv(map[string]string{}), noFiles(t))
 	require.NoError(t, err)
-	assert.Equal(t, cvm.LegacyEndpoint, c.Endpoint)
-	assert.Equal(t, signer.HmacSHA256, c.SignatureMethod)
+	assert.Equal(t, cvm.API3Endpoint, c.Endpoint)
+	assert.Equal(t, signer.TC3HmacSHA256, c.SignatureMethod)
 	assert.Empty(t, c.DefaultRegion)
 	assert.Equal(t, guard.Security{}, c.Security, "the safe defaults: every HTTP request refused")
 	assert.Equal(t, Tuning{MaxRetries: DefaultMaxRetries, MaxConcurrency: DefaultMaxConcurrency, RateLimit: DefaultRateLimit}, c.Tuning)
@@ -68,8 +68,8 @@ func TestLoadDefaults(t *testing.T) {
 	c, err = Load(getenv(map[string]string{EnvRegion: " ", EnvEndpoint: "  ", EnvSignatureMethod: " ", EnvMaxRetries: " ",
 		guard.EnvDryRun: " ", rules.EnvProjectRules: " \n", rules.EnvRulesFile: " "}), noFiles(t))
 	require.NoError(t, err)
-	assert.Equal(t, cvm.LegacyEndpoint, c.Endpoint)
-	assert.Equal(t, signer.HmacSHA256, c.SignatureMethod)
+	assert.Equal(t, cvm.API3Endpoint, c.Endpoint)
+	assert.Equal(t, signer.TC3HmacSHA256, c.SignatureMethod)
 	assert.Empty(t, c.DefaultRegion)
 	assert.Equal(t, DefaultMaxRetries, c.Tuning.MaxRetries)
 	assert.False(t, c.Security.DryRun)
@@ -106,8 +106,9 @@ func TestLoadReadsEverySetting(t *testing.T) {
 	}, c)
 }
 
-// The endpoint follows the signature method unless CVM_ENDPOINT says; the
-// client's own checks refuse what it could not call.
+// API 3.0 and TC3 by default; a v1 method alone keeps API 3.0's endpoint;
+// a legacy CVM_ENDPOINT alone takes HmacSHA256. The client's own checks
+// refuse what it could not call.
 func TestLoadEndpoint(t *testing.T) {
 	tests := []struct {
 		env          map[string]string
@@ -115,8 +116,12 @@ func TestLoadEndpoint(t *testing.T) {
 		wantMethod   signer.Method
 		wantErr      string
 	}{
-		{map[string]string{}, cvm.LegacyEndpoint, signer.HmacSHA256, ""},
+		{map[string]string{}, cvm.API3Endpoint, signer.TC3HmacSHA256, ""},
 		{map[string]string{EnvSignatureMethod: "TC3-HMAC-SHA256"}, cvm.API3Endpoint, signer.TC3HmacSHA256, ""},
+		{map[string]string{EnvSignatureMethod: "HmacSHA256"}, cvm.API3Endpoint, signer.HmacSHA256, ""},
+		{map[string]string{EnvEndpoint: cvm.LegacyEndpoint}, cvm.LegacyEndpoint, signer.HmacSHA256, ""},
+		{map[string]string{EnvEndpoint: "http://127.0.0.1:9000/"}, "http://127.0.0.1:9000/", signer.TC3HmacSHA256, ""},
+		{map[string]string{EnvEndpoint: cvm.LegacyEndpoint, EnvSignatureMethod: "HmacSHA1"}, cvm.LegacyEndpoint, signer.HmacSHA1, ""},
 		{map[string]string{EnvSignatureMethod: "HmacSHA1", EnvEndpoint: "https://cvm.tencentcloudapi.com/"}, cvm.API3Endpoint, signer.HmacSHA1, ""},
 		{map[string]string{EnvSignatureMethod: "md5"}, "", "", "SIGNATURE_METHOD"},
 		{map[string]string{EnvSignatureMethod: "TC3-HMAC-SHA256", EnvEndpoint: cvm.LegacyEndpoint}, "", "", "legacy endpoint"},

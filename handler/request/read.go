@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/url"
 	"scf-cvm-project/handler/answer"
 	"slices"
@@ -42,12 +43,28 @@ type Wire struct {
 
 // requestFromJSON reads a request from a JSON object; where names data in
 // messages.
+// A leading byte-order mark is ignored; a key that is not one of Keys is
+// refused (CodeUnknownParameter).
 func FromJSON(where string, data []byte) (Raw, *answer.Error) {
+	data = TrimBOM(data)
 	var w Wire
 	if err := DecodeObject(where, data, &w); err != nil {
 		return Raw{}, err
 	}
+	if err := CheckObjectKeys(where, data, Keys); err != nil {
+		return Raw{}, err
+	}
 	return FromWire(w)
+}
+
+// CheckObjectKeys refuses a key of data, a JSON object that encoding/json
+// accepted, that is not one of known (see CheckKeys).
+func CheckObjectKeys(where string, data []byte, known []string) *answer.Error {
+	keys, err := ObjectKeys(data)
+	if err != nil {
+		return answer.Errorf(answer.CodeInvalidParameter, "%s cannot be read: %v", where, err)
+	}
+	return CheckKeys(where, keys, known)
 }
 
 // requestFromWire reads each field of w leniently.
@@ -168,8 +185,21 @@ func parseProjectID(s string) (*int64, *answer.Error) {
 
 // requestFromValues reads a request from a form or a query; where names it
 // in messages.
+// A key that is neither one of Keys nor InstanceIds.N is refused
+// (CodeUnknownParameter); a leading byte-order mark is ignored.
 func FromValues(where string, v url.Values) (Raw, *answer.Error) {
 	var raw Raw
+	for _, k := range slices.Sorted(maps.Keys(v)) {
+		if t := TrimBOMString(k); t != k {
+			v = maps.Clone(v)
+			v[t] = append(v[t], v[k]...)
+			delete(v, k)
+			k = t
+		}
+		if !isKnown(k, Keys) && !isIndexedKey(k, "InstanceIds") {
+			return raw, UnknownKey(where, k, Keys)
+		}
+	}
 	var first *answer.Error
 	keep := func(err *answer.Error) {
 		if first == nil {

@@ -104,6 +104,12 @@ func Parse(where string, data []byte) ([]Rule, *answer.Error) {
 	}
 	rules := make([]Rule, 0, len(elems))
 	for i, elem := range elems {
+		if err := checkRuleKeys(fmt.Sprintf("Rules[%d]", i), elem); err != nil {
+			if where != "" {
+				err.Message = where + ": " + err.Message
+			}
+			return nil, err
+		}
 		r, err := parseRule(elem)
 		if err != "" {
 			return nil, fail("Rules[%d]%s", i, err)
@@ -121,6 +127,29 @@ func Parse(where string, data []byte) ([]Rule, *answer.Error) {
 		rules = append(rules, r)
 	}
 	return rules, nil
+}
+
+// The keys of a rule and of its tag.
+var (
+	ruleKeys = []string{"Tag", "ProjectId"}
+	tagKeys  = []string{"Key", "Value"}
+)
+
+// checkRuleKeys refuses a key of the rule elem (or of its Tag) that is not
+// one of ruleKeys (tagKeys), with CodeUnknownParameter; name is "Rules[i]".
+// What is not an object is left to parseRule.
+func checkRuleKeys(name string, elem json.RawMessage) *answer.Error {
+	if request.JSONType(elem) != request.TypeObject {
+		return nil
+	}
+	if err := request.CheckObjectKeys(name, elem, ruleKeys); err != nil {
+		return err
+	}
+	var w wireRule
+	if json.Unmarshal(elem, &w) != nil || request.JSONType(w.Tag) != request.TypeObject {
+		return nil
+	}
+	return request.CheckObjectKeys(name+".Tag", w.Tag, tagKeys)
 }
 
 // parseRule reads one rule; the error, when not "", continues "Rules[i]".

@@ -26,7 +26,7 @@ func TestParseAccepts(t *testing.T) {
 			[]Rule{{Key: "env", Value: strPtr("prod"), ProjectID: 1045}}},
 		{"a null Value is any value", `[{"Tag":{"Key":"team","Value":null},"ProjectId":0}]`, []Rule{{Key: "team", ProjectID: 0}}},
 		{"an empty Value is the empty value", `[{"Tag":{"Key":"team","Value":""},"ProjectId":3}]`, []Rule{{Key: "team", Value: strPtr(""), ProjectID: 3}}},
-		{"unknown keys are ignored", `[{"Tag":{"Key":"env","Value":"prod"},"ProjectId":1,"Comment":"x"}]`, []Rule{{Key: "env", Value: strPtr("prod"), ProjectID: 1}}},
+		{"keys in any case", `[{"tag":{"KEY":"env","value":"prod"},"projectid":1}]`, []Rule{{Key: "env", Value: strPtr("prod"), ProjectID: 1}}},
 		{"one key, two values, two projects", `[{"Tag":{"Key":"env","Value":"prod"},"ProjectId":1},{"Tag":{"Key":"env","Value":"dev"},"ProjectId":2}]`,
 			[]Rule{{Key: "env", Value: strPtr("prod"), ProjectID: 1}, {Key: "env", Value: strPtr("dev"), ProjectID: 2}}},
 		{"a value and any value of one key (a conflict when both match, not a bad set)", `[{"Tag":{"Key":"env","Value":"prod"},"ProjectId":1},{"Tag":{"Key":"env"},"ProjectId":2}]`,
@@ -88,6 +88,26 @@ func TestParseRefuses(t *testing.T) {
 			assert.Less(t, len(err.Message), 400, "the message does not repeat the input")
 		})
 	}
+}
+
+// A key a rule or its tag does not know is refused, naming the key and the
+// nearest known one: a misspelt Value would otherwise match any value.
+func TestParseRefusesUnknownKeys(t *testing.T) {
+	tests := []struct{ json, want string }{
+		{`[{"Tag":{"Key":"env","Value":"prod"},"ProjectId":1,"Comment":"x"}]`, `Rules[0] has the unknown parameter "Comment"`},
+		{`[{"Tag":{"Key":"env"},"ProjectId":1},{"Tag":{"Key":"env","Valeu":"prod"},"ProjectId":2}]`, `Rules[1].Tag has the unknown parameter "Valeu"; did you mean "Value"?`},
+		{`[{"Tags":{"Key":"env"},"ProjectId":1}]`, `did you mean "Tag"?`},
+		{`[{"Tag":{"Key":"env"},"Project_Id":1}]`, `did you mean "ProjectId"?`},
+	}
+	for _, tt := range tests {
+		_, err := Parse("", []byte(tt.json))
+		require.NotNil(t, err, tt.json)
+		assert.Equal(t, answer.CodeUnknownParameter, err.Code)
+		assert.Contains(t, err.Message, tt.want)
+	}
+	_, err := Parse("PROJECT_RULES", []byte(`[{"Tag":{"Key":"env"},"ProjectId":1,"x":1}]`))
+	require.NotNil(t, err)
+	assert.True(t, strings.HasPrefix(err.Message, "PROJECT_RULES: Rules[0] has"), err.Message)
 }
 
 func TestParseNamesItsSource(t *testing.T) {

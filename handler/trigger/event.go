@@ -105,10 +105,11 @@ type probe struct {
 //     extensions may be named anything; a CloudEvent is never taken for
 //     another kind.
 //   - API Gateway: a requestContext object that names the serviceId.
-//   - Function URL: an httpMethod string, and no API Gateway requestContext.
-//     (SCF documents the function URL event without requestContext, but
-//     sends {"requestContext":{"sourceIp":...}}; only API Gateway names a
-//     service, so that is what tells the two apart.)
+//   - Function URL: an httpMethod string, and no API Gateway requestContext
+//     (SCF's function URL event has none: {body, headers, httpMethod, path,
+//     queryString}, the caller's address in the x-scf-remote-addr header;
+//     only API Gateway's requestContext names a service, so that is what
+//     tells the two apart).
 //   - Timer: Type is "Timer".
 //   - Direct: any other JSON object.
 //
@@ -125,6 +126,7 @@ func Decode(payload []byte) (Event, *answer.Error) {
 	if len(payload) > request.MaxEventBytes {
 		return Event{}, answer.Errorf(answer.CodeRequestTooLarge, "the event is %d bytes; at most %d bytes are accepted", len(payload), request.MaxEventBytes)
 	}
+	payload = request.TrimBOM(payload)
 	var p probe
 	if err := request.DecodeObject("the event", payload, &p); err != nil {
 		return Event{}, err
@@ -177,8 +179,10 @@ func isTimer(typ json.RawMessage) bool {
 // A form or query is InstanceIds=ins-a,ins-b&ProjectId=1045:
 // InstanceIds may repeat, each value may hold a comma-separated list, and
 // InstanceIds.N keys are read in the order of N; DryRun=true (or a bare
-// DryRun) asks for a dry run. Key names match in any case.
-// Unknown keys are ignored.
+// DryRun) asks for a dry run. Key names match in any case; any other key
+// is refused with CodeUnknownParameter (the EventBridge events, which are
+// the platform's, are not read here). A leading UTF-8 byte-order mark of a
+// payload, body or Message is ignored.
 //
 // On error, the returned request.Raw holds what could be read, for the
 // answer to echo.
@@ -193,7 +197,10 @@ func (ev Event) Request() (request.Raw, *answer.Error) {
 			return requestFromTimer(ev.Timer)
 		}
 	case KindDirect:
-		if ev.direct != nil { // Decode read it already
+		if ev.direct != nil { // Decode read it already: check only its keys
+			if err := request.CheckObjectKeys("the event", ev.Direct, request.Keys); err != nil {
+				return request.Raw{}, err
+			}
 			return request.FromWire(*ev.direct)
 		}
 		return request.FromJSON("the event", ev.Direct)

@@ -40,7 +40,7 @@ var sampleHTTP = map[string]struct {
 			"InstanceIds": {"ins-00000004", "ins-00000005,ins-00000004"},
 			"ProjectId":   {"1045"},
 			"Region":      {"ap-guangzhou"},
-			"verbose":     {},
+			"SkipInvalid": {},
 		},
 	},
 	"apigw-base64.json": {
@@ -52,7 +52,7 @@ var sampleHTTP = map[string]struct {
 	"function-url.json": {
 		kind:    KindFunctionURL,
 		req:     HTTPRequest{Method: "POST", Path: "/", Body: []byte(`{"InstanceIds":"ins-00000013,ins-00000014","ProjectId":"1045","Region":"ap-guangzhou"}`), SourceIP: "203.0.113.24"},
-		headers: map[string]string{"content-type": "application/json", "x-scf-request-id": "c3b3a3e4-b67f-11f0-9795-525400d4c756"},
+		headers: map[string]string{"content-type": "application/json", "x-scf-remote-addr": "203.0.113.24"},
 		query:   url.Values{},
 	},
 }

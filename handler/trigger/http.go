@@ -25,12 +25,17 @@ type HTTPRequest struct {
 
 	// From requestContext. RequestID falls back to the x-api-requestid
 	// header, where API Gateway puts it when requestContext leaves it out;
-	// it is empty for the function URL.
+	// it is empty for the function URL. SourceIP is, for the function URL,
+	// its x-scf-remote-addr header (the caller's address, which SCF sets).
 	RequestID, SourceIP, Stage, ServiceID string
 	// IdentitySecretID is requestContext.identity.secretId: the key with
 	// which API Gateway authenticated the caller, when it did.
 	IdentitySecretID string
 }
+
+// headerRemoteAddr is the header in which SCF gives a function URL's
+// caller's address.
+const headerRemoteAddr = "x-scf-remote-addr"
 
 // decodeHTTP decodes an API Gateway or function URL event from its
 // top-level fields. queryStringParameters, pathParameters, headerParameters
@@ -85,6 +90,9 @@ func decodeHTTP(kind Kind, p *probe) (Event, *answer.Error) {
 	if req.RequestID == "" && kind == KindAPIGateway {
 		req.RequestID = req.Headers["x-api-requestid"]
 	}
+	if addr := strings.TrimSpace(req.Headers[headerRemoteAddr]); addr != "" && kind == KindFunctionURL {
+		req.SourceIP = addr
+	}
 	return Event{Kind: kind, HTTP: req}, nil
 }
 
@@ -135,6 +143,7 @@ func decodeBody(what string, raw json.RawMessage, isBase64 bool) ([]byte, *answe
 	default:
 		return nil, answer.Errorf(answer.CodeInvalidParameter, "%s has the wrong type at body: want a string, got %s", what, t)
 	}
+	body = request.TrimBOM(body)
 	if len(body) == 0 {
 		return nil, nil
 	}

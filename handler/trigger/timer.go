@@ -42,7 +42,7 @@ func decodeTimer(p *probe) (Event, *answer.Error) {
 // timer's configuration sets: a JSON object, or a query string such as
 // InstanceIds=ins-a,ins-b&ProjectId=1045.
 func requestFromTimer(t *events.TimerEvent) (request.Raw, *answer.Error) {
-	msg := strings.TrimSpace(t.Message)
+	msg := strings.TrimSpace(request.TrimBOMString(t.Message))
 	if msg == "" {
 		return request.Raw{}, answer.Errorf(answer.CodeMissingParameter,
 			`the timer's Message is empty; set it to the request, as JSON ({"InstanceIds":["ins-..."],"ProjectId":1045}) or as a query string (InstanceIds=ins-...&ProjectId=1045)`)

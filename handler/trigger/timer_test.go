@@ -37,11 +37,6 @@ func TestRequestFromTimer(t *testing.T) {
 			message: "?InstanceIds=ins-00000001&Region=ap-guangzhou&ProjectId=3",
 			want:    request.Raw{InstanceIDs: []string{"ins-00000001"}, ProjectID: ptr(3), Region: "ap-guangzhou", HasInstanceIDs: true, HasProjectID: true},
 		},
-		{
-			name:    "text that names nothing: for Validate to refuse",
-			message: "user define msg body",
-			want:    request.Raw{},
-		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

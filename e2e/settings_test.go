@@ -1,0 +1,88 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"maps"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"scf-cvm-project/internal/scfrpc"
+)
+
+// withEnv returns the function's invocation environment plus more, as SCF
+// sends an invocation's Environment with it.
+func (fn *function) withEnv(more map[string]string) scfrpc.Invocation {
+	env := maps.Clone(fn.env)
+	maps.Copy(env, more)
+	return scfrpc.Invocation{Env: env}
+}
+
+// An allow-list given only in the invocation's environment refuses a move
+// into another project, from the first invocation on; one set between two
+// invocations of a warm process refuses from the next.
+func TestAnAllowListGivenOnlyInTheInvocationsEnvironmentIsInForce(t *testing.T) {
+	c := newCloud(t)
+	fn := startFunction(t, c)
+	a, status := fn.invokeWith(t, apigwPayload(t, directPayload(t, []string{"ins-00000005"}, 1045)), c,
+		fn.withEnv(map[string]string{"ALLOWED_PROJECT_IDS": "0,7"}))
+	assert.Equal(t, "UnauthorizedOperation.ProjectNotAllowed", a.Code, a.Message)
+	assert.Equal(t, http.StatusForbidden, status)
+	assert.Zero(t, c.project(t, "ins-00000005"))
+	assert.Empty(t, c.Calls(), "no call")
+
+	// A warm process: a move goes through, then the allow-list arrives.
+	c = newCloud(t)
+	fn = startFunction(t, c)
+	a, _ = fn.invoke(t, directPayload(t, []string{"ins-00000006"}, 1045), c)
+	require.Equal(t, "Success", a.Code, a.Message)
+	a, _ = fn.invokeWith(t, directPayload(t, []string{"ins-00000007"}, 1045), c, fn.withEnv(map[string]string{"ALLOWED_PROJECT_IDS": "7"}))
+	assert.Equal(t, "UnauthorizedOperation.ProjectNotAllowed", a.Code, a.Message)
+	assert.Zero(t, c.project(t, "ins-00000007"))
+	assert.Len(t, c.Calls(), 1, "only the first move was sent")
+}
+
+// DRY_RUN given only in the invocation's environment makes a timer's move a
+// dry run: nothing is sent.
+func TestDryRunGivenOnlyInTheInvocationsEnvironmentIsInForce(t *testing.T) {
+	c := newCloud(t)
+	fn := startFunction(t, c)
+	a, _ := fn.invokeWith(t, sample(t, "timer.json"), c, fn.withEnv(map[string]string{"DRY_RUN": "true"}))
+	assert.Equal(t, "DryRunOperation", a.Code, a.Message)
+	assert.Empty(t, c.Calls(), "a dry run sends nothing")
+	for _, id := range a.InstanceIds {
+		assert.Zero(t, c.project(t, id), id)
+	}
+	// The next invocation says DRY_RUN=false: the move is real.
+	a, _ = fn.invokeWith(t, sample(t, "timer.json"), c, fn.withEnv(map[string]string{"DRY_RUN": "false"}))
+	require.Equal(t, "Success", a.Code, a.Message)
+	assert.Len(t, c.Calls(), 1)
+}
+
+// With no CVM_ENDPOINT and no SIGNATURE_METHOD the function calls API 3.0
+// with TC3-HMAC-SHA256, and the configured line says so, with the version.
+// (A dry run: nothing leaves the machine.)
+func TestTheDefaultsAreAPI3AndTC3(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	p, err := scfrpc.Start(ctx, binary, []string{"TENCENTCLOUD_REGION=ap-guangzhou", "DRY_RUN=true", "METADATA_ENDPOINT=http://127.0.0.1:1"})
+	require.NoError(t, err)
+	defer p.Stop()
+	out, err := p.Invoke(directPayload(t, []string{"ins-00000001"}, 1045), scfrpc.Invocation{Env: map[string]string{
+		"TENCENTCLOUD_SECRETID": secretID, "TENCENTCLOUD_SECRETKEY": secretKey,
+	}})
+	require.NoError(t, err)
+	var a struct{ Code, Message string }
+	require.NoError(t, json.Unmarshal(out, &a))
+	assert.Equal(t, "DryRunOperation", a.Code, a.Message)
+	lines := logLines(t, &function{Process: p}, "configured", 1)
+	require.Len(t, lines, 1, "a configured line: %s", p.Output())
+	configured := lines[0]
+	assert.Equal(t, "https://cvm.tencentcloudapi.com/", configured["endpoint"])
+	assert.Equal(t, "TC3-HMAC-SHA256", configured["signature_method"])
+	assert.NotEmpty(t, configured["version"])
+}
