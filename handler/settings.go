@@ -8,8 +8,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/tencentyun/scf-go-lib/functioncontext"
-
 	"scf-cvm-project/credentials"
 	"scf-cvm-project/cvm"
 	"scf-cvm-project/handler/config"
@@ -39,82 +37,26 @@ type settings struct {
 // built is a Handler and what it was built from.
 type built struct {
 	h      *Handler
-	config snapshot      // what config.Load read
-	creds  snapshot      // what credentials.FromEnv read
-	cfg    config.Config // nil client when cfg was bad
+	config config.Snapshot // what config.Load read
+	creds  config.Snapshot // what credentials.FromEnv read
+	cfg    config.Config   // nil client when cfg was bad
 	client *cvm.Client
 	// provider is the credential chain (its cache included); nil when the
 	// credential settings were bad.
 	provider credentials.Provider
 }
 
-// snapshot is the variables a step read, in order, with their values.
-type snapshot struct{ keys, values []string }
-
-// same reports whether every variable of s still has its value under getenv.
-func (s *snapshot) same(getenv func(string) string) bool {
-	for i, k := range s.keys {
-		if getenv(k) != s.values[i] {
-			return false
-		}
-	}
-	return true
-}
-
-// recorder records the variables read through get until stop.
-type recorder struct {
-	get     func(string) string // while recording
-	after   func(string) string // after stop
-	mu      sync.Mutex
-	stopped bool
-	snap    snapshot
-}
-
-func (r *recorder) getenv(k string) string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.stopped {
-		return r.after(k)
-	}
-	v := r.get(k)
-	r.snap.keys, r.snap.values = append(r.snap.keys, k), append(r.snap.values, v)
-	return v
-}
-
-func (r *recorder) stop() snapshot {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.stopped = true
-	return r.snap
-}
-
-// forInvocation returns the variables of the invocation in ctx: its
-// Environment, else the process's.
-func (s *settings) forInvocation(ctx context.Context) func(string) string {
-	fc, ok := functioncontext.FromContext(ctx)
-	if !ok || len(fc.Environment) == 0 {
-		return s.getenv
-	}
-	env := fc.Environment
-	return func(k string) string {
-		if v, ok := env[k]; ok {
-			return v
-		}
-		return s.getenv(k)
-	}
-}
-
 // handler returns the Handler built from the variables of the invocation
 // in ctx, building it when they changed.
 func (s *settings) handler(ctx context.Context) *Handler {
-	getenv := s.forInvocation(ctx)
-	if b := s.cur.Load(); b.config.same(getenv) && b.creds.same(getenv) {
+	getenv := config.ForInvocation(ctx, s.getenv)
+	if b := s.cur.Load(); b.config.Same(getenv) && b.creds.Same(getenv) {
 		return b.h
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	prev := s.cur.Load()
-	if prev.config.same(getenv) && prev.creds.same(getenv) {
+	if prev.config.Same(getenv) && prev.creds.Same(getenv) {
 		return prev.h
 	}
 	b := s.build(getenv, prev)
@@ -133,9 +75,9 @@ func (s *settings) build(getenv func(string) string, prev *built) *built {
 		AnswerMargin: answerMargin,
 	}
 	b.h = h
-	rec := &recorder{get: getenv, after: getenv}
-	cfg, err := config.Load(rec.getenv, os.ReadFile)
-	b.config = rec.stop()
+	rec := config.NewRecorder(getenv, getenv)
+	cfg, err := config.Load(rec.Getenv, os.ReadFile)
+	b.config = rec.Stop()
 	b.cfg = cfg
 	h.secrets = h.secrets.With(cfg.Secrets...)
 	h.DefaultRegion, h.Security, h.Rules = cfg.DefaultRegion, cfg.Security, cfg.Rules
@@ -145,14 +87,14 @@ func (s *settings) build(getenv func(string) string, prev *built) *built {
 	// snapshot covers their variables too.
 	var provider credentials.Provider
 	var perr error
-	if prev != nil && prev.provider != nil && prev.creds.same(getenv) {
+	if prev != nil && prev.provider != nil && prev.creds.Same(getenv) {
 		provider, b.creds = prev.provider, prev.creds
 	} else {
 		// Env keeps reading the keys, which rotate, at every call: from the
 		// process, where the runtime put the invocation's.
-		crec := &recorder{get: getenv, after: s.getenv}
-		provider, perr = credentials.FromEnv(crec.getenv, s.httpClient, s.logger)
-		b.creds = crec.stop()
+		crec := config.NewRecorder(getenv, s.getenv)
+		provider, perr = credentials.FromEnv(crec.Getenv, s.httpClient, s.logger)
+		b.creds = crec.Stop()
 	}
 	if err != nil {
 		h.misconfigured(s.logger, err)

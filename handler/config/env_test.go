@@ -1,0 +1,35 @@
+package config
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/tencentyun/scf-go-lib/functioncontext"
+)
+
+func TestARecorderKnowsWhatASnapshotDependsOn(t *testing.T) {
+	env := map[string]string{"DRY_RUN": "true", "MAX_INSTANCES": "5"}
+	get := func(k string) string { return env[k] }
+	rec := NewRecorder(get, get)
+	assert.Equal(t, "true", rec.Getenv("DRY_RUN"))
+	assert.Equal(t, "", rec.Getenv("ALLOWED_PROJECT_IDS"))
+	snap := rec.Stop()
+	rec.Getenv("MAX_INSTANCES") // after Stop: not recorded
+
+	assert.True(t, snap.Same(get))
+	env["MAX_INSTANCES"] = "6"
+	assert.True(t, snap.Same(get), "a variable read after Stop is not depended on")
+	env["ALLOWED_PROJECT_IDS"] = "0"
+	assert.False(t, snap.Same(get), "a variable read as unset that is now set is a change")
+}
+
+func TestForInvocationPrefersTheInvocationsEnvironment(t *testing.T) {
+	process := func(k string) string { return map[string]string{"DRY_RUN": "false", "TENCENTCLOUD_REGION": "ap-guangzhou"}[k] }
+	assert.Equal(t, "false", ForInvocation(context.Background(), process)("DRY_RUN"), "no function context: the process's")
+
+	ctx := functioncontext.NewContext(context.Background(), &functioncontext.FunctionContext{Environment: map[string]string{"DRY_RUN": "true"}})
+	get := ForInvocation(ctx, process)
+	assert.Equal(t, "true", get("DRY_RUN"))
+	assert.Equal(t, "ap-guangzhou", get("TENCENTCLOUD_REGION"), "what the invocation does not give, the process gives")
+}
