@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"scf-cvm-project/credentials"
 )
@@ -238,4 +239,16 @@ func (l *lister) pages(ctx context.Context, a DescribeInstances) error {
 				ErrBadResponse, a.Offset, page.TotalCount, res.RequestID)
 		}
 	}
+}
+
+// Unauthorized reports whether err is the API's refusal of an action the
+// keys have no permission for (AuthFailure.UnauthorizedOperation, or
+// UnauthorizedOperation and its sub-codes).
+func Unauthorized(err error) bool {
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	c := apiErr.Code
+	return c == "AuthFailure.UnauthorizedOperation" || c == "UnauthorizedOperation" || strings.HasPrefix(c, "UnauthorizedOperation.")
 }
