@@ -27,6 +27,7 @@ func NewFromEnv(getenv func(string) string, logger *slog.Logger) *Handler {
 	h.secrets = h.secrets.With(cfg.Secrets...)
 	h.DefaultRegion, h.Security, h.Rules = cfg.DefaultRegion, cfg.Security, cfg.Rules
 	h.MaxConcurrency, h.SkipInvalid = cfg.Tuning.MaxConcurrency, cfg.Tuning.SkipInvalid
+	h.Verify = cfg.Verify
 	if err != nil {
 		return h.misconfigured(logger, err)
 	}
@@ -48,7 +49,8 @@ func NewFromEnv(getenv func(string) string, logger *slog.Logger) *Handler {
 		logger.Info("configured", "endpoint", client.Endpoint(), "signature_method", string(client.Method()), "default_region", h.DefaultRegion,
 			"http_auth", security.HTTPAuth(), "allow_get", security.AllowGET, "allowed_project_ids", security.AllowedProjectIDs,
 			"max_instances", security.InstanceLimit(), "dry_run", security.DryRun, "rules", len(h.Rules), "credentials", fmt.Sprint(provider),
-			"max_retries", client.Retry.MaxRetries, "max_concurrency", h.MaxConcurrency, "rate_limit", config.RateLimitOf(client), "skip_invalid", h.SkipInvalid)
+			"max_retries", client.Retry.MaxRetries, "max_concurrency", h.MaxConcurrency, "rate_limit", config.RateLimitOf(client), "skip_invalid", h.SkipInvalid,
+			"verify", h.Verify.Enabled, "keep_security_groups", h.Verify.KeepSecurityGroups)
 	}
 	return h
 }
