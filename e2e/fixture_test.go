@@ -204,6 +204,18 @@ type answer struct {
 		InstanceId, Code, Message string
 	}
 	IsolationCalls int
+
+	// Verification (verify_test.go).
+	Verified         bool
+	NotVerified      string
+	AlreadyInProject []string
+	Pending          []string
+	SecurityGroups   []struct {
+		InstanceId    string
+		Before, After []string
+		Restored      bool
+		Code, Message string
+	}
 }
 
 type httpAnswer struct {
