@@ -103,7 +103,14 @@ func (a *Answer) verify(v *Verification, dryRun bool) {
 
 // tally says how the instances ended.
 func tally(good int, v *Verification, notFound []string) string {
-	return fmt.Sprintf("%d in the project; %d operations ended FAILED (see Failed); %d not found (see NotFound)", max(good, 0), len(v.Failed), len(notFound))
+	return fmt.Sprintf("%d in the project; %s ended FAILED (see Failed); %d not found (see NotFound)", max(good, 0), plural(len(v.Failed), "operation"), len(notFound))
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func contains(list []string, s string) bool {
