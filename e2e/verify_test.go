@@ -291,3 +291,23 @@ func TestWithoutDescribeInstancesTheMovesAreNotVerified(t *testing.T) {
 	assert.EqualValues(t, 1045, c.project(t, "ins-00000002"))
 	assert.True(t, slices.ContainsFunc(c.Calls(), func(call emulator.Call) bool { return call.Code == "AuthFailure.UnauthorizedOperation" }))
 }
+
+// Instances that SkipInvalid's isolation moved are confirmed by the calls
+// that moved them: one whose operation ends FAILED is in Failed, not
+// Pending.
+func TestIsolatedMovesAreConfirmed(t *testing.T) {
+	c := newCloud(t)
+	require.True(t, c.SetFailMove("ins-00000003", true))
+	fn := startFunction(t, c, "SKIP_INVALID=true")
+	a, _ := fn.invoke(t, directPayload(t, []string{"ins-00000001", "ins-0000dead", "ins-00000003"}, 1045), c)
+	require.Equal(t, "PartialSuccess", a.Code, a.Message)
+	assert.True(t, a.Verified)
+	assert.Empty(t, a.Pending)
+	assert.Equal(t, []string{"ins-0000dead"}, a.NotFound)
+	var failed []string
+	for _, f := range a.Failed {
+		failed = append(failed, f.InstanceId+" "+f.Code)
+	}
+	assert.ElementsMatch(t, []string{"ins-0000dead InvalidInstanceId.NotFound", "ins-00000003 FailedOperation.ModifyInstancesProject"}, failed)
+	assert.EqualValues(t, 1045, c.project(t, "ins-00000001"))
+}

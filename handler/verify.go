@@ -162,10 +162,19 @@ func (vf *verifier) confirm(ctx context.Context, region string, projectID int64,
 		switch {
 		case o.Moved():
 			ops = append(ops, batch.Operation{RequestID: o.RequestID, InstanceIds: o.InstanceIds})
-		case o.Isolation != nil && len(o.Isolation.Moved) > 0:
-			// moved by the isolation's calls, whose RequestIds are not kept:
-			// confirmed by their project (batch.Decide)
-			ops = append(ops, batch.Operation{InstanceIds: o.Isolation.Moved})
+		case o.Isolation != nil:
+			// moved by the isolation's calls: one operation per call
+			index := map[string]int{}
+			for _, id := range o.Isolation.Moved {
+				reqID := o.Isolation.MovedBy[id]
+				i, ok := index[reqID]
+				if !ok {
+					i = len(ops)
+					index[reqID] = i
+					ops = append(ops, batch.Operation{RequestID: reqID})
+				}
+				ops[i].InstanceIds = append(ops[i].InstanceIds, id)
+			}
 		}
 	}
 	if len(ops) == 0 {
