@@ -56,6 +56,9 @@ func Build(o Outcome) Answer {
 	}
 	a.verify(o.Verification, o.DryRun != nil || o.RulesDryRun)
 	switch {
+	case o.DryRun != nil && a.Code == CodeSuccess && len(a.Batches) == 0:
+		a.Code = CodeDryRun
+		a.Message = fmt.Sprintf("dry run: nothing would move: %d instances already in the project, none signed or sent", len(a.AlreadyInProject))
 	case o.DryRun != nil && a.Code == CodeDryRun:
 		a.Message = fmt.Sprintf("dry run: %d %s call(s) signed for %s, none sent", len(a.Batches), o.DryRun.Action, o.DryRun.Endpoint)
 	case o.RulesDryRun && a.Code == CodeSuccess:

@@ -69,3 +69,12 @@ func TestVerificationJSON(t *testing.T) {
 	assert.JSONEq(t, `[{"InstanceId":"ins-00000001","Before":["sg-aaaaaaaa"],"After":[],"Restored":true},{"InstanceId":"ins-00000002","Before":[],"After":null,"Restored":false}]`, string(back["SecurityGroups"]))
 	assert.NotContains(t, back, "NotVerified", "said only when not verified")
 }
+
+// A dry run in which every instance is already in the project is still a
+// dry run.
+func TestADryRunWithNothingToMove(t *testing.T) {
+	a := Build(Outcome{InstanceIds: ids(1, 2), DryRun: &DryRun{}, FirstRequestID: "r0", Verification: &Verification{Enabled: true, AlreadyInProject: ids(1, 2)}})
+	assert.Equal(t, CodeDryRun, a.Code)
+	assert.Equal(t, "dry run: nothing would move: 2 instances already in the project, none signed or sent", a.Message)
+	assert.False(t, a.Verified)
+}
