@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"scf-cvm-project/credentials"
 )
@@ -69,12 +70,31 @@ func (a DescribeInstances) PutV1Params(base int, put func(string, string)) {
 	put("Limit", strconv.Itoa(a.Limit))
 }
 
-// Instance is what the function reads of one instance.
+// Instance is what the function reads of one instance. The API gives
+// SecurityGroupIds [] and the latest operation's fields null for an
+// instance without them; absent, null and empty all read as empty here.
 type Instance struct {
 	ID        string
 	ProjectID int64
 	Tags      []Tag
+	// SecurityGroupIds are the security groups the instance is bound to.
+	SecurityGroupIds []string
+	// LatestOperation is the action of the instance's latest operation
+	// (e.g. "ModifyInstancesProject"), LatestOperationState its state
+	// (OperationOperating, OperationSuccess, OperationFailed) and
+	// LatestOperationRequestId the RequestId of the call that started it.
+	LatestOperation          string
+	LatestOperationState     string
+	LatestOperationRequestId string
 }
+
+// The states of an instance's latest operation (the API's Instance data
+// structure, LatestOperationState).
+const (
+	OperationOperating = "OPERATING"
+	OperationSuccess   = "SUCCESS"
+	OperationFailed    = "FAILED"
+)
 
 // Tag is one of an instance's tags.
 type Tag struct {
@@ -93,7 +113,28 @@ type describedInstance struct {
 	Placement  struct {
 		ProjectId int64
 	}
-	Tags []Tag
+	Tags                     []Tag
+	SecurityGroupIds         []string
+	LatestOperation          *string
+	LatestOperationState     *string
+	LatestOperationRequestId *string
+}
+
+func (d describedInstance) instance() Instance {
+	return Instance{
+		ID: d.InstanceId, ProjectID: d.Placement.ProjectId, Tags: d.Tags,
+		SecurityGroupIds:         d.SecurityGroupIds,
+		LatestOperation:          deref(d.LatestOperation),
+		LatestOperationState:     deref(d.LatestOperationState),
+		LatestOperationRequestId: deref(d.LatestOperationRequestId),
+	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // Caller makes one signed call; *Client is one.
@@ -187,7 +228,7 @@ func (l *lister) pages(ctx context.Context, a DescribeInstances) error {
 				continue
 			}
 			l.seen[in.InstanceId] = true
-			l.out = append(l.out, Instance{ID: in.InstanceId, ProjectID: in.Placement.ProjectId, Tags: in.Tags})
+			l.out = append(l.out, in.instance())
 		}
 		a.Offset += len(page.InstanceSet)
 		if a.Offset >= page.TotalCount {
@@ -198,4 +239,16 @@ func (l *lister) pages(ctx context.Context, a DescribeInstances) error {
 				ErrBadResponse, a.Offset, page.TotalCount, res.RequestID)
 		}
 	}
+}
+
+// Unauthorized reports whether err is the API's refusal of an action the
+// keys have no permission for (AuthFailure.UnauthorizedOperation, or
+// UnauthorizedOperation and its sub-codes).
+func Unauthorized(err error) bool {
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	c := apiErr.Code
+	return c == "AuthFailure.UnauthorizedOperation" || c == "UnauthorizedOperation" || strings.HasPrefix(c, "UnauthorizedOperation.")
 }

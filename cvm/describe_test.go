@@ -299,3 +299,35 @@ func idsOf(in []Instance) []string {
 	}
 	return out
 }
+
+// The latest operation and the security groups are read as the API names
+// them; null, absent and [] all read as empty.
+func TestListInstancesReadsOperationsAndSecurityGroups(t *testing.T) {
+	tests := []struct {
+		name string
+		item string
+		want Instance
+	}{
+		{"all given", `{"InstanceId":"ins-r8hr2upy","Placement":{"ProjectId":7},"SecurityGroupIds":["sg-aaaaaaaa","sg-bbbbbbbb"],"LatestOperation":"ModifyInstancesProject","LatestOperationState":"OPERATING","LatestOperationRequestId":"req-1"}`,
+			Instance{ID: "ins-r8hr2upy", ProjectID: 7, SecurityGroupIds: []string{"sg-aaaaaaaa", "sg-bbbbbbbb"}, LatestOperation: "ModifyInstancesProject", LatestOperationState: OperationOperating, LatestOperationRequestId: "req-1"}},
+		{"null", `{"InstanceId":"ins-r8hr2upy","Placement":{"ProjectId":7},"SecurityGroupIds":null,"LatestOperation":null,"LatestOperationState":null,"LatestOperationRequestId":null}`,
+			Instance{ID: "ins-r8hr2upy", ProjectID: 7}},
+		{"absent", `{"InstanceId":"ins-r8hr2upy","Placement":{"ProjectId":7}}`,
+			Instance{ID: "ins-r8hr2upy", ProjectID: 7}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newTestClient(t, API3Endpoint, signer.TC3HmacSHA256, answerWith(200, "application/json",
+				`{"Response":{"TotalCount":1,"InstanceSet":[`+tt.item+`],"RequestId":"r-1"}}`))
+			got, _, err := ListInstances(context.Background(), c, exampleCreds, "ap-guangzhou", Query{InstanceIDs: []string{"ins-r8hr2upy"}})
+			require.NoError(t, err)
+			require.Len(t, got, 1)
+			assert.Equal(t, tt.want.ID, got[0].ID)
+			assert.Equal(t, tt.want.ProjectID, got[0].ProjectID)
+			assert.Equal(t, len(tt.want.SecurityGroupIds), len(got[0].SecurityGroupIds))
+			assert.Equal(t, tt.want.LatestOperation, got[0].LatestOperation)
+			assert.Equal(t, tt.want.LatestOperationState, got[0].LatestOperationState)
+			assert.Equal(t, tt.want.LatestOperationRequestId, got[0].LatestOperationRequestId)
+		})
+	}
+}

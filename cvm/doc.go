@@ -2,9 +2,12 @@
 // call (v1 form POST on the legacy or API 3.0 endpoint, or TC3 JSON POST),
 // sends it, and parses either answer shape into a Result.
 //
-// Start with New and Client.Call; ModifyInstancesProject and
-// DescribeInstances are the actions this function makes, and ListInstances
-// pages through DescribeInstances. An upstream error code is a Result, not
+// Start with New and Client.Call; ModifyInstancesProject, DescribeInstances
+// and ModifyInstancesAttribute (security groups only) are the actions this
+// function makes, and ListInstances pages through DescribeInstances. An
+// Instance carries its project, tags, security groups and latest operation
+// (LatestOperationState, LatestOperationRequestId), which cvm/batch's
+// Confirm reads to confirm a move. An upstream error code is a Result, not
 // a Go error: a Go error means no usable answer came back (ErrUnreachable,
 // ErrBadResponse, or the context's error); ListInstances returns the code
 // as an *APIError.

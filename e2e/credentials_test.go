@@ -155,7 +155,7 @@ func TestEachProviderAlone(t *testing.T) {
 			assert.Equal(t, tt.wantSource, a.CredentialSource, "the answer names the provider")
 			assert.EqualValues(t, 1045, c.project(t, "ins-00000007"))
 
-			calls := c.Calls()
+			calls := c.moves()
 			require.Len(t, calls, 1)
 			issued := append(c.sts.Issued(), c.metadata.Issued()...)
 			switch {
@@ -178,10 +178,14 @@ func TestEachProviderAlone(t *testing.T) {
 			}
 			assert.Equal(t, len(issued) > 0, calls[0].HasToken, "a temporary key travels with its token")
 
-			for _, msg := range []string{"invocation", "upstream call"} {
-				lines := logLines(t, fn, msg, 1)
-				require.Len(t, lines, 1, msg)
-				assert.Equal(t, tt.wantSource, lines[0]["credential_source"], "the %q log line names the provider", msg)
+			// One invocation; three upstream calls: the read before the move,
+			// the move, the read that confirms it.
+			for msg, n := range map[string]int{"invocation": 1, "upstream call": 3} {
+				lines := logLines(t, fn, msg, n)
+				require.Len(t, lines, n, msg)
+				for _, line := range lines {
+					assert.Equal(t, tt.wantSource, line["credential_source"], "the %q log line names the provider", msg)
+				}
 			}
 		})
 	}
@@ -293,7 +297,7 @@ func TestShortLivedKeysAreRefreshedInOneWarmProcess(t *testing.T) {
 			keys := tt.issued(c)
 			require.Len(t, keys, 2, "refreshed once, before expiry")
 
-			calls := c.Calls()
+			calls := c.moves()
 			require.Len(t, calls, 5)
 			want := []string{keys[0].SecretID, keys[0].SecretID, keys[0].SecretID, keys[1].SecretID, keys[1].SecretID}
 			for i, call := range calls {
@@ -331,7 +335,7 @@ func TestExpiredKeysAreNeverSent(t *testing.T) {
 	assert.Contains(t, a.Message, "InternalError.SystemError")
 
 	calls := c.Calls()
-	require.Len(t, calls, 2, "no CVM call once the keys expired")
+	require.Len(t, calls, 2*3, "no CVM call once the keys expired: two moves, each read before and confirmed after")
 	issued := c.sts.Issued()
 	require.Len(t, issued, 1)
 	for _, call := range calls {
@@ -365,7 +369,7 @@ func TestFiftyConcurrentInvocationsMakeOneSTSCall(t *testing.T) {
 	assert.Len(t, c.sts.Calls(), 1, "one STS call for 50 concurrent invocations")
 	issued := c.sts.Issued()
 	require.Len(t, issued, 1)
-	calls := c.Calls()
+	calls := c.moves()
 	require.Len(t, calls, n)
 	for _, call := range calls {
 		assert.Equal(t, issued[0].SecretID, call.SecretID)

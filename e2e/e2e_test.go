@@ -44,7 +44,7 @@ func TestEverySampleEventMovesItsInstances(t *testing.T) {
 			for _, id := range a.InstanceIds {
 				assert.Equal(t, *a.ProjectId, c.project(t, id), id)
 			}
-			calls := c.Calls()
+			calls := c.moves()
 			require.Len(t, calls, len(a.Batches))
 			assert.Equal(t, callFor(t, calls, a.Batches[0].InstanceIds).RequestID, a.RequestId, "the upstream RequestId is the answer's")
 			assert.Empty(t, a.Message)
@@ -79,7 +79,7 @@ func TestEverySignatureMethodIsAccepted(t *testing.T) {
 			require.Equal(t, "Success", a.Code, a.Message)
 			assert.EqualValues(t, 1045, c.project(t, "ins-00000007"))
 			assert.EqualValues(t, 1045, c.project(t, "ins-00000008"))
-			calls := c.Calls()
+			calls := c.moves()
 			require.Len(t, calls, 1)
 			assert.Equal(t, tt.method, calls[0].SignatureMethod)
 			assert.Equal(t, tt.temporary, calls[0].HasToken)
@@ -97,7 +97,7 @@ func TestATimerMoves150InstancesInTwoBatches(t *testing.T) {
 	require.Len(t, a.Batches, 2)
 	assert.Equal(t, ids(1, 100), a.Batches[0].InstanceIds)
 	assert.Equal(t, ids(101, 150), a.Batches[1].InstanceIds)
-	calls := c.Calls()
+	calls := c.moves()
 	require.Len(t, calls, 2)
 	// The batches run concurrently: the calls may arrive in either order.
 	assert.Equal(t, callFor(t, calls, ids(1, 100)).RequestID, a.Batches[0].RequestId)

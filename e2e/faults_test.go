@@ -15,6 +15,13 @@ import (
 	"scf-cvm-project/internal/scfrpc"
 )
 
+// moveOnly turns verification off: these tests script faults, delays and
+// limits on ModifyInstancesProject's own requests and count its attempts;
+// with VERIFY the reads before and after each move would take the scripted
+// faults and add to the counts. Verification under faults is tested in
+// verify_test.go.
+const moveOnly = "VERIFY=false"
+
 // faultCase is one of the emulator's faults and what the function makes
 // of it when it never goes away.
 type faultCase struct {
@@ -64,7 +71,7 @@ func TestEachFaultIsRetriedWithinTheDeadline(t *testing.T) {
 				t.Parallel()
 				c := newCloud(t)
 				c.Script(tt.fault)
-				fn := startFunction(t, c)
+				fn := startFunction(t, c, moveOnly)
 				a, status, _ := fn.invokeTimed(t, c, request(t), 5*time.Second)
 				require.Equal(t, "Success", a.Code, a.Message)
 				assert.Equal(t, http.StatusOK, status)
@@ -86,7 +93,7 @@ func TestEachFaultIsRetriedWithinTheDeadline(t *testing.T) {
 				t.Parallel()
 				c := newCloud(t)
 				c.Script(repeat(tt.fault, 10)...)
-				fn := startFunction(t, c)
+				fn := startFunction(t, c, moveOnly)
 				a, status, _ := fn.invokeTimed(t, c, request(t), 5*time.Second)
 				assert.Equal(t, tt.wantCode, a.Code, a.Message)
 				assert.Equal(t, tt.wantStatus, status)
@@ -99,7 +106,7 @@ func TestEachFaultIsRetriedWithinTheDeadline(t *testing.T) {
 				t.Parallel()
 				c := newCloud(t)
 				c.Script(repeat(tt.fault, 100)...)
-				fn := startFunction(t, c, "MAX_RETRIES=10")
+				fn := startFunction(t, c, moveOnly, "MAX_RETRIES=10")
 				a, status, _ := fn.invokeTimed(t, c, request(t), 1500*time.Millisecond)
 				assert.Equal(t, "InternalError.DeadlineExceeded", a.Code, a.Message)
 				assert.Equal(t, http.StatusGatewayTimeout, status)
@@ -117,7 +124,7 @@ func TestEachFaultIsRetriedWithinTheDeadline(t *testing.T) {
 func TestADelayIsWaitedOutNotRetried(t *testing.T) {
 	c := newCloud(t)
 	c.Script(emulator.Fault{Delay: 300 * time.Millisecond})
-	fn := startFunction(t, c)
+	fn := startFunction(t, c, moveOnly)
 	a, _, took := fn.invokeTimed(t, c, directPayload(t, []string{"ins-00000001"}, 1045), 5*time.Second)
 	require.Equal(t, "Success", a.Code, a.Message)
 	assert.GreaterOrEqual(t, took, 300*time.Millisecond)
@@ -128,7 +135,7 @@ func TestADelayIsWaitedOutNotRetried(t *testing.T) {
 func TestADelayPastTheDeadlineIsAnsweredBeforeIt(t *testing.T) {
 	c := newCloud(t)
 	c.Script(emulator.Fault{Delay: 10 * time.Second})
-	fn := startFunction(t, c)
+	fn := startFunction(t, c, moveOnly)
 	a, status, _ := fn.invokeTimed(t, c, directPayload(t, []string{"ins-00000001"}, 1045), 1500*time.Millisecond)
 	assert.Equal(t, "InternalError.DeadlineExceeded", a.Code)
 	assert.Equal(t, http.StatusGatewayTimeout, status)
@@ -154,7 +161,7 @@ func TestRefusalsAreNotRetried(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newCloud(t)
-			fn := startFunction(t, c)
+			fn := startFunction(t, c, moveOnly)
 			if tt.env != nil {
 				fn.env = tt.env
 			}
@@ -174,7 +181,7 @@ func TestTheRateLimitKeepsTheAPIsLimit(t *testing.T) {
 	c := newCloud(t)
 	c.seed(1000)
 	c.SetRateLimit(10, 3)
-	fn := startFunction(t, c, "RATE_LIMIT=10", "MAX_CONCURRENCY=4")
+	fn := startFunction(t, c, moveOnly, "RATE_LIMIT=10", "MAX_CONCURRENCY=4")
 	start := time.Now()
 	a, _ := fn.invoke(t, directPayload(t, ids(1, 1000), 1045), c)
 	require.Equal(t, "Success", a.Code, a.Message)
@@ -192,7 +199,7 @@ func TestTheAPIsLimitBitesAClientWithoutOne(t *testing.T) {
 	c := newCloud(t)
 	c.seed(1000)
 	c.SetRateLimit(10, 3)
-	fn := startFunction(t, c, "RATE_LIMIT=0", "MAX_CONCURRENCY=4", "MAX_RETRIES=10")
+	fn := startFunction(t, c, moveOnly, "RATE_LIMIT=0", "MAX_CONCURRENCY=4", "MAX_RETRIES=10")
 	a, _ := fn.invoke(t, directPayload(t, ids(1, 1000), 1045), c)
 	assert.Positive(t, c.throttled(), "4 requests at once against a burst of 3")
 	retried := 0
@@ -219,7 +226,7 @@ func countFailed(a answer) int {
 func TestTheRateLimitHoldsAcrossWarmInvocations(t *testing.T) {
 	c := newCloud(t)
 	c.SetRateLimit(10, 3)
-	fn := startFunction(t, c, "RATE_LIMIT=10")
+	fn := startFunction(t, c, moveOnly, "RATE_LIMIT=10")
 	start := time.Now()
 	for i := 1; i <= 6; i++ {
 		a, _ := fn.invoke(t, directPayload(t, ids(i, i), 1045), c)
@@ -233,7 +240,7 @@ func TestTheRateLimitHoldsAcrossWarmInvocations(t *testing.T) {
 // refusal beyond the batch's own.
 func TestSkipInvalidMovesAllButTheNamedOffenders(t *testing.T) {
 	c := newCloud(t)
-	fn := startFunction(t, c)
+	fn := startFunction(t, c, moveOnly)
 	request := ids(1, 150)
 	request[9], request[119] = "ins-0000dead", "ins-lb000001"
 	body := directPayloadWith(t, map[string]any{"InstanceIds": request, "ProjectId": 1045, "SkipInvalid": true})
@@ -275,7 +282,7 @@ func TestSkipInvalidHalvesWhenTheRefusalNamesNoOne(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newCloud(t)
 			c.SetTerseMessages(true)
-			fn := startFunction(t, c, "SKIP_INVALID=true")
+			fn := startFunction(t, c, moveOnly, "SKIP_INVALID=true")
 			request := ids(1, 100)
 			request[tt.badAt] = "ins-0000dead"
 			a, _ := fn.invoke(t, directPayload(t, request, 1045), c)
@@ -297,7 +304,7 @@ func TestSkipInvalidHalvesWhenTheRefusalNamesNoOne(t *testing.T) {
 
 func TestTheRequestsSkipInvalidWinsOverSkipInvalidEnv(t *testing.T) {
 	c := newCloud(t)
-	fn := startFunction(t, c, "SKIP_INVALID=true")
+	fn := startFunction(t, c, moveOnly, "SKIP_INVALID=true")
 	body := directPayloadWith(t, map[string]any{"InstanceIds": []string{"ins-00000001", "ins-0000dead"}, "ProjectId": 1045, "SkipInvalid": false})
 	a, _ := fn.invoke(t, body, c)
 	assert.Equal(t, "InvalidInstanceId.NotFound", a.Code)
@@ -312,7 +319,7 @@ func TestTheRequestsSkipInvalidWinsOverSkipInvalidEnv(t *testing.T) {
 func TestAnErrorDuringIsolationFailsWhatIsUnsettled(t *testing.T) {
 	c := newCloud(t)
 	c.Script(append([]emulator.Fault{{}}, repeat(emulator.Fault{Kind: emulator.FaultInternalServerError}, 4)...)...)
-	fn := startFunction(t, c)
+	fn := startFunction(t, c, moveOnly)
 	request := ids(1, 100)
 	request[9] = "ins-0000dead"
 	body := directPayloadWith(t, map[string]any{"InstanceIds": request, "ProjectId": 1045, "SkipInvalid": true})

@@ -126,6 +126,29 @@ func (c *cloud) secrets() []string {
 	return out
 }
 
+// moves returns the ModifyInstancesProject calls the emulator received, in
+// arrival order: with VERIFY (the default) the function also reads the
+// instances before and after a move, and those reads are not moves.
+func (c *cloud) moves() []emulator.Call {
+	return c.callsOf(emulator.Action)
+}
+
+// writes returns every call that changes something: ModifyInstancesProject
+// and ModifyInstancesAttribute.
+func (c *cloud) writes() []emulator.Call {
+	return append(c.moves(), c.callsOf(emulator.ActionModifyAttribute)...)
+}
+
+func (c *cloud) callsOf(action string) []emulator.Call {
+	var out []emulator.Call
+	for _, call := range c.Calls() {
+		if call.Action == action {
+			out = append(out, call)
+		}
+	}
+	return out
+}
+
 func (c *cloud) project(t *testing.T, id string) int64 {
 	t.Helper()
 	in, ok := c.Instance(id)
@@ -181,6 +204,18 @@ type answer struct {
 		InstanceId, Code, Message string
 	}
 	IsolationCalls int
+
+	// Verification (verify_test.go).
+	Verified         bool
+	NotVerified      string
+	AlreadyInProject []string
+	Pending          []string
+	SecurityGroups   []struct {
+		InstanceId    string
+		Before, After []string
+		Restored      bool
+		Code, Message string
+	}
 }
 
 type httpAnswer struct {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -70,17 +71,38 @@ func fleetIDs(prefix string, from, to int) []string {
 	return out
 }
 
-// calls splits what the emulator received by action.
+// calls splits what the emulator received by action: the listings and the
+// moves. The reads that confirm moves (VERIFY: DescribeInstances by the ids
+// of instances moved before) are left out; confirms has them.
 func calls(c *cloud) (describes, modifies []emulator.Call) {
+	describes, modifies, _ = split(c)
+	return describes, modifies
+}
+
+// confirms returns the reads that confirmed moves.
+func confirms(c *cloud) []emulator.Call {
+	_, _, polls := split(c)
+	return polls
+}
+
+func split(c *cloud) (describes, modifies, polls []emulator.Call) {
+	moved := map[string]bool{}
 	for _, call := range c.Calls() {
 		switch call.Action {
 		case emulator.ActionDescribe:
+			if len(call.InstanceIDs) > 0 && !slices.ContainsFunc(call.InstanceIDs, func(id string) bool { return !moved[id] }) {
+				polls = append(polls, call)
+				continue
+			}
 			describes = append(describes, call)
 		case emulator.Action:
 			modifies = append(modifies, call)
+			for _, id := range call.InstanceIDs {
+				moved[id] = true
+			}
 		}
 	}
-	return describes, modifies
+	return describes, modifies, polls
 }
 
 // "A timer reconciles the fleet": each rule's tag is listed in pages of
@@ -159,12 +181,15 @@ func TestATimerReconcilesTheFleetAndTheSecondRunMovesNothing(t *testing.T) {
 		require.EqualValues(t, 0, c.project(t, id), "%s: no rule or a conflict: it stays", id)
 	}
 
-	// One log line per upstream call, the listings included (the process's
-	// output reaches the buffer a moment after the answer).
+	// One log line per upstream call, the listings and the reads that
+	// confirm the moves included (the process's output reaches the buffer a
+	// moment after the answer).
+	polls := len(confirms(c))
+	assert.Equal(t, 3+1, polls, "the 250 moved to 1045 confirmed 100 a read, the 60 moved to 7 in one")
 	assert.Eventually(t, func() bool {
 		out := fn.Output()
-		return strings.Count(out, `"msg":"upstream call"`) == 8 && strings.Count(out, `"action":"DescribeInstances"`) == 4
-	}, 5*time.Second, 10*time.Millisecond, "8 upstream calls logged, 4 of them listings:\n%s", fn.Output())
+		return strings.Count(out, `"msg":"upstream call"`) == 8+polls && strings.Count(out, `"action":"DescribeInstances"`) == 4+polls
+	}, 5*time.Second, 10*time.Millisecond, "%d upstream calls logged, %d of them DescribeInstances:\n%s", 8+polls, 4+polls, fn.Output())
 
 	again, _ := fn.invoke(t, sample(t, "rules-timer-reconcile.json"), c)
 	require.Equal(t, "Success", again.Code, again.Message)
@@ -275,7 +300,7 @@ func TestAStaleEventGoesByTheInstancesCurrentTags(t *testing.T) {
 		fn := startFunction(t, c, projectRules)
 		event := strings.ReplaceAll(string(sample(t, "eventbridge-tag.json")), "ins-00000161", "ins-0000dead")
 		a, _ := fn.invoke(t, []byte(event), c)
-		require.Equal(t, "Success", a.Code, a.Message)
+		require.Equal(t, "InvalidInstanceId.NotFound", a.Code, "not found is not success: %s", a.Message)
 		assert.Equal(t, []string{"ins-0000dead"}, a.InstanceIds)
 		assert.Equal(t, []string{"ins-0000dead"}, a.NotFound)
 		assert.Empty(t, a.Batches)

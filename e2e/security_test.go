@@ -139,7 +139,7 @@ func TestHTTPCallersThatPassMoveInstances(t *testing.T) {
 			for _, id := range a.InstanceIds {
 				assert.EqualValues(t, 1045, c.project(t, id), id)
 			}
-			assert.Len(t, c.Calls(), 1)
+			assert.Len(t, c.moves(), 1)
 		})
 	}
 	t.Run("an anonymous caller is logged with the gateway's identity", func(t *testing.T) {
@@ -190,7 +190,7 @@ func TestWhatMayBeChanged(t *testing.T) {
 		fn := startFunction(t, c, "ALLOWED_PROJECT_IDS=0, 1045", "MAX_INSTANCES=150")
 		a, _ := fn.invoke(t, sample(t, "direct-150.json"), c)
 		require.Equal(t, "Success", a.Code, a.Message)
-		assert.Len(t, c.Calls(), 2)
+		assert.Len(t, c.moves(), 2)
 	})
 	t.Run("no credentials are read for a refused project", func(t *testing.T) {
 		c := newCloud(t)
@@ -249,7 +249,7 @@ func TestADryRunSignsEverythingAndSendsNothing(t *testing.T) {
 			if status != 0 {
 				assert.Equal(t, 200, status)
 			}
-			assert.Empty(t, c.Calls(), "nothing sent")
+			assert.Empty(t, c.writes(), "nothing sent but reads")
 			for _, id := range ids(1, 150) {
 				require.EqualValues(t, 0, c.project(t, id), "nothing moved")
 			}

@@ -33,7 +33,7 @@ func TestAnAllowListGivenOnlyInTheInvocationsEnvironmentIsInForce(t *testing.T) 
 	assert.Equal(t, "UnauthorizedOperation.ProjectNotAllowed", a.Code, a.Message)
 	assert.Equal(t, http.StatusForbidden, status)
 	assert.Zero(t, c.project(t, "ins-00000005"))
-	assert.Empty(t, c.Calls(), "no call")
+	assert.Empty(t, c.Calls(), "no call (the refusal comes before any read)")
 
 	// A warm process: a move goes through, then the allow-list arrives.
 	c = newCloud(t)
@@ -43,7 +43,7 @@ func TestAnAllowListGivenOnlyInTheInvocationsEnvironmentIsInForce(t *testing.T) 
 	a, _ = fn.invokeWith(t, directPayload(t, []string{"ins-00000007"}, 1045), c, fn.withEnv(map[string]string{"ALLOWED_PROJECT_IDS": "7"}))
 	assert.Equal(t, "UnauthorizedOperation.ProjectNotAllowed", a.Code, a.Message)
 	assert.Zero(t, c.project(t, "ins-00000007"))
-	assert.Len(t, c.Calls(), 1, "only the first move was sent")
+	assert.Len(t, c.moves(), 1, "only the first move was sent")
 }
 
 // DRY_RUN given only in the invocation's environment makes a timer's move a
@@ -53,14 +53,14 @@ func TestDryRunGivenOnlyInTheInvocationsEnvironmentIsInForce(t *testing.T) {
 	fn := startFunction(t, c)
 	a, _ := fn.invokeWith(t, sample(t, "timer.json"), c, fn.withEnv(map[string]string{"DRY_RUN": "true"}))
 	assert.Equal(t, "DryRunOperation", a.Code, a.Message)
-	assert.Empty(t, c.Calls(), "a dry run sends nothing")
+	assert.Empty(t, c.writes(), "a dry run sends no write")
 	for _, id := range a.InstanceIds {
 		assert.Zero(t, c.project(t, id), id)
 	}
 	// The next invocation says DRY_RUN=false: the move is real.
 	a, _ = fn.invokeWith(t, sample(t, "timer.json"), c, fn.withEnv(map[string]string{"DRY_RUN": "false"}))
 	require.Equal(t, "Success", a.Code, a.Message)
-	assert.Len(t, c.Calls(), 1)
+	assert.Len(t, c.moves(), 1)
 }
 
 // With no CVM_ENDPOINT and no SIGNATURE_METHOD the function calls API 3.0

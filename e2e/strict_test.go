@@ -104,7 +104,7 @@ func TestAByteOrderMarkIsIgnored(t *testing.T) {
 			assert.Equal(t, []string{"ins-00000001"}, a.InstanceIds)
 		})
 	}
-	assert.Empty(t, c.Calls(), "a dry run sends nothing")
+	assert.Empty(t, c.writes(), "a dry run sends no write")
 }
 
 // The function URL's caller address, which SCF gives in x-scf-remote-addr
@@ -129,7 +129,7 @@ func TestTheFunctionURLsCallerAddressIsLogged(t *testing.T) {
 func TestAResetIsToldInWordsWithoutSocketAddresses(t *testing.T) {
 	c := newCloud(t)
 	c.Script(repeat(emulator.Fault{Kind: emulator.FaultReset}, 4)...)
-	fn := startFunction(t, c, "MAX_RETRIES=1")
+	fn := startFunction(t, c, moveOnly, "MAX_RETRIES=1")
 	a, status := fn.invoke(t, apigwPayload(t, directPayload(t, []string{"ins-00000001"}, 1045)), c)
 	assert.Equal(t, "InternalError.UpstreamUnreachable", a.Code, a.Message)
 	assert.Equal(t, http.StatusBadGateway, status)

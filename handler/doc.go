@@ -4,10 +4,15 @@
 // answer, through the same steps for every kind:
 //
 //	decode (trigger) → guard (guard) → plan (request, rules) →
-//	credentials, once → run (cvm, cvm/batch, rules.Run) → answer (answer.Build)
+//	credentials, once → run (cvm, cvm/batch, rules.Run) →
+//	confirm (verify.go, batch.Confirm) → answer (answer.Build)
 //
 // pipeline.go runs the steps in order; run.go carries out each kind of
-// plan; new.go wires the settings (config) and the providers. Every refusal
+// plan; verify.go reads the instances before a move and confirms each
+// operation after it (VERIFY), and restores security groups
+// (KEEP_SECURITY_GROUPS); reread.go reads again instances an event names
+// that are not listed yet; new.go wires the settings (config) and the
+// providers. Every refusal
 // is decided in the plan, before any upstream call.
 //
 // The contract: every invocation returns an answer, never a Go error, so SCF

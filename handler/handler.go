@@ -13,7 +13,9 @@ import (
 
 	"scf-cvm-project/credentials"
 	"scf-cvm-project/cvm"
+	"scf-cvm-project/cvm/batch"
 	"scf-cvm-project/handler/answer"
+	"scf-cvm-project/handler/config"
 	"scf-cvm-project/handler/guard"
 	"scf-cvm-project/handler/rules"
 	"scf-cvm-project/handler/trigger"
@@ -55,6 +57,18 @@ type Handler struct {
 	// Rules are the configured tag rules (RULES_FILE or PROJECT_RULES): for
 	// EventBridge events, and requests that give none.
 	Rules []rules.Rule
+	// Verify says whether moves are read before and confirmed after
+	// (VERIFY), and whether detached security groups are associated again
+	// (KEEP_SECURITY_GROUPS); its zero value verifies nothing.
+	Verify config.Verify
+	// Confirm times the polls that confirm a move (batch.Confirm); its zero
+	// value is the waiter's defaults.
+	Confirm batch.ConfirmOptions
+	// RereadDelays are the pauses before reading again instances an event
+	// names that are not listed yet (nil: DefaultRereadDelays); Sleep
+	// sleeps them (nil: a context-aware sleep). Tests shorten them.
+	RereadDelays []time.Duration
+	Sleep        func(context.Context, time.Duration) error
 
 	secrets     guard.Redactor // configured secrets (API_TOKEN), masked in a panic's log line
 	startup     func()         // run once, at the first invocation
@@ -126,6 +140,9 @@ func (h *Handler) invoke(ctx context.Context, payload []byte) (out []byte, err e
 		slog.String("credential_source", a.CredentialSource),
 		slog.Int("failed", len(a.Failed)),
 		slog.Int("isolation_calls", a.IsolationCalls),
+		slog.Bool("verified", a.Verified),
+		slog.Int("pending", len(a.Pending)),
+		slog.Int("already_in_project", len(a.AlreadyInProject)),
 	)
 	return encode(kind, a), nil
 }

@@ -439,7 +439,7 @@ func TestEventWithoutInstances(t *testing.T) {
 	} {
 		out, err := ruleHandler(f, envProd).Invoke(context.Background(), []byte(payload))
 		require.NoError(t, err)
-		assert.JSONEq(t, `{"RequestId":"","Code":"NoInstances","Message":"the event names no instance (in its subject, resource or data); nothing to do","ProjectId":null,"InstanceIds":[],"Batches":[],"Failed":[],"IsolationCalls":0,"Rules":[],"NotFound":[]}`, string(out))
+		assert.JSONEq(t, `{"RequestId":"","Code":"NoInstances","Message":"the event names no instance (in its subject, resource or data); nothing to do","ProjectId":null,"InstanceIds":[],"Batches":[],"Failed":[],"IsolationCalls":0,"Rules":[],"NotFound":[],"Verified":false,"AlreadyInProject":[],"Pending":[],"SecurityGroups":[]}`, string(out))
 	}
 	assert.Empty(t, f.calls)
 }

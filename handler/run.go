@@ -14,23 +14,31 @@ import (
 )
 
 // run carries out p with the invocation's keys (creds, renewed by inv.keys
-// when they expire) and says what it did. Every upstream call goes through
-// cvm's one call path: MoveInstances for moves, ListInstances for listings.
+// when they expire) and says what it did, verified (verify.go). Every
+// upstream call goes through cvm's one call path: MoveInstances for moves,
+// ListInstances for listings.
 func (h *Handler) run(ctx context.Context, p plan, creds credentials.Credentials, inv *invocation) answer.Outcome {
+	vf := h.newVerifier(inv)
+	o := h.runPlan(ctx, p, creds, inv, vf)
+	vf.attach(&o)
+	return o
+}
+
+func (h *Handler) runPlan(ctx context.Context, p plan, creds credentials.Credentials, inv *invocation, vf *verifier) answer.Outcome {
 	switch p.kind {
 	case planMove:
 		if p.dryRun {
-			return h.dryRun(ctx, p.move.Region, p.move.ProjectID, p.move.InstanceIDs, creds)
+			return vf.dryRun(ctx, p.move.Region, p.move.ProjectID, p.move.InstanceIDs, creds)
 		}
 		skip := h.SkipInvalid
 		if p.move.SkipInvalid != nil {
 			skip = *p.move.SkipInvalid
 		}
 		projectID := p.move.ProjectID
-		batches, failed, calls := h.move(ctx, inv, p.move.Region, projectID, p.move.InstanceIDs, skip)
+		batches, failed, calls := vf.move(ctx, p.move.Region, projectID, p.move.InstanceIDs, skip)
 		return answer.Outcome{ProjectId: &projectID, InstanceIds: p.move.InstanceIDs, Batches: batches, Failed: failed, IsolationCalls: calls}
 	case planRules:
-		run := h.ruleRun(inv, p.rules.Rules, p.dryRun)
+		run := h.ruleRun(inv, vf, p.rules.Rules, p.dryRun, false)
 		if p.rules.InstanceIDs == nil {
 			run.Reconcile(ctx, p.rules.Region)
 		} else {
@@ -38,7 +46,7 @@ func (h *Handler) run(ctx context.Context, p plan, creds credentials.Credentials
 		}
 		return run.Outcome(p.rules.InstanceIDs)
 	case planEvents:
-		run := h.ruleRun(inv, h.Rules, p.dryRun)
+		run := h.ruleRun(inv, vf, h.Rules, p.dryRun, true)
 		for _, t := range p.targets {
 			run.Apply(ctx, t.Region, t.InstanceIDs)
 		}
@@ -50,7 +58,12 @@ func (h *Handler) run(ctx context.Context, p plan, creds credentials.Credentials
 // move moves ids into projectID in region, in batches, isolating the
 // offending instances of a refused batch when skip says so.
 func (h *Handler) move(ctx context.Context, inv *invocation, region string, projectID int64, ids []string, skip bool) ([]answer.Batch, []answer.Failure, int) {
-	outcomes := batch.Move(ctx, h.CVM, inv.keys, region, projectID, ids, batch.Options{
+	return answer.FromBatches(h.sendMoves(ctx, inv, region, projectID, ids, skip), invocationID(ctx))
+}
+
+// sendMoves is move's batch.Move, with each batch's outcome.
+func (h *Handler) sendMoves(ctx context.Context, inv *invocation, region string, projectID int64, ids []string, skip bool) []batch.Outcome {
+	return batch.Move(ctx, h.CVM, inv.keys, region, projectID, ids, batch.Options{
 		MaxConcurrency: h.MaxConcurrency,
 		SkipInvalid:    skip,
 		Panicked: func(_ []string, p *batch.PanicError) {
@@ -59,17 +72,27 @@ func (h *Handler) move(ctx context.Context, inv *invocation, region string, proj
 			h.logPanic(ctx, inv, p.Value, p.Stack)
 		},
 	})
-	return answer.FromBatches(outcomes, invocationID(ctx))
 }
 
 // ruleRun is a run of set that lists and moves through the same call path
-// as every move, with the invocation's keys.
-func (h *Handler) ruleRun(inv *invocation, set []rules.Rule, dryRun bool) *rules.Run {
+// as every move, with the invocation's keys; its listings are the reads
+// before the moves that vf verifies. With reread (events), instances named
+// but not listed yet are read again for a short time (listNamed).
+func (h *Handler) ruleRun(inv *invocation, vf *verifier, set []rules.Rule, dryRun, reread bool) *rules.Run {
 	list := func(ctx context.Context, region string, q cvm.Query) ([]cvm.Instance, []string, error) {
-		return cvm.ListInstances(ctx, h.CVM, inv.keys, region, q)
+		var listed []cvm.Instance
+		var reqIDs []string
+		var err error
+		if reread {
+			listed, reqIDs, err = h.listNamed(ctx, inv, region, q)
+		} else {
+			listed, reqIDs, err = cvm.ListInstances(ctx, h.CVM, inv.keys, region, q)
+		}
+		vf.note(region, listed)
+		return listed, reqIDs, err
 	}
 	move := func(ctx context.Context, region string, projectID int64, ids []string) []answer.Batch {
-		batches, _, _ := h.move(ctx, inv, region, projectID, ids, h.SkipInvalid)
+		batches, _, _ := vf.move(ctx, region, projectID, ids, h.SkipInvalid)
 		return batches
 	}
 	return rules.NewRun(set, dryRun, list, move)

@@ -82,6 +82,7 @@ func (s *settings) build(getenv func(string) string, prev *built) *built {
 	h.secrets = h.secrets.With(cfg.Secrets...)
 	h.DefaultRegion, h.Security, h.Rules = cfg.DefaultRegion, cfg.Security, cfg.Rules
 	h.MaxConcurrency, h.SkipInvalid = cfg.Tuning.MaxConcurrency, cfg.Tuning.SkipInvalid
+	h.Verify = cfg.Verify
 
 	// The credentials are read even when the rest is bad, so that the
 	// snapshot covers their variables too.

@@ -2,8 +2,11 @@
 // built-in CVM emulator on 127.0.0.1 with seeded instances (a few tagged,
 // for the tag rules' samples), starts the function binary with
 // _LAMBDA_SERVER_PORT and PROJECT_RULES, invokes it through the runtime
-// protocol with every sample event, and prints each answer and, at the end,
-// the instances' projects.
+// protocol with every sample event, then shows verified moves (an
+// operation that takes a second, a move that detaches security groups and
+// KEEP_SECURITY_GROUPS=true restoring them, an event naming an instance of
+// another region), and prints each answer and, at the end, the instances'
+// projects.
 //
 //	go build -o dist/local/main . && go run ./cmd/demo -bin dist/local/main
 package main
@@ -68,10 +71,12 @@ func run(w io.Writer, bin, dir string) error {
 	}
 	runs := []struct {
 		title, endpoint, method string
+		env                     []string
+		before                  func() // prepares the emulator
 		invocations             []invocation
 	}{
-		{"every sample event; API 3.0 endpoint, TC3-HMAC-SHA256 (the default)", base + "/", "TC3-HMAC-SHA256", fromSamples},
-		{"legacy endpoint, HmacSHA256 (the v2 request format)", base + "/v2/index.php", "HmacSHA256", []invocation{
+		{"every sample event; API 3.0 endpoint, TC3-HMAC-SHA256 (the default)", base + "/", "TC3-HMAC-SHA256", nil, nil, fromSamples},
+		{"legacy endpoint, HmacSHA256 (the v2 request format)", base + "/v2/index.php", "HmacSHA256", nil, nil, []invocation{
 			{"move two instances to project 2048", []byte(`{"InstanceIds":["ins-00000151","ins-00000152"],"ProjectId":2048}`)},
 			{"an instance bound to a load balancer (the API refuses the batch)", []byte(`{"InstanceIds":["ins-00000153","ins-lb000001"],"ProjectId":2048}`)},
 			{"an instance that does not exist", []byte(`{"InstanceIds":["ins-0000dead"],"ProjectId":2048}`)},
@@ -79,13 +84,36 @@ func run(w io.Writer, bin, dir string) error {
 			{"an HTTP call without the token (refused before anything is read or sent)", []byte(`{"httpMethod":"POST","headers":{"content-type":"application/json","x-scf-remote-addr":"203.0.113.24"},` +
 				`"body":"{\"InstanceIds\":[\"ins-00000156\"],\"ProjectId\":2048}","path":"/","queryString":{}}`)},
 		}},
+		{"verified moves, KEEP_SECURITY_GROUPS=true; API 3.0 endpoint, TC3-HMAC-SHA256", base + "/", "TC3-HMAC-SHA256", []string{"KEEP_SECURITY_GROUPS=true"},
+			func() {
+				// Each move now stays OPERATING for a second and, once it
+				// succeeds, leaves the instance without security groups, as
+				// the legacy API's page says moves do.
+				emu.SetOperationDuration(time.Second)
+				emu.SetDetachSecurityGroupsOnMove(true)
+				emu.SetSecurityGroups("ins-00000157", "sg-web00001", "sg-ssh00001")
+				emu.SetSecurityGroups("ins-00000158", "sg-web00001", "sg-ssh00001")
+				emu.SetFailMove("ins-00000159", true)
+				emu.AddInstances(emulator.Instance{ID: "ins-00000201", Region: "ap-beijing", Tags: []emulator.Tag{{Key: "env", Value: "prod"}}})
+			}, []invocation{
+				{"a dry run: read, decided, signed; no write sent", []byte(`{"InstanceIds":["ins-00000157","ins-00000158","ins-00000151"],"ProjectId":2048,"DryRun":true}`)},
+				{"a move confirmed after a second; the groups it detached associated again; one already there", []byte(`{"InstanceIds":["ins-00000157","ins-00000158","ins-00000151"],"ProjectId":2048}`)},
+				{"a move whose operation ends FAILED", []byte(`{"InstanceIds":["ins-00000159","ins-00000160"],"ProjectId":2048}`)},
+				{"an event of ap-shanghai naming an instance of ap-beijing: listed and moved in ap-beijing",
+					[]byte(`{"specversion":"1.0","region":"ap-shanghai","subject":"qcs::cvm:ap-beijing:uin/100000000001:instance/ins-00000201"}`)},
+			}},
 	}
 	for _, r := range runs {
 		fmt.Fprintf(w, "### %s: %s\n\n", r.title, r.endpoint)
-		if err := invokeAll(w, bin, r.endpoint, r.method, r.invocations); err != nil {
+		if r.before != nil {
+			r.before()
+		}
+		if err := invokeAll(w, bin, r.endpoint, r.method, r.env, r.invocations); err != nil {
 			return err
 		}
 	}
+	in157, _ := emu.Instance("ins-00000157")
+	fmt.Fprintf(w, "ins-00000157 after its move: project %d, security groups %v\n\n", in157.ProjectID, in157.SecurityGroupIDs)
 	printProjects(w, emu)
 	fmt.Fprintf(w, "\nThe emulator answered %d signed requests.\n", len(emu.Calls()))
 	return nil
@@ -97,10 +125,10 @@ type invocation struct {
 	payload []byte
 }
 
-func invokeAll(w io.Writer, bin, endpoint, method string, invocations []invocation) error {
+func invokeAll(w io.Writer, bin, endpoint, method string, extraEnv []string, invocations []invocation) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	fn, err := scfrpc.Start(ctx, bin, []string{
+	fn, err := scfrpc.Start(ctx, bin, append([]string{
 		"PATH=" + os.Getenv("PATH"),
 		"CVM_ENDPOINT=" + endpoint,
 		"SIGNATURE_METHOD=" + method,
@@ -108,7 +136,7 @@ func invokeAll(w io.Writer, bin, endpoint, method string, invocations []invocati
 		"API_TOKEN=" + demoAPIToken, // the HTTP samples send it
 		"ALLOW_GET=true",            // events/apigw-query.json is a GET
 		"PROJECT_RULES=" + demoRules,
-	})
+	}, extraEnv...))
 	if err != nil {
 		return err
 	}
@@ -143,7 +171,7 @@ func readable(answer []byte) string {
 
 // shorten elides the middle of long instance lists, keeping the answer readable.
 func shorten(s string) string {
-	const max = 600
+	const max = 900
 	if len(s) <= max {
 		return s
 	}

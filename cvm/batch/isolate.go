@@ -60,12 +60,13 @@ type isolation struct {
 
 	calls   int                // calls made
 	moved   map[string]bool    // ids that moved
+	movedBy map[string]string  // id → the RequestId of the call that moved it
 	failed  map[string]Outcome // ids that failed, with the outcome that says why
 	stopped *Outcome           // the outcome that stopped the isolation, if any
 }
 
 func newIsolation(call func([]string) Outcome) *isolation {
-	return &isolation{call: call, moved: map[string]bool{}, failed: map[string]Outcome{}}
+	return &isolation{call: call, moved: map[string]bool{}, movedBy: map[string]string{}, failed: map[string]Outcome{}}
 }
 
 // run isolates the offending ids of batch, which failed as a whole with
@@ -121,6 +122,7 @@ func (iso *isolation) try(group []string) bool {
 	case b.Moved():
 		for _, id := range group {
 			iso.moved[id] = true
+			iso.movedBy[id] = b.RequestID
 		}
 		return true
 	case b.Err == nil && Isolatable(b.Code):
@@ -139,10 +141,11 @@ func (iso *isolation) fail(ids []string, why Outcome) {
 
 // result is what the isolation of batch found, in batch's order.
 func (iso *isolation) result(batch []string) *Isolation {
-	r := &Isolation{Calls: iso.calls, Stopped: iso.stopped}
+	r := &Isolation{Calls: iso.calls, Stopped: iso.stopped, MovedBy: map[string]string{}}
 	for _, id := range batch {
 		if iso.moved[id] {
 			r.Moved = append(r.Moved, id)
+			r.MovedBy[id] = iso.movedBy[id]
 		} else if why, ok := iso.failed[id]; ok {
 			r.Failed = append(r.Failed, InstanceFailure{InstanceId: id, Outcome: why})
 		}

@@ -197,7 +197,10 @@ func TestAnotherErrorStopsTheIsolation(t *testing.T) {
 		for _, f := range failures(iso, ids(1, 100)) {
 			assert.Equal(t, "InternalServerError", f.Code, f.InstanceId)
 		}
-		assert.Len(t, iso.result(ids(1, 100)).Moved, 75)
+		r := iso.result(ids(1, 100))
+		assert.Len(t, r.Moved, 75)
+		assert.Equal(t, "req-2", r.MovedBy["ins-00000001"], "moved by the first half's call")
+		assert.Equal(t, "req-3", r.MovedBy["ins-00000075"], "moved by the third quarter's call")
 		assert.Equal(t, "InternalServerError", iso.result(ids(1, 100)).Stopped.Code)
 	})
 	t.Run("the deadline", func(t *testing.T) {

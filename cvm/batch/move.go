@@ -46,6 +46,7 @@ func (b Outcome) Moved() bool { return b.Err == nil && b.Code == "" }
 type Isolation struct {
 	Calls   int
 	Moved   []string
+	MovedBy map[string]string // instance → the RequestId of the call that moved it
 	Failed  []InstanceFailure
 	Stopped *Outcome
 }

@@ -58,6 +58,16 @@ type Answer struct {
 	// isolating them cost beyond one per batch.
 	Failed         []Failure `json:"Failed"` // never null in JSON
 	IsolationCalls int       `json:"IsolationCalls"`
+
+	// Verification (verify.go): Verified when every operation was confirmed;
+	// NotVerified says why not, when the function could not verify; the
+	// instances already in the project (not sent), those still OPERATING
+	// when the answer was due, and the security groups moves changed.
+	Verified         bool                  `json:"Verified"`
+	NotVerified      string                `json:"NotVerified,omitempty"`
+	AlreadyInProject []string              `json:"AlreadyInProject"` // never null in JSON
+	Pending          []string              `json:"Pending"`          // never null in JSON
+	SecurityGroups   []SecurityGroupChange `json:"SecurityGroups"`   // never null in JSON
 }
 
 // batchJSON and answerJSON are Batch and Answer without their MarshalJSON
@@ -78,6 +88,12 @@ type (
 		NotFound         []string         `json:"NotFound"`
 		DryRun           *DryRun          `json:"DryRun,omitempty"`
 		CredentialSource string           `json:"CredentialSource,omitempty"` // as in Answer
+
+		Verified         bool                  `json:"Verified"`
+		NotVerified      string                `json:"NotVerified,omitempty"`
+		AlreadyInProject []string              `json:"AlreadyInProject"`
+		Pending          []string              `json:"Pending"`
+		SecurityGroups   []SecurityGroupChange `json:"SecurityGroups"`
 	}
 )
 
@@ -103,6 +119,7 @@ func (a Answer) wire() answerJSON {
 		NotFound:         a.NotFound,
 		CredentialSource: a.CredentialSource,
 	}
+	w.verificationWire(a)
 	if w.InstanceIds == nil {
 		w.InstanceIds = []string{}
 	}
@@ -131,7 +148,7 @@ func (a Answer) MarshalJSON() ([]byte, error) { return json.Marshal(a.wire()) }
 func (a Answer) JSON() []byte {
 	b, err := json.Marshal(a.wire())
 	if err != nil { // cannot happen: an Answer is strings, an integer and lists of them
-		return []byte(`{"RequestId":"","Code":"InternalError","Message":"the answer could not be written as JSON","ProjectId":null,"InstanceIds":[],"Batches":[],"Failed":[],"IsolationCalls":0,"Rules":[],"NotFound":[]}`)
+		return []byte(`{"RequestId":"","Code":"InternalError","Message":"the answer could not be written as JSON","ProjectId":null,"InstanceIds":[],"Batches":[],"Failed":[],"IsolationCalls":0,"Rules":[],"NotFound":[],"Verified":false,"AlreadyInProject":[],"Pending":[],"SecurityGroups":[]}`)
 	}
 	return b
 }

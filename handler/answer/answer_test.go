@@ -76,24 +76,24 @@ func TestAnswerJSON(t *testing.T) {
 		want   string
 	}{
 		{"zero", Answer{},
-			`{"RequestId":"","Code":"","Message":"","ProjectId":null,"InstanceIds":[],"Batches":[],"Failed":[],"IsolationCalls":0,"Rules":[],"NotFound":[]}`},
+			`{"RequestId":"","Code":"","Message":"","ProjectId":null,"InstanceIds":[],"Batches":[],"Failed":[],"IsolationCalls":0,"Rules":[],"NotFound":[],"Verified":false,"AlreadyInProject":[],"Pending":[],"SecurityGroups":[]}`},
 		{"a batch without ids", Answer{Code: CodeSuccess, ProjectId: ptr(0), Batches: []Batch{{RequestId: "r", Code: CodeSuccess}}},
-			`{"RequestId":"","Code":"Success","Message":"","ProjectId":0,"InstanceIds":[],"Batches":[{"RequestId":"r","Code":"Success","Message":"","InstanceIds":[],"Attempts":0}],"Failed":[],"IsolationCalls":0,"Rules":[],"NotFound":[]}`},
+			`{"RequestId":"","Code":"Success","Message":"","ProjectId":0,"InstanceIds":[],"Batches":[{"RequestId":"r","Code":"Success","Message":"","InstanceIds":[],"Attempts":0}],"Failed":[],"IsolationCalls":0,"Rules":[],"NotFound":[],"Verified":false,"AlreadyInProject":[],"Pending":[],"SecurityGroups":[]}`},
 		{"full", Answer{RequestId: "r1", Code: CodeSuccess, ProjectId: ptr(1045), InstanceIds: ids(1, 2),
 			Batches: []Batch{{RequestId: "r1", Code: CodeSuccess, InstanceIds: ids(1, 2)}}},
-			`{"RequestId":"r1","Code":"Success","Message":"","ProjectId":1045,"InstanceIds":["ins-00000001","ins-00000002"],"Batches":[{"RequestId":"r1","Code":"Success","Message":"","InstanceIds":["ins-00000001","ins-00000002"],"Attempts":0}],"Failed":[],"IsolationCalls":0,"Rules":[],"NotFound":[]}`},
+			`{"RequestId":"r1","Code":"Success","Message":"","ProjectId":1045,"InstanceIds":["ins-00000001","ins-00000002"],"Batches":[{"RequestId":"r1","Code":"Success","Message":"","InstanceIds":["ins-00000001","ins-00000002"],"Attempts":0}],"Failed":[],"IsolationCalls":0,"Rules":[],"NotFound":[],"Verified":false,"AlreadyInProject":[],"Pending":[],"SecurityGroups":[]}`},
 		{"a rule run", Answer{Code: CodeSuccess, Rules: []RuleReport{{Tag: RuleTag{Key: "team"}, ProjectId: 7}, {Tag: RuleTag{Key: "env", Value: strPtr("prod")}, ProjectId: 1045, Matched: 3, AlreadyInProject: 1,
 			Moved: ids(1, 1), Conflicts: ids(2, 2), Failed: []Failure{{InstanceId: "", Code: "InternalServerError", Message: "m"}}, RequestIds: []string{"r1"}}}, NotFound: ids(9, 9)},
 			`{"RequestId":"","Code":"Success","Message":"","ProjectId":null,"InstanceIds":[],"Batches":[],"Failed":[],"IsolationCalls":0,"Rules":[` +
 				`{"Tag":{"Key":"team"},"ProjectId":7,"Matched":0,"AlreadyInProject":0,"Moved":[],"Conflicts":[],"Failed":[],"RequestIds":[]},` +
 				`{"Tag":{"Key":"env","Value":"prod"},"ProjectId":1045,"Matched":3,"AlreadyInProject":1,"Moved":["ins-00000001"],"Conflicts":["ins-00000002"],"Failed":[{"InstanceId":"","Code":"InternalServerError","Message":"m"}],"RequestIds":["r1"]}` +
-				`],"NotFound":["ins-00000009"]}`},
+				`],"NotFound":["ins-00000009"],"Verified":false,"AlreadyInProject":[],"Pending":[],"SecurityGroups":[]}`},
 		{"partial", Answer{RequestId: "r1", Code: CodePartialSuccess, ProjectId: ptr(1045), InstanceIds: ids(1, 2),
 			Batches: []Batch{{RequestId: "r1", Code: CodePartialSuccess, InstanceIds: ids(1, 2), Attempts: 2, isolated: true}},
 			Failed:  []Failure{{InstanceId: "ins-00000002", Code: "InvalidInstanceId.NotFound", Message: "m"}}, IsolationCalls: 1},
 			`{"RequestId":"r1","Code":"PartialSuccess","Message":"","ProjectId":1045,"InstanceIds":["ins-00000001","ins-00000002"],` +
 				`"Batches":[{"RequestId":"r1","Code":"PartialSuccess","Message":"","InstanceIds":["ins-00000001","ins-00000002"],"Attempts":2}],` +
-				`"Failed":[{"InstanceId":"ins-00000002","Code":"InvalidInstanceId.NotFound","Message":"m"}],"IsolationCalls":1,"Rules":[],"NotFound":[]}`},
+				`"Failed":[{"InstanceId":"ins-00000002","Code":"InvalidInstanceId.NotFound","Message":"m"}],"IsolationCalls":1,"Rules":[],"NotFound":[],"Verified":false,"AlreadyInProject":[],"Pending":[],"SecurityGroups":[]}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -147,6 +147,7 @@ func TestHTTPResponse(t *testing.T) {
 				want.Batches = []Batch{}
 			}
 			want.Rules, want.NotFound = []RuleReport{}, []string{}
+			want.AlreadyInProject, want.Pending, want.SecurityGroups = []string{}, []string{}, []SecurityGroupChange{}
 			if want.Failed == nil {
 				want.Failed = []Failure{}
 			}
@@ -174,7 +175,7 @@ func TestFailed(t *testing.T) {
 	a = Failed(&Error{Code: CodeInvalidParameter, Message: "m"}, nil, nil)
 	b, err := json.Marshal(a)
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"RequestId":"","Code":"InvalidParameter","Message":"m","ProjectId":null,"InstanceIds":[],"Batches":[],"Failed":[],"IsolationCalls":0,"Rules":[],"NotFound":[]}`, string(b))
+	assert.JSONEq(t, `{"RequestId":"","Code":"InvalidParameter","Message":"m","ProjectId":null,"InstanceIds":[],"Batches":[],"Failed":[],"IsolationCalls":0,"Rules":[],"NotFound":[],"Verified":false,"AlreadyInProject":[],"Pending":[],"SecurityGroups":[]}`, string(b))
 
 	a = Failed(nil, nil, nil)
 	assert.Equal(t, CodeInternalError, a.Code)

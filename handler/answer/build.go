@@ -22,6 +22,10 @@ type Outcome struct {
 	WouldMove      int          // of a rules dry run
 
 	CredentialSource string
+
+	// Verification is what the reads around the moves found; nil when
+	// nothing was verified (VERIFY=false, or no move was planned).
+	Verification *Verification
 }
 
 // Build is the answer to an invocation that ran: at the top, the first
@@ -50,7 +54,11 @@ func Build(o Outcome) Answer {
 	default:
 		a.RequestId, a.Code = o.FirstRequestID, CodeSuccess
 	}
+	a.verify(o.Verification, o.DryRun != nil || o.RulesDryRun)
 	switch {
+	case o.DryRun != nil && a.Code == CodeSuccess && len(a.Batches) == 0:
+		a.Code = CodeDryRun
+		a.Message = fmt.Sprintf("dry run: nothing would move: %d instances already in the project, none signed or sent", len(a.AlreadyInProject))
 	case o.DryRun != nil && a.Code == CodeDryRun:
 		a.Message = fmt.Sprintf("dry run: %d %s call(s) signed for %s, none sent", len(a.Batches), o.DryRun.Action, o.DryRun.Endpoint)
 	case o.RulesDryRun && a.Code == CodeSuccess:

@@ -76,6 +76,7 @@ func Errorf(code, format string, args ...any) *Error {
 // HTTPStatus maps an answer's code to the HTTP status of the reply:
 //
 //	200 Success, DryRunOperation, NoInstances
+//	202 OperationPending (moves accepted, still OPERATING when the answer was due)
 //	401 Unauthenticated
 //	403 UnauthorizedOperation.ProjectNotAllowed (the function's allow-list)
 //	405 MethodNotAllowed
@@ -108,6 +109,8 @@ func HTTPStatus(code string) int {
 		return http.StatusUnsupportedMediaType
 	case CodePartialSuccess:
 		return http.StatusMultiStatus
+	case CodeOperationPending:
+		return http.StatusAccepted
 	case CodeInstanceNotFound:
 		return http.StatusNotFound
 	case CodeInstanceNotSupported:

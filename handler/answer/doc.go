@@ -4,6 +4,8 @@
 // of errors (of the CVM client, of the credential providers, of a listing)
 // to codes.
 //
-// Start with Build, which turns what a run did (an Outcome) into the
-// Answer; Failed answers a refusal made before any upstream call.
+// Start with Build, which turns what a run did (an Outcome, with its
+// Verification) into the Answer; Failed answers a refusal made before any
+// upstream call. Answer.HasPending says a verified run left operations
+// under way: unfinished work.
 package answer

@@ -31,6 +31,7 @@ type Config struct {
 	DefaultRegion   string        // TENCENTCLOUD_REGION, set by SCF
 	Security        guard.Security
 	Tuning          Tuning
+	Verify          Verify       // VERIFY, KEEP_SECURITY_GROUPS
 	Rules           []rules.Rule // RULES_FILE or PROJECT_RULES; nil when neither is set
 	// Secrets are the configured secrets (API_TOKEN), masked in log lines.
 	Secrets []string
@@ -52,6 +53,9 @@ func Load(getenv func(string) string, readFile func(string) ([]byte, error)) (Co
 		errs = append(errs, err)
 	}
 	if c.Tuning, err = ReadTuning(getenv); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Verify, err = ReadVerify(getenv); err != nil {
 		errs = append(errs, err)
 	}
 	if c.Security, err = guard.FromEnv(getenv); err != nil {

@@ -90,6 +90,7 @@ func TestLoadReadsEverySetting(t *testing.T) {
 		EnvMaxConcurrency:           "8",
 		EnvRateLimit:                "2.5",
 		EnvSkipInvalid:              "true",
+		EnvKeepSecurityGroups:       "true",
 		rules.EnvProjectRules:       ruleSet,
 	}
 	c, err := Load(getenv(env), noFiles(t))
@@ -101,6 +102,7 @@ func TestLoadReadsEverySetting(t *testing.T) {
 		Security: guard.Security{TokenSHA256: guard.TokenDigest(testToken), AllowGET: true, AllowedProjectIDs: []int64{0, 1045, 7},
 			MaxInstances: 500, DryRun: true},
 		Tuning:  Tuning{MaxRetries: 5, MaxConcurrency: 8, RateLimit: 2.5, SkipInvalid: true},
+		Verify:  Verify{Enabled: true, KeepSecurityGroups: true},
 		Rules:   configured,
 		Secrets: []string{testToken},
 	}, c)

@@ -1,6 +1,7 @@
 // Package config is the only reader of the function's settings (its
 // environment variables): the endpoint and signature method, the default
 // region, the guards (handler/guard), the tuning of retries, concurrency,
-// rate and isolation, and the configured tag rules. Load gives a Config
+// rate and isolation, verification (VERIFY, KEEP_SECURITY_GROUPS), and the
+// configured tag rules. Load gives a Config
 // value; a malformed setting is an error, never a silent default.
 package config

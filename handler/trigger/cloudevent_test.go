@@ -2,6 +2,8 @@ package trigger
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"scf-cvm-project/handler/answer"
 	"scf-cvm-project/handler/request"
 	"strings"
@@ -174,7 +176,9 @@ func TestCloudEventTargets(t *testing.T) {
 	ev := func(region, subject string) CloudEvent {
 		return CloudEvent{Region: region, Subject: subject}
 	}
-	a, b := "qcs::cvm:ap-guangzhou:uin/1:instance/ins-aaaa0001", "qcs::cvm:ap-guangzhou:uin/1:instance/ins-bbbb0002"
+	// Bare ids: the event's region applies. Names: theirs.
+	a, b := "ins-aaaa0001", "ins-bbbb0002"
+	bj, sh := "qcs::cvm:ap-beijing:uin/1:instance/ins-aaaa0001", "qcs::cvm:ap-shanghai:uin/1:instance/ins-bbbb0002"
 	tests := []struct {
 		name     string
 		evs      []CloudEvent
@@ -190,6 +194,12 @@ func TestCloudEventTargets(t *testing.T) {
 		{"regions in the order named", []CloudEvent{ev("ap-shanghai", b), ev("ap-guangzhou", a), ev("ap-shanghai", a)}, "",
 			[]Target{{"ap-shanghai", []string{"ins-bbbb0002", "ins-aaaa0001"}}, {"ap-guangzhou", []string{"ins-aaaa0001"}}}, "", ""},
 		{"events without instances need no region", []CloudEvent{ev("", ""), ev("nowhere", "")}, "", nil, "", ""},
+		{"a name's region wins over the event's", []CloudEvent{ev("ap-shanghai", bj)}, "ap-guangzhou", []Target{{"ap-beijing", []string{"ins-aaaa0001"}}}, "", ""},
+		{"a name's region needs no other", []CloudEvent{ev("", bj)}, "", []Target{{"ap-beijing", []string{"ins-aaaa0001"}}}, "", ""},
+		{"one delivery, two regions", []CloudEvent{ev("ap-guangzhou", bj+","+sh)}, "", []Target{{"ap-beijing", []string{"ins-aaaa0001"}}, {"ap-shanghai", []string{"ins-bbbb0002"}}}, "", ""},
+		{"one event, a name and a bare id: the name's region for both", []CloudEvent{ev("ap-guangzhou", sh+" ins-cccc0003")}, "",
+			[]Target{{"ap-shanghai", []string{"ins-bbbb0002", "ins-cccc0003"}}}, "", ""},
+		{"a bad event region is not read for a name", []CloudEvent{ev("Guangzhou", bj)}, "", []Target{{"ap-beijing", []string{"ins-aaaa0001"}}}, "", ""},
 		{"no region at all", []CloudEvent{ev("", a)}, "", nil, answer.CodeMissingParameter, "TENCENTCLOUD_REGION"},
 		{"a bad region", []CloudEvent{ev("", b), ev("Guangzhou", a)}, "ap-guangzhou", nil, answer.CodeInvalidParameterValue, `EventList[1] has the region "Guangzhou"`},
 	}
@@ -252,4 +262,46 @@ func FuzzCloudEvent(f *testing.F) {
 			assert.NotEmpty(t, tg.InstanceIDs)
 		}
 	})
+}
+
+// Wherever an event says where an instance lives, that region is the
+// instance's: its own name first, then what the data says of the
+// resources it names, else "" (the event's region applies).
+func TestCloudEventInstanceRegions(t *testing.T) {
+	tests := []struct {
+		name string
+		ev   CloudEvent
+		want []Named
+	}{
+		{"subject", CloudEvent{Region: "ap-shanghai", Subject: "qcs::cvm:ap-beijing:uin/1:instance/ins-00000008"}, []Named{{"ins-00000008", "ap-beijing"}}},
+		{"resource", CloudEvent{Resource: []string{"qcs::eb:ap-shanghai:uid1:eventbusid/eb-1", "qcs::cvm:ap-chengdu:uin/1:instance/ins-00000008"}}, []Named{{"ins-00000008", "ap-chengdu"}}},
+		{"TagResources: one call, two regions", CloudEvent{Region: "ap-guangzhou", Data: []byte(`{"eventRegion":"ap-guangzhou","requestParameters":{"ResourceList":["qcs::cvm:ap-beijing:uin/1:instance/ins-00000001","qcs::cvm:ap-shanghai:uin/1:instance/ins-00000002"]}}`)},
+			[]Named{{"ins-00000001", "ap-beijing"}, {"ins-00000002", "ap-shanghai"}}},
+		{"a name in JSON text", CloudEvent{Data: []byte(`{"requestParameters":"{\"Resource\":\"qcs::cvm:ap-beijing:uin/1:instance/ins-00000001\"}"}`)}, []Named{{"ins-00000001", "ap-beijing"}}},
+		{"a bare id, then its name", CloudEvent{Data: []byte(`{"instanceId":"ins-00000001","resourceName":"qcs::cvm:ap-beijing:uin/1:instance/ins-00000001"}`)}, []Named{{"ins-00000001", "ap-beijing"}}},
+		{"RunInstances: the wildcard subject's region", CloudEvent{Region: "ap-shanghai", Subject: "qcs::cvm:ap-beijing:uin/1:instance/*", Data: []byte(`{"responseElements":"{\"InstanceIdSet\":[\"ins-00000001\"]}"}`)}, []Named{{"ins-00000001", "ap-beijing"}}},
+		{"CloudAudit's eventRegion", CloudEvent{Region: "ap-shanghai", Data: []byte(`{"eventRegion":"ap-beijing","responseElements":{"InstanceIdSet":["ins-00000001"]}}`)}, []Named{{"ins-00000001", "ap-beijing"}}},
+		{"a Region field", CloudEvent{Data: []byte(`{"requestParameters":{"Region":"ap-chengdu","InstanceIds":["ins-00000001"]}}`)}, []Named{{"ins-00000001", "ap-chengdu"}}},
+		{"a Zone", CloudEvent{Data: []byte(`{"requestParameters":"{\"Placement\":{\"Zone\":\"ap-beijing-3\"}}","responseElements":"{\"InstanceIdSet\":[\"ins-00000001\"]}"}`)}, []Named{{"ins-00000001", "ap-beijing"}}},
+		{"a field named region that is no region", CloudEvent{Data: []byte(`{"region":"moon","instanceId":"ins-00000001"}`)}, []Named{{"ins-00000001", ""}}},
+		{"a key is not a value", CloudEvent{Data: []byte(`{"ap-beijing":"x","instanceId":"ins-00000001"}`)}, []Named{{"ins-00000001", ""}}},
+		{"nothing said: the event's", CloudEvent{Region: "ap-shanghai", Data: []byte(`{"instanceId":"ins-00000001"}`)}, []Named{{"ins-00000001", ""}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, tt.ev.Instances())
+		})
+	}
+}
+
+// The case of issue 12 (e2e/testdata/cases): an event of ap-shanghai that
+// names an instance of ap-beijing by its name is listed in ap-beijing.
+func TestTheResourceRegionCase(t *testing.T) {
+	payload, err := os.ReadFile(filepath.Join("..", "..", "e2e", "testdata", "cases", "01-eb-resource-region-ignored.json"))
+	require.NoError(t, err)
+	ev, derr := Decode(payload)
+	require.Nil(t, derr)
+	targets, terr := Targets(ev.CloudEvents, "ap-guangzhou")
+	require.Nil(t, terr)
+	assert.Equal(t, []Target{{"ap-beijing", []string{"ins-00000008"}}}, targets)
 }

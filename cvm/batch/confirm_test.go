@@ -1,0 +1,212 @@
+package batch
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"scf-cvm-project/credentials"
+	"scf-cvm-project/cvm"
+)
+
+func TestDecide(t *testing.T) {
+	tests := []struct {
+		name string
+		in   cvm.Instance
+		want State
+	}{
+		{"our operation succeeded", cvm.Instance{ProjectID: 7, LatestOperationRequestId: "req-1", LatestOperationState: cvm.OperationSuccess}, Succeeded},
+		{"our operation failed", cvm.Instance{ProjectID: 0, LatestOperationRequestId: "req-1", LatestOperationState: cvm.OperationFailed}, Failed},
+		{"our operation is under way", cvm.Instance{ProjectID: 0, LatestOperationRequestId: "req-1", LatestOperationState: cvm.OperationOperating}, Pending},
+		{"no operation reported, in the project", cvm.Instance{ProjectID: 7}, Succeeded},
+		{"no operation reported, not in the project", cvm.Instance{ProjectID: 0}, Pending},
+		{"a later operation ended, in the project", cvm.Instance{ProjectID: 7, LatestOperationRequestId: "req-9", LatestOperationState: cvm.OperationSuccess}, Succeeded},
+		{"another operation under way, in the project", cvm.Instance{ProjectID: 7, LatestOperationRequestId: "req-9", LatestOperationState: cvm.OperationOperating}, Pending},
+		{"an older operation, not in the project", cvm.Instance{ProjectID: 3, LatestOperationRequestId: "req-0", LatestOperationState: cvm.OperationSuccess}, Pending},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, Decide(tt.in, "req-1", 7))
+		})
+	}
+}
+
+// opsAPI answers DescribeInstances with each instance's state at its n-th
+// read (states[id][n], the last one afterwards), or err at the call errAt.
+type opsAPI struct {
+	mu     sync.Mutex
+	states map[string][]cvm.Instance
+	reads  map[string]int
+	polls  int
+	sizes  []int
+	errAt  int
+	err    error
+}
+
+func (f *opsAPI) Call(_ context.Context, _ credentials.Provider, _ string, action cvm.Action, out any) (cvm.Result, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	a := action.(cvm.DescribeInstances)
+	f.polls++
+	f.sizes = append(f.sizes, len(a.InstanceIds))
+	if f.errAt == f.polls {
+		return cvm.Result{RequestID: "r-err"}, f.err
+	}
+	type item struct {
+		InstanceId                                                      string
+		Placement                                                       struct{ ProjectId int64 }
+		SecurityGroupIds                                                []string
+		LatestOperation, LatestOperationState, LatestOperationRequestId string
+	}
+	var set []item
+	for _, id := range a.InstanceIds {
+		seq, ok := f.states[id]
+		if !ok {
+			continue
+		}
+		if f.reads == nil {
+			f.reads = map[string]int{}
+		}
+		in := seq[min(f.reads[id], len(seq)-1)]
+		f.reads[id]++
+		it := item{InstanceId: id, SecurityGroupIds: in.SecurityGroupIds, LatestOperation: "ModifyInstancesProject", LatestOperationState: in.LatestOperationState, LatestOperationRequestId: in.LatestOperationRequestId}
+		it.Placement.ProjectId = in.ProjectID
+		set = append(set, it)
+	}
+	b, _ := json.Marshal(map[string]any{"TotalCount": len(set), "InstanceSet": set})
+	return cvm.Result{RequestID: "r-poll"}, json.Unmarshal(b, out)
+}
+
+// fakeTime is a clock that Sleep advances.
+type fakeTime struct {
+	now    time.Time
+	sleeps []time.Duration
+}
+
+func (f *fakeTime) clock() time.Time { return f.now }
+func (f *fakeTime) sleep(_ context.Context, d time.Duration) error {
+	f.sleeps = append(f.sleeps, d)
+	f.now = f.now.Add(d)
+	return nil
+}
+
+func TestConfirm(t *testing.T) {
+	operating := cvm.Instance{LatestOperationRequestId: "req-1", LatestOperationState: cvm.OperationOperating}
+	success := cvm.Instance{ProjectID: 7, LatestOperationRequestId: "req-1", LatestOperationState: cvm.OperationSuccess}
+	failed := cvm.Instance{LatestOperationRequestId: "req-1", LatestOperationState: cvm.OperationFailed}
+	denied := &cvm.APIError{Action: "DescribeInstances", Code: "UnauthorizedOperation", Message: "no permission"}
+
+	tests := []struct {
+		name       string
+		states     map[string][]cvm.Instance
+		deadline   time.Duration // 0: none
+		errAt      int
+		err        error
+		want       map[string]State
+		wantPolls  int
+		wantSleeps []time.Duration
+		wantErr    bool
+	}{
+		{
+			name:   "all end at the first poll",
+			states: map[string][]cvm.Instance{"ins-00000001": {success}, "ins-00000002": {failed}},
+			want:   map[string]State{"ins-00000001": Succeeded, "ins-00000002": Failed}, wantPolls: 1,
+			wantSleeps: []time.Duration{200 * time.Millisecond},
+		},
+		{
+			name:   "one ends at the third poll: only it is polled again, the pause doubles",
+			states: map[string][]cvm.Instance{"ins-00000001": {success}, "ins-00000002": {operating, operating, success}},
+			want:   map[string]State{"ins-00000001": Succeeded, "ins-00000002": Succeeded}, wantPolls: 3,
+			wantSleeps: []time.Duration{200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond},
+		},
+		{
+			name:     "still operating at the deadline: Pending",
+			states:   map[string][]cvm.Instance{"ins-00000001": {operating}},
+			deadline: 5 * time.Second,
+			want:     map[string]State{"ins-00000001": Pending}, wantPolls: 4,
+			wantSleeps: []time.Duration{200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond, 1600 * time.Millisecond},
+		},
+		{
+			name:   "an instance that vanished stays Pending until the deadline",
+			states: map[string][]cvm.Instance{}, deadline: 2 * time.Second,
+			want: map[string]State{"ins-00000001": Pending}, wantPolls: 2,
+			wantSleeps: []time.Duration{200 * time.Millisecond, 400 * time.Millisecond},
+		},
+		{
+			name:   "a refused listing stops it",
+			states: map[string][]cvm.Instance{"ins-00000001": {operating}}, errAt: 1, err: denied,
+			want: map[string]State{"ins-00000001": Pending}, wantPolls: 1, wantErr: true,
+			wantSleeps: []time.Duration{200 * time.Millisecond},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			api := &opsAPI{states: tt.states, errAt: tt.errAt, err: tt.err}
+			ft := &fakeTime{now: time.Now()}
+			ctx := context.Background()
+			if tt.deadline > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithDeadline(ctx, ft.now.Add(tt.deadline))
+				defer cancel()
+			}
+			ids := make([]string, 0, len(tt.want))
+			for _, id := range []string{"ins-00000001", "ins-00000002"} {
+				if _, ok := tt.want[id]; ok {
+					ids = append(ids, id)
+				}
+			}
+			cf := Confirm(ctx, api, credentials.Credentials{}, "ap-guangzhou", 7, []Operation{{RequestID: "req-1", InstanceIds: ids}},
+				ConfirmOptions{Clock: ft.clock, Sleep: ft.sleep})
+			assert.Equal(t, tt.want, cf.States)
+			assert.Equal(t, tt.wantPolls, api.polls)
+			assert.Equal(t, tt.wantSleeps, ft.sleeps)
+			if tt.wantErr {
+				require.Error(t, cf.Err)
+				assert.True(t, cvm.Unauthorized(cf.Err))
+			} else {
+				assert.NoError(t, cf.Err)
+			}
+		})
+	}
+}
+
+// Instances are polled 100 a call, and each poll asks only for those
+// still pending.
+func TestConfirmPollsAHundredACall(t *testing.T) {
+	states := map[string][]cvm.Instance{}
+	all := ids(1, 250)
+	for i, id := range all {
+		if i < 200 {
+			states[id] = []cvm.Instance{{ProjectID: 7, LatestOperationRequestId: "req-1", LatestOperationState: cvm.OperationSuccess}}
+		} else {
+			states[id] = []cvm.Instance{{LatestOperationRequestId: "req-2", LatestOperationState: cvm.OperationOperating}, {ProjectID: 7, LatestOperationRequestId: "req-2", LatestOperationState: cvm.OperationSuccess}}
+		}
+	}
+	api := &opsAPI{states: states}
+	ft := &fakeTime{now: time.Now()}
+	cf := Confirm(context.Background(), api, credentials.Credentials{}, "ap-guangzhou", 7,
+		[]Operation{{RequestID: "req-1", InstanceIds: all[:100]}, {RequestID: "req-1", InstanceIds: all[100:200]}, {RequestID: "req-2", InstanceIds: all[200:]}},
+		ConfirmOptions{Clock: ft.clock, Sleep: ft.sleep})
+	assert.Equal(t, []int{100, 100, 50, 50}, api.sizes)
+	assert.Equal(t, 4, cf.Calls)
+	assert.Empty(t, cf.Pending([]Operation{{InstanceIds: all}}))
+}
+
+func TestUnauthorized(t *testing.T) {
+	for code, want := range map[string]bool{
+		"AuthFailure.UnauthorizedOperation": true,
+		"UnauthorizedOperation":             true,
+		"UnauthorizedOperation.CamNoAuth":   true,
+		"AuthFailure.SignatureFailure":      false,
+		"InternalServerError":               false,
+	} {
+		assert.Equal(t, want, cvm.Unauthorized(&cvm.APIError{Code: code}), code)
+	}
+	assert.False(t, cvm.Unauthorized(errors.New("UnauthorizedOperation")))
+}

@@ -1,0 +1,144 @@
+package answer
+
+import (
+	"fmt"
+	"strings"
+)
+
+// The codes of verification: a move the API accepted whose operation
+// ended FAILED, and an answer due while operations were still OPERATING.
+const (
+	// CodeOperationFailed is the code of an instance whose move the API
+	// accepted and whose operation ended FAILED (LatestOperationState),
+	// in the vocabulary of the API's FailedOperation codes: the operation,
+	// not the request, failed.
+	CodeOperationFailed = "FailedOperation.ModifyInstancesProject" // 502
+	// CodeOperationPending says operations were still OPERATING when the
+	// answer was due (see Pending): the work is unfinished.
+	CodeOperationPending = "OperationPending" // 202
+)
+
+// SecurityGroupChange is an instance whose security groups a move changed
+// (or, in a dry run, the groups an instance that would move has): Before
+// the move and After it (null in a dry run); Restored when the function
+// associated Before again (KEEP_SECURITY_GROUPS), else the Code and Message
+// of the call that failed to.
+type SecurityGroupChange struct {
+	InstanceId string   `json:"InstanceId"`
+	Before     []string `json:"Before"` // never null in JSON
+	After      []string `json:"After"`  // null in a dry run
+	Restored   bool     `json:"Restored"`
+	Code       string   `json:"Code,omitempty"`
+	Message    string   `json:"Message,omitempty"`
+}
+
+// Verification is what the reads around the moves found (VERIFY): the
+// instances already in the target project (not sent), those named that do
+// not exist in their region, those whose operation ended FAILED or was
+// still OPERATING when the answer was due, how many were confirmed in the
+// project, and the security groups that changed. Enabled is false when
+// VERIFY=false; Unverified says why the moves were not verified (e.g. no
+// permission for DescribeInstances).
+type Verification struct {
+	Enabled          bool
+	Unverified       string
+	AlreadyInProject []string
+	NotFound         []string
+	Failed           []Failure
+	Pending          []string
+	Confirmed        int
+	SecurityGroups   []SecurityGroupChange
+}
+
+// HasPending reports whether operations were still under way when the
+// answer was due: unfinished work, that an invocation nobody reads should
+// leave for the platform to retry.
+func (a Answer) HasPending() bool { return len(a.Pending) > 0 }
+
+// verify adds v to a and sets the top code: Success stays only when every
+// named instance is confirmed in the project (or was there already). With
+// instances still OPERATING, OperationPending (unfinished work wins);
+// else, when some instances did not end in the project (their operation
+// FAILED, or they do not exist), PartialSuccess if others did, else the
+// first one's code.
+func (a *Answer) verify(v *Verification, dryRun bool) {
+	if v == nil {
+		return
+	}
+	a.Verified = v.Enabled && v.Unverified == "" && len(v.Pending) == 0 && !dryRun
+	a.NotVerified = v.Unverified
+	a.AlreadyInProject = append(a.AlreadyInProject, v.AlreadyInProject...)
+	a.Pending = append(a.Pending, v.Pending...)
+	a.SecurityGroups = append(a.SecurityGroups, v.SecurityGroups...)
+	a.Failed = append(a.Failed, v.Failed...)
+	for _, id := range v.NotFound {
+		if !contains(a.NotFound, id) {
+			a.NotFound = append(a.NotFound, id)
+		}
+	}
+	if a.Code != CodeSuccess {
+		return
+	}
+	bad := len(v.Failed) + len(a.NotFound)
+	good := v.Confirmed + len(v.AlreadyInProject)
+	if n := len(a.InstanceIds); n > 0 {
+		good = n - bad - len(v.Pending)
+	}
+	switch {
+	case len(v.Pending) > 0:
+		a.Code = CodeOperationPending
+		a.Message = fmt.Sprintf("%d instances were still being moved when the answer was due (see Pending); %s", len(v.Pending), tally(good, v, a.NotFound))
+	case bad > 0 && good > 0:
+		a.Code = CodePartialSuccess
+		a.Message = tally(good, v, a.NotFound)
+	case len(v.Failed) > 0:
+		a.Code, a.Message = v.Failed[0].Code, tally(good, v, a.NotFound)
+	case len(a.NotFound) > 0:
+		a.Code = CodeInstanceNotFound
+		a.Message = fmt.Sprintf("no instance named exists in its region: %s (see NotFound)", strings.Join(a.NotFound, ", "))
+	case v.Unverified != "":
+		a.Message = "the moves were accepted but not verified: " + v.Unverified
+	}
+}
+
+// tally says how the instances ended.
+func tally(good int, v *Verification, notFound []string) string {
+	return fmt.Sprintf("%d in the project; %s ended FAILED (see Failed); %d not found (see NotFound)", max(good, 0), plural(len(v.Failed), "operation"), len(notFound))
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// verificationWire copies a's verification fields to w, nil lists as [].
+func (w *answerJSON) verificationWire(a Answer) {
+	w.Verified, w.NotVerified = a.Verified, a.NotVerified
+	w.AlreadyInProject, w.Pending, w.SecurityGroups = a.AlreadyInProject, a.Pending, a.SecurityGroups
+	if w.AlreadyInProject == nil {
+		w.AlreadyInProject = []string{}
+	}
+	if w.Pending == nil {
+		w.Pending = []string{}
+	}
+	if w.SecurityGroups == nil {
+		w.SecurityGroups = []SecurityGroupChange{}
+	}
+	for i, g := range w.SecurityGroups {
+		if g.Before == nil {
+			w.SecurityGroups = append([]SecurityGroupChange(nil), w.SecurityGroups...)
+			w.SecurityGroups[i].Before = []string{}
+		}
+	}
+}

@@ -1,0 +1,46 @@
+package config
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestReadVerify(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		want    Verify
+		wantErr []string
+	}{
+		{"defaults: verify, keep nothing", map[string]string{}, Verify{Enabled: true}, nil},
+		{"blank is unset", map[string]string{EnvVerify: " ", EnvKeepSecurityGroups: ""}, Verify{Enabled: true}, nil},
+		{"off", map[string]string{EnvVerify: "false"}, Verify{}, nil},
+		{"keep the groups", map[string]string{EnvKeepSecurityGroups: "true"}, Verify{Enabled: true, KeepSecurityGroups: true}, nil},
+		{"keeping needs verifying", map[string]string{EnvVerify: "0", EnvKeepSecurityGroups: "1"}, Verify{}, []string{"KEEP_SECURITY_GROUPS=true needs VERIFY=true"}},
+		{"both bad, both named", map[string]string{EnvVerify: "yes", EnvKeepSecurityGroups: "maybe"}, Verify{}, []string{`VERIFY="yes"`, `KEEP_SECURITY_GROUPS="maybe"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ReadVerify(getenv(tt.env))
+			if tt.wantErr != nil {
+				require.Error(t, err)
+				for _, m := range tt.wantErr {
+					assert.Contains(t, err.Error(), m)
+				}
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestLoadReadsVerify(t *testing.T) {
+	c, err := Load(getenv(map[string]string{}), noFiles(t))
+	require.NoError(t, err)
+	assert.Equal(t, Verify{Enabled: true}, c.Verify)
+	_, err = Load(getenv(map[string]string{EnvVerify: "nope"}), noFiles(t))
+	assert.ErrorContains(t, err, "VERIFY")
+}

@@ -1,0 +1,261 @@
+package trigger
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"scf-cvm-project/handler/answer"
+	"scf-cvm-project/handler/request"
+)
+
+// maxNestedJSON bounds how deep InstanceIDs follows JSON text held in a
+// string (CloudAudit's requestParameters), which holds JSON in turn.
+const maxNestedJSON = 4
+
+// Named is an instance an event names, with the region the event says it
+// lives in ("" when the event says nothing of its own about it).
+type Named struct {
+	ID     string
+	Region string
+}
+
+// InstanceIDs returns the instances the event names, each once, in the
+// order named: from subject and resource, the six-segment names of CVM
+// instances (qcs::cvm:ap-guangzhou:uin/100000000001:instance/ins-abcd1234);
+// from data, at any depth, every string that is an instance id, such a
+// name, or a list of them (separated by commas or spaces), JSON text in a
+// string included (CloudAudit's requestParameters and responseElements).
+//
+// So every kind of event that names instances is read alike: a monitoring
+// event's data.instanceId, a CloudAudit log of RunInstances (its
+// responseElements.InstanceIdSet), of AddResourceTag or ModifyResourceTags
+// (their Resource), of TagResources (its ResourceList), and so on. Other
+// resources' names (qcs::eb:..., an image, a bucket) are not instances.
+func (e CloudEvent) InstanceIDs() []string {
+	var ids []string
+	for _, n := range e.Instances() {
+		ids = append(ids, n.ID)
+	}
+	return ids
+}
+
+// Instances returns the instances the event names, as InstanceIDs does,
+// each with the region the event gives it, the first that applies of:
+//
+//   - the region of the instance's own six-segment name, wherever the
+//     event holds it (subject, resource, data at any depth);
+//   - for an instance named by its bare id, the region the event's data
+//     gives the resources it names: the region of a CVM name it holds
+//     (qcs::cvm:ap-beijing:uin/…:instance/*), else a field named Region,
+//     region or eventRegion (CloudAudit's), else a Zone (ap-beijing-3);
+//   - "": the event's region applies (Targets).
+func (e CloudEvent) Instances() []Named {
+	c := idCollector{seen: map[string]int{}}
+	c.names(e.Subject)
+	for _, r := range e.Resource {
+		c.names(r)
+	}
+	c.json(e.Data, 0)
+	hint := c.nameRegion
+	if hint == "" {
+		hint = c.fieldRegion
+	}
+	if hint == "" {
+		hint = c.zoneRegion
+	}
+	for i := range c.out {
+		if c.out[i].Region == "" {
+			c.out[i].Region = hint
+		}
+	}
+	return c.out
+}
+
+// idCollector gathers instances in order, each once, and what the event
+// says of their regions.
+type idCollector struct {
+	out  []Named
+	seen map[string]int // id → index in out
+
+	nameRegion  string // of the first CVM resource name
+	fieldRegion string // of the first Region, region or eventRegion field
+	zoneRegion  string // of the first Zone or zone field
+}
+
+// jsonFrame is an object or array being read; key says the next token of
+// an object is a key.
+type jsonFrame struct{ object, key bool }
+
+// json reads every string value of the JSON data, in document order, and
+// notes the fields that name a region. depth counts the JSON texts held in
+// strings on the way here.
+func (c *idCollector) json(data []byte, depth int) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var stack []jsonFrame
+	key := ""
+	for {
+		tok, err := dec.Token()
+		if err != nil { // io.EOF at the end; data was checked valid JSON
+			return
+		}
+		top := len(stack) - 1
+		if d, ok := tok.(json.Delim); ok {
+			switch d {
+			case '{', '[':
+				if top >= 0 && stack[top].object {
+					stack[top].key = true // after this value, a key
+				}
+				stack = append(stack, jsonFrame{object: d == '{', key: true})
+			default:
+				stack = stack[:top]
+			}
+			continue
+		}
+		if top >= 0 && stack[top].object {
+			if stack[top].key {
+				key, _ = tok.(string)
+				stack[top].key = false
+				continue
+			}
+			stack[top].key = true
+		}
+		s, ok := tok.(string)
+		if !ok {
+			continue
+		}
+		c.field(key, s)
+		if t := strings.TrimSpace(s); depth < maxNestedJSON && t != "" && (t[0] == '{' || t[0] == '[') && json.Valid([]byte(t)) {
+			c.json([]byte(t), depth+1)
+			continue
+		}
+		c.names(s)
+	}
+}
+
+// field notes the region a field named key gives, when it gives one.
+func (c *idCollector) field(key, value string) {
+	value = strings.TrimSpace(value)
+	switch key {
+	case "Region", "region", "eventRegion":
+		if c.fieldRegion == "" && request.ValidRegion(value) {
+			c.fieldRegion = value
+		}
+	case "Zone", "zone":
+		if i := strings.LastIndexByte(value, '-'); c.zoneRegion == "" && i > 0 && request.ValidRegion(value[:i]) {
+			c.zoneRegion = value[:i]
+		}
+	}
+}
+
+// names reads s as a list of instance ids and six-segment names, separated
+// by commas, semicolons or spaces.
+func (c *idCollector) names(s string) {
+	for _, item := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\t' || r == '\n' || r == '\r' }) {
+		n, ok := Named{ID: item}, request.ValidInstanceID(item)
+		if !ok {
+			n, ok = c.instanceFromName(item)
+		}
+		if !ok {
+			continue
+		}
+		i, seen := c.seen[n.ID]
+		switch {
+		case !seen:
+			c.seen[n.ID] = len(c.out)
+			c.out = append(c.out, n)
+		case c.out[i].Region == "": // named by its bare id first: its name says where
+			c.out[i].Region = n.Region
+		}
+	}
+}
+
+// instanceFromName returns the instance of a CVM instance's six-segment
+// resource name, qcs:<project>:cvm:<region>:<account>:instance/<id>, with
+// its region ("" when the name gives none that is valid). A CVM name that
+// is no instance's (instance/*) still gives the event's region hint.
+func (c *idCollector) instanceFromName(name string) (Named, bool) {
+	parts := strings.SplitN(name, ":", 6)
+	if len(parts) != 6 || parts[0] != "qcs" || parts[2] != "cvm" {
+		return Named{}, false
+	}
+	region := parts[3]
+	if !request.ValidRegion(region) {
+		region = ""
+	}
+	if c.nameRegion == "" {
+		c.nameRegion = region
+	}
+	id, ok := strings.CutPrefix(parts[5], "instance/")
+	return Named{ID: id, Region: region}, ok && request.ValidInstanceID(id)
+}
+
+// Target is the instances to apply the rules to in one region.
+type Target struct {
+	Region      string
+	InstanceIDs []string
+}
+
+// Targets groups the instances events name by the region each lives in
+// (Instances; else the event's region; else defaultRegion), regions in the
+// order first named, each instance once per region. No instance at all is
+// not an error: the caller answers CodeNoInstances. An event's region that
+// is not one, or none at all for an instance whose region nothing else
+// gives, is refused.
+func Targets(evs []CloudEvent, defaultRegion string) ([]Target, *answer.Error) {
+	var out []Target
+	index := map[string]int{}
+	seen := map[string]bool{} // region + " " + id
+	total := 0
+	for i, ev := range evs {
+		named := ev.Instances()
+		if len(named) == 0 {
+			continue
+		}
+		what := KindEventBridge.describe()
+		if len(evs) > 1 {
+			what = fmt.Sprintf("the EventBridge batch's EventList[%d]", i)
+		}
+		for _, n := range named {
+			region := n.Region
+			if region == "" {
+				var err *answer.Error
+				if region, err = eventRegion(ev, what, defaultRegion); err != nil {
+					return nil, err
+				}
+			}
+			k, ok := index[region]
+			if !ok {
+				k = len(out)
+				index[region] = k
+				out = append(out, Target{Region: region})
+			}
+			if !seen[region+" "+n.ID] {
+				seen[region+" "+n.ID] = true
+				out[k].InstanceIDs = append(out[k].InstanceIDs, n.ID)
+				total++
+			}
+		}
+	}
+	if total > request.MaxInstanceIDs {
+		return nil, answer.Errorf(answer.CodeLimitExceeded, "the EventBridge delivery names %d instances; at most %d are handled in one invocation", total, request.MaxInstanceIDs)
+	}
+	return out, nil
+}
+
+// eventRegion is the event's region, else defaultRegion; what names the
+// event in a refusal.
+func eventRegion(ev CloudEvent, what, defaultRegion string) (string, *answer.Error) {
+	region, from := ev.Region, "region"
+	if region == "" {
+		region, from = defaultRegion, "region (from TENCENTCLOUD_REGION)"
+	}
+	if region == "" {
+		return "", answer.Errorf(answer.CodeMissingParameter, "%s names no region; set TENCENTCLOUD_REGION", what)
+	}
+	if !request.ValidRegion(region) {
+		return "", answer.Errorf(answer.CodeInvalidParameterValue, "%s has the %s %s, which is not a region name; a region looks like ap-guangzhou", what, from, answer.Quote(region))
+	}
+	return region, nil
+}
