@@ -344,8 +344,8 @@ func TestAnErrorDuringIsolationFailsWhatIsUnsettled(t *testing.T) {
 	body := directPayloadWith(t, map[string]any{"InstanceIds": request, "ProjectId": 1045, "SkipInvalid": true})
 	a, status := fn.invoke(t, apigwPayload(t, body), c)
 
-	assert.Equal(t, "InvalidInstanceId.NotFound", a.Code, "none moved: the first offending code")
-	assert.Equal(t, http.StatusNotFound, status)
+	assert.Equal(t, "InternalServerError", a.Code, "none moved; a failure a retry can fix wins the top code")
+	assert.Equal(t, http.StatusBadGateway, status)
 	assert.Equal(t, 1, a.IsolationCalls)
 	assert.Len(t, c.Calls(), 5, "the batch, then the rest: 4 attempts")
 	require.Len(t, a.Failed, 100, "every instance is accounted for")
