@@ -1,8 +1,8 @@
 package answer
 
 import (
-	"fmt"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"testing"
 
