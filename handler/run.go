@@ -68,11 +68,12 @@ func (h *Handler) ruleRun(inv *invocation, set []rules.Rule, dryRun bool) *rules
 	list := func(ctx context.Context, region string, q cvm.Query) ([]cvm.Instance, []string, error) {
 		return cvm.ListInstances(ctx, h.CVM, inv.keys, region, q)
 	}
-	move := func(ctx context.Context, region string, projectID int64, ids []string) []answer.Batch {
-		batches, _, _ := h.move(ctx, inv, region, projectID, ids, h.SkipInvalid)
-		return batches
+	move := func(ctx context.Context, region string, projectID int64, ids []string) rules.Moved {
+		batches, failed, calls := h.move(ctx, inv, region, projectID, ids, h.SkipInvalid)
+		return rules.Moved{Batches: batches, Failed: failed, IsolationCalls: calls}
 	}
-	return rules.NewRun(set, dryRun, list, move)
+	run := rules.NewRun(set, dryRun, list, move)
+	return run
 }
 
 // dryRun batches and signs a move exactly as move does, and sends nothing.

@@ -82,6 +82,11 @@ type (
 	}
 )
 
+// Isolated reports whether the batch's offending instances were isolated
+// (SkipInvalid): then those that did not move are each in Answer.Failed,
+// with their own code, and the others moved.
+func (b Batch) Isolated() bool { return b.isolated }
+
 func (b Batch) wire() batchJSON {
 	if b.InstanceIds == nil {
 		b.InstanceIds = []string{}
@@ -192,14 +197,27 @@ func (a *Answer) Summarize() {
 	case a.summarizeRetryableFailure():
 	case firstFailed != nil:
 		a.RequestId, a.Code, a.Message = firstFailed.RequestId, firstFailed.Code, firstFailed.Message
-	case len(a.Failed) > 0 && len(a.Failed) < len(a.InstanceIds):
+	case len(a.Failed) > 0 && len(a.Failed) < a.sent():
 		a.RequestId, a.Code = first.RequestId, CodePartialSuccess
-		a.Message = fmt.Sprintf("moved %d of %d instances; %d failed (see Failed)", len(a.InstanceIds)-len(a.Failed), len(a.InstanceIds), len(a.Failed))
+		a.Message = fmt.Sprintf("moved %d of %d instances; %d failed (see Failed)", a.sent()-len(a.Failed), a.sent(), len(a.Failed))
 	case firstIsolated != nil:
 		a.RequestId, a.Code, a.Message = firstIsolated.RequestId, firstIsolated.Code, firstIsolated.Message
 	default:
 		a.RequestId, a.Code, a.Message = first.RequestId, first.Code, ""
 	}
+}
+
+// sent is how many instances the batches were for: those the request named
+// or, for a reconciliation (which names none), those the batches held.
+func (a *Answer) sent() int {
+	if len(a.InstanceIds) > 0 {
+		return len(a.InstanceIds)
+	}
+	n := 0
+	for _, b := range a.Batches {
+		n += len(b.InstanceIds)
+	}
+	return n
 }
 
 // summarizeRetryableFailure sets the top code to the first instance of
@@ -227,7 +245,7 @@ func (a *Answer) summarizeRetryableFailure() bool {
 		}
 	}
 	a.Code = f.Code
-	a.Message = fmt.Sprintf("%d of %d instances failed for a reason a retry can fix, %d in all (see Failed); the first, %s: %s", n, len(a.InstanceIds), len(a.Failed), f.InstanceId, f.Message)
+	a.Message = fmt.Sprintf("%d of %d instances failed for a reason a retry can fix, %d in all (see Failed); the first, %s: %s", n, a.sent(), len(a.Failed), f.InstanceId, f.Message)
 	return true
 }
 

@@ -15,8 +15,17 @@ import (
 type Lister func(ctx context.Context, region string, q cvm.Query) ([]cvm.Instance, []string, error)
 
 // Mover moves ids into projectID in region the way every move is made
-// (batches of at most 100, retries, isolation), and returns the batches.
-type Mover func(ctx context.Context, region string, projectID int64, ids []string) []answer.Batch
+// (batches of at most 100, retries, isolation), and says what it did.
+type Mover func(ctx context.Context, region string, projectID int64, ids []string) Moved
+
+// Moved is what a Mover did: the batches, the instances that isolation
+// (SkipInvalid) found could not move, each with its own code, and the
+// calls isolating them cost, as answer.FromBatches gives them.
+type Moved struct {
+	Batches        []answer.Batch
+	Failed         []answer.Failure
+	IsolationCalls int
+}
 
 // Run is one evaluation of a rule set, over one or more regions: the
 // listings, the decision, the moves, and what each rule reports. Its
@@ -27,10 +36,12 @@ type Run struct {
 	list   Lister
 	move   Mover
 
-	reports   []answer.RuleReport // one per rule
-	batches   []answer.Batch
-	notFound  []string
-	wouldMove int // in a dry run
+	reports        []answer.RuleReport // one per rule
+	batches        []answer.Batch
+	failed         []answer.Failure // the instances isolation found could not move
+	isolationCalls int
+	notFound       []string
+	wouldMove      int // in a dry run
 
 	firstRequestID string          // of the first call answered
 	failure        *answer.Failure // the first listing that failed
@@ -94,7 +105,9 @@ func (r *Run) Apply(ctx context.Context, region string, ids []string) {
 }
 
 // decideAndMove decides for the instances listed in region, moves them
-// (unless it is a dry run), and adds the outcome to the reports.
+// (unless it is a dry run), and adds
+// the outcome to the reports: each rule's Failed lists exactly its
+// instances that did not move, each with its own code.
 func (r *Run) decideAndMove(ctx context.Context, region string, instances []cvm.Instance, complete []bool) {
 	d := Decide(r.rules, complete, instances)
 	failed := map[string]answer.Failure{}
@@ -104,12 +117,20 @@ func (r *Run) decideAndMove(ctx context.Context, region string, instances []cvm.
 			r.wouldMove += len(m.InstanceIDs)
 			continue
 		}
-		for _, b := range r.move(ctx, region, m.ProjectID, m.InstanceIDs) {
+		mv := r.move(ctx, region, m.ProjectID, m.InstanceIDs)
+		r.failed = append(r.failed, mv.Failed...)
+		r.isolationCalls += mv.IsolationCalls
+		for _, f := range mv.Failed {
+			failed[f.InstanceId] = f
+		}
+		for _, b := range mv.Batches {
 			r.batches = append(r.batches, b)
 			r.noteCalls([]string{b.RequestId})
 			for _, id := range b.InstanceIds {
 				requestOf[id] = b.RequestId
-				if b.Code != answer.CodeSuccess {
+				// An isolated batch's instances that did not move are in
+				// mv.Failed; a batch that failed as a whole moved none.
+				if !b.Isolated() && b.Code != answer.CodeSuccess {
 					failed[id] = answer.Failure{InstanceId: id, Code: b.Code, Message: b.Message}
 				}
 			}
@@ -160,6 +181,8 @@ func (r *Run) Outcome(named []string) answer.Outcome {
 	return answer.Outcome{
 		InstanceIds:    named,
 		Batches:        r.batches,
+		Failed:         r.failed,
+		IsolationCalls: r.isolationCalls,
 		Rules:          r.reports,
 		NotFound:       r.notFound,
 		ListingFailure: r.failure,

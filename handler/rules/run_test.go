@@ -117,7 +117,7 @@ func (f *fakeFleet) list(_ context.Context, region string, q cvm.Query) ([]cvm.I
 }
 
 // move sends batches of at most 100, and moves what succeeded.
-func (f *fakeFleet) move(_ context.Context, region string, projectID int64, ids []string) []answer.Batch {
+func (f *fakeFleet) move(_ context.Context, region string, projectID int64, ids []string) Moved {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.moves = append(f.moves, fleetMove{Region: region, ProjectID: projectID, IDs: append([]string(nil), ids...)})
@@ -141,7 +141,7 @@ func (f *fakeFleet) move(_ context.Context, region string, projectID int64, ids 
 		}
 		batches = append(batches, b)
 	}
-	return batches
+	return Moved{Batches: batches}
 }
 
 func (f *fakeFleet) project(id string) int64 {
@@ -311,9 +311,9 @@ func TestRunDryRunMovesNothing(t *testing.T) {
 	prod := many("p", 130, 0, "env=prod")
 	team := many("t", 20, 7, "team=web")
 	f := newFleet(prod, team, many("x", 10, 0, "team=x"))
-	mustNotMove := func(context.Context, string, int64, []string) []answer.Batch {
+	mustNotMove := func(context.Context, string, int64, []string) Moved {
 		t.Error("a dry run moved instances")
-		return nil
+		return Moved{}
 	}
 
 	run := NewRun([]Rule{envProd, teamAny}, true, f.list, mustNotMove)
