@@ -115,6 +115,9 @@ func (h *Handler) planEvents(evs []trigger.CloudEvent) (plan, *answer.Error) {
 	for _, t := range targets {
 		p.named = append(p.named, t.InstanceIDs...)
 	}
+	if limit := h.Security.InstanceLimit(); len(p.named) > limit {
+		return p, answer.Errorf(answer.CodeLimitExceeded, "the event names %d instances; at most %d are allowed in one invocation (MAX_INSTANCES)", len(p.named), limit)
+	}
 	if len(p.named) == 0 {
 		return p, &answer.Error{Code: answer.CodeNoInstances, Message: "the event names no instance (in its subject, resource or data); nothing to do"}
 	}

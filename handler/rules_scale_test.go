@@ -70,3 +70,62 @@ func TestARuleRunNamesTheInstanceThatDidNotMove(t *testing.T) {
 		})
 	}
 }
+
+// MAX_INSTANCES bounds tag rules as it bounds a named move: a rule run that
+// would move more than the cap moves nothing and is refused with the
+// count; a dry run still shows the whole plan.
+func TestMaxInstancesBoundsRuleRuns(t *testing.T) {
+	prod := fleet("p", 300, 0, "env=prod")
+	all := make([]string, len(prod))
+	for i, in := range prod {
+		all[i] = in.ID
+	}
+	tests := []struct {
+		name        string
+		payload     string
+		wantCode    string
+		wantMessage string
+		wantMoved   int // in the report: moved, or in a dry run to move
+	}{
+		{"a reconciliation by the request's rules", `{"Rules":[{"Tag":{"Key":"env","Value":"prod"},"ProjectId":1045}]}`,
+			answer.CodeLimitExceeded, "the rules would move 300 instances; at most 50 are allowed in one invocation (MAX_INSTANCES), so nothing was moved", 0},
+		{"a reconciliation by the configured rules", `{"Reconcile":true}`,
+			answer.CodeLimitExceeded, "the rules would move 300 instances; at most 50 are allowed in one invocation (MAX_INSTANCES), so nothing was moved", 0},
+		{"an EventBridge event naming 300", eventNaming(t, all),
+			answer.CodeLimitExceeded, "the event names 300 instances; at most 50 are allowed in one invocation (MAX_INSTANCES)", 0},
+		{"named instances", `{"InstanceIds":` + mustJSON(t, all) + `}`,
+			answer.CodeLimitExceeded, "InstanceIds holds 300 distinct ids; at most 50 are allowed in one request", 0},
+		{"a dry run shows the whole plan", `{"Reconcile":true,"DryRun":true}`,
+			answer.CodeSuccess, "dry run: 300 instances would move; nothing was moved", 300},
+		{"under the cap", `{"Rules":[{"Tag":{"Key":"env","Value":"prod"},"ProjectId":1045}],"InstanceIds":` + mustJSON(t, all[:50]) + `}`,
+			answer.CodeSuccess, "", 50},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeFleet(prod)
+			h := ruleHandler(f, envProd, teamAny)
+			h.Security.MaxInstances = 50
+			a := invoke(t, h, tt.payload)
+			assert.Equal(t, tt.wantCode, a.Code, a.Message)
+			assert.Equal(t, tt.wantMessage, a.Message)
+			_, modifies := f.actions()
+			if tt.wantCode != answer.CodeSuccess || tt.wantMoved == 300 {
+				assert.Empty(t, modifies, "nothing moved")
+				assert.Empty(t, a.Batches)
+			}
+			if len(a.Rules) > 0 {
+				assert.Len(t, a.Rules[0].Moved, tt.wantMoved)
+				if tt.wantCode == answer.CodeLimitExceeded {
+					assert.Equal(t, 300, a.Rules[0].Matched, "the listing is reported")
+				}
+			}
+		})
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return string(b)
+}

@@ -73,6 +73,7 @@ func (h *Handler) ruleRun(inv *invocation, set []rules.Rule, dryRun bool) *rules
 		return rules.Moved{Batches: batches, Failed: failed, IsolationCalls: calls}
 	}
 	run := rules.NewRun(set, dryRun, list, move)
+	run.MaxInstances = h.Security.InstanceLimit()
 	return run
 }
 

@@ -414,3 +414,38 @@ func TestRunApply(t *testing.T) {
 		assert.Zero(t, r.Matched)
 	}
 }
+
+// MaxInstances bounds what a run moves: over it, nothing moves and the
+// run is refused with the count; a dry run is not bound.
+func TestRunMaxInstances(t *testing.T) {
+	tests := []struct {
+		name     string
+		max      int
+		dryRun   bool
+		wantCode string
+		wantMove int
+	}{
+		{"over the cap", 100, false, answer.CodeLimitExceeded, 0},
+		{"at the cap", 250, false, answer.CodeSuccess, 250},
+		{"no cap", 0, false, answer.CodeSuccess, 250},
+		{"a dry run over the cap", 100, true, answer.CodeSuccess, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFleet(many("p", 250, 0, "env=prod"), many("q", 10, 1045, "env=prod"))
+			run := NewRun([]Rule{envProd}, tt.dryRun, f.list, f.move)
+			run.MaxInstances = tt.max
+			run.Reconcile(context.Background(), "ap-guangzhou")
+			a := answer.Build(run.Outcome(nil))
+			assert.Equal(t, tt.wantCode, a.Code, a.Message)
+			assert.Len(t, f.movedIDs(), tt.wantMove)
+			assert.Equal(t, 260, a.Rules[0].Matched)
+			assert.Equal(t, 10, a.Rules[0].AlreadyInProject)
+			if tt.wantCode == answer.CodeLimitExceeded {
+				assert.Equal(t, "the rules would move 250 instances; at most 100 are allowed in one invocation (MAX_INSTANCES), so nothing was moved", a.Message)
+				assert.Equal(t, "req-001", a.RequestId, "the listing's")
+				assert.Empty(t, a.Rules[0].Moved)
+			}
+		})
+	}
+}
