@@ -113,9 +113,10 @@ type probe struct {
 //   - Direct: any other JSON object.
 //
 // A payload that is not a JSON object, or whose HTTP fields have the wrong
-// type, is refused with CodeInvalidParameter; one over MaxEventBytes, a
-// direct request or an HTTP body over MaxBodyBytes, with
-// CodeRequestTooLarge.
+// type, is refused with CodeInvalidParameter; one over MaxEventBytes, or
+// whose request is over MaxRequestBytes (a direct event, an EventBridge
+// event, an HTTP body once decoded; a timer's Message when it is read),
+// with CodeRequestTooLarge: one rule for every source.
 //
 // When the refusal comes after the kind is known, the Event returned keeps
 // its Kind (so an HTTP event is answered in HTTP's shape) and, for HTTP,
@@ -131,6 +132,9 @@ func Decode(payload []byte) (Event, *answer.Error) {
 	}
 	switch {
 	case request.Present(p.SpecVersion) || request.Present(p.EventList):
+		if len(payload) > request.MaxRequestBytes {
+			return Event{Kind: KindEventBridge}, answer.Errorf(answer.CodeRequestTooLarge, "the event is %d bytes; at most %d bytes are accepted", len(payload), request.MaxRequestBytes)
+		}
 		return decodeCloudEvents(payload, &p)
 	case namesService(p.RequestContext):
 		return decodeHTTP(KindAPIGateway, &p)
@@ -139,8 +143,8 @@ func Decode(payload []byte) (Event, *answer.Error) {
 	case isTimer(p.Type):
 		return decodeTimer(&p)
 	}
-	if len(payload) > request.MaxBodyBytes {
-		return Event{Kind: KindDirect}, answer.Errorf(answer.CodeRequestTooLarge, "the event is %d bytes; at most %d bytes are accepted", len(payload), request.MaxBodyBytes)
+	if len(payload) > request.MaxRequestBytes {
+		return Event{Kind: KindDirect}, answer.Errorf(answer.CodeRequestTooLarge, "the event is %d bytes; at most %d bytes are accepted", len(payload), request.MaxRequestBytes)
 	}
 	return Event{Kind: KindDirect, Direct: append(json.RawMessage(nil), payload...), direct: &p.Wire}, nil
 }
