@@ -176,8 +176,10 @@ func isTimer(typ json.RawMessage) bool {
 //
 // JSON is {"InstanceIds":["ins-..."],"ProjectId":1045,"Region":"ap-guangzhou"},
 // where InstanceIds may also be one comma-separated string and ProjectId a
-// string of digits; "DryRun": true (or "true") asks for a dry run, and
-// "SkipInvalid": true (or "true") isolates the instances the API refuses.
+// string of digits; "DryRun": true (or "true") asks for a dry run,
+// "SkipInvalid": true (or "true") isolates the instances the API refuses,
+// and "Async": true makes a direct invocation answer as an asynchronous
+// one (handler.Asynchronous).
 // A form or query is InstanceIds=ins-a,ins-b&ProjectId=1045:
 // InstanceIds may repeat, each value may hold a comma-separated list, and
 // InstanceIds.N keys are read in the order of N; DryRun=true (or a bare
