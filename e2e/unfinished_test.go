@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -136,5 +137,6 @@ func TestAFunctionErrorIsNotAnAnswer(t *testing.T) {
 	var ferr *scfrpc.FunctionError
 	require.True(t, errors.As(ierr, &ferr), "%v", ierr)
 	assert.Contains(t, ferr.Message, "InternalError.UpstreamBadResponse")
-	assert.Contains(t, fn.Output(), `"function_error":true`)
+	assert.Eventually(t, func() bool { return strings.Contains(fn.Output(), `"function_error":true`) }, 2*time.Second, 10*time.Millisecond,
+		"the invocation's log line says so")
 }
