@@ -6,4 +6,8 @@
 //
 // Start with Build, which turns what a run did (an Outcome) into the
 // Answer; Failed answers a refusal made before any upstream call.
+// Retryable is the one judgement of which failures a later attempt can fix:
+// Summarize puts them first at the top, and Answer.Unfinished (unfinished.go)
+// tells the handler when an asynchronous invocation must fail for SCF to
+// retry it.
 package answer
