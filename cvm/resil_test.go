@@ -133,8 +133,8 @@ func TestThrottlesAreRetriedUntilTheDeadline(t *testing.T) {
 		wantCode     string
 		wantErr      error
 	}{
-		{"persistent throttle, 10 s deadline: pauses 1, 2, 4 s, then cut to what is left", RetryPolicy.WithThrottleRetries, []step{{answer: throttleAnswer}}, 10 * time.Second,
-			5, []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 2800 * time.Millisecond}, "RequestLimitExceeded", ErrNoTimeLeft},
+		{"persistent throttle, 10 s deadline: pauses 1, 2, 2, 2, 2 s, then cut to what is left", RetryPolicy.WithThrottleRetries, []step{{answer: throttleAnswer}}, 10 * time.Second,
+			7, []time.Duration{time.Second, 2 * time.Second, 2 * time.Second, 2 * time.Second, 2 * time.Second, 800 * time.Millisecond}, "RequestLimitExceeded", ErrNoTimeLeft},
 		{"HTTP 429 is a throttle", RetryPolicy.WithThrottleRetries, []step{{status: 429, answer: "slow down"}, {answer: okAnswer}}, 10 * time.Second,
 			2, []time.Duration{time.Second}, "", nil},
 		{"persistent throttle, no deadline: MaxThrottleRetries", RetryPolicy.WithThrottleRetries, []step{{answer: throttleAnswer}}, 0,

@@ -111,6 +111,20 @@ func TestBackoffIsFullJitterUnderAnExponentialCeiling(t *testing.T) {
 	assert.Zero(t, Backoff(3, 0, ceiling, highest), "no base, no pause")
 }
 
+// Throttles back off from about a second, capped at 2 s: the adaptive
+// rate paces the attempts, the pause only spreads them.
+func TestThrottleBackoff(t *testing.T) {
+	p := DefaultRetryPolicy().WithThrottleRetries()
+	highest := func(n int64) int64 { return n - 1 }
+	for n, want := range []time.Duration{0, time.Second, 2 * time.Second, 2 * time.Second, 2 * time.Second} {
+		t.Run(fmt.Sprint("throttle retry ", n), func(t *testing.T) {
+			assert.Equal(t, want, Backoff(n, p.ThrottleBaseDelay, p.ThrottleMaxDelay, highest))
+		})
+	}
+	assert.Equal(t, 3, p.MaxRetries, "other failures keep MaxRetries")
+	assert.Equal(t, DefaultMaxThrottleRetries, p.MaxThrottleRetries)
+}
+
 func TestTimeForAttempt(t *testing.T) {
 	now := time.Unix(1700000000, 0)
 	tests := []struct {

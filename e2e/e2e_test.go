@@ -179,7 +179,7 @@ func TestBadInputIsRefusedWithoutAnyUpstreamCall(t *testing.T) {
 		{"malformed over HTTP", string(apigwPayload(t, []byte(`{"InstanceIds":["bad"],"ProjectId":1045}`))), "InvalidInstanceId.Malformed", "bad", 400},
 		{"bad JSON body over HTTP", string(apigwPayload(t, []byte(`{"InstanceIds":[`))), "InvalidParameter", "JSON", 400},
 		{"a body that is not base64 over HTTP", string(apigwWith(t, map[string]any{"isBase64Encoded": true, "body": "not base64!"})), "InvalidParameter", "base64", 400},
-		{"an HTTP body over 1 MiB", string(apigwPayload(t, []byte(`{"InstanceIds":["`+strings.Repeat("a", 1<<20)+`"]}`))), "RequestSizeLimitExceeded", "1048576", 413},
+		{"an HTTP body over 6 MiB", string(apigwPayload(t, []byte(`{"InstanceIds":["`+strings.Repeat("a", 6<<20)+`"]}`))), "RequestSizeLimitExceeded", "6291456", 413},
 		{"an HTTP event with unreadable headers is not authenticated", string(apigwWith(t, map[string]any{"headers": map[string]any{"content-length": 12}})), "Unauthenticated", "bearer token", 401},
 		{"a sample", string(sample(t, "invalid-malformed-id.json")), "InvalidInstanceId.Malformed", "", 0},
 	}

@@ -29,16 +29,20 @@ type faultCase struct {
 	fault      emulator.Fault
 	wantCode   string // after MAX_RETRIES+1 attempts
 	wantStatus int
+	// throttle: a throttle, retried until the deadline rule stops it, not
+	// MAX_RETRIES times.
+	throttle bool
 }
 
 var retriedFaults = []faultCase{
-	{"connection reset", emulator.Fault{Kind: emulator.FaultReset}, "InternalError.UpstreamUnreachable", 502},
-	{"HTTP 500 with HTML", emulator.Fault{Kind: emulator.FaultHTTP500}, "InternalError.UpstreamBadResponse", 502},
-	{"HTTP 502 with HTML", emulator.Fault{Kind: emulator.FaultHTTP502}, "InternalError.UpstreamBadResponse", 502},
-	{"truncated JSON", emulator.Fault{Kind: emulator.FaultTruncatedJSON}, "InternalError.UpstreamBadResponse", 502},
-	{"InternalServerError", emulator.Fault{Kind: emulator.FaultInternalServerError}, "InternalServerError", 502},
-	{"RequestLimitExceeded", emulator.Fault{Kind: emulator.FaultRequestLimitExceeded}, "RequestLimitExceeded", 429},
-	{"SignatureExpire", emulator.Fault{Kind: emulator.FaultSignatureExpire}, "AuthFailure.SignatureExpire", 502},
+	{"connection reset", emulator.Fault{Kind: emulator.FaultReset}, "InternalError.UpstreamUnreachable", 502, false},
+	{"HTTP 500 with HTML", emulator.Fault{Kind: emulator.FaultHTTP500}, "InternalError.UpstreamBadResponse", 502, false},
+	{"HTTP 502 with HTML", emulator.Fault{Kind: emulator.FaultHTTP502}, "InternalError.UpstreamBadResponse", 502, false},
+	{"truncated JSON", emulator.Fault{Kind: emulator.FaultTruncatedJSON}, "InternalError.UpstreamBadResponse", 502, false},
+	{"InternalServerError", emulator.Fault{Kind: emulator.FaultInternalServerError}, "InternalServerError", 502, false},
+	{"RequestLimitExceeded", emulator.Fault{Kind: emulator.FaultRequestLimitExceeded}, "RequestLimitExceeded", 429, true},
+	{"HTTP 429 with HTML", emulator.Fault{Kind: emulator.FaultHTTP429}, "InternalError.UpstreamBadResponse", 502, true},
+	{"SignatureExpire", emulator.Fault{Kind: emulator.FaultSignatureExpire}, "AuthFailure.SignatureExpire", 502, false},
 }
 
 func repeat(f emulator.Fault, n int) []emulator.Fault {
@@ -62,7 +66,9 @@ func (fn *function) invokeTimed(t *testing.T, c *cloud, request []byte, limit ti
 
 // For every fault: one is retried away (the retry signed anew), a
 // persistent one ends with the right code after exactly MAX_RETRIES+1
-// attempts, and one that outlasts a short deadline is answered before it.
+// attempts (a throttle: retried until the deadline rule stops it, whatever
+// MAX_RETRIES says), and one that outlasts a short deadline is answered
+// before it.
 func TestEachFaultIsRetriedWithinTheDeadline(t *testing.T) {
 	request := func(t *testing.T) []byte { return directPayload(t, []string{"ins-00000001", "ins-00000002"}, 1045) }
 	for _, tt := range retriedFaults {
@@ -90,6 +96,9 @@ func TestEachFaultIsRetriedWithinTheDeadline(t *testing.T) {
 				assert.EqualValues(t, 1045, c.project(t, "ins-00000001"))
 			})
 			t.Run("persistent: MAX_RETRIES+1 attempts, then its code", func(t *testing.T) {
+				if tt.throttle {
+					t.Skip("a throttle is retried until the deadline: see the next case")
+				}
 				t.Parallel()
 				c := newCloud(t)
 				c.Script(repeat(tt.fault, 10)...)
@@ -100,6 +109,23 @@ func TestEachFaultIsRetriedWithinTheDeadline(t *testing.T) {
 				require.Len(t, a.Batches, 1)
 				assert.Equal(t, 4, a.Batches[0].Attempts)
 				assert.Len(t, c.Calls(), 4, "1 attempt + MAX_RETRIES=3 reached the emulator")
+				assert.EqualValues(t, 0, c.project(t, "ins-00000001"), "nothing moved")
+			})
+			t.Run("persistent throttle: retried until the deadline, not MAX_RETRIES times", func(t *testing.T) {
+				if !tt.throttle {
+					t.Skip("not a throttle: MAX_RETRIES bounds it (previous case)")
+				}
+				t.Parallel()
+				c := newCloud(t)
+				c.Script(repeat(tt.fault, 100)...)
+				fn := startFunction(t, c, "MAX_RETRIES=0")
+				a, status, _ := fn.invokeTimed(t, c, request(t), 3*time.Second)
+				assert.Equal(t, "InternalError.DeadlineExceeded", a.Code, a.Message)
+				assert.Equal(t, http.StatusGatewayTimeout, status)
+				require.Len(t, a.Batches, 1)
+				assert.GreaterOrEqual(t, a.Batches[0].Attempts, 2, "MAX_RETRIES=0 does not bound throttles")
+				assert.Len(t, c.Calls(), a.Batches[0].Attempts)
+				assert.Contains(t, a.Batches[0].Message, "deadline left no time")
 				assert.EqualValues(t, 0, c.project(t, "ins-00000001"), "nothing moved")
 			})
 			t.Run("outlasting a short deadline: answered before it", func(t *testing.T) {
@@ -325,8 +351,8 @@ func TestAnErrorDuringIsolationFailsWhatIsUnsettled(t *testing.T) {
 	body := directPayloadWith(t, map[string]any{"InstanceIds": request, "ProjectId": 1045, "SkipInvalid": true})
 	a, status := fn.invoke(t, apigwPayload(t, body), c)
 
-	assert.Equal(t, "InvalidInstanceId.NotFound", a.Code, "none moved: the first offending code")
-	assert.Equal(t, http.StatusNotFound, status)
+	assert.Equal(t, "InternalServerError", a.Code, "none moved; a failure a retry can fix wins the top code")
+	assert.Equal(t, http.StatusBadGateway, status)
 	assert.Equal(t, 1, a.IsolationCalls)
 	assert.Len(t, c.Calls(), 5, "the batch, then the rest: 4 attempts")
 	require.Len(t, a.Failed, 100, "every instance is accounted for")

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -398,6 +399,11 @@ func TestNoSecretLeavesOnAnyPath(t *testing.T) {
 			var answers []string
 			for _, s := range r.steps {
 				raw, err := fn.Invoke(s.event, scfrpc.Invocation{Env: s.creds})
+				var ferr *scfrpc.FunctionError
+				if errors.As(err, &ferr) { // unfinished asynchronous work: its message is checked too
+					answers = append(answers, ferr.Message)
+					continue
+				}
 				require.NoError(t, err)
 				answers = append(answers, string(raw))
 			}

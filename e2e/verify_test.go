@@ -153,17 +153,27 @@ func TestEachMoveIsConfirmed(t *testing.T) {
 		assert.EqualValues(t, 1045, c.project(t, "ins-00000001"))
 		assert.EqualValues(t, 0, c.project(t, "ins-00000002"))
 	})
-	t.Run("still OPERATING at the deadline: a timer's answer shows Pending", func(t *testing.T) {
+	t.Run("still OPERATING at the deadline: Pending in the answer, a function error for a timer", func(t *testing.T) {
 		c := newCloud(t)
 		c.SetOperationDuration(time.Hour)
 		fn := startFunction(t, c)
 		start := time.Now()
-		a, _ := fn.invokeWith(t, sample(t, "timer.json"), c, scfrpc.Invocation{Env: fn.env, Timeout: 3 * time.Second})
+		// A direct invocation is read: it gets the answer, with Pending.
+		a, _ := fn.invokeWith(t, directPayload(t, []string{"ins-00000009", "ins-00000010"}, 1045), c, scfrpc.Invocation{Env: fn.env, Timeout: 3 * time.Second})
 		require.Equal(t, "OperationPending", a.Code, a.Message)
 		assert.False(t, a.Verified)
 		assert.Equal(t, a.InstanceIds, a.Pending, "every instance still moving")
 		assert.Less(t, time.Since(start), 3*time.Second, "answered before the deadline")
 		assert.NotEmpty(t, confirms(c))
+
+		// A timer nobody reads: pending work is unfinished work, a function
+		// error for SCF to deliver again.
+		c = newCloud(t)
+		c.SetOperationDuration(time.Hour)
+		fn = startFunction(t, c)
+		ferr := fn.invokeFunctionError(t, sample(t, "timer.json"), c, 3*time.Second)
+		assert.Contains(t, ferr.Message, "OperationPending")
+		assert.Contains(t, ferr.Message, "2 pending")
 	})
 }
 

@@ -15,8 +15,13 @@
 // providers. Every refusal
 // is decided in the plan, before any upstream call.
 //
-// The contract: every invocation returns an answer, never a Go error, so SCF
-// neither retries an asynchronous invocation nor drops the answer. HTTP
-// events get it inside an API Gateway response whose status follows the
-// code (answer.HTTPStatus).
+// The contract: every invocation returns an answer, but one: an invocation
+// nobody reads (a timer, an EventBridge delivery, a direct one whose
+// request says Async) that leaves work a retry can finish
+// (answer.Answer.Unfinished: throttling, the deadline, an upstream failure,
+// credentials unavailable for now) returns an *UnfinishedError, a function
+// error whose message summarises the answer, so that SCF retries the
+// invocation and then hands it to the dead-letter queue (unfinished.go).
+// HTTP events always get the answer, inside an API Gateway response whose
+// status follows the code (answer.HTTPStatus).
 package handler

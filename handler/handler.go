@@ -84,6 +84,7 @@ type Handler struct {
 type invocation struct {
 	secrets guard.Redactor
 	keys    *credentials.Renewing // nil until the keys are retrieved
+	async   bool                  // the request asked for Async (a direct invocation)
 }
 
 // redact masks every secret of the invocation in s.
@@ -95,9 +96,13 @@ func (inv *invocation) redact(s string) string {
 	return r.Redact(s)
 }
 
-// Invoke implements scf-go-lib's cloudfunction.Handler. It always returns
-// an answer, never a Go error, so SCF neither retries an asynchronous
-// invocation nor drops the answer.
+// Invoke implements scf-go-lib's cloudfunction.Handler. It returns an
+// answer, except when an invocation that nobody reads (a timer, an
+// EventBridge delivery, a direct one whose request says Async) leaves work
+// unfinished that a retry can finish (answer.Answer.Unfinished): then it
+// returns an *UnfinishedError, so that SCF retries the invocation and, in
+// the end, hands it to the dead-letter queue. HTTP callers always get the
+// answer.
 func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err error) {
 	if h.settings != nil {
 		return h.settings.handler(ctx).invoke(ctx, payload)
@@ -130,6 +135,7 @@ func (h *Handler) invoke(ctx context.Context, payload []byte) (out []byte, err e
 		inv.secrets = inv.secrets.With(auth, token)
 	}
 	a := h.answer(ctx, ev, verr, inv)
+	ferr := functionError(kind, inv.async, a)
 	h.logger().LogAttrs(ctx, levelFor(a.Code), "invocation",
 		slog.String("function_request_id", invocationID(ctx)),
 		slog.String("event", kind.String()),
@@ -143,7 +149,11 @@ func (h *Handler) invoke(ctx context.Context, payload []byte) (out []byte, err e
 		slog.Bool("verified", a.Verified),
 		slog.Int("pending", len(a.Pending)),
 		slog.Int("already_in_project", len(a.AlreadyInProject)),
+		slog.Bool("function_error", ferr != nil),
 	)
+	if ferr != nil {
+		return nil, ferr
+	}
 	return encode(kind, a), nil
 }
 

@@ -18,7 +18,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/time/rate"
 
 	"scf-cvm-project/cvm"
 	"scf-cvm-project/handler/answer"
@@ -304,14 +303,15 @@ func TestNewFromEnvTuning(t *testing.T) {
 			assert.Equal(t, tt.want.MaxRetries, c.Retry.MaxRetries)
 			assert.Equal(t, tt.want.MaxConcurrency, h.MaxConcurrency)
 			assert.Equal(t, tt.want.SkipInvalid, h.SkipInvalid)
-			require.NotNil(t, c.Limiter)
+			assert.Nil(t, c.Limiter, "the adaptive rates pace the client")
 			if math.IsInf(tt.want.RateLimit, 1) {
-				assert.Equal(t, rate.Inf, c.Limiter.Limit(), "0: no client-side limit")
+				assert.Nil(t, c.Rates, "0: no client-side limit")
 				assert.Zero(t, config.RateLimitOf(c), "logged as 0")
 			} else {
-				assert.InDelta(t, tt.want.RateLimit, float64(c.Limiter.Limit()), 1e-9)
+				require.NotNil(t, c.Rates)
+				assert.InDelta(t, tt.want.RateLimit, c.Rates.Ceiling("ModifyInstancesProject"), 1e-9)
+				assert.Equal(t, 1, c.Rates.Limiter("ModifyInstancesProject").Burst(), "a second never holds more than the limit")
 			}
-			assert.Equal(t, 1, c.Limiter.Burst(), "a second never holds more than the limit")
 		})
 	}
 }

@@ -31,6 +31,10 @@ type plan struct {
 	// What a refusal echoes: the instances named, the project asked for.
 	named     []string
 	projectID *int64
+
+	// async: a direct invocation asked to be answered as an asynchronous one
+	// (the request's Async), see Invoke.
+	async bool
 }
 
 // answer is the one place where the steps run, in order, for every kind of
@@ -55,6 +59,7 @@ func (h *Handler) answer(ctx context.Context, ev trigger.Event, decodeErr *answe
 		return answer.Failed(err, nil, nil)
 	}
 	p, err := h.plan(ev)
+	inv.async = p.async
 	if err != nil {
 		return answer.Failed(err, p.named, p.projectID)
 	}
@@ -79,7 +84,7 @@ func (h *Handler) plan(ev trigger.Event) (plan, *answer.Error) {
 		return h.planEvents(ev.CloudEvents)
 	}
 	raw, err := ev.Request()
-	p := plan{named: raw.InstanceIDs, projectID: raw.ProjectID}
+	p := plan{named: raw.InstanceIDs, projectID: raw.ProjectID, async: raw.Async}
 	if err != nil {
 		return p, err
 	}
@@ -109,6 +114,9 @@ func (h *Handler) planEvents(evs []trigger.CloudEvent) (plan, *answer.Error) {
 	p := plan{kind: planEvents, targets: targets, dryRun: h.Security.DryRun}
 	for _, t := range targets {
 		p.named = append(p.named, t.InstanceIDs...)
+	}
+	if limit := h.Security.InstanceLimit(); len(p.named) > limit {
+		return p, answer.Errorf(answer.CodeLimitExceeded, "the event names %d instances; at most %d are allowed in one invocation (MAX_INSTANCES)", len(p.named), limit)
 	}
 	if len(p.named) == 0 {
 		return p, &answer.Error{Code: answer.CodeNoInstances, Message: "the event names no instance (in its subject, resource or data); nothing to do"}

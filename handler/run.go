@@ -91,11 +91,13 @@ func (h *Handler) ruleRun(inv *invocation, vf *verifier, set []rules.Rule, dryRu
 		vf.note(region, listed)
 		return listed, reqIDs, err
 	}
-	move := func(ctx context.Context, region string, projectID int64, ids []string) []answer.Batch {
-		batches, _, _ := vf.move(ctx, region, projectID, ids, h.SkipInvalid)
-		return batches
+	move := func(ctx context.Context, region string, projectID int64, ids []string) rules.Moved {
+		batches, failed, calls := vf.move(ctx, region, projectID, ids, h.SkipInvalid)
+		return rules.Moved{Batches: batches, Failed: failed, IsolationCalls: calls}
 	}
-	return rules.NewRun(set, dryRun, list, move)
+	run := rules.NewRun(set, dryRun, list, move)
+	run.MaxInstances = h.Security.InstanceLimit()
+	return run
 }
 
 // dryRun batches and signs a move exactly as move does, and sends nothing.

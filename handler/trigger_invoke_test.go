@@ -51,7 +51,7 @@ func FuzzDecodeEvent(f *testing.F) {
 			require.NotNil(t, ev.HTTP)
 			assert.NotNil(t, ev.HTTP.Headers)
 			assert.NotNil(t, ev.HTTP.Query)
-			assert.LessOrEqual(t, len(ev.HTTP.Body), request.MaxBodyBytes)
+			assert.LessOrEqual(t, len(ev.HTTP.Body), request.MaxRequestBytes)
 			for k := range ev.HTTP.Headers {
 				assert.Equal(t, strings.ToLower(k), k)
 			}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/tencentyun/scf-go-lib/events"
 )
@@ -97,6 +98,11 @@ type (
 	}
 )
 
+// Isolated reports whether the batch's offending instances were isolated
+// (SkipInvalid): then those that did not move are each in Answer.Failed,
+// with their own code, and the others moved.
+func (b Batch) Isolated() bool { return b.isolated }
+
 func (b Batch) wire() batchJSON {
 	if b.InstanceIds == nil {
 		b.InstanceIds = []string{}
@@ -159,6 +165,10 @@ func (a Answer) JSON() []byte {
 //   - a batch the deadline cut (InternalError.DeadlineExceeded): the
 //     work is unfinished, whatever else happened; the message counts the
 //     batches done;
+//   - the first batch that failed as a whole for a reason a retry can fix
+//     (Retryable: a throttle, an upstream failure), then the first such
+//     instance of Failed: a failure that a retry can fix hides no other, so
+//     that a caller who would retry is told to;
 //   - the first batch that failed as a whole (all or nothing, as the API is);
 //   - with isolated instances (Failed): PartialSuccess when some instances
 //     moved, else the first isolated batch's code (the first offending one);
@@ -169,7 +179,7 @@ func (a *Answer) Summarize() {
 	if len(a.Batches) == 0 {
 		return
 	}
-	var firstFailed, firstIsolated, deadline *Batch
+	var firstFailed, firstIsolated, deadline, retryable *Batch
 	done := 0
 	for i := range a.Batches {
 		b := &a.Batches[i]
@@ -185,8 +195,13 @@ func (a *Answer) Summarize() {
 			if firstIsolated == nil {
 				firstIsolated = b
 			}
-		case firstFailed == nil:
-			firstFailed = b
+		default:
+			if firstFailed == nil {
+				firstFailed = b
+			}
+			if retryable == nil && Retryable(b.Code) {
+				retryable = b
+			}
 		}
 	}
 	first := a.Batches[0]
@@ -194,16 +209,61 @@ func (a *Answer) Summarize() {
 	case deadline != nil:
 		a.RequestId, a.Code = deadline.RequestId, deadline.Code
 		a.Message = fmt.Sprintf("the invocation's deadline ran out with %d of %d batches done (see Batches): %s", done, len(a.Batches), deadline.Message)
+	case retryable != nil:
+		a.RequestId, a.Code, a.Message = retryable.RequestId, retryable.Code, retryable.Message
+	case a.summarizeRetryableFailure():
 	case firstFailed != nil:
 		a.RequestId, a.Code, a.Message = firstFailed.RequestId, firstFailed.Code, firstFailed.Message
-	case len(a.Failed) > 0 && len(a.Failed) < len(a.InstanceIds):
+	case len(a.Failed) > 0 && len(a.Failed) < a.sent():
 		a.RequestId, a.Code = first.RequestId, CodePartialSuccess
-		a.Message = fmt.Sprintf("moved %d of %d instances; %d failed (see Failed)", len(a.InstanceIds)-len(a.Failed), len(a.InstanceIds), len(a.Failed))
+		a.Message = fmt.Sprintf("moved %d of %d instances; %d failed (see Failed)", a.sent()-len(a.Failed), a.sent(), len(a.Failed))
 	case firstIsolated != nil:
 		a.RequestId, a.Code, a.Message = firstIsolated.RequestId, firstIsolated.Code, firstIsolated.Message
 	default:
 		a.RequestId, a.Code, a.Message = first.RequestId, first.Code, ""
 	}
+}
+
+// sent is how many instances the batches were for: those the request named
+// or, for a reconciliation (which names none), those the batches held.
+func (a *Answer) sent() int {
+	if len(a.InstanceIds) > 0 {
+		return len(a.InstanceIds)
+	}
+	n := 0
+	for _, b := range a.Batches {
+		n += len(b.InstanceIds)
+	}
+	return n
+}
+
+// summarizeRetryableFailure sets the top code to the first instance of
+// Failed that a retry can fix, with the RequestId of its batch, and
+// reports whether there was one.
+func (a *Answer) summarizeRetryableFailure() bool {
+	n, first := 0, -1
+	for i, f := range a.Failed {
+		if Retryable(f.Code) {
+			n++
+			if first < 0 {
+				first = i
+			}
+		}
+	}
+	if first < 0 {
+		return false
+	}
+	f := a.Failed[first]
+	a.RequestId = ""
+	for _, b := range a.Batches {
+		if slices.Contains(b.InstanceIds, f.InstanceId) {
+			a.RequestId = b.RequestId
+			break
+		}
+	}
+	a.Code = f.Code
+	a.Message = fmt.Sprintf("%d of %d instances failed for a reason a retry can fix, %d in all (see Failed); the first, %s: %s", n, a.sent(), len(a.Failed), f.InstanceId, f.Message)
+	return true
 }
 
 // HTTPResponse wraps the answer for API Gateway and the function URL:

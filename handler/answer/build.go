@@ -16,6 +16,7 @@ type Outcome struct {
 	Rules          []RuleReport // a rule run's reports, one per rule
 	NotFound       []string     // instances named that the listing did not find
 	ListingFailure *Failure     // the first listing that did not complete
+	Refused        *Error       // a rule run refused after its listings (more to move than MAX_INSTANCES): nothing moved
 	ListingRequest string       // its RequestId ("" when none answered)
 	FirstRequestID string       // of the first call answered, for a run without batches
 	RulesDryRun    bool         // a rule run that decided and moved nothing
@@ -28,8 +29,8 @@ type Outcome struct {
 	Verification *Verification
 }
 
-// Build is the answer to an invocation that ran: at the top, the first
-// listing that failed, else the batches' summary (Summarize), else Success
+// Build is the answer to an invocation that ran: at the top, a rule run's
+// refusal, else the first listing that failed, else the batches' summary (Summarize), else Success
 // with the first call's RequestId. A dry run says so in Message.
 func Build(o Outcome) Answer {
 	a := Answer{
@@ -47,6 +48,8 @@ func Build(o Outcome) Answer {
 		a.Batches = []Batch{}
 	}
 	switch {
+	case o.Refused != nil:
+		a.RequestId, a.Code, a.Message = o.FirstRequestID, o.Refused.Code, o.Refused.Message
 	case o.ListingFailure != nil:
 		a.RequestId, a.Code, a.Message = o.ListingRequest, o.ListingFailure.Code, o.ListingFailure.Message
 	case len(a.Batches) > 0:

@@ -6,6 +6,9 @@
 //
 // Start with Build, which turns what a run did (an Outcome, with its
 // Verification) into the Answer; Failed answers a refusal made before any
-// upstream call. Answer.HasPending says a verified run left operations
-// under way: unfinished work.
+// upstream call. Retryable is the one judgement of which failures a later
+// attempt can fix: Summarize puts them first at the top, and
+// Answer.Unfinished (unfinished.go) tells the handler when an asynchronous
+// invocation must fail for SCF to retry it (operations still pending,
+// Answer.HasPending, are unfinished work too).
 package answer

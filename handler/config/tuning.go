@@ -6,9 +6,8 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/time/rate"
-
 	"scf-cvm-project/cvm"
+	"scf-cvm-project/cvm/ratelimit"
 )
 
 // The environment variables that tune retries, throughput and partial
@@ -28,7 +27,7 @@ const (
 type Tuning struct {
 	MaxRetries     int
 	MaxConcurrency int
-	RateLimit      float64 // requests a second, burst 1; 0: no client-side limit
+	RateLimit      float64 // ModifyInstancesProject's ceiling, requests a second, burst 1; 0: no client-side limit
 	SkipInvalid    bool
 }
 
@@ -72,23 +71,32 @@ func envInt(getenv func(string) string, name string, def, lo, hi int) (int, erro
 	return n, nil
 }
 
-// Apply sets the retries and the rate limit on c. The limiter lives on the
-// client, which serves every invocation of the warm process: the rate
-// holds across concurrent batches and consecutive invocations alike.
+// Apply sets the retries and the rate on c. Throttles (RequestLimitExceeded*,
+// HTTP 429) are retried until the deadline rule stops them
+// (cvm.RetryPolicy.WithThrottleRetries); other retryable failures get
+// MaxRetries. Each action is paced at its own adaptive rate
+// (ratelimit.ActionRates: RATE_LIMIT for ModifyInstancesProject, the
+// documented limits for the others), cut when the API throttles it and
+// grown back while it answers. The rates live on the client, which serves
+// every invocation of the warm process: they hold across concurrent
+// batches and consecutive invocations alike. RATE_LIMIT=0: no client-side
+// rate at all (the API's own limit still applies).
 func (t Tuning) Apply(c *cvm.Client) {
 	c.Retry.MaxRetries = t.MaxRetries
-	limit := rate.Limit(t.RateLimit)
+	c.Retry = c.Retry.WithThrottleRetries()
+	c.Limiter = nil
 	if t.RateLimit == 0 {
-		limit = rate.Inf // the API's own limit still applies
+		c.Rates = nil
+		return
 	}
-	c.Limiter = rate.NewLimiter(limit, 1)
+	c.Rates = ratelimit.NewActionRates(ratelimit.ActionLimits(t.RateLimit))
 }
 
-// RateLimitOf is the client's rate for the log: 0 when there is no limit
-// (JSON has no infinity).
+// RateLimitOf is the client's ModifyInstancesProject ceiling for the log:
+// 0 when there is no limit (JSON has no infinity).
 func RateLimitOf(c *cvm.Client) float64 {
-	if c.Limiter == nil || c.Limiter.Limit() == rate.Inf {
+	if c.Rates == nil {
 		return 0
 	}
-	return float64(c.Limiter.Limit())
+	return c.Rates.Ceiling("ModifyInstancesProject")
 }

@@ -7,9 +7,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/time/rate"
 
 	"scf-cvm-project/cvm"
+	"scf-cvm-project/cvm/ratelimit"
 	"scf-cvm-project/signer"
 )
 
@@ -57,17 +57,20 @@ func TestReadTuning(t *testing.T) {
 			require.NoError(t, err)
 			got.Apply(c)
 			assert.Equal(t, tt.want.MaxRetries, c.Retry.MaxRetries)
-			require.NotNil(t, c.Limiter)
+			assert.Equal(t, cvm.DefaultThrottleBaseDelay, c.Retry.ThrottleBaseDelay, "throttles retried until the deadline")
+			assert.Nil(t, c.Limiter, "the adaptive rates pace the client")
 			if math.IsInf(tt.want.RateLimit, 1) {
 				assert.Zero(t, got.RateLimit, "RATE_LIMIT=0 is read as 0")
-				assert.Equal(t, rate.Inf, c.Limiter.Limit(), "0: no client-side limit")
+				assert.Nil(t, c.Rates, "0: no client-side limit")
 				assert.Zero(t, RateLimitOf(c), "logged as 0")
 			} else {
+				require.NotNil(t, c.Rates)
 				assert.InDelta(t, tt.want.RateLimit, got.RateLimit, 1e-9)
-				assert.InDelta(t, tt.want.RateLimit, float64(c.Limiter.Limit()), 1e-9)
+				assert.InDelta(t, tt.want.RateLimit, c.Rates.Ceiling("ModifyInstancesProject"), 1e-9)
+				assert.InDelta(t, ratelimit.DocumentedLimits["DescribeInstances"], c.Rates.Ceiling("DescribeInstances"), 1e-9, "each action its documented limit")
 				assert.InDelta(t, tt.want.RateLimit, RateLimitOf(c), 1e-9)
+				assert.Equal(t, 1, c.Rates.Limiter("ModifyInstancesProject").Burst(), "a second never holds more than the limit")
 			}
-			assert.Equal(t, 1, c.Limiter.Burst(), "a second never holds more than the limit")
 		})
 	}
 }
@@ -75,7 +78,7 @@ func TestReadTuning(t *testing.T) {
 func TestRateLimitOfAClientWithoutALimiter(t *testing.T) {
 	c, err := cvm.New(cvm.LegacyEndpoint, signer.HmacSHA256, nil)
 	require.NoError(t, err)
-	c.Limiter = nil
+	c.Limiter, c.Rates = nil, nil
 	assert.Zero(t, RateLimitOf(c))
 }
 

@@ -22,6 +22,10 @@ type Raw struct {
 	HasInstanceIDs bool  // the key was present at all
 	HasProjectID   bool
 	SkipInvalid    *bool // nil when absent: SKIP_INVALID decides
+	// Async makes a direct invocation answer as an asynchronous one does:
+	// unfinished work that a retry can finish is a function error, for
+	// SCF to retry (SCF does not tell the function how it was invoked).
+	Async bool
 
 	// The tag rules (rulerequest.go): read from JSON requests only.
 	Rules     json.RawMessage // as given, when present; checked by ParseRules
@@ -39,6 +43,7 @@ type Wire struct {
 	Reconcile   json.RawMessage
 	DryRun      json.RawMessage
 	SkipInvalid json.RawMessage
+	Async       json.RawMessage
 }
 
 // requestFromJSON reads a request from a JSON object; where names data in
@@ -105,6 +110,9 @@ func FromWire(w Wire) (Raw, *answer.Error) {
 	reconcile, err := ReadFlag("Reconcile", w.Reconcile)
 	keep(err)
 	raw.Reconcile = reconcile != nil && *reconcile
+	async, err := ReadFlag("Async", w.Async)
+	keep(err)
+	raw.Async = async != nil && *async
 	return raw, first
 }
 
@@ -254,6 +262,14 @@ func FromValues(where string, v url.Values) (Raw, *answer.Error) {
 		if err == nil {
 			raw.SkipInvalid, err = ParseFlag("SkipInvalid", s, true)
 		}
+		keep(err)
+	}
+	if s, ok, err := single(where, v, "Async"); ok {
+		var async *bool
+		if err == nil {
+			async, err = ParseFlag("Async", s, true)
+		}
+		raw.Async = async != nil && *async
 		keep(err)
 	}
 	return raw, first

@@ -2,6 +2,7 @@ package request
 
 import (
 	"encoding/json"
+	"net/url"
 	"slices"
 	"testing"
 
@@ -72,6 +73,7 @@ func TestEveryFlagIsReadAlike(t *testing.T) {
 		"DryRun":      func(r Raw) *bool { return r.DryRun },
 		"SkipInvalid": func(r Raw) *bool { return r.SkipInvalid },
 		"Reconcile":   func(r Raw) *bool { b := r.Reconcile; return &b },
+		"Async":       func(r Raw) *bool { b := r.Async; return &b },
 	}
 	for name, get := range flags {
 		for _, c := range []struct {
@@ -96,5 +98,29 @@ func TestEveryFlagIsReadAlike(t *testing.T) {
 				assert.Contains(t, err.Message, name+" must be true or false")
 			})
 		}
+	}
+}
+
+// Async, the flag that makes a direct invocation answer as an asynchronous
+// one, is read from JSON, forms and queries alike; absent, it is false.
+func TestAsyncIsReadFromEverySource(t *testing.T) {
+	tests := []struct {
+		name string
+		read func() (Raw, *answer.Error)
+		want bool
+	}{
+		{"JSON true", func() (Raw, *answer.Error) { return FromJSON("the event", []byte(`{"Async":true}`)) }, true},
+		{"JSON string, any case of the key", func() (Raw, *answer.Error) { return FromJSON("the event", []byte(`{"async":"true"}`)) }, true},
+		{"JSON absent", func() (Raw, *answer.Error) { return FromJSON("the event", []byte(`{}`)) }, false},
+		{"query", func() (Raw, *answer.Error) { return FromValues("the query", url.Values{"Async": {"true"}}) }, true},
+		{"bare query key", func() (Raw, *answer.Error) { return FromValues("the query", url.Values{"Async": {""}}) }, true},
+		{"query false", func() (Raw, *answer.Error) { return FromValues("the query", url.Values{"Async": {"0"}}) }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			raw, err := tt.read()
+			require.Nil(t, err)
+			assert.Equal(t, tt.want, raw.Async)
+		})
 	}
 }

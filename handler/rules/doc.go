@@ -2,5 +2,7 @@
 // tag into a project. Parse reads a rule set, Decide applies it to
 // instances as they are (pure), Validate checks a request for the rules,
 // and Run lists, decides and moves, with the Lister and the Mover it is
-// given.
+// given, moving nothing when that would be more than its MaxInstances
+// (MAX_INSTANCES); its reports' Failed name exactly the instances that did
+// not move.
 package rules

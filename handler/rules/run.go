@@ -15,22 +15,41 @@ import (
 type Lister func(ctx context.Context, region string, q cvm.Query) ([]cvm.Instance, []string, error)
 
 // Mover moves ids into projectID in region the way every move is made
-// (batches of at most 100, retries, isolation), and returns the batches.
-type Mover func(ctx context.Context, region string, projectID int64, ids []string) []answer.Batch
+// (batches of at most 100, retries, isolation), and says what it did.
+type Mover func(ctx context.Context, region string, projectID int64, ids []string) Moved
+
+// Moved is what a Mover did: the batches, the instances that isolation
+// (SkipInvalid) found could not move, each with its own code, and the
+// calls isolating them cost, as answer.FromBatches gives them.
+type Moved struct {
+	Batches        []answer.Batch
+	Failed         []answer.Failure
+	IsolationCalls int
+}
 
 // Run is one evaluation of a rule set, over one or more regions: the
 // listings, the decision, the moves, and what each rule reports. Its
 // I/O is the Lister and the Mover it is given.
 type Run struct {
+	// MaxInstances, when above 0, is the most instances the run may move
+	// (MAX_INSTANCES): a run that would move more moves nothing and is
+	// refused with InvalidParameterValue.LimitExceeded, as a named move
+	// is. A dry run is not bound: it shows the whole plan.
+	MaxInstances int
+
 	rules  []Rule
 	dryRun bool
 	list   Lister
 	move   Mover
 
-	reports   []answer.RuleReport // one per rule
-	batches   []answer.Batch
-	notFound  []string
-	wouldMove int // in a dry run
+	reports        []answer.RuleReport // one per rule
+	batches        []answer.Batch
+	failed         []answer.Failure // the instances isolation found could not move
+	isolationCalls int
+	notFound       []string
+	wouldMove      int           // in a dry run
+	moving         int           // instances handed to the Mover so far
+	refused        *answer.Error // more to move than MaxInstances: nothing moved
 
 	firstRequestID string          // of the first call answered
 	failure        *answer.Failure // the first listing that failed
@@ -94,9 +113,18 @@ func (r *Run) Apply(ctx context.Context, region string, ids []string) {
 }
 
 // decideAndMove decides for the instances listed in region, moves them
-// (unless it is a dry run), and adds the outcome to the reports.
+// (unless it is a dry run, or they are more than MaxInstances), and adds
+// the outcome to the reports: each rule's Failed lists exactly its
+// instances that did not move, each with its own code.
 func (r *Run) decideAndMove(ctx context.Context, region string, instances []cvm.Instance, complete []bool) {
 	d := Decide(r.rules, complete, instances)
+	toMove := 0
+	for _, m := range d.Moves {
+		toMove += len(m.InstanceIDs)
+	}
+	if !r.dryRun && r.refused == nil && r.MaxInstances > 0 && r.moving+toMove > r.MaxInstances {
+		r.refused = answer.Errorf(answer.CodeLimitExceeded, "the rules would move %d instances; at most %d are allowed in one invocation (MAX_INSTANCES), so nothing was moved", r.moving+toMove, r.MaxInstances)
+	}
 	failed := map[string]answer.Failure{}
 	requestOf := map[string]string{} // instance → the RequestId of its batch
 	for _, m := range d.Moves {
@@ -104,12 +132,24 @@ func (r *Run) decideAndMove(ctx context.Context, region string, instances []cvm.
 			r.wouldMove += len(m.InstanceIDs)
 			continue
 		}
-		for _, b := range r.move(ctx, region, m.ProjectID, m.InstanceIDs) {
+		if r.refused != nil {
+			continue
+		}
+		r.moving += len(m.InstanceIDs)
+		mv := r.move(ctx, region, m.ProjectID, m.InstanceIDs)
+		r.failed = append(r.failed, mv.Failed...)
+		r.isolationCalls += mv.IsolationCalls
+		for _, f := range mv.Failed {
+			failed[f.InstanceId] = f
+		}
+		for _, b := range mv.Batches {
 			r.batches = append(r.batches, b)
 			r.noteCalls([]string{b.RequestId})
 			for _, id := range b.InstanceIds {
 				requestOf[id] = b.RequestId
-				if b.Code != answer.CodeSuccess {
+				// An isolated batch's instances that did not move are in
+				// mv.Failed; a batch that failed as a whole moved none.
+				if !b.Isolated() && b.Code != answer.CodeSuccess {
 					failed[id] = answer.Failure{InstanceId: id, Code: b.Code, Message: b.Message}
 				}
 			}
@@ -120,6 +160,9 @@ func (r *Run) decideAndMove(ctx context.Context, region string, instances []cvm.
 		rep.Matched += rd.Matched
 		rep.AlreadyInProject += rd.AlreadyInProject
 		rep.Conflicts = append(rep.Conflicts, rd.Conflicts...)
+		if r.refused != nil && !r.dryRun {
+			continue
+		}
 		batchesSeen := map[string]bool{}
 		for _, id := range rd.Moved {
 			if f, ok := failed[id]; ok {
@@ -160,6 +203,9 @@ func (r *Run) Outcome(named []string) answer.Outcome {
 	return answer.Outcome{
 		InstanceIds:    named,
 		Batches:        r.batches,
+		Failed:         r.failed,
+		IsolationCalls: r.isolationCalls,
+		Refused:        r.refused,
 		Rules:          r.reports,
 		NotFound:       r.notFound,
 		ListingFailure: r.failure,

@@ -117,7 +117,7 @@ func (f *fakeFleet) list(_ context.Context, region string, q cvm.Query) ([]cvm.I
 }
 
 // move sends batches of at most 100, and moves what succeeded.
-func (f *fakeFleet) move(_ context.Context, region string, projectID int64, ids []string) []answer.Batch {
+func (f *fakeFleet) move(_ context.Context, region string, projectID int64, ids []string) Moved {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.moves = append(f.moves, fleetMove{Region: region, ProjectID: projectID, IDs: append([]string(nil), ids...)})
@@ -141,7 +141,7 @@ func (f *fakeFleet) move(_ context.Context, region string, projectID int64, ids 
 		}
 		batches = append(batches, b)
 	}
-	return batches
+	return Moved{Batches: batches}
 }
 
 func (f *fakeFleet) project(id string) int64 {
@@ -311,9 +311,9 @@ func TestRunDryRunMovesNothing(t *testing.T) {
 	prod := many("p", 130, 0, "env=prod")
 	team := many("t", 20, 7, "team=web")
 	f := newFleet(prod, team, many("x", 10, 0, "team=x"))
-	mustNotMove := func(context.Context, string, int64, []string) []answer.Batch {
+	mustNotMove := func(context.Context, string, int64, []string) Moved {
 		t.Error("a dry run moved instances")
-		return nil
+		return Moved{}
 	}
 
 	run := NewRun([]Rule{envProd, teamAny}, true, f.list, mustNotMove)
@@ -412,5 +412,40 @@ func TestRunApply(t *testing.T) {
 		require.Len(t, r.Failed, 1, "rule %d", i)
 		assert.Equal(t, *o.ListingFailure, r.Failed[0])
 		assert.Zero(t, r.Matched)
+	}
+}
+
+// MaxInstances bounds what a run moves: over it, nothing moves and the
+// run is refused with the count; a dry run is not bound.
+func TestRunMaxInstances(t *testing.T) {
+	tests := []struct {
+		name     string
+		max      int
+		dryRun   bool
+		wantCode string
+		wantMove int
+	}{
+		{"over the cap", 100, false, answer.CodeLimitExceeded, 0},
+		{"at the cap", 250, false, answer.CodeSuccess, 250},
+		{"no cap", 0, false, answer.CodeSuccess, 250},
+		{"a dry run over the cap", 100, true, answer.CodeSuccess, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFleet(many("p", 250, 0, "env=prod"), many("q", 10, 1045, "env=prod"))
+			run := NewRun([]Rule{envProd}, tt.dryRun, f.list, f.move)
+			run.MaxInstances = tt.max
+			run.Reconcile(context.Background(), "ap-guangzhou")
+			a := answer.Build(run.Outcome(nil))
+			assert.Equal(t, tt.wantCode, a.Code, a.Message)
+			assert.Len(t, f.movedIDs(), tt.wantMove)
+			assert.Equal(t, 260, a.Rules[0].Matched)
+			assert.Equal(t, 10, a.Rules[0].AlreadyInProject)
+			if tt.wantCode == answer.CodeLimitExceeded {
+				assert.Equal(t, "the rules would move 250 instances; at most 100 are allowed in one invocation (MAX_INSTANCES), so nothing was moved", a.Message)
+				assert.Equal(t, "req-001", a.RequestId, "the listing's")
+				assert.Empty(t, a.Rules[0].Moved)
+			}
+		})
 	}
 }

@@ -114,9 +114,10 @@ type probe struct {
 //   - Direct: any other JSON object.
 //
 // A payload that is not a JSON object, or whose HTTP fields have the wrong
-// type, is refused with CodeInvalidParameter; one over MaxEventBytes, a
-// direct request or an HTTP body over MaxBodyBytes, with
-// CodeRequestTooLarge.
+// type, is refused with CodeInvalidParameter; one over MaxEventBytes, or
+// whose request is over MaxRequestBytes (a direct event, an EventBridge
+// event, an HTTP body once decoded; a timer's Message when it is read),
+// with CodeRequestTooLarge: one rule for every source.
 //
 // When the refusal comes after the kind is known, the Event returned keeps
 // its Kind (so an HTTP event is answered in HTTP's shape) and, for HTTP,
@@ -133,6 +134,9 @@ func Decode(payload []byte) (Event, *answer.Error) {
 	}
 	switch {
 	case request.Present(p.SpecVersion) || request.Present(p.EventList):
+		if len(payload) > request.MaxRequestBytes {
+			return Event{Kind: KindEventBridge}, answer.Errorf(answer.CodeRequestTooLarge, "the event is %d bytes; at most %d bytes are accepted", len(payload), request.MaxRequestBytes)
+		}
 		return decodeCloudEvents(payload, &p)
 	case namesService(p.RequestContext):
 		return decodeHTTP(KindAPIGateway, &p)
@@ -141,8 +145,8 @@ func Decode(payload []byte) (Event, *answer.Error) {
 	case isTimer(p.Type):
 		return decodeTimer(&p)
 	}
-	if len(payload) > request.MaxBodyBytes {
-		return Event{Kind: KindDirect}, answer.Errorf(answer.CodeRequestTooLarge, "the event is %d bytes; at most %d bytes are accepted", len(payload), request.MaxBodyBytes)
+	if len(payload) > request.MaxRequestBytes {
+		return Event{Kind: KindDirect}, answer.Errorf(answer.CodeRequestTooLarge, "the event is %d bytes; at most %d bytes are accepted", len(payload), request.MaxRequestBytes)
 	}
 	return Event{Kind: KindDirect, Direct: append(json.RawMessage(nil), payload...), direct: &p.Wire}, nil
 }
@@ -174,8 +178,10 @@ func isTimer(typ json.RawMessage) bool {
 //
 // JSON is {"InstanceIds":["ins-..."],"ProjectId":1045,"Region":"ap-guangzhou"},
 // where InstanceIds may also be one comma-separated string and ProjectId a
-// string of digits; "DryRun": true (or "true") asks for a dry run, and
-// "SkipInvalid": true (or "true") isolates the instances the API refuses.
+// string of digits; "DryRun": true (or "true") asks for a dry run,
+// "SkipInvalid": true (or "true") isolates the instances the API refuses,
+// and "Async": true makes a direct invocation answer as an asynchronous
+// one (handler.Asynchronous).
 // A form or query is InstanceIds=ins-a,ins-b&ProjectId=1045:
 // InstanceIds may repeat, each value may hold a comma-separated list, and
 // InstanceIds.N keys are read in the order of N; DryRun=true (or a bare

@@ -182,7 +182,7 @@ func TestDecodeEventRejects(t *testing.T) {
 		{"string", `"ins-00000001"`, answer.CodeInvalidParameter, []string{"got a string"}},
 		{"number", ` 1045`, answer.CodeInvalidParameter, []string{"got a number"}},
 		{"boolean", `true`, answer.CodeInvalidParameter, []string{"got a boolean"}},
-		{"too large", `{"x":"` + strings.Repeat("a", request.MaxBodyBytes) + `"}`, answer.CodeRequestTooLarge, []string{"at most 1048576 bytes"}},
+		{"too large", `{"x":"` + strings.Repeat("a", request.MaxRequestBytes) + `"}`, answer.CodeRequestTooLarge, []string{"at most 6291456 bytes"}},
 		{"bad base64", `{"httpMethod":"POST","isBase64Encoded":true,"body":"not base64!"}`, answer.CodeInvalidParameter, []string{"isBase64Encoded", "not base64"}},
 		{"body a number", `{"httpMethod":"POST","body":12}`, answer.CodeInvalidParameter, []string{"function URL", "body", "want a string, got a number"}},
 		{"body a boolean", `{"requestContext":{"serviceId":"s"},"body":true}`, answer.CodeInvalidParameter, []string{"API Gateway", "body", "got a boolean"}},
@@ -228,11 +228,11 @@ func TestDecodeEventRejects(t *testing.T) {
 	}
 }
 
-// A payload of exactly request.MaxBodyBytes is still read.
+// A payload of exactly request.MaxRequestBytes is still read.
 func TestDecodeEventSizeLimitIsInclusive(t *testing.T) {
-	pad := request.MaxBodyBytes - len(`{"x":""}`)
+	pad := request.MaxRequestBytes - len(`{"x":""}`)
 	payload := []byte(`{"x":"` + strings.Repeat("a", pad) + `"}`)
-	require.Len(t, payload, request.MaxBodyBytes)
+	require.Len(t, payload, request.MaxRequestBytes)
 	ev, err := Decode(payload)
 	require.Nil(t, err)
 	assert.Equal(t, KindDirect, ev.Kind)

@@ -147,8 +147,8 @@ func decodeBody(what string, raw json.RawMessage, isBase64 bool) ([]byte, *answe
 	if len(body) == 0 {
 		return nil, nil
 	}
-	if len(body) > request.MaxBodyBytes {
-		return nil, answer.Errorf(answer.CodeRequestTooLarge, "the body is %d bytes; at most %d bytes are accepted", len(body), request.MaxBodyBytes)
+	if len(body) > request.MaxRequestBytes {
+		return nil, answer.Errorf(answer.CodeRequestTooLarge, "the body is %d bytes; at most %d bytes are accepted", len(body), request.MaxRequestBytes)
 	}
 	return body, nil
 }

@@ -100,17 +100,17 @@ func TestDecodeBody(t *testing.T) {
 // The body's own limit: base64 shrinks a body, so only a direct call can
 // reach it, but a caller building an event by hand might.
 func TestDecodeBodyTooLarge(t *testing.T) {
-	raw, err := json.Marshal(strings.Repeat("a", request.MaxBodyBytes+1))
+	raw, err := json.Marshal(strings.Repeat("a", request.MaxRequestBytes+1))
 	require.NoError(t, err)
 	_, e := decodeBody("the event", raw, false)
 	require.NotNil(t, e)
 	assert.Equal(t, answer.CodeRequestTooLarge, e.Code)
 	assert.Contains(t, e.Message, "body")
 
-	raw, err = json.Marshal(strings.Repeat("a", request.MaxBodyBytes))
+	raw, err = json.Marshal(strings.Repeat("a", request.MaxRequestBytes))
 	require.NoError(t, err)
 	_, e = decodeBody("the event", raw, false)
-	assert.Nil(t, e, "exactly request.MaxBodyBytes is accepted")
+	assert.Nil(t, e, "exactly request.MaxRequestBytes is accepted")
 }
 
 func TestIsForm(t *testing.T) {

@@ -202,12 +202,12 @@ type Target struct {
 // order first named, each instance once per region. No instance at all is
 // not an error: the caller answers CodeNoInstances. An event's region that
 // is not one, or none at all for an instance whose region nothing else
-// gives, is refused.
+// gives, is refused. How many instances one invocation may handle
+// (MAX_INSTANCES) is the plan's to check.
 func Targets(evs []CloudEvent, defaultRegion string) ([]Target, *answer.Error) {
 	var out []Target
 	index := map[string]int{}
 	seen := map[string]bool{} // region + " " + id
-	total := 0
 	for i, ev := range evs {
 		named := ev.Instances()
 		if len(named) == 0 {
@@ -234,12 +234,8 @@ func Targets(evs []CloudEvent, defaultRegion string) ([]Target, *answer.Error) {
 			if !seen[region+" "+n.ID] {
 				seen[region+" "+n.ID] = true
 				out[k].InstanceIDs = append(out[k].InstanceIDs, n.ID)
-				total++
 			}
 		}
-	}
-	if total > request.MaxInstanceIDs {
-		return nil, answer.Errorf(answer.CodeLimitExceeded, "the EventBridge delivery names %d instances; at most %d are handled in one invocation", total, request.MaxInstanceIDs)
 	}
 	return out, nil
 }

@@ -43,6 +43,9 @@ func decodeTimer(p *probe) (Event, *answer.Error) {
 // InstanceIds=ins-a,ins-b&ProjectId=1045.
 func requestFromTimer(t *events.TimerEvent) (request.Raw, *answer.Error) {
 	msg := strings.TrimSpace(request.TrimBOMString(t.Message))
+	if len(msg) > request.MaxRequestBytes {
+		return request.Raw{}, answer.Errorf(answer.CodeRequestTooLarge, "the timer's Message is %d bytes; at most %d bytes are accepted", len(msg), request.MaxRequestBytes)
+	}
 	if msg == "" {
 		return request.Raw{}, answer.Errorf(answer.CodeMissingParameter,
 			`the timer's Message is empty; set it to the request, as JSON ({"InstanceIds":["ins-..."],"ProjectId":1045}) or as a query string (InstanceIds=ins-...&ProjectId=1045)`)

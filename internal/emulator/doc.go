@@ -16,7 +16,7 @@
 // AuthFailure.TokenFailure).
 //
 // For tests of failure, it can script faults per request (Script: a delay,
-// a connection reset, HTTP 500/502 with HTML, truncated JSON,
+// a connection reset, HTTP 500/502/429 with HTML, truncated JSON,
 // InternalServerError, RequestLimitExceeded, SignatureExpire), answer
 // slowly (SetLatency), enforce a rate limit (SetRateLimit), and name no
 // instance in its refusals (SetTerseMessages); see faults.go.

@@ -28,6 +28,7 @@ const (
 	FaultInternalServerError                   // the API's InternalServerError
 	FaultRequestLimitExceeded                  // the API's RequestLimitExceeded
 	FaultSignatureExpire                       // the API's AuthFailure.SignatureExpire
+	FaultHTTP429                               // HTTP 429 with an HTML page, as a gateway that throttles would
 )
 
 // String names the fault as Call.Fault records it.
@@ -41,6 +42,8 @@ func (k FaultKind) String() string {
 		return "http500"
 	case FaultHTTP502:
 		return "http502"
+	case FaultHTTP429:
+		return "http429"
 	case FaultTruncatedJSON:
 		return "truncated"
 	case FaultInternalServerError:
@@ -161,10 +164,13 @@ func (e *Emulator) injectFault(w http.ResponseWriter, r *http.Request, q *reques
 	switch f.Kind {
 	case FaultReset:
 		resetConnection(w)
-	case FaultHTTP500, FaultHTTP502:
+	case FaultHTTP500, FaultHTTP502, FaultHTTP429:
 		status := http.StatusInternalServerError
-		if f.Kind == FaultHTTP502 {
+		switch f.Kind {
+		case FaultHTTP502:
 			status = http.StatusBadGateway
+		case FaultHTTP429:
+			status = http.StatusTooManyRequests
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(status)

@@ -61,6 +61,11 @@ func TestEachFaultReplacesOneAnswer(t *testing.T) {
 			assert.Equal(t, 502, resp.StatusCode)
 			assert.Contains(t, string(body), "Bad Gateway")
 		}, ""},
+		{FaultHTTP429, func(t *testing.T, resp *http.Response, body []byte, err error) {
+			require.NoError(t, err)
+			assert.Equal(t, 429, resp.StatusCode)
+			assert.Contains(t, string(body), "Too Many Requests")
+		}, ""},
 		{FaultTruncatedJSON, func(t *testing.T, resp *http.Response, body []byte, err error) {
 			require.NoError(t, err)
 			assert.Equal(t, 200, resp.StatusCode)

@@ -1,0 +1,63 @@
+package answer
+
+import (
+	"fmt"
+
+	"scf-cvm-project/internal/retry"
+)
+
+// Retryable reports whether a failure with code is one that a later attempt
+// of the same work can fix: a throttle (RequestLimitExceeded*), the
+// deadline (InternalError.DeadlineExceeded), an upstream that failed or
+// could not be reached (InternalServerError*, InternalError*: HTTP 5xx and
+// 429, UpstreamUnreachable, UpstreamBadResponse), keys that could not be
+// had for now (AssumeRoleFailed, MetadataUnreachable), an expired
+// signature, an operation still pending or one that ended FAILED upstream. The function's own configuration and missing keys are not:
+// they need a person.
+func Retryable(code string) bool {
+	switch code {
+	case CodeMissingCredentials, CodeInvalidConfig:
+		return false
+	case CodeOperationPending, CodeOperationFailed:
+		return true // an operation still under way, or one that failed upstream
+	}
+	return retry.Code(code)
+}
+
+// Unfinished reports whether the answer leaves work undone that a later
+// attempt of the same invocation can finish (see Retryable): its top code,
+// a batch, an instance of Failed, a rule's failed listing or move, or
+// operations still pending (HasPending). An
+// invocation nobody reads (a timer, EventBridge, a direct one that asks
+// for Async) then returns a function error, so that SCF retries it and,
+// in the end, hands it to the dead-letter queue.
+//
+// summary says so in one line made of the answer's code, RequestId and
+// counts only: never its messages, which may name an endpoint.
+func (a Answer) Unfinished() (unfinished bool, summary string) {
+	unfinished = Retryable(a.Code)
+	batchesFailed, notMoved := 0, 0
+	for _, b := range a.Batches {
+		if b.Code == CodeSuccess || b.Code == CodePartialSuccess || b.Code == CodeDryRun || b.isolated {
+			continue
+		}
+		batchesFailed++
+		notMoved += len(b.InstanceIds)
+		unfinished = unfinished || Retryable(b.Code)
+	}
+	for _, f := range a.Failed {
+		notMoved++
+		unfinished = unfinished || Retryable(f.Code)
+	}
+	for _, r := range a.Rules {
+		for _, f := range r.Failed {
+			unfinished = unfinished || Retryable(f.Code)
+		}
+	}
+	unfinished = unfinished || a.HasPending()
+	if !unfinished {
+		return false, ""
+	}
+	return true, fmt.Sprintf("unfinished, a retry can finish it: %s (RequestId %q): %d instances named, %d not moved, %d pending; %d of %d batches failed",
+		a.Code, a.RequestId, len(a.InstanceIds), notMoved, len(a.Pending), batchesFailed, len(a.Batches))
+}
