@@ -118,7 +118,7 @@ func TestEachFaultIsRetriedWithinTheDeadline(t *testing.T) {
 				t.Parallel()
 				c := newCloud(t)
 				c.Script(repeat(tt.fault, 100)...)
-				fn := startFunction(t, c, "MAX_RETRIES=0")
+				fn := startFunction(t, c, moveOnly, "MAX_RETRIES=0")
 				a, status, _ := fn.invokeTimed(t, c, request(t), 3*time.Second)
 				assert.Equal(t, "InternalError.DeadlineExceeded", a.Code, a.Message)
 				assert.Equal(t, http.StatusGatewayTimeout, status)

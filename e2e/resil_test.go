@@ -32,7 +32,7 @@ func TestOneSlowAnswerDoesNotFreezeTheWarmProcess(t *testing.T) {
 func TestQuickTC3RetriesHaveDistinctSignatures(t *testing.T) {
 	c := newCloud(t)
 	c.Script(repeat(emulator.Fault{Kind: emulator.FaultInternalServerError}, 6)...)
-	fn := startFunction(t, c, "MAX_RETRIES=6", "SIGNATURE_METHOD=TC3-HMAC-SHA256", "CVM_ENDPOINT="+c.base+"/")
+	fn := startFunction(t, c, moveOnly, "MAX_RETRIES=6", "SIGNATURE_METHOD=TC3-HMAC-SHA256", "CVM_ENDPOINT="+c.base+"/")
 	a, _ := fn.invokeWith(t, directPayload(t, ids(1, 2), 1045), c, scfrpc.Invocation{Env: fn.env, Timeout: 20 * time.Second})
 	require.Equal(t, "Success", a.Code, a.Message)
 	require.Equal(t, 7, a.Batches[0].Attempts)

@@ -30,7 +30,7 @@ var requestSources = []struct {
 		var r map[string]any
 		require.NoError(t, json.Unmarshal(req, &r))
 		return mustMarshal(t, map[string]any{"specversion": "1.0", "id": "1", "type": "t", "source": "s", "region": "ap-guangzhou",
-			"data": map[string]any{"InstanceIdSet": r["InstanceIds"], "Pad": r["Pad"]}})
+			"data": map[string]any{"InstanceIdSet": r["InstanceIds"], "Pad": r["Region"]}})
 	}},
 }
 
@@ -69,9 +69,9 @@ func TestOneSizeLimitForEverySource(t *testing.T) {
 	for i := range hundredThousand {
 		hundredThousand[i] = fmt.Sprintf("ins-%08d", i)
 	}
-	big := mustMarshal(t, map[string]any{"InstanceIds": hundredThousand, "Pad": ""})
+	big := mustMarshal(t, map[string]any{"InstanceIds": hundredThousand})
 	require.Greater(t, len(big), 1<<20, "over the old 1 MiB limit")
-	tooLarge := mustMarshal(t, map[string]any{"InstanceIds": []string{"ins-00000001"}, "Pad": strings.Repeat("a", request.MaxRequestBytes)})
+	tooLarge := mustMarshal(t, map[string]any{"InstanceIds": []string{"ins-00000001"}, "Region": strings.Repeat("a", request.MaxRequestBytes)})
 
 	for _, src := range requestSources {
 		t.Run(src.name+": 100,000 ids", func(t *testing.T) {
