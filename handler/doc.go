@@ -4,24 +4,21 @@
 // answer, through the same steps for every kind:
 //
 //	decode (trigger) → guard (guard) → plan (request, rules) →
-//	credentials, once → run (cvm, cvm/batch, rules.Run) →
-//	confirm (verify.go, batch.Confirm) → answer (answer.Build)
+//	credentials, once → run and confirm (run) → answer (answer.Build)
 //
-// pipeline.go runs the steps in order; run.go carries out each kind of
-// plan; verify.go reads the instances before a move and confirms each
-// operation after it (VERIFY), and restores security groups
-// (KEEP_SECURITY_GROUPS); reread.go reads again instances an event names
-// that are not listed yet; new.go wires the settings (config) and the
-// providers. Every refusal
-// is decided in the plan, before any upstream call.
+// pipeline.go runs the steps in order and decides the plan (every refusal
+// is decided there, before any upstream call); new.go and settings.go wire
+// the settings (config) and the credential providers, and build the
+// Handler again when an invocation's environment changes a variable the
+// function reads.
 //
 // The contract: every invocation returns an answer, but one: an invocation
-// nobody reads (a timer, an EventBridge delivery, a direct one whose
-// request says Async) that leaves work a retry can finish
+// nobody reads (trigger.Kind.Unread: a timer, an EventBridge delivery, a
+// direct one whose request says Async) that leaves work a retry can finish
 // (answer.Answer.Unfinished: throttling, the deadline, an upstream failure,
-// credentials unavailable for now) returns an *UnfinishedError, a function
-// error whose message summarises the answer, so that SCF retries the
-// invocation and then hands it to the dead-letter queue (unfinished.go).
-// HTTP events always get the answer, inside an API Gateway response whose
-// status follows the code (answer.HTTPStatus).
+// credentials unavailable for now, operations still pending) returns an
+// *answer.UnfinishedError, a function error whose message summarises the
+// answer, so that SCF retries the invocation and then hands it to the
+// dead-letter queue. HTTP events always get the answer, inside an API
+// Gateway response whose status follows the code (answer.HTTPStatus).
 package handler

@@ -18,14 +18,9 @@ import (
 	"scf-cvm-project/handler/config"
 	"scf-cvm-project/handler/guard"
 	"scf-cvm-project/handler/rules"
+	"scf-cvm-project/handler/run"
 	"scf-cvm-project/handler/trigger"
 )
-
-// Preparer builds and signs a call without sending it, for dry runs;
-// *cvm.Client is one.
-type Preparer interface {
-	Prepare(ctx context.Context, creds credentials.Credentials, region string, action cvm.Action) (cvm.Prepared, error)
-}
 
 // Handler answers invocations. Build it with NewFromEnv, or set the fields
 // directly in tests.
@@ -33,7 +28,7 @@ type Handler struct {
 	CVM cvm.Caller
 	// Preparer signs without sending, for dry runs; NewFromEnv sets it to
 	// the same client as CVM.
-	Preparer    Preparer
+	Preparer    run.Preparer
 	Credentials credentials.Provider
 	Logger      *slog.Logger
 	// DefaultRegion is used when a request names none (TENCENTCLOUD_REGION).
@@ -100,7 +95,7 @@ func (inv *invocation) redact(s string) string {
 // answer, except when an invocation that nobody reads (a timer, an
 // EventBridge delivery, a direct one whose request says Async) leaves work
 // unfinished that a retry can finish (answer.Answer.Unfinished): then it
-// returns an *UnfinishedError, so that SCF retries the invocation and, in
+// returns an *answer.UnfinishedError, so that SCF retries the invocation and, in
 // the end, hands it to the dead-letter queue. HTTP callers always get the
 // answer.
 func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err error) {
@@ -135,7 +130,10 @@ func (h *Handler) invoke(ctx context.Context, payload []byte) (out []byte, err e
 		inv.secrets = inv.secrets.With(auth, token)
 	}
 	a := h.answer(ctx, ev, verr, inv)
-	ferr := functionError(kind, inv.async, a)
+	var ferr error
+	if kind.Unread(inv.async) {
+		ferr = a.FunctionError()
+	}
 	h.logger().LogAttrs(ctx, levelFor(a.Code), "invocation",
 		slog.String("function_request_id", invocationID(ctx)),
 		slog.String("event", kind.String()),

@@ -4,29 +4,18 @@ import (
 	"context"
 
 	"scf-cvm-project/credentials"
+	"scf-cvm-project/cvm/batch"
 	"scf-cvm-project/handler/answer"
 	"scf-cvm-project/handler/request"
 	"scf-cvm-project/handler/rules"
+	"scf-cvm-project/handler/run"
 	"scf-cvm-project/handler/trigger"
 )
 
-// planKind is what a plan does.
-type planKind int
-
-const (
-	planMove   planKind = iota + 1 // ModifyInstancesProject for named instances (or its dry run)
-	planRules                      // the rules of a request: a reconciliation, or named instances
-	planEvents                     // the configured rules, for the instances EventBridge events name
-)
-
-// plan is what an invocation will do, decided before any I/O.
+// plan is what an invocation will do, decided before any I/O: the run's
+// plan, and what the pipeline needs beside it.
 type plan struct {
-	kind   planKind
-	dryRun bool
-
-	move    request.Move     // planMove
-	rules   rules.Request    // planRules
-	targets []trigger.Target // planEvents
+	run.Plan
 
 	// What a refusal echoes: the instances named, the project asked for.
 	named     []string
@@ -72,7 +61,7 @@ func (h *Handler) answer(ctx context.Context, ev trigger.Event, decodeErr *answe
 	}
 	inv.keys = credentials.NewRenewing(h.Credentials, creds)
 
-	o := h.run(ctx, p, creds, inv)
+	o := h.runner(ctx, creds, inv).Run(ctx, p.Plan)
 	o.CredentialSource = creds.Source
 	return answer.Build(o)
 }
@@ -93,14 +82,14 @@ func (h *Handler) plan(ev trigger.Event) (plan, *answer.Error) {
 		if err == nil {
 			err = h.Security.AllowRuleProjects(projectsOf(rr.Rules))
 		}
-		p.kind, p.rules, p.dryRun = planRules, rr, rr.DryRun
+		p.Kind, p.Rules, p.DryRun = run.Rules, rr, rr.DryRun
 		return p, err
 	}
 	req, err := request.Validate(raw, h.DefaultRegion, h.Security.InstanceLimit())
 	if err == nil {
 		err = h.Security.AllowProject(req.ProjectID)
 	}
-	p.kind, p.move, p.dryRun = planMove, req, h.Security.IsDryRun(raw.DryRun)
+	p.Kind, p.Move, p.DryRun = run.Move, req, h.Security.IsDryRun(raw.DryRun)
 	return p, err
 }
 
@@ -111,10 +100,11 @@ func (h *Handler) planEvents(evs []trigger.CloudEvent) (plan, *answer.Error) {
 	if err != nil {
 		return plan{}, err
 	}
-	p := plan{kind: planEvents, targets: targets, dryRun: h.Security.DryRun}
+	p := plan{Plan: run.Plan{Kind: run.Events, Targets: targets, DryRun: h.Security.DryRun}}
 	for _, t := range targets {
 		p.named = append(p.named, t.InstanceIDs...)
 	}
+	p.Named = p.named
 	if limit := h.Security.InstanceLimit(); len(p.named) > limit {
 		return p, answer.Errorf(answer.CodeLimitExceeded, "the event names %d instances; at most %d are allowed in one invocation (MAX_INSTANCES)", len(p.named), limit)
 	}
@@ -133,4 +123,20 @@ func projectsOf(set []rules.Rule) []int64 {
 		ids[i] = r.ProjectID
 	}
 	return ids
+}
+
+// runner is the run step of one invocation, with its keys (creds, renewed
+// by inv.keys when they expire) and h's settings.
+func (h *Handler) runner(ctx context.Context, creds credentials.Credentials, inv *invocation) *run.Runner {
+	return &run.Runner{
+		CVM: h.CVM, Preparer: h.Preparer, Keys: inv.keys, Creds: creds,
+		MaxConcurrency: h.MaxConcurrency, SkipInvalid: h.SkipInvalid, Rules: h.Rules, InstanceLimit: h.Security.InstanceLimit(),
+		Verify: h.Verify, Confirm: h.Confirm, RereadDelays: h.RereadDelays, Sleep: h.Sleep,
+		Logger: h.Logger, InvocationID: invocationID(ctx),
+		Panicked: func(p *batch.PanicError) {
+			// In a batch's goroutine, where Invoke's recover cannot reach: the
+			// other batches' outcomes are kept.
+			h.logPanic(ctx, inv, p.Value, p.Stack)
+		},
+	}
 }

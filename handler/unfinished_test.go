@@ -69,7 +69,7 @@ func TestUnfinishedAsyncWorkIsAFunctionError(t *testing.T) {
 				assert.Contains(t, log.String(), `"function_error":false`)
 				return
 			}
-			var uerr *UnfinishedError
+			var uerr *answer.UnfinishedError
 			require.ErrorAs(t, err, &uerr)
 			assert.Nil(t, out)
 			assert.True(t, answer.Retryable(uerr.Code), uerr.Code)

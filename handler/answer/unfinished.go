@@ -61,3 +61,24 @@ func (a Answer) Unfinished() (unfinished bool, summary string) {
 	return true, fmt.Sprintf("unfinished, a retry can finish it: %s (RequestId %q): %d instances named, %d not moved, %d pending; %d of %d batches failed",
 		a.Code, a.RequestId, len(a.InstanceIds), notMoved, len(a.Pending), batchesFailed, len(a.Batches))
 }
+
+// UnfinishedError is the function error of an asynchronous invocation that
+// left work a retry can finish: SCF retries the invocation (twice by
+// default) and then hands the event to the dead-letter queue. Its message
+// is the answer's summary (code, RequestId, counts), never a secret nor an
+// endpoint; the answer itself goes to the log line of the invocation.
+type UnfinishedError struct {
+	Code    string // the answer's top code
+	Summary string // Unfinished's summary
+}
+
+func (e *UnfinishedError) Error() string { return e.Summary }
+
+// FunctionError is what an invocation nobody reads returns with a: an
+// *UnfinishedError when a is Unfinished, else nil.
+func (a Answer) FunctionError() error {
+	if unfinished, summary := a.Unfinished(); unfinished {
+		return &UnfinishedError{Code: a.Code, Summary: summary}
+	}
+	return nil
+}

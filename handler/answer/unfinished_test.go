@@ -127,3 +127,13 @@ func TestTheTopCodeDoesNotHideThrottling(t *testing.T) {
 	unfinished, _ := a.Unfinished()
 	assert.True(t, unfinished)
 }
+
+func TestFunctionError(t *testing.T) {
+	assert.NoError(t, Answer{Code: CodeSuccess}.FunctionError())
+	assert.NoError(t, Answer{Code: CodeInstanceNotFound}.FunctionError(), "permanent: an answer")
+	err := Answer{RequestId: "r9", Code: CodeRequestLimitExceeded}.FunctionError()
+	var uerr *UnfinishedError
+	require.ErrorAs(t, err, &uerr)
+	assert.Equal(t, CodeRequestLimitExceeded, uerr.Code)
+	assert.Contains(t, err.Error(), `RequestLimitExceeded (RequestId "r9")`)
+}

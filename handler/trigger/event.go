@@ -181,7 +181,7 @@ func isTimer(typ json.RawMessage) bool {
 // string of digits; "DryRun": true (or "true") asks for a dry run,
 // "SkipInvalid": true (or "true") isolates the instances the API refuses,
 // and "Async": true makes a direct invocation answer as an asynchronous
-// one (handler.Asynchronous).
+// one (Kind.Unread).
 // A form or query is InstanceIds=ins-a,ins-b&ProjectId=1045:
 // InstanceIds may repeat, each value may hold a comma-separated list, and
 // InstanceIds.N keys are read in the order of N; DryRun=true (or a bare
@@ -212,4 +212,20 @@ func (ev Event) Request() (request.Raw, *answer.Error) {
 		return request.FromJSON("the event", ev.Direct)
 	}
 	return request.Raw{}, answer.Errorf(answer.CodeInternalError, "the event of kind %v has nothing to read a request from", ev.Kind)
+}
+
+// Unread reports whether nobody reads the answer of an invocation of kind
+// k: a timer, an EventBridge delivery, or a direct invocation whose
+// request says Async (SCF does not tell the function whether an Invoke was
+// synchronous). HTTP callers always read theirs. Such an invocation fails
+// (a function error) when it leaves work a retry can finish, so that SCF
+// retries it.
+func (k Kind) Unread(async bool) bool {
+	switch k {
+	case KindTimer, KindEventBridge:
+		return true
+	case KindDirect:
+		return async
+	}
+	return false
 }

@@ -263,3 +263,19 @@ func TestKindString(t *testing.T) {
 		assert.Equal(t, tt.want, tt.kind.String())
 	}
 }
+
+// Nobody reads the answer of a timer, an EventBridge delivery or a direct
+// invocation that asks for Async: those fail when work is left unfinished.
+func TestUnread(t *testing.T) {
+	for _, tt := range []struct {
+		kind  Kind
+		async bool
+		want  bool
+	}{
+		{KindTimer, false, true}, {KindEventBridge, false, true},
+		{KindDirect, false, false}, {KindDirect, true, true},
+		{KindAPIGateway, true, false}, {KindFunctionURL, true, false}, {Kind(0), false, false},
+	} {
+		assert.Equal(t, tt.want, tt.kind.Unread(tt.async), "%v async=%v", tt.kind, tt.async)
+	}
+}

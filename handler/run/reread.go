@@ -1,4 +1,4 @@
-package handler
+package run
 
 import (
 	"context"
@@ -21,16 +21,16 @@ const rereadReserve = time.Second
 // DefaultRereadDelays), while the deadline leaves time, until all are
 // listed. A failed read again ends the reads; the instances it did not
 // find stay unlisted.
-func (h *Handler) listNamed(ctx context.Context, inv *invocation, region string, q cvm.Query) ([]cvm.Instance, []string, error) {
-	listed, reqIDs, err := cvm.ListInstances(ctx, h.CVM, inv.keys, region, q)
+func (r *Runner) listNamed(ctx context.Context, region string, q cvm.Query) ([]cvm.Instance, []string, error) {
+	listed, reqIDs, err := cvm.ListInstances(ctx, r.CVM, r.Keys, region, q)
 	if err != nil || len(q.InstanceIDs) == 0 {
 		return listed, reqIDs, err
 	}
-	delays := h.RereadDelays
+	delays := r.RereadDelays
 	if delays == nil {
 		delays = DefaultRereadDelays
 	}
-	sleep := h.Sleep
+	sleep := r.Sleep
 	if sleep == nil {
 		sleep = retry.Sleep
 	}
@@ -54,7 +54,7 @@ func (h *Handler) listNamed(ctx context.Context, inv *invocation, region string,
 		if sleep(ctx, d) != nil {
 			break
 		}
-		more, ids, err := cvm.ListInstances(ctx, h.CVM, inv.keys, region, cvm.Query{InstanceIDs: missing})
+		more, ids, err := cvm.ListInstances(ctx, r.CVM, r.Keys, region, cvm.Query{InstanceIDs: missing})
 		reqIDs = append(reqIDs, ids...)
 		listed = append(listed, more...)
 		if err != nil {

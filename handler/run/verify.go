@@ -1,4 +1,4 @@
-package handler
+package run
 
 import (
 	"context"
@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 
-	"scf-cvm-project/credentials"
 	"scf-cvm-project/cvm"
 	"scf-cvm-project/cvm/batch"
 	"scf-cvm-project/handler/answer"
@@ -20,8 +19,7 @@ import (
 // move detached are associated again. A rule run's listings are its reads
 // before: note keeps them. It is safe for concurrent use.
 type verifier struct {
-	h   *Handler
-	inv *invocation
+	r *Runner
 
 	mu             sync.Mutex
 	v              answer.Verification
@@ -29,8 +27,8 @@ type verifier struct {
 	firstRequestID string                  // of the first read
 }
 
-func (h *Handler) newVerifier(inv *invocation) *verifier {
-	return &verifier{h: h, inv: inv, known: map[string]cvm.Instance{}, v: answer.Verification{Enabled: h.Verify.Enabled}}
+func (r *Runner) newVerifier() *verifier {
+	return &verifier{r: r, known: map[string]cvm.Instance{}, v: answer.Verification{Enabled: r.Verify.Enabled}}
 }
 
 // attach adds what the verifier found to o.
@@ -89,7 +87,7 @@ func (vf *verifier) before(ctx context.Context, region string, ids []string) (ma
 	if len(missing) == 0 {
 		return out, true
 	}
-	listed, reqIDs, err := cvm.ListInstances(ctx, vf.h.CVM, vf.inv.keys, region, cvm.Query{InstanceIDs: missing})
+	listed, reqIDs, err := cvm.ListInstances(ctx, vf.r.CVM, vf.r.Keys, region, cvm.Query{InstanceIDs: missing})
 	vf.mu.Lock()
 	if vf.firstRequestID == "" && len(reqIDs) > 0 {
 		vf.firstRequestID = reqIDs[0]
@@ -129,13 +127,13 @@ func (vf *verifier) plan(before map[string]cvm.Instance, projectID int64, ids []
 	return send
 }
 
-// move moves ids into projectID in region as Handler.move does and, with
+// move moves ids into projectID in region as Runner.move does and, with
 // VERIFY, reads them before (those already there are not sent) and
 // confirms each operation after.
 func (vf *verifier) move(ctx context.Context, region string, projectID int64, ids []string, skip bool) ([]answer.Batch, []answer.Failure, int) {
-	h := vf.h
+	r := vf.r
 	if !vf.v.Enabled {
-		return h.move(ctx, vf.inv, region, projectID, ids, skip)
+		return r.move(ctx, region, projectID, ids, skip)
 	}
 	before, read := vf.before(ctx, region, ids)
 	send := ids
@@ -145,8 +143,8 @@ func (vf *verifier) move(ctx context.Context, region string, projectID int64, id
 	if len(send) == 0 {
 		return nil, nil, 0
 	}
-	outcomes := h.sendMoves(ctx, vf.inv, region, projectID, send, skip)
-	batches, failed, calls := answer.FromBatches(outcomes, invocationID(ctx))
+	outcomes := r.sendMoves(ctx, region, projectID, send, skip)
+	batches, failed, calls := answer.FromBatches(outcomes, r.InvocationID)
 	if read {
 		vf.confirm(ctx, region, projectID, outcomes, before)
 	}
@@ -180,7 +178,7 @@ func (vf *verifier) confirm(ctx context.Context, region string, projectID int64,
 	if len(ops) == 0 {
 		return
 	}
-	cf := batch.Confirm(ctx, vf.h.CVM, vf.inv.keys, region, projectID, ops, vf.h.Confirm)
+	cf := batch.Confirm(ctx, vf.r.CVM, vf.r.Keys, region, projectID, ops, vf.r.Confirm)
 	if cf.Err != nil {
 		vf.unverified("confirming the moves", cf.Err)
 	}
@@ -209,7 +207,7 @@ func (vf *verifier) confirm(ctx context.Context, region string, projectID int64,
 			}
 		}
 	}
-	if vf.h.Verify.KeepSecurityGroups {
+	if vf.r.Verify.KeepSecurityGroups {
 		vf.restore(ctx, region, changed)
 	}
 	vf.mu.Lock()
@@ -247,11 +245,11 @@ func (vf *verifier) restore(ctx context.Context, region string, changes []answer
 			var res cvm.Result
 			var err error
 			if err = ctx.Err(); err == nil {
-				res, err = vf.h.CVM.Call(ctx, vf.inv.keys, region, cvm.ModifyInstancesAttribute{InstanceIds: ids, SecurityGroups: changes[chunk[0]].Before}, nil)
+				res, err = vf.r.CVM.Call(ctx, vf.r.Keys, region, cvm.ModifyInstancesAttribute{InstanceIds: ids, SecurityGroups: changes[chunk[0]].Before}, nil)
 			} else {
 				err = fmt.Errorf("%w: %w", cvm.ErrNotSent, err)
 			}
-			code, msg := answer.FromCall(res, err, invocationID(ctx))
+			code, msg := answer.FromCall(res, err, vf.r.InvocationID)
 			for _, i := range chunk {
 				if code == answer.CodeSuccess {
 					changes[i].Restored = true
@@ -264,11 +262,11 @@ func (vf *verifier) restore(ctx context.Context, region string, changes []answer
 }
 
 // dryRun reads the named instances (VERIFY), signs the moves of those not
-// in projectID yet as Handler.dryRun does, and reports those already there
+// in projectID yet as Runner.dryRun does, and reports those already there
 // and the security groups of those that would move; it sends no write.
-func (vf *verifier) dryRun(ctx context.Context, region string, projectID int64, ids []string, creds credentials.Credentials) answer.Outcome {
+func (vf *verifier) dryRun(ctx context.Context, region string, projectID int64, ids []string) answer.Outcome {
 	if !vf.v.Enabled {
-		return vf.h.dryRun(ctx, region, projectID, ids, creds)
+		return vf.r.dryRun(ctx, region, projectID, ids)
 	}
 	send := ids
 	before, read := vf.before(ctx, region, ids)
@@ -284,7 +282,7 @@ func (vf *verifier) dryRun(ctx context.Context, region string, projectID int64, 
 		vf.v.SecurityGroups = append(vf.v.SecurityGroups, groups...)
 		vf.mu.Unlock()
 	}
-	o := vf.h.dryRun(ctx, region, projectID, send, creds)
+	o := vf.r.dryRun(ctx, region, projectID, send)
 	o.InstanceIds = ids
 	return o
 }
