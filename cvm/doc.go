@@ -4,13 +4,13 @@
 //
 // Start with New and Client.Call; ModifyInstancesProject, DescribeInstances
 // and ModifyInstancesAttribute (security groups only) are the actions this
-// function makes, and ListInstances pages through DescribeInstances. An
+// function makes; cvm/listing pages through DescribeInstances. An
 // Instance carries its project, tags, security groups and latest operation
 // (LatestOperationState, LatestOperationRequestId), which cvm/batch's
 // Confirm reads to confirm a move. An upstream error code is a Result, not
 // a Go error: a Go error means no usable answer came back (ErrUnreachable,
-// ErrBadResponse, or the context's error); ListInstances returns the code
-// as an *APIError.
+// ErrBadResponse, or the context's error); listing.Instances returns the code
+// as a *listing.APIError.
 //
 // Call retries what is safe to retry (Retryable, a pure judgement of the
 // answer) with exponential backoff and full jitter, signs every attempt

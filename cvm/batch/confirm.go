@@ -7,6 +7,7 @@ import (
 
 	"scf-cvm-project/credentials"
 	"scf-cvm-project/cvm"
+	"scf-cvm-project/cvm/listing"
 	"scf-cvm-project/internal/retry"
 )
 
@@ -118,7 +119,7 @@ func (cf Confirmation) Pending(ops []Operation) []string {
 }
 
 // Confirm waits, like an SDK's waiter, for the operations ops started in
-// region to end: it lists their pending instances by id (cvm.ListInstances,
+// region to end: it lists their pending instances by id (listing.Instances,
 // 100 a call, through c with keys) after a pause that doubles from
 // MinDelay to MaxDelay, until every instance is decided (Decide) or no
 // further poll fits before ctx's deadline less Reserve. An error of a
@@ -145,7 +146,7 @@ func Confirm(ctx context.Context, c cvm.Caller, keys credentials.Provider, regio
 		if err := opts.Sleep(ctx, delay); err != nil {
 			return cf
 		}
-		listed, reqIDs, err := cvm.ListInstances(ctx, c, keys, region, cvm.Query{InstanceIDs: pending})
+		listed, reqIDs, err := listing.Instances(ctx, c, keys, region, listing.Query{InstanceIDs: pending})
 		cf.Calls += len(reqIDs)
 		cf.RequestIDs = append(cf.RequestIDs, reqIDs...)
 		for _, in := range listed {

@@ -13,6 +13,7 @@ import (
 
 	"scf-cvm-project/credentials"
 	"scf-cvm-project/cvm"
+	"scf-cvm-project/cvm/listing"
 )
 
 func TestDecide(t *testing.T) {
@@ -100,7 +101,7 @@ func TestConfirm(t *testing.T) {
 	operating := cvm.Instance{LatestOperationRequestId: "req-1", LatestOperationState: cvm.OperationOperating}
 	success := cvm.Instance{ProjectID: 7, LatestOperationRequestId: "req-1", LatestOperationState: cvm.OperationSuccess}
 	failed := cvm.Instance{LatestOperationRequestId: "req-1", LatestOperationState: cvm.OperationFailed}
-	denied := &cvm.APIError{Action: "DescribeInstances", Code: "UnauthorizedOperation", Message: "no permission"}
+	denied := &listing.APIError{Action: "DescribeInstances", Code: "UnauthorizedOperation", Message: "no permission"}
 
 	tests := []struct {
 		name       string
@@ -168,7 +169,7 @@ func TestConfirm(t *testing.T) {
 			assert.Equal(t, tt.wantSleeps, ft.sleeps)
 			if tt.wantErr {
 				require.Error(t, cf.Err)
-				assert.True(t, cvm.Unauthorized(cf.Err))
+				assert.True(t, listing.Unauthorized(cf.Err))
 			} else {
 				assert.NoError(t, cf.Err)
 			}
@@ -206,7 +207,7 @@ func TestUnauthorized(t *testing.T) {
 		"AuthFailure.SignatureFailure":      false,
 		"InternalServerError":               false,
 	} {
-		assert.Equal(t, want, cvm.Unauthorized(&cvm.APIError{Code: code}), code)
+		assert.Equal(t, want, listing.Unauthorized(&listing.APIError{Code: code}), code)
 	}
-	assert.False(t, cvm.Unauthorized(errors.New("UnauthorizedOperation")))
+	assert.False(t, listing.Unauthorized(errors.New("UnauthorizedOperation")))
 }

@@ -8,6 +8,7 @@ import (
 	"scf-cvm-project/credentials"
 	"scf-cvm-project/cvm"
 	"scf-cvm-project/cvm/batch"
+	"scf-cvm-project/cvm/listing"
 )
 
 // notSentDeadline is the message of a batch the deadline kept from being sent.
@@ -112,14 +113,14 @@ func isolated(b Batch, iso *batch.Isolation, invocationID string) Batch {
 	return b
 }
 
-// FromListing describes a failed cvm.ListInstances as a Failure of no
+// FromListing describes a failed listing.Instances as a Failure of no
 // instance in particular, with the RequestId of the failed call ("" when
 // none answered). what names the listing; listed is how many instances it
 // had listed.
 func FromListing(what string, listed int, err error) (Failure, string) {
 	f := Failure{Code: CodeUpstreamUnreachable, Message: Plain(err)}
 	var reqID string
-	var apiErr *cvm.APIError
+	var apiErr *listing.APIError
 	switch {
 	case errors.As(err, &apiErr):
 		f.Code, f.Message, reqID = apiErr.Code, apiErr.Message, apiErr.RequestID
@@ -127,7 +128,7 @@ func FromListing(what string, listed int, err error) (Failure, string) {
 		f.Code, f.Message = CodeDeadlineExceeded, "the invocation's deadline ran out"
 	case errors.Is(err, cvm.ErrBadResponse):
 		f.Code = CodeUpstreamBadResponse
-	case errors.Is(err, cvm.ErrBadQuery):
+	case errors.Is(err, listing.ErrBadQuery):
 		f.Code = CodeInternalError
 	case errors.Is(err, cvm.ErrNotSent):
 		e := FromCredentials(err)

@@ -6,13 +6,14 @@ import (
 	"slices"
 
 	"scf-cvm-project/cvm"
+	"scf-cvm-project/cvm/listing"
 	"scf-cvm-project/handler/answer"
 )
 
-// Lister lists the instances of q in region: cvm.ListInstances, with the
+// Lister lists the instances of q in region: listing.Instances, with the
 // invocation's keys and deadline. It returns the RequestId of each call
 // answered and, on an error, what it listed before it.
-type Lister func(ctx context.Context, region string, q cvm.Query) ([]cvm.Instance, []string, error)
+type Lister func(ctx context.Context, region string, q listing.Query) ([]cvm.Instance, []string, error)
 
 // Mover moves ids into projectID in region the way every move is made
 // (batches of at most 100, retries, isolation), and says what it did.
@@ -73,7 +74,7 @@ func (r *Run) Reconcile(ctx context.Context, region string) {
 	var instances []cvm.Instance
 	complete := make([]bool, len(r.rules))
 	for i, rule := range r.rules {
-		listed, reqIDs, err := r.list(ctx, region, cvm.Query{Filters: []cvm.Filter{rule.Filter()}})
+		listed, reqIDs, err := r.list(ctx, region, listing.Query{Filters: []cvm.Filter{rule.Filter()}})
 		r.noteCalls(reqIDs)
 		r.reports[i].RequestIds = appendUnique(r.reports[i].RequestIds, reqIDs...)
 		instances = append(instances, listed...)
@@ -89,7 +90,7 @@ func (r *Run) Reconcile(ctx context.Context, region string) {
 // Apply lists the named instances of region by id, then decides and moves.
 // When the listing fails, no rule moves anything.
 func (r *Run) Apply(ctx context.Context, region string, ids []string) {
-	listed, reqIDs, err := r.list(ctx, region, cvm.Query{InstanceIDs: ids})
+	listed, reqIDs, err := r.list(ctx, region, listing.Query{InstanceIDs: ids})
 	r.noteCalls(reqIDs)
 	all := make([]int, len(r.rules))
 	for i := range r.rules {

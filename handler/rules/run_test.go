@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"scf-cvm-project/cvm"
+	"scf-cvm-project/cvm/listing"
 	"scf-cvm-project/handler/answer"
 )
 
@@ -29,7 +30,7 @@ type fakeFleet struct {
 	// failMove makes the batches holding any of these instances fail.
 	failMove map[string]bool
 
-	lists []cvm.Query
+	lists []listing.Query
 	moves []fleetMove
 	calls int
 }
@@ -65,7 +66,7 @@ func (f *fakeFleet) requestID() string {
 func filterKey(fl cvm.Filter) string { return fl.Name + "=" + strings.Join(fl.Values, ",") }
 
 // matches reports whether in answers q, as DescribeInstances would.
-func matches(q cvm.Query, in cvm.Instance) bool {
+func matches(q listing.Query, in cvm.Instance) bool {
 	for _, id := range q.InstanceIDs {
 		if id == in.ID {
 			return true
@@ -85,7 +86,7 @@ func matches(q cvm.Query, in cvm.Instance) bool {
 }
 
 // list pages by 100, one RequestId a page, as ListInstances does.
-func (f *fakeFleet) list(_ context.Context, region string, q cvm.Query) ([]cvm.Instance, []string, error) {
+func (f *fakeFleet) list(_ context.Context, region string, q listing.Query) ([]cvm.Instance, []string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.lists = append(f.lists, q)
@@ -184,8 +185,8 @@ func TestRunReconcileOverManyInstances(t *testing.T) {
 	run.Reconcile(context.Background(), "ap-guangzhou")
 
 	require.Len(t, f.lists, 2, "one listing a rule")
-	assert.Equal(t, cvm.Query{Filters: []cvm.Filter{{Name: "tag:env", Values: []string{"prod"}}}}, f.lists[0])
-	assert.Equal(t, cvm.Query{Filters: []cvm.Filter{{Name: "tag-key", Values: []string{"team"}}}}, f.lists[1])
+	assert.Equal(t, listing.Query{Filters: []cvm.Filter{{Name: "tag:env", Values: []string{"prod"}}}}, f.lists[0])
+	assert.Equal(t, listing.Query{Filters: []cvm.Filter{{Name: "tag-key", Values: []string{"team"}}}}, f.lists[1])
 
 	require.Len(t, f.moves, 2, "one move a target project, in the rules' order")
 	assert.Equal(t, fleetMove{Region: "ap-guangzhou", ProjectID: 1045, IDs: idsOf(prod)}, f.moves[0])
@@ -254,7 +255,7 @@ func TestRunAFailedListingMovesNothingForItsRule(t *testing.T) {
 	prod := many("p", 150, 0, "env=prod")
 	team := many("t", 150, 0, "team=web")
 	f := newFleet(prod, team)
-	f.failOn = map[string]error{"tag-key=team": &cvm.APIError{Action: "DescribeInstances", RequestID: "req-failed", Code: "InternalError", Message: "the listing broke"}}
+	f.failOn = map[string]error{"tag-key=team": &listing.APIError{Action: "DescribeInstances", RequestID: "req-failed", Code: "InternalError", Message: "the listing broke"}}
 	f.partial = 100 // one page listed before the failure
 
 	run := NewRun([]Rule{envProd, teamAny}, false, f.list, f.move)
@@ -387,7 +388,7 @@ func TestRunApply(t *testing.T) {
 	run := NewRun([]Rule{envProd, teamAny}, false, f.list, f.move)
 	run.Apply(context.Background(), "ap-guangzhou", named)
 	require.Len(t, f.lists, 1, "one listing by id for every rule")
-	assert.Equal(t, cvm.Query{InstanceIDs: named}, f.lists[0])
+	assert.Equal(t, listing.Query{InstanceIDs: named}, f.lists[0])
 	assert.Equal(t, []string{prod[0].ID, team[1].ID}, f.movedIDs())
 	o := run.Outcome(named)
 	assert.Equal(t, named, o.InstanceIds)
@@ -398,7 +399,7 @@ func TestRunApply(t *testing.T) {
 	assert.Equal(t, []string{"req-001", "req-003"}, o.Rules[1].RequestIds)
 
 	failing := newFleet(prod, team)
-	failing.failIDs = &cvm.APIError{Action: "DescribeInstances", RequestID: "req-bad", Code: "RequestLimitExceeded", Message: "too many"}
+	failing.failIDs = &listing.APIError{Action: "DescribeInstances", RequestID: "req-bad", Code: "RequestLimitExceeded", Message: "too many"}
 	failing.partial = 1
 	run = NewRun([]Rule{envProd, teamAny}, false, failing.list, failing.move)
 	run.Apply(context.Background(), "ap-guangzhou", named)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"scf-cvm-project/cvm"
+	"scf-cvm-project/cvm/listing"
 	"scf-cvm-project/internal/retry"
 )
 
@@ -21,8 +22,8 @@ const rereadReserve = time.Second
 // DefaultRereadDelays), while the deadline leaves time, until all are
 // listed. A failed read again ends the reads; the instances it did not
 // find stay unlisted.
-func (r *Runner) listNamed(ctx context.Context, region string, q cvm.Query) ([]cvm.Instance, []string, error) {
-	listed, reqIDs, err := cvm.ListInstances(ctx, r.CVM, r.Keys, region, q)
+func (r *Runner) listNamed(ctx context.Context, region string, q listing.Query) ([]cvm.Instance, []string, error) {
+	listed, reqIDs, err := listing.Instances(ctx, r.CVM, r.Keys, region, q)
 	if err != nil || len(q.InstanceIDs) == 0 {
 		return listed, reqIDs, err
 	}
@@ -54,7 +55,7 @@ func (r *Runner) listNamed(ctx context.Context, region string, q cvm.Query) ([]c
 		if sleep(ctx, d) != nil {
 			break
 		}
-		more, ids, err := cvm.ListInstances(ctx, r.CVM, r.Keys, region, cvm.Query{InstanceIDs: missing})
+		more, ids, err := listing.Instances(ctx, r.CVM, r.Keys, region, listing.Query{InstanceIDs: missing})
 		reqIDs = append(reqIDs, ids...)
 		listed = append(listed, more...)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"scf-cvm-project/credentials"
 	"scf-cvm-project/cvm"
 	"scf-cvm-project/cvm/batch"
+	"scf-cvm-project/cvm/listing"
 	"scf-cvm-project/handler/answer"
 	"scf-cvm-project/handler/config"
 	"scf-cvm-project/handler/request"
@@ -47,7 +48,7 @@ type Preparer interface {
 }
 
 // Runner carries out one invocation's plan: every upstream call goes
-// through cvm's one call path (batch.Move for moves, cvm.ListInstances for
+// through cvm's one call path (batch.Move for moves, listing.Instances for
 // listings, batch.Confirm for the confirmation), with the invocation's
 // keys, and each move is verified (verify.go) unless Verify says not to.
 type Runner struct {
@@ -139,14 +140,14 @@ func (r *Runner) sendMoves(ctx context.Context, region string, projectID int64, 
 // verifies. With reread (events), instances named but not listed yet are
 // read again for a short time (listNamed).
 func (r *Runner) ruleRun(vf *verifier, set []rules.Rule, dryRun, reread bool) *rules.Run {
-	list := func(ctx context.Context, region string, q cvm.Query) ([]cvm.Instance, []string, error) {
+	list := func(ctx context.Context, region string, q listing.Query) ([]cvm.Instance, []string, error) {
 		var listed []cvm.Instance
 		var reqIDs []string
 		var err error
 		if reread {
 			listed, reqIDs, err = r.listNamed(ctx, region, q)
 		} else {
-			listed, reqIDs, err = cvm.ListInstances(ctx, r.CVM, r.Keys, region, q)
+			listed, reqIDs, err = listing.Instances(ctx, r.CVM, r.Keys, region, q)
 		}
 		vf.note(region, listed)
 		return listed, reqIDs, err

@@ -9,6 +9,7 @@ import (
 
 	"scf-cvm-project/cvm"
 	"scf-cvm-project/cvm/batch"
+	"scf-cvm-project/cvm/listing"
 	"scf-cvm-project/handler/answer"
 )
 
@@ -58,7 +59,7 @@ func (vf *verifier) note(region string, listed []cvm.Instance) {
 // unverified notes why the moves were not verified (the first reason).
 func (vf *verifier) unverified(what string, err error) {
 	why := fmt.Sprintf("%s: %v", what, err)
-	if cvm.Unauthorized(err) {
+	if listing.Unauthorized(err) {
 		why = fmt.Sprintf("%s: DescribeInstances was refused (%v); the moves were sent but not verified: grant cvm:DescribeInstances", what, err)
 	}
 	vf.mu.Lock()
@@ -87,7 +88,7 @@ func (vf *verifier) before(ctx context.Context, region string, ids []string) (ma
 	if len(missing) == 0 {
 		return out, true
 	}
-	listed, reqIDs, err := cvm.ListInstances(ctx, vf.r.CVM, vf.r.Keys, region, cvm.Query{InstanceIDs: missing})
+	listed, reqIDs, err := listing.Instances(ctx, vf.r.CVM, vf.r.Keys, region, listing.Query{InstanceIDs: missing})
 	vf.mu.Lock()
 	if vf.firstRequestID == "" && len(reqIDs) > 0 {
 		vf.firstRequestID = reqIDs[0]
@@ -201,7 +202,7 @@ func (vf *verifier) confirm(ctx context.Context, region string, projectID int64,
 				failed = append(failed, answer.Failure{InstanceId: id, Code: answer.CodeOperationFailed,
 					Message: fmt.Sprintf("the move was accepted (RequestId %s) but its operation ended FAILED; the instance is in project %d", op.RequestID, after.ProjectID)})
 			default:
-				if !cvm.Unauthorized(cf.Err) {
+				if !listing.Unauthorized(cf.Err) {
 					pending = append(pending, id)
 				}
 			}

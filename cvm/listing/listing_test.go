@@ -1,0 +1,292 @@
+package listing
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"scf-cvm-project/credentials"
+	"scf-cvm-project/cvm"
+	"scf-cvm-project/signer"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// fleet answers DescribeInstances from a list of instances, as the API
+// does: Filters by tag, InstanceIds, Offset and Limit.
+type fleet struct {
+	instances []cvm.Instance
+	calls     []cvm.DescribeInstances
+	// fail, when set, answers the call with this index (0-based) so.
+	fail     map[int]func() (cvm.Result, error)
+	override func(a cvm.DescribeInstances, out *describeAnswer) // changes an answer
+}
+
+func (f *fleet) Call(_ context.Context, _ credentials.Provider, _ string, action cvm.Action, out any) (cvm.Result, error) {
+	a := action.(cvm.DescribeInstances)
+	n := len(f.calls)
+	f.calls = append(f.calls, a)
+	res := cvm.Result{RequestID: fmt.Sprintf("req-%d", n+1)}
+	if fn, ok := f.fail[n]; ok {
+		return fn()
+	}
+	var matched []cvm.Instance
+	for _, in := range f.instances {
+		if a.InstanceIds != nil && !slices.Contains(a.InstanceIds, in.ID) {
+			continue
+		}
+		if a.Filters != nil && !matchesAll(in, a.Filters) {
+			continue
+		}
+		matched = append(matched, in)
+	}
+	var ans describeAnswer
+	ans.TotalCount = len(matched)
+	for _, in := range matched[min(a.Offset, len(matched)):min(a.Offset+a.Limit, len(matched))] {
+		item := describedInstance{InstanceId: in.ID, Tags: in.Tags}
+		item.Placement.ProjectId = in.ProjectID
+		ans.InstanceSet = append(ans.InstanceSet, item)
+	}
+	if f.override != nil {
+		f.override(a, &ans)
+	}
+	b, _ := json.Marshal(ans)
+	return res, json.Unmarshal(b, out)
+}
+
+func matchesAll(in cvm.Instance, filters []cvm.Filter) bool {
+	for _, f := range filters {
+		ok := false
+		for _, tag := range in.Tags {
+			if (f.Name == "tag-key" && slices.Contains(f.Values, tag.Key)) ||
+				(f.Name == "tag:"+tag.Key && slices.Contains(f.Values, tag.Value)) {
+				ok = true
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func tagged(n int, prefix string, project int64, tags ...cvm.Tag) []cvm.Instance {
+	out := make([]cvm.Instance, n)
+	for i := range out {
+		out[i] = cvm.Instance{ID: fmt.Sprintf("ins-%s%0*d", prefix, 8-len(prefix), i+1), ProjectID: project, Tags: tags}
+	}
+	return out
+}
+
+// A listing by filter asks for pages of 100 from offset 0 until TotalCount;
+// one by ids asks for 100 ids a call.
+func TestListInstancesPages(t *testing.T) {
+	prod := tagged(250, "p", 1045, cvm.Tag{Key: "env", Value: "prod"})
+	other := tagged(30, "d", 0, cvm.Tag{Key: "env", Value: "dev"}, cvm.Tag{Key: "team", Value: "data"})
+	all := append(append([]cvm.Instance{}, prod...), other...)
+
+	tests := []struct {
+		name        string
+		instances   []cvm.Instance
+		query       Query
+		wantIDs     []string
+		wantOffsets []int
+		wantCallIDs []int // number of ids per call
+	}{
+		{"250 matches: three pages", all, Query{Filters: []cvm.Filter{cvm.TagFilter("env", strptr("prod"))}}, idsOf(prod), []int{0, 100, 200}, []int{0, 0, 0}},
+		{"exactly 100: one page", all[150:280], Query{Filters: []cvm.Filter{cvm.TagFilter("env", strptr("prod"))}}, idsOf(prod[150:]), []int{0}, []int{0}},
+		{"none: one call", all, Query{Filters: []cvm.Filter{cvm.TagFilter("env", strptr("qa"))}}, nil, []int{0}, []int{0}},
+		{"by tag key", all, Query{Filters: []cvm.Filter{cvm.TagFilter("team", nil)}}, idsOf(other), []int{0}, []int{0}},
+		{"by 250 ids: 100 a call", all, Query{InstanceIDs: idsOf(all[10:260])}, idsOf(all[10:260]), []int{0, 0, 0}, []int{100, 100, 50}},
+		{"by ids, some unknown", all, Query{InstanceIDs: []string{"ins-p0000001", "ins-nothere", "ins-d0000002"}}, []string{"ins-p0000001", "ins-d0000002"}, []int{0}, []int{3}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fleet{instances: tt.instances}
+			got, reqIDs, err := Instances(context.Background(), f, exampleCreds, "ap-guangzhou", tt.query)
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantIDs, idsOf(got))
+			var offsets, sizes []int
+			for _, c := range f.calls {
+				offsets = append(offsets, c.Offset)
+				sizes = append(sizes, len(c.InstanceIds))
+				assert.Equal(t, cvm.PageSize, c.Limit)
+			}
+			assert.Equal(t, tt.wantOffsets, offsets)
+			assert.Equal(t, tt.wantCallIDs, sizes)
+			assert.Len(t, reqIDs, len(f.calls), "every call's RequestId")
+		})
+	}
+}
+
+// Each instance's project and tags are read from the answer.
+func TestListInstancesReadsProjectAndTags(t *testing.T) {
+	f := &fleet{instances: []cvm.Instance{{ID: "ins-00000001", ProjectID: 1045, Tags: []cvm.Tag{{Key: "env", Value: "prod"}, {Key: "team", Value: ""}}}}}
+	got, _, err := Instances(context.Background(), f, exampleCreds, "ap-guangzhou", Query{InstanceIDs: []string{"ins-00000001"}})
+	require.NoError(t, err)
+	assert.Equal(t, []cvm.Instance{{ID: "ins-00000001", ProjectID: 1045, Tags: []cvm.Tag{{Key: "env", Value: "prod"}, {Key: "team", Value: ""}}}}, got)
+}
+
+// The same instance on two pages (the set shifted between calls) is listed once.
+func TestListInstancesListsEachInstanceOnce(t *testing.T) {
+	prod := tagged(150, "p", 0, cvm.Tag{Key: "env", Value: "prod"})
+	f := &fleet{instances: prod, override: func(a cvm.DescribeInstances, out *describeAnswer) {
+		if a.Offset == 100 { // the second page repeats the first page's last instance
+			dup := out.InstanceSet[0]
+			dup.InstanceId = "ins-p0000100"
+			out.InstanceSet = append([]describedInstance{dup}, out.InstanceSet...)
+		}
+	}}
+	got, _, err := Instances(context.Background(), f, exampleCreds, "ap-guangzhou", Query{Filters: []cvm.Filter{cvm.TagFilter("env", nil)}})
+	require.NoError(t, err)
+	assert.Equal(t, idsOf(prod), idsOf(got), "each once, in order")
+}
+
+// An error mid-way returns what was listed, every RequestId and the error.
+func TestListInstancesStopsAtAnError(t *testing.T) {
+	prod := tagged(250, "p", 0, cvm.Tag{Key: "env", Value: "prod"})
+	query := Query{Filters: []cvm.Filter{cvm.TagFilter("env", strptr("prod"))}}
+	tests := []struct {
+		name       string
+		fail       func() (cvm.Result, error)
+		wantIs     error
+		wantCode   string
+		wantReqIDs []string
+	}{
+		{"an upstream code", func() (cvm.Result, error) {
+			return cvm.Result{RequestID: "req-fail", Code: "InternalError", Message: "try again"}, nil
+		}, nil, "InternalError", []string{"req-1", "req-fail"}},
+		{"no usable answer", func() (cvm.Result, error) {
+			return cvm.Result{}, fmt.Errorf("%w: HTTP 502", cvm.ErrBadResponse)
+		}, cvm.ErrBadResponse, "", []string{"req-1"}},
+		{"the deadline", func() (cvm.Result, error) {
+			return cvm.Result{}, context.DeadlineExceeded
+		}, context.DeadlineExceeded, "", []string{"req-1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fleet{instances: prod, fail: map[int]func() (cvm.Result, error){1: tt.fail}}
+			got, reqIDs, err := Instances(context.Background(), f, exampleCreds, "ap-guangzhou", query)
+			require.Error(t, err)
+			assert.Equal(t, idsOf(prod[:100]), idsOf(got), "the first page is returned")
+			assert.Equal(t, tt.wantReqIDs, reqIDs)
+			assert.Len(t, f.calls, 2, "no call after the error")
+			if tt.wantIs != nil {
+				assert.ErrorIs(t, err, tt.wantIs)
+				assert.Contains(t, err.Error(), "offset 100")
+			}
+			if tt.wantCode != "" {
+				var apiErr *APIError
+				require.ErrorAs(t, err, &apiErr)
+				assert.Equal(t, tt.wantCode, apiErr.Code)
+				assert.Equal(t, "req-fail", apiErr.RequestID)
+			}
+		})
+	}
+}
+
+// A page that comes back empty before TotalCount is reached is not an end.
+func TestListInstancesRefusesAnEmptyPageBeforeTheEnd(t *testing.T) {
+	f := &fleet{instances: tagged(150, "p", 0, cvm.Tag{Key: "env", Value: "prod"}), override: func(a cvm.DescribeInstances, out *describeAnswer) {
+		if a.Offset == 100 {
+			out.InstanceSet = nil
+		}
+	}}
+	got, _, err := Instances(context.Background(), f, exampleCreds, "ap-guangzhou", Query{Filters: []cvm.Filter{cvm.TagFilter("env", nil)}})
+	require.ErrorIs(t, err, cvm.ErrBadResponse)
+	assert.Len(t, got, 100)
+	assert.Len(t, f.calls, 2)
+}
+
+func TestListInstancesRefusesBadQueries(t *testing.T) {
+	for _, q := range []Query{{}, {InstanceIDs: []string{"ins-00000001"}, Filters: []cvm.Filter{cvm.TagFilter("env", nil)}}} {
+		f := &fleet{}
+		_, _, err := Instances(context.Background(), f, exampleCreds, "ap-guangzhou", q)
+		assert.True(t, errors.Is(err, ErrBadQuery), "%+v: %v", q, err)
+		assert.Empty(t, f.calls)
+	}
+}
+
+// Through the real client and its answer parsing: a page's JSON is read.
+func TestListInstancesThroughTheClient(t *testing.T) {
+	c := newTestClient(t, cvm.API3Endpoint, signer.TC3HmacSHA256, answerWith{200, "application/json",
+		`{"Response":{"TotalCount":1,"InstanceSet":[{"Placement":{"Zone":"ap-guangzhou-3","ProjectId":7,"HostId":null},"InstanceId":"ins-r8hr2upy","InstanceName":"web-1","Tags":[{"Key":"team","Value":"web"}]}],"RequestId":"r-1"}}`})
+	got, reqIDs, err := Instances(context.Background(), c, exampleCreds, "ap-guangzhou", Query{InstanceIDs: []string{"ins-r8hr2upy"}})
+	require.NoError(t, err)
+	assert.Equal(t, []cvm.Instance{{ID: "ins-r8hr2upy", ProjectID: 7, Tags: []cvm.Tag{{Key: "team", Value: "web"}}}}, got)
+	assert.Equal(t, []string{"r-1"}, reqIDs)
+}
+
+func idsOf(in []cvm.Instance) []string {
+	var out []string
+	for _, i := range in {
+		out = append(out, i.ID)
+	}
+	return out
+}
+
+// The latest operation and the security groups are read as the API names
+// them; null, absent and [] all read as empty.
+func TestListInstancesReadsOperationsAndSecurityGroups(t *testing.T) {
+	tests := []struct {
+		name string
+		item string
+		want cvm.Instance
+	}{
+		{"all given", `{"InstanceId":"ins-r8hr2upy","Placement":{"ProjectId":7},"SecurityGroupIds":["sg-aaaaaaaa","sg-bbbbbbbb"],"LatestOperation":"ModifyInstancesProject","LatestOperationState":"OPERATING","LatestOperationRequestId":"req-1"}`,
+			cvm.Instance{ID: "ins-r8hr2upy", ProjectID: 7, SecurityGroupIds: []string{"sg-aaaaaaaa", "sg-bbbbbbbb"}, LatestOperation: "ModifyInstancesProject", LatestOperationState: cvm.OperationOperating, LatestOperationRequestId: "req-1"}},
+		{"null", `{"InstanceId":"ins-r8hr2upy","Placement":{"ProjectId":7},"SecurityGroupIds":null,"LatestOperation":null,"LatestOperationState":null,"LatestOperationRequestId":null}`,
+			cvm.Instance{ID: "ins-r8hr2upy", ProjectID: 7}},
+		{"absent", `{"InstanceId":"ins-r8hr2upy","Placement":{"ProjectId":7}}`,
+			cvm.Instance{ID: "ins-r8hr2upy", ProjectID: 7}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newTestClient(t, cvm.API3Endpoint, signer.TC3HmacSHA256, answerWith{200, "application/json",
+				`{"Response":{"TotalCount":1,"InstanceSet":[` + tt.item + `],"RequestId":"r-1"}}`})
+			got, _, err := Instances(context.Background(), c, exampleCreds, "ap-guangzhou", Query{InstanceIDs: []string{"ins-r8hr2upy"}})
+			require.NoError(t, err)
+			require.Len(t, got, 1)
+			assert.Equal(t, tt.want.ID, got[0].ID)
+			assert.Equal(t, tt.want.ProjectID, got[0].ProjectID)
+			assert.Equal(t, len(tt.want.SecurityGroupIds), len(got[0].SecurityGroupIds))
+			assert.Equal(t, tt.want.LatestOperation, got[0].LatestOperation)
+			assert.Equal(t, tt.want.LatestOperationState, got[0].LatestOperationState)
+			assert.Equal(t, tt.want.LatestOperationRequestId, got[0].LatestOperationRequestId)
+		})
+	}
+}
+
+func strptr(s string) *string { return &s }
+
+var exampleCreds = credentials.Credentials{
+	SecretID:  "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE",
+	SecretKey: "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE",
+	Source:    "env",
+}
+
+// answerWith answers every request with status, contentType and body.
+type answerWith struct {
+	status            int
+	contentType, body string
+}
+
+func (a answerWith) Do(*http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: a.status, Header: http.Header{"Content-Type": {a.contentType}}, Body: io.NopCloser(strings.NewReader(a.body))}, nil
+}
+
+// newTestClient is a client of endpoint that sends through d.
+func newTestClient(t *testing.T, endpoint string, method signer.Method, d cvm.Doer) *cvm.Client {
+	t.Helper()
+	c, err := cvm.New(endpoint, method, d)
+	require.NoError(t, err)
+	c.Sleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
+	return c
+}
