@@ -25,7 +25,9 @@ func TestARecorderKnowsWhatASnapshotDependsOn(t *testing.T) {
 }
 
 func TestForInvocationPrefersTheInvocationsEnvironment(t *testing.T) {
-	process := func(k string) string { return map[string]string{"DRY_RUN": "false", "TENCENTCLOUD_REGION": "ap-guangzhou"}[k] }
+	process := func(k string) string {
+		return map[string]string{"DRY_RUN": "false", "TENCENTCLOUD_REGION": "ap-guangzhou"}[k]
+	}
 	assert.Equal(t, "false", ForInvocation(context.Background(), process)("DRY_RUN"), "no function context: the process's")
 
 	ctx := functioncontext.NewContext(context.Background(), &functioncontext.FunctionContext{Environment: map[string]string{"DRY_RUN": "true"}})
