@@ -39,7 +39,7 @@ func benchmarkTenThousand(b *testing.B, verify string) {
 	c := newCloud(b)
 	c.seed(10_000)
 	c.SetLatency(50 * time.Millisecond)
-	c.SetRateLimit(10, 2)
+	c.EnableRateLimits() // the account's documented limits, per action: ModifyInstancesProject 10/s, DescribeInstances 40/s
 	p, err := scfrpc.Start(context.Background(), binary, []string{
 		"CVM_ENDPOINT=" + c.base + "/v2/index.php", "TENCENTCLOUD_REGION=ap-guangzhou", "VERIFY=" + verify,
 	})
@@ -75,7 +75,7 @@ func benchmarkTenThousand(b *testing.B, verify string) {
 	b.ReportMetric(float64(attempts)/float64(b.N), "attempts/op")
 	b.ReportMetric(float64(len(c.moves()))/float64(b.N), "moves/op")
 	b.ReportMetric(float64(len(c.callsOf(emulator.ActionDescribe)))/float64(b.N), "describes/op")
-	if n := c.throttled(); n > 0 {
-		b.Errorf("the emulator answered RequestLimitExceeded %d times", n)
-	}
+	// A throttle is retried (and the adaptive rate slows down): it costs
+	// time, which wall-s/op shows, not instances, which the answer's
+	// Success shows.
 }
