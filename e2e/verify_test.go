@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -174,6 +175,15 @@ func TestEachMoveIsConfirmed(t *testing.T) {
 		ferr := fn.invokeFunctionError(t, sample(t, "timer.json"), c, 3*time.Second)
 		assert.Contains(t, ferr.Message, "OperationPending")
 		assert.Contains(t, ferr.Message, "2 pending")
+		// Nobody reads that answer: the log has it whole, each instance's
+		// outcome with it.
+		lines := logLines(t, fn, "invocation", 1)
+		require.Len(t, lines, 1, fn.Output())
+		assert.Equal(t, true, lines[0]["function_error"])
+		logged, ok := lines[0]["answer"].(map[string]any)
+		require.True(t, ok, "the answer is in the log line: %v", lines[0])
+		assert.Equal(t, "OperationPending", logged["Code"])
+		assert.Len(t, logged["Pending"], 2)
 	})
 }
 
@@ -309,15 +319,50 @@ func TestIsolatedMovesAreConfirmed(t *testing.T) {
 	c := newCloud(t)
 	require.True(t, c.SetFailMove("ins-00000003", true))
 	fn := startFunction(t, c, "SKIP_INVALID=true")
-	a, _ := fn.invoke(t, directPayload(t, []string{"ins-00000001", "ins-0000dead", "ins-00000003"}, 1045), c)
+	a, _ := fn.invoke(t, directPayload(t, []string{"ins-00000001", "ins-0000dead", "ins-lb000001", "ins-00000003"}, 1045), c)
 	require.Equal(t, "PartialSuccess", a.Code, a.Message)
 	assert.True(t, a.Verified)
 	assert.Empty(t, a.Pending)
-	assert.Equal(t, []string{"ins-0000dead"}, a.NotFound)
+	assert.Equal(t, []string{"ins-0000dead"}, a.NotFound, "not found by the read before: not sent")
 	var failed []string
 	for _, f := range a.Failed {
 		failed = append(failed, f.InstanceId+" "+f.Code)
 	}
-	assert.ElementsMatch(t, []string{"ins-0000dead InvalidInstanceId.NotFound", "ins-00000003 FailedOperation.ModifyInstancesProject"}, failed)
+	assert.ElementsMatch(t, []string{"ins-lb000001 InvalidInstance.NotSupported", "ins-00000003 FailedOperation.ModifyInstancesProject"}, failed)
 	assert.EqualValues(t, 1045, c.project(t, "ins-00000001"))
+	for _, m := range c.moves() {
+		assert.NotContains(t, m.InstanceIDs, "ins-0000dead", "an instance the read did not find is never sent")
+	}
+}
+
+// An instance the read before the move does not find is not sent: the API
+// would refuse its whole batch, and the others with it. The others move;
+// the answer is PartialSuccess with the unknown one in NotFound.
+func TestAnInstanceNotFoundIsNotSentAndTheOthersMove(t *testing.T) {
+	c := newCloud(t)
+	fn := startFunction(t, c)
+	a, _ := fn.invoke(t, directPayload(t, []string{"ins-00000009", "ins-0000dead"}, 9), c)
+	require.Equal(t, "PartialSuccess", a.Code, a.Message)
+	assert.Equal(t, []string{"ins-0000dead"}, a.NotFound)
+	assert.EqualValues(t, 9, c.project(t, "ins-00000009"))
+	require.Len(t, c.moves(), 1)
+	assert.Equal(t, []string{"ins-00000009"}, c.moves()[0].InstanceIDs)
+
+	a, _ = fn.invoke(t, directPayload(t, []string{"ins-0000dead"}, 9), c)
+	assert.Equal(t, "InvalidInstanceId.NotFound", a.Code, a.Message)
+	assert.Len(t, c.moves(), 1, "nothing sent for an instance that does not exist")
+}
+
+// Why a move was not verified is told in words, like every message of an
+// answer: never the function's own socket address.
+func TestNotVerifiedHasNoSocketAddress(t *testing.T) {
+	c := newCloud(t)
+	c.Script(repeat(emulator.Fault{Kind: emulator.FaultReset}, 10)...)
+	fn := startFunction(t, c, "MAX_RETRIES=0")
+	a, _ := fn.invoke(t, directPayload(t, []string{"ins-00000001"}, 1045), c)
+	require.NotEmpty(t, a.NotVerified, "%s: %s", a.Code, a.Message)
+	for _, m := range []string{a.Message, a.NotVerified} {
+		assert.NotContains(t, m, "->", "no socket address")
+		assert.NotRegexp(t, `127\.0\.0\.1:\d+`, strings.ReplaceAll(m, strings.TrimPrefix(c.base, "http://"), "<endpoint>"))
+	}
 }

@@ -134,7 +134,7 @@ func (h *Handler) invoke(ctx context.Context, payload []byte) (out []byte, err e
 	if kind.Unread(inv.async) {
 		ferr = a.FunctionError()
 	}
-	h.logger().LogAttrs(ctx, levelFor(a.Code), "invocation",
+	attrs := []slog.Attr{
 		slog.String("function_request_id", invocationID(ctx)),
 		slog.String("event", kind.String()),
 		slog.String("code", a.Code),
@@ -148,7 +148,14 @@ func (h *Handler) invoke(ctx context.Context, payload []byte) (out []byte, err e
 		slog.Int("pending", len(a.Pending)),
 		slog.Int("already_in_project", len(a.AlreadyInProject)),
 		slog.Bool("function_error", ferr != nil),
-	)
+	}
+	if ferr != nil {
+		// Nobody gets this answer but the log: it is written whole (an
+		// answer holds no secret and no socket address), so that what each
+		// instance's outcome was can be read there.
+		attrs = append(attrs, slog.Any("answer", json.RawMessage(a.JSON())))
+	}
+	h.logger().LogAttrs(ctx, levelFor(a.Code), "invocation", attrs...)
 	if ferr != nil {
 		return nil, ferr
 	}

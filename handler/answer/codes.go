@@ -81,7 +81,7 @@ func Errorf(code, format string, args ...any) *Error {
 //	403 UnauthorizedOperation.ProjectNotAllowed (the function's allow-list)
 //	405 MethodNotAllowed
 //	415 UnsupportedMediaType
-//	207 PartialSuccess (SkipInvalid moved some instances, not all)
+//	207 PartialSuccess (some instances ended in the project, others not: isolated, FAILED operations, not found)
 //	400 InvalidParameter*, MissingParameter*, UnknownParameter, InvalidInstanceId.Malformed*
 //	404 InvalidInstanceId.NotFound
 //	409 InvalidInstance.NotSupported

@@ -58,9 +58,9 @@ func (vf *verifier) note(region string, listed []cvm.Instance) {
 
 // unverified notes why the moves were not verified (the first reason).
 func (vf *verifier) unverified(what string, err error) {
-	why := fmt.Sprintf("%s: %v", what, err)
+	why := fmt.Sprintf("%s: %s", what, answer.Plain(err)) // in words: no socket address
 	if listing.Unauthorized(err) {
-		why = fmt.Sprintf("%s: DescribeInstances was refused (%v); the moves were sent but not verified: grant cvm:DescribeInstances", what, err)
+		why = fmt.Sprintf("%s: DescribeInstances was refused (%s); the moves were sent but not verified: grant cvm:DescribeInstances", what, answer.Plain(err))
 	}
 	vf.mu.Lock()
 	defer vf.mu.Unlock()
@@ -111,12 +111,18 @@ func (vf *verifier) before(ctx context.Context, region string, ids []string) (ma
 	return out, true
 }
 
-// plan splits ids into those to send and those already in projectID (and
-// no operation under way), which it notes.
+// plan splits ids into those to send, those already in projectID (and no
+// operation under way), which it notes, and those the read did not find
+// (noted NotFound by before): they are not sent, for the API would refuse
+// their whole batch, and the others with them.
 func (vf *verifier) plan(before map[string]cvm.Instance, projectID int64, ids []string) (send []string) {
 	var already []string
 	for _, id := range ids {
-		if in, ok := before[id]; ok && in.ProjectID == projectID && in.LatestOperationState != cvm.OperationOperating {
+		in, ok := before[id]
+		switch {
+		case !ok:
+			continue // not found in its region
+		case in.ProjectID == projectID && in.LatestOperationState != cvm.OperationOperating:
 			already = append(already, id)
 			continue
 		}
