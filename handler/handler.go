@@ -115,7 +115,16 @@ func (h *Handler) invoke(ctx context.Context, payload []byte) (out []byte, err e
 			// owners read, with every secret known here masked (a panic's
 			// message may hold one); the caller gets a code and the request id.
 			h.logPanic(ctx, inv, p, debug.Stack())
-			out, err = encode(kind, answer.Failed(answer.Internal(invocationID(ctx)), nil, nil)), nil
+			a := answer.Failed(answer.Internal(invocationID(ctx)), nil, nil)
+			if kind.Unread(inv.async) {
+				// Nobody reads this answer: the work is unfinished, and SCF
+				// retries the invocation (InternalError is retryable).
+				if ferr := a.FunctionError(); ferr != nil {
+					out, err = nil, ferr
+					return
+				}
+			}
+			out, err = encode(kind, a), nil
 		}
 	}()
 

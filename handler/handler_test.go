@@ -22,6 +22,7 @@ import (
 	"scf-cvm-project/handler/answer"
 	"scf-cvm-project/handler/config"
 	"scf-cvm-project/handler/guard"
+	"scf-cvm-project/handler/rules"
 	"scf-cvm-project/signer"
 )
 
@@ -257,4 +258,29 @@ func BenchmarkInvokeHundredIDs(b *testing.B) {
 			})
 		}
 	}
+}
+
+// A panic in an invocation nobody reads (a timer) is unfinished work: a
+// function error, so that SCF retries it; a direct invocation that is read
+// gets the InternalError answer.
+func TestAPanicInAnUnreadInvocationIsAFunctionError(t *testing.T) {
+	f := &fakeCVM{answerFn: func(cvm.ModifyInstancesProject) (cvm.Result, error) { panic("boom") }}
+	timer := `{"Type":"Timer","TriggerName":"t","Time":"2026-11-30T00:00:00Z","Message":"{\"InstanceIds\":[\"ins-00000001\"],\"ProjectId\":3}"}`
+	out, err := newTestHandler(f).Invoke(context.Background(), []byte(timer))
+	var uerr *answer.UnfinishedError
+	require.ErrorAs(t, err, &uerr)
+	assert.Nil(t, out)
+	assert.Equal(t, answer.CodeInternalError, uerr.Code)
+	assert.NotContains(t, err.Error(), "boom", "the panic's message stays in the log")
+
+	out, err = newTestHandler(f).Invoke(context.Background(), []byte(`{"InstanceIds":["ins-00000001"],"ProjectId":3}`))
+	require.NoError(t, err)
+	assert.Equal(t, answer.CodeInternalError, decodeAnswer(t, out).Code)
+
+	// A panic outside any batch (here in a listing) reaches Invoke's recover.
+	h := &Handler{CVM: panickyLister{}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou", Rules: []rules.Rule{{Key: "env", ProjectID: 7}}}
+	reconcile := `{"Type":"Timer","TriggerName":"t","Time":"2026-11-30T00:00:00Z","Message":"{\"Reconcile\":true}"}`
+	out, err = h.Invoke(context.Background(), []byte(reconcile))
+	require.ErrorAs(t, err, &uerr)
+	assert.Nil(t, out)
 }

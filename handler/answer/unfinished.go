@@ -49,17 +49,25 @@ func (a Answer) Unfinished() (unfinished bool, summary string) {
 		notMoved++
 		unfinished = unfinished || Retryable(f.Code)
 	}
+	listings := 0 // rules' listings that did not complete
 	for _, r := range a.Rules {
 		for _, f := range r.Failed {
 			unfinished = unfinished || Retryable(f.Code)
+			if f.InstanceId == "" {
+				listings++
+			}
 		}
 	}
 	unfinished = unfinished || a.HasPending()
 	if !unfinished {
 		return false, ""
 	}
-	return true, fmt.Sprintf("unfinished, a retry can finish it: %s (RequestId %q): %d instances named, %d not moved, %d pending; %d of %d batches failed",
+	summary = fmt.Sprintf("unfinished, a retry can finish it: %s (RequestId %q): %d instances named, %d not moved, %d pending; %d of %d batches failed",
 		a.Code, a.RequestId, len(a.InstanceIds), notMoved, len(a.Pending), batchesFailed, len(a.Batches))
+	if listings > 0 {
+		summary += fmt.Sprintf("; %d listings did not complete (nothing moved for their rules)", listings)
+	}
+	return true, summary
 }
 
 // UnfinishedError is the function error of an asynchronous invocation that

@@ -77,7 +77,7 @@ func TestUnfinished(t *testing.T) {
 		{"an isolated unknown instance only", Answer{Code: CodePartialSuccess, Batches: []Batch{{Code: CodePartialSuccess, isolated: true}},
 			Failed: []Failure{{InstanceId: "ins-0000dead", Code: CodeInstanceNotFound}}}, false, ""},
 		{"a rule's listing cut by the deadline", Answer{Code: CodeSuccess, Rules: []RuleReport{{Failed: []Failure{{Code: CodeDeadlineExceeded}}}}}, true,
-			`unfinished, a retry can finish it: Success (RequestId ""): 0 instances named, 0 not moved, 0 pending; 0 of 0 batches failed`},
+			`unfinished, a retry can finish it: Success (RequestId ""): 0 instances named, 0 not moved, 0 pending; 0 of 0 batches failed; 1 listings did not complete (nothing moved for their rules)`},
 		{"operations still pending", Answer{RequestId: "r1", Code: CodeOperationPending, InstanceIds: []string{"ins-00000001", "ins-00000002"}, Batches: []Batch{ok}, Pending: []string{"ins-00000001", "ins-00000002"}}, true,
 			`unfinished, a retry can finish it: OperationPending (RequestId "r1"): 2 instances named, 0 not moved, 2 pending; 0 of 1 batches failed`},
 		{"pending behind a permanent top code", Answer{Code: CodeInstanceNotFound, Pending: []string{"ins-00000001"}}, true,
