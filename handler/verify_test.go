@@ -259,3 +259,27 @@ func TestARuleRunReusesItsListing(t *testing.T) {
 	}
 	assert.Equal(t, []string{"DescribeInstances", "ModifyInstancesProject", "DescribeInstances"}, order, "the listing, the move, the confirmation")
 }
+
+// An instance whose move a rule run sent and whose operation ended FAILED
+// did not move: its rule lists it under Failed (not Moved), with the
+// operation's code, and the top-level Failed lists it once.
+func TestARuleReportsAnOperationThatFailed(t *testing.T) {
+	c := newOpsCloud("ins-00000001", "ins-00000002")
+	for _, id := range []string{"ins-00000001", "ins-00000002"} {
+		c.instances[id].Tags = []cvm.Tag{{Key: "env", Value: "prod"}}
+	}
+	c.fail["ins-00000002"] = true
+	h := &Handler{CVM: c, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou", Verify: config.Verify{Enabled: true},
+		Confirm: batch.ConfirmOptions{Sleep: noSleep}, Rules: []rules.Rule{envProd}}
+	out, err := h.Invoke(context.Background(), []byte(`{"InstanceIds":["ins-00000001","ins-00000002"]}`))
+	require.NoError(t, err)
+	a := decodeAnswer(t, out)
+	assert.Equal(t, answer.CodePartialSuccess, a.Code, a.Message)
+	require.Len(t, a.Rules, 1)
+	assert.Equal(t, []string{"ins-00000001"}, a.Rules[0].Moved)
+	require.Len(t, a.Rules[0].Failed, 1)
+	assert.Equal(t, "ins-00000002", a.Rules[0].Failed[0].InstanceId)
+	assert.Equal(t, answer.CodeOperationFailed, a.Rules[0].Failed[0].Code)
+	require.Len(t, a.Failed, 1, "once at the top")
+	assert.Equal(t, "ins-00000002", a.Failed[0].InstanceId)
+}

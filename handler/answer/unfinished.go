@@ -12,14 +12,14 @@ import (
 // could not be reached (InternalServerError*, InternalError*: HTTP 5xx and
 // 429, UpstreamUnreachable, UpstreamBadResponse), keys that could not be
 // had for now (AssumeRoleFailed, MetadataUnreachable), an expired
-// signature, an operation still pending or one that ended FAILED upstream. The function's own configuration and missing keys are not:
+// signature, an operation still pending. The function's own configuration and missing keys are not:
 // they need a person.
 func Retryable(code string) bool {
 	switch code {
 	case CodeMissingCredentials, CodeInvalidConfig:
 		return false
-	case CodeOperationPending, CodeOperationFailed:
-		return true // an operation still under way, or one that failed upstream
+	case CodeOperationPending:
+		return true // an operation still under way
 	}
 	return retry.Code(code)
 }
@@ -47,7 +47,11 @@ func (a Answer) Unfinished() (unfinished bool, summary string) {
 	}
 	for _, f := range a.Failed {
 		notMoved++
-		unfinished = unfinished || Retryable(f.Code)
+		// An operation that ended FAILED upstream is not a failure a retry
+		// is known to fix (so it does not win the top code), but nobody has
+		// seen it: it is left to SCF's retries and, in the end, its
+		// dead-letter queue.
+		unfinished = unfinished || Retryable(f.Code) || f.Code == CodeOperationFailed
 	}
 	listings := 0 // rules' listings that did not complete
 	for _, r := range a.Rules {

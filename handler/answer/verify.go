@@ -2,6 +2,7 @@ package answer
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -70,7 +71,11 @@ func (a *Answer) verify(v *Verification, dryRun bool) {
 	a.AlreadyInProject = append(a.AlreadyInProject, v.AlreadyInProject...)
 	a.Pending = append(a.Pending, v.Pending...)
 	a.SecurityGroups = append(a.SecurityGroups, v.SecurityGroups...)
-	a.Failed = append(a.Failed, v.Failed...)
+	for _, f := range v.Failed { // a rule run has them already, from its moves
+		if !slices.ContainsFunc(a.Failed, func(g Failure) bool { return g.InstanceId == f.InstanceId }) {
+			a.Failed = append(a.Failed, f)
+		}
+	}
 	for _, id := range v.NotFound {
 		if !contains(a.NotFound, id) {
 			a.NotFound = append(a.NotFound, id)

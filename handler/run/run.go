@@ -96,7 +96,7 @@ func (r *Runner) run(ctx context.Context, p Plan, vf *verifier) answer.Outcome {
 			skip = *p.Move.SkipInvalid
 		}
 		projectID := p.Move.ProjectID
-		batches, failed, calls := vf.move(ctx, p.Move.Region, projectID, p.Move.InstanceIDs, skip)
+		batches, failed, calls, _ := vf.move(ctx, p.Move.Region, projectID, p.Move.InstanceIDs, skip) // FAILED operations: the verification's
 		return answer.Outcome{ProjectId: &projectID, InstanceIds: p.Move.InstanceIDs, Batches: batches, Failed: failed, IsolationCalls: calls}
 	case Rules:
 		run := r.ruleRun(vf, p.Rules.Rules, p.DryRun, false)
@@ -153,8 +153,10 @@ func (r *Runner) ruleRun(vf *verifier, set []rules.Rule, dryRun, reread bool) *r
 		return listed, reqIDs, err
 	}
 	move := func(ctx context.Context, region string, projectID int64, ids []string) rules.Moved {
-		batches, failed, calls := vf.move(ctx, region, projectID, ids, r.SkipInvalid)
-		return rules.Moved{Batches: batches, Failed: failed, IsolationCalls: calls}
+		batches, failed, calls, opFailed := vf.move(ctx, region, projectID, ids, r.SkipInvalid)
+		// An instance whose operation ended FAILED did not move: its rule
+		// says so (the top-level Failed lists it once).
+		return rules.Moved{Batches: batches, Failed: append(failed, opFailed...), IsolationCalls: calls}
 	}
 	run := rules.NewRun(set, dryRun, list, move)
 	run.MaxInstances = r.InstanceLimit

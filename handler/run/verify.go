@@ -137,10 +137,14 @@ func (vf *verifier) plan(before map[string]cvm.Instance, projectID int64, ids []
 // move moves ids into projectID in region as Runner.move does and, with
 // VERIFY, reads them before (those already there are not sent) and
 // confirms each operation after.
-func (vf *verifier) move(ctx context.Context, region string, projectID int64, ids []string, skip bool) ([]answer.Batch, []answer.Failure, int) {
+//
+// opFailed are the instances of this call whose operation ended FAILED
+// (noted in the verification too): a rule run reports them on their rules.
+func (vf *verifier) move(ctx context.Context, region string, projectID int64, ids []string, skip bool) (batches []answer.Batch, failed []answer.Failure, calls int, opFailed []answer.Failure) {
 	r := vf.r
 	if !vf.v.Enabled {
-		return r.move(ctx, region, projectID, ids, skip)
+		batches, failed, calls = r.move(ctx, region, projectID, ids, skip)
+		return batches, failed, calls, nil
 	}
 	before, read := vf.before(ctx, region, ids)
 	send := ids
@@ -148,20 +152,20 @@ func (vf *verifier) move(ctx context.Context, region string, projectID int64, id
 		send = vf.plan(before, projectID, ids)
 	}
 	if len(send) == 0 {
-		return nil, nil, 0
+		return nil, nil, 0, nil
 	}
 	outcomes := r.sendMoves(ctx, region, projectID, send, skip)
-	batches, failed, calls := answer.FromBatches(outcomes, r.InvocationID)
+	batches, failed, calls = answer.FromBatches(outcomes, r.InvocationID)
 	if read {
-		vf.confirm(ctx, region, projectID, outcomes, before)
+		opFailed = vf.confirm(ctx, region, projectID, outcomes, before)
 	}
-	return batches, failed, calls
+	return batches, failed, calls, opFailed
 }
 
 // confirm waits for the operations the accepted batches started, notes
 // how each ended, compares each moved instance's security groups before
 // and after, and associates them again (KEEP_SECURITY_GROUPS).
-func (vf *verifier) confirm(ctx context.Context, region string, projectID int64, outcomes []batch.Outcome, before map[string]cvm.Instance) {
+func (vf *verifier) confirm(ctx context.Context, region string, projectID int64, outcomes []batch.Outcome, before map[string]cvm.Instance) []answer.Failure {
 	var ops []batch.Operation
 	for _, o := range outcomes {
 		switch {
@@ -183,7 +187,7 @@ func (vf *verifier) confirm(ctx context.Context, region string, projectID int64,
 		}
 	}
 	if len(ops) == 0 {
-		return
+		return nil
 	}
 	cf := batch.Confirm(ctx, vf.r.CVM, vf.r.Keys, region, projectID, ops, vf.r.Confirm)
 	if cf.Err != nil {
@@ -223,6 +227,7 @@ func (vf *verifier) confirm(ctx context.Context, region string, projectID int64,
 	vf.v.Failed = append(vf.v.Failed, failed...)
 	vf.v.Pending = append(vf.v.Pending, pending...)
 	vf.v.SecurityGroups = append(vf.v.SecurityGroups, changed...)
+	return failed
 }
 
 // restore associates again each instance's groups Before its move, with one
