@@ -4,11 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"scf-cvm-project/credentials"
 	"scf-cvm-project/cvm"
 	"slices"
 	"strings"
+	"sync/atomic"
+
+	"golang.org/x/sync/errgroup"
 )
+
+// ByIDConcurrency is how many DescribeInstances calls of a by-id Query
+// are in flight at a time. The client's per-action rate still paces them.
+const ByIDConcurrency = 4
 
 // describeAnswer is the part of DescribeInstances' Response that is read.
 type describeAnswer struct {
@@ -72,31 +80,118 @@ var ErrBadQuery = errors.New("cvm: bad DescribeInstances query")
 
 // Instances calls DescribeInstances, with the keys that keys gives for
 // each call, until every instance of q is
-// listed: one call per MaxInstancesPerCall ids, or pages of PageSize until
-// TotalCount. Each instance is listed once, in the order the API gave.
+// listed: one call per MaxInstancesPerCall ids, ByIDConcurrency of them
+// at a time, or pages of PageSize until TotalCount, one after the other.
+// Each instance is listed once, in the order the API gave (by id: chunk
+// after chunk, in the order of q.InstanceIDs' chunks).
 //
-// It returns the RequestId of every call answered. On an error (the
-// context's, no usable answer, or an *APIError) it returns the instances
-// listed so far with it: the listing is then incomplete.
+// It returns the RequestId of every call answered (by id: in chunk order).
+// On an error (the context's, no usable answer, or an *APIError) it
+// returns the instances listed so far with it: the listing is then
+// incomplete. By id, that is what the chunks before the failed one listed
+// and the failed chunk's part, with the first error in chunk order; the
+// chunks after it are not started, and what those already started listed
+// is dropped.
 func Instances(ctx context.Context, c cvm.Caller, keys credentials.Provider, region string, q Query) ([]cvm.Instance, []string, error) {
-	l := lister{c: c, keys: keys, region: region, seen: map[string]bool{}}
 	switch {
 	case len(q.InstanceIDs) > 0 && len(q.Filters) > 0:
 		return nil, nil, fmt.Errorf("%w: InstanceIds and Filters cannot be given together", ErrBadQuery)
 	case len(q.InstanceIDs) > 0:
-		for ids := range slices.Chunk(q.InstanceIDs, cvm.MaxInstancesPerCall) {
-			if err := l.pages(ctx, cvm.DescribeInstances{InstanceIds: ids, Limit: cvm.PageSize}); err != nil {
-				return l.out, l.requestIDs, err
-			}
-		}
+		return byID(ctx, c, keys, region, q.InstanceIDs)
 	case len(q.Filters) > 0:
-		if err := l.pages(ctx, cvm.DescribeInstances{Filters: q.Filters, Limit: cvm.PageSize}); err != nil {
-			return l.out, l.requestIDs, err
-		}
+		l := lister{c: c, keys: keys, region: region, seen: map[string]bool{}}
+		err := l.pages(ctx, cvm.DescribeInstances{Filters: q.Filters, Limit: cvm.PageSize})
+		return l.out, l.requestIDs, err
 	default:
 		return nil, nil, fmt.Errorf("%w: give InstanceIds or Filters (this client never lists a whole region by accident)", ErrBadQuery)
 	}
-	return l.out, l.requestIDs, nil
+}
+
+// PanicError is what byID panics with, in the caller's goroutine, when
+// the listing of a chunk panicked in its own: the first such panic in
+// chunk order (even if a chunk before it failed), with the stack of the
+// goroutine that panicked.
+type PanicError struct {
+	Value any
+	Stack []byte
+}
+
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("%v\n\n[listing a chunk of ids, in goroutine:]\n%s", e.Value, e.Stack)
+}
+
+// byID lists ids one chunk of MaxInstancesPerCall a call, ByIDConcurrency
+// chunks at a time, and gathers the chunks' answers in chunk order. A
+// chunk's panic is panicked again in the caller's goroutine (as a
+// *PanicError), where its recover can reach it.
+func byID(ctx context.Context, c cvm.Caller, keys credentials.Provider, region string, ids []string) ([]cvm.Instance, []string, error) {
+	chunks := slices.Collect(slices.Chunk(ids, cvm.MaxInstancesPerCall))
+	listers := make([]lister, len(chunks))
+	for i := range listers {
+		listers[i] = lister{c: c, keys: keys, region: region, seen: map[string]bool{}}
+	}
+	errs := make([]error, len(chunks))
+	if len(chunks) == 1 { // a lone chunk needs no goroutine
+		errs[0] = listers[0].pages(ctx, cvm.DescribeInstances{InstanceIds: chunks[0], Limit: cvm.PageSize})
+		return listers[0].out, listers[0].requestIDs, errs[0]
+	}
+	panics := make([]*PanicError, len(chunks))
+	// failedAt is the first chunk known to have failed (len(chunks): none).
+	var failedAt atomic.Int64
+	failedAt.Store(int64(len(chunks)))
+	fail := func(i int) {
+		for at := failedAt.Load(); int64(i) < at && !failedAt.CompareAndSwap(at, int64(i)); at = failedAt.Load() {
+		}
+	}
+	var g errgroup.Group
+	g.SetLimit(ByIDConcurrency)
+	for i, chunk := range chunks {
+		// What a chunk after a failed one would list is not returned: it
+		// is not asked.
+		if failedAt.Load() < int64(i) {
+			break
+		}
+		g.Go(func() error {
+			if failedAt.Load() < int64(i) {
+				return nil
+			}
+			defer func() {
+				if p := recover(); p != nil {
+					panics[i] = &PanicError{Value: p, Stack: debug.Stack()}
+					fail(i)
+				}
+			}()
+			if errs[i] = listers[i].pages(ctx, cvm.DescribeInstances{InstanceIds: chunk, Limit: cvm.PageSize}); errs[i] != nil {
+				fail(i)
+			}
+			return nil
+		})
+	}
+	_ = g.Wait() // the goroutines return nil: their errors are in errs
+
+	// A panic is a bug: it is not dropped, even after a failed chunk.
+	for _, p := range panics {
+		if p != nil {
+			panic(p)
+		}
+	}
+
+	var out []cvm.Instance
+	var requestIDs []string
+	seen := map[string]bool{}
+	for i := range chunks {
+		requestIDs = append(requestIDs, listers[i].requestIDs...)
+		for _, in := range listers[i].out {
+			if !seen[in.ID] {
+				seen[in.ID] = true
+				out = append(out, in)
+			}
+		}
+		if errs[i] != nil {
+			return out, requestIDs, errs[i]
+		}
+	}
+	return out, requestIDs, nil
 }
 
 // lister accumulates one Instances.

@@ -12,6 +12,7 @@ import (
 	"scf-cvm-project/signer"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,19 +22,37 @@ import (
 
 // fleet answers DescribeInstances from a list of instances, as the API
 // does: Filters by tag, InstanceIds, Offset and Limit.
+// Safe for concurrent calls (by-id chunks are listed several at a time).
 type fleet struct {
 	instances []cvm.Instance
+	mu        sync.Mutex
 	calls     []cvm.DescribeInstances
 	// fail, when set, answers the call with this index (0-based) so.
-	fail     map[int]func() (cvm.Result, error)
+	fail map[int]func() (cvm.Result, error)
+	// failFirstID, when set, answers the by-id call whose first id is this
+	// key so, whenever it comes.
+	failFirstID map[string]func() (cvm.Result, error)
+	// before, when set, is called (without the lock) before a call is answered.
+	before   func(a cvm.DescribeInstances)
 	override func(a cvm.DescribeInstances, out *describeAnswer) // changes an answer
 }
 
 func (f *fleet) Call(_ context.Context, _ credentials.Provider, _ string, action cvm.Action, out any) (cvm.Result, error) {
 	a := action.(cvm.DescribeInstances)
+	if f.before != nil {
+		f.before(a)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	n := len(f.calls)
 	f.calls = append(f.calls, a)
 	res := cvm.Result{RequestID: fmt.Sprintf("req-%d", n+1)}
+	if len(a.InstanceIds) > 0 {
+		res.RequestID = "req-" + a.InstanceIds[0]
+		if fn, ok := f.failFirstID[a.InstanceIds[0]]; ok {
+			return fn()
+		}
+	}
 	if fn, ok := f.fail[n]; ok {
 		return fn()
 	}
@@ -119,8 +138,26 @@ func TestListInstancesPages(t *testing.T) {
 				sizes = append(sizes, len(c.InstanceIds))
 				assert.Equal(t, cvm.PageSize, c.Limit)
 			}
-			assert.Equal(t, tt.wantOffsets, offsets)
-			assert.Equal(t, tt.wantCallIDs, sizes)
+			if tt.query.InstanceIDs != nil { // chunks are asked several at a time: in any order
+				assert.ElementsMatch(t, tt.wantOffsets, offsets)
+				assert.ElementsMatch(t, tt.wantCallIDs, sizes)
+				var chunks, asked []string
+				for ids := range slices.Chunk(tt.query.InstanceIDs, cvm.MaxInstancesPerCall) {
+					chunks = append(chunks, strings.Join(ids, ","))
+				}
+				for _, c := range f.calls {
+					asked = append(asked, strings.Join(c.InstanceIds, ","))
+				}
+				assert.ElementsMatch(t, chunks, asked, "each chunk of ids asked once")
+				var want []string
+				for _, ids := range chunks {
+					want = append(want, "req-"+strings.SplitN(ids, ",", 2)[0])
+				}
+				assert.Equal(t, want, reqIDs, "every call's RequestId, in chunk order")
+			} else {
+				assert.Equal(t, tt.wantOffsets, offsets)
+				assert.Equal(t, tt.wantCallIDs, sizes)
+			}
 			assert.Len(t, reqIDs, len(f.calls), "every call's RequestId")
 		})
 	}
@@ -190,6 +227,122 @@ func TestListInstancesStopsAtAnError(t *testing.T) {
 			}
 		})
 	}
+}
+
+// By id, the chunks are asked several at a time but gathered in chunk
+// order, whatever order they are answered in, each instance once.
+func TestListInstancesByIDGathersInChunkOrder(t *testing.T) {
+	all := tagged(1000, "p", 7)
+	ids := idsOf(all)
+	ids = append(ids, ids[5], ids[250]) // repeated in a later chunk: listed once, where first asked
+	// The first chunk is answered last: it waits until every other chunk
+	// that can be in flight with it has been asked.
+	var mu sync.Mutex
+	asked := 0
+	others := make(chan struct{})
+	f := &fleet{instances: all, before: func(a cvm.DescribeInstances) {
+		mu.Lock()
+		asked++
+		if asked == ByIDConcurrency {
+			close(others)
+		}
+		mu.Unlock()
+		if a.InstanceIds[0] == ids[0] {
+			<-others
+		}
+	}}
+	got, reqIDs, err := Instances(context.Background(), f, exampleCreds, "ap-guangzhou", Query{InstanceIDs: ids})
+	require.NoError(t, err)
+	assert.Equal(t, idsOf(all), idsOf(got), "in chunk order, each once")
+	var want []string
+	for chunk := range slices.Chunk(ids, cvm.MaxInstancesPerCall) {
+		want = append(want, "req-"+chunk[0])
+	}
+	assert.Equal(t, want, reqIDs, "in chunk order")
+	assert.Len(t, f.calls, 11)
+}
+
+// By id, at most ByIDConcurrency calls are in flight, and more than one is.
+func TestListInstancesByIDConcurrency(t *testing.T) {
+	var mu sync.Mutex
+	inFlight, most := 0, 0
+	f := &fleet{instances: tagged(2000, "p", 0), before: func(cvm.DescribeInstances) {
+		mu.Lock()
+		inFlight++
+		most = max(most, inFlight)
+		mu.Unlock()
+		time.Sleep(5 * time.Millisecond)
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+	}}
+	got, _, err := Instances(context.Background(), f, exampleCreds, "ap-guangzhou", Query{InstanceIDs: idsOf(f.instances)})
+	require.NoError(t, err)
+	assert.Len(t, got, 2000)
+	assert.LessOrEqual(t, most, ByIDConcurrency)
+	assert.Greater(t, most, 1, "chunks asked several at a time")
+}
+
+// By id, an error returns what the chunks before the failed one listed, the
+// failed chunk's part and the first error in chunk order, whichever chunk
+// failed first in time.
+func TestListInstancesByIDStopsAtTheFirstFailedChunk(t *testing.T) {
+	all := tagged(1000, "p", 0)
+	ids := idsOf(all)
+	chunkErr := func(code string) func() (cvm.Result, error) {
+		return func() (cvm.Result, error) {
+			return cvm.Result{RequestID: "req-fail-" + code, Code: code, Message: "no"}, nil
+		}
+	}
+	// Chunk 2 (ids[200:300]) fails, and chunk 3 fails too, before it in
+	// time: chunk 2, and the chunks after chunk 3, are answered only once
+	// chunk 3 has been.
+	chunk3Done := make(chan struct{})
+	f := &fleet{instances: all, failFirstID: map[string]func() (cvm.Result, error){
+		ids[200]: chunkErr("InternalError"),
+		ids[300]: func() (cvm.Result, error) { close(chunk3Done); return chunkErr("LimitExceeded")() },
+	}}
+	f.before = func(a cvm.DescribeInstances) {
+		if i := slices.Index(ids, a.InstanceIds[0]); i == 200 || i >= 400 {
+			<-chunk3Done
+		}
+	}
+	got, reqIDs, err := Instances(context.Background(), f, exampleCreds, "ap-guangzhou", Query{InstanceIDs: ids})
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, "InternalError", apiErr.Code, "the first error in chunk order")
+	assert.Equal(t, "req-fail-InternalError", apiErr.RequestID)
+	assert.Equal(t, ids[:200], idsOf(got), "the chunks before the failed one")
+	assert.Equal(t, []string{"req-" + ids[0], "req-" + ids[100], "req-fail-InternalError"}, reqIDs)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, c := range f.calls {
+		// 0 to 3 at first, 4 and 5 once 0 and 1 are answered; once 3 has
+		// failed, no chunk after it is asked.
+		assert.Less(t, slices.Index(ids, c.InstanceIds[0]), 600, "no chunk asked once one before it has failed")
+	}
+}
+
+// By id, a chunk's panic reaches the caller's goroutine, where its recover
+// can catch it, with the value and the stack of the chunk's goroutine.
+func TestListInstancesByIDPanicsInTheCallersGoroutine(t *testing.T) {
+	all := tagged(500, "p", 0)
+	ids := idsOf(all)
+	f := &fleet{instances: all, before: func(a cvm.DescribeInstances) {
+		if a.InstanceIds[0] == ids[300] {
+			panic("chunk 3 broke")
+		}
+	}}
+	var p any
+	func() {
+		defer func() { p = recover() }()
+		_, _, _ = Instances(context.Background(), f, exampleCreds, "ap-guangzhou", Query{InstanceIDs: ids})
+	}()
+	var perr *PanicError
+	require.ErrorAs(t, p.(error), &perr)
+	assert.Equal(t, "chunk 3 broke", perr.Value)
+	assert.Contains(t, perr.Error(), "chunk 3 broke")
+	assert.Contains(t, string(perr.Stack), "listing_test.go")
 }
 
 // A page that comes back empty before TotalCount is reached is not an end.
