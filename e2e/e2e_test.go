@@ -113,7 +113,7 @@ func TestATimerMoves150InstancesInTwoBatches(t *testing.T) {
 // others still go through.
 func TestAFailedBatchDoesNotStopTheOthers(t *testing.T) {
 	c := newCloud(t)
-	fn := startFunction(t, c, moveOnly) // the API's own refusal: VERIFY would not send the unknown instance
+	fn := startFunction(t, c, moveOnly)            // the API's own refusal: VERIFY would not send the unknown instance
 	request := append(ids(1, 100), "ins-0000dead") // the second batch names an unknown instance
 	a, _ := fn.invoke(t, directPayload(t, request, 7), c)
 
