@@ -172,7 +172,12 @@ func (h *Handler) invoke(ctx context.Context, payload []byte) (out []byte, err e
 }
 
 // logPanic writes a panic to the log with the invocation's secrets masked.
+// A *cvm.PanicError raised again from a helper's goroutine is logged with
+// the value and stack of the panic it carries.
 func (h *Handler) logPanic(ctx context.Context, inv *invocation, p any, stack []byte) {
+	if perr, ok := p.(*cvm.PanicError); ok {
+		p, stack = perr.Value, perr.Stack
+	}
 	h.logger().ErrorContext(ctx, "panic", "function_request_id", invocationID(ctx),
 		"panic", inv.redact(fmt.Sprint(p)), "stack", inv.redact(string(stack)))
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"scf-cvm-project/credentials"
-	"scf-cvm-project/cvm/batch"
+	"scf-cvm-project/cvm"
 	"scf-cvm-project/handler/answer"
 	"scf-cvm-project/handler/request"
 	"scf-cvm-project/handler/rules"
@@ -133,7 +133,7 @@ func (h *Handler) runner(ctx context.Context, creds credentials.Credentials, inv
 		MaxConcurrency: h.MaxConcurrency, SkipInvalid: h.SkipInvalid, Rules: h.Rules, InstanceLimit: h.Security.InstanceLimit(),
 		Verify: h.Verify, Confirm: h.Confirm, RereadDelays: h.RereadDelays, Sleep: h.Sleep,
 		Logger: h.Logger, InvocationID: invocationID(ctx),
-		Panicked: func(p *batch.PanicError) {
+		Panicked: func(p *cvm.PanicError) {
 			// In a batch's goroutine, where Invoke's recover cannot reach: the
 			// other batches' outcomes are kept.
 			h.logPanic(ctx, inv, p.Value, p.Stack)

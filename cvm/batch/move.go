@@ -12,20 +12,10 @@ import (
 	"scf-cvm-project/cvm"
 )
 
-// PanicError is the error of a batch whose goroutine panicked; the batch
-// may or may not have been sent. Value and Stack are for the function's log
-// only, masked: they may hold anything.
-type PanicError struct {
-	Value any
-	Stack []byte
-}
-
-func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
-
 // Outcome is the outcome of one cvm.ModifyInstancesProject call for
 // InstanceIds (at most cvm.MaxInstancesPerCall): the upstream's cvm.Result (Code ""
 // when it moved them), or Err when no usable answer came back (an error of
-// Call, cvm.ErrNotSent, a *PanicError). Isolation is set when the batch was
+// Call, cvm.ErrNotSent, a *cvm.PanicError). Isolation is set when the batch was
 // refused because of some of its instances and Options.SkipInvalid
 // isolated them.
 type Outcome struct {
@@ -68,8 +58,8 @@ type Options struct {
 	SkipInvalid bool
 	// Panicked, when set, is told of a panic in a batch's goroutine (which
 	// no recover of the caller's can reach) before the batch is reported
-	// with a *PanicError.
-	Panicked func(ids []string, err *PanicError)
+	// with a *cvm.PanicError.
+	Panicked func(ids []string, err *cvm.PanicError)
 }
 
 // Move moves ids into projectID in region: one
@@ -88,7 +78,7 @@ func Move(ctx context.Context, c cvm.Caller, keys credentials.Provider, region s
 		group := chunks[i]
 		defer func() {
 			if p := recover(); p != nil {
-				perr := &PanicError{Value: p, Stack: debug.Stack()}
+				perr := &cvm.PanicError{Value: p, Stack: debug.Stack()}
 				if opts.Panicked != nil {
 					opts.Panicked(group, perr)
 				}

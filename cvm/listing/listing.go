@@ -107,23 +107,10 @@ func Instances(ctx context.Context, c cvm.Caller, keys credentials.Provider, reg
 	}
 }
 
-// PanicError is what byID panics with, in the caller's goroutine, when
-// the listing of a chunk panicked in its own: the first such panic in
-// chunk order (even if a chunk before it failed), with the stack of the
-// goroutine that panicked.
-type PanicError struct {
-	Value any
-	Stack []byte
-}
-
-func (e *PanicError) Error() string {
-	return fmt.Sprintf("%v\n\n[listing a chunk of ids, in goroutine:]\n%s", e.Value, e.Stack)
-}
-
 // byID lists ids one chunk of MaxInstancesPerCall a call, ByIDConcurrency
 // chunks at a time, and gathers the chunks' answers in chunk order. A
 // chunk's panic is panicked again in the caller's goroutine (as a
-// *PanicError), where its recover can reach it.
+// *cvm.PanicError, with the chunk's stack), where its recover can reach it.
 func byID(ctx context.Context, c cvm.Caller, keys credentials.Provider, region string, ids []string) ([]cvm.Instance, []string, error) {
 	chunks := slices.Collect(slices.Chunk(ids, cvm.MaxInstancesPerCall))
 	listers := make([]lister, len(chunks))
@@ -135,7 +122,7 @@ func byID(ctx context.Context, c cvm.Caller, keys credentials.Provider, region s
 		errs[0] = listers[0].pages(ctx, cvm.DescribeInstances{InstanceIds: chunks[0], Limit: cvm.PageSize})
 		return listers[0].out, listers[0].requestIDs, errs[0]
 	}
-	panics := make([]*PanicError, len(chunks))
+	panics := make([]*cvm.PanicError, len(chunks))
 	// failedAt is the first chunk known to have failed (len(chunks): none).
 	var failedAt atomic.Int64
 	failedAt.Store(int64(len(chunks)))
@@ -157,7 +144,7 @@ func byID(ctx context.Context, c cvm.Caller, keys credentials.Provider, region s
 			}
 			defer func() {
 				if p := recover(); p != nil {
-					panics[i] = &PanicError{Value: p, Stack: debug.Stack()}
+					panics[i] = &cvm.PanicError{Value: p, Stack: debug.Stack()}
 					fail(i)
 				}
 			}()

@@ -338,7 +338,7 @@ func TestListInstancesByIDPanicsInTheCallersGoroutine(t *testing.T) {
 		defer func() { p = recover() }()
 		_, _, _ = Instances(context.Background(), f, exampleCreds, "ap-guangzhou", Query{InstanceIDs: ids})
 	}()
-	var perr *PanicError
+	var perr *cvm.PanicError
 	require.ErrorAs(t, p.(error), &perr)
 	assert.Equal(t, "chunk 3 broke", perr.Value)
 	assert.Contains(t, perr.Error(), "chunk 3 broke")

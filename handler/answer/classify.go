@@ -43,7 +43,7 @@ func FromCredentials(err error) *Error {
 // The message says what failed in words (Plain): the network error itself,
 // with the function's own socket address, is in the client's log line.
 func FromCall(res cvm.Result, err error, invocationID string) (code, message string) {
-	var perr *batch.PanicError
+	var perr *cvm.PanicError
 	switch {
 	case err == nil && res.Code == "":
 		return CodeSuccess, ""

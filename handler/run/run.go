@@ -74,7 +74,7 @@ type Runner struct {
 	InvocationID string
 	// Panicked is told of a panic in a batch's goroutine, where no recover
 	// of the caller's reaches: the batch is reported InternalError.
-	Panicked func(*batch.PanicError)
+	Panicked func(*cvm.PanicError)
 }
 
 // Run carries out p and says what it did, verified.
@@ -127,7 +127,7 @@ func (r *Runner) sendMoves(ctx context.Context, region string, projectID int64, 
 	return batch.Move(ctx, r.CVM, r.Keys, region, projectID, ids, batch.Options{
 		MaxConcurrency: r.MaxConcurrency,
 		SkipInvalid:    skip,
-		Panicked: func(_ []string, p *batch.PanicError) {
+		Panicked: func(_ []string, p *cvm.PanicError) {
 			if r.Panicked != nil {
 				r.Panicked(p)
 			}
