@@ -24,7 +24,7 @@ import (
 //
 // Every attempt is built and signed anew (fresh Timestamp and Nonce for v1;
 // for TC3 a timestamp later than the previous attempt's, see retry.Stamps),
-// waits its turn at the action's rate (c.Rates) or else at c.Limiter, and
+// waits its turn at the action's rate (c.Rates), and
 // is logged on its own line. Throttles cut the action's rate (c.Rates) and,
 // with Retry.ThrottleBaseDelay set, are retried until the deadline.
 //
@@ -157,12 +157,13 @@ func (c *Client) room(ctx context.Context, cs *callState) (room time.Duration, b
 	return deadline.Sub(now) - c.need(now, cs, deadline), true
 }
 
-// limiterFor returns what paces action: its adaptive rate, or c.Limiter.
+// limiterFor returns what paces action: its adaptive rate; nil without
+// Rates.
 func (c *Client) limiterFor(action string) *rate.Limiter {
-	if c.Rates != nil {
-		return c.Rates.Limiter(action)
+	if c.Rates == nil {
+		return nil
 	}
-	return c.Limiter
+	return c.Rates.Limiter(action)
 }
 
 // waitTurn waits for the rate limiter, unless the wait would leave too

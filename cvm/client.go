@@ -12,8 +12,6 @@ import (
 	"net/url"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"scf-cvm-project/cvm/ratelimit"
 	"scf-cvm-project/signer"
 )
@@ -54,11 +52,9 @@ type Client struct {
 
 	// Retry is the retry policy (DefaultRetryPolicy from New).
 	Retry RetryPolicy
-	// Limiter, when set, is waited on before every attempt (RATE_LIMIT),
-	// unless Rates is set.
-	Limiter *rate.Limiter
 	// Rates, when set, paces each action at its own adaptive rate
-	// (ratelimit.NewActionRates), in place of Limiter.
+	// (ratelimit.NewActionRates, from RATE_LIMIT); nil: no client-side
+	// rate.
 	Rates *ratelimit.ActionRates
 	// Clock, Sleep and Rand time the attempts: the clock of the deadline
 	// rule, latencies and the limiter; a context-aware sleep; and the jitter

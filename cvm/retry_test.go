@@ -22,8 +22,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/time/rate"
 
+	"scf-cvm-project/cvm/ratelimit"
 	"scf-cvm-project/signer"
 )
 
@@ -406,7 +406,7 @@ func TestTheRateLimiterSpacesAttempts(t *testing.T) {
 	d := &scripted{answers: []string{okAnswer}}
 	c, clock := newTimedClient(t, LegacyEndpoint, signer.HmacSHA256, d)
 	d.clock = clock
-	c.Limiter = rate.NewLimiter(10, 1)
+	c.Rates = ratelimit.NewActionRates(map[string]float64{"ModifyInstancesProject": 10})
 	start := clock.Now()
 	for range 3 {
 		_, err := c.Call(context.Background(), exampleCreds, "ap-guangzhou", oneInstance, nil)
@@ -432,7 +432,7 @@ func TestTheRateLimiterAlsoPacesRetries(t *testing.T) {
 	c, clock := newTimedClient(t, LegacyEndpoint, signer.HmacSHA256, d)
 	d.clock = clock
 	c.Rand = func(int64) int64 { return 0 }
-	c.Limiter = rate.NewLimiter(10, 1)
+	c.Rates = ratelimit.NewActionRates(map[string]float64{"ModifyInstancesProject": 10})
 	start := clock.Now()
 	res, err := c.Call(context.Background(), exampleCreds, "ap-guangzhou", oneInstance, nil)
 	require.NoError(t, err)

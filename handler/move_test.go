@@ -303,7 +303,6 @@ func TestNewFromEnvTuning(t *testing.T) {
 			assert.Equal(t, tt.want.MaxRetries, c.Retry.MaxRetries)
 			assert.Equal(t, tt.want.MaxConcurrency, h.MaxConcurrency)
 			assert.Equal(t, tt.want.SkipInvalid, h.SkipInvalid)
-			assert.Nil(t, c.Limiter, "the adaptive rates pace the client")
 			if math.IsInf(tt.want.RateLimit, 1) {
 				assert.Nil(t, c.Rates, "0: no client-side limit")
 				assert.Zero(t, config.RateLimitOf(c), "logged as 0")

@@ -12,9 +12,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/time/rate"
 
 	"scf-cvm-project/cvm"
+	"scf-cvm-project/cvm/ratelimit"
 	"scf-cvm-project/signer"
 )
 
@@ -50,7 +50,7 @@ func TestTenThousandWarmInvocationsLeaveHeapAndGoroutinesFlat(t *testing.T) {
 	}
 	client, err := cvm.New(cvm.LegacyEndpoint, signer.HmacSHA256, apiStub{})
 	require.NoError(t, err)
-	client.Limiter = rate.NewLimiter(rate.Inf, 1) // waited on, never waits
+	client.Rates = ratelimit.NewActionRates(map[string]float64{"ModifyInstancesProject": 1e9}) // waited on, never waits
 	h := &Handler{CVM: client, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou", AnswerMargin: time.Millisecond, MaxConcurrency: 4}
 	with := func(ids []string, extra string) []byte {
 		return []byte(`{"InstanceIds":["` + strings.Join(ids, `","`) + `"],"ProjectId":1045` + extra + `}`)

@@ -84,7 +84,6 @@ func envInt(getenv func(string) string, name string, def, lo, hi int) (int, erro
 func (t Tuning) Apply(c *cvm.Client) {
 	c.Retry.MaxRetries = t.MaxRetries
 	c.Retry = c.Retry.WithThrottleRetries()
-	c.Limiter = nil
 	if t.RateLimit == 0 {
 		c.Rates = nil
 		return

@@ -58,7 +58,6 @@ func TestReadTuning(t *testing.T) {
 			got.Apply(c)
 			assert.Equal(t, tt.want.MaxRetries, c.Retry.MaxRetries)
 			assert.Equal(t, cvm.DefaultThrottleBaseDelay, c.Retry.ThrottleBaseDelay, "throttles retried until the deadline")
-			assert.Nil(t, c.Limiter, "the adaptive rates pace the client")
 			if math.IsInf(tt.want.RateLimit, 1) {
 				assert.Zero(t, got.RateLimit, "RATE_LIMIT=0 is read as 0")
 				assert.Nil(t, c.Rates, "0: no client-side limit")
@@ -78,7 +77,7 @@ func TestReadTuning(t *testing.T) {
 func TestRateLimitOfAClientWithoutALimiter(t *testing.T) {
 	c, err := cvm.New(cvm.LegacyEndpoint, signer.HmacSHA256, nil)
 	require.NoError(t, err)
-	c.Limiter, c.Rates = nil, nil
+	c.Rates = nil
 	assert.Zero(t, RateLimitOf(c))
 }
 
