@@ -111,7 +111,7 @@ func BenchmarkRunStep(b *testing.B) {
 			c.seed(sc.n)
 			if sc.keepSGs {
 				for i := 1; i <= sc.n; i++ {
-					c.SetSecurityGroups(fmt.Sprintf("ins-%08d", i), "sg-web", "sg-ssh")
+					c.SetSecurityGroups(fmt.Sprintf("ins-%08d", i), "sg-0000web1", "sg-0000ssh1")
 				}
 				c.SetDetachSecurityGroupsOnMove(true)
 			}
@@ -144,7 +144,7 @@ func BenchmarkRunStep(b *testing.B) {
 							restored++
 						}
 					}
-					require.Equal(b, sc.n, restored, "every instance's groups restored")
+					require.Equal(b, sc.n, restored, "every instance's groups restored: %d groups reported, first %+v", len(a.SecurityGroups), a.SecurityGroups[:min(2, len(a.SecurityGroups))])
 				}
 			}
 			perOp := wall.Seconds() / float64(b.N)

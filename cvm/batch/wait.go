@@ -65,6 +65,9 @@ func Decide(in cvm.Instance, found bool, requestID string, projectID int64) Stat
 // would leave less than Reserve before the deadline (or past Timeout) is
 // moved earlier to fit, and none starts once nothing fits.
 type WaitOptions struct {
+	// Probe, when shorter than First, is an earlier first poll that
+	// catches an operation quicker than expected.
+	Probe                     time.Duration
 	First, MinDelay, MaxDelay time.Duration
 	Reserve, Timeout          time.Duration
 	Clock                     func() time.Time
@@ -131,8 +134,19 @@ func Wait(ctx context.Context, c cvm.Caller, keys credentials.Provider, region s
 	if opts.Timeout > 0 && (!bounded || start.Add(opts.Timeout).Before(end)) {
 		end, bounded = start.Add(opts.Timeout+opts.Reserve), true
 	}
-	delay, next := opts.First, opts.MinDelay
+	delays := []time.Duration{opts.First}
+	if opts.Probe > 0 && opts.Probe < opts.First {
+		delays = []time.Duration{opts.Probe, opts.First - opts.Probe}
+	}
+	next := opts.MinDelay
 	for len(pending) > 0 {
+		delay := next
+		if cf.Polls < len(delays) {
+			delay = delays[cf.Polls]
+		} else if cf.Polls > len(delays) {
+			next = min(2*next, opts.MaxDelay)
+			delay = next
+		}
 		if bounded {
 			if room := end.Sub(opts.Clock()) - opts.Reserve; room < delay {
 				if room < 0 || (room == 0 && cf.Polls > 0) {
@@ -169,7 +183,6 @@ func Wait(ctx context.Context, c cvm.Caller, keys credentials.Provider, region s
 			}
 		}
 		pending = left
-		delay, next = next, min(2*next, opts.MaxDelay)
 	}
 	cf.Took = opts.Clock().Sub(start)
 	return cf
@@ -184,19 +197,23 @@ type Expected struct {
 }
 
 // Guess is the first expectation of an operation's length, before any is
-// seen. The API's documentation gives none: half a second costs an
-// instant operation no more than that, and a 1 s one two more reads (at
-// 0.7 and 1.1 s).
-const Guess = 500 * time.Millisecond
+// seen; the API's documentation gives none. 1 s is what the measurements
+// of the run step give operations; a probe at a quarter of it (GuessProbe)
+// catches quicker ones at the cost of one read.
+const (
+	Guess      = time.Second
+	GuessProbe = Guess / 4
+)
 
-// Next is the expected length of the next operation.
-func (e *Expected) Next() time.Duration {
+// Next is the expected length of the next operation and, before any was
+// seen, the probe to poll at first.
+func (e *Expected) Next() (expected, probe time.Duration) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.took == 0 {
-		return Guess
+		return Guess, GuessProbe
 	}
-	return e.took
+	return e.took, 0
 }
 
 // Observe notes a confirmation: it took took, and polls polls. Done at the

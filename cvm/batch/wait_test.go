@@ -111,6 +111,7 @@ func TestWait(t *testing.T) {
 		name       string
 		states     map[string][]cvm.Instance
 		ids        []string
+		probe      time.Duration
 		deadline   time.Duration // 0: none
 		errAt      int
 		err        error
@@ -143,6 +144,18 @@ func TestWait(t *testing.T) {
 			wantSleeps: []time.Duration{time.Second, 200 * time.Millisecond, 400 * time.Millisecond, 500 * time.Millisecond, 500 * time.Millisecond, 100 * time.Millisecond},
 		},
 		{
+			name:   "a probe before the expected time catches a quick operation",
+			states: map[string][]cvm.Instance{"ins-00000001": {success}}, ids: []string{"ins-00000001"}, probe: 250 * time.Millisecond,
+			want: map[string]State{"ins-00000001": Succeeded}, wantPolls: 1,
+			wantSleeps: []time.Duration{250 * time.Millisecond},
+		},
+		{
+			name:   "after the probe, the expected time",
+			states: map[string][]cvm.Instance{"ins-00000001": {operating, success}}, ids: []string{"ins-00000001"}, probe: 250 * time.Millisecond,
+			want: map[string]State{"ins-00000001": Succeeded}, wantPolls: 2,
+			wantSleeps: []time.Duration{250 * time.Millisecond, 750 * time.Millisecond},
+		},
+		{
 			name:   "an instance that vanished is Gone at once",
 			states: map[string][]cvm.Instance{}, ids: []string{"ins-00000001"}, deadline: 5 * time.Second,
 			want: map[string]State{"ins-00000001": Gone}, wantPolls: 1,
@@ -172,7 +185,7 @@ func TestWait(t *testing.T) {
 				defer cancel()
 			}
 			cf := Wait(ctx, api, credentials.Credentials{}, "ap-guangzhou", tt.ids, decide,
-				WaitOptions{First: time.Second, Clock: ft.clock, Sleep: ft.sleep})
+				WaitOptions{Probe: tt.probe, First: time.Second, Clock: ft.clock, Sleep: ft.sleep})
 			assert.Equal(t, tt.want, cf.States)
 			assert.Equal(t, tt.wantPolls, api.polls)
 			assert.Equal(t, tt.wantSleeps, ft.sleeps)
@@ -210,13 +223,14 @@ func TestWaitPollsAHundredACall(t *testing.T) {
 // Expected learns the operation's length from the confirmations.
 func TestExpected(t *testing.T) {
 	var e Expected
-	assert.Equal(t, Guess, e.Next(), "before any confirmation: the guess")
+	next := func() []time.Duration { d, p := e.Next(); return []time.Duration{d, p} }
+	assert.Equal(t, []time.Duration{Guess, GuessProbe}, next(), "before any confirmation: the guess, and a probe")
 	e.Observe(1400*time.Millisecond, 3)
-	assert.Equal(t, 1400*time.Millisecond, e.Next(), "seen done at a later poll: what it took")
+	assert.Equal(t, []time.Duration{1400 * time.Millisecond, 0}, next(), "seen done at a later poll: what it took")
 	e.Observe(time.Second, 1)
-	assert.Equal(t, 800*time.Millisecond, e.Next(), "done at the first poll: it may be shorter, the next poll comes earlier")
+	assert.Equal(t, []time.Duration{800 * time.Millisecond, 0}, next(), "done at the first poll: it may be shorter, the next poll comes earlier")
 	e.Observe(0, 0)
-	assert.Equal(t, 800*time.Millisecond, e.Next(), "an unfinished wait teaches nothing")
+	assert.Equal(t, []time.Duration{800 * time.Millisecond, 0}, next(), "an unfinished wait teaches nothing")
 }
 
 func TestUnauthorized(t *testing.T) {

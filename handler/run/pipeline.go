@@ -192,7 +192,7 @@ func (x *exec) confirm(ctx context.Context, region string, projectID int64, ops 
 		}
 	}
 	opts := x.Wait
-	opts.First = x.expected.Next()
+	opts.First, opts.Probe = x.expected.Next()
 	cf := batch.Wait(ctx, x.CVM, x.inv.Keys, region, ids, func(id string, in cvm.Instance, found bool) batch.State {
 		return batch.Decide(in, found, requestOf[id], projectID)
 	}, opts)
