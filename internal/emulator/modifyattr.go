@@ -107,7 +107,7 @@ func (e *Emulator) modifyAttribute(a attributeArgs) *apiError {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.settle()
-	if err := e.findInstances(a.ids, a.region); err != nil {
+	if err := e.findInstances(a.ids, a.region, ActionModifyAttribute); err != nil {
 		return err
 	}
 	for _, id := range a.ids {

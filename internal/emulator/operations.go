@@ -13,6 +13,10 @@ const (
 	OperationFailed    = "FAILED"
 )
 
+// CodeMutexTaskRunning is answered instead of CodeOperationInProgress
+// under SetMutexTaskRunning.
+const CodeMutexTaskRunning = "MutexOperation.TaskRunning"
+
 // CodeOperationInProgress is answered for an instance whose latest
 // operation is still OPERATING, by ModifyInstancesProject and
 // ModifyInstancesAttribute alike (CVM error codes: "the instance has an
@@ -23,15 +27,42 @@ const CodeOperationInProgress = "OperationDenied.InstanceOperationInProgress"
 // Nothing runs in the background: every read of the table settles, on the
 // emulator's clock, the moves whose time has come (settle).
 type operations struct {
-	duration time.Duration          // how long a move stays OPERATING; 0: it ends at once
-	detachSG bool                   // a successful move unbinds the security groups
-	pending  map[string]pendingMove // by instance ID: moves still OPERATING when last settled
+	duration time.Duration        // how long a move stays OPERATING; 0: it ends at once
+	detachSG bool                 // a successful move unbinds the security groups
+	pending  map[string]pendingOp // by instance ID: operations still OPERATING when last settled
+	mutex    bool                 // SetMutexTaskRunning
 }
 
-// pendingMove is one instance's move under way.
-type pendingMove struct {
+// pendingOp is one instance's operation under way: a move
+// (ModifyInstancesProject) or someone else's (states.go).
+type pendingOp struct {
 	ends    time.Time
-	project int64
+	action  string // "" or Action: a move
+	project int64  // a move's target
+
+	failMsg string // another operation: it ends FAILED with this message when not ""
+	before  string // another operation: the InstanceState it found
+}
+
+// SetMutexTaskRunning makes a ModifyInstancesProject naming an instance
+// whose own move (a ModifyInstancesProject) is still OPERATING be refused
+// MutexOperation.TaskRunning ("An identical job is running", CVM error
+// codes; in ModifyInstancesProject's list) rather than
+// OperationDenied.InstanceOperationInProgress, which other operations
+// still get. The documentation does not say when the API answers one or
+// the other; off by default.
+func (e *Emulator) SetMutexTaskRunning(on bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.ops.mutex = on
+}
+
+// FailMoveWith makes every move of the instance id end FAILED, its project
+// unchanged, with msg as LatestOperationErrorMsg, and reports whether the
+// instance is in the table. What the API writes there is not documented
+// beyond "latest operation errors of the instance".
+func (e *Emulator) FailMoveWith(id, msg string) bool {
+	return e.Modify(id, func(in *Instance) { in.FailMove, in.FailMoveMessage = true, msg })
 }
 
 // SetOperationDuration makes every ModifyInstancesProject accepted from now
@@ -78,8 +109,9 @@ func (e *Emulator) SetFailMove(id string, fail bool) bool {
 func (e *Emulator) startMove(id string, project int64, requestID string, now time.Time) {
 	in := e.instances[id]
 	in.LatestOperation, in.LatestOperationState, in.LatestOperationRequestID = Action, OperationOperating, requestID
+	in.LatestOperationErrorMsg = ""
 	e.instances[id] = in
-	e.ops.pending[id] = pendingMove{ends: now.Add(e.ops.duration), project: project}
+	e.ops.pending[id] = pendingOp{ends: now.Add(e.ops.duration), action: Action, project: project}
 }
 
 // inProgress reports whether the instance id has an operation OPERATING.
@@ -89,10 +121,11 @@ func (e *Emulator) inProgress(id string) bool {
 	return ok
 }
 
-// settle ends the moves whose time has come on the emulator's clock:
-// SUCCESS with the new project (and no security groups under
-// SetDetachSecurityGroupsOnMove), or FAILED for an instance with FailMove.
-// The caller holds e.mu.
+// settle ends the operations whose time has come on the emulator's clock.
+// A move ends SUCCESS with the new project (and no security groups under
+// SetDetachSecurityGroupsOnMove), or FAILED for an instance with FailMove,
+// with its LatestOperationErrorMsg; another operation ends as endOther
+// says (a terminated instance leaves the table). The caller holds e.mu.
 func (e *Emulator) settle() {
 	if len(e.ops.pending) == 0 {
 		return
@@ -107,8 +140,20 @@ func (e *Emulator) settle() {
 		if !ok {
 			continue
 		}
+		if m.action != Action {
+			if !endOther(&in, m) {
+				delete(e.instances, id)
+				continue
+			}
+			e.instances[id] = in
+			continue
+		}
 		if in.FailMove {
 			in.LatestOperationState = OperationFailed
+			in.LatestOperationErrorMsg = in.FailMoveMessage
+			if in.LatestOperationErrorMsg == "" {
+				in.LatestOperationErrorMsg = "The emulator fails this move (FailMove)."
+			}
 		} else {
 			in.LatestOperationState = OperationSuccess
 			in.ProjectID = m.project
