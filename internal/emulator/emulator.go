@@ -90,7 +90,7 @@ type Call struct {
 	InstanceIDs                              []string // in the order of their index N (v1) or of the array (TC3)
 	ProjectID                                string   // as sent ("" when absent)
 	Filters                                  []Filter // DescribeInstances: in the order of their index N
-	Offset, Limit                            string   // DescribeInstances: as sent ("" when absent)
+	Offset, Limit                            string   // DescribeInstances and DescribeProjects: as sent ("" when absent)
 	SecurityGroups                           []string // ModifyInstancesAttribute: in the order of their index N (v1) or of the array (TC3)
 
 	// The Tag API's AttachResourcesTag and DetachResourcesTag (tagapi.go).

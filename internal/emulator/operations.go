@@ -1,6 +1,9 @@
 package emulator
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // The states of an instance's latest operation, as the Instance data
 // structure's LatestOperationState gives them (CVM API 3.0, Data Types,
@@ -31,6 +34,9 @@ type operations struct {
 	detachSG bool                 // a successful move unbinds the security groups
 	pending  map[string]pendingOp // by instance ID: operations still OPERATING when last settled
 	mutex    bool                 // SetMutexTaskRunning
+	// groupsOnEnd: by instance ID, the security groups someone else binds
+	// while its next move runs (ChangeGroupsDuringMove).
+	groupsOnEnd map[string][]string
 }
 
 // pendingOp is one instance's operation under way: a move
@@ -104,6 +110,25 @@ func (e *Emulator) SetFailMove(id string, fail bool) bool {
 	return ok
 }
 
+// ChangeGroupsDuringMove makes the next move of the instance id that ends
+// SUCCESS leave sgs bound (nil: none), after SetDetachSecurityGroupsOnMove
+// has unbound the instance's own, as if someone else had bound them while
+// the move ran; it reports whether the instance is in the table. To change
+// groups at any other moment, call SetSecurityGroups (or Modify), e.g.
+// from OnCall when the client's call of your choice arrives.
+func (e *Emulator) ChangeGroupsDuringMove(id string, sgs ...string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, ok := e.instances[id]; !ok {
+		return false
+	}
+	if e.ops.groupsOnEnd == nil {
+		e.ops.groupsOnEnd = map[string][]string{}
+	}
+	e.ops.groupsOnEnd[id] = slices.Clone(sgs)
+	return true
+}
+
 // startMove starts the move of the instance id to project, by the call
 // requestID. The caller holds e.mu and settles afterwards.
 func (e *Emulator) startMove(id string, project int64, requestID string, now time.Time) {
@@ -159,6 +184,10 @@ func (e *Emulator) settle() {
 			in.ProjectID = m.project
 			if e.ops.detachSG {
 				in.SecurityGroupIDs = nil
+			}
+			if sgs, ok := e.ops.groupsOnEnd[id]; ok {
+				in.SecurityGroupIDs = sgs
+				delete(e.ops.groupsOnEnd, id)
 			}
 		}
 		e.instances[id] = in

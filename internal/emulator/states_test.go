@@ -256,3 +256,38 @@ func TestFailedMoveGivesItsReason(t *testing.T) {
 		})
 	}
 }
+
+// ChangeGroupsDuringMove: the groups someone binds while a move runs are
+// what the instance has once it ends, detached or not; once.
+func TestChangeGroupsDuringMove(t *testing.T) {
+	tests := []struct {
+		name   string
+		detach bool
+	}{{"groups detached by the move", true}, {"groups kept by the move", false}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, c := newClockedEnv(t)
+			v.e.SetDetachSecurityGroupsOnMove(tt.detach)
+			v.e.SetOperationDuration(5 * time.Second)
+			v.e.SetSecurityGroups("ins-aaaa0001", "sg-5275dorp", "sg-aaaa0001")
+			require.True(t, v.e.ChangeGroupsDuringMove("ins-aaaa0001", "sg-quaranti"))
+			require.Empty(t, v.move(t, 1045, "ins-aaaa0001").Code)
+			in, _ := v.e.Instance("ins-aaaa0001")
+			assert.Equal(t, []string{"sg-5275dorp", "sg-aaaa0001"}, in.SecurityGroupIDs, "not yet")
+			c.advance(5 * time.Second)
+			in, _ = v.e.Instance("ins-aaaa0001")
+			assert.Equal(t, []string{"sg-quaranti"}, in.SecurityGroupIDs)
+
+			v.e.SetSecurityGroups("ins-aaaa0001", "sg-5275dorp")
+			require.Empty(t, v.move(t, 0, "ins-aaaa0001").Code)
+			c.advance(5 * time.Second)
+			in, _ = v.e.Instance("ins-aaaa0001")
+			if tt.detach {
+				assert.Empty(t, in.SecurityGroupIDs, "once only")
+			} else {
+				assert.Equal(t, []string{"sg-5275dorp"}, in.SecurityGroupIDs, "once only")
+			}
+		})
+	}
+	assert.False(t, New().ChangeGroupsDuringMove("ins-nothere"))
+}
