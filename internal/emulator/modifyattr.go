@@ -114,6 +114,7 @@ func (e *Emulator) modifyAttribute(a attributeArgs) *apiError {
 		in := e.instances[id]
 		in.SecurityGroupIDs = slices.Clone(a.securityGroups)
 		in.LatestOperation, in.LatestOperationState, in.LatestOperationRequestID = ActionModifyAttribute, OperationSuccess, a.requestID
+		in.LatestOperationErrorMsg = ""
 		e.instances[id] = in
 	}
 	return nil

@@ -39,9 +39,15 @@ const (
 )
 
 // The codes ModifyInstancesProject answers for an instance's state. The
-// SDK's list of the codes ModifyInstancesProject may return
-// (tencentcloud-sdk-go, cvm/v20170312 client.go) gives, of the state
-// codes, only UnsupportedOperation.InstanceStateIsolating ("Unable to
+// list of the codes ModifyInstancesProject may return (its page, CVM API
+// 3.0, document 213/15746, and the SDK, tencentcloud-sdk-go cvm/v20170312
+// client.go: InternalServerError, InvalidInstance.NotSupported,
+// InvalidInstanceId.Malformed and .NotFound, InvalidParameterValue(.
+// InstanceIdMalformed, .LimitExceeded), InvalidProjectId.NotFound,
+// MissingParameter, MutexOperation.TaskRunning,
+// OperationDenied.InstanceOperationInProgress,
+// UnsupportedOperation.InstanceStateIsolating) gives, of the state codes,
+// only UnsupportedOperation.InstanceStateIsolating ("Unable to
 // isolate: the instance is isolated", CVM error codes). The other two are
 // from CVM's common list of error codes ("The instance is failed to
 // create, so the operation is not supported"; "The instance is being
