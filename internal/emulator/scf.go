@@ -33,7 +33,6 @@ const (
 	CodeFunctionNotFound     = "ResourceNotFound.Function"
 	CodeInvokeParam          = "InvalidParameterValue.Param" // "The input parameter is not in the standard JSON format"
 	CodeInvokeClientContext  = "InvalidParameterValue.ClientContext"
-	CodeInvokeFunctionName   = "InvalidParameter.FunctionName"
 	CodeInvokeInvocationType = "InvalidParameterValue"
 )
 
@@ -93,7 +92,7 @@ func (e *Emulator) DrainInvocations() []Invocation {
 }
 
 var scfService = &service{
-	name: SCFService, version: SCFVersion, endpoint: EndpointSCF, path: PathSCF,
+	name: SCFService, version: SCFVersion, endpoint: EndpointSCF,
 	regional: func(string) bool { return true },
 	actions: map[string]func(*Emulator, *request, params) (any, *apiError){
 		ActionInvoke: (*Emulator).invoke,

@@ -17,7 +17,6 @@ type service struct {
 	name     string // the TC3 scope's service, like "tag"
 	version  string
 	endpoint string // Call.Endpoint
-	path     string
 	// regional reports whether action needs the common parameter Region.
 	regional func(action string) bool
 	actions  map[string]func(e *Emulator, q *request, p params) (any, *apiError)

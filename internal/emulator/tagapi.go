@@ -56,7 +56,7 @@ const (
 )
 
 var tagService = &service{
-	name: TagService, version: TagVersion, endpoint: EndpointTag, path: PathTag,
+	name: TagService, version: TagVersion, endpoint: EndpointTag,
 	regional: func(string) bool { return false },
 	actions: map[string]func(*Emulator, *request, params) (any, *apiError){
 		ActionAttachResourcesTag: func(e *Emulator, q *request, p params) (any, *apiError) { return nil, e.writeTags(q, p, true) },
