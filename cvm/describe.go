@@ -82,6 +82,22 @@ type Instance struct {
 	LatestOperation          string
 	LatestOperationState     string
 	LatestOperationRequestId string
+	// LatestOperationErrorMsg is why a FAILED operation failed.
+	LatestOperationErrorMsg string
+	// State is InstanceState (PENDING, RUNNING, STOPPED, SHUTDOWN,
+	// TERMINATING, LAUNCH_FAILED, ...); RestrictState (NORMAL, EXPIRED,
+	// PROTECTIVELY_ISOLATED) and IsolatedSource (NOTISOLATED, ARREAR,
+	// EXPIRE, MANMADE, FLOW) say whether and why it is isolated. Absent
+	// reads as empty: normal, not isolated.
+	State, RestrictState, IsolatedSource string
+}
+
+// Busy reports whether an operation is under way on in.
+func (in Instance) Busy() bool { return in.LatestOperationState == OperationOperating }
+
+// Moving reports whether in's operation under way is a move of project.
+func (in Instance) Moving() bool {
+	return in.Busy() && in.LatestOperation == "ModifyInstancesProject"
 }
 
 // The states of an instance's latest operation (the API's Instance data

@@ -3,6 +3,7 @@ package batch
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"scf-cvm-project/credentials"
 	"scf-cvm-project/cvm"
@@ -18,6 +19,9 @@ type Outcome struct {
 	cvm.Result
 	Err       error
 	Isolation *Isolation
+	// SetAside are the instances of the batch that a "busy" refusal named
+	// (Busy): not sent with the others, to be sent once idle.
+	SetAside []string
 }
 
 // Moved reports whether the call moved every instance of the batch.
@@ -68,9 +72,12 @@ func (b Outcome) Operations() []Operation {
 
 // Move makes one ModifyInstancesProject call for ids (at most
 // cvm.MaxInstancesPerCall) through c, with its retries, rate and deadline
-// rule; with skipInvalid, a refusal because of some of the instances
+// rule. A refusal that means busy (Busy) sets aside the instances it is
+// about (named, else those busy says are, else all) and the rest goes again
+// at once; with skipInvalid, a refusal because of some of the instances
 // (Isolatable) is followed by the isolation of those, so the others move.
-func Move(ctx context.Context, c cvm.Caller, keys credentials.Provider, region string, projectID int64, ids []string, skipInvalid bool) Outcome {
+// InstanceIds of the outcome are those of its last call.
+func Move(ctx context.Context, c cvm.Caller, keys credentials.Provider, region string, projectID int64, ids []string, skipInvalid bool, busy func(id string) bool) Outcome {
 	call := func(group []string) Outcome {
 		b := Outcome{InstanceIds: group}
 		if err := ctx.Err(); err != nil {
@@ -81,6 +88,18 @@ func Move(ctx context.Context, c cvm.Caller, keys credentials.Provider, region s
 		return b
 	}
 	b := call(ids)
+	var setAside []string
+	for Busy(cvm.Code(b.Err)) {
+		aside := busyIn(b.message(), b.InstanceIds, busy)
+		setAside = append(setAside, aside...)
+		ids = slices.DeleteFunc(slices.Clone(b.InstanceIds), func(id string) bool { return slices.Contains(aside, id) })
+		if len(ids) == 0 {
+			b = Outcome{}
+			break
+		}
+		b = call(ids)
+	}
+	b.SetAside = setAside
 	if skipInvalid && Isolatable(cvm.Code(b.Err)) {
 		iso := newIsolation(call)
 		iso.run(ids, b)

@@ -39,8 +39,8 @@ func (s State) String() string {
 // Decide says where the move of in to projectID by the call requestID
 // stands (found false: the read did not list it): its operation's state
 // when in's latest operation is that call's; else Succeeded when in is in
-// projectID with no operation under way (none reported, or a later one
-// replaced ours); else Pending. Pure.
+// projectID with no move under way (a later operation, anyone's, replaced
+// ours); else Pending. Pure.
 func Decide(in cvm.Instance, found bool, requestID string, projectID int64) State {
 	switch {
 	case !found:
@@ -53,8 +53,8 @@ func Decide(in cvm.Instance, found bool, requestID string, projectID int64) Stat
 			return Failed
 		}
 		return Pending
-	case in.ProjectID == projectID && in.LatestOperationState != cvm.OperationOperating:
-		return Succeeded
+	case in.ProjectID == projectID && !in.Moving():
+		return Succeeded // someone else's later operation may be under way
 	}
 	return Pending
 }

@@ -28,7 +28,8 @@ func TestDecide(t *testing.T) {
 		{"no operation reported, in the project", cvm.Instance{ProjectID: 7}, Succeeded},
 		{"no operation reported, not in the project", cvm.Instance{ProjectID: 0}, Pending},
 		{"a later operation ended, in the project", cvm.Instance{ProjectID: 7, LatestOperationRequestId: "req-9", LatestOperationState: cvm.OperationSuccess}, Succeeded},
-		{"another operation under way, in the project", cvm.Instance{ProjectID: 7, LatestOperationRequestId: "req-9", LatestOperationState: cvm.OperationOperating}, Pending},
+		{"someone's later operation under way, in the project", cvm.Instance{ProjectID: 7, LatestOperation: "StopInstances", LatestOperationRequestId: "req-9", LatestOperationState: cvm.OperationOperating}, Succeeded},
+		{"another move under way, in the project", cvm.Instance{ProjectID: 7, LatestOperation: "ModifyInstancesProject", LatestOperationRequestId: "req-9", LatestOperationState: cvm.OperationOperating}, Pending},
 		{"an older operation, not in the project", cvm.Instance{ProjectID: 3, LatestOperationRequestId: "req-0", LatestOperationState: cvm.OperationSuccess}, Pending},
 	}
 	for _, tt := range tests {

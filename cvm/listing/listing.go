@@ -27,6 +27,10 @@ type describedInstance struct {
 	LatestOperation          *string
 	LatestOperationState     *string
 	LatestOperationRequestId *string
+	LatestOperationErrorMsg  *string
+	InstanceState            string
+	RestrictState            string
+	IsolatedSource           string
 }
 
 func (d describedInstance) instance() cvm.Instance {
@@ -36,6 +40,10 @@ func (d describedInstance) instance() cvm.Instance {
 		LatestOperation:          deref(d.LatestOperation),
 		LatestOperationState:     deref(d.LatestOperationState),
 		LatestOperationRequestId: deref(d.LatestOperationRequestId),
+		LatestOperationErrorMsg:  deref(d.LatestOperationErrorMsg),
+		State:                    d.InstanceState,
+		RestrictState:            d.RestrictState,
+		IsolatedSource:           d.IsolatedSource,
 	}
 }
 

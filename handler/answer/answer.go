@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 
 	"github.com/tencentyun/scf-go-lib/events"
 )
@@ -273,8 +274,11 @@ func (a *Answer) summarizeRetryableFailure() bool {
 func HTTPResponse(a Answer) events.APIGatewayResponse {
 	status := HTTPStatus(a.Code)
 	headers := map[string]string{"Content-Type": "application/json"}
-	if status == http.StatusUnauthorized {
+	switch status {
+	case http.StatusUnauthorized:
 		headers["WWW-Authenticate"] = "Bearer"
+	case http.StatusServiceUnavailable, http.StatusAccepted:
+		headers["Retry-After"] = strconv.Itoa(RetryAfter) // busy, or still moving: come back (RFC 9110 §10.2.3)
 	}
 	return events.APIGatewayResponse{
 		IsBase64Encoded: false,

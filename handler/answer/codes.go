@@ -43,7 +43,16 @@ const (
 	CodeInstanceNotFound     = "InvalidInstanceId.NotFound"
 	CodeInstanceNotSupported = "InvalidInstance.NotSupported"
 	CodeRequestLimitExceeded = "RequestLimitExceeded"
+	CodeProjectNotFound      = "InvalidProjectId.NotFound"                   // 404: the caller named a project that does not exist
+	CodeBusy                 = "OperationDenied.InstanceOperationInProgress" // 503 + Retry-After: busy, come back
+	CodeMutexTaskRunning     = "MutexOperation.TaskRunning"                  // 503 + Retry-After
+	codeInstanceState        = "UnsupportedOperation.InstanceState"          // 409: recycled, terminating, launch failed
 )
+
+// RetryAfter is the Retry-After (seconds) of a 503 for busy instances
+// and of a 202 for moves still under way: operations of the CVM API take
+// seconds.
+const RetryAfter = 5
 
 // The codes of the function's settings and credentials; no CVM call is
 // made after any of them.
@@ -83,8 +92,9 @@ func Errorf(code, format string, args ...any) *Error {
 //	415 UnsupportedMediaType
 //	207 PartialSuccess (some instances ended in the project, others not: isolated, FAILED operations, not found)
 //	400 InvalidParameter*, MissingParameter*, UnknownParameter, InvalidInstanceId.Malformed*
-//	404 InvalidInstanceId.NotFound
-//	409 InvalidInstance.NotSupported
+//	404 InvalidInstanceId.NotFound, InvalidProjectId.NotFound
+//	409 InvalidInstance.NotSupported, UnsupportedOperation.InstanceState* (recycled, terminating, launch failed)
+//	503 OperationDenied.InstanceOperationInProgress, MutexOperation.TaskRunning (busy: Retry-After)
 //	413 RequestSizeLimitExceeded
 //	429 RequestLimitExceeded and its sub-codes
 //	500 InternalError, InternalError.MissingCredentials, InternalError.InvalidConfig (the function itself)
@@ -111,8 +121,10 @@ func HTTPStatus(code string) int {
 		return http.StatusMultiStatus
 	case CodeOperationPending:
 		return http.StatusAccepted
-	case CodeInstanceNotFound:
+	case CodeInstanceNotFound, CodeProjectNotFound:
 		return http.StatusNotFound
+	case CodeBusy, CodeMutexTaskRunning:
+		return http.StatusServiceUnavailable
 	case CodeInstanceNotSupported:
 		return http.StatusConflict
 	case CodeRequestTooLarge:
@@ -131,6 +143,10 @@ func HTTPStatus(code string) int {
 		return http.StatusBadRequest
 	case code == CodeRequestLimitExceeded, strings.HasPrefix(code, CodeRequestLimitExceeded+"."):
 		return http.StatusTooManyRequests
+	case strings.HasPrefix(code, codeInstanceState):
+		return http.StatusConflict
+	case strings.HasPrefix(code, "InvalidProjectId"):
+		return http.StatusBadRequest
 	}
 	return http.StatusBadGateway
 }

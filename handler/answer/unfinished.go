@@ -18,7 +18,7 @@ func Retryable(code string) bool {
 	switch code {
 	case CodeMissingCredentials, CodeInvalidConfig:
 		return false
-	case CodeOperationPending:
+	case CodeOperationPending, CodeBusy, CodeMutexTaskRunning:
 		return true // an operation still under way
 	}
 	return retry.Code(code)

@@ -46,9 +46,13 @@ type Verification struct {
 	AlreadyInProject []string
 	NotFound         []string
 	Failed           []Failure
-	Pending          []string
-	Confirmed        int
-	SecurityGroups   []SecurityGroupChange
+	// Never are instances that can never move (recycled, terminating,
+	// launch failed, isolated), each with its code; Busy those still busy
+	// with another operation when the answer was due (unfinished work).
+	Never, Busy    []Failure
+	Pending        []string
+	Confirmed      int
+	SecurityGroups []SecurityGroupChange
 }
 
 // HasPending reports whether operations were still under way when the
@@ -71,7 +75,7 @@ func (a *Answer) verify(v *Verification, dryRun bool) {
 	a.AlreadyInProject = append(a.AlreadyInProject, v.AlreadyInProject...)
 	a.Pending = append(a.Pending, v.Pending...)
 	a.SecurityGroups = append(a.SecurityGroups, v.SecurityGroups...)
-	for _, f := range v.Failed { // a rule run has them already, from its moves
+	for _, f := range slices.Concat(v.Failed, v.Never, v.Busy) { // a rule run has them already, from its moves
 		if !slices.ContainsFunc(a.Failed, func(g Failure) bool { return g.InstanceId == f.InstanceId }) {
 			a.Failed = append(a.Failed, f)
 		}
@@ -84,20 +88,23 @@ func (a *Answer) verify(v *Verification, dryRun bool) {
 	if a.Code != CodeSuccess {
 		return
 	}
-	bad := len(v.Failed) + len(a.NotFound)
+	bad := len(v.Failed) + len(v.Never) + len(v.Busy) + len(a.NotFound)
 	good := v.Confirmed + len(v.AlreadyInProject)
 	if n := len(a.InstanceIds); n > 0 {
 		good = n - bad - len(v.Pending)
 	}
 	switch {
+	case len(v.Busy) > 0:
+		a.Code = CodeBusy
+		a.Message = fmt.Sprintf("%d instances were busy with other operations until the answer was due and were not sent (see Failed): try again later; %s", len(v.Busy), tally(good, v, a.NotFound))
 	case len(v.Pending) > 0:
 		a.Code = CodeOperationPending
 		a.Message = fmt.Sprintf("%d instances were still being moved when the answer was due (see Pending); %s", len(v.Pending), tally(good, v, a.NotFound))
 	case bad > 0 && good > 0:
 		a.Code = CodePartialSuccess
 		a.Message = tally(good, v, a.NotFound)
-	case len(v.Failed) > 0:
-		a.Code, a.Message = v.Failed[0].Code, tally(good, v, a.NotFound)
+	case len(v.Failed)+len(v.Never) > 0:
+		a.Code, a.Message = slices.Concat(v.Failed, v.Never)[0].Code, tally(good, v, a.NotFound)
 	case len(a.NotFound) > 0:
 		a.Code = CodeInstanceNotFound
 		a.Message = fmt.Sprintf("no instance named exists in its region: %s (see NotFound)", strings.Join(a.NotFound, ", "))
@@ -108,7 +115,7 @@ func (a *Answer) verify(v *Verification, dryRun bool) {
 
 // tally says how the instances ended.
 func tally(good int, v *Verification, notFound []string) string {
-	return fmt.Sprintf("%d in the project; %s ended FAILED (see Failed); %d not found (see NotFound)", max(good, 0), plural(len(v.Failed), "operation"), len(notFound))
+	return fmt.Sprintf("%d in the project; %s ended FAILED, %d can never move (see Failed); %d not found (see NotFound)", max(good, 0), plural(len(v.Failed), "operation"), len(v.Never), len(notFound))
 }
 
 func plural(n int, noun string) string {

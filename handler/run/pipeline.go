@@ -3,6 +3,7 @@ package run
 import (
 	"context"
 	"fmt"
+	"maps"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -48,52 +49,141 @@ func (x *exec) moveAll(ctx context.Context, region string, projectID int64, ids 
 					outcomes[i] = []batch.Outcome{{InstanceIds: chunk, Err: perr}}
 				}
 			}()
-			if o, ok := x.batch(ctx, region, projectID, chunk, skip, release); ok {
-				outcomes[i] = []batch.Outcome{o}
-			}
+			outcomes[i] = x.batch(ctx, region, projectID, chunk, skip, release)
 		}()
 	}
 	wg.Wait()
 	batches, failed, calls := answer.FromBatches(slices.Concat(outcomes...), x.inv.ID)
 	var opFailed []answer.Failure
 	x.mu.Lock()
-	for _, f := range x.v.Failed {
+	for _, f := range slices.Concat(x.v.Failed, x.v.Never, x.v.Busy) {
 		if slices.Contains(ids, f.InstanceId) {
 			opFailed = append(opFailed, f)
 		}
 	}
 	x.mu.Unlock()
-	// An instance whose operation ended FAILED did not move: a rule says so
-	// (the answer's top-level Failed lists it once).
+	// An instance whose operation ended FAILED, that can never move or that
+	// stayed busy did not move: a rule says so (the answer's top-level
+	// Failed lists it once).
 	return rules.Moved{Batches: batches, Failed: append(failed, opFailed...), IsolationCalls: calls}
 }
 
 // batch takes one batch through read → decide → move → confirm → restore
-// and calls moved once its move is done (or not needed). ok is false when
-// nothing was sent.
-func (x *exec) batch(ctx context.Context, region string, projectID int64, ids []string, skip bool, moved func()) (batch.Outcome, bool) {
-	send := ids
+// and calls moved once its first move is done (or not needed). Instances
+// the read (or a "busy" refusal) shows busy with an operation are read
+// again until it ends, then decided again and sent, within the deadline.
+// It returns the outcome of each move call made.
+func (x *exec) batch(ctx context.Context, region string, projectID int64, ids []string, skip bool, moved func()) []batch.Outcome {
+	send, waiting := ids, []string(nil)
 	var before map[string]cvm.Instance
 	if x.Verify.Enabled {
 		if before = x.read(ctx, region, ids); before != nil {
-			send = x.decide(before, projectID, ids)
+			send, waiting = x.decide(before, projectID, ids)
 		}
 	}
-	if len(send) == 0 {
-		return batch.Outcome{}, false
+	var outs []batch.Outcome
+	busy := func(id string) bool { return before[id].Busy() }
+	move := func(send []string) {
+		if len(send) == 0 {
+			return
+		}
+		o := batch.Move(ctx, x.CVM, x.inv.Keys, region, projectID, send, skip, busy)
+		waiting = append(waiting, o.SetAside...)
+		if len(o.InstanceIds) > 0 {
+			outs = append(outs, o)
+		}
 	}
-	o := batch.Move(ctx, x.CVM, x.inv.Keys, region, projectID, send, skip)
+	move(send)
 	moved()
-	if before != nil {
-		x.confirm(ctx, region, projectID, o.Operations(), before)
+	for len(waiting) > 0 && ctx.Err() == nil {
+		idle := x.untilIdle(ctx, region, waiting)
+		if len(idle) == 0 {
+			break
+		}
+		for id, in := range idle {
+			before[id] = in
+		}
+		waiting = slices.DeleteFunc(waiting, func(id string) bool { _, ok := idle[id]; return ok })
+		again, still := x.decide(idle, projectID, slices.Sorted(maps.Keys(idle)))
+		waiting = append(waiting, still...)
+		move(again)
 	}
-	return o, true
+	x.stillBusy(before, waiting)
+	if before != nil {
+		var ops []batch.Operation
+		for _, o := range outs {
+			ops = append(ops, o.Operations()...)
+		}
+		x.confirm(ctx, region, projectID, ops, before)
+	}
+	return outs
+}
+
+// untilIdle reads ids again (the waiter) until the operations under way on
+// them end, or the deadline comes; it returns the instances now idle (and
+// those gone, as absent from the map but noted NotFound).
+func (x *exec) untilIdle(ctx context.Context, region string, ids []string) map[string]cvm.Instance {
+	cf := batch.Wait(ctx, x.CVM, x.inv.Keys, region, ids, func(_ string, in cvm.Instance, found bool) batch.State {
+		switch {
+		case !found:
+			return batch.Gone
+		case in.Busy():
+			return batch.Pending
+		}
+		return batch.Succeeded
+	}, x.idle())
+	idle := map[string]cvm.Instance{}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, id := range ids {
+		switch cf.States[id] {
+		case batch.Succeeded:
+			idle[id] = cf.Last[id]
+		case batch.Gone:
+			x.v.NotFound = append(x.v.NotFound, id)
+		}
+	}
+	if cf.Err != nil {
+		x.unverified("reading busy instances again", cf.Err)
+	}
+	return idle
+}
+
+// idle is Idle, or DefaultIdle when it sets no timing.
+func (x *exec) idle() batch.WaitOptions {
+	if x.Idle.First == 0 && x.Idle.MinDelay == 0 {
+		o := DefaultIdle
+		o.Clock, o.Sleep = x.Idle.Clock, x.Idle.Sleep
+		return o
+	}
+	return x.Idle
+}
+
+// stillBusy notes the instances of ids (not gone) still busy with an
+// operation when the answer was due: not sent, unfinished work.
+func (x *exec) stillBusy(before map[string]cvm.Instance, ids []string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, id := range ids {
+		if slices.Contains(x.v.NotFound, id) {
+			continue
+		}
+		in := before[id]
+		x.v.Busy = append(x.v.Busy, answer.Failure{InstanceId: id, Code: batch.CodeBusy,
+			Message: fmt.Sprintf("not sent: busy with %s (RequestId %s) until the answer was due; try again later", orUnknown(in.LatestOperation), orUnknown(in.LatestOperationRequestId))})
+	}
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "an operation"
+	}
+	return s
 }
 
 // read returns the instances of ids in region as they are now: as the
 // run's listing gave them, else read (one DescribeInstances call). It
-// returns nil when the read failed (noted: the batch goes unverified); the
-// ids not listed are noted NotFound.
+// returns nil when the read failed (noted: the batch goes unverified).
 func (x *exec) read(ctx context.Context, region string, ids []string) map[string]cvm.Instance {
 	out := make(map[string]cvm.Instance, len(ids))
 	var missing []string
@@ -122,33 +212,61 @@ func (x *exec) read(ctx context.Context, region string, ids []string) map[string
 	for _, in := range listed {
 		out[in.ID] = in
 	}
-	for _, id := range missing {
-		if _, ok := out[id]; !ok && !slices.Contains(x.v.NotFound, id) {
-			x.v.NotFound = append(x.v.NotFound, id)
-		}
-	}
 	return out
 }
 
-// decide returns the ids to send: not those already in projectID with no
-// operation under way (noted AlreadyInProject), nor those the read did not
-// find (the API would refuse their whole batch). Pure but for the note.
-func (x *exec) decide(before map[string]cvm.Instance, projectID int64, ids []string) []string {
-	var send, already []string
+// decide sorts ids by what the read shows of each (batch.Next): those to
+// send, and those to wait for (an operation under way); it notes those
+// already in projectID (AlreadyInProject), those not found (NotFound: the
+// API would refuse their whole batch) and those that can never move
+// (recycled, terminating, ...: Failed with their own code).
+func (x *exec) decide(before map[string]cvm.Instance, projectID int64, ids []string) (send, wait []string) {
+	var already, absent []string
+	var never []answer.Failure
 	for _, id := range ids {
-		in, ok := before[id]
-		switch {
-		case !ok:
-		case in.ProjectID == projectID && in.LatestOperationState != cvm.OperationOperating:
-			already = append(already, id)
-		default:
+		in, found := before[id]
+		step, code := batch.Next(in, found, projectID)
+		switch step {
+		case batch.Send:
 			send = append(send, id)
+		case batch.There:
+			already = append(already, id)
+		case batch.WaitMove, batch.WaitOther:
+			wait = append(wait, id)
+		case batch.Never:
+			never = append(never, answer.Failure{InstanceId: id, Code: code,
+				Message: fmt.Sprintf("never sent: the instance is %s (InstanceState %s, RestrictState %s, IsolatedSource %s)", stateWords(code), orNone(in.State), orNone(in.RestrictState), orNone(in.IsolatedSource))})
+		case batch.Absent:
+			absent = append(absent, id)
 		}
 	}
 	x.mu.Lock()
+	defer x.mu.Unlock()
 	x.v.AlreadyInProject = append(x.v.AlreadyInProject, already...)
-	x.mu.Unlock()
-	return send
+	x.v.Never = append(x.v.Never, never...)
+	for _, id := range absent {
+		if !slices.Contains(x.v.NotFound, id) {
+			x.v.NotFound = append(x.v.NotFound, id)
+		}
+	}
+	return send, wait
+}
+
+func stateWords(code string) string {
+	switch code {
+	case batch.CodeStateTerminating:
+		return "being terminated"
+	case batch.CodeStateLaunchFailed:
+		return "one whose launch failed"
+	}
+	return "in the recycle bin or isolated"
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 // noteGroups notes the security groups of the instances of send that have
@@ -213,8 +331,12 @@ func (x *exec) confirm(ctx context.Context, region string, projectID int64, ops 
 				changed = append(changed, answer.SecurityGroupChange{InstanceId: id, Before: nonNil(b), After: nonNil(after.SecurityGroupIds)})
 			}
 		case batch.Failed:
+			why := ""
+			if after.LatestOperationErrorMsg != "" {
+				why = " (" + after.LatestOperationErrorMsg + ")"
+			}
 			failed = append(failed, answer.Failure{InstanceId: id, Code: answer.CodeOperationFailed,
-				Message: fmt.Sprintf("the move was accepted (RequestId %s) but its operation ended FAILED; the instance is in project %d", requestOf[id], after.ProjectID)})
+				Message: fmt.Sprintf("the move was accepted (RequestId %s) but its operation ended FAILED%s; the instance is in project %d", requestOf[id], why, after.ProjectID)})
 		case batch.Gone:
 			gone = append(gone, id)
 		default:

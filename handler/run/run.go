@@ -63,8 +63,14 @@ type Runner struct {
 	// Reread the reads of instances an event names that are not listed
 	// yet (nil Reread.Timeout: DefaultReread).
 	Wait, Reread batch.WaitOptions
-	Logger       *slog.Logger
+	// Idle times the reads of an instance busy with another operation
+	// (zero: DefaultIdle).
+	Idle   batch.WaitOptions
+	Logger *slog.Logger
 }
+
+// DefaultIdle reads a busy instance again every second or so.
+var DefaultIdle = batch.WaitOptions{First: 500 * time.Millisecond, MinDelay: 500 * time.Millisecond, MaxDelay: time.Second}
 
 // DefaultReread: instances an event names right after RunInstances may
 // not be listed yet; they are read again for about 3 s (polls at 0.25, 0.75, 1.75 and 3 s).
@@ -204,7 +210,9 @@ func (x *exec) dryRun(ctx context.Context, region string, projectID int64, ids [
 		if x.Verify.Enabled {
 			var before map[string]cvm.Instance
 			if before = x.read(ctx, region, group); before != nil {
-				send = x.decide(before, projectID, group)
+				var wait []string
+				send, wait = x.decide(before, projectID, group)
+				send = append(send, wait...) // a dry run does not wait: it would send them once idle
 				x.noteGroups(before, send)
 			}
 		}
