@@ -1,0 +1,218 @@
+package e2e
+
+import (
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"scf-cvm-project/internal/emulator"
+	"scf-cvm-project/internal/scfrpc"
+)
+
+// Shared instances: others create, stop, recycle and terminate them while
+// the function works. Each case of the shared-instances issue, through
+// the runtime protocol, against the emulator's states and operations.
+
+// failedOf returns the code of each instance of a's Failed.
+func failedOf(a answer) map[string]string {
+	out := map[string]string{}
+	for _, f := range a.Failed {
+		out[f.InstanceId] = f.Code
+	}
+	return out
+}
+
+// An instance still launching (PENDING, RunInstances OPERATING) is not
+// sent, which the API would refuse as busy: it is read again, and moved
+// once the launch ends.
+func TestALaunchingInstanceIsMovedOnceItsLaunchEnds(t *testing.T) {
+	c := newCloud(t)
+	c.AddInstances(emulator.Instance{ID: "ins-0000new1"})
+	_, ok := c.StartOperation("ins-0000new1", emulator.ActionRunInstances, 1500*time.Millisecond)
+	require.True(t, ok)
+	fn := startFunction(t, c)
+	a, _ := fn.invoke(t, directPayload(t, []string{"ins-0000new1"}, 1045), c)
+	require.Equal(t, "Success", a.Code, a.Message)
+	assert.True(t, a.Verified)
+	assert.EqualValues(t, 1045, c.project(t, "ins-0000new1"))
+	for _, m := range c.moves() {
+		assert.Empty(t, m.Code, "never refused: sent once the launch ended")
+	}
+}
+
+// An instance busy past the deadline is unfinished work: a timer gets a
+// function error (SCF retries), an HTTP caller 503 with Retry-After; its
+// batch partner moves.
+func TestAnInstanceBusyUntilTheDeadlineIsUnfinished(t *testing.T) {
+	busy := func(c *cloud) {
+		_, ok := c.StartOperation("ins-00000002", emulator.ActionStopInstances, time.Minute)
+		require.True(t, ok)
+	}
+	t.Run("HTTP: 503 and Retry-After", func(t *testing.T) {
+		c := newCloud(t)
+		busy(c)
+		fn := startFunction(t, c)
+		raw, err := fn.Invoke(apigwPayload(t, directPayload(t, ids(1, 2), 1045)), scfrpc.Invocation{Env: fn.env, Timeout: 3 * time.Second})
+		require.NoError(t, err)
+		var h httpAnswer
+		require.NoError(t, json.Unmarshal(raw, &h))
+		assert.Equal(t, http.StatusServiceUnavailable, h.StatusCode)
+		assert.Equal(t, "5", h.Headers["Retry-After"])
+		var a answer
+		require.NoError(t, json.Unmarshal([]byte(h.Body), &a))
+		assert.Equal(t, "OperationDenied.InstanceOperationInProgress", a.Code)
+		assert.Equal(t, map[string]string{"ins-00000002": "OperationDenied.InstanceOperationInProgress"}, failedOf(a))
+		assert.EqualValues(t, 1045, c.project(t, "ins-00000001"), "its batch partner moved")
+		assert.EqualValues(t, 0, c.project(t, "ins-00000002"))
+		assert.Len(t, c.moves(), 1, "the busy one never sent")
+	})
+	t.Run("a direct Async invocation: a function error", func(t *testing.T) {
+		c := newCloud(t)
+		busy(c)
+		fn := startFunction(t, c)
+		payload, _ := json.Marshal(map[string]any{"InstanceIds": ids(1, 2), "ProjectId": 1045, "Async": true})
+		ferr := fn.invokeFunctionError(t, payload, c, 3*time.Second)
+		assert.Contains(t, ferr.Message, "OperationDenied.InstanceOperationInProgress")
+	})
+}
+
+// A recycled instance is never sent and never takes its batch partner with
+// it; it is a permanent failure with its own code (no function error).
+func TestARecycledInstanceIsNeverSent(t *testing.T) {
+	c := newCloud(t)
+	require.True(t, c.Recycle("ins-00000002"))
+	fn := startFunction(t, c)
+	payload, _ := json.Marshal(map[string]any{"InstanceIds": ids(1, 2), "ProjectId": 1045, "Async": true})
+	a, _ := fn.invoke(t, payload, c)
+	assert.Equal(t, "PartialSuccess", a.Code, a.Message)
+	assert.Equal(t, map[string]string{"ins-00000002": "UnsupportedOperation.InstanceStateIsolating"}, failedOf(a))
+	assert.EqualValues(t, 1045, c.project(t, "ins-00000001"))
+	require.Len(t, c.moves(), 1)
+	assert.Equal(t, []string{"ins-00000001"}, c.moves()[0].InstanceIDs)
+	assert.Empty(t, c.moves()[0].Code)
+}
+
+// Terminating and launch-failed instances are never sent either; over
+// HTTP, an answer of only such instances is 409.
+func TestTerminatingAndLaunchFailedInstancesAreNeverSent(t *testing.T) {
+	c := newCloud(t)
+	_, ok := c.Terminate("ins-00000001", time.Minute)
+	require.True(t, ok)
+	_, ok = c.LaunchFail("ins-00000002", "insufficient stock")
+	require.True(t, ok)
+	fn := startFunction(t, c)
+	a, status := fn.invoke(t, apigwPayload(t, directPayload(t, ids(1, 2), 1045)), c)
+	assert.Equal(t, http.StatusConflict, status, a.Message)
+	assert.Equal(t, map[string]string{
+		"ins-00000001": "UnsupportedOperation.InstanceStateTerminating",
+		"ins-00000002": "UnsupportedOperation.InstanceStateLaunchFailed",
+	}, failedOf(a))
+	assert.Empty(t, c.moves())
+}
+
+// An instance already in the target project is not sent, whatever else
+// runs on it (someone's stop), and does not take its partner with it.
+func TestAnInstanceInTheProjectWithAStopUnderWayIsNotSent(t *testing.T) {
+	c := newCloud(t)
+	require.True(t, c.Modify("ins-00000001", func(in *emulator.Instance) { in.ProjectID = 1045 }))
+	_, ok := c.StartOperation("ins-00000001", emulator.ActionStopInstances, time.Minute)
+	require.True(t, ok)
+	fn := startFunction(t, c)
+	a, _ := fn.invoke(t, directPayload(t, ids(1, 2), 1045), c)
+	require.Equal(t, "Success", a.Code, a.Message)
+	assert.Equal(t, []string{"ins-00000001"}, a.AlreadyInProject)
+	require.Len(t, c.moves(), 1)
+	assert.Equal(t, []string{"ins-00000002"}, c.moves()[0].InstanceIDs)
+}
+
+// A move outlasts its invocation, then someone stops the instance: SCF's
+// retry finds it in the target project and answers Success without
+// sending it again.
+func TestARetryAfterSomeoneStoppedTheMovedInstanceIsSuccess(t *testing.T) {
+	c := newCloud(t)
+	c.SetOperationDuration(3 * time.Second)
+	fn := startFunction(t, c)
+	payload, _ := json.Marshal(map[string]any{"InstanceIds": ids(1, 1), "ProjectId": 1045, "Async": true})
+	fn.invokeFunctionError(t, payload, c, 2*time.Second) // OperationPending: unfinished
+	time.Sleep(1500 * time.Millisecond)                  // the move ends
+	_, ok := c.StartOperation("ins-00000001", emulator.ActionStopInstances, time.Minute)
+	require.True(t, ok)
+
+	a, _ := fn.invoke(t, payload, c) // SCF's retry
+	require.Equal(t, "Success", a.Code, a.Message)
+	assert.Equal(t, []string{"ins-00000001"}, a.AlreadyInProject)
+	assert.Len(t, c.moves(), 1, "not sent again")
+}
+
+// A redelivery that arrives while the first move still runs waits for it
+// rather than being refused and confirms it; when that move ends FAILED,
+// it is sent again.
+func TestARedeliveryWaitsForTheMoveUnderWay(t *testing.T) {
+	t.Run("the first move succeeds", func(t *testing.T) {
+		c := newCloud(t)
+		c.SetOperationDuration(2 * time.Second)
+		fn := startFunction(t, c)
+		payload, _ := json.Marshal(map[string]any{"InstanceIds": ids(1, 1), "ProjectId": 1045, "Async": true})
+		fn.invokeFunctionError(t, payload, c, time.Second) // the first delivery leaves it OPERATING
+		a, _ := fn.invokeWith(t, payload, c, scfrpc.Invocation{Env: fn.env, Timeout: 8 * time.Second}) // the redelivery
+		require.Equal(t, "Success", a.Code, a.Message)
+		assert.EqualValues(t, 1045, c.project(t, "ins-00000001"))
+		assert.Len(t, c.moves(), 1, "not sent again")
+	})
+	t.Run("the first move ends FAILED: sent again", func(t *testing.T) {
+		c := newCloud(t)
+		// An earlier delivery's move, under way, that ends FAILED.
+		_, ok := c.StartFailingOperation("ins-00000001", "ModifyInstancesProject", 1500*time.Millisecond, "an internal error")
+		require.True(t, ok)
+		fn := startFunction(t, c)
+		payload, _ := json.Marshal(map[string]any{"InstanceIds": ids(1, 1), "ProjectId": 1045, "Async": true})
+		a, _ := fn.invokeWith(t, payload, c, scfrpc.Invocation{Env: fn.env, Timeout: 8 * time.Second})
+		require.Equal(t, "Success", a.Code, a.Message)
+		assert.EqualValues(t, 1045, c.project(t, "ins-00000001"))
+		require.Len(t, c.moves(), 1, "sent once the failed move ended")
+		assert.Empty(t, c.moves()[0].Code, "never refused as busy")
+	})
+}
+
+// An instance terminated after its move is NotFound, not Pending.
+func TestAnInstanceTerminatedDuringItsMoveIsNotFound(t *testing.T) {
+	c := newCloud(t)
+	c.SetOperationDuration(500 * time.Millisecond)
+	c.OnCall(func(call emulator.Call) {
+		if call.Action == emulator.Action && call.Code == "" {
+			go func() {
+				time.Sleep(700 * time.Millisecond) // the move ended
+				c.Terminate("ins-00000001", 0)
+			}()
+		}
+	})
+	fn := startFunction(t, c)
+	a, _ := fn.invokeWith(t, directPayload(t, ids(1, 1), 1045), c, scfrpc.Invocation{Env: fn.env, Timeout: 5 * time.Second})
+	assert.Empty(t, a.Pending)
+	assert.Contains(t, []string{"Success", "InvalidInstanceId.NotFound"}, a.Code, a.Message)
+}
+
+// An operation that ends FAILED carries the API's reason.
+func TestAFailedOperationCarriesItsReason(t *testing.T) {
+	c := newCloud(t)
+	require.True(t, c.FailMoveWith("ins-00000001", "the target project is frozen"))
+	fn := startFunction(t, c)
+	a, _ := fn.invoke(t, directPayload(t, ids(1, 1), 1045), c)
+	require.Len(t, a.Failed, 1)
+	assert.Equal(t, "FailedOperation.ModifyInstancesProject", a.Failed[0].Code)
+	assert.Contains(t, a.Failed[0].Message, "the target project is frozen")
+}
+
+// A project that does not exist is the caller's mistake: 404, not 502.
+func TestAnUnknownProjectIsTheCallersMistake(t *testing.T) {
+	c := newCloud(t)
+	c.AddProjects(emulator.Project{ID: 1045, Name: "prod"})
+	fn := startFunction(t, c)
+	a, status := fn.invoke(t, apigwPayload(t, directPayload(t, ids(1, 1), 99999)), c)
+	assert.Equal(t, "InvalidProjectId.NotFound", a.Code, a.Message)
+	assert.Equal(t, http.StatusNotFound, status)
+}
