@@ -61,6 +61,8 @@ type Client struct {
 	endpoint *url.URL
 	legacy   bool
 	method   signer.Method
+	service  string // "cvm", or "tag" (NewTag)
+	version  string
 	recent   recentAttempts
 }
 
@@ -92,8 +94,31 @@ func New(endpoint string, method signer.Method, httpClient Doer) (*Client, error
 		Rand:     retry.Int64N,
 		endpoint: u,
 		legacy:   legacy,
+		service:  "cvm",
+		version:  Version,
 		method:   method,
 	}, nil
+}
+
+// The Tag API (version 2018-08-13) the function writes its own records
+// with (AttachResourcesTag, DetachResourcesTag).
+const (
+	TagEndpoint = "https://tag.tencentcloudapi.com/"
+	TagVersion  = "2018-08-13"
+)
+
+// NewTag returns a client of the Tag API at endpoint: the same call path,
+// signed for the service "tag" (API 3.0 only).
+func NewTag(endpoint string, method signer.Method, httpClient Doer) (*Client, error) {
+	c, err := New(endpoint, method, httpClient)
+	if err == nil && c.legacy {
+		err = fmt.Errorf("cvm: the Tag API has no legacy endpoint (%s)", endpoint)
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.service, c.version = "tag", TagVersion
+	return c, nil
 }
 
 // Endpoint returns the endpoint URL the client calls.

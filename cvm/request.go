@@ -36,7 +36,7 @@ func (c *Client) newRequestAt(ctx context.Context, creds credentials.Credentials
 func (c *Client) newV1Request(ctx context.Context, creds credentials.Credentials, region string, action Action, ts int64) (*http.Request, error) {
 	params := make(map[string]string, 10+2*action.Size())
 	params["Action"] = action.ActionName()
-	params["Version"] = Version
+	params["Version"] = c.version
 	params["Region"] = region
 	params["Timestamp"] = strconv.FormatInt(ts, 10)
 	params["Nonce"] = strconv.FormatUint(uint64(c.Nonce()), 10)
@@ -81,14 +81,14 @@ func (c *Client) newTC3Request(ctx context.Context, creds credentials.Credential
 		Host:        c.endpoint.Host,
 		ContentType: jsonContentType,
 		Payload:     payload,
-		Service:     "cvm",
+		Service:     c.service,
 		Timestamp:   ts,
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint.String(), bytes.NewReader(payload))
 	if err != nil {
 		return nil, fmt.Errorf("cvm: building %s: %w", action.ActionName(), err)
 	}
-	call := signer.TC3Call{Action: action.ActionName(), Version: Version, Region: region}
+	call := signer.TC3Call{Action: action.ActionName(), Version: c.version, Region: region}
 	req.Header = signer.TC3Headers(sr, call, creds.SecretID, creds.SecretKey, creds.Token)
 	return req, nil
 }

@@ -258,9 +258,9 @@ func TestActionLimits(t *testing.T) {
 		want      map[string]float64
 	}{
 		{0, nil},
-		{10, map[string]float64{"ModifyInstancesProject": 10, "DescribeInstances": 40, "ModifyInstancesAttribute": 10}},
-		{2.5, map[string]float64{"ModifyInstancesProject": 2.5, "DescribeInstances": 40, "ModifyInstancesAttribute": 10}},
-		{50, map[string]float64{"ModifyInstancesProject": 50, "DescribeInstances": 40, "ModifyInstancesAttribute": 10}},
+		{10, map[string]float64{"ModifyInstancesProject": 10, "DescribeInstances": 40, "ModifyInstancesAttribute": 10, "AttachResourcesTag": 20, "DetachResourcesTag": 20}},
+		{2.5, map[string]float64{"ModifyInstancesProject": 2.5, "DescribeInstances": 40, "ModifyInstancesAttribute": 10, "AttachResourcesTag": 20, "DetachResourcesTag": 20}},
+		{50, map[string]float64{"ModifyInstancesProject": 50, "DescribeInstances": 40, "ModifyInstancesAttribute": 10, "AttachResourcesTag": 20, "DetachResourcesTag": 20}},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, ratelimit.ActionLimits(tt.rateLimit), "RATE_LIMIT=%g", tt.rateLimit)

@@ -111,6 +111,12 @@ func (s *settings) build(getenv func(string) string, prev *built) *built {
 	}
 	b.client = client
 	h.CVM, h.Preparer = client, client
+	if cfg.Verify.KeepSecurityGroups {
+		if h.Tags, err = cfg.NewTagClient(s.httpClient, slog.New(invocationLog{s.logger.Handler()})); err != nil {
+			h.misconfigured(s.logger, err)
+			return b
+		}
+	}
 	if perr != nil {
 		h.misconfigured(s.logger, perr)
 		return b
@@ -128,7 +134,7 @@ func reuseClient(prev *built, cfg config.Config) *cvm.Client {
 		return nil
 	}
 	p := prev.cfg
-	if p.Endpoint != cfg.Endpoint || p.SignatureMethod != cfg.SignatureMethod || p.Tuning != cfg.Tuning {
+	if p.Endpoint != cfg.Endpoint || p.SignatureMethod != cfg.SignatureMethod || p.Tuning != cfg.Tuning || p.TagEndpoint != cfg.TagEndpoint || p.Verify != cfg.Verify {
 		return nil
 	}
 	return prev.client

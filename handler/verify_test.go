@@ -93,6 +93,16 @@ func (c *opsCloud) Call(_ context.Context, _ credentials.Provider, _ string, act
 			in.LatestOperation, in.LatestOperationState, in.LatestOperationRequestId = "ModifyInstancesProject", cvm.OperationOperating, res.RequestID
 			c.left[id], c.target[id] = c.reads, a.ProjectId
 		}
+	case cvm.AttachResourcesTag:
+		for _, id := range a.ResourceIds {
+			in := c.instances[id]
+			in.Tags = append(slices.DeleteFunc(in.Tags, func(t cvm.Tag) bool { return t.Key == a.TagKey }), cvm.Tag{Key: a.TagKey, Value: a.TagValue})
+		}
+	case cvm.DetachResourcesTag:
+		for _, id := range a.ResourceIds {
+			in := c.instances[id]
+			in.Tags = slices.DeleteFunc(in.Tags, func(t cvm.Tag) bool { return t.Key == a.TagKey })
+		}
 	case cvm.ModifyInstancesAttribute:
 		if c.attrCode != "" {
 			return res, &cvm.APIError{RequestID: res.RequestID, Code: c.attrCode, Message: "refused"}
@@ -182,6 +192,11 @@ func TestVerifiedMoves(t *testing.T) {
 				assert.Equal(t, cvm.ModifyInstancesAttribute{InstanceIds: ids[:2], SecurityGroups: []string{"sg-aaaaaaaa", "sg-bbbbbbbb"}}, attrs[0])
 				assert.Equal(t, cvm.ModifyInstancesAttribute{InstanceIds: ids[2:], SecurityGroups: []string{"sg-cccccccc"}}, attrs[1])
 				assert.Equal(t, []string{"sg-aaaaaaaa", "sg-bbbbbbbb"}, c.instances["ins-00000002"].SecurityGroupIds, "associated again")
+				assert.Len(t, c.actions("AttachResourcesTag"), 2, "recorded before the move: one call per list")
+				assert.Len(t, c.actions("DetachResourcesTag"), 1, "the records removed once restored")
+				for _, id := range ids {
+					assert.Empty(t, c.instances[id].Tags, "no record left behind")
+				}
 			}},
 		{"a failed restore is reported per instance", func(c *opsCloud) {
 			c.detach, c.attrCode = true, "InvalidSgId.Malformed"
@@ -192,6 +207,9 @@ func TestVerifiedMoves(t *testing.T) {
 				require.Len(t, a.SecurityGroups, 1)
 				assert.False(t, a.SecurityGroups[0].Restored)
 				assert.Equal(t, "InvalidSgId.Malformed", a.SecurityGroups[0].Code)
+				assert.Equal(t, []cvm.Tag{{Key: run.RecordKey, Value: "sg-aaaaaaaa"}}, c.instances["ins-00000001"].Tags, "the record stays for a later invocation")
+				unfinished, _ := a.Unfinished()
+				assert.True(t, unfinished, "a failed restore is unfinished work")
 			}},
 		{"no permission to read: moved, not verified", func(c *opsCloud) { c.denyRead = true }, config.Verify{Enabled: true}, 0,
 			func(t *testing.T, c *opsCloud, a answer.Answer) {
@@ -214,7 +232,7 @@ func TestVerifiedMoves(t *testing.T) {
 			if tt.setup != nil {
 				tt.setup(c)
 			}
-			h := &Handler{Runner: run.Runner{CVM: c, Verify: tt.verify, Wait: batch.WaitOptions{Sleep: noSleep, Reserve: time.Millisecond}}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou"}
+			h := &Handler{Runner: run.Runner{CVM: c, Tags: c, Verify: tt.verify, Wait: batch.WaitOptions{Sleep: noSleep, Reserve: time.Millisecond}}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou"}
 			ctx := context.Background()
 			if tt.timeout > 0 {
 				// Polls that take no time: the deadline comes from a real sleep.

@@ -15,6 +15,8 @@ var DocumentedLimits = map[string]float64{
 	"ModifyInstancesProject":   10,
 	"DescribeInstances":        40,
 	"ModifyInstancesAttribute": 10,
+	"AttachResourcesTag":       20, // Tag API 2018-08-13: writes, 20 a second
+	"DetachResourcesTag":       20,
 }
 
 // DefaultActionLimit is the limit of an action not in DocumentedLimits:

@@ -47,6 +47,9 @@ const (
 	CodeBusy                 = "OperationDenied.InstanceOperationInProgress" // 503 + Retry-After: busy, come back
 	CodeMutexTaskRunning     = "MutexOperation.TaskRunning"                  // 503 + Retry-After
 	codeInstanceState        = "UnsupportedOperation.InstanceState"          // 409: recycled, terminating, launch failed
+	// CodeGroupsChanged: someone else changed an instance's security groups
+	// while it moved; they are left as they are (KEEP_SECURITY_GROUPS).
+	CodeGroupsChanged = "ResourceInUse.SecurityGroupsChanged"
 )
 
 // RetryAfter is the Retry-After (seconds) of a 503 for busy instances

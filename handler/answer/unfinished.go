@@ -53,6 +53,11 @@ func (a Answer) Unfinished() (unfinished bool, summary string) {
 		// dead-letter queue.
 		unfinished = unfinished || Retryable(f.Code) || f.Code == CodeOperationFailed
 	}
+	for _, g := range a.SecurityGroups {
+		// A restore or a record's removal that failed: the record stays on
+		// the instance for a retry to finish (a conflict is final).
+		unfinished = unfinished || (g.Code != "" && g.Code != CodeGroupsChanged)
+	}
 	listings := 0 // rules' listings that did not complete
 	for _, r := range a.Rules {
 		for _, f := range r.Failed {

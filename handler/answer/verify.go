@@ -47,9 +47,10 @@ type Verification struct {
 	NotFound         []string
 	Failed           []Failure
 	// Never are instances that can never move (recycled, terminating,
-	// launch failed, isolated), each with its code; Busy those still busy
-	// with another operation when the answer was due (unfinished work).
-	Never, Busy    []Failure
+	// launch failed, isolated), each with its code; NotSent those not sent
+	// for now (busy until the answer was due, or their security groups
+	// could not be recorded): unfinished work.
+	Never, NotSent []Failure
 	Pending        []string
 	Confirmed      int
 	SecurityGroups []SecurityGroupChange
@@ -75,7 +76,7 @@ func (a *Answer) verify(v *Verification, dryRun bool) {
 	a.AlreadyInProject = append(a.AlreadyInProject, v.AlreadyInProject...)
 	a.Pending = append(a.Pending, v.Pending...)
 	a.SecurityGroups = append(a.SecurityGroups, v.SecurityGroups...)
-	for _, f := range slices.Concat(v.Failed, v.Never, v.Busy) { // a rule run has them already, from its moves
+	for _, f := range slices.Concat(v.Failed, v.Never, v.NotSent) { // a rule run has them already, from its moves
 		if !slices.ContainsFunc(a.Failed, func(g Failure) bool { return g.InstanceId == f.InstanceId }) {
 			a.Failed = append(a.Failed, f)
 		}
@@ -88,15 +89,15 @@ func (a *Answer) verify(v *Verification, dryRun bool) {
 	if a.Code != CodeSuccess {
 		return
 	}
-	bad := len(v.Failed) + len(v.Never) + len(v.Busy) + len(a.NotFound)
+	bad := len(v.Failed) + len(v.Never) + len(v.NotSent) + len(a.NotFound)
 	good := v.Confirmed + len(v.AlreadyInProject)
 	if n := len(a.InstanceIds); n > 0 {
 		good = n - bad - len(v.Pending)
 	}
 	switch {
-	case len(v.Busy) > 0:
-		a.Code = CodeBusy
-		a.Message = fmt.Sprintf("%d instances were busy with other operations until the answer was due and were not sent (see Failed): try again later; %s", len(v.Busy), tally(good, v, a.NotFound))
+	case len(v.NotSent) > 0:
+		a.Code = v.NotSent[0].Code
+		a.Message = fmt.Sprintf("%d instances were not sent for now (busy with other operations until the answer was due, or their security groups could not be recorded; see Failed): try again later; %s", len(v.NotSent), tally(good, v, a.NotFound))
 	case len(v.Pending) > 0:
 		a.Code = CodeOperationPending
 		a.Message = fmt.Sprintf("%d instances were still being moved when the answer was due (see Pending); %s", len(v.Pending), tally(good, v, a.NotFound))

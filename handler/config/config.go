@@ -19,6 +19,7 @@ import (
 // The environment variables of the endpoint and the default region.
 const (
 	EnvEndpoint        = "CVM_ENDPOINT"
+	EnvTagEndpoint     = "TAG_ENDPOINT" // the Tag API (KEEP_SECURITY_GROUPS' records): default cvm.TagEndpoint
 	EnvSignatureMethod = "SIGNATURE_METHOD"
 	EnvRegion          = "TENCENTCLOUD_REGION"
 )
@@ -27,6 +28,7 @@ const (
 // the credential providers' own variables (credentials.FromEnv reads those).
 type Config struct {
 	Endpoint        string        // CVM_ENDPOINT
+	TagEndpoint     string        // TAG_ENDPOINT
 	SignatureMethod signer.Method // SIGNATURE_METHOD
 	DefaultRegion   string        // TENCENTCLOUD_REGION, set by SCF
 	Security        guard.Security
@@ -52,6 +54,12 @@ func Load(getenv func(string) string, readFile func(string) ([]byte, error)) (Co
 	if c.SignatureMethod, c.Endpoint, err = endpoint(getenv); err != nil {
 		errs = append(errs, err)
 	}
+	if c.TagEndpoint = strings.TrimSpace(getenv(EnvTagEndpoint)); c.TagEndpoint == "" {
+		c.TagEndpoint = cvm.TagEndpoint
+	}
+	if _, err := cvm.NewTag(c.TagEndpoint, signer.TC3HmacSHA256, nil); err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", EnvTagEndpoint, err))
+	}
 	if c.Tuning, err = ReadTuning(getenv); err != nil {
 		errs = append(errs, err)
 	}
@@ -72,6 +80,22 @@ func (c Config) NewClient(httpClient cvm.Doer, logger *slog.Logger) (*cvm.Client
 	client, err := cvm.New(c.Endpoint, c.SignatureMethod, httpClient)
 	if err != nil {
 		return nil, fmt.Errorf("%s/%s: %w", EnvEndpoint, EnvSignatureMethod, err)
+	}
+	client.Logger = logger
+	c.Tuning.Apply(client)
+	return client, nil
+}
+
+// NewTagClient returns the Tag API's client of c (TC3-HMAC-SHA256, or the
+// v1 method c names for API 3.0), tuned as the CVM client is.
+func (c Config) NewTagClient(httpClient cvm.Doer, logger *slog.Logger) (*cvm.Client, error) {
+	method := c.SignatureMethod
+	if method == "" || strings.HasSuffix(c.Endpoint, cvm.LegacyPath) {
+		method = signer.TC3HmacSHA256
+	}
+	client, err := cvm.NewTag(c.TagEndpoint, method, httpClient)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", EnvTagEndpoint, err)
 	}
 	client.Logger = logger
 	c.Tuning.Apply(client)

@@ -97,6 +97,7 @@ func TestLoadReadsEverySetting(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, Config{
 		Endpoint:        cvm.API3Endpoint,
+		TagEndpoint:     cvm.TagEndpoint,
 		SignatureMethod: signer.TC3HmacSHA256,
 		DefaultRegion:   "ap-guangzhou",
 		Security: guard.Security{TokenSHA256: guard.TokenDigest(testToken), AllowGET: true, AllowedProjectIDs: []int64{0, 1045, 7},

@@ -6,7 +6,6 @@ import (
 	"maps"
 	"runtime/debug"
 	"slices"
-	"strings"
 	"sync"
 
 	"scf-cvm-project/cvm"
@@ -56,7 +55,7 @@ func (x *exec) moveAll(ctx context.Context, region string, projectID int64, ids 
 	batches, failed, calls := answer.FromBatches(slices.Concat(outcomes...), x.inv.ID)
 	var opFailed []answer.Failure
 	x.mu.Lock()
-	for _, f := range slices.Concat(x.v.Failed, x.v.Never, x.v.Busy) {
+	for _, f := range slices.Concat(x.v.Failed, x.v.Never, x.v.NotSent) {
 		if slices.Contains(ids, f.InstanceId) {
 			opFailed = append(opFailed, f)
 		}
@@ -78,7 +77,10 @@ func (x *exec) batch(ctx context.Context, region string, projectID int64, ids []
 	var before map[string]cvm.Instance
 	if x.Verify.Enabled {
 		if before = x.read(ctx, region, ids); before != nil {
-			send, waiting = x.decide(before, projectID, ids)
+			var there []string
+			send, waiting, there = x.decide(before, projectID, ids)
+			defer x.restoreRecorded(ctx, region, before, there) // moved by an earlier invocation: finish its restore
+			send = x.record(ctx, region, before, send)
 		}
 	}
 	var outs []batch.Outcome
@@ -104,9 +106,10 @@ func (x *exec) batch(ctx context.Context, region string, projectID int64, ids []
 			before[id] = in
 		}
 		waiting = slices.DeleteFunc(waiting, func(id string) bool { _, ok := idle[id]; return ok })
-		again, still := x.decide(idle, projectID, slices.Sorted(maps.Keys(idle)))
+		again, still, there := x.decide(idle, projectID, slices.Sorted(maps.Keys(idle)))
+		x.restoreRecorded(ctx, region, idle, there)
 		waiting = append(waiting, still...)
-		move(again)
+		move(x.record(ctx, region, before, again))
 	}
 	x.stillBusy(before, waiting)
 	if before != nil {
@@ -169,7 +172,7 @@ func (x *exec) stillBusy(before map[string]cvm.Instance, ids []string) {
 			continue
 		}
 		in := before[id]
-		x.v.Busy = append(x.v.Busy, answer.Failure{InstanceId: id, Code: batch.CodeBusy,
+		x.v.NotSent = append(x.v.NotSent, answer.Failure{InstanceId: id, Code: batch.CodeBusy,
 			Message: fmt.Sprintf("not sent: busy with %s (RequestId %s) until the answer was due; try again later", orUnknown(in.LatestOperation), orUnknown(in.LatestOperationRequestId))})
 	}
 }
@@ -220,8 +223,8 @@ func (x *exec) read(ctx context.Context, region string, ids []string) map[string
 // already in projectID (AlreadyInProject), those not found (NotFound: the
 // API would refuse their whole batch) and those that can never move
 // (recycled, terminating, ...: Failed with their own code).
-func (x *exec) decide(before map[string]cvm.Instance, projectID int64, ids []string) (send, wait []string) {
-	var already, absent []string
+func (x *exec) decide(before map[string]cvm.Instance, projectID int64, ids []string) (send, wait, already []string) {
+	var absent []string
 	var never []answer.Failure
 	for _, id := range ids {
 		in, found := before[id]
@@ -249,7 +252,7 @@ func (x *exec) decide(before map[string]cvm.Instance, projectID int64, ids []str
 			x.v.NotFound = append(x.v.NotFound, id)
 		}
 	}
-	return send, wait
+	return send, wait, already
 }
 
 func stateWords(code string) string {
@@ -345,8 +348,16 @@ func (x *exec) confirm(ctx context.Context, region string, projectID int64, ops 
 			}
 		}
 	}
-	if x.Verify.KeepSecurityGroups {
-		x.restore(ctx, region, changed)
+	if x.Verify.KeepSecurityGroups && x.Tags != nil {
+		changed = nil // the records say what to restore, and restoreRecorded reports it
+		done := map[string]cvm.Instance{}
+		var doneIDs []string
+		for _, id := range ids {
+			if cf.States[id] == batch.Succeeded {
+				done[id], doneIDs = cf.Last[id], append(doneIDs, id)
+			}
+		}
+		x.restoreRecorded(ctx, region, done, doneIDs)
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
@@ -358,47 +369,6 @@ func (x *exec) confirm(ctx context.Context, region string, projectID int64, ops 
 	x.v.Pending = append(x.v.Pending, pending...)
 	x.v.NotFound = append(x.v.NotFound, gone...)
 	x.v.SecurityGroups = append(x.v.SecurityGroups, changed...)
-}
-
-// restore associates again each instance's groups Before its move, one
-// ModifyInstancesAttribute per set of instances that had the same groups.
-// A failure is noted on each instance of the call; it does not undo the
-// move.
-func (x *exec) restore(ctx context.Context, region string, changes []answer.SecurityGroupChange) {
-	var order []string
-	groups := map[string][]int{}
-	for i, c := range changes {
-		if len(c.Before) == 0 {
-			continue
-		}
-		key := strings.Join(slices.Sorted(slices.Values(c.Before)), ",")
-		if _, ok := groups[key]; !ok {
-			order = append(order, key)
-		}
-		groups[key] = append(groups[key], i)
-	}
-	for _, key := range order {
-		idx := groups[key]
-		ids := make([]string, len(idx))
-		for j, i := range idx {
-			ids[j] = changes[i].InstanceId
-		}
-		var res cvm.Result
-		err := ctx.Err()
-		if err == nil {
-			res, err = x.CVM.Call(ctx, x.inv.Keys, region, cvm.ModifyInstancesAttribute{InstanceIds: ids, SecurityGroups: changes[idx[0]].Before}, nil)
-		} else {
-			err = fmt.Errorf("%w: %w", cvm.ErrNotSent, err)
-		}
-		code, msg := answer.FromCall(res, err, x.inv.ID)
-		for _, i := range idx {
-			if code == answer.CodeSuccess {
-				changes[i].Restored = true
-			} else {
-				changes[i].Code, changes[i].Message = code, msg
-			}
-		}
-	}
 }
 
 // sameSet reports whether a and b hold the same groups, in any order.

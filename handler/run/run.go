@@ -54,6 +54,9 @@ type Preparer interface {
 type Runner struct {
 	CVM      cvm.Caller
 	Preparer Preparer
+	// Tags writes the records of KEEP_SECURITY_GROUPS (the Tag API); nil
+	// without it.
+	Tags cvm.Caller
 
 	MaxConcurrency int           // batches between their read and their move at once (MAX_CONCURRENCY)
 	SkipInvalid    bool          // SKIP_INVALID, when a request does not say
@@ -211,7 +214,7 @@ func (x *exec) dryRun(ctx context.Context, region string, projectID int64, ids [
 			var before map[string]cvm.Instance
 			if before = x.read(ctx, region, group); before != nil {
 				var wait []string
-				send, wait = x.decide(before, projectID, group)
+				send, wait, _ = x.decide(before, projectID, group)
 				send = append(send, wait...) // a dry run does not wait: it would send them once idle
 				x.noteGroups(before, send)
 			}

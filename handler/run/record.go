@@ -1,0 +1,162 @@
+package run
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"scf-cvm-project/cvm"
+	"scf-cvm-project/handler/answer"
+)
+
+// RecordKey is the tag the function keeps an instance's security groups
+// in while it moves (KEEP_SECURITY_GROUPS): the groups live on the
+// instance itself, so any later invocation (a retry, a request sent
+// again, a rule run) can finish a restore an earlier one started. Its
+// value is the groups, sorted and joined by commas (the Tag API's naming
+// rules allow letters, digits and ",-"; 5 groups of 11 characters fit in
+// a value's 255).
+const RecordKey = "cvm-project-mover:security-groups"
+
+// recordOf returns the groups an instance's record keeps.
+func recordOf(in cvm.Instance) ([]string, bool) {
+	for _, t := range in.Tags {
+		if t.Key == RecordKey {
+			return strings.Split(t.Value, ","), t.Value != ""
+		}
+	}
+	return nil, false
+}
+
+// byValue groups ids by a value, in first-seen order, at most n a group.
+func byValue(ids []string, value func(id string) string, n int) (values []string, groups [][]string) {
+	index := map[string]int{}
+	for _, id := range ids {
+		v := value(id)
+		i, ok := index[v]
+		if !ok || len(groups[i]) == n {
+			i = len(groups)
+			index[v] = i
+			values, groups = append(values, v), append(groups, nil)
+		}
+		groups[i] = append(groups[i], id)
+	}
+	return values, groups
+}
+
+// record writes, before a move, the security groups of each instance of
+// send that has some and no record yet on the instance itself
+// (AttachResourcesTag: instances with the same groups share a call, 50 a
+// call). It returns the instances that may be sent: one whose record could
+// not be written is not (losing its groups is worse than not moving it),
+// and is noted NotSent with why.
+func (x *exec) record(ctx context.Context, region string, before map[string]cvm.Instance, send []string) []string {
+	if x.Tags == nil || !x.Verify.KeepSecurityGroups {
+		return send
+	}
+	var need []string
+	for _, id := range send {
+		if _, has := recordOf(before[id]); !has && len(before[id].SecurityGroupIds) > 0 {
+			need = append(need, id)
+		}
+	}
+	value := func(id string) string {
+		return strings.Join(slices.Sorted(slices.Values(before[id].SecurityGroupIds)), ",")
+	}
+	values, groups := byValue(need, value, cvm.MaxTagResources)
+	var held []answer.Failure
+	for i, ids := range groups {
+		_, err := x.Tags.Call(ctx, x.inv.Keys, region, cvm.AttachResourcesTag{ServiceType: "cvm", ResourcePrefix: "instance",
+			ResourceRegion: region, ResourceIds: ids, TagKey: RecordKey, TagValue: values[i]}, nil)
+		if err == nil {
+			for _, id := range ids {
+				in := before[id]
+				in.Tags = append(slices.Clone(in.Tags), cvm.Tag{Key: RecordKey, Value: values[i]})
+				before[id] = in
+			}
+			continue
+		}
+		code, msg := answer.FromCall(cvm.Result{Attempts: 1}, err, x.inv.ID)
+		for _, id := range ids {
+			held = append(held, answer.Failure{InstanceId: id, Code: code,
+				Message: "not sent: its security groups could not be recorded on it (tag " + RecordKey + "): " + msg})
+		}
+	}
+	if len(held) == 0 {
+		return send
+	}
+	x.mu.Lock()
+	x.v.NotSent = append(x.v.NotSent, held...)
+	x.mu.Unlock()
+	return slices.DeleteFunc(slices.Clone(send), func(id string) bool {
+		return slices.ContainsFunc(held, func(f answer.Failure) bool { return f.InstanceId == id })
+	})
+}
+
+// restoreRecorded finishes the restore of each instance of now (as just read, its
+// move done) that carries a record, by compare-and-set: groups that are
+// what a move leaves (none) get the recorded ones back
+// (ModifyInstancesAttribute, instances with the same groups share a
+// call); groups that are the recorded ones need nothing; any other groups
+// were changed by someone else and are left, reported as a conflict. The
+// record is then removed (DetachResourcesTag). A restore or a removal that
+// fails keeps the record, for a later invocation to finish.
+func (x *exec) restoreRecorded(ctx context.Context, region string, now map[string]cvm.Instance, ids []string) {
+	if x.Tags == nil || !x.Verify.KeepSecurityGroups {
+		return
+	}
+	var toRestore, done []string
+	var report []answer.SecurityGroupChange
+	for _, id := range ids {
+		in := now[id]
+		rec, has := recordOf(in)
+		switch {
+		case !has:
+		case len(in.SecurityGroupIds) == 0:
+			toRestore = append(toRestore, id)
+		case sameSet(in.SecurityGroupIds, rec):
+			done = append(done, id)
+		default:
+			done = append(done, id)
+			report = append(report, answer.SecurityGroupChange{InstanceId: id, Before: rec, After: nonNil(in.SecurityGroupIds), Code: answer.CodeGroupsChanged,
+				Message: "someone else changed the groups during the move; they are left as they are"})
+		}
+	}
+	value := func(id string) string { v, _ := recordOf(now[id]); return strings.Join(v, ",") }
+	values, groups := byValue(toRestore, value, cvm.MaxInstancesPerCall)
+	for i, group := range groups {
+		rec := strings.Split(values[i], ",")
+		res, err := x.CVM.Call(ctx, x.inv.Keys, region, cvm.ModifyInstancesAttribute{InstanceIds: group, SecurityGroups: rec}, nil)
+		code, msg := answer.FromCall(res, err, x.inv.ID)
+		for _, id := range group {
+			c := answer.SecurityGroupChange{InstanceId: id, Before: rec, After: []string{}, Restored: err == nil}
+			if err != nil {
+				c.Code, c.Message = code, "not restored yet (the record stays on the instance for a later invocation): "+msg
+			} else {
+				done = append(done, id)
+			}
+			report = append(report, c)
+		}
+	}
+	for group := range slices.Chunk(done, cvm.MaxTagResources) {
+		_, err := x.Tags.Call(ctx, x.inv.Keys, region, cvm.DetachResourcesTag{ServiceType: "cvm", ResourcePrefix: "instance",
+			ResourceRegion: region, ResourceIds: group, TagKey: RecordKey}, nil)
+		if err == nil {
+			continue
+		}
+		code, msg := answer.FromCall(cvm.Result{Attempts: 1}, err, x.inv.ID)
+		for _, id := range group {
+			i := slices.IndexFunc(report, func(c answer.SecurityGroupChange) bool { return c.InstanceId == id })
+			if i < 0 {
+				rec, _ := recordOf(now[id])
+				report = append(report, answer.SecurityGroupChange{InstanceId: id, Before: rec, After: nonNil(now[id].SecurityGroupIds), Restored: true})
+				i = len(report) - 1
+			}
+			report[i].Code, report[i].Message = code, fmt.Sprintf("the record (tag %s) could not be removed, and stays for a later invocation: %s", RecordKey, msg)
+		}
+	}
+	x.mu.Lock()
+	x.v.SecurityGroups = append(x.v.SecurityGroups, report...)
+	x.mu.Unlock()
+}
