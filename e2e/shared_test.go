@@ -157,7 +157,7 @@ func TestARedeliveryWaitsForTheMoveUnderWay(t *testing.T) {
 		c.SetOperationDuration(2 * time.Second)
 		fn := startFunction(t, c)
 		payload, _ := json.Marshal(map[string]any{"InstanceIds": ids(1, 1), "ProjectId": 1045, "Async": true})
-		fn.invokeFunctionError(t, payload, c, time.Second) // the first delivery leaves it OPERATING
+		fn.invokeFunctionError(t, payload, c, time.Second)                                             // the first delivery leaves it OPERATING
 		a, _ := fn.invokeWith(t, payload, c, scfrpc.Invocation{Env: fn.env, Timeout: 8 * time.Second}) // the redelivery
 		require.Equal(t, "Success", a.Code, a.Message)
 		assert.EqualValues(t, 1045, c.project(t, "ins-00000001"))

@@ -1,0 +1,124 @@
+package e2e
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"scf-cvm-project/internal/emulator"
+	"scf-cvm-project/internal/scfrpc"
+)
+
+// recordKey is the function's own tag (run.RecordKey): the groups kept on
+// the instance while it moves.
+const recordKey = "cvm-project-mover:security-groups"
+
+// groupsCloud is an emulator whose moves detach every group, with
+// instances 1 to n bound to sg-aaaaaaaa and sg-bbbbbbbb.
+func groupsCloud(t *testing.T, n int) *cloud {
+	c := newCloud(t)
+	c.SetDetachSecurityGroupsOnMove(true)
+	for _, id := range ids(1, n) {
+		require.True(t, c.SetSecurityGroups(id, "sg-aaaaaaaa", "sg-bbbbbbbb"))
+	}
+	return c
+}
+
+// instance reads id from the emulator.
+func instance(t *testing.T, c *cloud, id string) emulator.Instance {
+	t.Helper()
+	in, ok := c.Instance(id)
+	require.True(t, ok, id)
+	return in
+}
+
+func hasRecord(in emulator.Instance) bool {
+	for _, tag := range in.Tags {
+		if tag.Key == recordKey {
+			return true
+		}
+	}
+	return false
+}
+
+// A move that outlasts its invocation: the groups were recorded on the
+// instance, so SCF's retry, in a new process that remembers nothing,
+// finds the instance moved and restores them from the record.
+func TestARetryRestoresTheGroupsOfAMoveThatOutlastedItsInvocation(t *testing.T) {
+	c := groupsCloud(t, 2)
+	c.SetOperationDuration(3 * time.Second)
+	payload, _ := json.Marshal(map[string]any{"InstanceIds": ids(1, 2), "ProjectId": 1045, "Async": true})
+	first := startFunction(t, c, "KEEP_SECURITY_GROUPS=true")
+	first.invokeFunctionError(t, payload, c, 2*time.Second)
+	require.True(t, hasRecord(instance(t, c, "ins-00000001")), "the groups are recorded on the instance before its move")
+	time.Sleep(1500 * time.Millisecond) // the moves end; the groups are gone
+
+	retry := startFunction(t, c, "KEEP_SECURITY_GROUPS=true") // a new process
+	a, _ := retry.invoke(t, payload, c)
+	require.Equal(t, "Success", a.Code, a.Message)
+	for _, id := range ids(1, 2) {
+		in := instance(t, c, id)
+		assert.EqualValues(t, 1045, in.ProjectID)
+		assert.Equal(t, []string{"sg-aaaaaaaa", "sg-bbbbbbbb"}, in.SecurityGroupIDs, "%s: restored by the retry", id)
+		assert.False(t, hasRecord(in), "%s: no record left behind", id)
+	}
+	assert.Len(t, c.moves(), 1, "the retry does not move them again")
+}
+
+// A restore that fails is unfinished work: a function error, the record
+// kept; the retry finishes it.
+func TestAFailedRestoreIsAFunctionErrorAndItsRetryFinishesIt(t *testing.T) {
+	c := groupsCloud(t, 1)
+	c.ScriptAction(emulator.ActionModifyAttribute, emulator.Fault{Kind: emulator.FaultHTTP500}, emulator.Fault{Kind: emulator.FaultHTTP500},
+		emulator.Fault{Kind: emulator.FaultHTTP500}, emulator.Fault{Kind: emulator.FaultHTTP500})
+	fn := startFunction(t, c, "KEEP_SECURITY_GROUPS=true")
+	payload, _ := json.Marshal(map[string]any{"InstanceIds": ids(1, 1), "ProjectId": 1045, "Async": true})
+	fn.invokeFunctionError(t, payload, c, 5*time.Second)
+	in := instance(t, c, "ins-00000001")
+	require.Empty(t, in.SecurityGroupIDs)
+	require.True(t, hasRecord(in), "the record stays for the retry")
+
+	a, _ := fn.invoke(t, payload, c)
+	require.Equal(t, "Success", a.Code, a.Message)
+	in = instance(t, c, "ins-00000001")
+	assert.Equal(t, []string{"sg-aaaaaaaa", "sg-bbbbbbbb"}, in.SecurityGroupIDs)
+	assert.False(t, hasRecord(in))
+}
+
+// Others' changes during the move are never reverted: a quarantine group
+// put on meanwhile stays, reported as a conflict.
+func TestGroupsChangedDuringTheMoveAreLeftAsTheyAre(t *testing.T) {
+	c := groupsCloud(t, 2)
+	require.True(t, c.ChangeGroupsDuringMove("ins-00000001", "sg-quarant1"))
+	fn := startFunction(t, c, "KEEP_SECURITY_GROUPS=true")
+	a, _ := fn.invoke(t, directPayload(t, ids(1, 2), 1045), c)
+	require.Equal(t, "Success", a.Code, a.Message)
+	assert.Equal(t, []string{"sg-quarant1"}, instance(t, c, "ins-00000001").SecurityGroupIDs, "someone's change is kept")
+	assert.Equal(t, []string{"sg-aaaaaaaa", "sg-bbbbbbbb"}, instance(t, c, "ins-00000002").SecurityGroupIDs)
+	codes := map[string]string{}
+	for _, g := range a.SecurityGroups {
+		codes[g.InstanceId] = g.Code
+	}
+	assert.Equal(t, map[string]string{"ins-00000001": "ResourceInUse.SecurityGroupsChanged", "ins-00000002": ""}, codes)
+	assert.False(t, hasRecord(instance(t, c, "ins-00000001")))
+}
+
+// A record that cannot be written holds its instance back: not moved,
+// and the answer says why.
+func TestAnInstanceWhoseGroupsCannotBeRecordedIsNotMoved(t *testing.T) {
+	c := groupsCloud(t, 1)
+	faults := make([]emulator.Fault, 8)
+	for i := range faults {
+		faults[i] = emulator.Fault{Kind: emulator.FaultHTTP500}
+	}
+	c.ScriptAction(emulator.ActionAttachResourcesTag, faults...)
+	fn := startFunction(t, c, "KEEP_SECURITY_GROUPS=true")
+	a, _ := fn.invokeWith(t, directPayload(t, ids(1, 1), 1045), c, scfrpc.Invocation{Env: fn.env, Timeout: 5 * time.Second})
+	assert.Empty(t, c.moves(), "not moved: its groups would be lost")
+	require.Len(t, a.Failed, 1, a.Message)
+	assert.Contains(t, a.Failed[0].Message, "could not be recorded")
+	assert.EqualValues(t, 0, c.project(t, "ins-00000001"))
+}
