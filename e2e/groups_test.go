@@ -122,3 +122,37 @@ func TestAnInstanceWhoseGroupsCannotBeRecordedIsNotMoved(t *testing.T) {
 	assert.Contains(t, a.Failed[0].Message, "could not be recorded")
 	assert.EqualValues(t, 0, c.project(t, "ins-00000001"))
 }
+
+// The function's own record writes come back as tag events through
+// EventBridge: recognised, and nothing is listed or moved for them.
+func TestTheFunctionsOwnTagEventsAreIgnored(t *testing.T) {
+	c := groupsCloud(t, 1)
+	fn := startFunction(t, c, projectRules, "KEEP_SECURITY_GROUPS=true")
+	params, _ := json.Marshal(map[string]any{"ServiceType": "cvm", "ResourceIds": []string{"ins-00000001"}, "TagKey": recordKey,
+		"TagValue": "sg-aaaaaaaa,sg-bbbbbbbb", "ResourceRegion": "ap-guangzhou", "ResourcePrefix": "instance"})
+	event, _ := json.Marshal(map[string]any{"specversion": "1.0", "source": "tag.cloud.tencent", "type": "tag:CloudEvent:ApiCall",
+		"subject": "qcs::cvm:ap-guangzhou:uin/100000000001:instance/ins-00000001", "region": "ap-guangzhou",
+		"data": map[string]any{"eventSource": "tag.tencentcloudapi.com", "eventName": "AttachResourcesTag", "requestParameters": string(params)}})
+	a, _ := fn.invoke(t, event, c)
+	assert.Equal(t, "NoInstances", a.Code, a.Message)
+	assert.Empty(t, c.Calls(), "no listing, no move")
+}
+
+// A reconciliation finishes the restores earlier invocations left: it
+// lists the instances that carry a record.
+func TestAReconciliationFinishesLeftRestores(t *testing.T) {
+	c := groupsCloud(t, 1)
+	// An earlier invocation recorded the groups, moved the instance (which
+	// lost them) and stopped before restoring.
+	require.True(t, c.Modify("ins-00000001", func(in *emulator.Instance) {
+		in.ProjectID, in.SecurityGroupIDs = 1045, nil
+		in.Tags = append(in.Tags, emulator.Tag{Key: recordKey, Value: "sg-aaaaaaaa,sg-bbbbbbbb"})
+	}))
+	fn := startFunction(t, c, projectRules, "KEEP_SECURITY_GROUPS=true")
+	a, _ := fn.invoke(t, sample(t, "rules-timer-reconcile.json"), c)
+	require.Equal(t, "Success", a.Code, a.Message)
+	in := instance(t, c, "ins-00000001")
+	assert.Equal(t, []string{"sg-aaaaaaaa", "sg-bbbbbbbb"}, in.SecurityGroupIDs)
+	assert.False(t, hasRecord(in))
+	assert.Empty(t, c.moves())
+}

@@ -2,6 +2,7 @@ package handler
 
 import (
 	"context"
+	"slices"
 
 	"scf-cvm-project/credentials"
 	"scf-cvm-project/cvm"
@@ -100,7 +101,12 @@ func (h *Handler) plan(ev trigger.Event) (plan, *answer.Error) {
 // planEvents plans an EventBridge delivery: the configured rules, applied
 // to the instances the events name, region by region.
 func (h *Handler) planEvents(evs []trigger.CloudEvent) (plan, *answer.Error) {
-	targets, err := trigger.Targets(evs, h.DefaultRegion)
+	// The function's own record tags come back as tag events: nothing to do.
+	others := slices.DeleteFunc(slices.Clone(evs), func(e trigger.CloudEvent) bool { return e.WritesOnlyTag(run.RecordKey) })
+	if len(others) == 0 && len(evs) > 0 {
+		return plan{}, &answer.Error{Code: answer.CodeNoInstances, Message: "the events are the function's own security-group records (tag " + run.RecordKey + "); nothing to do"}
+	}
+	targets, err := trigger.Targets(others, h.DefaultRegion)
 	if err != nil {
 		return plan{}, err
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"scf-cvm-project/cvm"
+	"scf-cvm-project/cvm/listing"
 	"scf-cvm-project/handler/answer"
 )
 
@@ -159,4 +160,38 @@ func (x *exec) restoreRecorded(ctx context.Context, region string, now map[strin
 	x.mu.Lock()
 	x.v.SecurityGroups = append(x.v.SecurityGroups, report...)
 	x.mu.Unlock()
+}
+
+// sweepRecords finishes, in a reconciliation, the restores that earlier
+// invocations left: it lists the instances of region that carry a record
+// (the tag-key filter) and restores those whose move is over. A dry run
+// only reports what it would restore.
+func (x *exec) sweepRecords(ctx context.Context, region string, dryRun bool) {
+	if x.Tags == nil || !x.Verify.KeepSecurityGroups {
+		return
+	}
+	listed, _, err := listing.Instances(ctx, x.CVM, x.inv.Keys, region, listing.Query{Filters: []cvm.Filter{cvm.TagFilter(RecordKey, nil)}})
+	if err != nil {
+		x.mu.Lock()
+		x.unverified("listing the instances that carry a security-group record", err)
+		x.mu.Unlock()
+		return
+	}
+	now := map[string]cvm.Instance{}
+	var ids []string
+	for _, in := range listed {
+		if !in.Moving() {
+			now[in.ID], ids = in, append(ids, in.ID)
+		}
+	}
+	if !dryRun {
+		x.restoreRecorded(ctx, region, now, ids)
+		return
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, id := range ids {
+		rec, _ := recordOf(now[id])
+		x.v.SecurityGroups = append(x.v.SecurityGroups, answer.SecurityGroupChange{InstanceId: id, Before: rec, After: nonNil(now[id].SecurityGroupIds)})
+	}
 }

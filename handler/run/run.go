@@ -110,6 +110,7 @@ func (r *Runner) Run(ctx context.Context, inv Invocation, p Plan) answer.Outcome
 		run := x.ruleRun(p.Rules.Rules, p.DryRun, false, p.MaxInstances)
 		if p.Rules.InstanceIDs == nil {
 			run.Reconcile(ctx, p.Rules.Region)
+			x.sweepRecords(ctx, p.Rules.Region, p.DryRun)
 		} else {
 			run.Apply(ctx, p.Rules.Region, p.Rules.InstanceIDs)
 		}
