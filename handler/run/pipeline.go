@@ -272,14 +272,21 @@ func orNone(s string) string {
 	return s
 }
 
-// noteGroups notes the security groups of the instances of send that have
-// some (a dry run's: what a move would detach).
-func (x *exec) noteGroups(before map[string]cvm.Instance, send []string) {
+// noteGroups notes, for a dry run, the security groups of the instances
+// of send that have some (what a move would detach, and the records
+// KEEP_SECURITY_GROUPS would write), and the restores it would finish for
+// those of there that carry a record.
+func (x *exec) noteGroups(before map[string]cvm.Instance, send, there []string) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	for _, id := range send {
 		if sgs := before[id].SecurityGroupIds; len(sgs) > 0 {
 			x.v.SecurityGroups = append(x.v.SecurityGroups, answer.SecurityGroupChange{InstanceId: id, Before: slices.Clone(sgs)})
+		}
+	}
+	for _, id := range there {
+		if rec, ok := recordOf(before[id]); ok && x.Verify.KeepSecurityGroups {
+			x.v.SecurityGroups = append(x.v.SecurityGroups, answer.SecurityGroupChange{InstanceId: id, Before: rec, After: nonNil(before[id].SecurityGroupIds)})
 		}
 	}
 }

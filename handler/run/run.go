@@ -214,10 +214,10 @@ func (x *exec) dryRun(ctx context.Context, region string, projectID int64, ids [
 		if x.Verify.Enabled {
 			var before map[string]cvm.Instance
 			if before = x.read(ctx, region, group); before != nil {
-				var wait []string
-				send, wait, _ = x.decide(before, projectID, group)
+				var wait, there []string
+				send, wait, there = x.decide(before, projectID, group)
 				send = append(send, wait...) // a dry run does not wait: it would send them once idle
-				x.noteGroups(before, send)
+				x.noteGroups(before, send, there)
 			}
 		}
 		if len(send) == 0 {
