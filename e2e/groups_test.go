@@ -89,21 +89,26 @@ func TestAFailedRestoreIsAFunctionErrorAndItsRetryFinishesIt(t *testing.T) {
 }
 
 // Others' changes during the move are never reverted: a quarantine group
-// put on meanwhile stays, reported as a conflict.
+// put on meanwhile stays, a revoked group stays revoked; both are
+// reported as conflicts, and their records removed.
 func TestGroupsChangedDuringTheMoveAreLeftAsTheyAre(t *testing.T) {
-	c := groupsCloud(t, 2)
+	c := groupsCloud(t, 3)
 	require.True(t, c.ChangeGroupsDuringMove("ins-00000001", "sg-quarant1"))
+	require.True(t, c.ChangeGroupsDuringMove("ins-00000002", "sg-aaaaaaaa")) // sg-bbbbbbbb (SSH) revoked
 	fn := startFunction(t, c, "KEEP_SECURITY_GROUPS=true")
-	a, _ := fn.invoke(t, directPayload(t, ids(1, 2), 1045), c)
+	a, _ := fn.invoke(t, directPayload(t, ids(1, 3), 1045), c)
 	require.Equal(t, "Success", a.Code, a.Message)
-	assert.Equal(t, []string{"sg-quarant1"}, instance(t, c, "ins-00000001").SecurityGroupIDs, "someone's change is kept")
-	assert.Equal(t, []string{"sg-aaaaaaaa", "sg-bbbbbbbb"}, instance(t, c, "ins-00000002").SecurityGroupIDs)
+	assert.Equal(t, []string{"sg-quarant1"}, instance(t, c, "ins-00000001").SecurityGroupIDs, "someone's quarantine is kept")
+	assert.Equal(t, []string{"sg-aaaaaaaa"}, instance(t, c, "ins-00000002").SecurityGroupIDs, "a revoked group is not put back")
+	assert.Equal(t, []string{"sg-aaaaaaaa", "sg-bbbbbbbb"}, instance(t, c, "ins-00000003").SecurityGroupIDs, "restored")
 	codes := map[string]string{}
 	for _, g := range a.SecurityGroups {
 		codes[g.InstanceId] = g.Code
 	}
-	assert.Equal(t, map[string]string{"ins-00000001": "ResourceInUse.SecurityGroupsChanged", "ins-00000002": ""}, codes)
-	assert.False(t, hasRecord(instance(t, c, "ins-00000001")))
+	assert.Equal(t, map[string]string{"ins-00000001": "ResourceInUse.SecurityGroupsChanged", "ins-00000002": "ResourceInUse.SecurityGroupsChanged", "ins-00000003": ""}, codes)
+	for _, id := range ids(1, 3) {
+		assert.False(t, hasRecord(instance(t, c, id)), id)
+	}
 }
 
 // A record that cannot be written holds its instance back: not moved,

@@ -192,8 +192,9 @@ func TestAnInstanceTerminatedDuringItsMoveIsNotFound(t *testing.T) {
 	})
 	fn := startFunction(t, c)
 	a, _ := fn.invokeWith(t, directPayload(t, ids(1, 1), 1045), c, scfrpc.Invocation{Env: fn.env, Timeout: 5 * time.Second})
-	assert.Empty(t, a.Pending)
-	assert.Contains(t, []string{"Success", "InvalidInstanceId.NotFound"}, a.Code, a.Message)
+	assert.Empty(t, a.Pending, "not polled to the deadline")
+	assert.Equal(t, "InvalidInstanceId.NotFound", a.Code, a.Message)
+	assert.Equal(t, []string{"ins-00000001"}, a.NotFound)
 }
 
 // An operation that ends FAILED carries the API's reason.
@@ -215,4 +216,90 @@ func TestAnUnknownProjectIsTheCallersMistake(t *testing.T) {
 	a, status := fn.invoke(t, apigwPayload(t, directPayload(t, ids(1, 1), 99999)), c)
 	assert.Equal(t, "InvalidProjectId.NotFound", a.Code, a.Message)
 	assert.Equal(t, http.StatusNotFound, status)
+}
+
+// An EventBridge RunInstances event names an instance still launching: it
+// is moved once launched, by the rule its tag matches.
+func TestAnEventForALaunchingInstanceMovesItOnceLaunched(t *testing.T) {
+	c := newCloud(t)
+	c.AddInstances(emulator.Instance{ID: "ins-0000new1", Tags: []emulator.Tag{{Key: "env", Value: "prod"}}})
+	_, ok := c.StartOperation("ins-0000new1", emulator.ActionRunInstances, 1500*time.Millisecond)
+	require.True(t, ok)
+	fn := startFunction(t, c, projectRules)
+	a, _ := fn.invoke(t, []byte(`{"specversion":"1.0","region":"ap-guangzhou","subject":"qcs::cvm:ap-guangzhou:uin/1:instance/ins-0000new1"}`), c)
+	require.Equal(t, "Success", a.Code, a.Message)
+	assert.EqualValues(t, 1045, c.project(t, "ins-0000new1"))
+	require.Len(t, c.moves(), 1)
+	assert.Empty(t, c.moves()[0].Code, "sent once idle, never refused")
+}
+
+// A refusal that means busy (the instance got busy between the read and
+// the move, or nothing was read) sets the busy instance aside and sends
+// the rest again at once, with or without SkipInvalid.
+func TestABusyRefusalSetsTheInstanceAsideAndMovesTheRest(t *testing.T) {
+	for _, skip := range []string{"SKIP_INVALID=false", "SKIP_INVALID=true"} {
+		t.Run(skip, func(t *testing.T) {
+			c := newCloud(t)
+			_, ok := c.StartOperation("ins-00000002", emulator.ActionStopInstances, time.Minute)
+			require.True(t, ok)
+			fn := startFunction(t, c, moveOnly, skip) // no read: the refusal is the only news
+			a, _ := fn.invokeWith(t, directPayload(t, ids(1, 3), 1045), c, scfrpc.Invocation{Env: fn.env, Timeout: 3 * time.Second})
+			assert.EqualValues(t, 1045, c.project(t, "ins-00000001"))
+			assert.EqualValues(t, 1045, c.project(t, "ins-00000003"))
+			assert.EqualValues(t, 0, c.project(t, "ins-00000002"))
+			assert.Equal(t, 0, a.IsolationCalls, "busy is not invalid: no isolation")
+			require.GreaterOrEqual(t, len(c.moves()), 2)
+			assert.Equal(t, "OperationDenied.InstanceOperationInProgress", c.moves()[0].Code)
+			assert.Equal(t, []string{"ins-00000001", "ins-00000003"}, c.moves()[1].InstanceIDs, "the rest sent again at once")
+			assert.Empty(t, c.moves()[1].Code)
+		})
+	}
+}
+
+// A recycled instance that still carries a rule's tag is never sent by a
+// reconciliation, and never takes its batch partners with it: no function
+// error, timer after timer.
+func TestAReconciliationNeverSendsARecycledInstance(t *testing.T) {
+	c := newCloud(t)
+	c.AddInstances(emulator.TaggedInstances("e", 1, 3, 0, emulator.Tag{Key: "env", Value: "prod"})...)
+	all := fleetIDs("e", 1, 3)
+	require.True(t, c.Recycle(all[1]))
+	fn := startFunction(t, c, projectRules)
+	for range 2 {
+		raw, err := fn.Invoke(sample(t, "rules-timer-reconcile.json"), scfrpc.Invocation{Env: fn.env, Timeout: 5 * time.Second})
+		require.NoError(t, err, "a permanent refusal is no function error: %s", raw)
+	}
+	assert.EqualValues(t, 1045, c.project(t, all[0]))
+	assert.EqualValues(t, 1045, c.project(t, all[2]))
+	for _, m := range c.moves() {
+		assert.NotContains(t, m.InstanceIDs, all[1])
+		assert.Empty(t, m.Code)
+	}
+}
+
+// The confirmation goes on to the deadline: at SCF's default 3 s, a move
+// whose operation takes 2 s is confirmed, not left Pending.
+func TestAConfirmationUsesTheWholeDeadline(t *testing.T) {
+	c := newCloud(t)
+	c.SetOperationDuration(2 * time.Second)
+	fn := startFunction(t, c)
+	payload, _ := json.Marshal(map[string]any{"InstanceIds": ids(1, 1), "ProjectId": 1045, "Async": true})
+	raw, err := fn.Invoke(payload, scfrpc.Invocation{Env: fn.env, Timeout: 3 * time.Second})
+	require.NoError(t, err, "confirmed within 3 s: no function error")
+	var a answer
+	require.NoError(t, json.Unmarshal(raw, &a))
+	assert.Equal(t, "Success", a.Code, a.Message)
+	assert.True(t, a.Verified)
+}
+
+// Without VERIFY, a busy instance that becomes idle within the deadline is
+// sent once idle.
+func TestABusyInstanceIsSentOnceIdleWithoutVerify(t *testing.T) {
+	c := newCloud(t)
+	_, ok := c.StartOperation("ins-00000002", emulator.ActionStopInstances, time.Second)
+	require.True(t, ok)
+	fn := startFunction(t, c, moveOnly)
+	a, _ := fn.invokeWith(t, directPayload(t, ids(1, 2), 1045), c, scfrpc.Invocation{Env: fn.env, Timeout: 5 * time.Second})
+	assert.Equal(t, "Success", a.Code, a.Message)
+	assert.EqualValues(t, 1045, c.project(t, "ins-00000002"))
 }

@@ -102,6 +102,9 @@ func (x *exec) batch(ctx context.Context, region string, projectID int64, ids []
 		if len(idle) == 0 {
 			break
 		}
+		if before == nil {
+			before = map[string]cvm.Instance{} // VERIFY=false: only what the reads of busy instances gave
+		}
 		for id, in := range idle {
 			before[id] = in
 		}
@@ -112,7 +115,7 @@ func (x *exec) batch(ctx context.Context, region string, projectID int64, ids []
 		move(x.record(ctx, region, before, again))
 	}
 	x.stillBusy(before, waiting)
-	if before != nil {
+	if x.Verify.Enabled && before != nil {
 		var ops []batch.Operation
 		for _, o := range outs {
 			ops = append(ops, o.Operations()...)
