@@ -51,6 +51,7 @@ type cache struct {
 	mu      sync.Mutex
 	creds   Credentials // zero until a fetch succeeds, and again once they expire
 	refresh time.Time   // when creds are due for refresh
+	failed  bool        // the last refresh failed
 	flight  *flight     // the fetch under way; nil when none
 }
 
@@ -70,7 +71,10 @@ func (c *cache) Retrieve(ctx context.Context) (Credentials, error) {
 		c.mu.Lock()
 		now := c.now()
 		valid := c.creds.SecretID != "" && !c.creds.Expired(now)
-		if valid && (now.Before(c.refresh) || c.flight != nil) {
+		// Keys that would expire before the caller needs them are due too,
+		// unless a refresh just failed (then its pause holds).
+		due := !now.Before(c.refresh) || (!c.failed && c.creds.Expired(neededUntil(ctx, now)))
+		if valid && (!due || c.flight != nil) {
 			creds := c.creds
 			c.mu.Unlock()
 			return creds, nil
@@ -113,6 +117,7 @@ func (c *cache) lead(ctx context.Context, f *flight) (creds Credentials, err err
 func (c *cache) settle(ctx context.Context, fetched Credentials, err error) (Credentials, error) {
 	c.mu.Lock()
 	now := c.now()
+	c.failed = err != nil
 	if err == nil {
 		c.creds, c.refresh = fetched, RefreshAt(now, fetched.Expires)
 		refresh := c.refresh

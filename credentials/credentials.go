@@ -151,12 +151,12 @@ func NewRenewing(p Provider, first Credentials) *Renewing {
 }
 
 // Retrieve returns the current keys, or new ones from the provider when
-// they have expired. The caller checks the new ones' expiry (a provider
-// may give expired keys).
+// they expire before what ctx needs (NeedUntil; by default, now). The
+// caller checks the new ones' expiry (a provider may give expired keys).
 func (r *Renewing) Retrieve(ctx context.Context) (Credentials, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if !r.current.Expired(r.now()) {
+	if !r.current.Expired(neededUntil(ctx, r.now())) {
 		return r.current, nil
 	}
 	fresh, err := r.provider.Retrieve(ctx)
@@ -178,4 +178,22 @@ func (r *Renewing) Secrets() []string {
 		out = append(out, c.SecretKey, c.Token)
 	}
 	return out
+}
+
+type needKey struct{}
+
+// NeedUntil returns ctx asking the providers it reaches (Renewing, the
+// cache of temporary keys) for keys that are still valid at t: keys that
+// expire before are renewed first (a failed renewal still gives keys valid
+// now). The CVM client asks for keys that outlive the attempt it signs.
+func NeedUntil(ctx context.Context, t time.Time) context.Context {
+	return context.WithValue(ctx, needKey{}, t)
+}
+
+// neededUntil is the time ctx needs keys valid at: NeedUntil's, else now.
+func neededUntil(ctx context.Context, now time.Time) time.Time {
+	if t, ok := ctx.Value(needKey{}).(time.Time); ok && t.After(now) {
+		return t
+	}
+	return now
 }

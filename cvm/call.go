@@ -91,8 +91,19 @@ func (c *Client) Call(ctx context.Context, keys credentials.Provider, region str
 		made    int
 	)
 	need := func() time.Duration { return c.need(ctx, began, made) }
+	renew, renewed := false, false
 	p := retry.Policy{
-		Check: Check, MaxRetries: c.Retry.MaxRetries, Base: c.Retry.BaseDelay, Max: c.Retry.MaxDelay,
+		Check: func(err error) retry.Verdict {
+			// Keys the API says expired (a clock apart, or revoked early) are
+			// renewed and the call sent again, once (as the AWS SDKs do).
+			if Code(err) == CodeTokenFailure && !renewed {
+				renew, renewed = true, true
+				return retry.Again
+			}
+			renew = false
+			return Check(err)
+		},
+		MaxRetries: c.Retry.MaxRetries, Base: c.Retry.BaseDelay, Max: c.Retry.MaxDelay,
 		ThrottleBase: c.Retry.ThrottleBaseDelay, ThrottleMax: c.Retry.ThrottleMaxDelay, MaxThrottleRetries: c.Retry.MaxThrottleRetries,
 		Room: func(ctx context.Context) (time.Duration, bool) {
 			dl, ok := ctx.Deadline()
@@ -107,7 +118,13 @@ func (c *Client) Call(ctx context.Context, keys credentials.Provider, region str
 			}
 			return fmt.Errorf("%s: waiting for the rate limit: %w", name, err)
 		}
-		creds, err := keys.Retrieve(ctx)
+		// Keys that would expire during the attempt are renewed first; after
+		// a refusal of expired keys, renewed whatever their expiry says.
+		need := c.Clock().Add(c.keyMargin())
+		if renew {
+			need = need.Add(24 * time.Hour)
+		}
+		creds, err := keys.Retrieve(credentials.NeedUntil(ctx, need))
 		if err == nil && creds.Expired(c.Clock()) {
 			err = ErrKeysExpired
 		}
@@ -125,6 +142,20 @@ func (c *Client) Call(ctx context.Context, keys credentials.Provider, region str
 	})
 	res.Attempts = attempts
 	return res, err
+}
+
+// CodeTokenFailure is the API's refusal of a temporary key's token, the
+// answer to keys that expired.
+const CodeTokenFailure = "AuthFailure.TokenFailure"
+
+// keyMargin is how long keys must outlive the start of an attempt: twice
+// the slowest recent attempt, at least a second, at most AttemptTimeout.
+func (c *Client) keyMargin() time.Duration {
+	m := max(2*c.recent.slowest(c.Clock()), time.Second)
+	if c.Retry.AttemptTimeout > 0 {
+		m = min(m, c.Retry.AttemptTimeout)
+	}
+	return m
 }
 
 // attempt builds, signs and sends one request, bounded by AttemptTimeout,

@@ -495,3 +495,21 @@ func TestNoTemporaryKeyOrTokenInAnyOutput(t *testing.T) {
 		}
 	}
 }
+
+// Keys that would expire during an attempt are renewed before it: assumed
+// role keys of 3 s, 1 s per upstream answer, five warm invocations of
+// three calls each, and no call refused as expired.
+func TestKeysAreRenewedBeforeTheyWouldExpireDuringAnAttempt(t *testing.T) {
+	c := newCloud(t)
+	c.sts.SetLifetime(3 * time.Second)
+	c.SetLatency(time.Second)
+	fn := startFunction(t, c, "ROLE_ARN="+roleARN)
+	for i := range 5 {
+		a, _ := fn.invokeWith(t, directPayload(t, ids(i+1, i+1), 5), c, scfrpc.Invocation{Env: fn.env, Timeout: 15 * time.Second})
+		require.Equal(t, "Success", a.Code, "invocation %d: %s", i+1, a.Message)
+	}
+	for _, call := range c.Calls() {
+		assert.NotEqual(t, "AuthFailure.TokenFailure", call.Code, "%s refused: its keys expired on the way", call.Action)
+	}
+	assert.Greater(t, len(c.sts.Issued()), 2, "renewed along the way")
+}
