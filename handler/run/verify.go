@@ -26,10 +26,11 @@ type verifier struct {
 	v              answer.Verification
 	known          map[string]cvm.Instance // region + " " + id → as last listed
 	firstRequestID string                  // of the first read
+	notFound       map[string]bool         // the ids of v.NotFound
 }
 
 func (r *Runner) newVerifier() *verifier {
-	return &verifier{r: r, known: map[string]cvm.Instance{}, v: answer.Verification{Enabled: r.Verify.Enabled}}
+	return &verifier{r: r, known: map[string]cvm.Instance{}, notFound: map[string]bool{}, v: answer.Verification{Enabled: r.Verify.Enabled}}
 }
 
 // attach adds what the verifier found to o.
@@ -104,7 +105,8 @@ func (vf *verifier) before(ctx context.Context, region string, ids []string) (ma
 	vf.mu.Lock()
 	defer vf.mu.Unlock()
 	for _, id := range missing {
-		if _, ok := out[id]; !ok && !slices.Contains(vf.v.NotFound, id) {
+		if _, ok := out[id]; !ok && !vf.notFound[id] {
+			vf.notFound[id] = true
 			vf.v.NotFound = append(vf.v.NotFound, id)
 		}
 	}
