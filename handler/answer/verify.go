@@ -25,8 +25,8 @@ const (
 // of the call that failed to.
 type SecurityGroupChange struct {
 	InstanceId string   `json:"InstanceId"`
-	Before     []string `json:"Before"` // never null in JSON
-	After      []string `json:"After"`  // null in a dry run
+	Before     []string `json:"Before"`
+	After      []string `json:"After"` // null in a dry run
 	Restored   bool     `json:"Restored"`
 	Code       string   `json:"Code,omitempty"`
 	Message    string   `json:"Message,omitempty"`
@@ -137,25 +137,4 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
-}
-
-// verificationWire copies a's verification fields to w, nil lists as [].
-func (w *answerJSON) verificationWire(a Answer) {
-	w.Verified, w.NotVerified = a.Verified, a.NotVerified
-	w.AlreadyInProject, w.Pending, w.SecurityGroups = a.AlreadyInProject, a.Pending, a.SecurityGroups
-	if w.AlreadyInProject == nil {
-		w.AlreadyInProject = []string{}
-	}
-	if w.Pending == nil {
-		w.Pending = []string{}
-	}
-	if w.SecurityGroups == nil {
-		w.SecurityGroups = []SecurityGroupChange{}
-	}
-	for i, g := range w.SecurityGroups {
-		if g.Before == nil {
-			w.SecurityGroups = append([]SecurityGroupChange(nil), w.SecurityGroups...)
-			w.SecurityGroups[i].Before = []string{}
-		}
-	}
 }
