@@ -16,8 +16,8 @@ type Batch struct {
 	RequestId   string   `json:"RequestId"`
 	Code        string   `json:"Code"`
 	Message     string   `json:"Message"`
-	InstanceIds []string `json:"InstanceIds"` // never null in JSON
-	Attempts    int      `json:"Attempts"`    // upstream attempts of the batch's call; 0: not sent
+	InstanceIds []string `json:"InstanceIds"`
+	Attempts    int      `json:"Attempts"` // upstream attempts of the batch's call; 0: not sent
 
 	// isolated: the batch's failing instances are each in Answer.Failed.
 	isolated bool
@@ -35,31 +35,33 @@ type Failure struct {
 
 // Answer is what the function returns: the request echoed, the outcome
 // of each batch, and at the top the outcome that matters (see Summarize).
+// It is marshalled as it is: its lists are never nil where an Answer is
+// built (Build, Failed), so that JSON says [] where a list is promised.
 type Answer struct {
 	RequestId   string   `json:"RequestId"`
 	Code        string   `json:"Code"`
 	Message     string   `json:"Message"`
-	ProjectId   *int64   `json:"ProjectId"`   // null when it could not be parsed
-	InstanceIds []string `json:"InstanceIds"` // never null in JSON: [] when empty
-	Batches     []Batch  `json:"Batches"`     // never null in JSON
-	// DryRun is what a dry run would have sent; absent otherwise.
-	DryRun *DryRun `json:"DryRun,omitempty"`
-
-	// The tag rules (rules.go): what each rule did, and the instances
-	// asked about that do not exist (in that region). [] otherwise.
-	Rules    []RuleReport `json:"Rules"`    // never null in JSON
-	NotFound []string     `json:"NotFound"` // never null in JSON
-
-	// CredentialSource names the provider of the keys that signed the
-	// calls ("env", "assumed-role:<arn>", "cvm-role:<name>"); absent
-	// when no credentials were obtained.
-	CredentialSource string `json:"CredentialSource,omitempty"`
+	ProjectId   *int64   `json:"ProjectId"` // null when it could not be parsed
+	InstanceIds []string `json:"InstanceIds"`
+	Batches     []Batch  `json:"Batches"`
 
 	// Failed lists the instances that SkipInvalid isolated and did not
 	// move, in request order; IsolationCalls counts the upstream calls that
 	// isolating them cost beyond one per batch.
-	Failed         []Failure `json:"Failed"` // never null in JSON
+	Failed         []Failure `json:"Failed"`
 	IsolationCalls int       `json:"IsolationCalls"`
+
+	// The tag rules (rules.go): what each rule did, and the instances
+	// asked about that do not exist (in that region). [] otherwise.
+	Rules    []RuleReport `json:"Rules"`
+	NotFound []string     `json:"NotFound"`
+
+	// DryRun is what a dry run would have sent; absent otherwise.
+	DryRun *DryRun `json:"DryRun,omitempty"`
+	// CredentialSource names the provider of the keys that signed the
+	// calls ("env", "assumed-role:<arn>", "cvm-role:<name>"); absent
+	// when no credentials were obtained.
+	CredentialSource string `json:"CredentialSource,omitempty"`
 
 	// Verification (verify.go): Verified when every operation was confirmed;
 	// NotVerified says why not, when the function could not verify; the
@@ -67,94 +69,53 @@ type Answer struct {
 	// when the answer was due, and the security groups moves changed.
 	Verified         bool                  `json:"Verified"`
 	NotVerified      string                `json:"NotVerified,omitempty"`
-	AlreadyInProject []string              `json:"AlreadyInProject"` // never null in JSON
-	Pending          []string              `json:"Pending"`          // never null in JSON
-	SecurityGroups   []SecurityGroupChange `json:"SecurityGroups"`   // never null in JSON
+	AlreadyInProject []string              `json:"AlreadyInProject"`
+	Pending          []string              `json:"Pending"`
+	SecurityGroups   []SecurityGroupChange `json:"SecurityGroups"`
 }
-
-// batchJSON and answerJSON are Batch and Answer without their MarshalJSON
-// methods: marshalling them directly skips the pass in which encoding/json
-// re-validates and compacts what a Marshaler returns.
-type (
-	batchJSON  Batch
-	answerJSON struct {
-		RequestId        string           `json:"RequestId"`
-		Code             string           `json:"Code"`
-		Message          string           `json:"Message"`
-		ProjectId        *int64           `json:"ProjectId"`
-		InstanceIds      []string         `json:"InstanceIds"`
-		Batches          []batchJSON      `json:"Batches"`
-		Failed           []Failure        `json:"Failed"`
-		IsolationCalls   int              `json:"IsolationCalls"`
-		Rules            []ruleReportJSON `json:"Rules"`
-		NotFound         []string         `json:"NotFound"`
-		DryRun           *DryRun          `json:"DryRun,omitempty"`
-		CredentialSource string           `json:"CredentialSource,omitempty"` // as in Answer
-
-		Verified         bool                  `json:"Verified"`
-		NotVerified      string                `json:"NotVerified,omitempty"`
-		AlreadyInProject []string              `json:"AlreadyInProject"`
-		Pending          []string              `json:"Pending"`
-		SecurityGroups   []SecurityGroupChange `json:"SecurityGroups"`
-	}
-)
 
 // Isolated reports whether the batch's offending instances were isolated
 // (SkipInvalid): then those that did not move are each in Answer.Failed,
 // with their own code, and the others moved.
 func (b Batch) Isolated() bool { return b.isolated }
 
-func (b Batch) wire() batchJSON {
-	if b.InstanceIds == nil {
-		b.InstanceIds = []string{}
+// nonNil gives each list of a that is nil an empty one, and each list of
+// its batches and rule reports: Build and Failed end with it.
+func (a *Answer) nonNil() {
+	orEmpty(&a.InstanceIds)
+	orEmpty(&a.Batches)
+	orEmpty(&a.Failed)
+	orEmpty(&a.Rules)
+	orEmpty(&a.NotFound)
+	orEmpty(&a.AlreadyInProject)
+	orEmpty(&a.Pending)
+	orEmpty(&a.SecurityGroups)
+	for i := range a.Batches {
+		orEmpty(&a.Batches[i].InstanceIds)
 	}
-	return batchJSON(b)
+	for i := range a.Rules {
+		r := &a.Rules[i]
+		orEmpty(&r.Moved)
+		orEmpty(&r.Conflicts)
+		orEmpty(&r.Failed)
+		orEmpty(&r.RequestIds)
+	}
+	for i := range a.SecurityGroups {
+		orEmpty(&a.SecurityGroups[i].Before)
+	}
 }
 
-func (a Answer) wire() answerJSON {
-	w := answerJSON{
-		RequestId:        a.RequestId,
-		Code:             a.Code,
-		Message:          a.Message,
-		ProjectId:        a.ProjectId,
-		InstanceIds:      a.InstanceIds,
-		Batches:          make([]batchJSON, len(a.Batches)),
-		Failed:           a.Failed,
-		IsolationCalls:   a.IsolationCalls,
-		DryRun:           a.DryRun,
-		Rules:            make([]ruleReportJSON, len(a.Rules)),
-		NotFound:         a.NotFound,
-		CredentialSource: a.CredentialSource,
+// orEmpty makes a nil list an empty one.
+func orEmpty[T any](l *[]T) {
+	if *l == nil {
+		*l = []T{}
 	}
-	w.verificationWire(a)
-	if w.InstanceIds == nil {
-		w.InstanceIds = []string{}
-	}
-	if w.NotFound == nil {
-		w.NotFound = []string{}
-	}
-	if w.Failed == nil {
-		w.Failed = []Failure{}
-	}
-	for i, b := range a.Batches {
-		w.Batches[i] = b.wire()
-	}
-	for i, r := range a.Rules {
-		w.Rules[i] = r.wire()
-	}
-	return w
 }
 
-// MarshalJSON writes nil lists as [].
-func (b Batch) MarshalJSON() ([]byte, error) { return json.Marshal(b.wire()) }
-
-// MarshalJSON writes nil lists as [].
-func (a Answer) MarshalJSON() ([]byte, error) { return json.Marshal(a.wire()) }
-
-// JSON returns the answer's JSON, as MarshalJSON does but in one pass.
+// JSON returns the answer's JSON.
 func (a Answer) JSON() []byte {
-	b, err := json.Marshal(a.wire())
-	if err != nil { // cannot happen: an Answer is strings, an integer and lists of them
+	b, err := json.Marshal(a)
+	if err != nil { // cannot happen: an Answer is strings, integers and lists of them
 		return []byte(`{"RequestId":"","Code":"InternalError","Message":"the answer could not be written as JSON","ProjectId":null,"InstanceIds":[],"Batches":[],"Failed":[],"IsolationCalls":0,"Rules":[],"NotFound":[],"Verified":false,"AlreadyInProject":[],"Pending":[],"SecurityGroups":[]}`)
 	}
 	return b
@@ -295,16 +256,11 @@ func Failed(err *Error, instanceIDs []string, projectID *int64) Answer {
 	if err == nil {
 		err = Errorf(CodeInternalError, "the request failed without an error")
 	}
-	a := Answer{
-		Code:        err.Code,
-		Message:     err.Message,
-		InstanceIds: append([]string{}, instanceIDs...),
-		Batches:     []Batch{},
-		Failed:      []Failure{},
-	}
+	a := Answer{Code: err.Code, Message: err.Message, InstanceIds: slices.Clone(instanceIDs)}
 	if projectID != nil {
 		id := *projectID
 		a.ProjectId = &id
 	}
+	a.nonNil()
 	return a
 }

@@ -69,8 +69,8 @@ func TestSummarize(t *testing.T) {
 	})
 }
 
-// The answer's JSON never holds a null list, and ProjectId is null only
-// when it could not be parsed.
+// The answer's JSON, as Build and Failed leave it, never holds a null
+// list, and ProjectId is null only when it could not be parsed.
 func TestAnswerJSON(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -99,6 +99,7 @@ func TestAnswerJSON(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			tt.answer = built(tt.answer)
 			for _, v := range []any{tt.answer, &tt.answer} { // by value and by pointer alike
 				b, err := json.Marshal(v)
 				require.NoError(t, err)
@@ -128,6 +129,7 @@ func TestHTTPResponse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			tt.answer = built(tt.answer)
 			resp := HTTPResponse(tt.answer)
 			b, err := json.Marshal(resp)
 			require.NoError(t, err)
@@ -168,6 +170,8 @@ func TestFailed(t *testing.T) {
 		InstanceIds: []string{"ins-00000001", "bad", "ins-00000001"},
 		Batches:     []Batch{},
 		Failed:      []Failure{},
+		Rules:       []RuleReport{}, NotFound: []string{},
+		AlreadyInProject: []string{}, Pending: []string{}, SecurityGroups: []SecurityGroupChange{},
 	}, a, "what was parsed is echoed as given")
 
 	named[0], *project = "changed", 9
@@ -182,6 +186,21 @@ func TestFailed(t *testing.T) {
 	a = Failed(nil, nil, nil)
 	assert.Equal(t, CodeInternalError, a.Code)
 	assert.NotEmpty(t, a.Message)
+}
+
+// built is a as Build and Failed leave an answer: no nil list.
+func built(a Answer) Answer {
+	a.nonNil()
+	return a
+}
+
+// Build leaves no list nil, whatever the outcome held.
+func TestBuildLeavesNoNilList(t *testing.T) {
+	a := Build(Outcome{ProjectId: ptr(0), Batches: []Batch{{Code: CodeSuccess}}, Rules: []RuleReport{{}}, Verification: &Verification{Enabled: true,
+		SecurityGroups: []SecurityGroupChange{{InstanceId: "ins-00000001", After: []string{}}}}})
+	b, err := json.Marshal(a)
+	require.NoError(t, err)
+	assert.NotContains(t, string(b), "null", "%s", b)
 }
 
 func keys(m map[string]json.RawMessage) []string {

@@ -35,7 +35,7 @@ type Outcome struct {
 func Build(o Outcome) Answer {
 	a := Answer{
 		ProjectId:        o.ProjectId,
-		InstanceIds:      o.InstanceIds, // nil is written [] (wire)
+		InstanceIds:      o.InstanceIds,
 		Batches:          o.Batches,
 		Failed:           o.Failed,
 		IsolationCalls:   o.IsolationCalls,
@@ -43,9 +43,6 @@ func Build(o Outcome) Answer {
 		Rules:            o.Rules,
 		NotFound:         o.NotFound,
 		CredentialSource: o.CredentialSource,
-	}
-	if a.Batches == nil {
-		a.Batches = []Batch{}
 	}
 	switch {
 	case o.Refused != nil:
@@ -67,5 +64,6 @@ func Build(o Outcome) Answer {
 	case o.RulesDryRun && a.Code == CodeSuccess:
 		a.Message = fmt.Sprintf("dry run: %d instances would move; nothing was moved", o.WouldMove)
 	}
+	a.nonNil()
 	return a
 }

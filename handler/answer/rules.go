@@ -1,14 +1,12 @@
 package answer
 
-import "encoding/json"
-
 // RuleReport is what one rule did, in the answer's Rules.
 type RuleReport struct {
 	Tag              RuleTag   `json:"Tag"`
 	ProjectId        int64     `json:"ProjectId"`
 	Matched          int       `json:"Matched"`          // instances with the tag
 	AlreadyInProject int       `json:"AlreadyInProject"` // of those, in ProjectId already
-	Moved            []string  `json:"Moved"`            // of those, moved (in a dry run: to move); never null in JSON
+	Moved            []string  `json:"Moved"`            // of those, moved (in a dry run: to move)
 	Conflicts        []string  `json:"Conflicts"`        // of those, sent elsewhere by another rule, left where they are
 	Failed           []Failure `json:"Failed"`           // moves that failed, and a failed listing (InstanceId "")
 	RequestIds       []string  `json:"RequestIds"`       // of the calls that listed and moved them
@@ -19,21 +17,3 @@ type RuleTag struct {
 	Key   string  `json:"Key"`
 	Value *string `json:"Value,omitempty"`
 }
-
-// ruleReportJSON is RuleReport without its MarshalJSON method.
-type ruleReportJSON RuleReport
-
-func (r RuleReport) wire() ruleReportJSON {
-	for _, l := range []*[]string{&r.Moved, &r.Conflicts, &r.RequestIds} {
-		if *l == nil {
-			*l = []string{}
-		}
-	}
-	if r.Failed == nil {
-		r.Failed = []Failure{}
-	}
-	return ruleReportJSON(r)
-}
-
-// MarshalJSON writes nil lists as [].
-func (r RuleReport) MarshalJSON() ([]byte, error) { return json.Marshal(r.wire()) }

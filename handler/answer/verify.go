@@ -26,8 +26,8 @@ const (
 // of the call that failed to.
 type SecurityGroupChange struct {
 	InstanceId string   `json:"InstanceId"`
-	Before     []string `json:"Before"` // never null in JSON
-	After      []string `json:"After"`  // null in a dry run
+	Before     []string `json:"Before"`
+	After      []string `json:"After"` // null in a dry run
 	Restored   bool     `json:"Restored"`
 	Code       string   `json:"Code,omitempty"`
 	Message    string   `json:"Message,omitempty"`
@@ -76,13 +76,25 @@ func (a *Answer) verify(v *Verification, dryRun bool) {
 	a.AlreadyInProject = append(a.AlreadyInProject, v.AlreadyInProject...)
 	a.Pending = append(a.Pending, v.Pending...)
 	a.SecurityGroups = append(a.SecurityGroups, v.SecurityGroups...)
-	for _, f := range slices.Concat(v.Failed, v.Never, v.NotSent) { // a rule run has them already, from its moves
-		if !slices.ContainsFunc(a.Failed, func(g Failure) bool { return g.InstanceId == f.InstanceId }) {
+	// A rule run has some already, from its moves and listings: a set
+	// each, so that 100,000 of them do not cost 100,000² comparisons.
+	failed := make(map[string]bool, len(a.Failed))
+	for _, f := range a.Failed {
+		failed[f.InstanceId] = true
+	}
+	for _, f := range slices.Concat(v.Failed, v.Never, v.NotSent) {
+		if !failed[f.InstanceId] {
+			failed[f.InstanceId] = true
 			a.Failed = append(a.Failed, f)
 		}
 	}
+	notFound := make(map[string]bool, len(a.NotFound))
+	for _, id := range a.NotFound {
+		notFound[id] = true
+	}
 	for _, id := range v.NotFound {
-		if !contains(a.NotFound, id) {
+		if !notFound[id] {
+			notFound[id] = true
 			a.NotFound = append(a.NotFound, id)
 		}
 	}
@@ -108,7 +120,7 @@ func (a *Answer) verify(v *Verification, dryRun bool) {
 		a.Code, a.Message = slices.Concat(v.Failed, v.Never)[0].Code, tally(good, v, a.NotFound)
 	case len(a.NotFound) > 0:
 		a.Code = CodeInstanceNotFound
-		a.Message = fmt.Sprintf("no instance named exists in its region: %s (see NotFound)", strings.Join(a.NotFound, ", "))
+		a.Message = fmt.Sprintf("no instance named exists in its region: %s (see NotFound)", firstFew(a.NotFound))
 	case v.Unverified != "":
 		a.Message = "the moves were accepted but not verified: " + v.Unverified
 	}
@@ -119,39 +131,19 @@ func tally(good int, v *Verification, notFound []string) string {
 	return fmt.Sprintf("%d in the project; %s ended FAILED, %d can never move (see Failed); %d not found (see NotFound)", max(good, 0), plural(len(v.Failed), "operation"), len(v.Never), len(notFound))
 }
 
+// firstFew names the first ids of a list and counts the rest: a message
+// names a few; the list itself is in the answer once.
+func firstFew(ids []string) string {
+	const few = 10
+	if len(ids) <= few {
+		return strings.Join(ids, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(ids[:few], ", "), len(ids)-few)
+}
+
 func plural(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// verificationWire copies a's verification fields to w, nil lists as [].
-func (w *answerJSON) verificationWire(a Answer) {
-	w.Verified, w.NotVerified = a.Verified, a.NotVerified
-	w.AlreadyInProject, w.Pending, w.SecurityGroups = a.AlreadyInProject, a.Pending, a.SecurityGroups
-	if w.AlreadyInProject == nil {
-		w.AlreadyInProject = []string{}
-	}
-	if w.Pending == nil {
-		w.Pending = []string{}
-	}
-	if w.SecurityGroups == nil {
-		w.SecurityGroups = []SecurityGroupChange{}
-	}
-	for i, g := range w.SecurityGroups {
-		if g.Before == nil {
-			w.SecurityGroups = append([]SecurityGroupChange(nil), w.SecurityGroups...)
-			w.SecurityGroups[i].Before = []string{}
-		}
-	}
 }

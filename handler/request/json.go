@@ -1,7 +1,6 @@
 package request
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -112,48 +111,4 @@ func goTypeName(t reflect.Type) string {
 		return TypeNumber
 	}
 	return t.String()
-}
-
-// unquoteJSONString reads raw, a JSON string taken from a document that
-// encoding/json has already checked, in one pass: a body is JSON inside a
-// JSON string, so every quote in it is escaped, and reading it through
-// json.Unmarshal would scan it twice more. ok is false (read it the general
-// way) for \u escapes, bytes that are not ASCII, or anything unexpected.
-func UnquoteString(raw []byte) (s []byte, ok bool) {
-	raw = bytes.Trim(raw, " \t\r\n") // JSON's white space, no other
-	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
-		return nil, false
-	}
-	raw = raw[1 : len(raw)-1]
-	out := make([]byte, 0, len(raw))
-	for i := 0; i < len(raw); i++ {
-		c := raw[i]
-		switch {
-		case c >= 0x80 || c < 0x20 || c == '"':
-			return nil, false
-		case c != '\\':
-			out = append(out, c)
-			continue
-		}
-		if i++; i == len(raw) {
-			return nil, false
-		}
-		switch raw[i] {
-		case '"', '\\', '/':
-			out = append(out, raw[i])
-		case 'b':
-			out = append(out, '\b')
-		case 'f':
-			out = append(out, '\f')
-		case 'n':
-			out = append(out, '\n')
-		case 'r':
-			out = append(out, '\r')
-		case 't':
-			out = append(out, '\t')
-		default: // \u and anything else
-			return nil, false
-		}
-	}
-	return out, true
 }

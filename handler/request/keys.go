@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"strings"
 
 	"scf-cvm-project/handler/answer"
@@ -25,6 +27,16 @@ func CheckKeys(where string, keys, known []string) *answer.Error {
 		}
 	}
 	return nil
+}
+
+// CheckObjectKeys refuses a key of data, a JSON object that encoding/json
+// accepted, that is not one of known (see CheckKeys).
+func CheckObjectKeys(where string, data []byte, known []string) *answer.Error {
+	keys, err := ObjectKeys(data)
+	if err != nil {
+		return answer.Errorf(answer.CodeInvalidParameter, "%s cannot be read: %v", where, err)
+	}
+	return CheckKeys(where, keys, known)
 }
 
 // UnknownKey is the refusal of the unknown key k of where.
@@ -113,87 +125,43 @@ func distance(a, b []rune) int {
 	return prev[len(b)]
 }
 
-// ObjectKeys returns the top-level keys of data, a JSON object that
-// encoding/json has already accepted, in order, in one pass.
+// ObjectKeys returns the top-level keys of data, a JSON object, in order.
 func ObjectKeys(data []byte) ([]string, error) {
-	i := skipSpace(data, 0)
-	if i >= len(data) || data[i] != '{' {
-		return nil, errNotObject
-	}
 	var keys []string
-	i = skipSpace(data, i+1)
-	for i < len(data) && data[i] != '}' {
-		if data[i] != '"' {
-			return nil, errNotObject
+	err := members(data, func(key string, dec *json.Decoder) error {
+		keys = append(keys, key)
+		return dec.Decode(new(json.RawMessage))
+	})
+	return keys, err
+}
+
+// members calls f with each key of data, a JSON object, in order, and the
+// decoder that holds its value, which f must read.
+func members(data []byte, f func(key string, dec *json.Decoder) error) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return errNotObject
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return fmt.Errorf("reading a key: %w", err)
 		}
-		end := skipString(data, i)
-		raw := data[i:end]
-		k, ok := UnquoteString(raw)
-		if !ok {
-			var s string
-			if err := json.Unmarshal(raw, &s); err != nil {
-				return nil, err
-			}
-			k = []byte(s)
-		}
-		keys = append(keys, string(k))
-		i = skipSpace(data, end)
-		if i >= len(data) || data[i] != ':' {
-			return nil, errNotObject
-		}
-		i = skipValue(data, skipSpace(data, i+1))
-		i = skipSpace(data, i)
-		if i < len(data) && data[i] == ',' {
-			i = skipSpace(data, i+1)
+		key, _ := t.(string) // in an object, a key is a string
+		if err := f(key, dec); err != nil {
+			return fmt.Errorf("reading %q: %w", key, err)
 		}
 	}
-	return keys, nil
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errNotObject // something after the object
+	}
+	return nil
 }
 
 var errNotObject = errors.New("not a JSON object")
-
-// skipString returns the index just after the JSON string starting at i.
-func skipString(b []byte, i int) int {
-	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
-	}
-	return len(b)
-}
-
-// skipValue returns the index just after the JSON value starting at i.
-func skipValue(b []byte, i int) int {
-	depth := 0
-	for i < len(b) {
-		switch b[i] {
-		case '"':
-			i = skipString(b, i)
-			if depth == 0 {
-				return i
-			}
-			continue
-		case '{', '[':
-			depth++
-		case '}', ']':
-			if depth == 0 {
-				return i
-			}
-			if depth--; depth == 0 {
-				return i + 1
-			}
-		case ',':
-			if depth == 0 {
-				return i
-			}
-		}
-		i++
-	}
-	return i
-}
 
 // bom is the UTF-8 byte-order mark, which some tools (PowerShell 5.1) write
 // at the start of a file.

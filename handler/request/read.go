@@ -1,14 +1,11 @@
 package request
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"maps"
 	"net/url"
 	"scf-cvm-project/handler/answer"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -32,163 +29,101 @@ type Raw struct {
 	Reconcile bool
 }
 
-// wireRequest is the request as JSON spells it. Each field stays raw so that
-// it is read leniently and its error names it; a new key is a field here and
-// a step in requestFromJSON.
+// Wire is the request as JSON spells it, read by encoding/json into the
+// lenient value types (values.go). Its keys match the API's in ASCII case
+// only (encoding/json alone would also fold Unicode); the first key that
+// is not one of Keys is kept, for FromJSON to refuse.
 type Wire struct {
-	InstanceIds json.RawMessage
-	ProjectId   json.RawMessage
+	InstanceIds IDs
+	ProjectId   ProjectID
 	Region      json.RawMessage
 	Rules       json.RawMessage
-	Reconcile   json.RawMessage
-	DryRun      json.RawMessage
-	SkipInvalid json.RawMessage
-	Async       json.RawMessage
+	Reconcile   Flag
+	DryRun      Flag
+	SkipInvalid Flag
+	Async       Flag
+
+	unknown *string // the first key that is not one of Keys
 }
 
-// requestFromJSON reads a request from a JSON object; where names data in
-// messages.
-// A leading byte-order mark is ignored; a key that is not one of Keys is
-// refused (CodeUnknownParameter).
+// UnmarshalJSON reads a JSON object's members into w, in order: a key
+// given twice is read twice, the last one standing, as encoding/json does.
+func (w *Wire) UnmarshalJSON(b []byte) error {
+	*w = Wire{}
+	return members(b, func(key string, dec *json.Decoder) error {
+		v := w.field(key)
+		if v == nil {
+			if w.unknown == nil {
+				w.unknown = &key
+			}
+			v = new(json.RawMessage)
+		}
+		return dec.Decode(v)
+	})
+}
+
+// field is where the value of key goes; nil when key is not one of Keys.
+func (w *Wire) field(key string) any {
+	for _, f := range [...]struct {
+		name string
+		v    any
+	}{
+		{"InstanceIds", &w.InstanceIds}, {"ProjectId", &w.ProjectId}, {"Region", &w.Region}, {"DryRun", &w.DryRun},
+		{"SkipInvalid", &w.SkipInvalid}, {"Rules", &w.Rules}, {"Reconcile", &w.Reconcile}, {"Async", &w.Async},
+	} {
+		if asciiEqualFold(key, f.name) {
+			return f.v
+		}
+	}
+	return nil
+}
+
+// FromJSON reads a request from a JSON object; where names data in
+// messages. A leading byte-order mark is ignored; a key that is not one of
+// Keys is refused (CodeUnknownParameter).
 func FromJSON(where string, data []byte) (Raw, *answer.Error) {
 	data = TrimBOM(data)
 	var w Wire
-	if err := DecodeObject(where, data, &w); err != nil {
-		return Raw{}, err
-	}
-	if err := CheckObjectKeys(where, data, Keys); err != nil {
-		return Raw{}, err
-	}
-	return FromWire(w)
-}
-
-// CheckObjectKeys refuses a key of data, a JSON object that encoding/json
-// accepted, that is not one of known (see CheckKeys).
-func CheckObjectKeys(where string, data []byte, known []string) *answer.Error {
-	keys, err := ObjectKeys(data)
-	if err != nil {
-		return answer.Errorf(answer.CodeInvalidParameter, "%s cannot be read: %v", where, err)
-	}
-	return CheckKeys(where, keys, known)
-}
-
-// requestFromWire reads each field of w leniently.
-func FromWire(w Wire) (Raw, *answer.Error) {
-	var raw Raw
-	var first *answer.Error
-	keep := func(err *answer.Error) {
-		if first == nil {
-			first = err
+	// One pass when data is a well-formed object; DecodeObject words the
+	// refusal of anything else.
+	if w.UnmarshalJSON(data) != nil {
+		if err := DecodeObject(where, data, &w); err != nil {
+			return Raw{}, err
 		}
 	}
-	if Present(w.InstanceIds) {
-		raw.HasInstanceIDs = true
-		ids, err := jsonInstanceIDs(w.InstanceIds)
-		keep(err)
-		raw.InstanceIDs = ids
+	if w.unknown != nil {
+		return Raw{}, UnknownKey(where, *w.unknown, Keys)
 	}
-	if Present(w.ProjectId) {
-		raw.HasProjectID = true
-		id, err := ReadProjectID(w.ProjectId)
-		keep(err)
-		raw.ProjectID = id
+	return w.raw()
+}
+
+// raw is what w says, and the first of its values' refusals, in the order
+// of Keys.
+func (w *Wire) raw() (Raw, *answer.Error) {
+	raw := Raw{
+		InstanceIDs: w.InstanceIds.List, HasInstanceIDs: w.InstanceIds.Set,
+		ProjectID: w.ProjectId.ID, HasProjectID: w.ProjectId.Set,
+		DryRun: w.DryRun.Value, SkipInvalid: w.SkipInvalid.Value,
+		Reconcile: w.Reconcile.Value != nil && *w.Reconcile.Value,
+		Async:     w.Async.Value != nil && *w.Async.Value,
 	}
+	var region *answer.Error
 	if Present(w.Region) {
 		if JSONType(w.Region) != TypeString || json.Unmarshal(w.Region, &raw.Region) != nil {
-			keep(answer.Errorf(answer.CodeInvalidParameterValue, "Region must be a string; got %s", JSONType(w.Region)))
+			region = answer.Errorf(answer.CodeInvalidParameterValue, "Region must be a string; got %s", JSONType(w.Region))
 		}
 		raw.Region = strings.TrimSpace(raw.Region)
 	}
 	if Present(w.Rules) {
 		raw.Rules = w.Rules
 	}
-	var err *answer.Error
-	raw.DryRun, err = ReadFlag("DryRun", w.DryRun)
-	keep(err)
-	raw.SkipInvalid, err = ReadFlag("SkipInvalid", w.SkipInvalid)
-	keep(err)
-	reconcile, err := ReadFlag("Reconcile", w.Reconcile)
-	keep(err)
-	raw.Reconcile = reconcile != nil && *reconcile
-	async, err := ReadFlag("Async", w.Async)
-	keep(err)
-	raw.Async = async != nil && *async
-	return raw, first
-}
-
-// jsonInstanceIDs reads InstanceIds: an array of strings, kept as given, or
-// one comma-separated string.
-func jsonInstanceIDs(raw json.RawMessage) ([]string, *answer.Error) {
-	switch t := JSONType(raw); t {
-	case TypeString:
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, answer.Errorf(answer.CodeInvalidParameterValue, "InstanceIds is not a valid string: %v", err)
+	for _, err := range []*answer.Error{w.InstanceIds.err, w.ProjectId.err, region,
+		w.DryRun.check("DryRun"), w.SkipInvalid.check("SkipInvalid"), w.Reconcile.check("Reconcile"), w.Async.check("Async")} {
+		if err != nil {
+			return raw, err
 		}
-		return SplitList(nil, s), nil
-	case TypeArray:
-		// The common case in one pass; null elements decode as "" and take
-		// the slow path below, which names them.
-		if list, ok := plainStringArray(raw); ok {
-			return list, nil
-		}
-		var list []string
-		if json.Unmarshal(raw, &list) == nil && !slices.Contains(list, "") {
-			return list, nil
-		}
-		var elems []json.RawMessage
-		if err := json.Unmarshal(raw, &elems); err != nil {
-			return nil, answer.Errorf(answer.CodeInvalidParameterValue, "InstanceIds is not a valid array: %v", err)
-		}
-		ids := make([]string, 0, len(elems))
-		for i, e := range elems {
-			var s string
-			if JSONType(e) != TypeString || json.Unmarshal(e, &s) != nil {
-				return ids, answer.Errorf(answer.CodeInvalidParameterValue, "InstanceIds must be an array of strings; element %d is %s", i, JSONType(e))
-			}
-			ids = append(ids, s)
-		}
-		return ids, nil
-	default:
-		return nil, answer.Errorf(answer.CodeInvalidParameterValue, "InstanceIds must be an array of strings or a comma-separated string; got %s", t)
 	}
-}
-
-// jsonProjectID reads ProjectId: a JSON integer or a string of digits.
-func ReadProjectID(raw json.RawMessage) (*int64, *answer.Error) {
-	switch t := JSONType(raw); t {
-	case TypeNumber:
-		return parseProjectID(string(raw))
-	case TypeString:
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, answer.Errorf(answer.CodeInvalidParameterValue, "ProjectId is not a valid string: %v", err)
-		}
-		return parseProjectID(s)
-	default:
-		return nil, answer.Errorf(answer.CodeInvalidParameterValue, "ProjectId must be an integer or a string of digits; got %s", t)
-	}
-}
-
-// parseProjectID parses a decimal integer; whether it is negative is for
-// Validate to judge.
-func parseProjectID(s string) (*int64, *answer.Error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return nil, answer.Errorf(answer.CodeInvalidParameterValue, "ProjectId must be an integer; got an empty value")
-	}
-	digits := strings.TrimPrefix(s, "-")
-	if digits == "" || strings.IndexFunc(digits, func(r rune) bool { return r < '0' || r > '9' }) >= 0 {
-		return nil, answer.Errorf(answer.CodeInvalidParameterValue, "ProjectId must be an integer; got %s", answer.Quote(s))
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if errors.Is(err, strconv.ErrRange) {
-		return nil, answer.Errorf(answer.CodeInvalidParameterValue, "ProjectId %s is out of range", answer.Quote(s))
-	}
-	if err != nil {
-		return nil, answer.Errorf(answer.CodeInvalidParameterValue, "ProjectId must be an integer; got %s", answer.Quote(s))
-	}
-	return &n, nil
+	return raw, nil
 }
 
 // requestFromValues reads a request from a form or a query; where names it
@@ -327,52 +262,4 @@ func SplitList(dst []string, s string) []string {
 		}
 	}
 	return dst
-}
-
-// plainStringArray reads raw, a valid JSON array, when every element is a
-// non-empty string without escapes or control characters: instance ids
-// always are, and reading them this way costs a tenth of json.Unmarshal.
-// ok is false for anything else, which the caller reads the general way.
-func plainStringArray(raw []byte) (list []string, ok bool) {
-	i := skipSpace(raw, 0)
-	if i >= len(raw) || raw[i] != '[' {
-		return nil, false
-	}
-	list = make([]string, 0, bytes.Count(raw, []byte{','})+1)
-	if i = skipSpace(raw, i+1); i < len(raw) && raw[i] == ']' {
-		return list, skipSpace(raw, i+1) == len(raw)
-	}
-	for i < len(raw) {
-		if raw[i] != '"' {
-			return nil, false
-		}
-		end := i + 1
-		for end < len(raw) && raw[end] != '"' {
-			if c := raw[end]; c == '\\' || c < 0x20 || c >= 0x80 {
-				return nil, false
-			}
-			end++
-		}
-		if end == len(raw) || end == i+1 {
-			return nil, false
-		}
-		list = append(list, string(raw[i+1:end]))
-		i = skipSpace(raw, end+1)
-		switch {
-		case i < len(raw) && raw[i] == ',':
-			i = skipSpace(raw, i+1)
-		case i < len(raw) && raw[i] == ']':
-			return list, skipSpace(raw, i+1) == len(raw)
-		default:
-			return nil, false
-		}
-	}
-	return nil, false
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
 }

@@ -1,9 +1,7 @@
 package request
 
 import (
-	"encoding/json"
 	"net/url"
-	"slices"
 	"testing"
 
 	"scf-cvm-project/handler/answer"
@@ -11,59 +9,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// plainStringArray must agree with encoding/json wherever it answers.
-func TestPlainStringArrayAgreesWithEncodingJSON(t *testing.T) {
-	tests := []struct {
-		raw    string
-		wantOK bool
-	}{
-		{`["ins-00000001","ins-00000002"]`, true},
-		{` [ "a" , "b" ] `, true},
-		{`[]`, true},
-		{`[ ]`, true},
-		{`["a\"b"]`, false},
-		{`["a\u0062"]`, false},
-		{`[""]`, false},
-		{`["a",1]`, false},
-		{`["a",null]`, false},
-		{`["é"]`, false},
-		{`"a,b"`, false},
-		{`["a"`, false},
-		{`["a"]x`, false},
-		{`["a",]`, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.raw, func(t *testing.T) {
-			got, ok := plainStringArray([]byte(tt.raw))
-			require.Equal(t, tt.wantOK, ok)
-			if ok {
-				var want []string
-				require.NoError(t, json.Unmarshal([]byte(tt.raw), &want))
-				assert.Equal(t, want, got)
-			}
-		})
-	}
-}
-
-func FuzzPlainStringArray(f *testing.F) {
-	for _, s := range []string{`["ins-00000001","ins-00000002"]`, `[]`, `["a\"b"]`, `[1]`, `["a",]`} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, raw []byte) {
-		got, ok := plainStringArray(raw)
-		if !ok {
-			return
-		}
-		var want []string
-		if err := json.Unmarshal(raw, &want); err != nil {
-			t.Fatalf("plainStringArray accepted %q, which is not a JSON array of strings: %v", raw, err)
-		}
-		if !slices.Equal(got, want) {
-			t.Fatalf("plainStringArray(%q) = %q; encoding/json reads %q", raw, got, want)
-		}
-	})
-}
 
 // Every flag of a request is read by the same lenient reader: a JSON
 // boolean, or a string that says true or false (as strconv.ParseBool reads

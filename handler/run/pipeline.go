@@ -55,8 +55,12 @@ func (x *exec) moveAll(ctx context.Context, region string, projectID int64, ids 
 	batches, failed, calls := answer.FromBatches(slices.Concat(outcomes...), x.inv.ID)
 	var opFailed []answer.Failure
 	x.mu.Lock()
+	named := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		named[id] = true
+	}
 	for _, f := range slices.Concat(x.v.Failed, x.v.Never, x.v.NotSent) {
-		if slices.Contains(ids, f.InstanceId) {
+		if named[f.InstanceId] {
 			opFailed = append(opFailed, f)
 		}
 	}
@@ -146,7 +150,7 @@ func (x *exec) untilIdle(ctx context.Context, region string, ids []string) map[s
 		case batch.Succeeded:
 			idle[id] = cf.Last[id]
 		case batch.Gone:
-			x.v.NotFound = append(x.v.NotFound, id)
+			x.noteNotFound(id)
 		}
 	}
 	if cf.Err != nil {
@@ -171,7 +175,7 @@ func (x *exec) stillBusy(before map[string]cvm.Instance, ids []string) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	for _, id := range ids {
-		if slices.Contains(x.v.NotFound, id) {
+		if x.notFound[id] {
 			continue
 		}
 		in := before[id]
@@ -251,9 +255,7 @@ func (x *exec) decide(before map[string]cvm.Instance, projectID int64, ids []str
 	x.v.AlreadyInProject = append(x.v.AlreadyInProject, already...)
 	x.v.Never = append(x.v.Never, never...)
 	for _, id := range absent {
-		if !slices.Contains(x.v.NotFound, id) {
-			x.v.NotFound = append(x.v.NotFound, id)
-		}
+		x.noteNotFound(id)
 	}
 	return send, wait, already
 }
@@ -291,6 +293,15 @@ func (x *exec) noteGroups(before map[string]cvm.Instance, send, there []string) 
 		if rec, ok := recordOf(before[id]); ok && x.Verify.KeepSecurityGroups {
 			x.v.SecurityGroups = append(x.v.SecurityGroups, answer.SecurityGroupChange{InstanceId: id, Before: rec, After: nonNil(before[id].SecurityGroupIds)})
 		}
+	}
+}
+
+// noteNotFound notes id NotFound, once (a set: 100,000 of them must not
+// cost 100,000² comparisons). x.mu is held.
+func (x *exec) noteNotFound(id string) {
+	if !x.notFound[id] {
+		x.notFound[id] = true
+		x.v.NotFound = append(x.v.NotFound, id)
 	}
 }
 
@@ -377,7 +388,9 @@ func (x *exec) confirm(ctx context.Context, region string, projectID int64, ops 
 	x.v.Confirmed += confirmed
 	x.v.Failed = append(x.v.Failed, failed...)
 	x.v.Pending = append(x.v.Pending, pending...)
-	x.v.NotFound = append(x.v.NotFound, gone...)
+	for _, id := range gone {
+		x.noteNotFound(id)
+	}
 	x.v.SecurityGroups = append(x.v.SecurityGroups, changed...)
 }
 

@@ -91,7 +91,7 @@ type Invocation struct {
 
 // Run carries out p and says what it did.
 func (r *Runner) Run(ctx context.Context, inv Invocation, p Plan) answer.Outcome {
-	x := &exec{Runner: r, inv: inv, known: map[string]cvm.Instance{}, v: answer.Verification{Enabled: r.Verify.Enabled}}
+	x := &exec{Runner: r, inv: inv, known: map[string]cvm.Instance{}, notFound: map[string]bool{}, v: answer.Verification{Enabled: r.Verify.Enabled}}
 	var o answer.Outcome
 	switch p.Kind {
 	case Move:
@@ -138,6 +138,7 @@ type exec struct {
 	mu             sync.Mutex
 	v              answer.Verification
 	known          map[string]cvm.Instance // region + " " + id → as a rule run's listing gave it
+	notFound       map[string]bool         // the ids of v.NotFound
 	firstRequestID string
 }
 

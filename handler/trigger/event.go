@@ -63,15 +63,14 @@ type Event struct {
 	Timer       *events.TimerEvent // KindTimer
 	Direct      json.RawMessage    // KindDirect: the payload (a JSON object)
 	CloudEvents []CloudEvent       // KindEventBridge: the event, or a batch's (not nil)
-
-	direct *request.Wire // KindDirect: the request, decoded with the probe
 }
 
 // probe holds the keys that tell the kinds apart. Like every decode here it
 // relies on encoding/json matching keys case-insensitively.
 //
-// It holds every top-level field that any kind's decoder reads, raw, so the
-// payload is scanned once: each decoder then reads only its own fields.
+// It holds every top-level field that the decoders of the platform's
+// events read, raw: each then reads only its own fields. A direct
+// invocation's request is read by request.FromJSON.
 type probe struct {
 	RequestContext json.RawMessage `json:"requestContext"`
 	HTTPMethod     json.RawMessage `json:"httpMethod"`
@@ -92,9 +91,6 @@ type probe struct {
 	TriggerName json.RawMessage `json:"TriggerName"`
 	Time        json.RawMessage `json:"Time"`
 	Message     json.RawMessage `json:"Message"`
-
-	// A direct invocation's request.
-	request.Wire
 }
 
 // DecodeEvent detects the kind of the payload from its JSON and decodes it.
@@ -148,7 +144,7 @@ func Decode(payload []byte) (Event, *answer.Error) {
 	if len(payload) > request.MaxRequestBytes {
 		return Event{Kind: KindDirect}, answer.Errorf(answer.CodeRequestTooLarge, "the event is %d bytes; at most %d bytes are accepted", len(payload), request.MaxRequestBytes)
 	}
-	return Event{Kind: KindDirect, Direct: append(json.RawMessage(nil), payload...), direct: &p.Wire}, nil
+	return Event{Kind: KindDirect, Direct: append(json.RawMessage(nil), payload...)}, nil
 }
 
 // namesService reports whether requestContext is an object with a serviceId.
@@ -203,12 +199,6 @@ func (ev Event) Request() (request.Raw, *answer.Error) {
 			return requestFromTimer(ev.Timer)
 		}
 	case KindDirect:
-		if ev.direct != nil { // Decode read it already: check only its keys
-			if err := request.CheckObjectKeys("the event", ev.Direct, request.Keys); err != nil {
-				return request.Raw{}, err
-			}
-			return request.FromWire(*ev.direct)
-		}
 		return request.FromJSON("the event", ev.Direct)
 	}
 	return request.Raw{}, answer.Errorf(answer.CodeInternalError, "the event of kind %v has nothing to read a request from", ev.Kind)

@@ -216,7 +216,6 @@ func TestDecodeEventRejects(t *testing.T) {
 			}
 			assert.Nil(t, ev.Timer)
 			assert.Nil(t, ev.Direct)
-			assert.Nil(t, ev.direct)
 			assert.Equal(t, tt.code, err.Code)
 			for _, m := range tt.message {
 				assert.Contains(t, err.Message, m)

@@ -124,20 +124,16 @@ func decodeBody(what string, raw json.RawMessage, isBase64 bool) ([]byte, *answe
 	case request.TypeObject, request.TypeArray:
 		body = bytes.TrimSpace(raw)
 	case request.TypeString:
-		s, ok := request.UnquoteString(raw)
-		if !ok {
-			var str string
-			if err := json.Unmarshal(raw, &str); err != nil {
-				return nil, answer.Errorf(answer.CodeInvalidParameter, "%s has a bad body: %v", what, err)
-			}
-			s = []byte(str)
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, answer.Errorf(answer.CodeInvalidParameter, "%s has a bad body: %v", what, err)
 		}
 		if !isBase64 {
-			body = s
+			body = []byte(s)
 			break
 		}
 		var err error
-		if body, err = decodeBase64(string(s)); err != nil {
+		if body, err = decodeBase64(s); err != nil {
 			return nil, answer.Errorf(answer.CodeInvalidParameter, "%s says isBase64Encoded but its body is not base64: %v", what, err)
 		}
 	default:

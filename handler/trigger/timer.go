@@ -25,12 +25,6 @@ func decodeTimer(p *probe) (Event, *answer.Error) {
 		{"Time", p.Time, &t.Time},
 		{"Message", p.Message, &t.Message},
 	} {
-		// The Message holds the request as JSON in a JSON string: read it in
-		// one pass when it is plain (see unquoteJSONString).
-		if s, ok := request.UnquoteString(f.raw); ok {
-			*f.v = string(s)
-			continue
-		}
 		if err := request.DecodeField(what, f.name, f.raw, f.v); err != nil {
 			return Event{}, err
 		}

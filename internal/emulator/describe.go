@@ -278,10 +278,18 @@ func (e *Emulator) describe(q *request) (*describeResult, *apiError) {
 		return nil, errorf(f.code, "The emulator fails DescribeInstances after %d answers (FailDescribeInstances).", f.afterOK)
 	}
 	e.settle()
+	// By id, only the ids named are looked up: a table of 100,000
+	// instances is not sorted for every read of 100.
+	var candidates []string
+	if len(a.ids) > 0 {
+		candidates = slices.Compact(slices.Sorted(slices.Values(a.ids)))
+	} else {
+		candidates = slices.Sorted(maps.Keys(e.instances))
+	}
 	var matched []Instance
-	for _, id := range slices.Sorted(maps.Keys(e.instances)) {
-		in := e.instances[id]
-		if !visible(in, q.region) || len(a.ids) > 0 && !slices.Contains(a.ids, id) {
+	for _, id := range candidates {
+		in, ok := e.instances[id]
+		if !ok || !visible(in, q.region) {
 			continue
 		}
 		if !slices.ContainsFunc(a.filters, func(f Filter) bool { return !f.matches(in) }) {
