@@ -160,8 +160,13 @@ func (r *Renewing) Retrieve(ctx context.Context) (Credentials, error) {
 		return r.current, nil
 	}
 	fresh, err := r.provider.Retrieve(ctx)
-	if err != nil {
+	switch {
+	case err != nil && !r.current.Expired(r.now()):
+		return r.current, nil // still valid now: better than none
+	case err != nil:
 		return Credentials{}, err
+	case !fresh.Expires.IsZero() && !r.current.Expires.IsZero() && !fresh.Expires.After(r.current.Expires):
+		return r.current, nil // no better than what it has
 	}
 	r.current = fresh
 	r.issued = append(r.issued, fresh)

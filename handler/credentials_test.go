@@ -159,7 +159,7 @@ func TestKeysExpiringBetweenBatchesAreReplaced(t *testing.T) {
 	}{
 		{"fresh keys", func() (credentials.Credentials, error) {
 			return credentials.Credentials{SecretID: "AKIDsecond", SecretKey: "k2", Token: "t2", Source: "cvm-role:r", Expires: time.Now().Add(time.Hour)}, nil
-		}, []string{answer.CodeSuccess, answer.CodeSuccess, answer.CodeSuccess}, []string{"AKIDfirst", "AKIDsecond", "AKIDsecond"}},
+		}, []string{answer.CodeSuccess, answer.CodeSuccess, answer.CodeSuccess}, []string{"AKIDsecond", "AKIDsecond", "AKIDsecond"}}, // the first would expire during the attempt: renewed before it
 		{"the refresh fails", func() (credentials.Credentials, error) {
 			return credentials.Credentials{}, fmt.Errorf("%w: role r at metadata m: HTTP 500", credentials.ErrMetadataUnreachable)
 		}, []string{answer.CodeSuccess, answer.CodeMetadataUnreachable, answer.CodeMetadataUnreachable}, []string{"AKIDfirst"}},
