@@ -90,7 +90,7 @@ var ErrInvalidSetting = errors.New("invalid setting")
 // Is reports whether target is ErrInvalidSetting.
 func (e *SettingError) Is(target error) bool { return target == ErrInvalidSetting }
 
-// SecurityFromEnv reads the guards' settings. Unset or blank variables take
+// FromEnv reads the guards' settings. Unset or blank variables take
 // their defaults (those of the zero Security). Every malformed one is
 // reported, joined, as a *SettingError; the Security returned then is not
 // to be used.
@@ -248,7 +248,7 @@ func (s Security) authenticate(authorization string) string {
 	return ""
 }
 
-// bearerToken returns the token of "Bearer <token>", the scheme in any case.
+// BearerToken returns the token of "Bearer <token>", the scheme in any case.
 func BearerToken(authorization string) (string, bool) {
 	scheme, token, ok := strings.Cut(strings.TrimSpace(authorization), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {

@@ -17,7 +17,7 @@ const (
 	TypeNull    = "null"
 )
 
-// jsonType names the type of a JSON value from its first byte; "" when
+// JSONType names the type of a JSON value from its first byte; "" when
 // raw is empty (the key was absent). It does not check the rest of raw.
 func JSONType(raw []byte) string {
 	for _, c := range raw {
@@ -40,13 +40,13 @@ func JSONType(raw []byte) string {
 	return ""
 }
 
-// present reports whether a key was given a value: absent and null are the same.
+// Present reports whether a key was given a value: absent and null are the same.
 func Present(raw json.RawMessage) bool {
 	t := JSONType(raw)
 	return t != "" && t != TypeNull
 }
 
-// decodeObject decodes data, which must be one JSON object, into v, whose
+// DecodeObject decodes data, which must be one JSON object, into v, whose
 // fields are all json.RawMessage (so a valid object always fits). It scans
 // data once: the check and the decode are the same pass. what names data in
 // the message ("the event", "the body").
@@ -70,7 +70,7 @@ func DecodeObject(what string, data []byte, v any) *answer.Error {
 	return nil
 }
 
-// decodeField decodes the top-level field name of an event, when present,
+// DecodeField decodes the top-level field name of an event, when present,
 // into v; a wrong type is refused with a message naming the field.
 func DecodeField(what, name string, raw json.RawMessage, v any) *answer.Error {
 	if !Present(raw) {

@@ -9,7 +9,7 @@ import (
 	"strings"
 )
 
-// RawRequest is what a request said, before validation; fields are
+// Raw is what a request said, before validation; fields are
 // nil/empty when absent.
 type Raw struct {
 	InstanceIDs    []string // as given, in order (may hold duplicates and bad ids)
@@ -126,7 +126,7 @@ func (w *Wire) raw() (Raw, *answer.Error) {
 	return raw, nil
 }
 
-// requestFromValues reads a request from a form or a query; where names it
+// FromValues reads a request from a form or a query; where names it
 // in messages.
 // A key that is neither one of Keys nor InstanceIds.N is refused
 // (CodeUnknownParameter); a leading byte-order mark is ignored.
@@ -253,7 +253,7 @@ func compareIndexedKeys(a, b string) int {
 	return strings.Compare(a, b)
 }
 
-// splitList appends the comma-separated items of s, trimmed, empty ones
+// SplitList appends the comma-separated items of s, trimmed, empty ones
 // dropped.
 func SplitList(dst []string, s string) []string {
 	for item := range strings.SplitSeq(s, ",") {

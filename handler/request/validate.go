@@ -17,7 +17,7 @@ const (
 	MaxEventBytes = 8 << 20
 )
 
-// Request is a validated request: what the function will do.
+// Move is a validated request: what the function will do.
 type Move struct {
 	InstanceIDs []string // distinct, well-formed, in the order first given
 	ProjectID   int64    // 0 is the default project
@@ -59,7 +59,7 @@ func Validate(raw Raw, defaultRegion string, maxInstances int) (Move, *answer.Er
 	return Move{InstanceIDs: ids, ProjectID: *raw.ProjectID, Region: region, SkipInvalid: raw.SkipInvalid}, nil
 }
 
-// checkInstanceIDs returns ids without repeats (the first kept), refusing
+// CheckInstanceIDs returns ids without repeats (the first kept), refusing
 // more than maxInstances (MaxInstanceIDs when ≤ 0) and any id that is not
 // ins- and 8 lower-case letters or digits.
 func CheckInstanceIDs(ids []string, maxInstances int) ([]string, *answer.Error) {
@@ -78,7 +78,7 @@ func CheckInstanceIDs(ids []string, maxInstances int) ([]string, *answer.Error) 
 	return ids, nil
 }
 
-// checkRegion returns the request's region, else defaultRegion (from
+// CheckRegion returns the request's region, else defaultRegion (from
 // TENCENTCLOUD_REGION), refusing none and a name that is not a region's.
 func CheckRegion(region, defaultRegion string) (string, *answer.Error) {
 	from := "Region"
@@ -107,7 +107,7 @@ func Dedupe(ids []string) []string {
 	return out
 }
 
-// validInstanceID reports whether id matches ^ins-[a-z0-9]{8}$.
+// ValidInstanceID reports whether id matches ^ins-[a-z0-9]{8}$.
 func ValidInstanceID(id string) bool {
 	if len(id) != len("ins-")+8 || !strings.HasPrefix(id, "ins-") {
 		return false
@@ -120,7 +120,7 @@ func ValidInstanceID(id string) bool {
 	return true
 }
 
-// validRegion reports whether r matches ^[a-z]{2}-[a-z]+(-[a-z]+)*$.
+// ValidRegion reports whether r matches ^[a-z]{2}-[a-z]+(-[a-z]+)*$.
 func ValidRegion(r string) bool {
 	parts := strings.Split(r, "-")
 	if len(parts) < 2 || len(parts[0]) != 2 {

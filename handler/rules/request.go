@@ -5,7 +5,7 @@ import (
 	"scf-cvm-project/handler/request"
 )
 
-// RuleRequest is a validated request for the tag rules: what the function
+// Request is a validated request for the tag rules: what the function
 // will do.
 type Request struct {
 	Rules       []Rule
@@ -14,14 +14,14 @@ type Request struct {
 	DryRun      bool // decide and report, move nothing
 }
 
-// usesRules reports whether a request asks for the tag rules rather than a
+// Uses reports whether a request asks for the tag rules rather than a
 // move into one ProjectId: it gives Rules or "Reconcile": true, or names
 // instances without a ProjectId while rules are configured.
 func Uses(raw request.Raw, configured []Rule) bool {
 	return raw.Rules != nil || raw.Reconcile || (len(configured) > 0 && raw.HasInstanceIDs && !raw.HasProjectID)
 }
 
-// ValidateRuleRequest checks a request for the tag rules and returns the
+// Validate checks a request for the tag rules and returns the
 // clean one. The rules are the request's Rules, else configured (from
 // RULES_FILE or PROJECT_RULES); without InstanceIds it reconciles the
 // region, with them it applies the rules to those instances only (1 to

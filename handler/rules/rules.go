@@ -72,7 +72,7 @@ type wireTag struct {
 	Value json.RawMessage
 }
 
-// ParseRules reads and checks a rule set: a JSON array of 1 to MaxRules
+// Parse reads and checks a rule set: a JSON array of 1 to MaxRules
 // rules. where names its source in messages ("" for a request's Rules,
 // else e.g. "PROJECT_RULES"). A malformed rule, or the same tag sent to two
 // projects (or given twice), refuses the whole set with

@@ -75,8 +75,9 @@ type Runner struct {
 // DefaultIdle reads a busy instance again every second or so.
 var DefaultIdle = batch.WaitOptions{First: 500 * time.Millisecond, MinDelay: 500 * time.Millisecond, MaxDelay: time.Second}
 
-// DefaultReread: instances an event names right after RunInstances may
-// not be listed yet; they are read again for about 3 s (polls at 0.25, 0.75, 1.75 and 3 s).
+// DefaultReread reads again, for about 3 s (at 0.25, 0.75, 1.75 and 3 s),
+// instances an event names right after RunInstances, which may not be
+// listed yet.
 var DefaultReread = batch.WaitOptions{First: 250 * time.Millisecond, MinDelay: 500 * time.Millisecond, MaxDelay: 1250 * time.Millisecond, Timeout: 3 * time.Second}
 
 // Invocation is what one invocation brings to the run: its keys (renewed

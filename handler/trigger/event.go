@@ -93,7 +93,7 @@ type probe struct {
 	Message     json.RawMessage `json:"Message"`
 }
 
-// DecodeEvent detects the kind of the payload from its JSON and decodes it.
+// Decode detects the kind of the payload from its JSON and decodes it.
 //
 //   - EventBridge: a specversion (a CloudEvent), or an EventList (a batch
 //     of them). Tested first: keys match in any case, so a CloudEvent's
