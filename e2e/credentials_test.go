@@ -324,9 +324,13 @@ func TestExpiredKeysAreNeverSent(t *testing.T) {
 	a, _ = fn.invokeSourced(t, directPayload(t, ids(2, 2), 5), c)
 	require.Equal(t, "Success", a.Code, "the cached keys are still valid: %s", a.Message)
 	warnings := logLines(t, fn, "credentials refresh failed; using the cached ones until they expire", 1)
-	require.Len(t, warnings, 1)
-	assert.Equal(t, "WARN", warnings[0]["level"])
-	assert.Contains(t, warnings[0]["error"], "InternalError.SystemError")
+	// One, or more as the keys near their expiry and the refresh is tried
+	// again (after a pause of a tenth of what they have left).
+	require.NotEmpty(t, warnings)
+	for _, w := range warnings {
+		assert.Equal(t, "WARN", w["level"])
+		assert.Contains(t, w["error"], "InternalError.SystemError")
+	}
 
 	time.Sleep(time.Until(got.Add(4100 * time.Millisecond))) // expired
 	a, status := fn.invokeSourced(t, apigwPayload(t, directPayload(t, ids(3, 3), 5)), c)

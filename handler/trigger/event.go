@@ -93,32 +93,13 @@ type probe struct {
 	Message     json.RawMessage `json:"Message"`
 }
 
-// Decode detects the kind of the payload from its JSON and decodes it.
-//
-//   - EventBridge: a specversion (a CloudEvent), or an EventList (a batch
-//     of them). Tested first: keys match in any case, so a CloudEvent's
-//     "type" and "time" also fill the timer's Type and Time, and its
-//     extensions may be named anything; a CloudEvent is never taken for
-//     another kind.
-//   - API Gateway: a requestContext object that names the serviceId.
-//   - Function URL: an httpMethod string, and no API Gateway requestContext
-//     (SCF's function URL event has none: {body, headers, httpMethod, path,
-//     queryString}, the caller's address in the x-scf-remote-addr header;
-//     only API Gateway's requestContext names a service, so that is what
-//     tells the two apart).
-//   - Timer: Type is "Timer".
-//   - Direct: any other JSON object.
-//
-// A payload that is not a JSON object, or whose HTTP fields have the wrong
-// type, is refused with CodeInvalidParameter; one over MaxEventBytes, or
-// whose request is over MaxRequestBytes (a direct event, an EventBridge
-// event, an HTTP body once decoded; a timer's Message when it is read),
-// with CodeRequestTooLarge: one rule for every source.
-//
-// When the refusal comes after the kind is known, the Event returned keeps
-// its Kind (so an HTTP event is answered in HTTP's shape) and, for HTTP,
-// what could be read of the request (so the caller is authenticated before
-// being told what is wrong with the body).
+// Decode detects the kind of the payload and decodes it: EventBridge (a
+// specversion or an EventList; tested first), API Gateway (a requestContext
+// naming a serviceId), a function URL (an httpMethod), a timer (Type
+// "Timer"), else a direct invocation. Not a JSON object: InvalidParameter;
+// over MaxEventBytes, or a request over MaxRequestBytes: RequestSizeLimitExceeded.
+// A refused event keeps its Kind (HTTP is answered in HTTP's shape, after
+// authenticating the caller). The shapes are in docs/requests.md.
 func Decode(payload []byte) (Event, *answer.Error) {
 	if len(payload) > request.MaxEventBytes {
 		return Event{}, answer.Errorf(answer.CodeRequestTooLarge, "the event is %d bytes; at most %d bytes are accepted", len(payload), request.MaxEventBytes)
@@ -164,30 +145,12 @@ func isTimer(typ json.RawMessage) bool {
 	return request.JSONType(typ) == request.TypeString && json.Unmarshal(typ, &s) == nil && strings.EqualFold(s, "Timer")
 }
 
-// Request extracts the request from an event of any kind but EventBridge:
-//
-//   - HTTP: from the body when it is not blank, as a form when Content-Type
-//     says application/x-www-form-urlencoded (and the body is not a JSON
-//     object), else as a JSON object; from the query when the body is blank.
-//   - Timer: from Message, a JSON object or a query string.
-//   - Direct: from the payload object.
-//
-// JSON is {"InstanceIds":["ins-..."],"ProjectId":1045,"Region":"ap-guangzhou"},
-// where InstanceIds may also be one comma-separated string and ProjectId a
-// string of digits; "DryRun": true (or "true") asks for a dry run,
-// "SkipInvalid": true (or "true") isolates the instances the API refuses,
-// and "Async": true makes a direct invocation answer as an asynchronous
-// one (Kind.Unread).
-// A form or query is InstanceIds=ins-a,ins-b&ProjectId=1045:
-// InstanceIds may repeat, each value may hold a comma-separated list, and
-// InstanceIds.N keys are read in the order of N; DryRun=true (or a bare
-// DryRun) asks for a dry run. Key names match in any case; any other key
-// is refused with CodeUnknownParameter (the EventBridge events, which are
-// the platform's, are not read here). A leading UTF-8 byte-order mark of a
-// payload, body or Message is ignored.
-//
-// On error, the returned request.Raw holds what could be read, for the
-// answer to echo.
+// Request extracts the request of an event of any kind but EventBridge:
+// HTTP's body (a form when its Content-Type says so, else JSON) or query,
+// a timer's Message (JSON or a query), a direct payload. Keys match in any
+// case; an unknown one is UnknownParameter; a leading UTF-8 BOM is
+// ignored. On error, the request.Raw holds what could be read, for the
+// answer to echo. The request's keys are in docs/requests.md.
 func (ev Event) Request() (request.Raw, *answer.Error) {
 	switch ev.Kind {
 	case KindAPIGateway, KindFunctionURL:
