@@ -99,14 +99,14 @@ func (p *InstanceRole) roleName(ctx context.Context) (string, error) {
 	a, err := p.get(ctx, MetadataCredentialsPath, true, nil)
 	switch {
 	case err != nil:
-		return "", fmt.Errorf("cvm-role: no instance role: metadata %s: %w: %w", p.endpoint.Host, err, ErrNotFound)
+		return "", fmt.Errorf("cvm-role: no instance role: the metadata service: %w: %w", err, ErrNotFound)
 	case !a.ok():
-		return "", fmt.Errorf("cvm-role: no instance role: metadata %s answered HTTP %d: %w", p.endpoint.Host, a.status, ErrNotFound)
+		return "", fmt.Errorf("cvm-role: no instance role: the metadata service answered HTTP %d: %w", a.status, ErrNotFound)
 	}
 	line, _, _ := bufio.NewReader(bytes.NewReader(a.body)).ReadLine()
 	role := strings.TrimSpace(string(line))
 	if role == "" || strings.ContainsAny(role, "/?#") {
-		return "", fmt.Errorf("cvm-role: no instance role: metadata %s names none: %w", p.endpoint.Host, ErrNotFound)
+		return "", fmt.Errorf("cvm-role: no instance role: the metadata service names none: %w", ErrNotFound)
 	}
 	return role, nil
 }
@@ -125,7 +125,7 @@ type metadataCredentials struct {
 // but unusable: ErrMetadataUnreachable.
 func (p *InstanceRole) roleCredentials(ctx context.Context, role string) (Credentials, error) {
 	fail := func(format string, args ...any) (Credentials, error) {
-		return Credentials{}, fmt.Errorf("%w: role %s at metadata %s: %s", ErrMetadataUnreachable, role, p.endpoint.Host, fmt.Sprintf(format, args...))
+		return Credentials{}, fmt.Errorf("%w: role %s: the metadata service: %s", ErrMetadataUnreachable, role, fmt.Sprintf(format, args...))
 	}
 	a, err := p.get(ctx, MetadataCredentialsPath+role, false, json.Valid)
 	switch {

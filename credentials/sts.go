@@ -178,7 +178,7 @@ func (p *AssumeRole) assume(ctx context.Context) (Credentials, error) {
 		return again, err
 	})
 	if err != nil {
-		return Credentials{}, fmt.Errorf("%w: role %s: STS %s: %w", ErrAssumeRole, p.o.RoleARN, p.endpoint.Host, err)
+		return Credentials{}, fmt.Errorf("%w: role %s: STS: %w", ErrAssumeRole, p.o.RoleARN, err)
 	}
 	return creds, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"scf-cvm-project/internal/emulator"
 	"scf-cvm-project/internal/scfrpc"
 )
 
@@ -286,4 +287,45 @@ func apigwWith(t *testing.T, fields map[string]any) []byte {
 	out, err := json.Marshal(ev)
 	require.NoError(t, err)
 	return out
+}
+
+// No answer names a socket address, whatever failed: the CVM endpoint, STS
+// or the metadata service unreachable, a deadline that cut the calls short,
+// a restore that failed. The detail is on the log line.
+func TestNoAnswerNamesAnAddress(t *testing.T) {
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close() // nothing listens on its port now
+	tests := []struct {
+		name  string
+		env   []string
+		setup func(*cloud)
+		keys  map[string]string // nil: the example keys
+	}{
+		{"CVM unreachable", []string{"CVM_ENDPOINT=" + closed.URL + "/"}, nil, nil},
+		{"STS unreachable", []string{"ROLE_ARN=" + roleARN, "STS_ENDPOINT=" + closed.URL + "/"}, nil, nil},
+		{"metadata unreachable", []string{"METADATA_ENDPOINT=" + closed.URL}, nil, map[string]string{}},
+		{"the deadline", nil, func(c *cloud) { c.SetLatency(1500 * time.Millisecond) }, nil},
+		{"a failed restore", []string{"KEEP_SECURITY_GROUPS=true"}, func(c *cloud) {
+			c.SetDetachSecurityGroupsOnMove(true)
+			c.SetSecurityGroups("ins-00000001", "sg-aaaaaaaa")
+			c.ScriptAction(emulator.ActionModifyAttribute, emulator.Fault{Kind: emulator.FaultReset}, emulator.Fault{Kind: emulator.FaultReset},
+				emulator.Fault{Kind: emulator.FaultReset}, emulator.Fault{Kind: emulator.FaultReset})
+		}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newCloud(t)
+			if tt.setup != nil {
+				tt.setup(c)
+			}
+			fn := startFunction(t, c, tt.env...)
+			if tt.keys != nil {
+				fn.env = tt.keys
+			}
+			raw, err := fn.Invoke(apigwPayload(t, directPayload(t, ids(1, 1), 1045)), scfrpc.Invocation{Env: fn.env, Timeout: 2 * time.Second})
+			require.NoError(t, err)
+			assert.NotContains(t, string(raw), "127.0.0.1", "an address in the answer")
+			assert.NotRegexp(t, `\d+\.\d+\.\d+\.\d+:\d+|localhost:\d+`, string(raw), "a socket address in the answer")
+		})
+	}
 }

@@ -33,7 +33,7 @@ func Plain(err error) string {
 
 // socketAddrs matches what is left of a connection's two ends, in case a
 // network error was flattened into text before it reached Plain.
-var socketAddrs = regexp.MustCompile(`(?:(?:read|write|dial) )?(?:tcp|udp)[46]? ?(?:\S+:\d+)?->\S+:\d+`)
+var socketAddrs = regexp.MustCompile(`(?:(?:read|write|dial) )?(?:tcp|udp)[46]? ?(?:\S+:\d+)?->\S+:\d+|(?:(?:read|write|dial) (?:tcp|udp)[46]? )?(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:.]+\]):\d+`)
 
 // networkCause finds the outermost network error in err's chain and says in
 // words what failed; cause is nil when there is none.
