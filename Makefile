@@ -1,10 +1,9 @@
 # The README's two commands are `make demo` and `make test`.
 GO      ?= go
 DIST    := dist
-# The binary's version (main.version): git describe, or nothing when git or
-# the history is missing (the binary then reports its VCS information, else "dev").
-VERSION ?= $(shell git describe --always --dirty 2>/dev/null)
-LDFLAGS := -s -w $(if $(VERSION),-X main.version=$(VERSION))
+# The binary's version is the VERSION file, embedded: make build, make zip,
+# go build and go run of one commit all report it (main -version).
+LDFLAGS := -s -w
 
 # -race needs cgo, so CGO_ENABLED=1 and a C compiler ($(GO) env CC) on PATH;
 # without them make test runs the tests without it. CC and CGO_ENABLED given
