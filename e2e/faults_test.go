@@ -70,6 +70,7 @@ func (fn *function) invokeTimed(t *testing.T, c *cloud, request []byte, limit ti
 // MAX_RETRIES says), and one that outlasts a short deadline is answered
 // before it.
 func TestEachFaultIsRetriedWithinTheDeadline(t *testing.T) {
+	t.Parallel()
 	request := func(t *testing.T) []byte { return directPayload(t, []string{"ins-00000001", "ins-00000002"}, 1045) }
 	for _, tt := range retriedFaults {
 		t.Run(tt.name, func(t *testing.T) {
@@ -148,6 +149,7 @@ func TestEachFaultIsRetriedWithinTheDeadline(t *testing.T) {
 }
 
 func TestADelayIsWaitedOutNotRetried(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	c.Script(emulator.Fault{Delay: 300 * time.Millisecond})
 	fn := startFunction(t, c, moveOnly)
@@ -159,6 +161,7 @@ func TestADelayIsWaitedOutNotRetried(t *testing.T) {
 }
 
 func TestADelayPastTheDeadlineIsAnsweredBeforeIt(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	c.Script(emulator.Fault{Delay: 10 * time.Second})
 	fn := startFunction(t, c, moveOnly)
@@ -173,6 +176,7 @@ func TestADelayPastTheDeadlineIsAnsweredBeforeIt(t *testing.T) {
 
 // Refusals of the request itself are answered at once: one attempt.
 func TestRefusalsAreNotRetried(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		ids      []string
@@ -204,6 +208,7 @@ func TestRefusalsAreNotRetried(t *testing.T) {
 // bucket holds 3: one request held up 200 ms by a busy machine, then the
 // next on time, would empty a bucket of 2 through no fault of the client's.)
 func TestTheRateLimitKeepsTheAPIsLimit(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	c.seed(1000)
 	c.SetRateLimit(10, 3)
@@ -222,6 +227,7 @@ func TestTheRateLimitKeepsTheAPIsLimit(t *testing.T) {
 // Without a client-side limit the emulator's bites, and the function
 // retries what it refused.
 func TestTheAPIsLimitBitesAClientWithoutOne(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	c.seed(1000)
 	c.SetRateLimit(10, 3)
@@ -250,6 +256,7 @@ func countFailed(a answer) int {
 
 // The limiter belongs to the warm process, not to one invocation.
 func TestTheRateLimitHoldsAcrossWarmInvocations(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	c.SetRateLimit(10, 3)
 	fn := startFunction(t, c, moveOnly, "RATE_LIMIT=10")
@@ -265,6 +272,7 @@ func TestTheRateLimitHoldsAcrossWarmInvocations(t *testing.T) {
 // SkipInvalid with the IDs that the API's refusals name: one call per
 // refusal beyond the batch's own.
 func TestSkipInvalidMovesAllButTheNamedOffenders(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	fn := startFunction(t, c, moveOnly)
 	request := ids(1, 150)
@@ -296,6 +304,7 @@ func TestSkipInvalidMovesAllButTheNamedOffenders(t *testing.T) {
 
 // SkipInvalid against refusals that name no instance: halving.
 func TestSkipInvalidHalvesWhenTheRefusalNamesNoOne(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		badAt     int // index in the batch of 100
@@ -329,6 +338,7 @@ func TestSkipInvalidHalvesWhenTheRefusalNamesNoOne(t *testing.T) {
 }
 
 func TestTheRequestsSkipInvalidWinsOverSkipInvalidEnv(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	fn := startFunction(t, c, moveOnly, "SKIP_INVALID=true")
 	body := directPayloadWith(t, map[string]any{"InstanceIds": []string{"ins-00000001", "ins-0000dead"}, "ProjectId": 1045, "SkipInvalid": false})
@@ -343,6 +353,7 @@ func TestTheRequestsSkipInvalidWinsOverSkipInvalidEnv(t *testing.T) {
 // Another error during isolation: the instances not yet settled fail with
 // it, and nothing is lost track of.
 func TestAnErrorDuringIsolationFailsWhatIsUnsettled(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	c.Script(append([]emulator.Fault{{}}, repeat(emulator.Fault{Kind: emulator.FaultInternalServerError}, 4)...)...)
 	fn := startFunction(t, c, moveOnly)

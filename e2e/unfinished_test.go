@@ -37,6 +37,7 @@ func (fn *function) invokeFunctionError(t *testing.T, payload []byte, c *cloud, 
 // short fails the invocation, so SCF delivers it again; the retry re-reads
 // the tags and projects and moves only what is left.
 func TestAnUnfinishedTimerFailsAndItsRetryMovesWhatIsLeft(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	c.AddInstances(emulator.TaggedInstances("e", 1, 500, 0, emulator.Tag{Key: "env", Value: "prod"})...)
 	c.SetRateLimits(map[string]int{emulator.Action: 1}) // one move a second for the account
@@ -85,6 +86,7 @@ func TestAnUnfinishedTimerFailsAndItsRetryMovesWhatIsLeft(t *testing.T) {
 // function error, as for a timer. A permanent failure is an answer either
 // way, and so is every HTTP call.
 func TestADirectInvocationChoosesWithAsync(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		request   map[string]any
@@ -127,6 +129,7 @@ func TestADirectInvocationChoosesWithAsync(t *testing.T) {
 // The function error goes through the runtime's protocol as scf-go-lib
 // sends it: scfrpc surfaces it as a *FunctionError, not as an answer.
 func TestAFunctionErrorIsNotAnAnswer(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	c.Script(repeat(emulator.Fault{Kind: emulator.FaultHTTP502}, 100)...)
 	fn := startFunction(t, c, "MAX_RETRIES=1")
