@@ -27,14 +27,17 @@ zip: build
 	@ls -l $(DIST)/main.zip
 
 ## test: vet, staticcheck (pinned in go.mod as a tool), then the tests
-## (unit and end-to-end), race-checked when cgo has a C compiler
+## (unit and end-to-end), race-checked when cgo has a C compiler, 16 parallel
+## tests at a time (the end-to-end ones mostly wait on their function
+## processes), each package's line shown as it finishes
 test:
 ifeq ($(RACE),)
 	@echo "make test: cgo is off or has no C compiler (CGO_ENABLED=$$($(GO) env CGO_ENABLED), CC=$$($(GO) env CC)): testing without -race"
 endif
 	$(NOCGO)$(GO) vet ./...
 	$(NOCGO)$(GO) tool staticcheck ./...
-	$(NOCGO)$(GO) test $(RACE:%=% )-count=1 -parallel 16 ./...
+	$(GO) build -o $(DIST)/tools/testprogress ./internal/cmd/testprogress
+	$(NOCGO)$(GO) test $(RACE:%=% )-count=1 -parallel 16 -json ./... | $(DIST)/tools/testprogress
 
 ## demo: the function, built for this machine, invoked through the SCF
 ## runtime protocol with every sample in events/ against the local CVM emulator
