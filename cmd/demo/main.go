@@ -197,9 +197,12 @@ func invokeAll(w io.Writer, emu *emulator.Emulator, bin, endpoint, method string
 		fmt.Fprintf(w, "== %s: %s\n%s\n\n", inv.title, inv.purpose, readable(answer))
 		results = append(results, result{invocation: inv, outcome: outcome, moved: movedSince(before, emu)})
 	}
-	// What the function logged (JSON lines, one per upstream call), the last few.
-	lines := strings.Split(strings.TrimSpace(fn.Output()), "\n")
-	fmt.Fprintf(w, "The function's log, last %d of %d lines:\n%s\n\n", min(3, len(lines)), len(lines), strings.Join(lines[max(0, len(lines)-3):], "\n"))
+	// What the function logged (JSON lines, one per upstream call), the last
+	// few, after a run of several invocations.
+	if len(invocations) > 1 {
+		lines := strings.Split(strings.TrimSpace(fn.Output()), "\n")
+		fmt.Fprintf(w, "The function's log, last %d of %d lines:\n%s\n\n", min(3, len(lines)), len(lines), strings.Join(lines[max(0, len(lines)-3):], "\n"))
+	}
 	return results, nil
 }
 
