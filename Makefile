@@ -13,7 +13,7 @@ RACE     := $(strip $(shell $(CGO_VARS) sh -c 'test "$$($(GO) env CGO_ENABLED)" 
 # Without -race, cgo is turned off for vet, staticcheck and the tests alike.
 NOCGO    := $(if $(RACE),,CGO_ENABLED=0 )
 
-.PHONY: all build zip test demo bench fuzz clean
+.PHONY: all build zip test demo deploy deploy-plan bench fuzz clean
 
 all: test build
 
@@ -44,6 +44,19 @@ endif
 demo:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(DIST)/local/main .
 	$(GO) run ./cmd/demo -bin $(DIST)/local/main -events events
+
+## deploy: the function and its role, policy, timer, URL and (with tag rules)
+## EventBridge rule, created or updated with tccli (docs/deploying.md):
+##   STAGE=prod API_TOKEN_SHA256=<digest> make deploy [SETTINGS_FILE=deploy/settings.env] [EVENT_BUS_ID=eb-...]
+## DRY_RUN=1 prints the calls and makes none (no keys, no tccli): as make deploy-plan
+deploy: $(if $(DRY_RUN),,zip)
+	$(GO) run ./cmd/deploy $(if $(DRY_RUN),-dry-run)
+
+## deploy-plan: the calls make deploy would make, printed, none made; STAGE
+## and API_TOKEN_SHA256 default to examples when unset
+deploy-plan:
+	STAGE=$${STAGE:-dev} API_TOKEN_SHA256=$${API_TOKEN_SHA256:-0000000000000000000000000000000000000000000000000000000000000000} \
+		$(GO) run ./cmd/deploy -dry-run
 
 ## bench: signing, reading a request from each sample, and the handler path for a 100-instance request
 bench:
