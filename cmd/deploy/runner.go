@@ -231,13 +231,3 @@ func (r *dryRunner) made(action string) bool {
 	}
 	return false
 }
-
-// isRead says whether an action only reads.
-func isRead(action string) bool {
-	for _, p := range []string{"Get", "List", "Describe"} {
-		if strings.HasPrefix(action, p) {
-			return true
-		}
-	}
-	return false
-}
