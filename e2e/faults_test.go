@@ -70,12 +70,12 @@ func (fn *function) invokeTimed(t *testing.T, c *cloud, request []byte, limit ti
 // MAX_RETRIES says), and one that outlasts a short deadline is answered
 // before it.
 func TestEachFaultIsRetriedWithinTheDeadline(t *testing.T) {
-	t.Parallel()
 	request := func(t *testing.T) []byte { return directPayload(t, []string{"ins-00000001", "ins-00000002"}, 1045) }
 	for _, tt := range retriedFaults {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Run("once: retried away", func(t *testing.T) {
 				t.Parallel()
+				timingSensitive(t)
 				c := newCloud(t)
 				c.Script(tt.fault)
 				fn := startFunction(t, c, moveOnly)
@@ -101,6 +101,7 @@ func TestEachFaultIsRetriedWithinTheDeadline(t *testing.T) {
 					t.Skip("a throttle is retried until the deadline: see the next case")
 				}
 				t.Parallel()
+				timingSensitive(t)
 				c := newCloud(t)
 				c.Script(repeat(tt.fault, 10)...)
 				fn := startFunction(t, c, moveOnly)
@@ -117,6 +118,7 @@ func TestEachFaultIsRetriedWithinTheDeadline(t *testing.T) {
 					t.Skip("not a throttle: MAX_RETRIES bounds it (previous case)")
 				}
 				t.Parallel()
+				timingSensitive(t)
 				c := newCloud(t)
 				c.Script(repeat(tt.fault, 100)...)
 				fn := startFunction(t, c, moveOnly, "MAX_RETRIES=0")
@@ -131,6 +133,7 @@ func TestEachFaultIsRetriedWithinTheDeadline(t *testing.T) {
 			})
 			t.Run("outlasting a short deadline: answered before it", func(t *testing.T) {
 				t.Parallel()
+				timingSensitive(t)
 				c := newCloud(t)
 				c.Script(repeat(tt.fault, 100)...)
 				fn := startFunction(t, c, moveOnly, "MAX_RETRIES=10")
@@ -149,7 +152,6 @@ func TestEachFaultIsRetriedWithinTheDeadline(t *testing.T) {
 }
 
 func TestADelayIsWaitedOutNotRetried(t *testing.T) {
-	t.Parallel()
 	c := newCloud(t)
 	c.Script(emulator.Fault{Delay: 300 * time.Millisecond})
 	fn := startFunction(t, c, moveOnly)
@@ -161,7 +163,6 @@ func TestADelayIsWaitedOutNotRetried(t *testing.T) {
 }
 
 func TestADelayPastTheDeadlineIsAnsweredBeforeIt(t *testing.T) {
-	t.Parallel()
 	c := newCloud(t)
 	c.Script(emulator.Fault{Delay: 10 * time.Second})
 	fn := startFunction(t, c, moveOnly)
@@ -208,7 +209,6 @@ func TestRefusalsAreNotRetried(t *testing.T) {
 // bucket holds 3: one request held up 200 ms by a busy machine, then the
 // next on time, would empty a bucket of 2 through no fault of the client's.)
 func TestTheRateLimitKeepsTheAPIsLimit(t *testing.T) {
-	t.Parallel()
 	c := newCloud(t)
 	c.seed(1000)
 	c.SetRateLimit(10, 3)
@@ -227,7 +227,6 @@ func TestTheRateLimitKeepsTheAPIsLimit(t *testing.T) {
 // Without a client-side limit the emulator's bites, and the function
 // retries what it refused.
 func TestTheAPIsLimitBitesAClientWithoutOne(t *testing.T) {
-	t.Parallel()
 	c := newCloud(t)
 	c.seed(1000)
 	c.SetRateLimit(10, 3)
@@ -256,7 +255,6 @@ func countFailed(a answer) int {
 
 // The limiter belongs to the warm process, not to one invocation.
 func TestTheRateLimitHoldsAcrossWarmInvocations(t *testing.T) {
-	t.Parallel()
 	c := newCloud(t)
 	c.SetRateLimit(10, 3)
 	fn := startFunction(t, c, moveOnly, "RATE_LIMIT=10")

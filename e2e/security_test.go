@@ -396,6 +396,7 @@ func TestNoSecretLeavesOnAnyPath(t *testing.T) {
 	}
 	for _, r := range runs {
 		t.Run(r.name, func(t *testing.T) {
+			t.Parallel()
 			c := newCloud(t)
 			env := slices.Clone(r.env)
 			for i, e := range env {

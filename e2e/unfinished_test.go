@@ -37,7 +37,6 @@ func (fn *function) invokeFunctionError(t *testing.T, payload []byte, c *cloud, 
 // short fails the invocation, so SCF delivers it again; the retry re-reads
 // the tags and projects and moves only what is left.
 func TestAnUnfinishedTimerFailsAndItsRetryMovesWhatIsLeft(t *testing.T) {
-	t.Parallel()
 	c := newCloud(t)
 	c.AddInstances(emulator.TaggedInstances("e", 1, 500, 0, emulator.Tag{Key: "env", Value: "prod"})...)
 	c.SetRateLimits(map[string]int{emulator.Action: 1}) // one move a second for the account

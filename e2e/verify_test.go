@@ -82,7 +82,6 @@ func TestAnEventsInstancesMoveInTheRegionsTheirNamesGive(t *testing.T) {
 // "Not found is not success", for a request and for an event; an instance
 // an event names before it is listed is read again until it is.
 func TestNotFoundIsNeverSuccess(t *testing.T) {
-	t.Parallel()
 	t.Run("a request: none exists in its region", func(t *testing.T) {
 		c := newCloud(t)
 		place(t, c, "ins-00000031", "ap-beijing")
@@ -129,7 +128,6 @@ func TestNotFoundIsNeverSuccess(t *testing.T) {
 // "An operation confirmed before the answer, one that ends FAILED, one
 // still OPERATING at the deadline".
 func TestEachMoveIsConfirmed(t *testing.T) {
-	t.Parallel()
 	t.Run("confirmed before the answer", func(t *testing.T) {
 		c := newCloud(t)
 		c.SetOperationDuration(time.Second)
