@@ -159,7 +159,7 @@ func (p *InstanceRole) roleCredentials(ctx context.Context, role string) (Creden
 // (when not nil) refuses is garbled, and retried too.
 func (p *InstanceRole) get(ctx context.Context, path string, probe bool, valid func([]byte) bool) (answer, error) {
 	var a answer
-	err := p.retrier.run(ctx, func(int) (bool, error) {
+	err := p.retrier.run(ctx, func() (bool, error) {
 		var err error
 		a, err = p.getOnce(ctx, path)
 		switch {

@@ -172,7 +172,7 @@ func (p *AssumeRole) assume(ctx context.Context) (Credentials, error) {
 		creds  Credentials
 		stamps retry.Stamps
 	)
-	err = p.retrier.run(ctx, func(int) (bool, error) {
+	err = p.retrier.run(ctx, func() (bool, error) {
 		var again bool
 		creds, again, err = p.attempt(ctx, base, stamps.Next(p.o.Now()))
 		return again, err

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"scf-cvm-project/cvm/ratelimit"
+	"scf-cvm-project/internal/retry"
 	"scf-cvm-project/signer"
 )
 
@@ -22,12 +23,6 @@ const (
 	API3Endpoint   = "https://cvm.tencentcloudapi.com/"
 	// LegacyPath is the path that makes an endpoint a legacy (API 2.0) one.
 	LegacyPath = "/v2/index.php"
-)
-
-// Errors for calls that got no usable answer. Check them with errors.Is.
-var (
-	ErrUnreachable = errors.New("cvm endpoint unreachable")
-	ErrBadResponse = errors.New("cvm endpoint gave no API answer")
 )
 
 // maxResponseBytes bounds what is read of an answer; ModifyInstancesProject
@@ -93,8 +88,8 @@ func New(endpoint string, method signer.Method, httpClient Doer) (*Client, error
 		Nonce:    randomNonce,
 		Retry:    DefaultRetryPolicy(),
 		Clock:    time.Now,
-		Sleep:    sleep,
-		Rand:     randInt64N,
+		Sleep:    retry.Sleep,
+		Rand:     retry.Int64N,
 		endpoint: u,
 		legacy:   legacy,
 		method:   method,
@@ -107,47 +102,47 @@ func (c *Client) Endpoint() string { return c.endpoint.String() }
 // Method returns the signature method the client uses.
 func (c *Client) Method() signer.Method { return c.method }
 
-// Result is the upstream's answer to a call (its last attempt). Code is ""
-// on success.
-type Result struct {
-	RequestID string
-	Code      string
-	Message   string
-	Latency   time.Duration // of the last attempt
-	Attempts  int           // attempts made, retries included
-}
-
-func (c *Client) send(req *http.Request, out any) (Result, error) {
+func (c *Client) send(req *http.Request, action string, out any) (Result, error) {
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
 		if ctxErr := req.Context().Err(); ctxErr != nil {
-			return Result{}, fmt.Errorf("cvm: %s: %w", c.endpoint.Host, ctxErr)
+			return Result{}, fmt.Errorf("cvm: %w", ctxErr)
 		}
-		return Result{}, fmt.Errorf("%w: %s: %w", ErrUnreachable, c.endpoint.Host, unwrapURLError(err))
+		return Result{}, fmt.Errorf("%w: %w", ErrUnreachable, unwrapURLError(err))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
 	if err != nil {
 		if ctxErr := req.Context().Err(); ctxErr != nil {
-			return Result{}, fmt.Errorf("cvm: reading the answer of %s: %w", c.endpoint.Host, ctxErr)
+			return Result{}, fmt.Errorf("cvm: reading the answer: %w", ctxErr)
 		}
-		return Result{}, fmt.Errorf("%w: reading the answer of %s: %w", ErrUnreachable, c.endpoint.Host, err)
+		return Result{}, fmt.Errorf("%w: reading the answer: %w", ErrUnreachable, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return Result{}, &StatusError{Host: c.endpoint.Host, StatusCode: resp.StatusCode, Body: describeBody(resp, body)}
+		return Result{}, &StatusError{StatusCode: resp.StatusCode, Body: describeBody(resp, body)}
 	}
-	return parseAnswer(body, out)
+	res, err := parseAnswer(body, out)
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		apiErr.Action, apiErr.StatusCode = action, resp.StatusCode
+	}
+	return res, err
 }
 
 // log writes one line per attempt; retry says another attempt follows.
 func (c *Client) log(ctx context.Context, credentialSource string, action Action, attempt int, retry bool, res Result, err error) {
+	code := "Success"
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		code = apiErr.Code
+	}
 	attrs := []slog.Attr{
 		slog.String("action", action.ActionName()),
 		slog.String("endpoint", c.endpoint.Host),
 		slog.String("signature_method", string(c.method)),
 		slog.Int("batch_size", action.Size()),
 		slog.String("upstream_request_id", res.RequestID),
-		slog.String("code", codeOrSuccess(res.Code)),
+		slog.String("code", code),
 		slog.Int64("latency_ms", res.Latency.Milliseconds()),
 		slog.String("credential_source", credentialSource),
 		slog.Int("attempt", attempt),
@@ -155,24 +150,17 @@ func (c *Client) log(ctx context.Context, credentialSource string, action Action
 	}
 	level := slog.LevelInfo
 	switch {
+	case apiErr != nil:
+		level = slog.LevelWarn
+		attrs = append(attrs, slog.String("message", apiErr.Message))
 	case err != nil:
 		level = slog.LevelError // the call failed for good …
 		if retry {
 			level = slog.LevelWarn // … or not yet
 		}
 		attrs = append(attrs, slog.String("error", err.Error()))
-	case res.Code != "":
-		level = slog.LevelWarn
-		attrs = append(attrs, slog.String("message", res.Message))
 	}
 	c.Logger.LogAttrs(ctx, level, "upstream call", attrs...)
-}
-
-func codeOrSuccess(code string) string {
-	if code == "" {
-		return "Success"
-	}
-	return code
 }
 
 // unwrapURLError drops *url.Error's "Post <url>:" prefix: the host is

@@ -163,11 +163,11 @@ func TestAnswers(t *testing.T) {
 		{"API 3.0 success", answerWith(200, "application/json", `{"Response":{"RequestId":"6EF60BEC-0242-43AF-BB20-270359FB54A7"}}`),
 			Result{RequestID: "6EF60BEC-0242-43AF-BB20-270359FB54A7"}, nil},
 		{"API 3.0 error", answerWith(200, "application/json", `{"Response":{"Error":{"Code":"InvalidInstanceId.NotFound","Message":"The instance ID [\"ins-aaaa0001\"] does not exist."},"RequestId":"r-2"}}`),
-			Result{RequestID: "r-2", Code: "InvalidInstanceId.NotFound", Message: `The instance ID ["ins-aaaa0001"] does not exist.`}, nil},
+			Result{RequestID: "r-2"}, &APIError{Action: "ModifyInstancesProject", StatusCode: 200, RequestID: "r-2", Code: "InvalidInstanceId.NotFound", Message: `The instance ID ["ins-aaaa0001"] does not exist.`}},
 		{"old shape error", answerWith(200, "application/json", `{"code":4100,"message":"signature failed","codeDesc":"AuthFailure.SignatureFailure"}`),
-			Result{Code: "AuthFailure.SignatureFailure", Message: "signature failed"}, nil},
+			Result{}, &APIError{Action: "ModifyInstancesProject", StatusCode: 200, Code: "AuthFailure.SignatureFailure", Message: "signature failed"}},
 		{"old shape error without codeDesc", answerWith(200, "application/json", `{"code":4000,"message":"bad"}`),
-			Result{Code: "Legacy.4000", Message: "bad"}, nil},
+			Result{}, &APIError{Action: "ModifyInstancesProject", StatusCode: 200, Code: "Legacy.4000", Message: "bad"}},
 		{"old shape success", answerWith(200, "application/json", `{"code":0,"message":"","codeDesc":"Success"}`), Result{}, nil},
 		{"HTML 502", answerWith(502, "text/html", `<html>bad gateway</html>`), Result{}, ErrBadResponse},
 		{"HTML 403", answerWith(403, "text/html", `<html>bad gateway</html>`), Result{}, ErrBadResponse},
@@ -181,12 +181,19 @@ func TestAnswers(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newTestClient(t, LegacyEndpoint, signer.HmacSHA256, tt.doer)
 			res, err := c.Call(context.Background(), exampleCreds, "ap-guangzhou", ModifyInstancesProject{InstanceIds: []string{"ins-r8hr2upy"}, ProjectId: 1}, nil)
-			if tt.wantErr != nil {
+			var apiErr *APIError
+			switch {
+			case errors.As(tt.wantErr, &apiErr):
+				var got *APIError
+				require.ErrorAs(t, err, &got)
+				assert.Equal(t, apiErr, got)
+			case tt.wantErr != nil:
 				require.ErrorIs(t, err, tt.wantErr)
 				assert.NotContains(t, err.Error(), "bad gateway", "bodies are described, not echoed")
 				return
+			default:
+				require.NoError(t, err)
 			}
-			require.NoError(t, err)
 			res.Latency = 0
 			tt.want.Attempts = 1
 			assert.Equal(t, tt.want, res)

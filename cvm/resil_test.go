@@ -162,14 +162,15 @@ func TestThrottlesAreRetriedUntilTheDeadline(t *testing.T) {
 				ctx = clockCtx{context.Background(), clock, clock.Now().Add(tt.deadline)}
 			}
 			res, err := c.Call(ctx, exampleCreds, "ap-guangzhou", oneInstance, nil)
-			if tt.wantErr != nil {
+			switch {
+			case tt.wantErr != nil:
 				require.ErrorIs(t, err, tt.wantErr)
-			} else {
+			case tt.wantCode == "":
 				require.NoError(t, err)
 			}
 			assert.Equal(t, tt.wantAttempts, res.Attempts)
 			assert.Equal(t, tt.wantAttempts, d.count())
-			assert.Equal(t, tt.wantCode, res.Code)
+			assert.Equal(t, tt.wantCode, Code(err))
 			if tt.wantGaps != nil {
 				var gaps []time.Duration
 				for i := 1; i < len(d.starts); i++ {
@@ -275,16 +276,16 @@ func TestThrottledJudgement(t *testing.T) {
 		err  error
 		want bool
 	}{
-		{Result{Code: "RequestLimitExceeded"}, nil, true},
-		{Result{Code: "RequestLimitExceeded.UinLimitExceeded"}, nil, true},
+		{Result{}, &APIError{Code: "RequestLimitExceeded"}, true},
+		{Result{}, &APIError{Code: "RequestLimitExceeded.UinLimitExceeded"}, true},
 		{Result{}, &StatusError{StatusCode: 429}, true},
 		{Result{}, fmt.Errorf("wrapped: %w", &StatusError{StatusCode: 429}), true},
-		{Result{Code: "RequestLimitExceededX"}, nil, false},
-		{Result{Code: "InternalServerError"}, nil, false},
+		{Result{}, &APIError{Code: "RequestLimitExceededX"}, false},
+		{Result{}, &APIError{Code: "InternalServerError"}, false},
 		{Result{}, &StatusError{StatusCode: 503}, false},
 		{Result{}, nil, false},
 	}
 	for _, tt := range tests {
-		assert.Equal(t, tt.want, Throttled(tt.res, tt.err), "%+v %v", tt.res, tt.err)
+		assert.Equal(t, tt.want, Throttled(tt.err), "%+v %v", tt.res, tt.err)
 	}
 }

@@ -33,11 +33,11 @@ func parseAnswer(body []byte, out any) (Result, error) {
 	case a.Response != nil:
 		res := Result{RequestID: a.Response.RequestID}
 		if e := a.Response.Error; e != nil {
-			res.Code, res.Message = e.Code, e.Message
-			if res.Code == "" {
-				res.Code = "InternalError.UpstreamBadResponse"
+			apiErr := &APIError{Code: e.Code, Message: e.Message, RequestID: res.RequestID}
+			if apiErr.Code == "" {
+				apiErr.Code = "InternalError.UpstreamBadResponse"
 			}
-			return res, nil
+			return res, apiErr
 		}
 		if out != nil {
 			var wrapper struct {
@@ -55,11 +55,11 @@ func parseAnswer(body []byte, out any) (Result, error) {
 		if code, err := a.OldCode.Int64(); err == nil && code == 0 {
 			return Result{}, nil
 		}
-		res := Result{Code: a.OldCodeDesc, Message: a.OldMessage}
-		if res.Code == "" {
-			res.Code = "Legacy." + a.OldCode.String()
+		apiErr := &APIError{Code: a.OldCodeDesc, Message: a.OldMessage}
+		if apiErr.Code == "" {
+			apiErr.Code = "Legacy." + a.OldCode.String()
 		}
-		return res, nil
+		return Result{}, apiErr
 	}
 	return Result{}, fmt.Errorf("%w: JSON without Response or code (%d bytes)", ErrBadResponse, len(body))
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"scf-cvm-project/cvm/ratelimit"
+	"scf-cvm-project/internal/retry"
 	"scf-cvm-project/signer"
 )
 
@@ -47,36 +48,36 @@ func TestRetryable(t *testing.T) {
 		{"HTTP 503", Result{}, &StatusError{StatusCode: 503}, true},
 		{"HTTP 429", Result{}, &StatusError{StatusCode: 429}, true},
 		{"not JSON", Result{}, fmt.Errorf("%w: the answer is not JSON (12 bytes)", ErrBadResponse), true},
-		{"InternalServerError", Result{Code: "InternalServerError"}, nil, true},
-		{"InternalError", Result{Code: "InternalError"}, nil, true},
-		{"InternalError sub-code", Result{Code: "InternalError.DbError"}, nil, true},
-		{"an error without a code", Result{Code: "InternalError.UpstreamBadResponse"}, nil, true},
-		{"RequestLimitExceeded", Result{Code: "RequestLimitExceeded"}, nil, true},
-		{"RequestLimitExceeded sub-code", Result{Code: "RequestLimitExceeded.UinLimitExceeded"}, nil, true},
-		{"SignatureExpire", Result{Code: "AuthFailure.SignatureExpire"}, nil, true},
+		{"InternalServerError", Result{}, &APIError{Code: "InternalServerError"}, true},
+		{"InternalError", Result{}, &APIError{Code: "InternalError"}, true},
+		{"InternalError sub-code", Result{}, &APIError{Code: "InternalError.DbError"}, true},
+		{"an error without a code", Result{}, &APIError{Code: "InternalError.UpstreamBadResponse"}, true},
+		{"RequestLimitExceeded", Result{}, &APIError{Code: "RequestLimitExceeded"}, true},
+		{"RequestLimitExceeded sub-code", Result{}, &APIError{Code: "RequestLimitExceeded.UinLimitExceeded"}, true},
+		{"SignatureExpire", Result{}, &APIError{Code: "AuthFailure.SignatureExpire"}, true},
 
 		// Not retried: the request itself is refused, or time is up.
 		{"success", Result{RequestID: "r"}, nil, false},
-		{"NotFound", Result{Code: "InvalidInstanceId.NotFound"}, nil, false},
-		{"Malformed", Result{Code: "InvalidInstanceId.Malformed"}, nil, false},
-		{"NotSupported", Result{Code: "InvalidInstance.NotSupported"}, nil, false},
-		{"InvalidParameter", Result{Code: "InvalidParameter"}, nil, false},
-		{"InvalidParameterValue.LimitExceeded", Result{Code: "InvalidParameterValue.LimitExceeded"}, nil, false},
-		{"MissingParameter", Result{Code: "MissingParameter"}, nil, false},
-		{"UnsupportedOperation", Result{Code: "UnsupportedOperation"}, nil, false},
-		{"UnauthorizedOperation", Result{Code: "UnauthorizedOperation"}, nil, false},
-		{"AuthFailure.UnauthorizedOperation", Result{Code: "AuthFailure.UnauthorizedOperation"}, nil, false},
-		{"SignatureFailure", Result{Code: "AuthFailure.SignatureFailure"}, nil, false},
-		{"SecretIdNotFound", Result{Code: "AuthFailure.SecretIdNotFound"}, nil, false},
-		{"TokenFailure", Result{Code: "AuthFailure.TokenFailure"}, nil, false},
-		{"a code merely starting like a retried one", Result{Code: "InternalServerErrorish"}, nil, false},
-		{"an old-shape code without codeDesc", Result{Code: "Legacy.4000"}, nil, false},
+		{"NotFound", Result{}, &APIError{Code: "InvalidInstanceId.NotFound"}, false},
+		{"Malformed", Result{}, &APIError{Code: "InvalidInstanceId.Malformed"}, false},
+		{"NotSupported", Result{}, &APIError{Code: "InvalidInstance.NotSupported"}, false},
+		{"InvalidParameter", Result{}, &APIError{Code: "InvalidParameter"}, false},
+		{"InvalidParameterValue.LimitExceeded", Result{}, &APIError{Code: "InvalidParameterValue.LimitExceeded"}, false},
+		{"MissingParameter", Result{}, &APIError{Code: "MissingParameter"}, false},
+		{"UnsupportedOperation", Result{}, &APIError{Code: "UnsupportedOperation"}, false},
+		{"UnauthorizedOperation", Result{}, &APIError{Code: "UnauthorizedOperation"}, false},
+		{"AuthFailure.UnauthorizedOperation", Result{}, &APIError{Code: "AuthFailure.UnauthorizedOperation"}, false},
+		{"SignatureFailure", Result{}, &APIError{Code: "AuthFailure.SignatureFailure"}, false},
+		{"SecretIdNotFound", Result{}, &APIError{Code: "AuthFailure.SecretIdNotFound"}, false},
+		{"TokenFailure", Result{}, &APIError{Code: "AuthFailure.TokenFailure"}, false},
+		{"a code merely starting like a retried one", Result{}, &APIError{Code: "InternalServerErrorish"}, false},
+		{"an old-shape code without codeDesc", Result{}, &APIError{Code: "Legacy.4000"}, false},
 		{"HTTP 400", Result{}, &StatusError{StatusCode: 400}, false},
 		{"HTTP 403", Result{}, &StatusError{StatusCode: 403}, false},
 		{"HTTP 404", Result{}, &StatusError{StatusCode: 404}, false},
 		{"the caller's deadline", Result{}, fmt.Errorf("cvm: host: %w", context.DeadlineExceeded), false},
 		{"the caller's cancellation", Result{}, fmt.Errorf("cvm: host: %w", context.Canceled), false},
-		{"no time left", Result{Code: "InternalServerError"}, fmt.Errorf("%w (%w)", ErrNoTimeLeft, context.DeadlineExceeded), false},
+		{"no time left", Result{}, fmt.Errorf("%w (%w)", ErrNoTimeLeft, context.DeadlineExceeded), false},
 		{"a host that does not exist", Result{}, unreachable(&net.DNSError{Err: "no such host", Name: "cvm.example", IsNotFound: true}), false},
 		{"a temporary DNS failure", Result{}, unreachable(&net.DNSError{Err: "server misbehaving", Name: "cvm.example", IsTemporary: true}), true},
 		{"an untrusted certificate", Result{}, unreachable(&tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}), false},
@@ -85,7 +86,7 @@ func TestRetryable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, Retryable(tt.res, tt.err))
+			assert.Equal(t, tt.want, Check(tt.err) != retry.Stop)
 		})
 	}
 }
@@ -98,17 +99,17 @@ func TestBackoffIsFullJitterUnderAnExponentialCeiling(t *testing.T) {
 		1600 * time.Millisecond, 3200 * time.Millisecond, 5 * time.Second, 5 * time.Second}
 	for n, want := range wantCeilings {
 		t.Run(fmt.Sprint("retry ", n), func(t *testing.T) {
-			assert.Equal(t, want, Backoff(n, base, ceiling, highest), "the highest draw is the ceiling")
-			assert.Zero(t, Backoff(n, base, ceiling, lowest), "the lowest draw is no pause")
+			assert.Equal(t, want, retry.Backoff(n, base, ceiling, highest), "the highest draw is the ceiling")
+			assert.Zero(t, retry.Backoff(n, base, ceiling, lowest), "the lowest draw is no pause")
 			for range 200 {
-				d := Backoff(n, base, ceiling, randInt64N)
+				d := retry.Backoff(n, base, ceiling, retry.Int64N)
 				assert.GreaterOrEqual(t, d, time.Duration(0))
 				assert.LessOrEqual(t, d, want)
 			}
 		})
 	}
-	assert.Equal(t, ceiling, Backoff(1000, base, ceiling, highest), "no overflow for a large n")
-	assert.Zero(t, Backoff(3, 0, ceiling, highest), "no base, no pause")
+	assert.Equal(t, ceiling, retry.Backoff(1000, base, ceiling, highest), "no overflow for a large n")
+	assert.Zero(t, retry.Backoff(3, 0, ceiling, highest), "no base, no pause")
 }
 
 // Throttles back off from about a second, capped at 2 s: the adaptive
@@ -118,36 +119,11 @@ func TestThrottleBackoff(t *testing.T) {
 	highest := func(n int64) int64 { return n - 1 }
 	for n, want := range []time.Duration{0, time.Second, 2 * time.Second, 2 * time.Second, 2 * time.Second} {
 		t.Run(fmt.Sprint("throttle retry ", n), func(t *testing.T) {
-			assert.Equal(t, want, Backoff(n, p.ThrottleBaseDelay, p.ThrottleMaxDelay, highest))
+			assert.Equal(t, want, retry.Backoff(n, p.ThrottleBaseDelay, p.ThrottleMaxDelay, highest))
 		})
 	}
 	assert.Equal(t, 3, p.MaxRetries, "other failures keep MaxRetries")
 	assert.Equal(t, DefaultMaxThrottleRetries, p.MaxThrottleRetries)
-}
-
-func TestTimeForAttempt(t *testing.T) {
-	now := time.Unix(1700000000, 0)
-	tests := []struct {
-		name        string
-		left        time.Duration
-		hasDeadline bool
-		slowest     time.Duration
-		want        bool
-	}{
-		{"no deadline", 0, false, time.Hour, true},
-		{"ample time", 5 * time.Second, true, 0, true},
-		{"exactly the floor", 200 * time.Millisecond, true, 0, true},
-		{"under the floor", 199 * time.Millisecond, true, 0, false},
-		{"under the floor although attempts are fast", 150 * time.Millisecond, true, 10 * time.Millisecond, false},
-		{"above the floor but under the slowest attempt", time.Second, true, 1500 * time.Millisecond, false},
-		{"above the slowest attempt", 2 * time.Second, true, 1500 * time.Millisecond, true},
-		{"past the deadline", -time.Second, true, 0, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, TimeForAttempt(now, now.Add(tt.left), tt.hasDeadline, 200*time.Millisecond, tt.slowest))
-		})
-	}
 }
 
 // fakeClock is a clock that moves only when told: by a sleep, or by an
@@ -313,14 +289,15 @@ func TestRetriesStopAtMaxRetries(t *testing.T) {
 			c, _ := newTimedClient(t, LegacyEndpoint, signer.HmacSHA256, d)
 			c.Retry.MaxRetries = tt.maxRetries
 			res, err := c.Call(context.Background(), exampleCreds, "ap-guangzhou", oneInstance, nil)
-			if tt.wantErr != nil {
+			switch {
+			case tt.wantErr != nil:
 				require.ErrorIs(t, err, tt.wantErr)
-			} else {
+			case tt.wantCode == "":
 				require.NoError(t, err)
 			}
 			assert.Equal(t, tt.wantAttempts, res.Attempts)
 			assert.Equal(t, tt.wantAttempts, d.count(), "one request per attempt")
-			assert.Equal(t, tt.wantCode, res.Code)
+			assert.Equal(t, tt.wantCode, Code(err))
 		})
 	}
 }
@@ -330,7 +307,7 @@ func TestBackoffPausesComeBetweenAttempts(t *testing.T) {
 	c, clock := newTimedClient(t, LegacyEndpoint, signer.HmacSHA256, d)
 	d.clock = clock
 	_, err := c.Call(context.Background(), exampleCreds, "ap-guangzhou", oneInstance, nil)
-	require.NoError(t, err)
+	require.Equal(t, "InternalServerError", Code(err))
 	require.Len(t, d.starts, 4)
 	var gaps []time.Duration
 	for i := 1; i < len(d.starts); i++ {
@@ -364,8 +341,8 @@ func TestTheDeadlineRule(t *testing.T) {
 		require.ErrorIs(t, err, context.DeadlineExceeded)
 		// Starts at 0, 300, 600 ms; at 900 ms, 100 ms are left for an attempt of 300 ms.
 		assert.Equal(t, 3, res.Attempts)
-		assert.Equal(t, "InternalServerError", res.Code, "the last answer is kept")
-		assert.Contains(t, err.Error(), "after 3 attempts; the last: InternalServerError: try again")
+		assert.Equal(t, "InternalServerError", Code(err), "the last answer is kept")
+		assert.Contains(t, err.Error(), "after 3 attempts; the last: ModifyInstancesProject answered InternalServerError: try again")
 		assert.Equal(t, start.Add(900*time.Millisecond), clock.Now(), "it returns at once, not at the deadline")
 	})
 	t.Run("a pause that would pass the deadline is cut to what is left", func(t *testing.T) {

@@ -319,9 +319,9 @@ func TestExpiredKeysAreNeverSent(t *testing.T) {
 	c := newCloud(t)
 	c.sts.SetLifetime(4 * time.Second)
 	fn := startFunction(t, c, "ROLE_ARN="+roleARN)
+	got := time.Now() // the keys are issued during the invocation
 	a, _ := fn.invokeSourced(t, directPayload(t, ids(1, 1), 5), c)
 	require.Equal(t, "Success", a.Code, a.Message)
-	got := time.Now()
 	c.sts.Refuse("InternalError.SystemError", "STS is having a bad day")
 
 	time.Sleep(time.Until(got.Add(2100 * time.Millisecond))) // due for refresh, still valid

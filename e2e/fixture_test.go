@@ -167,9 +167,10 @@ func startFunction(t *testing.T, c *cloud, env ...string) *function {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	// Configured as the demo is: the samples' token, and GET for apigw-query.json;
-	// STS and the metadata service on loopback, never the real ones.
+	// STS, the metadata service and the Tag API on loopback, never the real ones.
 	base := []string{"CVM_ENDPOINT=" + c.base + "/v2/index.php", "TENCENTCLOUD_REGION=ap-guangzhou", "API_TOKEN=" + apiToken, "ALLOW_GET=true",
-		"STS_ENDPOINT=" + c.stsURL + "/", "METADATA_ENDPOINT=" + c.metadataURL}
+		"STS_ENDPOINT=" + c.stsURL + "/", "METADATA_ENDPOINT=" + c.metadataURL,
+		"TAG_ENDPOINT=" + c.base + emulator.PathTag} // the Tag API, on the same emulator
 	p, err := scfrpc.Start(ctx, binary, append(base, env...))
 	require.NoError(t, err)
 	fn := &function{Process: p, env: map[string]string{

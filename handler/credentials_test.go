@@ -20,6 +20,7 @@ import (
 	"scf-cvm-project/credentials"
 	"scf-cvm-project/cvm"
 	"scf-cvm-project/handler/answer"
+	"scf-cvm-project/handler/run"
 	"scf-cvm-project/signer"
 )
 
@@ -173,7 +174,7 @@ func TestKeysExpiringBetweenBatchesAreReplaced(t *testing.T) {
 			f := &credsDoer{delay: 60 * time.Millisecond}
 			client, err := cvm.New(cvm.LegacyEndpoint, signer.HmacSHA256, f)
 			require.NoError(t, err)
-			h := &Handler{CVM: client, DefaultRegion: "ap-guangzhou"}
+			h := &Handler{Runner: run.Runner{CVM: client}, DefaultRegion: "ap-guangzhou"}
 			var mu sync.Mutex
 			asked := 0
 			h.Credentials = providerFunc(func(context.Context) (credentials.Credentials, error) {

@@ -13,11 +13,8 @@ import (
 
 	"scf-cvm-project/credentials"
 	"scf-cvm-project/cvm"
-	"scf-cvm-project/cvm/batch"
 	"scf-cvm-project/handler/answer"
-	"scf-cvm-project/handler/config"
 	"scf-cvm-project/handler/guard"
-	"scf-cvm-project/handler/rules"
 	"scf-cvm-project/handler/run"
 	"scf-cvm-project/handler/trigger"
 )
@@ -25,46 +22,22 @@ import (
 // Handler answers invocations. Build it with NewFromEnv, or set the fields
 // directly in tests.
 type Handler struct {
-	CVM cvm.Caller
-	// Preparer signs without sending, for dry runs; NewFromEnv sets it to
-	// the same client as CVM.
-	Preparer    run.Preparer
+	// Runner is the run step and what it calls (CVM, Rules, Verify, ...),
+	// built once per set of settings.
+	run.Runner
 	Credentials credentials.Provider
-	Logger      *slog.Logger
 	// DefaultRegion is used when a request names none (TENCENTCLOUD_REGION).
 	DefaultRegion string
 	// AnswerMargin is kept free before the invocation's deadline, so the
 	// answer reaches SCF before SCF gives up on the invocation. The CVM
 	// client bounds each attempt and starts none it has no time for.
 	AnswerMargin time.Duration
-	// MaxConcurrency is how many batches are in flight at once
-	// (MAX_CONCURRENCY); 0 or less means one at a time.
-	MaxConcurrency int
-	// SkipInvalid isolates the offending instances of a refused batch and
-	// moves the others, when a request does not say (SKIP_INVALID).
-	SkipInvalid bool
 	// ConfigErr, when set, is answered to every invocation: a function that
 	// is misconfigured refuses to run rather than run half-configured.
 	ConfigErr *answer.Error
 	// Security says who may call over HTTP and what may be changed; its
 	// zero value refuses every HTTP request.
-	Security guard.Security
-	// Rules are the configured tag rules (RULES_FILE or PROJECT_RULES): for
-	// EventBridge events, and requests that give none.
-	Rules []rules.Rule
-	// Verify says whether moves are read before and confirmed after
-	// (VERIFY), and whether detached security groups are associated again
-	// (KEEP_SECURITY_GROUPS); its zero value verifies nothing.
-	Verify config.Verify
-	// Confirm times the polls that confirm a move (batch.Confirm); its zero
-	// value is the waiter's defaults.
-	Confirm batch.ConfirmOptions
-	// RereadDelays are the pauses before reading again instances an event
-	// names that are not listed yet (nil: DefaultRereadDelays); Sleep
-	// sleeps them (nil: a context-aware sleep). Tests shorten them.
-	RereadDelays []time.Duration
-	Sleep        func(context.Context, time.Duration) error
-
+	Security    guard.Security
 	secrets     guard.Redactor // configured secrets (API_TOKEN), masked in a panic's log line
 	startup     func()         // run once, at the first invocation
 	startupOnce sync.Once

@@ -23,6 +23,7 @@ import (
 	"scf-cvm-project/handler/config"
 	"scf-cvm-project/handler/guard"
 	"scf-cvm-project/handler/rules"
+	"scf-cvm-project/handler/run"
 	"scf-cvm-project/signer"
 )
 
@@ -70,7 +71,7 @@ func (s staticCreds) Retrieve(context.Context) (credentials.Credentials, error) 
 }
 
 func newTestHandler(f *fakeCVM) *Handler {
-	return &Handler{CVM: f, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou", AnswerMargin: 50 * time.Millisecond}
+	return &Handler{Runner: run.Runner{CVM: f}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou", AnswerMargin: 50 * time.Millisecond}
 }
 
 func decodeAnswer(t *testing.T, b []byte) answer.Answer {
@@ -243,7 +244,7 @@ func BenchmarkInvokeHundredIDs(b *testing.B) {
 				}
 				client, err := cvm.New(endpoint, method, stubTransport{})
 				require.NoError(b, err)
-				h := &Handler{CVM: client, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou", Security: guard.Security{TokenSHA256: guard.TokenDigest(testToken)}}
+				h := &Handler{Runner: run.Runner{CVM: client}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou", Security: guard.Security{TokenSHA256: guard.TokenDigest(testToken)}}
 				payload := []byte(payloads[kind])
 				ctx := context.Background()
 				out, err := h.Invoke(ctx, payload)
@@ -278,7 +279,7 @@ func TestAPanicInAnUnreadInvocationIsAFunctionError(t *testing.T) {
 	assert.Equal(t, answer.CodeInternalError, decodeAnswer(t, out).Code)
 
 	// A panic outside any batch (here in a listing) reaches Invoke's recover.
-	h := &Handler{CVM: panickyLister{}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou", Rules: []rules.Rule{{Key: "env", ProjectID: 7}}}
+	h := &Handler{Runner: run.Runner{CVM: panickyLister{}, Rules: []rules.Rule{{Key: "env", ProjectID: 7}}}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou"}
 	reconcile := `{"Type":"Timer","TriggerName":"t","Time":"2026-11-30T00:00:00Z","Message":"{\"Reconcile\":true}"}`
 	out, err = h.Invoke(context.Background(), []byte(reconcile))
 	require.ErrorAs(t, err, &uerr)

@@ -22,6 +22,7 @@ import (
 	"scf-cvm-project/cvm"
 	"scf-cvm-project/handler/answer"
 	"scf-cvm-project/handler/config"
+	"scf-cvm-project/handler/run"
 	"scf-cvm-project/signer"
 )
 
@@ -113,7 +114,7 @@ func simCaller(api *simAPI) *fakeCVM {
 		if b.Code == answer.CodeSuccess {
 			return cvm.Result{RequestID: b.RequestId, Attempts: 1}, nil
 		}
-		return cvm.Result{RequestID: b.RequestId, Code: b.Code, Message: b.Message, Attempts: 1}, nil
+		return cvm.Result{RequestID: b.RequestId, Attempts: 1}, &cvm.APIError{RequestID: b.RequestId, Code: b.Code, Message: b.Message}
 	}}
 }
 
@@ -245,7 +246,7 @@ func (d blockingDoer) Do(r *http.Request) (*http.Response, error) {
 func TestTheDeadlineCutsConcurrentBatchesAndTheAnswerSaysSo(t *testing.T) {
 	client, err := cvm.New(cvm.LegacyEndpoint, signer.HmacSHA256, blockingDoer{delay: 120 * time.Millisecond})
 	require.NoError(t, err)
-	h := &Handler{CVM: client, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou", AnswerMargin: 50 * time.Millisecond, MaxConcurrency: 2}
+	h := &Handler{Runner: run.Runner{CVM: client, MaxConcurrency: 2}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou", AnswerMargin: 50 * time.Millisecond}
 	ctx, cancel := context.WithTimeout(context.Background(), 600*time.Millisecond)
 	defer cancel()
 	deadline, _ := ctx.Deadline()

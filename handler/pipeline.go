@@ -61,7 +61,11 @@ func (h *Handler) answer(ctx context.Context, ev trigger.Event, decodeErr *answe
 	}
 	inv.keys = credentials.NewRenewing(h.Credentials, creds)
 
-	o := h.runner(ctx, creds, inv).Run(ctx, p.Plan)
+	o := h.Run(ctx, run.Invocation{Keys: inv.keys, Creds: creds, ID: invocationID(ctx), Panicked: func(p *cvm.PanicError) {
+		// In a batch's goroutine, where Invoke's recover cannot reach: the
+		// other batches' outcomes are kept.
+		h.logPanic(ctx, inv, p.Value, p.Stack)
+	}}, p.Plan)
 	o.CredentialSource = creds.Source
 	return answer.Build(o)
 }
@@ -82,7 +86,7 @@ func (h *Handler) plan(ev trigger.Event) (plan, *answer.Error) {
 		if err == nil {
 			err = h.Security.AllowRuleProjects(projectsOf(rr.Rules))
 		}
-		p.Kind, p.Rules, p.DryRun = run.Rules, rr, rr.DryRun
+		p.Kind, p.Rules, p.DryRun, p.MaxInstances = run.Rules, rr, rr.DryRun, h.Security.InstanceLimit()
 		return p, err
 	}
 	req, err := request.Validate(raw, h.DefaultRegion, h.Security.InstanceLimit())
@@ -100,7 +104,7 @@ func (h *Handler) planEvents(evs []trigger.CloudEvent) (plan, *answer.Error) {
 	if err != nil {
 		return plan{}, err
 	}
-	p := plan{Plan: run.Plan{Kind: run.Events, Targets: targets, DryRun: h.Security.DryRun}}
+	p := plan{Plan: run.Plan{Kind: run.Events, Targets: targets, DryRun: h.Security.DryRun, MaxInstances: h.Security.InstanceLimit()}}
 	for _, t := range targets {
 		p.named = append(p.named, t.InstanceIDs...)
 	}
@@ -123,20 +127,4 @@ func projectsOf(set []rules.Rule) []int64 {
 		ids[i] = r.ProjectID
 	}
 	return ids
-}
-
-// runner is the run step of one invocation, with its keys (creds, renewed
-// by inv.keys when they expire) and h's settings.
-func (h *Handler) runner(ctx context.Context, creds credentials.Credentials, inv *invocation) *run.Runner {
-	return &run.Runner{
-		CVM: h.CVM, Preparer: h.Preparer, Keys: inv.keys, Creds: creds,
-		MaxConcurrency: h.MaxConcurrency, SkipInvalid: h.SkipInvalid, Rules: h.Rules, InstanceLimit: h.Security.InstanceLimit(),
-		Verify: h.Verify, Confirm: h.Confirm, RereadDelays: h.RereadDelays, Sleep: h.Sleep,
-		Logger: h.Logger, InvocationID: invocationID(ctx),
-		Panicked: func(p *cvm.PanicError) {
-			// In a batch's goroutine, where Invoke's recover cannot reach: the
-			// other batches' outcomes are kept.
-			h.logPanic(ctx, inv, p.Value, p.Stack)
-		},
-	}
 }

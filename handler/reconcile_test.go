@@ -18,6 +18,7 @@ import (
 	"scf-cvm-project/cvm"
 	"scf-cvm-project/handler/answer"
 	"scf-cvm-project/handler/rules"
+	"scf-cvm-project/handler/run"
 )
 
 // The rules the tests configure.
@@ -48,7 +49,7 @@ type fakeFleet struct {
 	// failDescribe and failModify, when set, may answer a call with an
 	// error code instead (n counts the calls of that action from 0).
 	failDescribe func(n int, a cvm.DescribeInstances) (cvm.Result, error, bool)
-	failModify   func(a cvm.ModifyInstancesProject) (cvm.Result, bool)
+	failModify   func(a cvm.ModifyInstancesProject) (cvm.Result, error, bool)
 	describes    int
 }
 
@@ -113,8 +114,8 @@ func (f *fakeFleet) Call(_ context.Context, _ credentials.Provider, region strin
 		return res, json.Unmarshal(b, out)
 	case cvm.ModifyInstancesProject:
 		if f.failModify != nil {
-			if r, ok := f.failModify(a); ok {
-				return r, nil
+			if r, err, ok := f.failModify(a); ok {
+				return r, err
 			}
 		}
 		for i := range f.instances {
@@ -124,7 +125,7 @@ func (f *fakeFleet) Call(_ context.Context, _ credentials.Provider, region strin
 		}
 		return res, nil
 	}
-	return cvm.Result{RequestID: "req-x", Code: "InvalidAction"}, nil
+	return cvm.Result{RequestID: "req-x"}, &cvm.APIError{RequestID: "req-x", Code: "InvalidAction"}
 }
 
 func matchesFilters(in cvm.Instance, filters []cvm.Filter) bool {
@@ -177,7 +178,7 @@ func (f *fakeFleet) moved() [][]string {
 }
 
 func ruleHandler(f *fakeFleet, set ...rules.Rule) *Handler {
-	return &Handler{CVM: f, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou", Rules: set}
+	return &Handler{Runner: run.Runner{CVM: f, Rules: set}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou"}
 }
 
 func invoke(t *testing.T, h *Handler, payload string) answer.Answer {
@@ -300,7 +301,7 @@ func TestAFailedListingMovesNothingForItsRule(t *testing.T) {
 	f := newFakeFleet(fleet("p", 150, 0, "env=prod"), fleet("t", 10, 0, "team=x"))
 	f.failDescribe = func(n int, a cvm.DescribeInstances) (cvm.Result, error, bool) {
 		if n == 1 { // prod's second page
-			return cvm.Result{RequestID: "req-broken", Code: "InternalServerError", Message: "try again later"}, nil, true
+			return cvm.Result{RequestID: "req-broken"}, &cvm.APIError{RequestID: "req-broken", Code: "InternalServerError", Message: "try again later"}, true
 		}
 		return cvm.Result{}, nil, false
 	}
@@ -349,11 +350,11 @@ func TestAFailedListingOfNamedInstancesMovesNothing(t *testing.T) {
 // A batch the API refuses is reported on the rules of its instances.
 func TestAFailedMoveIsReportedOnItsRule(t *testing.T) {
 	f := newFakeFleet(fleet("p", 3, 0, "env=prod"), fleet("t", 2, 0, "team=x"))
-	f.failModify = func(a cvm.ModifyInstancesProject) (cvm.Result, bool) {
+	f.failModify = func(a cvm.ModifyInstancesProject) (cvm.Result, error, bool) {
 		if a.ProjectId == 7 {
-			return cvm.Result{RequestID: "req-lb", Code: "InvalidInstance.NotSupported", Message: "bound to a load balancer"}, true
+			return cvm.Result{RequestID: "req-lb"}, &cvm.APIError{RequestID: "req-lb", Code: "InvalidInstance.NotSupported", Message: "bound to a load balancer"}, true
 		}
-		return cvm.Result{}, false
+		return cvm.Result{}, nil, false
 	}
 	a := invoke(t, ruleHandler(f, envProd, teamAny), `{"Reconcile":true}`)
 	assert.Equal(t, "InvalidInstance.NotSupported", a.Code)
@@ -533,8 +534,7 @@ func TestAPanicInARuleRunIsLoggedWithTheKeysMasked(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			var logs bytes.Buffer
-			h := &Handler{CVM: panickyLister{}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou",
-				Rules: []rules.Rule{{Key: "env", ProjectID: 7}}, Logger: logTo(&logs)}
+			h := &Handler{Runner: run.Runner{CVM: panickyLister{}, Rules: []rules.Rule{{Key: "env", ProjectID: 7}}, Logger: logTo(&logs)}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou"}
 			out, err := h.Invoke(context.Background(), []byte(payload))
 			if name == "eventbridge" { // nobody reads it: a function error
 				var uerr *answer.UnfinishedError
@@ -598,7 +598,7 @@ func (s *slowPages) Call(ctx context.Context, keys credentials.Provider, region 
 func TestARuleRunRenewsKeysThatExpireBetweenListingPages(t *testing.T) {
 	caller := &slowPages{fakeFleet: newFakeFleet(fleet("p", 250, 0, "env=prod")), pause: 40 * time.Millisecond}
 	keys := &expiringKeys{ttl: 30 * time.Millisecond}
-	h := &Handler{CVM: caller, Credentials: keys, DefaultRegion: "ap-guangzhou", Rules: []rules.Rule{envProd}}
+	h := &Handler{Runner: run.Runner{CVM: caller, Rules: []rules.Rule{envProd}}, Credentials: keys, DefaultRegion: "ap-guangzhou"}
 	a := invoke(t, h, `{"Reconcile":true}`)
 	require.Equal(t, answer.CodeSuccess, a.Code, a.Message)
 	describes, _ := caller.actions()

@@ -42,11 +42,11 @@ func TestARuleRunNamesTheInstanceThatDidNotMove(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeFleet(prod)
-			f.failModify = func(a cvm.ModifyInstancesProject) (cvm.Result, bool) {
+			f.failModify = func(a cvm.ModifyInstancesProject) (cvm.Result, error, bool) {
 				if slices.Contains(a.InstanceIds, lb) {
-					return cvm.Result{RequestID: "req-lb", Code: answer.CodeInstanceNotSupported, Message: fmt.Sprintf("The instance [%q] is bound to a load balancer.", lb)}, true
+					return cvm.Result{RequestID: "req-lb"}, &cvm.APIError{RequestID: "req-lb", Code: answer.CodeInstanceNotSupported, Message: fmt.Sprintf("The instance [%q] is bound to a load balancer.", lb)}, true
 				}
-				return cvm.Result{}, false
+				return cvm.Result{}, nil, false
 			}
 			h := ruleHandler(f, envProd, teamAny)
 			h.SkipInvalid = true

@@ -11,6 +11,7 @@ import (
 	"scf-cvm-project/credentials"
 	"scf-cvm-project/cvm"
 	"scf-cvm-project/handler/config"
+	"scf-cvm-project/handler/run"
 )
 
 // Version is the binary's version, named in the configured log line. main
@@ -70,8 +71,8 @@ func (s *settings) handler(ctx context.Context) *Handler {
 func (s *settings) build(getenv func(string) string, prev *built) *built {
 	b := &built{}
 	h := &Handler{
+		Runner:       run.Runner{Logger: s.logger},
 		Credentials:  credentials.Env{Getenv: s.getenv},
-		Logger:       s.logger,
 		AnswerMargin: answerMargin,
 	}
 	b.h = h

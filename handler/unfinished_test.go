@@ -20,10 +20,10 @@ import (
 // retry; a permanent failure, a success and every HTTP call are answers.
 func TestUnfinishedAsyncWorkIsAFunctionError(t *testing.T) {
 	throttle := func(cvm.ModifyInstancesProject) (cvm.Result, error) {
-		return cvm.Result{RequestID: "req-throttled", Code: answer.CodeRequestLimitExceeded, Message: "too frequent: 127.0.0.1:9 says so"}, nil
+		return cvm.Result{RequestID: "req-throttled"}, &cvm.APIError{RequestID: "req-throttled", Code: answer.CodeRequestLimitExceeded, Message: "too frequent: 127.0.0.1:9 says so"}
 	}
 	notFound := func(cvm.ModifyInstancesProject) (cvm.Result, error) {
-		return cvm.Result{RequestID: "req-nf", Code: answer.CodeInstanceNotFound, Message: "ins-00000001 does not exist"}, nil
+		return cvm.Result{RequestID: "req-nf"}, &cvm.APIError{RequestID: "req-nf", Code: answer.CodeInstanceNotFound, Message: "ins-00000001 does not exist"}
 	}
 	unreachable := func(cvm.ModifyInstancesProject) (cvm.Result, error) {
 		return cvm.Result{Attempts: 4}, errors.Join(cvm.ErrUnreachable, errors.New("dial tcp 127.0.0.1:9: connection refused"))

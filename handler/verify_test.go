@@ -18,6 +18,7 @@ import (
 	"scf-cvm-project/handler/answer"
 	"scf-cvm-project/handler/config"
 	"scf-cvm-project/handler/rules"
+	"scf-cvm-project/handler/run"
 )
 
 // opsCloud is a CVM API whose moves are operations: each stays OPERATING
@@ -52,8 +53,7 @@ func (c *opsCloud) Call(_ context.Context, _ credentials.Provider, _ string, act
 	switch a := action.(type) {
 	case cvm.DescribeInstances:
 		if c.denyRead {
-			res.Code, res.Message = "UnauthorizedOperation", "no permission for cvm:DescribeInstances"
-			return res, nil
+			return res, &cvm.APIError{RequestID: res.RequestID, Code: "UnauthorizedOperation", Message: "no permission for cvm:DescribeInstances"}
 		}
 		var set []map[string]any
 		for _, id := range a.InstanceIds {
@@ -85,8 +85,7 @@ func (c *opsCloud) Call(_ context.Context, _ credentials.Provider, _ string, act
 	case cvm.ModifyInstancesProject:
 		for _, id := range a.InstanceIds {
 			if _, ok := c.instances[id]; !ok {
-				res.Code, res.Message = "InvalidInstanceId.NotFound", fmt.Sprintf("The instance ID [%q] does not exist.", id)
-				return res, nil
+				return res, &cvm.APIError{RequestID: res.RequestID, Code: "InvalidInstanceId.NotFound", Message: fmt.Sprintf("The instance ID [%q] does not exist.", id)}
 			}
 		}
 		for _, id := range a.InstanceIds {
@@ -96,8 +95,7 @@ func (c *opsCloud) Call(_ context.Context, _ credentials.Provider, _ string, act
 		}
 	case cvm.ModifyInstancesAttribute:
 		if c.attrCode != "" {
-			res.Code, res.Message = c.attrCode, "refused"
-			return res, nil
+			return res, &cvm.APIError{RequestID: res.RequestID, Code: c.attrCode, Message: "refused"}
 		}
 		for _, id := range a.InstanceIds {
 			c.instances[id].SecurityGroupIds = slices.Clone(a.SecurityGroups)
@@ -216,12 +214,11 @@ func TestVerifiedMoves(t *testing.T) {
 			if tt.setup != nil {
 				tt.setup(c)
 			}
-			h := &Handler{CVM: c, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou", Verify: tt.verify,
-				Confirm: batch.ConfirmOptions{Sleep: noSleep, Reserve: time.Millisecond}}
+			h := &Handler{Runner: run.Runner{CVM: c, Verify: tt.verify, Wait: batch.WaitOptions{Sleep: noSleep, Reserve: time.Millisecond}}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou"}
 			ctx := context.Background()
 			if tt.timeout > 0 {
 				// Polls that take no time: the deadline comes from a real sleep.
-				h.Confirm.Sleep = func(ctx context.Context, d time.Duration) error {
+				h.Wait.Sleep = func(ctx context.Context, d time.Duration) error {
 					select {
 					case <-time.After(d / 10):
 						return nil
@@ -229,7 +226,7 @@ func TestVerifiedMoves(t *testing.T) {
 						return ctx.Err()
 					}
 				}
-				h.Confirm.Reserve = 500 * time.Millisecond
+				h.Wait.Reserve = 500 * time.Millisecond
 				var cancel context.CancelFunc
 				ctx, cancel = context.WithTimeout(ctx, tt.timeout)
 				defer cancel()
@@ -246,8 +243,7 @@ func TestVerifiedMoves(t *testing.T) {
 func TestARuleRunReusesItsListing(t *testing.T) {
 	c := newOpsCloud("ins-00000001")
 	c.instances["ins-00000001"].Tags = []cvm.Tag{{Key: "env", Value: "prod"}}
-	h := &Handler{CVM: c, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou", Verify: config.Verify{Enabled: true},
-		Confirm: batch.ConfirmOptions{Sleep: noSleep}, Rules: []rules.Rule{envProd}}
+	h := &Handler{Runner: run.Runner{CVM: c, Verify: config.Verify{Enabled: true}, Wait: batch.WaitOptions{Sleep: noSleep}, Rules: []rules.Rule{envProd}}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou"}
 	out, err := h.Invoke(context.Background(), []byte(`{"specversion":"1.0","region":"ap-guangzhou","subject":"qcs::cvm:ap-beijing:uin/1:instance/ins-00000001"}`))
 	require.NoError(t, err)
 	a := decodeAnswer(t, out)
@@ -269,8 +265,7 @@ func TestARuleReportsAnOperationThatFailed(t *testing.T) {
 		c.instances[id].Tags = []cvm.Tag{{Key: "env", Value: "prod"}}
 	}
 	c.fail["ins-00000002"] = true
-	h := &Handler{CVM: c, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou", Verify: config.Verify{Enabled: true},
-		Confirm: batch.ConfirmOptions{Sleep: noSleep}, Rules: []rules.Rule{envProd}}
+	h := &Handler{Runner: run.Runner{CVM: c, Verify: config.Verify{Enabled: true}, Wait: batch.WaitOptions{Sleep: noSleep}, Rules: []rules.Rule{envProd}}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou"}
 	out, err := h.Invoke(context.Background(), []byte(`{"InstanceIds":["ins-00000001","ins-00000002"]}`))
 	require.NoError(t, err)
 	a := decodeAnswer(t, out)

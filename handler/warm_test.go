@@ -15,6 +15,7 @@ import (
 
 	"scf-cvm-project/cvm"
 	"scf-cvm-project/cvm/ratelimit"
+	"scf-cvm-project/handler/run"
 	"scf-cvm-project/signer"
 )
 
@@ -51,7 +52,7 @@ func TestTenThousandWarmInvocationsLeaveHeapAndGoroutinesFlat(t *testing.T) {
 	client, err := cvm.New(cvm.LegacyEndpoint, signer.HmacSHA256, apiStub{})
 	require.NoError(t, err)
 	client.Rates = ratelimit.NewActionRates(map[string]float64{"ModifyInstancesProject": 1e9}) // waited on, never waits
-	h := &Handler{CVM: client, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou", AnswerMargin: time.Millisecond, MaxConcurrency: 4}
+	h := &Handler{Runner: run.Runner{CVM: client, MaxConcurrency: 4}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou", AnswerMargin: time.Millisecond}
 	with := func(ids []string, extra string) []byte {
 		return []byte(`{"InstanceIds":["` + strings.Join(ids, `","`) + `"],"ProjectId":1045` + extra + `}`)
 	}

@@ -1,13 +1,14 @@
 // Command cvm-emulator serves the loopback CVM API emulator of package
 // emulator for the demo: it prints its base URL and the shell lines that
 // point the function at it, then answers ModifyInstancesProject,
-// DescribeInstances and ModifyInstancesAttribute until interrupted,
-// logging one JSON line per request to standard error.
+// DescribeInstances, ModifyInstancesAttribute and DescribeRegions, the Tag
+// API (on /tag/) and SCF's Invoke (on /scf/) until interrupted, logging one
+// JSON line per request to standard error.
 //
 //	cvm-emulator [-addr 127.0.0.1:9000] [-seed N] [-region ap-guangzhou]
 //	    [-security-groups sg-xxxxxxxx,...] [-fail-moves ins-xxxxxxxx,...]
 //	    [-rate-limits default|Action=N,...] [-operation-duration 5s]
-//	    [-detach-security-groups]
+//	    [-detach-security-groups] [-projects ID=name,...] [-function name]
 //
 // It accepts the key in TENCENTCLOUD_SECRETID, TENCENTCLOUD_SECRETKEY and
 // TENCENTCLOUD_SESSIONTOKEN, or else the API documentation's example key.
@@ -48,6 +49,8 @@ type options struct {
 	rateLimits     map[string]int // nil: off
 	opDuration     time.Duration
 	detach         bool
+	projects       []emulator.Project // nil: every project id exists
+	function       string             // the SCF function Invoke knows ("": none)
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -59,9 +62,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	flags.StringVar(&o.region, "region", "ap-guangzhou", "the `region` of the seeded instances (a request naming another sees none of them), printed as TENCENTCLOUD_REGION; empty: every region")
 	sgs := flags.String("security-groups", "", "comma `list` of security group IDs (sg-xxxxxxxx) bound to every seeded instance")
 	fails := flags.String("fail-moves", "", "comma `list` of instance IDs whose moves end FAILED, project unchanged")
-	limits := flags.String("rate-limits", "", "account-wide request limits per action a second: \"default\" (ModifyInstancesProject=10,DescribeInstances=40,ModifyInstancesAttribute=10, as documented) or a comma `list` of Action=N; empty: none")
+	limits := flags.String("rate-limits", "", "account-wide request limits per action a second: \"default\" (as documented: ModifyInstancesProject=10, DescribeInstances=40, ModifyInstancesAttribute=10, DescribeRegions=20, the Tag API's 20, Invoke=100) or a comma `list` of Action=N; empty: none")
 	flags.DurationVar(&o.opDuration, "operation-duration", 0, "how long a move stays OPERATING before SUCCESS or FAILED (e.g. 5s); 0: it ends at once")
 	flags.BoolVar(&o.detach, "detach-security-groups", false, "a move that succeeds unbinds the instance's security groups, as the legacy ModifyInstancesProject page documents")
+	projects := flags.String("projects", "", "the account's projects, a comma `list` of ID=name (DescribeProjects lists them; a move to another project is refused InvalidProjectId.NotFound); empty: every project id exists")
+	flags.StringVar(&o.function, "function", "", "the `name` of the SCF function Invoke knows, in namespace default")
 	if err := flags.Parse(args); err != nil {
 		return options{}, err
 	}
@@ -72,6 +77,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	o.failMoves = splitList(*fails)
 	var err error
 	if o.rateLimits, err = parseRateLimits(*limits); err != nil {
+		return options{}, err
+	}
+	if o.projects, err = parseProjects(*projects); err != nil {
 		return options{}, err
 	}
 	if o.opDuration < 0 {
@@ -111,6 +119,20 @@ func parseRateLimits(s string) (map[string]int, error) {
 	return out, nil
 }
 
+// parseProjects reads -projects: ID=name pairs, ID a non-negative integer.
+func parseProjects(s string) ([]emulator.Project, error) {
+	var out []emulator.Project
+	for _, pair := range splitList(s) {
+		id, name, ok := strings.Cut(pair, "=")
+		n, err := strconv.ParseInt(strings.TrimSpace(id), 10, 64)
+		if !ok || err != nil || n < 0 || strings.TrimSpace(name) == "" {
+			return nil, fmt.Errorf("-projects: %q is not ID=name with ID a non-negative integer", pair)
+		}
+		out = append(out, emulator.Project{ID: n, Name: strings.TrimSpace(name)})
+	}
+	return out, nil
+}
+
 func run(args []string) error {
 	o, err := parseFlags(args, os.Stderr)
 	if err != nil {
@@ -137,11 +159,16 @@ func run(args []string) error {
 	e.SetRateLimits(o.rateLimits)
 	e.SetOperationDuration(o.opDuration)
 	e.SetDetachSecurityGroupsOnMove(o.detach)
+	e.AddProjects(o.projects...)
+	if o.function != "" {
+		e.AddFunction("", o.function)
+	}
 	e.OnCall(func(c emulator.Call) {
 		log.Info("request",
 			"endpoint", c.Endpoint, "signature_method", c.SignatureMethod,
 			"action", c.Action, "region", c.Region, "instances", len(c.InstanceIDs), "project", c.ProjectID, "filters", len(c.Filters), "offset", c.Offset,
-			"security_groups", len(c.SecurityGroups), "code", c.Code, "request_id", c.RequestID)
+			"security_groups", len(c.SecurityGroups), "resources", len(c.ResourceIDs), "tag_key", c.TagKey, "function", c.FunctionName,
+			"code", c.Code, "request_id", c.RequestID)
 	})
 
 	baseURL, stop, err := e.Listen(o.addr)
@@ -164,8 +191,8 @@ func run(args []string) error {
 }
 
 // exports returns the shell lines that point the function (go run . in
-// the repository) at the emulator at baseURL: its API 3.0 endpoint, the
-// region, and the key. The example key is printed whole, being public; a
+// the repository) at the emulator at baseURL: its CVM API 3.0 and Tag API
+// endpoints, the region, and the key. The example key is printed whole, being public; a
 // key from the environment is not (it is already exported there).
 func exports(baseURL, region string, key emulator.Key, source string) []string {
 	if region == "" {
@@ -174,6 +201,7 @@ func exports(baseURL, region string, key emulator.Key, source string) []string {
 	lines := []string{
 		"# Point the function at this emulator: run these in the shell of `go run .`",
 		"export CVM_ENDPOINT=" + baseURL + emulator.PathAPI3,
+		"export TAG_ENDPOINT=" + baseURL + emulator.PathTag,
 		"export TENCENTCLOUD_REGION=" + region,
 	}
 	if source == "example" {

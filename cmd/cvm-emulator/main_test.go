@@ -25,6 +25,11 @@ func TestParseFlags(t *testing.T) {
 				rateLimits: emulator.DefaultRateLimits(), opDuration: 5 * time.Second, detach: true}, ""},
 		{"limits by action", []string{"-rate-limits", "ModifyInstancesProject=2,DescribeInstances=5"},
 			options{addr: "127.0.0.1:9000", region: "ap-guangzhou", rateLimits: map[string]int{"ModifyInstancesProject": 2, "DescribeInstances": 5}}, ""},
+		{"projects and a function", []string{"-projects", "1045=prod, 1046=shared,1047=shared", "-function", "cvm-project"},
+			options{addr: "127.0.0.1:9000", region: "ap-guangzhou", function: "cvm-project",
+				projects: []emulator.Project{{ID: 1045, Name: "prod"}, {ID: 1046, Name: "shared"}, {ID: 1047, Name: "shared"}}}, ""},
+		{"project without a name", []string{"-projects", "1045="}, options{}, "ID=name"},
+		{"project not a number", []string{"-projects", "prod=1045"}, options{}, "ID=name"},
 		{"limit of zero", []string{"-rate-limits", "ModifyInstancesProject=0"}, options{}, "Action=N"},
 		{"limit not a number", []string{"-rate-limits", "ModifyInstancesProject=ten"}, options{}, "Action=N"},
 		{"limit without action", []string{"-rate-limits", "=3"}, options{}, "Action=N"},
@@ -54,6 +59,7 @@ func TestExports(t *testing.T) {
 		{"example key", "ap-guangzhou", "example", emulator.ExampleKey(), []string{
 			"# Point the function at this emulator: run these in the shell of `go run .`",
 			"export CVM_ENDPOINT=http://127.0.0.1:9000/",
+			"export TAG_ENDPOINT=http://127.0.0.1:9000/tag/",
 			"export TENCENTCLOUD_REGION=ap-guangzhou",
 			"export TENCENTCLOUD_SECRETID=AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE TENCENTCLOUD_SECRETKEY=Gu5t9xGARNpq86cd98joQYCN3EXAMPLE",
 			"unset TENCENTCLOUD_SESSIONTOKEN ROLE_ARN",
@@ -61,6 +67,7 @@ func TestExports(t *testing.T) {
 		{"key from the environment, no region", "", "environment", emulator.Key{SecretID: "AKIDmine", SecretKey: "secret-not-printed"}, []string{
 			"# Point the function at this emulator: run these in the shell of `go run .`",
 			"export CVM_ENDPOINT=http://127.0.0.1:9000/",
+			"export TAG_ENDPOINT=http://127.0.0.1:9000/tag/",
 			"export TENCENTCLOUD_REGION=ap-guangzhou",
 			"# TENCENTCLOUD_SECRETID, TENCENTCLOUD_SECRETKEY and TENCENTCLOUD_SESSIONTOKEN: keep those this emulator was started with",
 			"unset ROLE_ARN",

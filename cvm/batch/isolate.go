@@ -1,9 +1,12 @@
 package batch
 
 import (
+	"errors"
 	"regexp"
 	"slices"
 	"strings"
+
+	"scf-cvm-project/cvm"
 )
 
 // The codes with which cvm.ModifyInstancesProject refuses a whole batch
@@ -94,7 +97,7 @@ func (iso *isolation) settle(group []string, refusal Outcome) {
 		iso.fail(group, refusal)
 		return
 	}
-	if named := namedIn(refusal.Message, group); len(named) > 0 {
+	if named := namedIn(refusal.message(), group); len(named) > 0 {
 		iso.fail(named, refusal)
 		iso.try(slices.DeleteFunc(slices.Clone(group), func(id string) bool { return slices.Contains(named, id) }))
 		return
@@ -125,7 +128,7 @@ func (iso *isolation) try(group []string) bool {
 			iso.movedBy[id] = b.RequestID
 		}
 		return true
-	case b.Err == nil && Isolatable(b.Code):
+	case Isolatable(cvm.Code(b.Err)):
 		iso.settle(group, b)
 	default:
 		iso.stopped = &b
@@ -151,4 +154,13 @@ func (iso *isolation) result(batch []string) *Isolation {
 		}
 	}
 	return r
+}
+
+// message is the API's message of a refused call ("" otherwise).
+func (b Outcome) message() string {
+	var apiErr *cvm.APIError
+	if errors.As(b.Err, &apiErr) {
+		return apiErr.Message
+	}
+	return ""
 }

@@ -45,7 +45,8 @@ func (s *simAPI) call(ids []string) Outcome {
 		if s.terse {
 			msg = "An instance in the request is refused."
 		}
-		return Outcome{InstanceIds: ids, Result: cvm.Result{RequestID: fmt.Sprint("req-", len(s.calls)), Code: code, Message: msg}}
+		reqID := fmt.Sprint("req-", len(s.calls))
+		return Outcome{InstanceIds: ids, Result: cvm.Result{RequestID: reqID}, Err: &cvm.APIError{RequestID: reqID, Code: code, Message: msg}}
 	}
 	return Outcome{InstanceIds: ids, Result: cvm.Result{RequestID: fmt.Sprint("req-", len(s.calls))}}
 }
@@ -55,7 +56,7 @@ func (s *simAPI) call(ids []string) Outcome {
 func isolate(api *simAPI, batch []string) (first Outcome, iso *isolation) {
 	first = api.call(batch)
 	iso = newIsolation(api.call)
-	if Isolatable(first.Code) {
+	if Isolatable(cvm.Code(first.Err)) {
 		iso.run(batch, first)
 	}
 	return first, iso
@@ -68,7 +69,7 @@ type failure struct{ InstanceId, Code, Message string }
 func failures(iso *isolation, batch []string) []failure {
 	var out []failure
 	for _, f := range iso.result(batch).Failed {
-		out = append(out, failure{f.InstanceId, f.Outcome.Code, f.Outcome.Message})
+		out = append(out, failure{f.InstanceId, cvm.Code(f.Outcome.Err), f.Outcome.message()})
 	}
 	return out
 }
@@ -93,7 +94,7 @@ func TestIsolationCallsAreExact(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			api := &simAPI{bad: tt.bad, terse: tt.terse}
 			first, iso := isolate(api, batch)
-			require.True(t, Isolatable(first.Code))
+			require.True(t, Isolatable(cvm.Code(first.Err)))
 			assert.Equal(t, tt.wantCalls, iso.calls)
 			assert.Len(t, api.calls, tt.wantCalls+1, "the isolation calls and the batch's own")
 			assert.Len(t, iso.moved, len(batch)-len(tt.bad))
@@ -123,7 +124,7 @@ func TestIsolationOfSmallBatches(t *testing.T) {
 		assert.Equal(t, 6, iso.calls)
 		assert.Empty(t, iso.moved)
 		assert.Len(t, iso.failed, 4)
-		assert.Equal(t, CodeInstanceNotFound, first.Code)
+		assert.Equal(t, CodeInstanceNotFound, cvm.Code(first.Err))
 		assert.Empty(t, iso.result(ids(1, 4)).Moved, "none moved")
 	})
 }
@@ -150,14 +151,14 @@ func TestIsolationFindsExactlyTheOffendingInstances(t *testing.T) {
 		terse := r.IntN(2) == 0
 		api := &simAPI{bad: bad, terse: terse}
 		first, iso := isolate(api, batch)
-		require.True(t, Isolatable(first.Code), "round %d", round)
+		require.True(t, Isolatable(cvm.Code(first.Err)), "round %d", round)
 
 		for _, id := range batch {
 			_, failed := iso.failed[id]
 			require.NotEqual(t, failed, iso.moved[id], "round %d: %s is settled exactly once", round, id)
 			require.Equal(t, bad[id] != "", failed, "round %d: %s", round, id)
 			if failed {
-				require.Equal(t, bad[id], iso.failed[id].Code, "round %d: %s fails with its own code", round, id)
+				require.Equal(t, bad[id], cvm.Code(iso.failed[id].Err), "round %d: %s fails with its own code", round, id)
 			}
 		}
 		bound := len(bad) + 1 // each refusal names its offenders: one call per code, then the rest
@@ -172,7 +173,7 @@ func TestIsolationFindsExactlyTheOffendingInstances(t *testing.T) {
 // When another error strikes during isolation, the instances not yet
 // settled fail with it, and the isolation stops there.
 func TestAnotherErrorStopsTheIsolation(t *testing.T) {
-	ise := Outcome{Result: cvm.Result{RequestID: "req-ise", Code: "InternalServerError", Message: "try again later"}}
+	ise := Outcome{Result: cvm.Result{RequestID: "req-ise"}, Err: &cvm.APIError{RequestID: "req-ise", Code: "InternalServerError", Message: "try again later"}}
 	t.Run("named: the rest fails with the error", func(t *testing.T) {
 		api := &simAPI{bad: map[string]string{"ins-00000011": CodeInstanceNotFound}, strike: map[int]Outcome{2: ise}}
 		first, iso := isolate(api, ids(1, 100))
@@ -184,7 +185,7 @@ func TestAnotherErrorStopsTheIsolation(t *testing.T) {
 		assert.Equal(t, "InternalServerError", failures[0].Code)
 		assert.Equal(t, "try again later", failures[99].Message)
 		assert.Empty(t, iso.moved)
-		assert.Equal(t, CodeInstanceNotFound, first.Code)
+		assert.Equal(t, CodeInstanceNotFound, cvm.Code(first.Err))
 		assert.Empty(t, iso.result(ids(1, 100)).Moved, "none moved")
 	})
 	t.Run("halving: what moved stays moved", func(t *testing.T) {
@@ -201,7 +202,7 @@ func TestAnotherErrorStopsTheIsolation(t *testing.T) {
 		assert.Len(t, r.Moved, 75)
 		assert.Equal(t, "req-2", r.MovedBy["ins-00000001"], "moved by the first half's call")
 		assert.Equal(t, "req-3", r.MovedBy["ins-00000075"], "moved by the third quarter's call")
-		assert.Equal(t, "InternalServerError", iso.result(ids(1, 100)).Stopped.Code)
+		assert.Equal(t, "InternalServerError", cvm.Code(iso.result(ids(1, 100)).Stopped.Err))
 	})
 	t.Run("the deadline", func(t *testing.T) {
 		late := Outcome{Err: fmt.Errorf("%w: %w", cvm.ErrNotSent, context.DeadlineExceeded)}

@@ -4,19 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime/debug"
+
 	"scf-cvm-project/credentials"
 	"scf-cvm-project/cvm"
 	"slices"
-	"strings"
-	"sync/atomic"
-
-	"golang.org/x/sync/errgroup"
 )
-
-// ByIDConcurrency is how many DescribeInstances calls of a by-id Query
-// are in flight at a time. The client's per-action rate still paces them.
-const ByIDConcurrency = 4
 
 // describeAnswer is the part of DescribeInstances' Response that is read.
 type describeAnswer struct {
@@ -52,19 +44,6 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
-}
-
-// APIError is an upstream error code answered to a call that Instances
-// made. Check it with errors.As.
-type APIError struct {
-	Action    string
-	RequestID string
-	Code      string
-	Message   string
-}
-
-func (e *APIError) Error() string {
-	return fmt.Sprintf("cvm: %s answered %s: %s (RequestId %s)", e.Action, e.Code, e.Message, e.RequestID)
 }
 
 // Query says which instances Instances lists: those of InstanceIds
@@ -107,78 +86,17 @@ func Instances(ctx context.Context, c cvm.Caller, keys credentials.Provider, reg
 	}
 }
 
-// byID lists ids one chunk of MaxInstancesPerCall a call, ByIDConcurrency
-// chunks at a time, and gathers the chunks' answers in chunk order. A
-// chunk's panic is panicked again in the caller's goroutine (as a
-// *cvm.PanicError, with the chunk's stack), where its recover can reach it.
+// byID lists ids one chunk of MaxInstancesPerCall a call, in order; the
+// run step reads each batch on its own, so this serves only larger
+// listings (a rule request's named instances).
 func byID(ctx context.Context, c cvm.Caller, keys credentials.Provider, region string, ids []string) ([]cvm.Instance, []string, error) {
-	chunks := slices.Collect(slices.Chunk(ids, cvm.MaxInstancesPerCall))
-	listers := make([]lister, len(chunks))
-	for i := range listers {
-		listers[i] = lister{c: c, keys: keys, region: region, seen: map[string]bool{}}
-	}
-	errs := make([]error, len(chunks))
-	if len(chunks) == 1 { // a lone chunk needs no goroutine
-		errs[0] = listers[0].pages(ctx, cvm.DescribeInstances{InstanceIds: chunks[0], Limit: cvm.PageSize})
-		return listers[0].out, listers[0].requestIDs, errs[0]
-	}
-	panics := make([]*cvm.PanicError, len(chunks))
-	// failedAt is the first chunk known to have failed (len(chunks): none).
-	var failedAt atomic.Int64
-	failedAt.Store(int64(len(chunks)))
-	fail := func(i int) {
-		for at := failedAt.Load(); int64(i) < at && !failedAt.CompareAndSwap(at, int64(i)); at = failedAt.Load() {
+	l := lister{c: c, keys: keys, region: region, seen: map[string]bool{}}
+	for chunk := range slices.Chunk(ids, cvm.MaxInstancesPerCall) {
+		if err := l.pages(ctx, cvm.DescribeInstances{InstanceIds: chunk, Limit: cvm.PageSize}); err != nil {
+			return l.out, l.requestIDs, err
 		}
 	}
-	var g errgroup.Group
-	g.SetLimit(ByIDConcurrency)
-	for i, chunk := range chunks {
-		// What a chunk after a failed one would list is not returned: it
-		// is not asked.
-		if failedAt.Load() < int64(i) {
-			break
-		}
-		g.Go(func() error {
-			if failedAt.Load() < int64(i) {
-				return nil
-			}
-			defer func() {
-				if p := recover(); p != nil {
-					panics[i] = &cvm.PanicError{Value: p, Stack: debug.Stack()}
-					fail(i)
-				}
-			}()
-			if errs[i] = listers[i].pages(ctx, cvm.DescribeInstances{InstanceIds: chunk, Limit: cvm.PageSize}); errs[i] != nil {
-				fail(i)
-			}
-			return nil
-		})
-	}
-	_ = g.Wait() // the goroutines return nil: their errors are in errs
-
-	// A panic is a bug: it is not dropped, even after a failed chunk.
-	for _, p := range panics {
-		if p != nil {
-			panic(p)
-		}
-	}
-
-	var out []cvm.Instance
-	var requestIDs []string
-	seen := map[string]bool{}
-	for i := range chunks {
-		requestIDs = append(requestIDs, listers[i].requestIDs...)
-		for _, in := range listers[i].out {
-			if !seen[in.ID] {
-				seen[in.ID] = true
-				out = append(out, in)
-			}
-		}
-		if errs[i] != nil {
-			return out, requestIDs, errs[i]
-		}
-	}
-	return out, requestIDs, nil
+	return l.out, l.requestIDs, nil
 }
 
 // lister accumulates one Instances.
@@ -204,10 +122,7 @@ func (l *lister) pages(ctx context.Context, a cvm.DescribeInstances) error {
 			l.requestIDs = append(l.requestIDs, res.RequestID)
 		}
 		if err != nil {
-			return fmt.Errorf("cvm: DescribeInstances at offset %d: %w", a.Offset, err)
-		}
-		if res.Code != "" {
-			return &APIError{Action: a.ActionName(), RequestID: res.RequestID, Code: res.Code, Message: res.Message}
+			return fmt.Errorf("DescribeInstances at offset %d: %w", a.Offset, err)
 		}
 		for _, in := range page.InstanceSet {
 			if in.InstanceId == "" || l.seen[in.InstanceId] {
@@ -225,16 +140,4 @@ func (l *lister) pages(ctx context.Context, a cvm.DescribeInstances) error {
 				cvm.ErrBadResponse, a.Offset, page.TotalCount, res.RequestID)
 		}
 	}
-}
-
-// Unauthorized reports whether err is the API's refusal of an action the
-// keys have no permission for (AuthFailure.UnauthorizedOperation, or
-// UnauthorizedOperation and its sub-codes).
-func Unauthorized(err error) bool {
-	var apiErr *APIError
-	if !errors.As(err, &apiErr) {
-		return false
-	}
-	c := apiErr.Code
-	return c == "AuthFailure.UnauthorizedOperation" || c == "UnauthorizedOperation" || strings.HasPrefix(c, "UnauthorizedOperation.")
 }

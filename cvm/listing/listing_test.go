@@ -198,7 +198,7 @@ func TestListInstancesStopsAtAnError(t *testing.T) {
 		wantReqIDs []string
 	}{
 		{"an upstream code", func() (cvm.Result, error) {
-			return cvm.Result{RequestID: "req-fail", Code: "InternalError", Message: "try again"}, nil
+			return cvm.Result{RequestID: "req-fail"}, &cvm.APIError{RequestID: "req-fail", Code: "InternalError", Message: "try again"}
 		}, nil, "InternalError", []string{"req-1", "req-fail"}},
 		{"no usable answer", func() (cvm.Result, error) {
 			return cvm.Result{}, fmt.Errorf("%w: HTTP 502", cvm.ErrBadResponse)
@@ -220,7 +220,7 @@ func TestListInstancesStopsAtAnError(t *testing.T) {
 				assert.Contains(t, err.Error(), "offset 100")
 			}
 			if tt.wantCode != "" {
-				var apiErr *APIError
+				var apiErr *cvm.APIError
 				require.ErrorAs(t, err, &apiErr)
 				assert.Equal(t, tt.wantCode, apiErr.Code)
 				assert.Equal(t, "req-fail", apiErr.RequestID)
@@ -229,28 +229,13 @@ func TestListInstancesStopsAtAnError(t *testing.T) {
 	}
 }
 
-// By id, the chunks are asked several at a time but gathered in chunk
-// order, whatever order they are answered in, each instance once.
-func TestListInstancesByIDGathersInChunkOrder(t *testing.T) {
+// By id, the chunks are asked in order, each instance listed once, and a
+// failed chunk stops the listing with what the chunks before it listed.
+func TestListInstancesByIDChunkByChunk(t *testing.T) {
 	all := tagged(1000, "p", 7)
 	ids := idsOf(all)
 	ids = append(ids, ids[5], ids[250]) // repeated in a later chunk: listed once, where first asked
-	// The first chunk is answered last: it waits until every other chunk
-	// that can be in flight with it has been asked.
-	var mu sync.Mutex
-	asked := 0
-	others := make(chan struct{})
-	f := &fleet{instances: all, before: func(a cvm.DescribeInstances) {
-		mu.Lock()
-		asked++
-		if asked == ByIDConcurrency {
-			close(others)
-		}
-		mu.Unlock()
-		if a.InstanceIds[0] == ids[0] {
-			<-others
-		}
-	}}
+	f := &fleet{instances: all}
 	got, reqIDs, err := Instances(context.Background(), f, exampleCreds, "ap-guangzhou", Query{InstanceIDs: ids})
 	require.NoError(t, err)
 	assert.Equal(t, idsOf(all), idsOf(got), "in chunk order, each once")
@@ -260,89 +245,17 @@ func TestListInstancesByIDGathersInChunkOrder(t *testing.T) {
 	}
 	assert.Equal(t, want, reqIDs, "in chunk order")
 	assert.Len(t, f.calls, 11)
-}
 
-// By id, at most ByIDConcurrency calls are in flight, and more than one is.
-func TestListInstancesByIDConcurrency(t *testing.T) {
-	var mu sync.Mutex
-	inFlight, most := 0, 0
-	f := &fleet{instances: tagged(2000, "p", 0), before: func(cvm.DescribeInstances) {
-		mu.Lock()
-		inFlight++
-		most = max(most, inFlight)
-		mu.Unlock()
-		time.Sleep(5 * time.Millisecond)
-		mu.Lock()
-		inFlight--
-		mu.Unlock()
+	f = &fleet{instances: all, failFirstID: map[string]func() (cvm.Result, error){
+		ids[200]: func() (cvm.Result, error) {
+			return cvm.Result{RequestID: "req-fail"}, &cvm.APIError{RequestID: "req-fail", Code: "InternalError", Message: "no"}
+		},
 	}}
-	got, _, err := Instances(context.Background(), f, exampleCreds, "ap-guangzhou", Query{InstanceIDs: idsOf(f.instances)})
-	require.NoError(t, err)
-	assert.Len(t, got, 2000)
-	assert.LessOrEqual(t, most, ByIDConcurrency)
-	assert.Greater(t, most, 1, "chunks asked several at a time")
-}
-
-// By id, an error returns what the chunks before the failed one listed, the
-// failed chunk's part and the first error in chunk order, whichever chunk
-// failed first in time.
-func TestListInstancesByIDStopsAtTheFirstFailedChunk(t *testing.T) {
-	all := tagged(1000, "p", 0)
-	ids := idsOf(all)
-	chunkErr := func(code string) func() (cvm.Result, error) {
-		return func() (cvm.Result, error) {
-			return cvm.Result{RequestID: "req-fail-" + code, Code: code, Message: "no"}, nil
-		}
-	}
-	// Chunk 2 (ids[200:300]) fails, and chunk 3 fails too, before it in
-	// time: chunk 2, and the chunks after chunk 3, are answered only once
-	// chunk 3 has been.
-	chunk3Done := make(chan struct{})
-	f := &fleet{instances: all, failFirstID: map[string]func() (cvm.Result, error){
-		ids[200]: chunkErr("InternalError"),
-		ids[300]: func() (cvm.Result, error) { close(chunk3Done); return chunkErr("LimitExceeded")() },
-	}}
-	f.before = func(a cvm.DescribeInstances) {
-		if i := slices.Index(ids, a.InstanceIds[0]); i == 200 || i >= 400 {
-			<-chunk3Done
-		}
-	}
-	got, reqIDs, err := Instances(context.Background(), f, exampleCreds, "ap-guangzhou", Query{InstanceIDs: ids})
-	var apiErr *APIError
-	require.ErrorAs(t, err, &apiErr)
-	assert.Equal(t, "InternalError", apiErr.Code, "the first error in chunk order")
-	assert.Equal(t, "req-fail-InternalError", apiErr.RequestID)
+	got, reqIDs, err = Instances(context.Background(), f, exampleCreds, "ap-guangzhou", Query{InstanceIDs: ids})
+	assert.Equal(t, "InternalError", cvm.Code(err))
 	assert.Equal(t, ids[:200], idsOf(got), "the chunks before the failed one")
-	assert.Equal(t, []string{"req-" + ids[0], "req-" + ids[100], "req-fail-InternalError"}, reqIDs)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, c := range f.calls {
-		// 0 to 3 at first, 4 and 5 once 0 and 1 are answered; once 3 has
-		// failed, no chunk after it is asked.
-		assert.Less(t, slices.Index(ids, c.InstanceIds[0]), 600, "no chunk asked once one before it has failed")
-	}
-}
-
-// By id, a chunk's panic reaches the caller's goroutine, where its recover
-// can catch it, with the value and the stack of the chunk's goroutine.
-func TestListInstancesByIDPanicsInTheCallersGoroutine(t *testing.T) {
-	all := tagged(500, "p", 0)
-	ids := idsOf(all)
-	f := &fleet{instances: all, before: func(a cvm.DescribeInstances) {
-		if a.InstanceIds[0] == ids[300] {
-			panic("chunk 3 broke")
-		}
-	}}
-	var p any
-	func() {
-		defer func() { p = recover() }()
-		_, _, _ = Instances(context.Background(), f, exampleCreds, "ap-guangzhou", Query{InstanceIDs: ids})
-	}()
-	var perr *cvm.PanicError
-	require.ErrorAs(t, p.(error), &perr)
-	assert.Equal(t, "chunk 3 broke", perr.Value)
-	assert.Contains(t, perr.Error(), "chunk 3 broke")
-	assert.Contains(t, string(perr.Stack), "listing_test.go")
+	assert.Equal(t, []string{"req-" + ids[0], "req-" + ids[100], "req-fail"}, reqIDs)
+	assert.Len(t, f.calls, 3, "no chunk asked once one has failed")
 }
 
 // A page that comes back empty before TotalCount is reached is not an end.

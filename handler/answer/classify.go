@@ -44,24 +44,25 @@ func FromCredentials(err error) *Error {
 // with the function's own socket address, is in the client's log line.
 func FromCall(res cvm.Result, err error, invocationID string) (code, message string) {
 	var perr *cvm.PanicError
+	var apiErr *cvm.APIError
 	switch {
-	case err == nil && res.Code == "":
-		return CodeSuccess, ""
 	case err == nil:
-		return res.Code, res.Message
+		return CodeSuccess, ""
 	case errors.As(err, &perr):
 		e := Internal(invocationID)
 		return e.Code, e.Message
 	case errors.Is(err, cvm.ErrNotSent) && errors.Is(err, context.DeadlineExceeded),
 		errors.Is(err, context.DeadlineExceeded) && res.Attempts == 0:
 		return CodeDeadlineExceeded, notSentDeadline
+	case errors.Is(err, cvm.ErrNoTimeLeft):
+		return CodeDeadlineExceeded, fmt.Sprintf("the invocation's deadline left no time for another attempt after %d; the batch may or may not have been applied (%s)", res.Attempts, Plain(err))
+	case errors.As(err, &apiErr):
+		return apiErr.Code, apiErr.Message
 	case errors.Is(err, cvm.ErrNotSent) && !errors.Is(err, cvm.ErrKeysExpired) && !errors.Is(err, context.Canceled):
 		e := FromCredentials(err)
 		return e.Code, "not sent: " + e.Message
 	case errors.Is(err, cvm.ErrNotSent):
 		return CodeMissingCredentials, "not sent: " + Plain(err)
-	case errors.Is(err, cvm.ErrNoTimeLeft):
-		return CodeDeadlineExceeded, fmt.Sprintf("the invocation's deadline left no time for another attempt after %d; the batch may or may not have been applied (%s)", res.Attempts, Plain(err))
 	case errors.Is(err, context.DeadlineExceeded):
 		return CodeDeadlineExceeded, "the invocation's deadline ran out before the upstream answered; the batch may or may not have been applied"
 	case errors.Is(err, cvm.ErrBadResponse):
@@ -118,21 +119,19 @@ func isolated(b Batch, iso *batch.Isolation, invocationID string) Batch {
 // none answered). what names the listing; listed is how many instances it
 // had listed.
 func FromListing(what string, listed int, err error) (Failure, string) {
-	f := Failure{Code: CodeUpstreamUnreachable, Message: Plain(err)}
+	var f Failure
 	var reqID string
-	var apiErr *listing.APIError
+	var apiErr *cvm.APIError
 	switch {
 	case errors.As(err, &apiErr):
-		f.Code, f.Message, reqID = apiErr.Code, apiErr.Message, apiErr.RequestID
+		reqID = apiErr.RequestID
+		f.Code, f.Message = apiErr.Code, apiErr.Message
 	case errors.Is(err, context.DeadlineExceeded):
 		f.Code, f.Message = CodeDeadlineExceeded, "the invocation's deadline ran out"
-	case errors.Is(err, cvm.ErrBadResponse):
-		f.Code = CodeUpstreamBadResponse
 	case errors.Is(err, listing.ErrBadQuery):
-		f.Code = CodeInternalError
-	case errors.Is(err, cvm.ErrNotSent):
-		e := FromCredentials(err)
-		f.Code = e.Code
+		f.Code, f.Message = CodeInternalError, Plain(err)
+	default:
+		f.Code, f.Message = FromCall(cvm.Result{Attempts: 1}, err, "")
 	}
 	f.Message = fmt.Sprintf("%s stopped after %d instances, so nothing was moved for it: %s", what, listed, f.Message)
 	return f, reqID

@@ -102,7 +102,7 @@ func TestUnfinished(t *testing.T) {
 // refusal's (InvalidInstanceId.NotFound, 404), so a client that retries
 // 429s did not. A failure that a retry can fix wins the top code.
 func TestTheTopCodeDoesNotHideThrottling(t *testing.T) {
-	throttle := batch.Outcome{Result: cvm.Result{Code: CodeRequestLimitExceeded, Message: "too frequent"}}
+	throttle := batch.Outcome{Err: &cvm.APIError{Code: CodeRequestLimitExceeded, Message: "too frequent"}}
 	var outcomes []batch.Outcome
 	for b := range 3 {
 		iso := &batch.Isolation{Calls: 1, Stopped: &throttle}
@@ -112,11 +112,11 @@ func TestTheTopCodeDoesNotHideThrottling(t *testing.T) {
 			group = append(group, id)
 			f := batch.InstanceFailure{InstanceId: id, Outcome: throttle}
 			if i == 10 {
-				f.Outcome = batch.Outcome{Result: cvm.Result{Code: CodeInstanceNotFound, Message: id + " does not exist"}}
+				f.Outcome = batch.Outcome{Err: &cvm.APIError{Code: CodeInstanceNotFound, Message: id + " does not exist"}}
 			}
 			iso.Failed = append(iso.Failed, f)
 		}
-		outcomes = append(outcomes, batch.Outcome{InstanceIds: group, Result: cvm.Result{RequestID: fmt.Sprint("r", b), Code: CodeInstanceNotFound}, Isolation: iso})
+		outcomes = append(outcomes, batch.Outcome{InstanceIds: group, Result: cvm.Result{RequestID: fmt.Sprint("r", b)}, Err: &cvm.APIError{RequestID: fmt.Sprint("r", b), Code: CodeInstanceNotFound}, Isolation: iso})
 	}
 	batches, failed, calls := FromBatches(outcomes, "inv")
 	require.Len(t, failed, 300)

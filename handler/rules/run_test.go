@@ -255,7 +255,7 @@ func TestRunAFailedListingMovesNothingForItsRule(t *testing.T) {
 	prod := many("p", 150, 0, "env=prod")
 	team := many("t", 150, 0, "team=web")
 	f := newFleet(prod, team)
-	f.failOn = map[string]error{"tag-key=team": &listing.APIError{Action: "DescribeInstances", RequestID: "req-failed", Code: "InternalError", Message: "the listing broke"}}
+	f.failOn = map[string]error{"tag-key=team": &cvm.APIError{Action: "DescribeInstances", RequestID: "req-failed", Code: "InternalError", Message: "the listing broke"}}
 	f.partial = 100 // one page listed before the failure
 
 	run := NewRun([]Rule{envProd, teamAny}, false, f.list, f.move)
@@ -399,7 +399,7 @@ func TestRunApply(t *testing.T) {
 	assert.Equal(t, []string{"req-001", "req-003"}, o.Rules[1].RequestIds)
 
 	failing := newFleet(prod, team)
-	failing.failIDs = &listing.APIError{Action: "DescribeInstances", RequestID: "req-bad", Code: "RequestLimitExceeded", Message: "too many"}
+	failing.failIDs = &cvm.APIError{Action: "DescribeInstances", RequestID: "req-bad", Code: "RequestLimitExceeded", Message: "too many"}
 	failing.partial = 1
 	run = NewRun([]Rule{envProd, teamAny}, false, failing.list, failing.move)
 	run.Apply(context.Background(), "ap-guangzhou", named)

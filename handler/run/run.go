@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"scf-cvm-project/credentials"
@@ -28,12 +29,14 @@ const (
 	Events                 // the configured rules, for the instances EventBridge events name
 )
 
-// Plan is what an invocation will do, decided before any I/O (the
-// handler's plan step): exactly one of Move, Rules and Targets is set, as
-// Kind says.
+// Plan is what an invocation will do, decided before any I/O: exactly one
+// of Move, Rules and Targets is set, as Kind says.
 type Plan struct {
 	Kind   Kind
 	DryRun bool
+	// MaxInstances, when above 0, bounds what a rule run may move
+	// (MAX_INSTANCES).
+	MaxInstances int
 
 	Move    request.Move     // Move
 	Rules   rules.Request    // Rules
@@ -41,136 +44,179 @@ type Plan struct {
 	Named   []string         // Events: every instance the events name
 }
 
-// Preparer builds and signs a call without sending it, for dry runs;
-// *cvm.Client is one.
+// Preparer signs a call without sending it, for dry runs; *cvm.Client is one.
 type Preparer interface {
 	Prepare(ctx context.Context, creds credentials.Credentials, region string, action cvm.Action) (cvm.Prepared, error)
 }
 
-// Runner carries out one invocation's plan: every upstream call goes
-// through cvm's one call path (batch.Move for moves, listing.Instances for
-// listings, batch.Confirm for the confirmation), with the invocation's
-// keys, and each move is verified (verify.go) unless Verify says not to.
+// Runner is the run step, built once per set of settings: every upstream
+// call goes through CVM's one call path.
 type Runner struct {
 	CVM      cvm.Caller
 	Preparer Preparer
-	// Keys gives the keys of each call (the invocation's, renewed when they
-	// expire); Creds are the keys as first retrieved: a dry run signs with
-	// them and names their source.
-	Keys  credentials.Provider
-	Creds credentials.Credentials
 
-	MaxConcurrency int          // batches in flight (MAX_CONCURRENCY)
-	SkipInvalid    bool         // SKIP_INVALID, when a request does not say
-	Rules          []rules.Rule // the configured rules, for events
-	InstanceLimit  int          // MAX_INSTANCES, which bounds a rule run's moves
-
-	Verify       config.Verify        // VERIFY, KEEP_SECURITY_GROUPS
-	Confirm      batch.ConfirmOptions // the waiter's timing
-	RereadDelays []time.Duration      // nil: DefaultRereadDelays
-	Sleep        func(context.Context, time.Duration) error
-
+	MaxConcurrency int           // batches between their read and their move at once (MAX_CONCURRENCY)
+	SkipInvalid    bool          // SKIP_INVALID, when a request does not say
+	Rules          []rules.Rule  // the configured rules, for events
+	Verify         config.Verify // VERIFY, KEEP_SECURITY_GROUPS
+	// Wait times the confirmation of a move (its First is learnt);
+	// Reread the reads of instances an event names that are not listed
+	// yet (nil Reread.Timeout: DefaultReread).
+	Wait, Reread batch.WaitOptions
 	Logger       *slog.Logger
-	InvocationID string
-	// Panicked is told of a panic in a batch's goroutine, where no recover
-	// of the caller's reaches: the batch is reported InternalError.
+}
+
+// DefaultReread: instances an event names right after RunInstances may
+// not be listed yet; they are read again for about 3 s (polls at 0.25, 0.75, 1.75 and 3 s).
+var DefaultReread = batch.WaitOptions{First: 250 * time.Millisecond, MinDelay: 500 * time.Millisecond, MaxDelay: 1250 * time.Millisecond, Timeout: 3 * time.Second}
+
+// Invocation is what one invocation brings to the run: its keys (renewed
+// when they expire), the keys first retrieved (a dry run signs with them),
+// its request id, and who is told of a panic in a batch's goroutine.
+type Invocation struct {
+	Keys     credentials.Provider
+	Creds    credentials.Credentials
+	ID       string
 	Panicked func(*cvm.PanicError)
 }
 
-// Run carries out p and says what it did, verified.
-func (r *Runner) Run(ctx context.Context, p Plan) answer.Outcome {
-	vf := r.newVerifier()
-	o := r.run(ctx, p, vf)
-	vf.attach(&o)
-	return o
-}
-
-func (r *Runner) run(ctx context.Context, p Plan, vf *verifier) answer.Outcome {
+// Run carries out p and says what it did.
+func (r *Runner) Run(ctx context.Context, inv Invocation, p Plan) answer.Outcome {
+	x := &exec{Runner: r, inv: inv, known: map[string]cvm.Instance{}, v: answer.Verification{Enabled: r.Verify.Enabled}}
+	var o answer.Outcome
 	switch p.Kind {
 	case Move:
+		m := p.Move
 		if p.DryRun {
-			return vf.dryRun(ctx, p.Move.Region, p.Move.ProjectID, p.Move.InstanceIDs)
+			o = x.dryRun(ctx, m.Region, m.ProjectID, m.InstanceIDs)
+			break
 		}
 		skip := r.SkipInvalid
-		if p.Move.SkipInvalid != nil {
-			skip = *p.Move.SkipInvalid
+		if m.SkipInvalid != nil {
+			skip = *m.SkipInvalid
 		}
-		projectID := p.Move.ProjectID
-		batches, failed, calls, _ := vf.move(ctx, p.Move.Region, projectID, p.Move.InstanceIDs, skip) // FAILED operations: the verification's
-		return answer.Outcome{ProjectId: &projectID, InstanceIds: p.Move.InstanceIDs, Batches: batches, Failed: failed, IsolationCalls: calls}
+		mv := x.moveAll(ctx, m.Region, m.ProjectID, m.InstanceIDs, skip)
+		o = answer.Outcome{ProjectId: &m.ProjectID, InstanceIds: m.InstanceIDs, Batches: mv.Batches, Failed: mv.Failed, IsolationCalls: mv.IsolationCalls}
 	case Rules:
-		run := r.ruleRun(vf, p.Rules.Rules, p.DryRun, false)
+		run := x.ruleRun(p.Rules.Rules, p.DryRun, false, p.MaxInstances)
 		if p.Rules.InstanceIDs == nil {
 			run.Reconcile(ctx, p.Rules.Region)
 		} else {
 			run.Apply(ctx, p.Rules.Region, p.Rules.InstanceIDs)
 		}
-		return run.Outcome(p.Rules.InstanceIDs)
+		o = run.Outcome(p.Rules.InstanceIDs)
 	case Events:
-		run := r.ruleRun(vf, r.Rules, p.DryRun, true)
+		run := x.ruleRun(r.Rules, p.DryRun, true, p.MaxInstances)
 		for _, t := range p.Targets {
 			run.Apply(ctx, t.Region, t.InstanceIDs)
 		}
-		return run.Outcome(p.Named)
+		o = run.Outcome(p.Named)
+	default:
+		return answer.Outcome{ListingFailure: &answer.Failure{Code: answer.CodeInternalError, Message: "the plan has no kind"}}
 	}
-	return answer.Outcome{ListingFailure: &answer.Failure{Code: answer.CodeInternalError, Message: "the plan has no kind"}}
+	x.attach(&o)
+	return o
 }
 
-// move moves ids into projectID in region, in batches, isolating the
-// offending instances of a refused batch when skip says so.
-func (r *Runner) move(ctx context.Context, region string, projectID int64, ids []string, skip bool) ([]answer.Batch, []answer.Failure, int) {
-	return answer.FromBatches(r.sendMoves(ctx, region, projectID, ids, skip), r.InvocationID)
+// exec is one invocation's run: what its reads found, for the answer's
+// verification. Safe for concurrent use by its batches.
+type exec struct {
+	*Runner
+	inv      Invocation
+	expected batch.Expected
+
+	mu             sync.Mutex
+	v              answer.Verification
+	known          map[string]cvm.Instance // region + " " + id → as a rule run's listing gave it
+	firstRequestID string
 }
 
-// sendMoves is move's batch.Move, with each batch's outcome.
-func (r *Runner) sendMoves(ctx context.Context, region string, projectID int64, ids []string, skip bool) []batch.Outcome {
-	return batch.Move(ctx, r.CVM, r.Keys, region, projectID, ids, batch.Options{
-		MaxConcurrency: r.MaxConcurrency,
-		SkipInvalid:    skip,
-		Panicked: func(_ []string, p *cvm.PanicError) {
-			if r.Panicked != nil {
-				r.Panicked(p)
-			}
-		},
-	})
+// attach adds what the reads found to o.
+func (x *exec) attach(o *answer.Outcome) {
+	if !x.v.Enabled {
+		return
+	}
+	v := x.v
+	o.Verification = &v
+	if o.FirstRequestID == "" {
+		o.FirstRequestID = x.firstRequestID
+	}
 }
 
-// ruleRun is a run of set that lists and moves through the same call path
-// as every move; its listings are the reads before the moves that vf
-// verifies. With reread (events), instances named but not listed yet are
-// read again for a short time (listNamed).
-func (r *Runner) ruleRun(vf *verifier, set []rules.Rule, dryRun, reread bool) *rules.Run {
+// ruleRun is a run of set whose listings are the reads before its moves;
+// with reread (events), instances named but not listed yet are read again
+// for a short time.
+func (x *exec) ruleRun(set []rules.Rule, dryRun, reread bool, maxInstances int) *rules.Run {
 	list := func(ctx context.Context, region string, q listing.Query) ([]cvm.Instance, []string, error) {
-		var listed []cvm.Instance
-		var reqIDs []string
-		var err error
-		if reread {
-			listed, reqIDs, err = r.listNamed(ctx, region, q)
-		} else {
-			listed, reqIDs, err = listing.Instances(ctx, r.CVM, r.Keys, region, q)
+		listed, reqIDs, err := listing.Instances(ctx, x.CVM, x.inv.Keys, region, q)
+		if reread && err == nil && len(q.InstanceIDs) > 0 && len(listed) < len(q.InstanceIDs) {
+			listed, reqIDs = x.reread(ctx, region, q.InstanceIDs, listed, reqIDs)
 		}
-		vf.note(region, listed)
+		x.mu.Lock()
+		for _, in := range listed {
+			x.known[region+" "+in.ID] = in
+		}
+		x.mu.Unlock()
 		return listed, reqIDs, err
 	}
 	move := func(ctx context.Context, region string, projectID int64, ids []string) rules.Moved {
-		batches, failed, calls, opFailed := vf.move(ctx, region, projectID, ids, r.SkipInvalid)
-		// An instance whose operation ended FAILED did not move: its rule
-		// says so (the top-level Failed lists it once).
-		return rules.Moved{Batches: batches, Failed: append(failed, opFailed...), IsolationCalls: calls}
+		return x.moveAll(ctx, region, projectID, ids, x.SkipInvalid)
 	}
 	run := rules.NewRun(set, dryRun, list, move)
-	run.MaxInstances = r.InstanceLimit
+	run.MaxInstances = maxInstances
 	return run
 }
 
-// dryRun batches and signs a move exactly as move does, and sends nothing.
-// Every batch that could be signed is answered DryRunOperation.
-func (r *Runner) dryRun(ctx context.Context, region string, projectID int64, ids []string) answer.Outcome {
-	d := &answer.DryRun{Region: region, Credentials: r.Creds.Source, Batches: []answer.DryRunBatch{}}
+// reread reads the instances of ids not in listed again with the waiter,
+// until they are listed or DefaultReread's time is up.
+func (x *exec) reread(ctx context.Context, region string, ids []string, listed []cvm.Instance, reqIDs []string) ([]cvm.Instance, []string) {
+	opts := x.Reread
+	if opts.Timeout == 0 {
+		opts = DefaultReread
+	}
+	var missing []string
+	for _, id := range ids {
+		if !slices.ContainsFunc(listed, func(in cvm.Instance) bool { return in.ID == id }) {
+			missing = append(missing, id)
+		}
+	}
+	cf := batch.Wait(ctx, x.CVM, x.inv.Keys, region, missing, func(_ string, _ cvm.Instance, found bool) batch.State {
+		if found {
+			return batch.Succeeded
+		}
+		return batch.Pending
+	}, opts)
+	for _, id := range missing {
+		if in, ok := cf.Last[id]; ok {
+			listed = append(listed, in)
+		}
+	}
+	return listed, append(reqIDs, cf.RequestIDs...)
+}
+
+// dryRun reads the named instances (VERIFY), signs the moves of those not
+// in projectID yet exactly as they would be sent, and sends no write.
+func (x *exec) dryRun(ctx context.Context, region string, projectID int64, ids []string) answer.Outcome {
+	d := &answer.DryRun{Region: region, Credentials: x.inv.Creds.Source, Batches: []answer.DryRunBatch{}}
 	o := answer.Outcome{ProjectId: &projectID, InstanceIds: ids, DryRun: d}
 	for group := range slices.Chunk(ids, cvm.MaxInstancesPerCall) {
-		b := answer.Batch{InstanceIds: group, Code: answer.CodeDryRun}
-		p, err := r.prepare(ctx, region, cvm.ModifyInstancesProject{InstanceIds: group, ProjectId: projectID})
+		send := group
+		if x.Verify.Enabled {
+			var before map[string]cvm.Instance
+			if before = x.read(ctx, region, group); before != nil {
+				send = x.decide(before, projectID, group)
+				x.noteGroups(before, send)
+			}
+		}
+		if len(send) == 0 {
+			continue
+		}
+		b := answer.Batch{InstanceIds: send, Code: answer.CodeDryRun}
+		var p cvm.Prepared
+		err := errors.New("this function has no client to sign with")
+		if x.Preparer != nil {
+			p, err = x.Preparer.Prepare(ctx, x.inv.Creds, region, cvm.ModifyInstancesProject{InstanceIds: send, ProjectId: projectID})
+		}
 		switch {
 		case errors.Is(err, context.DeadlineExceeded):
 			b.Code, b.Message = answer.CodeDeadlineExceeded, "not signed: the invocation's deadline ran out"
@@ -182,26 +228,14 @@ func (r *Runner) dryRun(ctx context.Context, region string, projectID int64, ids
 		}
 		o.Batches = append(o.Batches, b)
 	}
-	r.logger().LogAttrs(ctx, slog.LevelInfo, "dry run",
-		slog.String("function_request_id", r.InvocationID),
-		slog.String("endpoint", d.Endpoint),
-		slog.String("signature_method", d.SignatureMethod),
-		slog.Int("batches", len(d.Batches)),
-		slog.String("code", answer.Build(o).Code),
-	)
+	x.logger().LogAttrs(ctx, slog.LevelInfo, "dry run", slog.String("function_request_id", x.inv.ID),
+		slog.String("endpoint", d.Endpoint), slog.String("signature_method", d.SignatureMethod), slog.Int("batches", len(d.Batches)))
 	return o
 }
 
-func (r *Runner) prepare(ctx context.Context, region string, action cvm.Action) (cvm.Prepared, error) {
-	if r.Preparer == nil {
-		return cvm.Prepared{}, errors.New("this function has no client to sign with")
-	}
-	return r.Preparer.Prepare(ctx, r.Creds, region, action)
-}
-
-func (r *Runner) logger() *slog.Logger {
-	if r.Logger == nil {
+func (x *exec) logger() *slog.Logger {
+	if x.Logger == nil {
 		return slog.New(slog.DiscardHandler)
 	}
-	return r.Logger
+	return x.Logger
 }

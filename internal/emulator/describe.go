@@ -240,7 +240,12 @@ type describeResult struct {
 // operation's fields null ("may return null") for an instance without;
 // the emulator leaves them out then, so that its answers for tables
 // without security groups or moves stay byte for byte what they were
-// before it modelled them (decoded, absent and null are the same).
+// before it modelled them (decoded, absent and null are the same). For the
+// same reason RestrictState and IsolatedSource, which the API always
+// gives (NORMAL, NOTISOLATED for most), are given only when the instance
+// has them set (states.go), and LatestOperationErrorMsg ("may return
+// null") only when not empty. InstanceState is the instance's State,
+// RUNNING when unset.
 type describedInstance struct {
 	Placement struct {
 		Zone      string `json:"Zone"`
@@ -253,6 +258,9 @@ type describedInstance struct {
 	LatestOperation          *string  `json:"LatestOperation,omitempty"`
 	LatestOperationState     *string  `json:"LatestOperationState,omitempty"`
 	LatestOperationRequestId *string  `json:"LatestOperationRequestId,omitempty"`
+	LatestOperationErrorMsg  *string  `json:"LatestOperationErrorMsg,omitempty"`
+	RestrictState            string   `json:"RestrictState,omitempty"`
+	IsolatedSource           string   `json:"IsolatedSource,omitempty"`
 }
 
 // describe answers DescribeInstances from the table, sorted by ID: the
@@ -291,7 +299,8 @@ func (e *Emulator) describe(q *request) (*describeResult, *apiError) {
 // described is in as DescribeInstances gives it to a request naming region.
 func described(in Instance, region string) describedInstance {
 	d := describedInstance{
-		InstanceId: in.ID, InstanceState: "RUNNING",
+		InstanceId: in.ID, InstanceState: instanceState(in),
+		RestrictState: in.RestrictState, IsolatedSource: in.IsolatedSource,
 		Tags:             slices.Clone(in.Tags),
 		SecurityGroupIds: slices.Clone(in.SecurityGroupIDs),
 	}
@@ -302,6 +311,9 @@ func described(in Instance, region string) describedInstance {
 	d.Placement.Zone = zone(in, region)
 	if in.LatestOperation != "" {
 		d.LatestOperation, d.LatestOperationState, d.LatestOperationRequestId = &in.LatestOperation, &in.LatestOperationState, &in.LatestOperationRequestID
+	}
+	if in.LatestOperationErrorMsg != "" {
+		d.LatestOperationErrorMsg = &in.LatestOperationErrorMsg
 	}
 	return d
 }

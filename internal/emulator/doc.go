@@ -1,45 +1,30 @@
-// Package emulator is a loopback emulator of the Tencent Cloud CVM API's
-// ModifyInstancesProject, DescribeInstances and ModifyInstancesAttribute
-// (version 2017-03-12) for the demo and the end-to-end tests: New, then
-// AddKey and AddInstances, then Start.
+// Package emulator is a loopback emulator of the Tencent Cloud APIs the
+// function calls, for the demo and the end-to-end tests: New, then AddKey
+// and AddInstances, then Start. Each rule comes from the APIs'
+// documentation, cited where it is modelled; where the documentation is
+// silent, the comment says so.
 //
-// It answers on the legacy endpoint (/v2/index.php, v1 signatures) and on
-// API 3.0 (/, v1 or TC3-HMAC-SHA256), verifies every signature with the
-// signer package, moves instances all-or-nothing over an in-memory table,
-// lists them with their project and tags (filters, Offset and Limit), and
-// records every request it receives (Calls). FailDescribeInstances makes
-// listings fail on purpose.
+// One listener answers CVM (2017-03-12: ModifyInstancesProject,
+// DescribeInstances, ModifyInstancesAttribute, DescribeRegions) on
+// PathAPI3 and PathLegacy, the Tag API (2018-08-13: AttachResourcesTag,
+// DetachResourcesTag, DescribeProjects) on PathTag (tagapi.go), and SCF's
+// Invoke (2018-04-16) on PathSCF (scf.go). Every request is signed (v1 or
+// TC3, verified with the signer package) and recorded (Calls).
 //
-// NewSTS and NewMetadata add, each on its own loopback listener, STS
-// AssumeRole and the CVM metadata service's instance-role paths: both issue
-// temporary keys that the Emulator accepts until they expire (then
-// AuthFailure.TokenFailure).
-//
-// For tests of failure, it can script faults per request (Script: a delay,
-// a connection reset, HTTP 500/502/429 with HTML, truncated JSON,
-// InternalServerError, RequestLimitExceeded, SignatureExpire), answer
-// slowly (SetLatency), enforce a rate limit (SetRateLimit), and name no
-// instance in its refusals (SetTerseMessages); see faults.go.
-//
-// SetRateLimits (or EnableRateLimits, the documented 10/s, 40/s, 10/s)
-// enforces the API's account-wide request frequency limits per action in
-// fixed one-second windows of its clock, answering RequestLimitExceeded;
-// Throttled counts the refusals per action (ratelimit.go).
-//
-// Instances may have a Region: a request sees only its region's instances
-// and those without one (regions.go). An accepted move is an operation
-// (operations.go): LatestOperation, LatestOperationState OPERATING and
-// LatestOperationRequestId, for SetOperationDuration on the emulator's
-// clock (0 by default: it ends as it starts), then SUCCESS with the new
-// project or, for an instance with FailMove, FAILED with the old one;
-// meanwhile calls naming the instance are refused with
-// OperationDenied.InstanceOperationInProgress. Nothing runs in the
-// background: each read settles what is due.
-//
-// Instances have SecurityGroupIDs: ModifyInstancesAttribute (InstanceIds.N
-// and SecurityGroups.N, or their JSON arrays under TC3) replaces them, and
-// SetDetachSecurityGroupsOnMove makes a successful move unbind them, as
-// the legacy ModifyInstancesProject page documents (modifyattr.go). It is
-// signed and checked like the other actions, and recorded in Calls with
-// its SecurityGroups.
+// Where to look:
+//   - states.go: InstanceState, RestrictState, IsolatedSource; someone
+//     else's operations (StartOperation, Terminate, Recycle, LaunchFail)
+//     and the refusals of a move by state.
+//   - operations.go: a move is an operation on the emulator's clock
+//     (SetOperationDuration, FailMove, SetMutexTaskRunning,
+//     SetDetachSecurityGroupsOnMove, ChangeGroupsDuringMove). Nothing runs
+//     in the background: each read settles what is due.
+//   - modify.go: the order of ModifyInstancesProject's refusals; projects.go
+//     (AddProjects, InvalidProjectId.NotFound).
+//   - regions.go: a request sees its region's instances; DescribeRegions;
+//     FailRegion.
+//   - faults.go and ratelimit.go: scripted faults (Script, ScriptAction),
+//     latency, the documented per-action rate limits (EnableRateLimits).
+//   - sts.go and metadata.go: STS AssumeRole and the metadata service,
+//     each on its own listener, issuing temporary keys the Emulator accepts.
 package emulator

@@ -17,9 +17,13 @@ const (
 
 	PathLegacy = "/v2/index.php" // the legacy endpoint's path
 	PathAPI3   = "/"             // API 3.0's path
+	PathTag    = "/tag/"         // the Tag API's path on the emulator (tag.tencentcloudapi.com's /): point TAG_ENDPOINT here
+	PathSCF    = "/scf/"         // SCF's API path on the emulator (scf.tencentcloudapi.com's /)
 
 	EndpointLegacy = "legacy" // Call.Endpoint of a request to PathLegacy
 	EndpointAPI3   = "api3"   // Call.Endpoint of a request to PathAPI3
+	EndpointTag    = "tag"    // Call.Endpoint of a request to PathTag
+	EndpointSCF    = "scf"    // Call.Endpoint of a request to PathSCF
 
 	MaxInstanceIDs = 100               // IDs one request may carry
 	MaxClockSkew   = 300 * time.Second // how far a request's timestamp may be from the clock
@@ -58,42 +62,69 @@ type Instance struct {
 	// unchanged (operations.go).
 	FailMove bool
 
+	// FailMoveMessage is the LatestOperationErrorMsg of a move that ends
+	// FAILED because of FailMove ("": a message of the emulator's).
+	FailMoveMessage string
+
 	// The instance's latest operation, as DescribeInstances gives it: the
 	// action (LatestOperation, like "ModifyInstancesProject"), its state
 	// (OperationOperating, OperationSuccess or OperationFailed) and the
 	// RequestId of the call that started it; "" when it had none.
 	LatestOperation, LatestOperationState, LatestOperationRequestID string
+	// LatestOperationErrorMsg is the reason a FAILED latest operation
+	// gives; "" for none (DescribeInstances then leaves it out).
+	LatestOperationErrorMsg string
+
+	// State is DescribeInstances' InstanceState (StatePending, ...); ""
+	// answers StateRunning. RestrictState ("": not given) and
+	// IsolatedSource ("": not given) are given as set. See states.go.
+	State, RestrictState, IsolatedSource string
 }
 
 // Call records one HTTP request received, whatever its outcome.
 type Call struct {
-	Endpoint                                 string // EndpointLegacy or EndpointAPI3; "" for another path
+	Endpoint                                 string // EndpointLegacy, EndpointAPI3, EndpointTag or EndpointSCF; "" for another path
 	SignatureMethod                          string // "HmacSHA1", "HmacSHA256", "TC3-HMAC-SHA256" or as sent
 	Action, Region, Version, SecretID, Nonce string
 	HasToken                                 bool
 	InstanceIDs                              []string // in the order of their index N (v1) or of the array (TC3)
 	ProjectID                                string   // as sent ("" when absent)
 	Filters                                  []Filter // DescribeInstances: in the order of their index N
-	Offset, Limit                            string   // DescribeInstances: as sent ("" when absent)
+	Offset, Limit                            string   // DescribeInstances and DescribeProjects: as sent ("" when absent)
 	SecurityGroups                           []string // ModifyInstancesAttribute: in the order of their index N (v1) or of the array (TC3)
-	Code                                     string   // "" on success, else the error code answered
-	RequestID                                string
-	Fault                                    string // the scripted fault it got (FaultKind.String, or "abandoned"); "" for none
+
+	// The Tag API's AttachResourcesTag and DetachResourcesTag (tagapi.go).
+	ServiceType, ResourceRegion, ResourcePrefix, TagKey, TagValue string
+	ResourceIDs                                                   []string
+	// SCF's Invoke (scf.go): FunctionName, InvocationType, Namespace and
+	// Qualifier as sent, and ClientContext, the event.
+	FunctionName, InvocationType, Namespace, Qualifier, ClientContext string
+	// DescribeProjects' ProjectName filter, as sent (tagapi.go).
+	ProjectName string
+
+	Code      string // "" on success, else the error code answered
+	RequestID string
+	Fault     string // the scripted fault it got (FaultKind.String, or "abandoned"); "" for none
 }
 
 // Emulator is an http.Handler that answers ModifyInstancesProject like the
 // CVM API. Its zero value is not usable: call New. All methods are safe for
 // concurrent use.
 type Emulator struct {
-	mu        sync.Mutex
-	now       func() time.Time
-	keys      map[string]Key
-	instances map[string]Instance
-	calls     []Call
-	onCall    func(Call)
-	faults    faults     // faults.go
-	limits    rateLimits // ratelimit.go
-	ops       operations // operations.go
+	mu         sync.Mutex
+	now        func() time.Time
+	keys       map[string]Key
+	instances  map[string]Instance
+	calls      []Call
+	onCall     func(Call)
+	faults     faults            // faults.go
+	limits     rateLimits        // ratelimit.go
+	ops        operations        // operations.go
+	states     stateRules        // states.go
+	projects   []Project         // projects.go; nil: every project id exists
+	regions    []RegionInfo      // regions.go; nil: those of the instances
+	failRegion map[string]string // regions.go: region → the code its calls get
+	scf        functions         // scf.go
 
 	describeOK   int    // DescribeInstances answered with success so far
 	describeFail *fault // set by FailDescribeInstances
@@ -105,7 +136,7 @@ func New() *Emulator {
 		now:       time.Now,
 		keys:      map[string]Key{},
 		instances: map[string]Instance{},
-		ops:       operations{pending: map[string]pendingMove{}},
+		ops:       operations{pending: map[string]pendingOp{}},
 	}
 }
 
@@ -165,6 +196,7 @@ func (e *Emulator) Calls() []Call {
 		c.InstanceIDs = slices.Clone(c.InstanceIDs)
 		c.Filters = cloneFilters(c.Filters)
 		c.SecurityGroups = slices.Clone(c.SecurityGroups)
+		c.ResourceIDs = slices.Clone(c.ResourceIDs)
 		out[n] = c
 	}
 	return out

@@ -65,10 +65,11 @@ type Fault struct {
 
 // faults is the emulator's fault-injection state, guarded by Emulator.mu.
 type faults struct {
-	script  []Fault       // consumed one per request, in arrival order
-	latency time.Duration // added before every answer
-	limiter *rate.Limiter // nil: no rate limit
-	terse   bool          // error messages name no instance
+	script   []Fault            // consumed one per request, in arrival order
+	byAction map[string][]Fault // ScriptAction: consumed by that action's requests first
+	latency  time.Duration      // added before every answer
+	limiter  *rate.Limiter      // nil: no rate limit
+	terse    bool               // error messages name no instance
 }
 
 // Script queues faults: the next requests get them one each, in arrival
@@ -78,6 +79,20 @@ func (e *Emulator) Script(f ...Fault) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.faults.script = append(e.faults.script, f...)
+}
+
+// ScriptAction queues faults for the requests of action only (any
+// endpoint: CVM, the Tag API, SCF), which take them before those of
+// Script, one each, in arrival order. Script's faults reach only the CVM
+// endpoints (PathLegacy, PathAPI3), as they did before the other
+// services were modelled.
+func (e *Emulator) ScriptAction(action string, f ...Fault) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.faults.byAction == nil {
+		e.faults.byAction = map[string][]Fault{}
+	}
+	e.faults.byAction[action] = append(e.faults.byAction[action], f...)
 }
 
 // SetLatency makes every answer wait d first, like a distant API.
@@ -110,12 +125,16 @@ func (e *Emulator) SetTerseMessages(terse bool) {
 	e.faults.terse = terse
 }
 
-// nextFault takes the next scripted fault and adds the latency to it.
-func (e *Emulator) nextFault() Fault {
+// nextFault takes the next fault scripted for action (ScriptAction),
+// else, when shared, the next of Script, and adds the latency to it.
+func (e *Emulator) nextFault(action string, shared bool) Fault {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var f Fault
-	if len(e.faults.script) > 0 {
+	if q := e.faults.byAction[action]; len(q) > 0 {
+		f = q[0]
+		e.faults.byAction[action] = q[1:]
+	} else if len(e.faults.script) > 0 && shared {
 		f = e.faults.script[0]
 		e.faults.script = e.faults.script[1:]
 	}
@@ -133,18 +152,19 @@ func (e *Emulator) throttle() *apiError {
 	return nil
 }
 
-// injectFault waits the next fault's delay, then carries it out. It
-// reports whether it answered (or dropped) the request; false means the
-// emulator answers as usual.
-func (e *Emulator) injectFault(w http.ResponseWriter, r *http.Request, q *request, requestID string) bool {
-	f := e.nextFault()
+// injectFault waits the next fault's delay, then carries it out, recording
+// call with it. It reports whether it answered (or dropped) the request;
+// false means the emulator answers as usual. shared: the request may take
+// Script's faults.
+func (e *Emulator) injectFault(w http.ResponseWriter, r *http.Request, q *request, call Call, shared bool) bool {
+	requestID := call.RequestID
+	f := e.nextFault(q.action, shared)
 	if f.Delay > 0 {
 		t := time.NewTimer(f.Delay)
 		defer t.Stop()
 		select {
 		case <-t.C:
 		case <-r.Context().Done(): // the client gave up
-			call := q.call(requestID)
 			call.Fault = "abandoned"
 			e.record(call)
 			return true
@@ -153,7 +173,6 @@ func (e *Emulator) injectFault(w http.ResponseWriter, r *http.Request, q *reques
 	if f.Kind == FaultNone {
 		return false
 	}
-	call := q.call(requestID)
 	call.Fault = f.Kind.String()
 	switch f.Kind {
 	case FaultInternalServerError, FaultRequestLimitExceeded, FaultSignatureExpire:

@@ -13,8 +13,14 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		endpoint = EndpointLegacy
 	case PathAPI3:
 		endpoint = EndpointAPI3
+	case PathTag:
+		e.serveService(w, r, requestID, tagService)
+		return
+	case PathSCF:
+		e.serveService(w, r, requestID, scfService)
+		return
 	default:
-		err := errorf(CodeUnsupportedOperation, "The path %q is not a CVM API endpoint; use %q (API 3.0) or %q (legacy).", r.URL.Path, PathAPI3, PathLegacy)
+		err := errorf(CodeUnsupportedOperation, "The path %q is not an endpoint of the emulator; use %q (CVM API 3.0), %q (CVM legacy), %q (Tag API) or %q (SCF).", r.URL.Path, PathAPI3, PathLegacy, PathTag, PathSCF)
 		e.record(Call{Code: err.Code, RequestID: requestID})
 		writeAnswer(w, http.StatusNotFound, false, requestID, nil, err)
 		return
@@ -29,7 +35,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	q := readRequest(r, endpoint)
 	q.requestID = requestID
-	if e.injectFault(w, r, q, requestID) {
+	if e.injectFault(w, r, q, q.call(requestID), true) {
 		return
 	}
 	result, err := e.handle(q)
@@ -42,11 +48,12 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // answered names the actions the emulator answers, for messages.
-const answered = Action + ", " + ActionDescribe + " and " + ActionModifyAttribute
+const answered = Action + ", " + ActionDescribe + ", " + ActionModifyAttribute + " and " + ActionDescribeRegions
 
 // handle runs every check in the API's order, then the action: the move,
-// the listing, whose result it returns, or the change of security groups.
-func (e *Emulator) handle(q *request) (*describeResult, *apiError) {
+// the listing or the regions, whose result it returns, or the change of
+// security groups.
+func (e *Emulator) handle(q *request) (any, *apiError) {
 	if q.fatal != nil {
 		return nil, q.fatal
 	}
@@ -54,7 +61,7 @@ func (e *Emulator) handle(q *request) (*describeResult, *apiError) {
 		return nil, err
 	}
 	switch q.action {
-	case Action, ActionDescribe, ActionModifyAttribute:
+	case Action, ActionDescribe, ActionModifyAttribute, ActionDescribeRegions:
 	case "":
 		return nil, errorf(CodeInvalidAction, "The request names no action; this endpoint answers %s.", answered)
 	default:
@@ -72,13 +79,18 @@ func (e *Emulator) handle(q *request) (*describeResult, *apiError) {
 		}
 		return nil, errorf(CodeNoSuchVersion, "The version `%s` of service %s does not exist; use %s.", q.version, Service, Version)
 	}
-	if q.endpoint == EndpointAPI3 && q.region == "" {
-		return nil, missing("Region")
+	if q.endpoint == EndpointAPI3 && q.region == "" && q.action != ActionDescribeRegions {
+		return nil, missing("Region") // DescribeRegions: "This parameter is not required for this API"
 	}
 	if !q.tc3 && q.nonce == "" {
 		return nil, missing("Nonce")
 	}
+	if err := e.regionFault(q); err != nil {
+		return nil, err
+	}
 	switch q.action {
+	case ActionDescribeRegions:
+		return e.describeRegions(q)
 	case ActionDescribe:
 		return e.describe(q)
 	case ActionModifyAttribute:

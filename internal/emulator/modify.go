@@ -68,15 +68,34 @@ func parseProjectID(s string) (int64, bool) {
 }
 
 // move starts the move of every instance of a to its project, or of none
-// (operations.go): it fails when any is unknown or in another region
-// (InvalidInstanceId.NotFound), has an operation in progress
-// (OperationDenied.InstanceOperationInProgress) or is bound to a load
-// balancer (InvalidInstance.NotSupported), in this order.
+// (operations.go). It refuses, in this order (the documentation gives the
+// codes, in ModifyInstancesProject's list, but not their order):
+//
+//   - a project that does not exist, once AddProjects has set the
+//     account's projects (InvalidProjectId.NotFound, "the specified project
+//     ID does not exist"); project 0, the default project, always exists;
+//   - an instance unknown or in another region (InvalidInstanceId.NotFound);
+//   - an instance with an operation in progress, its own or anyone's
+//     (OperationDenied.InstanceOperationInProgress, or
+//     MutexOperation.TaskRunning under SetMutexTaskRunning);
+//   - an instance whose state refuses moves (states.go: recycled or
+//     isolated: UnsupportedOperation.InstanceStateIsolating; launch failed;
+//     terminating);
+//   - an instance bound to a load balancer (InvalidInstance.NotSupported).
+//
+// Each refusal names every instance it is about, as a JSON list, unless
+// SetTerseMessages.
 func (e *Emulator) move(a modifyArgs) *apiError {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.settle()
-	if err := e.findInstances(a.ids, a.region); err != nil {
+	if err := e.checkProject(a.project); err != nil {
+		return err
+	}
+	if err := e.findInstances(a.ids, a.region, Action); err != nil {
+		return err
+	}
+	if err := e.refuseStates(a.ids); err != nil {
 		return err
 	}
 	var balanced []string
@@ -99,12 +118,43 @@ func (e *Emulator) move(a modifyArgs) *apiError {
 	return nil
 }
 
+// refuseStates answers the code of the first instance of ids (in their
+// order) whose state refuses a move, naming every instance of ids refused
+// with that code. The caller holds e.mu.
+func (e *Emulator) refuseStates(ids []string) *apiError {
+	var code string
+	var named []string
+	for _, id := range ids {
+		in := e.instances[id]
+		c := e.stateRefusal(in)
+		if c == "" || code != "" && c != code || slices.Contains(named, id) {
+			continue
+		}
+		code = c
+		named = append(named, id)
+	}
+	if code == "" {
+		return nil
+	}
+	state := instanceState(e.instances[named[0]])
+	if e.faults.terse {
+		return errorf(code, "An instance in the request is in state %s and cannot change project.", state)
+	}
+	if code == CodeStateIsolating {
+		return errorf(code, "The instance %s is isolated (in the recycle bin) and cannot change project.", jsonList(named))
+	}
+	return errorf(code, "The instance %s is in state %s and cannot change project.", jsonList(named), state)
+}
+
 // findInstances answers InvalidInstanceId.NotFound when an instance of ids
 // is not in the table or not in region, else
 // OperationDenied.InstanceOperationInProgress when one has an operation
-// in progress. The caller holds e.mu and has settled.
-func (e *Emulator) findInstances(ids []string, region string) *apiError {
+// in progress (MutexOperation.TaskRunning, under SetMutexTaskRunning, when
+// action is a move and each busy one's operation is a move too). The
+// caller holds e.mu and has settled.
+func (e *Emulator) findInstances(ids []string, region, action string) *apiError {
 	var unknown, busy []string
+	identical := true
 	for _, id := range ids {
 		in, ok := e.instances[id]
 		switch {
@@ -112,17 +162,26 @@ func (e *Emulator) findInstances(ids []string, region string) *apiError {
 			unknown = append(unknown, id)
 		case ok && visible(in, region) && e.inProgress(id) && !slices.Contains(busy, id):
 			busy = append(busy, id)
+			identical = identical && e.ops.pending[id].action == Action
 		}
+	}
+	code := CodeOperationInProgress
+	if e.ops.mutex && action == Action && identical {
+		code = CodeMutexTaskRunning
 	}
 	switch {
 	case len(unknown) > 0 && e.faults.terse:
 		return errorf(CodeNotFound, "An instance ID in the request does not exist.")
 	case len(unknown) > 0:
 		return errorf(CodeNotFound, "The instance ID %s does not exist.", jsonList(unknown))
+	case len(busy) > 0 && code == CodeMutexTaskRunning && e.faults.terse:
+		return errorf(code, "An identical job is running on an instance in the request; try again later.")
+	case len(busy) > 0 && code == CodeMutexTaskRunning:
+		return errorf(code, "An identical job is running on the instance %s; try again later.", jsonList(busy))
 	case len(busy) > 0 && e.faults.terse:
-		return errorf(CodeOperationInProgress, "An instance in the request has an operation in progress; try again later.")
+		return errorf(code, "An instance in the request has an operation in progress; try again later.")
 	case len(busy) > 0:
-		return errorf(CodeOperationInProgress, "The instance %s has an operation in progress; try again later.", jsonList(busy))
+		return errorf(code, "The instance %s has an operation in progress; try again later.", jsonList(busy))
 	}
 	return nil
 }

@@ -107,13 +107,14 @@ func (e *Emulator) modifyAttribute(a attributeArgs) *apiError {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.settle()
-	if err := e.findInstances(a.ids, a.region); err != nil {
+	if err := e.findInstances(a.ids, a.region, ActionModifyAttribute); err != nil {
 		return err
 	}
 	for _, id := range a.ids {
 		in := e.instances[id]
 		in.SecurityGroupIDs = slices.Clone(a.securityGroups)
 		in.LatestOperation, in.LatestOperationState, in.LatestOperationRequestID = ActionModifyAttribute, OperationSuccess, a.requestID
+		in.LatestOperationErrorMsg = ""
 		e.instances[id] = in
 	}
 	return nil

@@ -6,17 +6,26 @@ import "maps"
 // groups (modifyattr.go).
 const ActionModifyAttribute = "ModifyInstancesAttribute"
 
-// DefaultRateLimits returns the request frequency limits the CVM API
-// documents for the actions the emulator answers, in requests a second,
+// DefaultRateLimits returns the request frequency limits the APIs
+// document for the actions the emulator answers, in requests a second,
 // account-wide, per action (each action's page, section 1, "A maximum of
 // N requests can be initiated per second for this API", and the CVM API
 // overview's table of frequency limits, document 213/568):
 //
-//	ModifyInstancesProject    10
+//	ModifyInstancesProject    10   (CVM)
 //	DescribeInstances         40
 //	ModifyInstancesAttribute  10
+//	DescribeRegions           20
+//	AttachResourcesTag        20   (Tag API)
+//	DetachResourcesTag        20
+//	DescribeProjects          20
+//	Invoke                   100   (SCF)
 func DefaultRateLimits() map[string]int {
-	return map[string]int{Action: 10, ActionDescribe: 40, ActionModifyAttribute: 10}
+	return map[string]int{
+		Action: 10, ActionDescribe: 40, ActionModifyAttribute: 10, ActionDescribeRegions: 20,
+		ActionAttachResourcesTag: 20, ActionDetachResourcesTag: 20, ActionDescribeProjects: 20,
+		ActionInvoke: 100,
+	}
 }
 
 // rateLimits is the account-wide, per-action limit state, guarded by

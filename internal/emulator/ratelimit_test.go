@@ -38,7 +38,8 @@ func newClockedEnv(t *testing.T) (*env, *clock) {
 
 func TestDefaultRateLimits(t *testing.T) {
 	assert.Equal(t, map[string]int{
-		"ModifyInstancesProject": 10, "DescribeInstances": 40, "ModifyInstancesAttribute": 10,
+		"ModifyInstancesProject": 10, "DescribeInstances": 40, "ModifyInstancesAttribute": 10, "DescribeRegions": 20,
+		"AttachResourcesTag": 20, "DetachResourcesTag": 20, "DescribeProjects": 20, "Invoke": 100,
 	}, DefaultRateLimits())
 }
 

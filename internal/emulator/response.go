@@ -18,6 +18,12 @@ type api3Body struct {
 	RequestID       string     `json:"RequestId"`
 }
 
+// regionsBody is DescribeRegions' answer, inside Response.
+type regionsBody struct {
+	*regionsResult
+	RequestID string `json:"RequestId"`
+}
+
 type api3Error struct {
 	Code    string `json:"Code"`
 	Message string `json:"Message"`
@@ -31,9 +37,10 @@ type legacyResponse struct {
 	CodeDesc string `json:"codeDesc"`
 }
 
-// writeAnswer writes err (nil: success, with result when it is not nil)
-// in the old legacy shape or the API 3.0 one, with the given HTTP status.
-func writeAnswer(w http.ResponseWriter, status int, old bool, requestID string, result *describeResult, err *apiError) {
+// writeAnswer writes err (nil: success, with result, a *describeResult or
+// a *regionsResult, when it is not nil) in the old legacy shape or the API
+// 3.0 one, with the given HTTP status.
+func writeAnswer(w http.ResponseWriter, status int, old bool, requestID string, result any, err *apiError) {
 	var body any
 	switch {
 	case old && err == nil:
@@ -41,7 +48,16 @@ func writeAnswer(w http.ResponseWriter, status int, old bool, requestID string, 
 	case old:
 		body = legacyResponse{Code: LegacyCode(err.Code), Message: err.Message, CodeDesc: err.Code}
 	case err == nil:
-		body = api3Response{Response: api3Body{describeResult: result, RequestID: requestID}}
+		b := api3Body{RequestID: requestID}
+		switch r := result.(type) {
+		case *describeResult:
+			b.describeResult = r
+		case *regionsResult:
+			body = map[string]any{"Response": regionsBody{regionsResult: r, RequestID: requestID}}
+		}
+		if body == nil {
+			body = api3Response{Response: b}
+		}
 	default:
 		body = api3Response{Response: api3Body{Error: &api3Error{Code: err.Code, Message: err.Message}, RequestID: requestID}}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -13,7 +14,6 @@ import (
 
 	"scf-cvm-project/credentials"
 	"scf-cvm-project/cvm"
-	"scf-cvm-project/cvm/listing"
 )
 
 func TestDecide(t *testing.T) {
@@ -33,9 +33,10 @@ func TestDecide(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, Decide(tt.in, "req-1", 7))
+			assert.Equal(t, tt.want, Decide(tt.in, true, "req-1", 7))
 		})
 	}
+	assert.Equal(t, Gone, Decide(cvm.Instance{}, false, "req-1", 7), "not listed any more")
 }
 
 // opsAPI answers DescribeInstances with each instance's state at its n-th
@@ -97,15 +98,20 @@ func (f *fakeTime) sleep(_ context.Context, d time.Duration) error {
 	return nil
 }
 
-func TestConfirm(t *testing.T) {
+// decide is the confirmation's state function for the operation req-1 into
+// project 7.
+func decide(_ string, in cvm.Instance, found bool) State { return Decide(in, found, "req-1", 7) }
+
+func TestWait(t *testing.T) {
 	operating := cvm.Instance{LatestOperationRequestId: "req-1", LatestOperationState: cvm.OperationOperating}
 	success := cvm.Instance{ProjectID: 7, LatestOperationRequestId: "req-1", LatestOperationState: cvm.OperationSuccess}
 	failed := cvm.Instance{LatestOperationRequestId: "req-1", LatestOperationState: cvm.OperationFailed}
-	denied := &listing.APIError{Action: "DescribeInstances", Code: "UnauthorizedOperation", Message: "no permission"}
-
+	denied := &cvm.APIError{Action: "DescribeInstances", Code: "UnauthorizedOperation", Message: "no permission"}
 	tests := []struct {
 		name       string
 		states     map[string][]cvm.Instance
+		ids        []string
+		probe      time.Duration
 		deadline   time.Duration // 0: none
 		errAt      int
 		err        error
@@ -115,35 +121,57 @@ func TestConfirm(t *testing.T) {
 		wantErr    bool
 	}{
 		{
-			name:   "all end at the first poll",
+			name:   "all end by the expected time: one poll, at it",
 			states: map[string][]cvm.Instance{"ins-00000001": {success}, "ins-00000002": {failed}},
+			ids:    []string{"ins-00000001", "ins-00000002"},
 			want:   map[string]State{"ins-00000001": Succeeded, "ins-00000002": Failed}, wantPolls: 1,
-			wantSleeps: []time.Duration{200 * time.Millisecond},
+			wantSleeps: []time.Duration{time.Second},
 		},
 		{
-			name:   "one ends at the third poll: only it is polled again, the pause doubles",
+			name:   "one ends at the third poll: only it is polled again, pauses capped at 500 ms",
 			states: map[string][]cvm.Instance{"ins-00000001": {success}, "ins-00000002": {operating, operating, success}},
+			ids:    []string{"ins-00000001", "ins-00000002"},
 			want:   map[string]State{"ins-00000001": Succeeded, "ins-00000002": Succeeded}, wantPolls: 3,
-			wantSleeps: []time.Duration{200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond},
+			wantSleeps: []time.Duration{time.Second, 200 * time.Millisecond, 400 * time.Millisecond},
 		},
 		{
-			name:     "still operating at the deadline: Pending",
+			name:     "still operating at the deadline: Pending, the last poll fitted into the time left",
 			states:   map[string][]cvm.Instance{"ins-00000001": {operating}},
-			deadline: 5 * time.Second,
-			want:     map[string]State{"ins-00000001": Pending}, wantPolls: 4,
-			wantSleeps: []time.Duration{200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond, 1600 * time.Millisecond},
+			ids:      []string{"ins-00000001"},
+			deadline: 3 * time.Second,
+			// polls at 1.0, 1.2, 1.6, 2.1, 2.6 and, fitted, 2.7 s (300 ms kept for the read)
+			want: map[string]State{"ins-00000001": Pending}, wantPolls: 6,
+			wantSleeps: []time.Duration{time.Second, 200 * time.Millisecond, 400 * time.Millisecond, 500 * time.Millisecond, 500 * time.Millisecond, 100 * time.Millisecond},
 		},
 		{
-			name:   "an instance that vanished stays Pending until the deadline",
-			states: map[string][]cvm.Instance{}, deadline: 2 * time.Second,
-			want: map[string]State{"ins-00000001": Pending}, wantPolls: 2,
-			wantSleeps: []time.Duration{200 * time.Millisecond, 400 * time.Millisecond},
+			name:   "a probe before the expected time catches a quick operation",
+			states: map[string][]cvm.Instance{"ins-00000001": {success}}, ids: []string{"ins-00000001"}, probe: 250 * time.Millisecond,
+			want: map[string]State{"ins-00000001": Succeeded}, wantPolls: 1,
+			wantSleeps: []time.Duration{250 * time.Millisecond},
 		},
 		{
-			name:   "a refused listing stops it",
-			states: map[string][]cvm.Instance{"ins-00000001": {operating}}, errAt: 1, err: denied,
+			name:   "after the probe, the expected time",
+			states: map[string][]cvm.Instance{"ins-00000001": {operating, success}}, ids: []string{"ins-00000001"}, probe: 250 * time.Millisecond,
+			want: map[string]State{"ins-00000001": Succeeded}, wantPolls: 2,
+			wantSleeps: []time.Duration{250 * time.Millisecond, 750 * time.Millisecond},
+		},
+		{
+			name:   "an instance that vanished is Gone at once",
+			states: map[string][]cvm.Instance{}, ids: []string{"ins-00000001"}, deadline: 5 * time.Second,
+			want: map[string]State{"ins-00000001": Gone}, wantPolls: 1,
+			wantSleeps: []time.Duration{time.Second},
+		},
+		{
+			name:   "a refused read stops it",
+			states: map[string][]cvm.Instance{"ins-00000001": {operating}}, ids: []string{"ins-00000001"}, errAt: 1, err: denied,
 			want: map[string]State{"ins-00000001": Pending}, wantPolls: 1, wantErr: true,
-			wantSleeps: []time.Duration{200 * time.Millisecond},
+			wantSleeps: []time.Duration{time.Second},
+		},
+		{
+			name:   "less time than the expected length: the one poll fits before the deadline",
+			states: map[string][]cvm.Instance{"ins-00000001": {success}}, ids: []string{"ins-00000001"}, deadline: 800 * time.Millisecond,
+			want: map[string]State{"ins-00000001": Succeeded}, wantPolls: 1,
+			wantSleeps: []time.Duration{500 * time.Millisecond},
 		},
 	}
 	for _, tt := range tests {
@@ -156,20 +184,14 @@ func TestConfirm(t *testing.T) {
 				ctx, cancel = context.WithDeadline(ctx, ft.now.Add(tt.deadline))
 				defer cancel()
 			}
-			ids := make([]string, 0, len(tt.want))
-			for _, id := range []string{"ins-00000001", "ins-00000002"} {
-				if _, ok := tt.want[id]; ok {
-					ids = append(ids, id)
-				}
-			}
-			cf := Confirm(ctx, api, credentials.Credentials{}, "ap-guangzhou", 7, []Operation{{RequestID: "req-1", InstanceIds: ids}},
-				ConfirmOptions{Clock: ft.clock, Sleep: ft.sleep})
+			cf := Wait(ctx, api, credentials.Credentials{}, "ap-guangzhou", tt.ids, decide,
+				WaitOptions{Probe: tt.probe, First: time.Second, Clock: ft.clock, Sleep: ft.sleep})
 			assert.Equal(t, tt.want, cf.States)
 			assert.Equal(t, tt.wantPolls, api.polls)
 			assert.Equal(t, tt.wantSleeps, ft.sleeps)
 			if tt.wantErr {
 				require.Error(t, cf.Err)
-				assert.True(t, listing.Unauthorized(cf.Err))
+				assert.True(t, cvm.Unauthorized(cf.Err))
 			} else {
 				assert.NoError(t, cf.Err)
 			}
@@ -179,27 +201,36 @@ func TestConfirm(t *testing.T) {
 
 // Instances are polled 100 a call, and each poll asks only for those
 // still pending.
-func TestConfirmPollsAHundredACall(t *testing.T) {
+func TestWaitPollsAHundredACall(t *testing.T) {
 	states := map[string][]cvm.Instance{}
 	all := ids(1, 250)
 	for i, id := range all {
 		if i < 200 {
 			states[id] = []cvm.Instance{{ProjectID: 7, LatestOperationRequestId: "req-1", LatestOperationState: cvm.OperationSuccess}}
 		} else {
-			states[id] = []cvm.Instance{{LatestOperationRequestId: "req-2", LatestOperationState: cvm.OperationOperating}, {ProjectID: 7, LatestOperationRequestId: "req-2", LatestOperationState: cvm.OperationSuccess}}
+			states[id] = []cvm.Instance{{LatestOperationRequestId: "req-1", LatestOperationState: cvm.OperationOperating}, {ProjectID: 7, LatestOperationRequestId: "req-1", LatestOperationState: cvm.OperationSuccess}}
 		}
 	}
 	api := &opsAPI{states: states}
 	ft := &fakeTime{now: time.Now()}
-	cf := Confirm(context.Background(), api, credentials.Credentials{}, "ap-guangzhou", 7,
-		[]Operation{{RequestID: "req-1", InstanceIds: all[:100]}, {RequestID: "req-1", InstanceIds: all[100:200]}, {RequestID: "req-2", InstanceIds: all[200:]}},
-		ConfirmOptions{Clock: ft.clock, Sleep: ft.sleep})
-	// The first poll's three calls are made several at a time: in any order.
-	require.Len(t, api.sizes, 4)
-	assert.ElementsMatch(t, []int{100, 100, 50}, api.sizes[:3], "the first poll: 250 ids, 100 a call")
-	assert.Equal(t, 50, api.sizes[3], "the second poll: the 50 still pending")
+	cf := Wait(context.Background(), api, credentials.Credentials{}, "ap-guangzhou", all, decide, WaitOptions{Clock: ft.clock, Sleep: ft.sleep})
+	assert.Equal(t, []int{100, 100, 50, 50}, api.sizes, "the first poll: 250 ids, 100 a call; the second: the 50 still pending")
 	assert.Equal(t, 4, cf.Calls)
-	assert.Empty(t, cf.Pending([]Operation{{InstanceIds: all}}))
+	assert.Equal(t, 2, cf.Polls)
+	assert.Equal(t, 200*time.Millisecond, cf.Took)
+}
+
+// Expected learns the operation's length from the confirmations.
+func TestExpected(t *testing.T) {
+	var e Expected
+	next := func() []time.Duration { d, p := e.Next(); return []time.Duration{d, p} }
+	assert.Equal(t, []time.Duration{Guess, GuessProbe}, next(), "before any confirmation: the guess, and a probe")
+	e.Observe(1400*time.Millisecond, 3)
+	assert.Equal(t, []time.Duration{1400 * time.Millisecond, 0}, next(), "seen done at a later poll: what it took")
+	e.Observe(time.Second, 1)
+	assert.Equal(t, []time.Duration{800 * time.Millisecond, 0}, next(), "done at the first poll: it may be shorter, the next poll comes earlier")
+	e.Observe(0, 0)
+	assert.Equal(t, []time.Duration{800 * time.Millisecond, 0}, next(), "an unfinished wait teaches nothing")
 }
 
 func TestUnauthorized(t *testing.T) {
@@ -210,7 +241,7 @@ func TestUnauthorized(t *testing.T) {
 		"AuthFailure.SignatureFailure":      false,
 		"InternalServerError":               false,
 	} {
-		assert.Equal(t, want, listing.Unauthorized(&listing.APIError{Code: code}), code)
+		assert.Equal(t, want, cvm.Unauthorized(fmt.Errorf("wrapped: %w", &cvm.APIError{Code: code})), code)
 	}
-	assert.False(t, listing.Unauthorized(errors.New("UnauthorizedOperation")))
+	assert.False(t, cvm.Unauthorized(errors.New("UnauthorizedOperation")))
 }
