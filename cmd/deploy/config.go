@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 )
 
 // config is what a deploy needs to know.
@@ -17,6 +18,7 @@ type config struct {
 	ZipPath                     string
 	EventBusID                  string            // EventBridge's bus, with tag rules
 	Env                         map[string]string // the function's environment
+	Poll                        time.Duration     // between two reads of a function that is not Active yet
 }
 
 // Names of the resources, as serverless.yml has them.
@@ -46,6 +48,7 @@ func loadConfig(getenv func(string) string, settingsPath, zipPath string, dryRun
 		Stage:      getenv("STAGE"),
 		Region:     getenv("REGION"),
 		RoleName:   roleName,
+		Poll:       3 * time.Second,
 		PolicyName: policyName,
 		ZipPath:    zipPath,
 		EventBusID: getenv("EVENT_BUS_ID"),

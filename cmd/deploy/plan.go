@@ -181,7 +181,7 @@ func (d deployer) waitActive(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(3 * time.Second):
+		case <-time.After(d.cfg.Poll):
 		}
 	}
 }
