@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
 )
 
@@ -55,6 +56,12 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		return 2
 	}
 	var r runner = &tccliRunner{command: *tccli, out: stdout}
+	if !*dryRun {
+		if _, err := exec.LookPath(*tccli); err != nil {
+			fmt.Fprintf(stderr, "deploy: %v: install tccli (pip install tccli; tccli configure), or see the calls with -dry-run (docs/deploying.md)\n", err)
+			return 2
+		}
+	}
 	if *dryRun {
 		r = &dryRunner{out: stdout, existing: *existing}
 		fmt.Fprintf(stdout, "# dry run: the calls a deploy of %s makes (%s), none made\n", cfg.FunctionName, map[bool]string{false: "a first deploy", true: "a redeploy"}[*existing])

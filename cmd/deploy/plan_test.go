@@ -145,6 +145,7 @@ func TestADeployNeedsItsSettings(t *testing.T) {
 		{"no code package", map[string]string{"STAGE": "prod", "API_TOKEN_SHA256": tokenDigest}, []string{"-zip", "no-such.zip"}, "make zip builds it"},
 		{"an unknown setting", map[string]string{"STAGE": "prod", "API_TOKEN_SHA256": tokenDigest}, []string{"-settings", "UNKNOWN"}, "want KEY=VALUE with KEY one of"},
 		{"an argument", map[string]string{"STAGE": "prod", "API_TOKEN_SHA256": tokenDigest}, []string{"-dry-run", "now"}, "Flags:"},
+		{"no tccli", map[string]string{"STAGE": "prod", "API_TOKEN_SHA256": tokenDigest}, []string{"-zip", "ZIP", "-tccli", "/no/such/tccli"}, "install tccli"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -155,6 +156,9 @@ func TestADeployNeedsItsSettings(t *testing.T) {
 					args[i] = settingsFile(t, withRules...)
 				case "UNKNOWN":
 					args[i] = settingsFile(t, "TENCENTCLOUD_SECRETKEY=x")
+				case "ZIP":
+					args[i] = filepath.Join(t.TempDir(), "main.zip")
+					require.NoError(t, os.WriteFile(args[i], []byte("PK"), 0o644))
 				}
 			}
 			var stdout, stderr bytes.Buffer
