@@ -2,40 +2,61 @@
 //
 // Under SCF (when _LAMBDA_SERVER_PORT is set) it serves invocations through
 // scf-go-lib. Otherwise it runs once locally: the event comes from -event
-// (a file) or standard input, and the answer goes to standard output.
+// (a file) or standard input, the answer goes to standard output, and the
+// exit status says whether the answer was an error (docs/local.md).
 package main
 
 import (
 	"context"
 	"crypto/rand"
+	_ "embed"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/tencentyun/scf-go-lib/cloudfunction"
 	"github.com/tencentyun/scf-go-lib/functioncontext"
 
 	"scf-cvm-project/handler"
+	"scf-cvm-project/handler/answer"
+)
+
+// versionFile is the release this commit is: the one version that every build
+// of it reports (make build, make zip, go build, go run alike), because it
+// is in the source rather than in the build's flags or VCS stamp.
+//
+//go:embed VERSION
+var versionFile string
+
+// version is the binary's version, as -version prints it.
+func version() string { return strings.TrimSpace(versionFile) }
+
+// The local run's exit statuses.
+const (
+	exitOK    = 0 // the answer is not an error (HTTP status below 400)
+	exitError = 1 // an error answer, a function error, or the event could not be read
+	exitUsage = 2 // the command line is wrong
 )
 
 func main() {
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	handler.Version = buildVersion()
+	handler.Version = version()
 	setMemoryLimit(os.Getenv("GOMEMLIMIT"), functioncontext.MemoryLimitInMB)
-	h := handler.NewFromEnv(os.Getenv, logger)
+	newHandler := func() *handler.Handler {
+		return handler.NewFromEnv(os.Getenv, slog.New(slog.NewJSONHandler(os.Stderr, nil)))
+	}
 	if os.Getenv("_LAMBDA_SERVER_PORT") != "" {
-		cloudfunction.StartHandler(h)
+		cloudfunction.StartHandler(newHandler())
 		return
 	}
-	if err := runLocal(h, os.Args[1:], os.Stdin, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "main:", err)
-		os.Exit(2)
-	}
+	os.Exit(runLocal(newHandler, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 // setMemoryLimit makes the garbage collector work harder as the heap
@@ -49,13 +70,50 @@ func setMemoryLimit(goMemLimit string, memoryMB int) {
 	}
 }
 
-// runLocal invokes h once with an event, as SCF would, with a deadline.
-func runLocal(h *handler.Handler, args []string, stdin io.Reader, stdout io.Writer) error {
+const usageText = `main moves Tencent Cloud CVM instances into a project. It is an SCF
+function; run without SCF, it answers one event, the way SCF would invoke it,
+with the settings and keys of the environment (TENCENTCLOUD_SECRETID, ...).
+
+Usage:
+  main [-event file] [-timeout 30s]   the event from a file, or from standard input
+  main -version                       print the version and exit
+  main -h                             print this help and exit
+
+The answer goes to standard output, the log (JSON lines) to standard error.
+Exit status: 0 the answer is not an error, 1 an error answer (HTTP status 400
+or more, e.g. 401, 502) or a function error, 2 a wrong command line.
+
+Flags:
+`
+
+// runLocal invokes the handler newHandler builds once with an event, as SCF
+// would, with a deadline, and returns the exit status.
+func runLocal(newHandler func() *handler.Handler, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("main", flag.ContinueOnError)
-	eventPath := fs.String("event", "", "`file` holding the event JSON (default: standard input)")
+	fs.SetOutput(stderr)
+	eventPath := fs.String("event", "", "`file` holding the event JSON (default: standard input; - too)")
 	timeout := fs.Duration("timeout", 30*time.Second, "the invocation's time limit")
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usageText)
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return exitOK
+		}
+		return exitUsage // the flag package has said what is wrong, and printed the usage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "main: unexpected argument %q: the event comes from -event or standard input\n", fs.Arg(0))
+		fs.Usage()
+		return exitUsage
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, version())
+		return exitOK
 	}
 	var payload []byte
 	var err error
@@ -65,67 +123,44 @@ func runLocal(h *handler.Handler, args []string, stdin io.Reader, stdout io.Writ
 		payload, err = os.ReadFile(*eventPath)
 	}
 	if err != nil {
-		return fmt.Errorf("reading the event: %w", err)
+		fmt.Fprintln(stderr, "main: reading the event:", err)
+		return exitError
 	}
+	h := newHandler()
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
 	ctx = functioncontext.NewContext(ctx, &functioncontext.FunctionContext{RequestID: "local-" + randomHex(8)})
-	answer, err := h.Invoke(ctx, payload)
+	out, err := h.Invoke(ctx, payload)
 	if err != nil {
-		return err
+		// A function error: under SCF, an asynchronous invocation is retried.
+		fmt.Fprintln(stderr, "main: function error:", err)
+		return exitError
 	}
-	_, err = fmt.Fprintf(stdout, "%s\n", answer)
-	return err
+	if _, err := fmt.Fprintf(stdout, "%s\n", out); err != nil {
+		fmt.Fprintln(stderr, "main:", err)
+		return exitError
+	}
+	if isError(out) {
+		return exitError
+	}
+	return exitOK
 }
 
-// version is the binary's version when the build sets it:
-// go build -ldflags "-X main.version=$(git describe --always --dirty)"
-// (make build does).
-var version string
-
-// buildVersion returns the binary's version: the one set at link time, else
-// the commit the build's VCS information names (vcs.revision, its first 12
-// digits, "-dirty" when vcs.modified), else "dev". go build stamps the VCS
-// information (-buildvcs=auto, -trimpath included) when it builds from a git
-// clone with git on PATH; not from a linked worktree, whose .git is a file
-// (golang/go#58218), nor with GOFLAGS=-buildvcs=false: there the link-time
-// version is the one to rely on.
-func buildVersion() string {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		info = nil
+// isError says whether an answer is an error: its HTTP status (an HTTP
+// trigger's statusCode, else the status the answer's Code has in the one
+// HTTP table) is 400 or more.
+func isError(out []byte) bool {
+	var a struct {
+		StatusCode *int `json:"statusCode"`
+		Code       string
 	}
-	return versionOf(version, info)
-}
-
-// versionOf is buildVersion's rule, for a given link-time version and build
-// information (nil when there is none).
-func versionOf(linked string, info *debug.BuildInfo) string {
-	if linked != "" {
-		return linked
+	if err := json.Unmarshal(out, &a); err != nil {
+		return true
 	}
-	if info == nil {
-		return "dev"
+	if a.StatusCode != nil {
+		return *a.StatusCode >= 400
 	}
-	var revision, modified string
-	for _, s := range info.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			revision = s.Value
-		case "vcs.modified":
-			modified = s.Value
-		}
-	}
-	if revision == "" {
-		return "dev"
-	}
-	if len(revision) > 12 {
-		revision = revision[:12]
-	}
-	if modified == "true" {
-		revision += "-dirty"
-	}
-	return revision
+	return answer.HTTPStatus(a.Code) >= 400
 }
 
 func randomHex(n int) string {

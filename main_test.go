@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"os"
-	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -17,7 +16,8 @@ import (
 )
 
 // A local run reads the event from -event or standard input, invokes the
-// handler once and prints the answer.
+// handler once, prints the answer, and exits 0 for an answer that is not an
+// error, 1 for an error answer, 2 for a wrong command line.
 func TestRunLocal(t *testing.T) {
 	emu := emulator.New()
 	emu.AddKey(emulator.Key{SecretID: "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE", SecretKey: "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE"})
@@ -30,59 +30,76 @@ func TestRunLocal(t *testing.T) {
 		"TENCENTCLOUD_REGION":    "ap-guangzhou",
 		"TENCENTCLOUD_SECRETID":  "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE",
 		"TENCENTCLOUD_SECRETKEY": "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE",
+		"API_TOKEN":              "cvm-project-demo-token-EXAMPLE",
 	}
-	h := handler.NewFromEnv(func(k string) string { return env[k] }, slog.New(slog.DiscardHandler))
+	built := 0
+	newHandler := func() *handler.Handler {
+		built++
+		return handler.NewFromEnv(func(k string) string { return env[k] }, slog.New(slog.DiscardHandler))
+	}
 	sample, err := os.ReadFile("events/direct.json")
 	require.NoError(t, err)
+	unauthenticated := `{"httpMethod":"POST","headers":{"content-type":"application/json"},"body":"{\"InstanceIds\":[\"ins-00000003\"],\"ProjectId\":7}","path":"/","queryString":{}}`
 
-	for name, run := range map[string]func(out *bytes.Buffer) error{
-		"from a file": func(out *bytes.Buffer) error {
-			return runLocal(h, []string{"-event", "events/direct.json"}, strings.NewReader(""), out)
-		},
-		"from standard input": func(out *bytes.Buffer) error { return runLocal(h, nil, bytes.NewReader(sample), out) },
-		"from standard input -": func(out *bytes.Buffer) error {
-			return runLocal(h, []string{"-event", "-"}, bytes.NewReader(sample), out)
-		},
-	} {
-		t.Run(name, func(t *testing.T) {
-			var out bytes.Buffer
-			require.NoError(t, run(&out))
-			var a struct{ Code, RequestId string }
-			require.NoError(t, json.Unmarshal(out.Bytes(), &a))
-			assert.Equal(t, "Success", a.Code)
-			assert.NotEmpty(t, a.RequestId)
+	tests := []struct {
+		name       string
+		args       []string
+		stdin      string
+		wantStatus int
+		wantCode   string // the answer's Code, or "" when no answer is printed
+		wantStdout string // a part of standard output, when no answer is printed
+		wantStderr string
+	}{
+		{name: "from a file", args: []string{"-event", "events/direct.json"}, wantStatus: 0, wantCode: "Success"},
+		{name: "from standard input", stdin: string(sample), wantStatus: 0, wantCode: "Success"},
+		{name: "from standard input -", args: []string{"-event", "-"}, stdin: string(sample), wantStatus: 0, wantCode: "Success"},
+		{name: "a dry run is not an error", stdin: `{"InstanceIds":["ins-00000003"],"ProjectId":7,"DryRun":true}`, wantStatus: 0, wantCode: "DryRunOperation"},
+		{name: "a refused request is an error", stdin: `{"InstanceIds":["ins-0000003"],"ProjectId":7}`, wantStatus: 1, wantCode: "InvalidInstanceId.Malformed"},
+		{name: "an HTTP 401 is an error", stdin: unauthenticated, wantStatus: 1, wantStdout: `"statusCode":401`},
+		{name: "an unreadable event", args: []string{"-event", "events/no-such-file.json"}, wantStatus: 1, wantStderr: "no-such-file.json"},
+		{name: "-h says what the program does", args: []string{"-h"}, wantStatus: 0, wantStdout: "moves Tencent Cloud CVM instances into a project"},
+		{name: "-help too", args: []string{"-help"}, wantStatus: 0, wantStdout: "Exit status"},
+		{name: "-version", args: []string{"-version"}, wantStatus: 0, wantStdout: version() + "\n"},
+		{name: "an unknown argument is refused", args: []string{"help"}, wantStatus: 2, wantStderr: `unexpected argument "help"`},
+		{name: "an argument after the flags is refused", args: []string{"-event", "events/direct.json", "extra"}, wantStatus: 2, wantStderr: "Usage:"},
+		{name: "an unknown flag is refused", args: []string{"-evnet", "x"}, wantStatus: 2, wantStderr: "flag provided but not defined: -evnet"},
+		{name: "a malformed duration is refused", args: []string{"-timeout", "soon"}, wantStatus: 2, wantStderr: "invalid value"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			status := runLocal(newHandler, tt.args, strings.NewReader(tt.stdin), &stdout, &stderr)
+			assert.Equal(t, tt.wantStatus, status, "stderr: %s", stderr.String())
+			if tt.wantCode != "" {
+				var a struct{ Code, RequestId string }
+				require.NoError(t, json.Unmarshal(stdout.Bytes(), &a), stdout.String())
+				assert.Equal(t, tt.wantCode, a.Code)
+				if a.Code == "Success" {
+					assert.NotEmpty(t, a.RequestId, "the upstream RequestId")
+				}
+			}
+			assert.Contains(t, stdout.String(), tt.wantStdout)
+			assert.Contains(t, stderr.String(), tt.wantStderr)
+			if tt.wantStatus == 2 {
+				assert.Empty(t, stdout.String(), "a wrong command line answers nothing")
+			}
 		})
 	}
 	in, _ := emu.Instance("ins-00000003")
 	assert.EqualValues(t, 1045, in.ProjectID)
-
-	var out bytes.Buffer
-	err = runLocal(h, []string{"-event", "events/no-such-file.json"}, strings.NewReader(""), &out)
-	assert.ErrorContains(t, err, "no-such-file.json")
+	assert.Equal(t, 6, built, "only the runs that invoke build the handler")
 }
 
-// The version set at link time wins; else the build's VCS information; else
-// "dev".
-func TestVersionOf(t *testing.T) {
-	vcs := func(settings ...debug.BuildSetting) *debug.BuildInfo {
-		return &debug.BuildInfo{Settings: settings}
-	}
-	rev := debug.BuildSetting{Key: "vcs.revision", Value: "3552836a1b2c3d4e5f60718293a4b5c6d7e8f901"}
-	for name, c := range map[string]struct {
-		linked string
-		info   *debug.BuildInfo
-		want   string
-	}{
-		"linked":               {"v1.2.0-3-g3552836-dirty", vcs(rev), "v1.2.0-3-g3552836-dirty"},
-		"revision":             {"", vcs(rev, debug.BuildSetting{Key: "vcs.modified", Value: "false"}), "3552836a1b2c"},
-		"modified":             {"", vcs(rev, debug.BuildSetting{Key: "vcs.modified", Value: "true"}), "3552836a1b2c-dirty"},
-		"short revision":       {"", vcs(debug.BuildSetting{Key: "vcs.revision", Value: "3552836"}), "3552836"},
-		"no VCS information":   {"", vcs(debug.BuildSetting{Key: "-trimpath", Value: "true"}), "dev"},
-		"no build information": {"", nil, "dev"},
-	} {
-		t.Run(name, func(t *testing.T) {
-			assert.Equal(t, c.want, versionOf(c.linked, c.info))
-		})
-	}
-	assert.NotEmpty(t, buildVersion())
+// The version is the VERSION file's one line: what every build of a commit
+// reports, whatever built it.
+func TestVersion(t *testing.T) {
+	b, err := os.ReadFile("VERSION")
+	require.NoError(t, err)
+	assert.Regexp(t, `^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?\n$`, string(b), "one semantic version, one line")
+	assert.Equal(t, strings.TrimSpace(string(b)), version())
+
+	// No build sets another: the Makefile passes no -X main.version.
+	mk, err := os.ReadFile("Makefile")
+	require.NoError(t, err)
+	assert.NotContains(t, string(mk), "main.version")
 }

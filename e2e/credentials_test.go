@@ -120,6 +120,7 @@ func logLines(t *testing.T, fn *function, msg string, want int) []map[string]any
 }
 
 func TestEachProviderAlone(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		method     string
@@ -192,6 +193,7 @@ func TestEachProviderAlone(t *testing.T) {
 }
 
 func TestTheChainTakesTheFirstProviderWithKeys(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name        string
 		role, env   bool
@@ -256,6 +258,7 @@ func TestTheChainTakesTheFirstProviderWithKeys(t *testing.T) {
 // Short-lived keys are reused by warm invocations, then replaced before
 // they expire: all in one process, against emulators that refuse expired keys.
 func TestShortLivedKeysAreRefreshedInOneWarmProcess(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		role   bool
@@ -312,6 +315,7 @@ func TestShortLivedKeysAreRefreshedInOneWarmProcess(t *testing.T) {
 // A failed refresh keeps the still-valid keys in use, with a warning; once
 // they expire they are never sent, and the answer says why.
 func TestExpiredKeysAreNeverSent(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	c.sts.SetLifetime(4 * time.Second)
 	fn := startFunction(t, c, "ROLE_ARN="+roleARN)
@@ -350,6 +354,7 @@ func TestExpiredKeysAreNeverSent(t *testing.T) {
 }
 
 func TestFiftyConcurrentInvocationsMakeOneSTSCall(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	c.sts.SetDelay(300 * time.Millisecond) // every invocation arrives while the first waits for STS
 	fn := startFunction(t, c, "ROLE_ARN="+roleARN)
@@ -384,6 +389,7 @@ func TestFiftyConcurrentInvocationsMakeOneSTSCall(t *testing.T) {
 }
 
 func TestSTSRefusalIsAnsweredWithItsCodeAndRequestID(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		setup    func(*cloud)
@@ -413,6 +419,7 @@ func TestSTSRefusalIsAnsweredWithItsCodeAndRequestID(t *testing.T) {
 }
 
 func TestMetadataDown(t *testing.T) {
+	t.Parallel()
 	closed := httptest.NewServer(http.NotFoundHandler())
 	closed.Close() // nothing listens on its port now
 	tests := []struct {
@@ -464,6 +471,7 @@ func TestMetadataDown(t *testing.T) {
 // test; this one makes sure there were some to find, from both sources,
 // through refreshes, warnings and failures).
 func TestNoTemporaryKeyOrTokenInAnyOutput(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	c.sts.SetLifetime(2 * time.Second)
 	c.metadata.SetRole(instanceRole, 2*time.Second)

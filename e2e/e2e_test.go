@@ -22,6 +22,7 @@ import (
 // end up in its project, and the answer carries the emulator's RequestId.
 // The samples of tag rules and EventBridge are run in rules_test.go.
 func TestEverySampleEventMovesItsInstances(t *testing.T) {
+	t.Parallel()
 	samples, err := filepath.Glob(filepath.Join("..", "events", "*.json"))
 	require.NoError(t, err)
 	require.NotEmpty(t, samples)
@@ -55,6 +56,7 @@ func TestEverySampleEventMovesItsInstances(t *testing.T) {
 
 // Every signature method, on both endpoints, with permanent and temporary keys.
 func TestEverySignatureMethodIsAccepted(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, path, method string
 		temporary          bool
@@ -90,6 +92,7 @@ func TestEverySignatureMethodIsAccepted(t *testing.T) {
 }
 
 func TestATimerMoves150InstancesInTwoBatches(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	fn := startFunction(t, c)
 	a, _ := fn.invoke(t, sample(t, "direct-150.json"), c)
@@ -113,6 +116,7 @@ func TestATimerMoves150InstancesInTwoBatches(t *testing.T) {
 // The API is all-or-nothing per batch: a failed batch is reported and the
 // others still go through.
 func TestAFailedBatchDoesNotStopTheOthers(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	fn := startFunction(t, c, moveOnly)            // the API's own refusal: VERIFY would not send the unknown instance
 	request := append(ids(1, 100), "ins-0000dead") // the second batch names an unknown instance
@@ -128,6 +132,7 @@ func TestAFailedBatchDoesNotStopTheOthers(t *testing.T) {
 }
 
 func TestUpstreamRefusalsAreAnsweredWithTheirCodeAndStatus(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		ids        []string
@@ -163,6 +168,7 @@ func TestUpstreamRefusalsAreAnsweredWithTheirCodeAndStatus(t *testing.T) {
 
 // Requests that fail validation are answered without any upstream call.
 func TestBadInputIsRefusedWithoutAnyUpstreamCall(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		payload    string
@@ -200,6 +206,7 @@ func TestBadInputIsRefusedWithoutAnyUpstreamCall(t *testing.T) {
 }
 
 func TestMissingCredentialsMakeNoCall(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	fn := startFunction(t, c)
 	fn.env = nil
@@ -212,6 +219,7 @@ func TestMissingCredentialsMakeNoCall(t *testing.T) {
 }
 
 func TestAnUnreachableEndpointIsReportedAsSuch(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	closed := httptest.NewServer(http.NotFoundHandler())
 	closed.Close() // nothing listens on its port now
@@ -243,6 +251,7 @@ func TestTheAnswerComesBeforeTheDeadline(t *testing.T) {
 }
 
 func TestWarmInvocationsReuseOneConnection(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	fn := startFunction(t, c)
 	for i := 1; i <= 5; i++ {
@@ -253,6 +262,7 @@ func TestWarmInvocationsReuseOneConnection(t *testing.T) {
 }
 
 func TestAMisconfiguredFunctionRefusesToRun(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	fn := startFunction(t, c, "SIGNATURE_METHOD=HmacMD5")
 	a, status := fn.invoke(t, apigwPayload(t, directPayload(t, []string{"ins-00000001"}, 1045)), c)
@@ -263,6 +273,7 @@ func TestAMisconfiguredFunctionRefusesToRun(t *testing.T) {
 }
 
 func TestPingAnswers(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	fn := startFunction(t, c)
 	require.NoError(t, fn.Ping())

@@ -75,6 +75,7 @@ func TestEachFaultIsRetriedWithinTheDeadline(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Run("once: retried away", func(t *testing.T) {
 				t.Parallel()
+				timingSensitive(t)
 				c := newCloud(t)
 				c.Script(tt.fault)
 				fn := startFunction(t, c, moveOnly)
@@ -100,6 +101,7 @@ func TestEachFaultIsRetriedWithinTheDeadline(t *testing.T) {
 					t.Skip("a throttle is retried until the deadline: see the next case")
 				}
 				t.Parallel()
+				timingSensitive(t)
 				c := newCloud(t)
 				c.Script(repeat(tt.fault, 10)...)
 				fn := startFunction(t, c, moveOnly)
@@ -116,6 +118,7 @@ func TestEachFaultIsRetriedWithinTheDeadline(t *testing.T) {
 					t.Skip("not a throttle: MAX_RETRIES bounds it (previous case)")
 				}
 				t.Parallel()
+				timingSensitive(t)
 				c := newCloud(t)
 				c.Script(repeat(tt.fault, 100)...)
 				fn := startFunction(t, c, moveOnly, "MAX_RETRIES=0")
@@ -130,6 +133,7 @@ func TestEachFaultIsRetriedWithinTheDeadline(t *testing.T) {
 			})
 			t.Run("outlasting a short deadline: answered before it", func(t *testing.T) {
 				t.Parallel()
+				timingSensitive(t)
 				c := newCloud(t)
 				c.Script(repeat(tt.fault, 100)...)
 				fn := startFunction(t, c, moveOnly, "MAX_RETRIES=10")
@@ -173,6 +177,7 @@ func TestADelayPastTheDeadlineIsAnsweredBeforeIt(t *testing.T) {
 
 // Refusals of the request itself are answered at once: one attempt.
 func TestRefusalsAreNotRetried(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		ids      []string
@@ -265,6 +270,7 @@ func TestTheRateLimitHoldsAcrossWarmInvocations(t *testing.T) {
 // SkipInvalid with the IDs that the API's refusals name: one call per
 // refusal beyond the batch's own.
 func TestSkipInvalidMovesAllButTheNamedOffenders(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	fn := startFunction(t, c, moveOnly)
 	request := ids(1, 150)
@@ -296,6 +302,7 @@ func TestSkipInvalidMovesAllButTheNamedOffenders(t *testing.T) {
 
 // SkipInvalid against refusals that name no instance: halving.
 func TestSkipInvalidHalvesWhenTheRefusalNamesNoOne(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		badAt     int // index in the batch of 100
@@ -329,6 +336,7 @@ func TestSkipInvalidHalvesWhenTheRefusalNamesNoOne(t *testing.T) {
 }
 
 func TestTheRequestsSkipInvalidWinsOverSkipInvalidEnv(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	fn := startFunction(t, c, moveOnly, "SKIP_INVALID=true")
 	body := directPayloadWith(t, map[string]any{"InstanceIds": []string{"ins-00000001", "ins-0000dead"}, "ProjectId": 1045, "SkipInvalid": false})
@@ -343,6 +351,7 @@ func TestTheRequestsSkipInvalidWinsOverSkipInvalidEnv(t *testing.T) {
 // Another error during isolation: the instances not yet settled fail with
 // it, and nothing is lost track of.
 func TestAnErrorDuringIsolationFailsWhatIsUnsettled(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	c.Script(append([]emulator.Fault{{}}, repeat(emulator.Fault{Kind: emulator.FaultInternalServerError}, 4)...)...)
 	fn := startFunction(t, c, moveOnly)

@@ -296,3 +296,17 @@ func directPayload(t *testing.T, instanceIDs []string, project int64) []byte {
 	require.NoError(t, err)
 	return b
 }
+
+// timingSlots lets at most two of the subtests that measure time run at
+// once, as they did when go test ran two tests at a time: their bounds are
+// for two cores, not for two cores shared with every other test. The tests
+// that measure time are not parallel at the top level (they run first,
+// before the parallel ones, with the package to themselves).
+var timingSlots = make(chan struct{}, 2)
+
+// timingSensitive holds one of the timingSlots until t ends.
+func timingSensitive(t *testing.T) {
+	t.Helper()
+	timingSlots <- struct{}{}
+	t.Cleanup(func() { <-timingSlots })
+}

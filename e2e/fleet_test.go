@@ -193,6 +193,7 @@ func runBurst(tb testing.TB, n int, timeout time.Duration) burstResult {
 // allows 10 moves a second: every invocation answers Success and every
 // instance moves, well within the 60 s deadline.
 func TestTenProcessesShareTheAccountsLimit(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("about 10 s")
 	}
@@ -211,6 +212,7 @@ func TestTenProcessesShareTheAccountsLimit(t *testing.T) {
 // the errored ones finish. No instance is left unmoved by an invocation
 // that reported no error.
 func TestABurstOfTagEventsLosesNothing(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("about 10 s")
 	}

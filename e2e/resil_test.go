@@ -15,6 +15,7 @@ import (
 // the next invocations of the warm process refuse to try: each sends its
 // call and moves its instance.
 func TestOneSlowAnswerDoesNotFreezeTheWarmProcess(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	c.Script(emulator.Fault{Delay: 5 * time.Second})
 	fn := startFunction(t, c)
@@ -30,6 +31,7 @@ func TestOneSlowAnswerDoesNotFreezeTheWarmProcess(t *testing.T) {
 // Quick TC3 retries within one second are each signed anew: no two
 // attempts carry the same signature.
 func TestQuickTC3RetriesHaveDistinctSignatures(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	c.Script(repeat(emulator.Fault{Kind: emulator.FaultInternalServerError}, 6)...)
 	fn := startFunction(t, c, moveOnly, "MAX_RETRIES=6", "SIGNATURE_METHOD=TC3-HMAC-SHA256", "CVM_ENDPOINT="+c.base+"/")

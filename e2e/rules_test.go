@@ -109,6 +109,7 @@ func split(c *cloud) (describes, modifies, polls []emulator.Call) {
 // 100, what differs moves in batches of 100, conflicts and untagged
 // instances stay; the next reconciliation moves nothing.
 func TestATimerReconcilesTheFleetAndTheSecondRunMovesNothing(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	seedFleet(c)
 	fn := startFunction(t, c, projectRules)
@@ -206,6 +207,7 @@ func TestATimerReconcilesTheFleetAndTheSecondRunMovesNothing(t *testing.T) {
 // Every sample of the rules and of EventBridge does what it says, against
 // instances tagged as the event says.
 func TestEveryRulesSample(t *testing.T) {
+	t.Parallel()
 	prod, teamData, teamWeb, dev := emulator.Tag{Key: "env", Value: "prod"}, emulator.Tag{Key: "team", Value: "data"}, emulator.Tag{Key: "team", Value: "web"}, emulator.Tag{Key: "env", Value: "dev"}
 	tests := map[string]struct {
 		tags     map[string][]emulator.Tag // the instances' tags now
@@ -275,6 +277,7 @@ func TestEveryRulesSample(t *testing.T) {
 // The event says the instance was tagged env=prod; it is team=web now (or
 // gone): the function goes by what DescribeInstances says.
 func TestAStaleEventGoesByTheInstancesCurrentTags(t *testing.T) {
+	t.Parallel()
 	t.Run("retagged since", func(t *testing.T) {
 		c := newCloud(t)
 		require.True(t, c.SetTags("ins-00000161", emulator.Tag{Key: "team", Value: "web"}))
@@ -310,6 +313,7 @@ func TestAStaleEventGoesByTheInstancesCurrentTags(t *testing.T) {
 // An instance that rules with different projects match is reported on both
 // and left where it is; the others move.
 func TestAConflictIsReportedAndLeftInPlace(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	require.True(t, c.SetTags("ins-00000171", emulator.Tag{Key: "env", Value: "prod"}, emulator.Tag{Key: "team", Value: "web"}))
 	require.True(t, c.SetTags("ins-00000172", emulator.Tag{Key: "env", Value: "prod"}))
@@ -327,6 +331,7 @@ func TestAConflictIsReportedAndLeftInPlace(t *testing.T) {
 // A dry run lists and decides everything and moves nothing, whether the
 // request or DRY_RUN asks for it.
 func TestADryRunMovesNothing(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		name    string
 		env     []string
@@ -355,6 +360,7 @@ func TestADryRunMovesNothing(t *testing.T) {
 
 // Rules come from the request, RULES_FILE or PROJECT_RULES, to the same effect.
 func TestRulesFromEachSource(t *testing.T) {
+	t.Parallel()
 	file := filepath.Join(t.TempDir(), "rules.json")
 	require.NoError(t, os.WriteFile(file, []byte(rulesJSON), 0o644))
 	tests := []struct {
@@ -386,6 +392,7 @@ func TestRulesFromEachSource(t *testing.T) {
 // A bad rule set is refused whole, before any call: from a request with
 // InvalidParameterValue, from the configuration with InvalidConfig.
 func TestABadRuleSetIsRefusedWhole(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		env        []string
@@ -426,6 +433,7 @@ func TestABadRuleSetIsRefusedWhole(t *testing.T) {
 // rule reports it and moves nothing (not even its first page); the rule
 // listed before it moves; the answer carries the failure.
 func TestAnUpstreamErrorDuringAListing(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	seedFleet(c)
 	c.FailDescribeInstances(2, "InternalServerError") // team's page, prod's first page, then failures
@@ -462,6 +470,7 @@ func TestAnUpstreamErrorDuringAListing(t *testing.T) {
 // The listings are signed like the moves, with every signature method on
 // both endpoints, the lists numbered from each endpoint's base.
 func TestEverySignatureMethodReconciles(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct{ path, method string }{
 		{"/v2/index.php", "HmacSHA256"},
 		{"/v2/index.php", "HmacSHA1"},
@@ -488,6 +497,7 @@ func TestEverySignatureMethodReconciles(t *testing.T) {
 
 // The answer's JSON has every rule field, lists never null.
 func TestTheRulesAnswerShape(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	fn := startFunction(t, c, projectRules)
 	raw, err := fn.Invoke([]byte(`{"Reconcile":true}`), scfrpc.Invocation{Env: fn.env})

@@ -57,6 +57,7 @@ func sha256Hex(s string) string {
 // Who may call over HTTP: each refusal is answered in the checks' order
 // (authentication, method, content type) and makes no upstream call.
 func TestHTTPCallersAreCheckedInOrderBeforeAnyCall(t *testing.T) {
+	t.Parallel()
 	bearer, wrong := str("Bearer "+apiToken), str("Bearer "+wrongToken)
 	tests := []struct {
 		name       string
@@ -113,6 +114,7 @@ func TestHTTPCallersAreCheckedInOrderBeforeAnyCall(t *testing.T) {
 // anonymous when allowed and no token is configured, and every non-HTTP
 // event without a token.
 func TestHTTPCallersThatPassMoveInstances(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		env   []string
@@ -156,6 +158,7 @@ func TestHTTPCallersThatPassMoveInstances(t *testing.T) {
 // What may be changed: ALLOWED_PROJECT_IDS and MAX_INSTANCES, whatever the
 // trigger, refused before credentials are read or any call is made.
 func TestWhatMayBeChanged(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		env        []string
@@ -225,6 +228,7 @@ type dryRunAnswer struct {
 // nothing: no call, nothing moved, and the answer shows each batch without
 // a secret.
 func TestADryRunSignsEverythingAndSendsNothing(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, path, method string
 		env                []string
@@ -312,6 +316,7 @@ func TestADryRunSignsEverythingAndSendsNothing(t *testing.T) {
 // A malformed guard setting: logged at start, and every invocation, of
 // every kind, answered InvalidConfig (500) with no call.
 func TestAMalformedSettingRefusesEveryInvocation(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ setting, name string }{
 		{"ALLOWED_PROJECT_IDS=5,x", "ALLOWED_PROJECT_IDS"},
 		{"MAX_INSTANCES=0", "MAX_INSTANCES"},
@@ -349,6 +354,7 @@ func TestAMalformedSettingRefusesEveryInvocation(t *testing.T) {
 // signature the emulator received), none of which appears in any answer
 // nor in the function's output.
 func TestNoSecretLeavesOnAnyPath(t *testing.T) {
+	t.Parallel()
 	samples, err := filepath.Glob(filepath.Join("..", "events", "*.json"))
 	require.NoError(t, err)
 	require.NotEmpty(t, samples)
@@ -390,6 +396,7 @@ func TestNoSecretLeavesOnAnyPath(t *testing.T) {
 	}
 	for _, r := range runs {
 		t.Run(r.name, func(t *testing.T) {
+			t.Parallel()
 			c := newCloud(t)
 			env := slices.Clone(r.env)
 			for i, e := range env {

@@ -26,6 +26,7 @@ func (fn *function) withEnv(more map[string]string) scfrpc.Invocation {
 // into another project, from the first invocation on; one set between two
 // invocations of a warm process refuses from the next.
 func TestAnAllowListGivenOnlyInTheInvocationsEnvironmentIsInForce(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	fn := startFunction(t, c)
 	a, status := fn.invokeWith(t, apigwPayload(t, directPayload(t, []string{"ins-00000005"}, 1045)), c,
@@ -49,6 +50,7 @@ func TestAnAllowListGivenOnlyInTheInvocationsEnvironmentIsInForce(t *testing.T) 
 // DRY_RUN given only in the invocation's environment makes a timer's move a
 // dry run: nothing is sent.
 func TestDryRunGivenOnlyInTheInvocationsEnvironmentIsInForce(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	fn := startFunction(t, c)
 	a, _ := fn.invokeWith(t, sample(t, "timer.json"), c, fn.withEnv(map[string]string{"DRY_RUN": "true"}))
@@ -67,6 +69,7 @@ func TestDryRunGivenOnlyInTheInvocationsEnvironmentIsInForce(t *testing.T) {
 // with TC3-HMAC-SHA256, and the configured line says so, with the version.
 // (A dry run: nothing leaves the machine.)
 func TestTheDefaultsAreAPI3AndTC3(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	p, err := scfrpc.Start(ctx, binary, []string{"TENCENTCLOUD_REGION=ap-guangzhou", "DRY_RUN=true", "METADATA_ENDPOINT=http://127.0.0.1:1"})

@@ -42,6 +42,7 @@ func timerWith(t *testing.T, message string) []byte {
 // it and the nearest known key, and nothing is sent: a misspelt DryRun
 // would otherwise be a real move.
 func TestUnknownKeysAreRefusedWithoutACall(t *testing.T) {
+	t.Parallel()
 	const snake = `{"InstanceIds":["ins-00000005"],"ProjectId":1045,"dry_run":true}`
 	const typo = `{"InstanceIds":["ins-00000005"],"ProjectId":1045,"DryRunn":true}`
 	tests := []struct {
@@ -80,6 +81,7 @@ func TestUnknownKeysAreRefusedWithoutACall(t *testing.T) {
 // writes a file, is read as if it had none, wherever it comes from
 // (testdata/04-json-utf8-bom.json: a dry run of ins-00000001 into 1045).
 func TestAByteOrderMarkIsIgnored(t *testing.T) {
+	t.Parallel()
 	file, err := os.ReadFile(filepath.Join("testdata", "04-json-utf8-bom.json"))
 	require.NoError(t, err)
 	require.True(t, strings.HasPrefix(string(file), "\ufeff"), "the case starts with a byte-order mark")
@@ -110,6 +112,7 @@ func TestAByteOrderMarkIsIgnored(t *testing.T) {
 // The function URL's caller address, which SCF gives in x-scf-remote-addr
 // (its event has no requestContext), is logged as source_ip.
 func TestTheFunctionURLsCallerAddressIsLogged(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	fn := startFunction(t, c)
 	payload := httpEvent(t, "function-url.json", "", map[string]*string{"authorization": str("Bearer wrong-token-0123456789abcdef"), "x-scf-remote-addr": str("198.51.100.77")})
@@ -127,6 +130,7 @@ func TestTheFunctionURLsCallerAddressIsLogged(t *testing.T) {
 // words; the function's own socket address (read tcp 127.0.0.1:N->…) is
 // only in the log, on the client's line of each attempt.
 func TestAResetIsToldInWordsWithoutSocketAddresses(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	c.Script(repeat(emulator.Fault{Kind: emulator.FaultReset}, 4)...)
 	fn := startFunction(t, c, moveOnly, "MAX_RETRIES=1")

@@ -85,6 +85,7 @@ func TestAnUnfinishedTimerFailsAndItsRetryMovesWhatIsLeft(t *testing.T) {
 // function error, as for a timer. A permanent failure is an answer either
 // way, and so is every HTTP call.
 func TestADirectInvocationChoosesWithAsync(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		request   map[string]any
@@ -127,6 +128,7 @@ func TestADirectInvocationChoosesWithAsync(t *testing.T) {
 // The function error goes through the runtime's protocol as scf-go-lib
 // sends it: scfrpc surfaces it as a *FunctionError, not as an answer.
 func TestAFunctionErrorIsNotAnAnswer(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	c.Script(repeat(emulator.Fault{Kind: emulator.FaultHTTP502}, 100)...)
 	fn := startFunction(t, c, "MAX_RETRIES=1")

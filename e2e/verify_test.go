@@ -39,6 +39,7 @@ func regionsOf(calls []emulator.Call) []string {
 // of issue 12 (an event of ap-shanghai naming an instance of ap-beijing),
 // and one delivery naming instances of two regions.
 func TestAnEventsInstancesMoveInTheRegionsTheirNamesGive(t *testing.T) {
+	t.Parallel()
 	caseFile, err := os.ReadFile(filepath.Join("testdata", "cases", "01-eb-resource-region-ignored.json"))
 	require.NoError(t, err)
 	twoRegions := []byte(`{"EventList":[{"specversion":"1.0","type":"tag:CloudEvent:ApiCall","source":"tag.cloud.tencent",
@@ -191,6 +192,7 @@ func TestEachMoveIsConfirmed(t *testing.T) {
 
 // "An instance already in the project is never sent."
 func TestAnInstanceAlreadyInTheProjectIsNeverSent(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	c.AddInstances(emulator.Instance{ID: "ins-00000005", ProjectID: 1045})
 	fn := startFunction(t, c)
@@ -213,6 +215,7 @@ func TestAnInstanceAlreadyInTheProjectIsNeverSent(t *testing.T) {
 
 // "Security groups reported, and restored with KEEP_SECURITY_GROUPS=true".
 func TestSecurityGroupsSurviveTheMove(t *testing.T) {
+	t.Parallel()
 	groups := []string{"sg-aaaaaaaa", "sg-bbbbbbbb"}
 	for _, keep := range []bool{false, true} {
 		name := "reported"
@@ -273,6 +276,7 @@ func TestSecurityGroupsSurviveTheMove(t *testing.T) {
 
 // "A dry run sends neither write": it reads, decides and reports.
 func TestADryRunReadsAndSendsNoWrite(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	c.SetDetachSecurityGroupsOnMove(true)
 	c.AddInstances(emulator.Instance{ID: "ins-00000002", ProjectID: 1045})
@@ -299,6 +303,7 @@ func TestADryRunReadsAndSendsNoWrite(t *testing.T) {
 // Without cvm:DescribeInstances the moves still happen, and the answer
 // says they were not verified and why.
 func TestWithoutDescribeInstancesTheMovesAreNotVerified(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	c.FailDescribeInstances(0, "AuthFailure.UnauthorizedOperation")
 	fn := startFunction(t, c)
@@ -318,6 +323,7 @@ func TestWithoutDescribeInstancesTheMovesAreNotVerified(t *testing.T) {
 // that moved them: one whose operation ends FAILED is in Failed, not
 // Pending.
 func TestIsolatedMovesAreConfirmed(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	require.True(t, c.SetFailMove("ins-00000003", true))
 	fn := startFunction(t, c, "SKIP_INVALID=true")
@@ -341,6 +347,7 @@ func TestIsolatedMovesAreConfirmed(t *testing.T) {
 // would refuse its whole batch, and the others with it. The others move;
 // the answer is PartialSuccess with the unknown one in NotFound.
 func TestAnInstanceNotFoundIsNotSentAndTheOthersMove(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	fn := startFunction(t, c)
 	a, _ := fn.invoke(t, directPayload(t, []string{"ins-00000009", "ins-0000dead"}, 9), c)
@@ -358,6 +365,7 @@ func TestAnInstanceNotFoundIsNotSentAndTheOthersMove(t *testing.T) {
 // Why a move was not verified is told in words, like every message of an
 // answer: never the function's own socket address.
 func TestNotVerifiedHasNoSocketAddress(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	c.Script(repeat(emulator.Fault{Kind: emulator.FaultReset}, 10)...)
 	fn := startFunction(t, c, "MAX_RETRIES=0")

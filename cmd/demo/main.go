@@ -1,12 +1,13 @@
 // Command demo runs the function the way SCF does, locally: it starts the
 // built-in CVM emulator on 127.0.0.1 with seeded instances (a few tagged,
 // for the tag rules' samples), starts the function binary with
-// _LAMBDA_SERVER_PORT and PROJECT_RULES, invokes it through the runtime
-// protocol with every sample event, then shows verified moves (an
-// operation that takes a second, a move that detaches security groups and
-// KEEP_SECURITY_GROUPS=true restoring them, an event naming an instance of
-// another region), and prints each answer and, at the end, the instances'
-// projects.
+// _LAMBDA_SERVER_PORT and PROJECT_RULES, and invokes it through the runtime
+// protocol with every sample event, each against a freshly seeded emulator
+// so that no sample finds its instances already moved by another. It then
+// shows the legacy endpoint and verified moves (an operation that takes a
+// second, a move that detaches security groups and KEEP_SECURITY_GROUPS=true
+// restoring them, an event naming an instance of another region), printing
+// each answer with what it is for, and at the end what each one did.
 //
 //	go build -o dist/local/main . && go run ./cmd/demo -bin dist/local/main
 package main
@@ -14,6 +15,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -46,42 +48,55 @@ func main() {
 }
 
 func run(w io.Writer, bin, dir string) error {
-	emu := emulator.New()
-	emu.AddKey(emulator.Key{SecretID: demoSecretID, SecretKey: demoSecretKey})
-	seed(emu)
-	base, stop, err := emu.Start()
-	if err != nil {
-		return err
-	}
-	defer stop()
-
 	samples, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil || len(samples) == 0 {
 		return fmt.Errorf("no sample events in %s", dir)
 	}
 	sort.Strings(samples)
 
-	var fromSamples []invocation
+	// Every sample against its own freshly seeded emulator: what one moves,
+	// the next still finds where the seed put it.
+	var results []result
+	fmt.Fprintf(w, "### every sample event, each against a freshly seeded emulator; API 3.0 endpoint, TC3-HMAC-SHA256 (the default)\n\n")
 	for _, path := range samples {
 		payload, err := os.ReadFile(path)
 		if err != nil {
 			return err
 		}
-		fromSamples = append(fromSamples, invocation{path, payload})
+		name := filepath.Base(path)
+		purpose, ok := samplePurposes[name]
+		if !ok {
+			purpose = "(no purpose written down: add one to samplePurposes in cmd/demo)"
+		}
+		emu, base, stop, err := seededEmulator()
+		if err != nil {
+			return err
+		}
+		rs, err := invokeAll(w, emu, bin, base+"/", "TC3-HMAC-SHA256", nil, []invocation{{name, purpose, payload}})
+		stop()
+		if err != nil {
+			return err
+		}
+		results = append(results, rs...)
 	}
+
+	emu, base, stop, err := seededEmulator()
+	if err != nil {
+		return err
+	}
+	defer stop()
 	runs := []struct {
 		title, endpoint, method string
 		env                     []string
 		before                  func() // prepares the emulator
 		invocations             []invocation
 	}{
-		{"every sample event; API 3.0 endpoint, TC3-HMAC-SHA256 (the default)", base + "/", "TC3-HMAC-SHA256", nil, nil, fromSamples},
 		{"legacy endpoint, HmacSHA256 (the v2 request format)", base + "/v2/index.php", "HmacSHA256", nil, nil, []invocation{
-			{"move two instances to project 2048", []byte(`{"InstanceIds":["ins-00000151","ins-00000152"],"ProjectId":2048}`)},
-			{"an instance bound to a load balancer (the API refuses the batch)", []byte(`{"InstanceIds":["ins-00000153","ins-lb000001"],"ProjectId":2048}`)},
-			{"an instance that does not exist", []byte(`{"InstanceIds":["ins-0000dead"],"ProjectId":2048}`)},
-			{"a dry run: validated, batched and signed, nothing sent", []byte(`{"InstanceIds":["ins-00000154","ins-00000155"],"ProjectId":2048,"DryRun":true}`)},
-			{"an HTTP call without the token (refused before anything is read or sent)", []byte(`{"httpMethod":"POST","headers":{"content-type":"application/json","x-scf-remote-addr":"203.0.113.24"},` +
+			{"legacy: two instances", "move two instances to project 2048", []byte(`{"InstanceIds":["ins-00000151","ins-00000152"],"ProjectId":2048}`)},
+			{"legacy: a load-balanced instance", "an instance bound to a load balancer (the API refuses the batch)", []byte(`{"InstanceIds":["ins-00000153","ins-lb000001"],"ProjectId":2048}`)},
+			{"legacy: an unknown instance", "an instance that does not exist", []byte(`{"InstanceIds":["ins-0000dead"],"ProjectId":2048}`)},
+			{"legacy: a dry run", "a dry run: validated, batched and signed, nothing sent", []byte(`{"InstanceIds":["ins-00000154","ins-00000155"],"ProjectId":2048,"DryRun":true}`)},
+			{"legacy: no token", "an HTTP call without the token (refused before anything is read or sent)", []byte(`{"httpMethod":"POST","headers":{"content-type":"application/json","x-scf-remote-addr":"203.0.113.24"},` +
 				`"body":"{\"InstanceIds\":[\"ins-00000156\"],\"ProjectId\":2048}","path":"/","queryString":{}}`)},
 		}},
 		{"verified moves, KEEP_SECURITY_GROUPS=true; API 3.0 endpoint, TC3-HMAC-SHA256", base + "/", "TC3-HMAC-SHA256", []string{"KEEP_SECURITY_GROUPS=true"},
@@ -95,11 +110,12 @@ func run(w io.Writer, bin, dir string) error {
 				emu.SetSecurityGroups("ins-00000158", "sg-web00001", "sg-ssh00001")
 				emu.SetFailMove("ins-00000159", true)
 				emu.AddInstances(emulator.Instance{ID: "ins-00000201", Region: "ap-beijing", Tags: []emulator.Tag{{Key: "env", Value: "prod"}}})
+				emu.AddInstances(emulator.Instance{ID: "ins-00000202", ProjectID: 2048})
 			}, []invocation{
-				{"a dry run: read, decided, signed; no write sent", []byte(`{"InstanceIds":["ins-00000157","ins-00000158","ins-00000151"],"ProjectId":2048,"DryRun":true}`)},
-				{"a move confirmed after a second; the groups it detached associated again; one already there", []byte(`{"InstanceIds":["ins-00000157","ins-00000158","ins-00000151"],"ProjectId":2048}`)},
-				{"a move whose operation ends FAILED", []byte(`{"InstanceIds":["ins-00000159","ins-00000160"],"ProjectId":2048}`)},
-				{"an event of ap-shanghai naming an instance of ap-beijing: listed and moved in ap-beijing",
+				{"verified: a dry run", "a dry run: read, decided, signed; no write sent", []byte(`{"InstanceIds":["ins-00000157","ins-00000158","ins-00000202"],"ProjectId":2048,"DryRun":true}`)},
+				{"verified: confirmed, groups kept", "a move confirmed after a second; the groups it detached associated again; one already there", []byte(`{"InstanceIds":["ins-00000157","ins-00000158","ins-00000202"],"ProjectId":2048}`)},
+				{"verified: FAILED", "a move whose operation ends FAILED", []byte(`{"InstanceIds":["ins-00000159","ins-00000160"],"ProjectId":2048}`)},
+				{"verified: another region", "an event of ap-shanghai naming an instance of ap-beijing: listed and moved in ap-beijing",
 					[]byte(`{"specversion":"1.0","region":"ap-shanghai","subject":"qcs::cvm:ap-beijing:uin/100000000001:instance/ins-00000201"}`)},
 			}},
 	}
@@ -108,24 +124,42 @@ func run(w io.Writer, bin, dir string) error {
 		if r.before != nil {
 			r.before()
 		}
-		if err := invokeAll(w, bin, r.endpoint, r.method, r.env, r.invocations); err != nil {
+		rs, err := invokeAll(w, emu, bin, r.endpoint, r.method, r.env, r.invocations)
+		if err != nil {
 			return err
 		}
+		results = append(results, rs...)
 	}
 	in157, _ := emu.Instance("ins-00000157")
 	fmt.Fprintf(w, "ins-00000157 after its move: project %d, security groups %v\n\n", in157.ProjectID, in157.SecurityGroupIDs)
-	printProjects(w, emu)
-	fmt.Fprintf(w, "\nThe emulator answered %d signed requests.\n", len(emu.Calls()))
+	printSummary(w, results)
 	return nil
 }
 
-// invocation is one payload to send, and what to call it.
-type invocation struct {
-	title   string
-	payload []byte
+// seededEmulator starts an emulator on loopback holding the demo's instances.
+func seededEmulator() (emu *emulator.Emulator, base string, stop func(), err error) {
+	emu = emulator.New()
+	emu.AddKey(emulator.Key{SecretID: demoSecretID, SecretKey: demoSecretKey})
+	seed(emu)
+	base, stop, err = emu.Start()
+	return emu, base, stop, err
 }
 
-func invokeAll(w io.Writer, bin, endpoint, method string, extraEnv []string, invocations []invocation) error {
+// invocation is one payload to send, its name, and what it is for.
+type invocation struct {
+	title, purpose string
+	payload        []byte
+}
+
+// result is what one invocation did: its answer's Code (or HTTP status) and
+// the instances whose project changed.
+type result struct {
+	invocation
+	outcome string
+	moved   map[int64][]string // by the project they went to
+}
+
+func invokeAll(w io.Writer, emu *emulator.Emulator, bin, endpoint, method string, extraEnv []string, invocations []invocation) ([]result, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	fn, err := scfrpc.Start(ctx, bin, append([]string{
@@ -138,23 +172,115 @@ func invokeAll(w io.Writer, bin, endpoint, method string, extraEnv []string, inv
 		"PROJECT_RULES=" + demoRules,
 	}, extraEnv...))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer fn.Stop()
 
 	// SCF passes the execution role's keys with every invocation.
 	env := map[string]string{"TENCENTCLOUD_SECRETID": demoSecretID, "TENCENTCLOUD_SECRETKEY": demoSecretKey}
+	var results []result
 	for _, inv := range invocations {
+		before := projects(emu)
 		answer, err := fn.Invoke(inv.payload, scfrpc.Invocation{Timeout: 10 * time.Second, Env: env})
-		if err != nil {
-			return fmt.Errorf("%s: %w", inv.title, err)
+		var outcome string
+		var ferr *scfrpc.FunctionError
+		switch {
+		case errors.As(err, &ferr):
+			// A function error is an outcome too: SCF would retry it.
+			outcome = "function error (SCF retries it): " + ferr.Message
+			answer = []byte(outcome)
+		case err != nil:
+			return nil, fmt.Errorf("%s: %w", inv.title, err)
+		default:
+			outcome = outcomeOf(answer)
 		}
-		fmt.Fprintf(w, "== %s\n%s\n\n", inv.title, readable(answer))
+		fmt.Fprintf(w, "== %s: %s\n%s\n\n", inv.title, inv.purpose, readable(answer))
+		results = append(results, result{invocation: inv, outcome: outcome, moved: movedSince(before, emu)})
 	}
-	// What the function logged (JSON lines, one per upstream call), the last few.
-	lines := strings.Split(strings.TrimSpace(fn.Output()), "\n")
-	fmt.Fprintf(w, "The function's log, last %d of %d lines:\n%s\n\n", min(3, len(lines)), len(lines), strings.Join(lines[max(0, len(lines)-3):], "\n"))
-	return nil
+	// What the function logged (JSON lines, one per upstream call), the last
+	// few, after a run of several invocations.
+	if len(invocations) > 1 {
+		lines := strings.Split(strings.TrimSpace(fn.Output()), "\n")
+		fmt.Fprintf(w, "The function's log, last %d of %d lines:\n%s\n\n", min(3, len(lines)), len(lines), strings.Join(lines[max(0, len(lines)-3):], "\n"))
+	}
+	return results, nil
+}
+
+// outcomeOf is an answer's Code, with its HTTP status for an HTTP answer.
+func outcomeOf(answer []byte) string {
+	var a struct {
+		StatusCode *int   `json:"statusCode"`
+		Body       string `json:"body"`
+		Code       string
+	}
+	if err := json.Unmarshal(answer, &a); err != nil {
+		return "not JSON"
+	}
+	if a.StatusCode != nil {
+		var body struct{ Code string }
+		_ = json.Unmarshal([]byte(a.Body), &body)
+		return fmt.Sprintf("HTTP %d %s", *a.StatusCode, body.Code)
+	}
+	return a.Code
+}
+
+// projects is each instance's project.
+func projects(emu *emulator.Emulator) map[string]int64 {
+	out := map[string]int64{}
+	for _, in := range emu.Instances() {
+		out[in.ID] = in.ProjectID
+	}
+	return out
+}
+
+// movedSince is the instances whose project is not the one before shows,
+// by their project now.
+func movedSince(before map[string]int64, emu *emulator.Emulator) map[int64][]string {
+	moved := map[int64][]string{}
+	for _, in := range emu.Instances() {
+		if p, ok := before[in.ID]; !ok || p != in.ProjectID {
+			moved[in.ProjectID] = append(moved[in.ProjectID], in.ID)
+		}
+	}
+	return moved
+}
+
+// printSummary says, for each invocation, what it is for and what it did.
+func printSummary(w io.Writer, results []result) {
+	fmt.Fprintln(w, "### What each invocation did")
+	total := 0
+	for _, r := range results {
+		did := "moved nothing"
+		if len(r.moved) > 0 {
+			var parts []string
+			for _, p := range sortedKeys(r.moved) {
+				ids := r.moved[p]
+				sort.Strings(ids)
+				total += len(ids)
+				parts = append(parts, fmt.Sprintf("moved %d into project %d (%s)", len(ids), p, list(ids)))
+			}
+			did = strings.Join(parts, "; ")
+		}
+		fmt.Fprintf(w, "%-34s %s\n%-34s   -> %s: %s\n", r.title, r.purpose, "", r.outcome, did)
+	}
+	fmt.Fprintf(w, "\n%d invocations moved %d instances.\n", len(results), total)
+}
+
+func sortedKeys(m map[int64][]string) []int64 {
+	keys := make([]int64, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	return keys
+}
+
+// list shows a few instance ids, eliding the middle of a long list.
+func list(ids []string) string {
+	if len(ids) > 6 {
+		return strings.Join(ids[:3], " ") + " … " + strings.Join(ids[len(ids)-3:], " ")
+	}
+	return strings.Join(ids, " ")
 }
 
 // readable shows an HTTP answer's body as JSON rather than as a string.
@@ -194,23 +320,24 @@ func seed(emu *emulator.Emulator) {
 	emu.SetTags("ins-00000173", emulator.Tag{Key: "env", Value: "dev"})
 }
 
-func printProjects(w io.Writer, emu *emulator.Emulator) {
-	byProject := map[int64][]string{}
-	for _, in := range emu.Instances() {
-		byProject[in.ProjectID] = append(byProject[in.ProjectID], in.ID)
-	}
-	projects := make([]int64, 0, len(byProject))
-	for p := range byProject {
-		projects = append(projects, p)
-	}
-	sort.Slice(projects, func(i, j int) bool { return projects[i] < projects[j] })
-	fmt.Fprintln(w, "### The instances' projects afterwards")
-	for _, p := range projects {
-		ids := byProject[p]
-		list := strings.Join(ids, " ")
-		if len(ids) > 6 {
-			list = strings.Join(ids[:3], " ") + " … " + strings.Join(ids[len(ids)-3:], " ")
-		}
-		fmt.Fprintf(w, "project %-5d %3d instances: %s\n", p, len(ids), list)
-	}
+// samplePurposes says what each sample in events/ is for: the demo prints it
+// beside the sample's answer and in its closing summary.
+var samplePurposes = map[string]string{
+	"apigw-base64.json":             "API Gateway, a base64-encoded body: two instances to 1045",
+	"apigw-query.json":              "API Gateway GET with a query string (ALLOW_GET), SkipInvalid: two instances to 1045",
+	"apigw.json":                    "API Gateway POST with a JSON body: two instances to 1045",
+	"direct-150.json":               "a direct invocation of 150 instances: two batches (100 + 50) to 1045",
+	"direct.json":                   "a direct invocation, the smallest request: one instance to 1045",
+	"eventbridge-alarm.json":        "an EventBridge CVM alarm (its subject misspelt \"subjuect\", as sent): the tag rules move the instance",
+	"eventbridge-batch.json":        "an EventBridge batch of three tag events: each instance by its tags",
+	"eventbridge-modify-tags.json":  "an EventBridge ModifyResourceTags call: the retagged instance by its tags",
+	"eventbridge-no-instance.json":  "an EventBridge COS event that names no instance: nothing to do, not an error",
+	"eventbridge-runinstances.json": "an EventBridge RunInstances call: the new instances by their tags",
+	"eventbridge-tag.json":          "an EventBridge tag event: the tagged instance by its tags",
+	"function-url.json":             "a function URL call, lenient value types (a comma list, a quoted number): two instances to 1045",
+	"invalid-malformed-id.json":     "a malformed instance id: refused before any call",
+	"rules-direct.json":             "a direct invocation with its own tag rules: each instance by its tags, one matching none",
+	"rules-timer-reconcile.json":    "the timer's reconciliation: every configured rule applied to the region's instances",
+	"timer-query.json":              "a timer whose Message is a query string: two instances to 1045",
+	"timer.json":                    "a timer whose Message is a JSON request: two instances to 1045",
 }
