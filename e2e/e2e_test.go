@@ -304,6 +304,7 @@ func apigwWith(t *testing.T, fields map[string]any) []byte {
 // or the metadata service unreachable, a deadline that cut the calls short,
 // a restore that failed. The detail is on the log line.
 func TestNoAnswerNamesAnAddress(t *testing.T) {
+	t.Parallel()
 	closed := httptest.NewServer(http.NotFoundHandler())
 	closed.Close() // nothing listens on its port now
 	tests := []struct {

@@ -48,6 +48,7 @@ func hasRecord(in emulator.Instance) bool {
 // instance, so SCF's retry, in a new process that remembers nothing,
 // finds the instance moved and restores them from the record.
 func TestARetryRestoresTheGroupsOfAMoveThatOutlastedItsInvocation(t *testing.T) {
+	t.Parallel()
 	c := groupsCloud(t, 2)
 	c.SetOperationDuration(3 * time.Second)
 	payload, _ := json.Marshal(map[string]any{"InstanceIds": ids(1, 2), "ProjectId": 1045, "Async": true})
@@ -71,6 +72,7 @@ func TestARetryRestoresTheGroupsOfAMoveThatOutlastedItsInvocation(t *testing.T) 
 // A restore that fails is unfinished work: a function error, the record
 // kept; the retry finishes it.
 func TestAFailedRestoreIsAFunctionErrorAndItsRetryFinishesIt(t *testing.T) {
+	t.Parallel()
 	c := groupsCloud(t, 1)
 	c.ScriptAction(emulator.ActionModifyAttribute, emulator.Fault{Kind: emulator.FaultHTTP500}, emulator.Fault{Kind: emulator.FaultHTTP500},
 		emulator.Fault{Kind: emulator.FaultHTTP500}, emulator.Fault{Kind: emulator.FaultHTTP500})
@@ -92,6 +94,7 @@ func TestAFailedRestoreIsAFunctionErrorAndItsRetryFinishesIt(t *testing.T) {
 // put on meanwhile stays, a revoked group stays revoked; both are
 // reported as conflicts, and their records removed.
 func TestGroupsChangedDuringTheMoveAreLeftAsTheyAre(t *testing.T) {
+	t.Parallel()
 	c := groupsCloud(t, 3)
 	require.True(t, c.ChangeGroupsDuringMove("ins-00000001", "sg-quarant1"))
 	require.True(t, c.ChangeGroupsDuringMove("ins-00000002", "sg-aaaaaaaa")) // sg-bbbbbbbb (SSH) revoked
@@ -114,6 +117,7 @@ func TestGroupsChangedDuringTheMoveAreLeftAsTheyAre(t *testing.T) {
 // A record that cannot be written holds its instance back: not moved,
 // and the answer says why.
 func TestAnInstanceWhoseGroupsCannotBeRecordedIsNotMoved(t *testing.T) {
+	t.Parallel()
 	c := groupsCloud(t, 1)
 	faults := make([]emulator.Fault, 8)
 	for i := range faults {
@@ -131,6 +135,7 @@ func TestAnInstanceWhoseGroupsCannotBeRecordedIsNotMoved(t *testing.T) {
 // The function's own record writes come back as tag events through
 // EventBridge: recognised, and nothing is listed or moved for them.
 func TestTheFunctionsOwnTagEventsAreIgnored(t *testing.T) {
+	t.Parallel()
 	c := groupsCloud(t, 1)
 	fn := startFunction(t, c, projectRules, "KEEP_SECURITY_GROUPS=true")
 	params, _ := json.Marshal(map[string]any{"ServiceType": "cvm", "ResourceIds": []string{"ins-00000001"}, "TagKey": recordKey,
@@ -146,6 +151,7 @@ func TestTheFunctionsOwnTagEventsAreIgnored(t *testing.T) {
 // A reconciliation finishes the restores earlier invocations left: it
 // lists the instances that carry a record.
 func TestAReconciliationFinishesLeftRestores(t *testing.T) {
+	t.Parallel()
 	c := groupsCloud(t, 1)
 	// An earlier invocation recorded the groups, moved the instance (which
 	// lost them) and stopped before restoring.

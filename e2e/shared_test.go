@@ -30,6 +30,7 @@ func failedOf(a answer) map[string]string {
 // sent, which the API would refuse as busy: it is read again, and moved
 // once the launch ends.
 func TestALaunchingInstanceIsMovedOnceItsLaunchEnds(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	c.AddInstances(emulator.Instance{ID: "ins-0000new1"})
 	_, ok := c.StartOperation("ins-0000new1", emulator.ActionRunInstances, 1500*time.Millisecond)
@@ -48,6 +49,7 @@ func TestALaunchingInstanceIsMovedOnceItsLaunchEnds(t *testing.T) {
 // function error (SCF retries), an HTTP caller 503 with Retry-After; its
 // batch partner moves.
 func TestAnInstanceBusyUntilTheDeadlineIsUnfinished(t *testing.T) {
+	t.Parallel()
 	busy := func(c *cloud) {
 		_, ok := c.StartOperation("ins-00000002", emulator.ActionStopInstances, time.Minute)
 		require.True(t, ok)
@@ -83,6 +85,7 @@ func TestAnInstanceBusyUntilTheDeadlineIsUnfinished(t *testing.T) {
 // A recycled instance is never sent and never takes its batch partner with
 // it; it is a permanent failure with its own code (no function error).
 func TestARecycledInstanceIsNeverSent(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	require.True(t, c.Recycle("ins-00000002"))
 	fn := startFunction(t, c)
@@ -99,6 +102,7 @@ func TestARecycledInstanceIsNeverSent(t *testing.T) {
 // Terminating and launch-failed instances are never sent either; over
 // HTTP, an answer of only such instances is 409.
 func TestTerminatingAndLaunchFailedInstancesAreNeverSent(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	_, ok := c.Terminate("ins-00000001", time.Minute)
 	require.True(t, ok)
@@ -117,6 +121,7 @@ func TestTerminatingAndLaunchFailedInstancesAreNeverSent(t *testing.T) {
 // An instance already in the target project is not sent, whatever else
 // runs on it (someone's stop), and does not take its partner with it.
 func TestAnInstanceInTheProjectWithAStopUnderWayIsNotSent(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	require.True(t, c.Modify("ins-00000001", func(in *emulator.Instance) { in.ProjectID = 1045 }))
 	_, ok := c.StartOperation("ins-00000001", emulator.ActionStopInstances, time.Minute)
@@ -133,6 +138,7 @@ func TestAnInstanceInTheProjectWithAStopUnderWayIsNotSent(t *testing.T) {
 // retry finds it in the target project and answers Success without
 // sending it again.
 func TestARetryAfterSomeoneStoppedTheMovedInstanceIsSuccess(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	c.SetOperationDuration(3 * time.Second)
 	fn := startFunction(t, c)
@@ -152,6 +158,7 @@ func TestARetryAfterSomeoneStoppedTheMovedInstanceIsSuccess(t *testing.T) {
 // rather than being refused and confirms it; when that move ends FAILED,
 // it is sent again.
 func TestARedeliveryWaitsForTheMoveUnderWay(t *testing.T) {
+	t.Parallel()
 	t.Run("the first move succeeds", func(t *testing.T) {
 		c := newCloud(t)
 		c.SetOperationDuration(2 * time.Second)
@@ -199,6 +206,7 @@ func TestAnInstanceTerminatedDuringItsMoveIsNotFound(t *testing.T) {
 
 // An operation that ends FAILED carries the API's reason.
 func TestAFailedOperationCarriesItsReason(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	require.True(t, c.FailMoveWith("ins-00000001", "the target project is frozen"))
 	fn := startFunction(t, c)
@@ -210,6 +218,7 @@ func TestAFailedOperationCarriesItsReason(t *testing.T) {
 
 // A project that does not exist is the caller's mistake: 404, not 502.
 func TestAnUnknownProjectIsTheCallersMistake(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	c.AddProjects(emulator.Project{ID: 1045, Name: "prod"})
 	fn := startFunction(t, c)
@@ -221,6 +230,7 @@ func TestAnUnknownProjectIsTheCallersMistake(t *testing.T) {
 // An EventBridge RunInstances event names an instance still launching: it
 // is moved once launched, by the rule its tag matches.
 func TestAnEventForALaunchingInstanceMovesItOnceLaunched(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	c.AddInstances(emulator.Instance{ID: "ins-0000new1", Tags: []emulator.Tag{{Key: "env", Value: "prod"}}})
 	_, ok := c.StartOperation("ins-0000new1", emulator.ActionRunInstances, 1500*time.Millisecond)
@@ -237,6 +247,7 @@ func TestAnEventForALaunchingInstanceMovesItOnceLaunched(t *testing.T) {
 // the move, or nothing was read) sets the busy instance aside and sends
 // the rest again at once, with or without SkipInvalid.
 func TestABusyRefusalSetsTheInstanceAsideAndMovesTheRest(t *testing.T) {
+	t.Parallel()
 	for _, skip := range []string{"SKIP_INVALID=false", "SKIP_INVALID=true"} {
 		t.Run(skip, func(t *testing.T) {
 			c := newCloud(t)
@@ -260,6 +271,7 @@ func TestABusyRefusalSetsTheInstanceAsideAndMovesTheRest(t *testing.T) {
 // reconciliation, and never takes its batch partners with it: no function
 // error, timer after timer.
 func TestAReconciliationNeverSendsARecycledInstance(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	c.AddInstances(emulator.TaggedInstances("e", 1, 3, 0, emulator.Tag{Key: "env", Value: "prod"})...)
 	all := fleetIDs("e", 1, 3)
@@ -295,6 +307,7 @@ func TestAConfirmationUsesTheWholeDeadline(t *testing.T) {
 // Without VERIFY, a busy instance that becomes idle within the deadline is
 // sent once idle.
 func TestABusyInstanceIsSentOnceIdleWithoutVerify(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	_, ok := c.StartOperation("ins-00000002", emulator.ActionStopInstances, time.Second)
 	require.True(t, ok)
