@@ -21,12 +21,15 @@ import (
 	"github.com/tencentyun/scf-go-lib/functioncontext"
 
 	"scf-cvm-project/handler"
+	"scf-cvm-project/handler/config"
 )
 
 func main() {
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	handler.Version = buildVersion()
-	h := handler.NewFromEnv(os.Getenv, logger)
+	// The settings are the environment at start overlaid with each
+	// invocation's: the runtime's os.Setenv never unsets a variable.
+	h := handler.NewFromEnv(config.AtStart(os.Environ()), logger)
 	if os.Getenv("_LAMBDA_SERVER_PORT") != "" {
 		cloudfunction.StartHandler(h)
 		return
