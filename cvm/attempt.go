@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"scf-cvm-project/credentials"
+	"scf-cvm-project/cvm/ratelimit"
 	"scf-cvm-project/internal/retry"
 )
 
@@ -157,18 +156,10 @@ func (c *Client) room(ctx context.Context, cs *callState) (room time.Duration, b
 	return deadline.Sub(now) - c.need(now, cs, deadline), true
 }
 
-// limiterFor returns what paces action: its adaptive rate; nil without
-// Rates.
-func (c *Client) limiterFor(action string) *rate.Limiter {
-	if c.Rates == nil {
-		return nil
-	}
-	return c.Rates.Limiter(action)
-}
-
-// waitTurn waits for the rate limiter, unless the wait would leave too
-// little time for the attempt: then it returns ErrNoTimeLeft at once and
-// gives the turn back.
+// waitTurn waits for action's turn at its rate (Rates.Wait, which follows
+// the rate as it changes), unless the turn would leave too little time for
+// the attempt: then it returns ErrNoTimeLeft at once and gives the turn
+// back.
 func (c *Client) waitTurn(ctx context.Context, cs *callState, action string) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -179,27 +170,17 @@ func (c *Client) waitTurn(ctx context.Context, cs *callState, action string) err
 	if hasDeadline {
 		need = c.need(now, cs, deadline)
 	}
-	limiter := c.limiterFor(action)
-	if limiter == nil {
+	if c.Rates == nil {
 		if !TimeForAttempt(now, deadline, hasDeadline, need, 0) {
 			return ErrNoTimeLeft
 		}
 		return nil
 	}
-	r := limiter.ReserveN(now, 1)
-	if !r.OK() {
-		return errors.New("the rate limiter admits no request (burst 0)")
-	}
-	delay := r.DelayFrom(now)
-	if !TimeForAttempt(now.Add(delay), deadline, hasDeadline, need, 0) {
-		r.CancelAt(now)
+	err := c.Rates.Wait(ctx, action, c.Clock, c.Sleep, func(at time.Time) bool { return TimeForAttempt(at, deadline, hasDeadline, need, 0) })
+	if errors.Is(err, ratelimit.ErrTooLate) {
 		return ErrNoTimeLeft
 	}
-	if err := c.Sleep(ctx, delay); err != nil {
-		r.CancelAt(c.Clock())
-		return err
-	}
-	return nil
+	return err
 }
 
 // noTimeLeft is the error of a call that the deadline stopped after
