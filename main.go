@@ -27,6 +27,7 @@ import (
 
 	"scf-cvm-project/handler"
 	"scf-cvm-project/handler/answer"
+	"scf-cvm-project/handler/config"
 )
 
 // versionFile is the release this commit is: the one version that every build
@@ -50,7 +51,9 @@ func main() {
 	handler.Version = version()
 	setMemoryLimit(os.Getenv("GOMEMLIMIT"), functioncontext.MemoryLimitInMB)
 	newHandler := func() *handler.Handler {
-		return handler.NewFromEnv(os.Getenv, slog.New(slog.NewJSONHandler(os.Stderr, nil)))
+		// The settings are the environment at start overlaid with each
+		// invocation's: the runtime's os.Setenv never unsets a variable.
+		return handler.NewFromEnv(config.AtStart(os.Environ()), slog.New(slog.NewJSONHandler(os.Stderr, nil)))
 	}
 	if os.Getenv("_LAMBDA_SERVER_PORT") != "" {
 		cloudfunction.StartHandler(newHandler())

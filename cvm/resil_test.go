@@ -133,10 +133,11 @@ func TestThrottlesAreRetriedUntilTheDeadline(t *testing.T) {
 		wantCode     string
 		wantErr      error
 	}{
-		{"persistent throttle, 10 s deadline: pauses 1, 2, 2, 2, 2 s, then cut to what is left", RetryPolicy.WithThrottleRetries, []step{{answer: throttleAnswer}}, 10 * time.Second,
-			7, []time.Duration{time.Second, 2 * time.Second, 2 * time.Second, 2 * time.Second, 2 * time.Second, 800 * time.Millisecond}, "RequestLimitExceeded", ErrNoTimeLeft},
+		{"persistent throttle, 10 s deadline: pauses 0.25, 0.5, then 1 s, then cut to what is left", RetryPolicy.WithThrottleRetries, []step{{answer: throttleAnswer}}, 10 * time.Second,
+			13, []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second, time.Second, time.Second, time.Second, time.Second, time.Second, time.Second, time.Second, time.Second, 50 * time.Millisecond},
+			"RequestLimitExceeded", ErrNoTimeLeft},
 		{"HTTP 429 is a throttle", RetryPolicy.WithThrottleRetries, []step{{status: 429, answer: "slow down"}, {answer: okAnswer}}, 10 * time.Second,
-			2, []time.Duration{time.Second}, "", nil},
+			2, []time.Duration{250 * time.Millisecond}, "", nil},
 		{"persistent throttle, no deadline: MaxThrottleRetries", RetryPolicy.WithThrottleRetries, []step{{answer: throttleAnswer}}, 0,
 			DefaultMaxThrottleRetries + 1, nil, "RequestLimitExceeded", nil},
 		{"throttles do not use up MaxRetries", RetryPolicy.WithThrottleRetries,

@@ -112,12 +112,12 @@ func TestBackoffIsFullJitterUnderAnExponentialCeiling(t *testing.T) {
 	assert.Zero(t, retry.Backoff(3, 0, ceiling, highest), "no base, no pause")
 }
 
-// Throttles back off from about a second, capped at 2 s: the adaptive
+// Throttles back off from a quarter second, capped at 1 s: the adaptive
 // rate paces the attempts, the pause only spreads them.
 func TestThrottleBackoff(t *testing.T) {
 	p := DefaultRetryPolicy().WithThrottleRetries()
 	highest := func(n int64) int64 { return n - 1 }
-	for n, want := range []time.Duration{0, time.Second, 2 * time.Second, 2 * time.Second, 2 * time.Second} {
+	for n, want := range []time.Duration{0, 250 * time.Millisecond, 500 * time.Millisecond, time.Second, time.Second} {
 		t.Run(fmt.Sprint("throttle retry ", n), func(t *testing.T) {
 			assert.Equal(t, want, retry.Backoff(n, p.ThrottleBaseDelay, p.ThrottleMaxDelay, highest))
 		})

@@ -93,13 +93,14 @@ type fleetMoveResult struct {
 }
 
 // runFleetMoves starts n processes, each moving perProcess instances of
-// its own into project 1045 with a deadline of timeout, all at once.
-func runFleetMoves(tb testing.TB, n, perProcess int, timeout time.Duration) fleetMoveResult {
+// its own into project 1045 with a deadline of timeout, all at once (env:
+// more settings of the processes, such as VERIFY=false).
+func runFleetMoves(tb testing.TB, n, perProcess int, timeout time.Duration, env ...string) fleetMoveResult {
 	tb.Helper()
 	c := newCloud(tb)
 	c.seed(n * perProcess)
 	c.EnableRateLimits()
-	procs := fleetStart(tb, c, n)
+	procs := fleetStart(tb, c, n, env...)
 	payloads := make([][]byte, n)
 	for i := range payloads {
 		b, err := json.Marshal(map[string]any{"InstanceIds": ids(i*perProcess+1, (i+1)*perProcess), "ProjectId": 1045})

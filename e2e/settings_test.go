@@ -89,3 +89,79 @@ func TestTheDefaultsAreAPI3AndTC3(t *testing.T) {
 	assert.Equal(t, "TC3-HMAC-SHA256", configured["signature_method"])
 	assert.NotEmpty(t, configured["version"])
 }
+
+// A guard an earlier invocation's Environment opened is closed at the next
+// invocation whose Environment lacks it: the runtime sets each
+// invocation's variables in the process and never unsets one, so the
+// settings are the start's overlaid with the invocation's, and the keys
+// still come from the invocation.
+func TestASettingRemovedFromTheEnvironmentIsGoneAtTheNextInvocation(t *testing.T) {
+	anonymous := httpEvent(t, "apigw.json", "", map[string]*string{"authorization": nil})
+	tests := []struct {
+		name       string
+		opened     map[string]string
+		event      []byte
+		wantCode   string
+		wantStatus int
+	}{
+		{"ALLOW_ANONYMOUS_HTTP", map[string]string{"ALLOW_ANONYMOUS_HTTP": "true"}, anonymous, "Unauthenticated", http.StatusUnauthorized},
+		{"ALLOW_GET", map[string]string{"ALLOW_GET": "true"}, sample(t, "apigw-query.json"), "MethodNotAllowed", http.StatusMethodNotAllowed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newCloud(t)
+			env := defaults
+			if tt.name == "ALLOW_GET" {
+				env = []string{"ALLOW_GET="} // the token stays: GET is the guard here
+			}
+			fn := startFunction(t, c, env...)
+			a, status := fn.invokeWith(t, tt.event, c, fn.withEnv(tt.opened))
+			require.Equal(t, "Success", a.Code, a.Message)
+			require.Equal(t, http.StatusOK, status)
+			require.Len(t, c.moves(), 1)
+
+			a, status = fn.invoke(t, tt.event, c)
+			assert.Equal(t, tt.wantCode, a.Code, a.Message)
+			assert.Equal(t, tt.wantStatus, status)
+			assert.Len(t, c.moves(), 1, "no move after the setting was removed")
+
+			// Opened again, the keys are still the invocation's: the move is signed and sent.
+			a, _ = fn.invokeWith(t, tt.event, c, fn.withEnv(tt.opened))
+			assert.Equal(t, "Success", a.Code, a.Message)
+		})
+	}
+}
+
+// ALLOWED_PROJECT_IDS of only commas names no project, as a blank one:
+// both are unset (any project), neither refuses every invocation.
+func TestAnAllowListNamingNoProjectIsUnset(t *testing.T) {
+	for _, v := range []string{" ", ","} {
+		t.Run(v, func(t *testing.T) {
+			c := newCloud(t)
+			fn := startFunction(t, c, "ALLOWED_PROJECT_IDS="+v)
+			a, _ := fn.invoke(t, directPayload(t, []string{"ins-00000005"}, 1045), c)
+			assert.Equal(t, "Success", a.Code, a.Message)
+			assert.EqualValues(t, 1045, c.project(t, "ins-00000005"))
+		})
+	}
+}
+
+// The keys are the invocation's too: a session token an earlier
+// invocation's Environment carried is not sent with the permanent keys of
+// the next, whose Environment has none.
+func TestASessionTokenRemovedFromTheEnvironmentIsNotSent(t *testing.T) {
+	c := newCloud(t)
+	fn := startFunction(t, c)
+	temporary := scfrpc.Invocation{Env: map[string]string{
+		"TENCENTCLOUD_SECRETID": tempSecretID, "TENCENTCLOUD_SECRETKEY": tempKey, "TENCENTCLOUD_SESSIONTOKEN": sessionToken,
+	}}
+	a, _ := fn.invokeWith(t, directPayload(t, []string{"ins-00000008"}, 1045), c, temporary)
+	require.Equal(t, "Success", a.Code, a.Message)
+
+	a, _ = fn.invoke(t, directPayload(t, []string{"ins-00000009"}, 1045), c) // permanent keys, no token
+	assert.Equal(t, "Success", a.Code, a.Message)
+	assert.EqualValues(t, 1045, c.project(t, "ins-00000009"))
+	moves := c.moves()
+	require.Len(t, moves, 2)
+	assert.Equal(t, secretID, moves[1].SecretID)
+}

@@ -55,6 +55,17 @@ func TestAnEventsInstancesMoveInTheRegionsTheirNamesGive(t *testing.T) {
 	}{
 		{"the case file: ap-beijing, not the event's ap-shanghai", caseFile, map[string]string{"ins-00000008": "ap-beijing"}, []string{"ap-beijing"}},
 		{"one delivery over two regions", twoRegions, map[string]string{"ins-00000021": "ap-beijing", "ins-00000022": "ap-shanghai"}, []string{"ap-beijing", "ap-shanghai"}},
+		// The Tag API's calls on bare ResourceIds say where they are in
+		// ResourceRegion, not in the region the call was made in.
+		{"AttachResourcesTag: its ResourceRegion", tagAuditEvent(t, "AttachResourcesTag",
+			map[string]any{"ServiceType": "cvm", "ResourcePrefix": "instance", "ResourceIds": []string{"ins-00000031", "ins-00000032"}, "TagKey": "env", "TagValue": "prod", "ResourceRegion": "ap-beijing"}),
+			map[string]string{"ins-00000031": "ap-beijing", "ins-00000032": "ap-beijing"}, []string{"ap-beijing"}},
+		{"ModifyResourcesTagValue: its ResourceRegion", tagAuditEvent(t, "ModifyResourcesTagValue",
+			map[string]any{"ServiceType": "cvm", "ResourcePrefix": "instance", "ResourceIds": []string{"ins-00000033"}, "TagKey": "env", "TagValue": "prod", "ResourceRegion": "ap-chengdu"}),
+			map[string]string{"ins-00000033": "ap-chengdu"}, []string{"ap-chengdu"}},
+		{"DetachResourcesTag: its ResourceRegion", tagAuditEvent(t, "DetachResourcesTag",
+			map[string]any{"ServiceType": "cvm", "ResourcePrefix": "instance", "ResourceIds": []string{"ins-00000034"}, "TagKey": "team", "ResourceRegion": "ap-nanjing"}),
+			map[string]string{"ins-00000034": "ap-nanjing"}, []string{"ap-nanjing"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -375,4 +386,26 @@ func TestNotVerifiedHasNoSocketAddress(t *testing.T) {
 		assert.NotContains(t, m, "->", "no socket address")
 		assert.NotRegexp(t, `127\.0\.0\.1:\d+`, strings.ReplaceAll(m, strings.TrimPrefix(c.base, "http://"), "<endpoint>"))
 	}
+}
+
+// tagAuditEvent is the EventBridge event of CloudAudit's log of a Tag API
+// write call made in ap-guangzhou (the call's region, and the common
+// Region an SDK sends), its requestParameters JSON text as CloudAudit
+// gives them.
+func tagAuditEvent(t *testing.T, action string, params map[string]any) []byte {
+	t.Helper()
+	params["Region"] = "ap-guangzhou"
+	p, err := json.Marshal(params)
+	require.NoError(t, err)
+	ev, err := json.Marshal(map[string]any{
+		"specversion": "1.0", "id": "5f1e6a2c-8b3d-4e7f-9a0b-1c2d3e4f5a6b", "type": "tag:CloudEvent:ApiCall", "source": "tag.cloud.tencent",
+		"subject": "qcs::tag:ap-guangzhou:uin/100000000001:tag", "region": "ap-guangzhou", "time": 1716170400123,
+		"data": map[string]any{
+			"eventName": action, "eventSource": "tag.tencentcloudapi.com", "eventRegion": "ap-guangzhou", "apiVersion": "2018-08-13",
+			"actionType": "Write", "resourceType": "tag", "requestParameters": string(p),
+			"responseElements": `{"RequestId":"3a1f0c6e-77b1-4d0e-8f36-2b7a9d5c4e11"}`,
+		},
+	})
+	require.NoError(t, err)
+	return ev
 }

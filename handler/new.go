@@ -18,8 +18,9 @@ const answerMargin = 200 * time.Millisecond
 // NewFromEnv builds the Handler from the function's settings
 // (config.Load) and the credential providers (credentials.FromEnv), read
 // through getenv now, and again at each invocation from the invocation's
-// Environment (which SCF's Go runtime applies just before the call) and
-// getenv: when a variable the function reads changed, the Handler that
+// Environment overlaid on getenv, which is the process's environment at
+// start (config.AtStart(os.Environ()); not os.Getenv, which keeps what an
+// earlier invocation's Environment set): when a variable the function reads changed, the Handler that
 // serves the invocation is built anew. A bad setting is logged when it is
 // read and answered to every invocation as InternalError.InvalidConfig,
 // never silently replaced by a default nor run unguarded.

@@ -25,14 +25,29 @@ var Version string
 // those the current Handler was built from; when one differs, a Handler is
 // built anew. An invocation always runs with the Handler of the variables
 // it saw, whatever concurrent invocations saw: a guard given only in an
-// invocation's environment is never skipped.
+// invocation's environment is never skipped, and one an earlier invocation
+// gave and this one lacks is not in force (the variables are the process's
+// at start overlaid with the invocation's, never os.Getenv, which keeps
+// every value the runtime ever set).
 type settings struct {
-	getenv     func(string) string // the process's variables (os.Getenv)
+	getenv     func(string) string // the process's variables at start (config.AtStart)
 	logger     *slog.Logger
 	httpClient *http.Client // one pool of connections for CVM, STS and metadata
 
 	mu  sync.Mutex // serialises builds
 	cur atomic.Pointer[built]
+	// latest is the variables of the latest invocation, through which the
+	// credential providers read the keys, which rotate, at every call.
+	latest atomic.Pointer[func(string) string]
+}
+
+// invocationEnv reads k from the latest invocation's variables (the
+// process's at start before the first).
+func (s *settings) invocationEnv(k string) string {
+	if get := s.latest.Load(); get != nil {
+		return (*get)(k)
+	}
+	return s.getenv(k)
 }
 
 // built is a Handler and what it was built from.
@@ -51,6 +66,7 @@ type built struct {
 // in ctx, building it when they changed.
 func (s *settings) handler(ctx context.Context) *Handler {
 	getenv := config.ForInvocation(ctx, s.getenv)
+	s.latest.Store(&getenv)
 	if b := s.cur.Load(); b.config.Same(getenv) && b.creds.Same(getenv) {
 		return b.h
 	}
@@ -72,7 +88,7 @@ func (s *settings) build(getenv func(string) string, prev *built) *built {
 	b := &built{}
 	h := &Handler{
 		Runner:       run.Runner{Logger: s.logger},
-		Credentials:  credentials.Env{Getenv: s.getenv},
+		Credentials:  credentials.Env{Getenv: s.invocationEnv},
 		AnswerMargin: answerMargin,
 	}
 	b.h = h
@@ -93,8 +109,9 @@ func (s *settings) build(getenv func(string) string, prev *built) *built {
 		provider, b.creds = prev.provider, prev.creds
 	} else {
 		// Env keeps reading the keys, which rotate, at every call: from the
-		// process, where the runtime put the invocation's.
-		crec := config.NewRecorder(getenv, s.getenv)
+		// latest invocation's variables (the runtime sets them in the
+		// process too, but never unsets one an invocation lacks).
+		crec := config.NewRecorder(getenv, s.invocationEnv)
 		provider, perr = credentials.FromEnv(crec.Getenv, s.httpClient, s.logger)
 		b.creds = crec.Stop()
 	}

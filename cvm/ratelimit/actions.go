@@ -1,10 +1,10 @@
 package ratelimit
 
 import (
+	"context"
+	"errors"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // DocumentedLimits are the CVM API's default request limits (requests a
@@ -39,11 +39,11 @@ func ActionLimits(rateLimit float64) map[string]float64 {
 	return limits
 }
 
-// ActionRates paces a Client's requests per action: each action has its
-// own token bucket (burst 1) whose rate an AdaptiveRate sets, cut when the
-// API throttles the action and grown back while it answers. One ActionRates
-// serves every invocation of a warm process, like the Client. It is safe
-// for concurrent use.
+// ActionRates paces a Client's requests per action: each action's turns
+// (Turns: one at a time, first come first served) come at the rate an
+// AdaptiveRate sets, cut when the API throttles the action and grown back
+// along its curve. One ActionRates serves every invocation of a warm
+// process, like the Client. It is safe for concurrent use.
 type ActionRates struct {
 	mu       sync.Mutex
 	ceilings map[string]float64
@@ -52,7 +52,7 @@ type ActionRates struct {
 }
 
 type actionRate struct {
-	limiter  *rate.Limiter
+	turns    *Turns
 	adaptive *AdaptiveRate
 }
 
@@ -90,17 +90,49 @@ func (s *ActionRates) get(action string) *actionRate {
 		if !ok {
 			ceiling = s.fallback
 		}
-		a = &actionRate{limiter: rate.NewLimiter(rate.Limit(ceiling), 1), adaptive: NewAdaptiveRate(ceiling)}
+		adaptive := NewAdaptiveRate(ceiling)
+		a = &actionRate{turns: NewTurns(adaptive), adaptive: adaptive}
 		s.actions[action] = a
 	}
 	return a
 }
 
-// Limiter returns the token bucket of action, to reserve a turn on.
-func (s *ActionRates) Limiter(action string) *rate.Limiter {
+// ErrTooLate is Wait's answer when action's turn would come too late.
+var ErrTooLate = errors.New("the rate's next turn comes too late")
+
+// Wait waits for a turn to send a request of action (see Turns): it
+// queues, looks at its turn on clock, sleeps with sleep (which returns
+// ctx's error when ctx ends first) until the turn or at most MaxPoll, and
+// looks again, so that the wait follows the rate as it changes. It gives
+// up, leaving the queue, with ErrTooLate as soon as the turn is estimated
+// at a time in which fits (may an attempt start then?) says no, and with
+// the error of sleep when ctx ends; a nil fits always fits.
+func (s *ActionRates) Wait(ctx context.Context, action string, clock func() time.Time, sleep func(context.Context, time.Duration) error, fits func(at time.Time) bool) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.get(action).limiter
+	turns := s.get(action).turns
+	ticket := turns.Join()
+	s.mu.Unlock()
+	for {
+		now := clock()
+		s.mu.Lock()
+		if turns.Take(ticket, now) {
+			s.mu.Unlock()
+			return nil
+		}
+		at := turns.At(ticket, now)
+		if fits != nil && !fits(at) {
+			turns.Leave(ticket)
+			s.mu.Unlock()
+			return ErrTooLate
+		}
+		s.mu.Unlock()
+		if err := sleep(ctx, Poll(at, now)); err != nil {
+			s.mu.Lock()
+			turns.Leave(ticket)
+			s.mu.Unlock()
+			return err
+		}
+	}
 }
 
 // Sent records a request of action sent at now.
@@ -111,7 +143,7 @@ func (s *ActionRates) Sent(action string, now time.Time) {
 }
 
 // Answered records the answer, at now, to a request of action sent at
-// sentAt: a throttle or not; and sets the bucket's rate.
+// sentAt: a throttle or not. The turns waited for follow the new rate.
 func (s *ActionRates) Answered(action string, sentAt, now time.Time, throttled bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -120,8 +152,5 @@ func (s *ActionRates) Answered(action string, sentAt, now time.Time, throttled b
 		a.adaptive.Throttled(now, sentAt)
 	} else {
 		a.adaptive.Succeeded(now)
-	}
-	if r := rate.Limit(a.adaptive.Rate()); r != a.limiter.Limit() {
-		a.limiter.SetLimitAt(now, r)
 	}
 }

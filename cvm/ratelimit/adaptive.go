@@ -31,21 +31,24 @@ import (
 //     than before, and the peak remembered is lowered further, so each
 //     gives up its surplus sooner;
 //   - the cubic scale follows Ceiling (Scale·Ceiling a second³), so the
-//     curve is the same shape for a limit of 10 as for one of 40, and is
-//     flatter (0.02 a second³ for a limit of 10, against AWS's 0.4).
+//     curve is the same shape for a limit of 10 as for one of 40 (0.4 a
+//     second³ for a limit of 10, as AWS's);
+//   - the curve is a function of time (RateAt), so a process that waits
+//     for its turn sees the rate grow while no answer comes (Turns), and
+//     the rate never falls below a tenth of Ceiling: a process cut while
+//     ten others shared the limit is not left crawling once they are done.
 //
-// BenchmarkAdaptiveRate simulates it: 10 processes against a limit of 10
-// a second keep 9.8 a second accepted with 29% of requests throttled (AWS
-// modelled: 9.2, 33%; a fixed rate: 10.0, 90%); 3 processes 9.8 a second,
-// 8% (AWS 9.3, 12%).
+// BenchmarkAdaptiveRate simulates it against the finishing tail users see
+// (N processes each moving a fixed number of batches, until the last is
+// accepted): see there for the figures.
 type AdaptiveRate struct {
 	// Ceiling and Floor bound the rate (requests a second).
 	Ceiling, Floor float64
 	// Beta is what a throttle leaves of the rate (0.7).
 	Beta float64
-	// Scale is the cubic's scale, in Ceilings a second³ (0.002: back at
-	// the peak 5.3 s after a cut from Ceiling, 2.5 s after one from a
-	// tenth of it; a long plateau near the peak, where throttles begin).
+	// Scale is the cubic's scale, in Ceilings a second³ (0.04: back at
+	// the peak 2.0 s after a cut from Ceiling; from a Floor of a tenth of
+	// it to Ceiling in 2.8 s).
 	Scale float64
 	// Tau is how far back the measured sending rate looks (1 s).
 	Tau time.Duration
@@ -63,9 +66,9 @@ type AdaptiveRate struct {
 // Defaults of NewAdaptiveRate.
 const (
 	DefaultBeta       = 0.7
-	DefaultScale      = 0.002
-	DefaultFloorShare = 0.02 // Floor = Ceiling·DefaultFloorShare, at least MinRate
-	MinRate           = 0.2  // requests a second: one every 5 s at worst
+	DefaultScale      = 0.04
+	DefaultFloorShare = 0.1 // Floor = Ceiling·DefaultFloorShare, at least MinRate
+	MinRate           = 0.2 // requests a second: one every 5 s at worst
 )
 
 // NewAdaptiveRate returns the rate of an action limited to ceiling
@@ -78,8 +81,19 @@ func NewAdaptiveRate(ceiling float64) *AdaptiveRate {
 	return &AdaptiveRate{Ceiling: ceiling, Floor: floor, Beta: DefaultBeta, Scale: DefaultScale, Tau: time.Second, rate: ceiling}
 }
 
-// Rate returns the rate now, in requests a second.
+// Rate returns the rate at the last answer, in requests a second.
 func (a *AdaptiveRate) Rate() float64 { return a.rate }
+
+// RateAt returns the rate at now, in requests a second: on the curve from
+// the last cut, as the next success at now would set it (the rate at the
+// last answer for a now before it, and Ceiling before any throttle).
+func (a *AdaptiveRate) RateAt(now time.Time) float64 {
+	if a.lastCut.IsZero() || !now.After(a.lastCut) {
+		return a.rate
+	}
+	t := now.Sub(a.lastCut).Seconds() - a.k
+	return min(a.Ceiling, max(a.Floor, a.scale()*t*t*t+a.peak))
+}
 
 // Sent records a request sent at now.
 func (a *AdaptiveRate) Sent(now time.Time) {
@@ -140,9 +154,7 @@ func (a *AdaptiveRate) Succeeded(now time.Time) {
 	if a.lastCut.IsZero() {
 		return // never throttled: at Ceiling
 	}
-	t := now.Sub(a.lastCut).Seconds() - a.k
-	r := a.scale()*t*t*t + a.peak
-	a.rate = min(a.Ceiling, max(a.Floor, r))
+	a.rate = a.RateAt(now)
 }
 
 func (a *AdaptiveRate) scale() float64 { return a.Scale * a.Ceiling }

@@ -1,10 +1,12 @@
 package ratelimit
 
 import (
+	"math"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 var t0 = time.Unix(1700000000, 0)
@@ -32,9 +34,9 @@ func TestAdaptiveRate(t *testing.T) {
 			[]event{{950, 900, true}, {1200, 1000, true}}, 0.7 * 0.7 * 10, []bool{true, true}},
 		{"a process sending less than its rate cuts what it sends", []int{0, 500},
 			[]event{{600, 500, true}}, 0, []bool{true}}, // checked below against measured
-		{"the rate never falls below the floor", []int{0},
+		{"the rate never falls below the floor, a tenth of the ceiling", []int{0},
 			[]event{{100, 0, true}, {200, 150, true}, {300, 250, true}, {400, 350, true}, {500, 450, true}, {600, 550, true}, {700, 650, true},
-				{800, 750, true}, {900, 850, true}, {1000, 950, true}, {1100, 1050, true}, {1200, 1150, true}}, 0.2, nil},
+				{800, 750, true}, {900, 850, true}, {1000, 950, true}, {1100, 1050, true}, {1200, 1150, true}}, 1, nil},
 		{"grown back to the ceiling while calls succeed", []int{0, 100, 200, 300, 400, 500, 600, 700, 800, 900},
 			[]event{{950, 900, true}, {60000, 59000, false}}, 10, []bool{true}},
 	}
@@ -103,4 +105,35 @@ func TestAdaptiveRateFastConvergence(t *testing.T) {
 	a.Throttled(at(2000), at(1900)) // base ≈ 7 < 10
 	assert.Less(t, a.peak, 7.0, "the peak remembered is below the rate cut")
 	assert.InDelta(t, 0.7*7, a.Rate(), 0.5)
+}
+
+// RateAt is the curve at any time: what a success then would set, growing
+// while no answer comes; before the last event, the rate of that event.
+func TestAdaptiveRateAtFollowsTheCurve(t *testing.T) {
+	a := NewAdaptiveRate(10)
+	assert.Equal(t, 10.0, a.RateAt(at(500)), "never throttled: the ceiling")
+	for ms := 0; ms < 1000; ms += 100 {
+		a.Sent(at(ms))
+	}
+	a.Throttled(at(1000), at(900))
+	cutTo := a.Rate() // 0.7 of what was measured
+	require.InDelta(t, 6.7, cutTo, 0.1)
+	tests := []struct {
+		name string
+		ms   int
+		want float64
+	}{
+		{"at the cut", 1000, cutTo},
+		{"before the cut", 900, cutTo},
+		{"back at the peak K after the cut", 1000 + int(math.Round(a.k*1000)), a.peak},
+		{"never above the ceiling", 60000, 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.InDelta(t, tt.want, a.RateAt(at(tt.ms)), 0.01)
+		})
+	}
+	r := a.RateAt(at(1500))
+	a.Succeeded(at(1500))
+	assert.Equal(t, r, a.Rate(), "a success sets the rate RateAt gives")
 }

@@ -1,10 +1,11 @@
 // Package ratelimit paces the calls of one process per API action at a
 // rate that adapts to the account's: it starts at the action's documented
-// limit, is cut on a throttle (RequestLimitExceeded, HTTP 429) and grows
-// back on a CUBIC curve while calls succeed, so that several SCF instances
-// sharing one account converge on its limit. It is pure: the caller passes
-// the time.
+// limit, is cut on a throttle (RequestLimitExceeded, HTTP 429), never below
+// a tenth of it, and grows back on a CUBIC curve in time, so that several
+// SCF instances sharing one account converge on its limit; a request waits
+// for its turn at the rate as it is at each moment (Turns). The rates and
+// turns are pure: the caller passes the time.
 //
 // Start with NewActionRates and ActionLimits; AdaptiveRate is one action's
-// rate.
+// rate, Turns its waiters.
 package ratelimit

@@ -2,6 +2,7 @@ package config
 
 import (
 	"context"
+	"strings"
 	"sync"
 
 	"github.com/tencentyun/scf-go-lib/functioncontext"
@@ -57,9 +58,27 @@ func (r *Recorder) Stop() Snapshot {
 	return r.snap
 }
 
+// AtStart returns a getenv over environ, the process's environment as it
+// was at start (os.Environ() before the runtime serves): SCF's Go runtime
+// applies each invocation's Environment with os.Setenv and never unsets a
+// variable, so os.Getenv would keep what an earlier invocation set. The
+// first of two entries for a name wins, as with os.Getenv.
+func AtStart(environ []string) func(string) string {
+	m := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			if _, dup := m[k]; !dup {
+				m[k] = v
+			}
+		}
+	}
+	return func(k string) string { return m[k] }
+}
+
 // ForInvocation returns the variables of the invocation in ctx: its
 // Environment (which SCF's Go runtime applies just before the call), else
-// the process's (getenv).
+// the process's at start (getenv, see AtStart). A variable an earlier
+// invocation set and this one lacks is the start's, not the earlier's.
 func ForInvocation(ctx context.Context, getenv func(string) string) func(string) string {
 	fc, ok := functioncontext.FromContext(ctx)
 	if !ok || len(fc.Environment) == 0 {

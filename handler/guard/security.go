@@ -137,7 +137,10 @@ func FromEnv(getenv func(string) string) (Security, error) {
 		}
 	}
 
-	if v := strings.TrimSpace(getenv(EnvAllowedProjectIDs)); v != "" {
+	// A value that names no project, blank (" ") or only commas (","), is
+	// unset: any project, as every blank setting takes its default. Among
+	// ids, an empty item ("5,,6") is a mistake, never skipped.
+	if v := strings.TrimSpace(getenv(EnvAllowedProjectIDs)); strings.Trim(v, ", \t") != "" {
 		for i, item := range strings.Split(v, ",") {
 			id, err := strconv.ParseInt(strings.TrimSpace(item), 10, 64)
 			if err != nil || id < 0 {

@@ -30,8 +30,11 @@ type Named struct {
 //
 // So every kind of event that names instances is read alike: a monitoring
 // event's data.instanceId, a CloudAudit log of RunInstances (its
-// responseElements.InstanceIdSet), of AddResourceTag or ModifyResourceTags
-// (their Resource), of TagResources (its ResourceList), and so on. Other
+// responseElements.InstanceIdSet), of AddResourceTag, DeleteResourceTag,
+// UpdateResourceTagValue or ModifyResourceTags (their Resource), of
+// TagResources or UnTagResources (their ResourceList), of
+// AttachResourcesTag, DetachResourcesTag or ModifyResourcesTagValue (their
+// ResourceIds, in their ResourceRegion), and so on. Other
 // resources' names (qcs::eb:..., an image, a bucket) are not instances.
 func (e CloudEvent) InstanceIDs() []string {
 	var ids []string
@@ -47,9 +50,13 @@ func (e CloudEvent) InstanceIDs() []string {
 //   - the region of the instance's own six-segment name, wherever the
 //     event holds it (subject, resource, data at any depth);
 //   - for an instance named by its bare id, the region the event's data
-//     gives the resources it names: the region of a CVM name it holds
-//     (qcs::cvm:ap-beijing:uin/…:instance/*), else a field named Region,
-//     region or eventRegion (CloudAudit's), else a Zone (ap-beijing-3);
+//     gives the resources it names: a ResourceRegion field (the Tag API's
+//     AttachResourcesTag, DetachResourcesTag and ModifyResourcesTagValue
+//     name bare ResourceIds and say there where all of them are, whatever
+//     region the call itself was made in), else the region of a CVM name
+//     it holds (qcs::cvm:ap-beijing:uin/…:instance/*), else a field named
+//     Region, region or eventRegion (CloudAudit's), else a Zone
+//     (ap-beijing-3);
 //   - "": the event's region applies (Targets).
 func (e CloudEvent) Instances() []Named {
 	c := idCollector{seen: map[string]int{}}
@@ -58,7 +65,10 @@ func (e CloudEvent) Instances() []Named {
 		c.names(r)
 	}
 	c.json(e.Data, 0)
-	hint := c.nameRegion
+	hint := c.resourceRegion
+	if hint == "" {
+		hint = c.nameRegion
+	}
 	if hint == "" {
 		hint = c.fieldRegion
 	}
@@ -79,9 +89,10 @@ type idCollector struct {
 	out  []Named
 	seen map[string]int // id → index in out
 
-	nameRegion  string // of the first CVM resource name
-	fieldRegion string // of the first Region, region or eventRegion field
-	zoneRegion  string // of the first Zone or zone field
+	resourceRegion string // of the first ResourceRegion field
+	nameRegion     string // of the first CVM resource name
+	fieldRegion    string // of the first Region, region or eventRegion field
+	zoneRegion     string // of the first Zone or zone field
 }
 
 // jsonFrame is an object or array being read; key says the next token of
@@ -138,6 +149,10 @@ func (c *idCollector) json(data []byte, depth int) {
 func (c *idCollector) field(key, value string) {
 	value = strings.TrimSpace(value)
 	switch key {
+	case "ResourceRegion", "resourceRegion":
+		if c.resourceRegion == "" && request.ValidRegion(value) {
+			c.resourceRegion = value
+		}
 	case "Region", "region", "eventRegion":
 		if c.fieldRegion == "" && request.ValidRegion(value) {
 			c.fieldRegion = value
