@@ -433,7 +433,7 @@ func TestMetadataDown(t *testing.T) {
 		wantInMsg  string
 	}{
 		{"down, no env", emulator.MetadataDown, false, false, false, "InternalError.MissingCredentials", 500, "HTTP 503"},
-		{"unreachable, no env", emulator.MetadataUp, true, false, false, "InternalError.MissingCredentials", 500, "127.0.0.1"},
+		{"unreachable, no env", emulator.MetadataUp, true, false, false, "InternalError.MissingCredentials", 500, "connection refused"}, // in words: no address in an answer
 		{"the role named, its keys unreadable", emulator.MetadataCredentialsDown, false, false, false, "InternalError.MetadataUnreachable", 502, instanceRole},
 		{"the role named, its keys unreadable, for STS", emulator.MetadataCredentialsDown, false, true, false, "InternalError.MetadataUnreachable", 502, "HTTP 500"},
 		{"down, but env has keys", emulator.MetadataDown, false, false, true, "Success", 200, ""},
