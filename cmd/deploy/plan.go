@@ -74,6 +74,10 @@ func (d deployer) policyDocument() string {
 		writes = append(writes, a)
 	}
 	statements = append([]map[string]any{{"effect": "allow", "action": writes, "resource": []string{"qcs::cvm:::instance/*"}}}, statements...)
+	if d.cfg.Env["KEEP_SECURITY_GROUPS"] == "true" {
+		// The groups are kept on the instance itself, as the function's own tag, while it moves.
+		statements = append(statements, map[string]any{"effect": "allow", "action": []string{"tag:AttachResourcesTag", "tag:DetachResourcesTag"}, "resource": []string{"*"}})
+	}
 	b, _ := json.Marshal(map[string]any{"version": "2.0", "statement": statements})
 	return string(b)
 }

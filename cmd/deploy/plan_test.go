@@ -116,6 +116,7 @@ func TestADryRunPrintsThePlan(t *testing.T) {
 		"+ tccli cam CreateRole --region ap-guangzhou ",
 		"+ tccli cam CreatePolicy --region ap-guangzhou ",
 		`"action":["cvm:ModifyInstancesProject","cvm:ModifyInstancesAttribute"]`,
+		`"action":["tag:AttachResourcesTag","tag:DetachResourcesTag"]`, // KEEP_SECURITY_GROUPS keeps the groups on the instance
 		"+ tccli cam AttachRolePolicy --region ap-guangzhou --AttachRoleName SCF_CVMProjectRole --PolicyName SCF_CVMProjectPolicy",
 		"+ tccli scf CreateFunction --region ap-guangzhou --Code '{\"ZipFile\":\"<base64 of the code package>\"}'",
 		"--Enable CLOSE --FunctionName cvm-project-prod --Qualifier '$DEFAULT' --TriggerDesc '0 0 */6 * * * *' --TriggerName reconcile-projects --Type timer",
