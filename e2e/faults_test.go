@@ -123,8 +123,9 @@ func TestEachFaultIsRetriedWithinTheDeadline(t *testing.T) {
 				c.Script(repeat(tt.fault, 100)...)
 				fn := startFunction(t, c, moveOnly, "MAX_RETRIES=0")
 				a, status, _ := fn.invokeTimed(t, c, request(t), 3*time.Second)
-				assert.Equal(t, "InternalError.DeadlineExceeded", a.Code, a.Message)
-				assert.Equal(t, http.StatusGatewayTimeout, status)
+				// The cause, not the clock: a client that backs off on 429 should.
+				assert.Equal(t, "RequestLimitExceeded", a.Code, a.Message)
+				assert.Equal(t, http.StatusTooManyRequests, status)
 				require.Len(t, a.Batches, 1)
 				assert.GreaterOrEqual(t, a.Batches[0].Attempts, 2, "MAX_RETRIES=0 does not bound throttles")
 				assert.Len(t, c.Calls(), a.Batches[0].Attempts)
@@ -138,14 +139,22 @@ func TestEachFaultIsRetriedWithinTheDeadline(t *testing.T) {
 				c.Script(repeat(tt.fault, 100)...)
 				fn := startFunction(t, c, moveOnly, "MAX_RETRIES=10")
 				a, status, _ := fn.invokeTimed(t, c, request(t), 1500*time.Millisecond)
-				assert.Equal(t, "InternalError.DeadlineExceeded", a.Code, a.Message)
-				assert.Equal(t, http.StatusGatewayTimeout, status)
+				wantCode, wantStatus := "InternalError.DeadlineExceeded", http.StatusGatewayTimeout
+				if tt.throttle {
+					wantCode, wantStatus = "RequestLimitExceeded", http.StatusTooManyRequests
+				}
+				assert.Equal(t, wantCode, a.Code, a.Message)
+				assert.Equal(t, wantStatus, status)
 				require.Len(t, a.Batches, 1)
 				attempts := a.Batches[0].Attempts
 				assert.GreaterOrEqual(t, attempts, 2, "retried while there was time")
 				assert.Less(t, attempts, 11, "stopped by the deadline, not by MAX_RETRIES")
 				assert.Len(t, c.Calls(), attempts, "each attempt reached the emulator once")
-				assert.Contains(t, a.Message, "0 of 1 batches done")
+				if tt.throttle {
+					assert.Contains(t, a.Message, "deadline left no time")
+				} else {
+					assert.Contains(t, a.Message, "0 of 1 batches done")
+				}
 			})
 		})
 	}
@@ -405,4 +414,29 @@ func (c *cloud) signaturesSent() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return slices.Clone(c.signatures)
+}
+
+// A throttle that lasts until the deadline: the answer's code is the cause
+// (429 RequestLimitExceeded, the message says the deadline ran out), and
+// the read before the move, which only makes the answer more precise,
+// takes at most a third of the time: the move gets the rest.
+func TestAThrottleToTheDeadlineIsAnsweredAsAThrottle(t *testing.T) {
+	c := newCloud(t)
+	c.Script(repeat(emulator.Fault{Kind: emulator.FaultRequestLimitExceeded}, 200)...)
+	fn := startFunction(t, c)
+	a, status, _ := fn.invokeTimed(t, c, directPayload(t, ids(1, 1), 1045), 6*time.Second)
+	assert.Equal(t, "RequestLimitExceeded", a.Code, a.Message)
+	assert.Equal(t, http.StatusTooManyRequests, status)
+	assert.Contains(t, a.Message, "deadline")
+	assert.Contains(t, a.NotVerified, "sent unverified", "the read gave up its share, the move went on")
+	var reads, moves int
+	for _, call := range c.Calls() {
+		switch call.Action {
+		case emulator.ActionDescribe:
+			reads++
+		case emulator.Action:
+			moves++
+		}
+	}
+	assert.GreaterOrEqual(t, moves, 3, "the move got most of the time: %d reads, %d moves", reads, moves)
 }

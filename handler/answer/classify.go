@@ -54,6 +54,9 @@ func FromCall(res cvm.Result, err error, invocationID string) (code, message str
 	case errors.Is(err, cvm.ErrNotSent) && errors.Is(err, context.DeadlineExceeded),
 		errors.Is(err, context.DeadlineExceeded) && res.Attempts == 0:
 		return CodeDeadlineExceeded, notSentDeadline
+	case errors.Is(err, cvm.ErrNoTimeLeft) && cvm.Throttled(err):
+		// The cause, not the clock: a client that backs off on 429 should.
+		return CodeRequestLimitExceeded, fmt.Sprintf("the API kept throttling the calls (RequestLimitExceeded) until the invocation's deadline left no time for another attempt, after %d; the batch may or may not have been applied", res.Attempts)
 	case errors.Is(err, cvm.ErrNoTimeLeft):
 		return CodeDeadlineExceeded, fmt.Sprintf("the invocation's deadline left no time for another attempt after %d; the batch may or may not have been applied (%s)", res.Attempts, Plain(err))
 	case errors.As(err, &apiErr):
