@@ -120,6 +120,7 @@ func BenchmarkRunStep(b *testing.B) {
 			c.EnableRateLimits()
 			p, err := scfrpc.Start(context.Background(), binary, append([]string{
 				"CVM_ENDPOINT=" + c.base + "/v2/index.php", "TENCENTCLOUD_REGION=ap-guangzhou",
+				"TAG_ENDPOINT=" + c.base + emulator.PathTag, // loopback only
 			}, sc.env...))
 			require.NoError(b, err)
 			defer p.Stop()

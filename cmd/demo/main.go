@@ -19,6 +19,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -162,9 +163,14 @@ type result struct {
 func invokeAll(w io.Writer, emu *emulator.Emulator, bin, endpoint, method string, extraEnv []string, invocations []invocation) ([]result, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return nil, err
+	}
 	fn, err := scfrpc.Start(ctx, bin, append([]string{
 		"PATH=" + os.Getenv("PATH"),
 		"CVM_ENDPOINT=" + endpoint,
+		"TAG_ENDPOINT=" + u.Scheme + "://" + u.Host + emulator.PathTag, // the records of KEEP_SECURITY_GROUPS, on the emulator
 		"SIGNATURE_METHOD=" + method,
 		"TENCENTCLOUD_REGION=ap-guangzhou",
 		"API_TOKEN=" + demoAPIToken, // the HTTP samples send it
