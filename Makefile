@@ -13,7 +13,7 @@ RACE     := $(strip $(shell $(CGO_VARS) sh -c 'test "$$($(GO) env CGO_ENABLED)" 
 # Without -race, cgo is turned off for vet, staticcheck and the tests alike.
 NOCGO    := $(if $(RACE),,CGO_ENABLED=0 )
 
-.PHONY: all build zip test demo deploy deploy-plan bench fuzz clean
+.PHONY: path all build zip test demo deploy deploy-plan bench fuzz clean
 
 all: test build
 
@@ -76,3 +76,7 @@ fuzz:
 
 clean:
 	rm -rf $(DIST)
+
+## path: the functions and files one direct move of one instance runs through (coverage of the built binary)
+path:
+	./scripts/path-coverage.sh | head -2
