@@ -21,6 +21,7 @@ func TestServerlessYAML(t *testing.T) {
 		Inputs    struct {
 			Runtime     string
 			Handler     string
+			MemorySize  int `yaml:"memorySize"`
 			Environment struct{ Variables map[string]string }
 			Events      []map[string]struct {
 				Name       string
@@ -31,6 +32,7 @@ func TestServerlessYAML(t *testing.T) {
 	require.NoError(t, yaml.Unmarshal(b, &doc))
 	assert.Equal(t, "scf", doc.Component)
 	assert.Equal(t, "Go1", doc.Inputs.Runtime)
+	assert.Equal(t, 256, doc.Inputs.MemorySize, "the memory make deploy gives the function too (cmd/deploy MemorySize)")
 	for name := range doc.Inputs.Environment.Variables {
 		for _, reserved := range []string{"SCF_", "QCLOUD_", "TENCENTCLOUD_"} {
 			assert.False(t, strings.HasPrefix(name, reserved), "%s is reserved by SCF", name)

@@ -127,6 +127,11 @@ func (d deployer) environment() map[string]any {
 
 // function creates the function from the code package, or updates its code
 // and then its configuration, waiting for it to be Active after each.
+// MemorySize is the function's memory in MB, as serverless.yml ships it
+// (the largest request's peak with a 20% margin; deploy_test.go checks
+// that the two agree).
+const MemorySize = 256
+
 func (d deployer) function(ctx context.Context) error {
 	zip := "<the code package>"
 	if b, err := os.ReadFile(d.cfg.ZipPath); err == nil {
@@ -136,7 +141,7 @@ func (d deployer) function(ctx context.Context) error {
 	}
 	name := d.cfg.FunctionName
 	config := map[string]any{
-		"FunctionName": name, "Description": description, "MemorySize": 64, "Timeout": 60,
+		"FunctionName": name, "Description": description, "MemorySize": MemorySize, "Timeout": 60,
 		"Environment": d.environment(), "Role": d.cfg.RoleName,
 	}
 	err := d.call(ctx, "scf", "GetFunction", map[string]any{"FunctionName": name}, nil)

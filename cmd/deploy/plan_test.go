@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
 )
 
 // The digest of the documentation's made-up token.
@@ -169,4 +170,17 @@ func TestADeployNeedsItsSettings(t *testing.T) {
 			assert.NotContains(t, stdout.String(), "+ tccli", "no call")
 		})
 	}
+}
+
+// make deploy gives the function the memory serverless.yml ships.
+func TestTheMemoryIsServerlessYmls(t *testing.T) {
+	b, err := os.ReadFile("../../serverless.yml")
+	require.NoError(t, err)
+	var doc struct {
+		Inputs struct {
+			MemorySize int `yaml:"memorySize"`
+		}
+	}
+	require.NoError(t, yaml.Unmarshal(b, &doc))
+	assert.Equal(t, doc.Inputs.MemorySize, MemorySize)
 }
