@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"time"
 	"runtime/debug"
 	"slices"
 	"sync"
+	"time"
 
 	"scf-cvm-project/cvm"
 	"scf-cvm-project/cvm/batch"
