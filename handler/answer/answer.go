@@ -72,6 +72,12 @@ type Answer struct {
 	AlreadyInProject []string              `json:"AlreadyInProject"`
 	Pending          []string              `json:"Pending"`
 	SecurityGroups   []SecurityGroupChange `json:"SecurityGroups"`
+	// Compact: the answer was over MaxAnswerBytes, so Failed and
+	// SecurityGroups hold their first 100 entries, and every instance of
+	// them is in FailedByCode and SecurityGroupsByCode (compact.go).
+	Compact              bool    `json:"Compact,omitempty"`
+	FailedByCode         []Group `json:"FailedByCode,omitempty"`
+	SecurityGroupsByCode []Group `json:"SecurityGroupsByCode,omitempty"`
 }
 
 // Isolated reports whether the batch's offending instances were isolated
@@ -118,7 +124,7 @@ func (a Answer) JSON() []byte {
 	if err != nil { // cannot happen: an Answer is strings, integers and lists of them
 		return []byte(`{"RequestId":"","Code":"InternalError","Message":"the answer could not be written as JSON","ProjectId":null,"InstanceIds":[],"Batches":[],"Failed":[],"IsolationCalls":0,"Rules":[],"NotFound":[],"Verified":false,"AlreadyInProject":[],"Pending":[],"SecurityGroups":[]}`)
 	}
-	return b
+	return a.compacted(b)
 }
 
 // Summarize sets the top-level RequestId/Code/Message from the batches, the

@@ -1,0 +1,61 @@
+package answer
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// An answer in which 100,000 instances each failed with a message of their
+// own (about 25 MB) is compacted under MaxAnswerBytes, and still says the
+// code of every instance.
+func TestALargeAnswerIsCompactedAndKeepsEveryInstancesCode(t *testing.T) {
+	a := Answer{Code: CodePartialSuccess}
+	const n = 100_000
+	for i := range n {
+		id := fmt.Sprintf("ins-%08d", i)
+		a.InstanceIds = append(a.InstanceIds, id)
+		code := CodeOperationFailed
+		if i%10 == 0 {
+			code = CodeInstanceNotFound
+		}
+		a.Failed = append(a.Failed, Failure{InstanceId: id, Code: code,
+			Message: "the move was accepted (RequestId 6EF60BEC-0242-43AF-BB20-270359FB54A7) but its operation ended FAILED" + strings.Repeat(".", 40)})
+		a.SecurityGroups = append(a.SecurityGroups, SecurityGroupChange{InstanceId: id, Before: []string{"sg-aaaaaaaa"}, After: []string{}, Restored: i%2 == 0})
+	}
+	a.nonNil()
+	full, err := json.Marshal(a)
+	require.NoError(t, err)
+	require.Greater(t, len(full), MaxAnswerBytes, "the test's answer is over the limit")
+
+	b := a.JSON()
+	assert.LessOrEqual(t, len(b), MaxAnswerBytes)
+	var got Answer
+	require.NoError(t, json.Unmarshal(b, &got))
+	assert.True(t, got.Compact)
+	assert.Len(t, got.Failed, keepInFull)
+	codes := map[string]string{}
+	for _, g := range got.FailedByCode {
+		for _, id := range g.InstanceIds {
+			codes[id] = g.Code
+		}
+	}
+	assert.Len(t, codes, n, "every failed instance is there, with its code")
+	assert.Equal(t, CodeInstanceNotFound, codes["ins-00000010"])
+	assert.Equal(t, CodeOperationFailed, codes["ins-00000011"])
+	restored := 0
+	for _, g := range got.SecurityGroupsByCode {
+		if *g.Restored {
+			restored += len(g.InstanceIds)
+		}
+	}
+	assert.Equal(t, n/2, restored)
+
+	small := Answer{Code: CodeSuccess}
+	small.nonNil()
+	assert.NotContains(t, string(small.JSON()), "Compact", "an answer under the limit is as it was")
+}
