@@ -125,13 +125,13 @@ func (d deployer) environment() map[string]any {
 	return map[string]any{"Variables": vars}
 }
 
-// function creates the function from the code package, or updates its code
-// and then its configuration, waiting for it to be Active after each.
 // MemorySize is the function's memory in MB, as serverless.yml ships it
-// (the largest request's peak with a 20% margin; deploy_test.go checks
-// that the two agree).
+// (the largest request's peak with a 20% margin; a test checks that the
+// two agree).
 const MemorySize = 256
 
+// function creates the function from the code package, or updates its code
+// and then its configuration, waiting for it to be Active after each.
 func (d deployer) function(ctx context.Context) error {
 	zip := "<the code package>"
 	if b, err := os.ReadFile(d.cfg.ZipPath); err == nil {
