@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -420,8 +419,6 @@ func TestSTSRefusalIsAnsweredWithItsCodeAndRequestID(t *testing.T) {
 
 func TestMetadataDown(t *testing.T) {
 	t.Parallel()
-	closed := httptest.NewServer(http.NotFoundHandler())
-	closed.Close() // nothing listens on its port now
 	tests := []struct {
 		name       string
 		fault      emulator.MetadataFault
@@ -445,7 +442,7 @@ func TestMetadataDown(t *testing.T) {
 			c.metadata.SetFault(tt.fault)
 			var env []string
 			if tt.unreached {
-				env = append(env, "METADATA_ENDPOINT="+closed.URL)
+				env = append(env, "METADATA_ENDPOINT="+refusedURL)
 			}
 			if tt.role {
 				env = append(env, "ROLE_ARN="+roleARN)

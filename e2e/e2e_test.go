@@ -221,9 +221,7 @@ func TestMissingCredentialsMakeNoCall(t *testing.T) {
 func TestAnUnreachableEndpointIsReportedAsSuch(t *testing.T) {
 	t.Parallel()
 	c := newCloud(t)
-	closed := httptest.NewServer(http.NotFoundHandler())
-	closed.Close() // nothing listens on its port now
-	fn := startFunction(t, c, "CVM_ENDPOINT="+closed.URL+"/v2/index.php")
+	fn := startFunction(t, c, "CVM_ENDPOINT="+refusedURL+"/v2/index.php")
 	a, status := fn.invoke(t, apigwPayload(t, directPayload(t, []string{"ins-00000001"}, 1045)), c)
 	assert.Equal(t, "InternalError.UpstreamUnreachable", a.Code)
 	assert.Equal(t, 502, status)
@@ -305,17 +303,15 @@ func apigwWith(t *testing.T, fields map[string]any) []byte {
 // a restore that failed. The detail is on the log line.
 func TestNoAnswerNamesAnAddress(t *testing.T) {
 	t.Parallel()
-	closed := httptest.NewServer(http.NotFoundHandler())
-	closed.Close() // nothing listens on its port now
 	tests := []struct {
 		name  string
 		env   []string
 		setup func(*cloud)
 		keys  map[string]string // nil: the example keys
 	}{
-		{"CVM unreachable", []string{"CVM_ENDPOINT=" + closed.URL + "/"}, nil, nil},
-		{"STS unreachable", []string{"ROLE_ARN=" + roleARN, "STS_ENDPOINT=" + closed.URL + "/"}, nil, nil},
-		{"metadata unreachable", []string{"METADATA_ENDPOINT=" + closed.URL}, nil, map[string]string{}},
+		{"CVM unreachable", []string{"CVM_ENDPOINT=" + refusedURL + "/"}, nil, nil},
+		{"STS unreachable", []string{"ROLE_ARN=" + roleARN, "STS_ENDPOINT=" + refusedURL + "/"}, nil, nil},
+		{"metadata unreachable", []string{"METADATA_ENDPOINT=" + refusedURL}, nil, map[string]string{}},
 		{"the deadline", nil, func(c *cloud) { c.SetLatency(1500 * time.Millisecond) }, nil},
 		{"a failed restore", []string{"KEEP_SECURITY_GROUPS=true"}, func(c *cloud) {
 			c.SetDetachSecurityGroupsOnMove(true)

@@ -310,3 +310,8 @@ func timingSensitive(t *testing.T) {
 	timingSlots <- struct{}{}
 	t.Cleanup(func() { <-timingSlots })
 }
+
+// refusedURL is an address where nothing listens, so a connection is
+// refused at once: port 1 on loopback. (A closed httptest server's port may
+// be taken again by a test running in parallel.)
+const refusedURL = "http://127.0.0.1:1"

@@ -13,14 +13,18 @@ import (
 
 // One 5 s answer at a 3 s deadline (SCF's default timeout) must not make
 // the next invocations of the warm process refuse to try: each sends its
-// call and moves its instance.
+// call and moves its instance. The slow answer is the read before the
+// move, which may take only a third of the time: the move is sent
+// unverified, and says so.
 func TestOneSlowAnswerDoesNotFreezeTheWarmProcess(t *testing.T) {
 	t.Parallel()
 	c := newCloud(t)
 	c.Script(emulator.Fault{Delay: 5 * time.Second})
 	fn := startFunction(t, c)
 	a, _ := fn.invokeWith(t, directPayload(t, ids(1, 1), 1045), c, scfrpc.Invocation{Env: fn.env, Timeout: 3 * time.Second})
-	require.Equal(t, "InternalError.DeadlineExceeded", a.Code, a.Message)
+	require.Equal(t, "Success", a.Code, a.Message)
+	assert.Contains(t, a.NotVerified, "sent unverified")
+	assert.EqualValues(t, 1045, c.project(t, "ins-00000001"))
 	for i := 2; i <= 7; i++ {
 		a, _ := fn.invokeWith(t, directPayload(t, ids(i, i), 1045), c, scfrpc.Invocation{Env: fn.env, Timeout: 3 * time.Second})
 		require.Equal(t, "Success", a.Code, "invocation %d after the slow one: %s", i, a.Message)

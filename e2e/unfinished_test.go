@@ -45,7 +45,7 @@ func TestAnUnfinishedTimerFailsAndItsRetryMovesWhatIsLeft(t *testing.T) {
 	timer := sample(t, "rules-timer-reconcile.json")
 
 	ferr := fn.invokeFunctionError(t, timer, c, 2*time.Second)
-	assert.Contains(t, ferr.Message, "InternalError.DeadlineExceeded")
+	assert.Contains(t, ferr.Message, "RequestLimitExceeded", "the cause: throttled until the deadline")
 	var left []string
 	for _, id := range all {
 		if c.project(t, id) != 1045 {
@@ -93,10 +93,10 @@ func TestADirectInvocationChoosesWithAsync(t *testing.T) {
 		wantError bool
 		wantCode  string
 	}{
-		{"direct", map[string]any{"InstanceIds": []string{"ins-00000001"}, "ProjectId": 1045}, false, false, "InternalError.DeadlineExceeded"},
+		{"direct", map[string]any{"InstanceIds": []string{"ins-00000001"}, "ProjectId": 1045}, false, false, "RequestLimitExceeded"},
 		{"direct, Async", map[string]any{"InstanceIds": []string{"ins-00000001"}, "ProjectId": 1045, "Async": true}, false, true, ""},
 		{"direct, Async, an unknown instance", map[string]any{"InstanceIds": []string{"ins-0000dead"}, "ProjectId": 1045, "Async": true}, false, false, "InvalidInstanceId.NotFound"},
-		{"API Gateway, Async", map[string]any{"InstanceIds": []string{"ins-00000001"}, "ProjectId": 1045, "Async": true}, true, false, "InternalError.DeadlineExceeded"},
+		{"API Gateway, Async", map[string]any{"InstanceIds": []string{"ins-00000001"}, "ProjectId": 1045, "Async": true}, true, false, "RequestLimitExceeded"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -112,14 +112,14 @@ func TestADirectInvocationChoosesWithAsync(t *testing.T) {
 			}
 			if tt.wantError {
 				ferr := fn.invokeFunctionError(t, payload, c, 1500*time.Millisecond)
-				assert.Contains(t, ferr.Message, "InternalError.DeadlineExceeded")
+				assert.Contains(t, ferr.Message, "RequestLimitExceeded", "the cause: throttled until the deadline")
 				assert.Contains(t, ferr.Message, "1 instances named, 1 not moved")
 				return
 			}
 			a, status := fn.invokeWith(t, payload, c, scfrpc.Invocation{Env: fn.env, Timeout: 1500 * time.Millisecond})
 			assert.Equal(t, tt.wantCode, a.Code, a.Message)
 			if tt.apigw {
-				assert.Equal(t, http.StatusGatewayTimeout, status)
+				assert.Equal(t, http.StatusTooManyRequests, status)
 			}
 		})
 	}
