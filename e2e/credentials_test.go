@@ -509,6 +509,7 @@ func TestNoTemporaryKeyOrTokenInAnyOutput(t *testing.T) {
 // role keys of 3 s, 1 s per upstream answer, five warm invocations of
 // three calls each, and no call refused as expired.
 func TestKeysAreRenewedBeforeTheyWouldExpireDuringAnAttempt(t *testing.T) {
+	t.Parallel() // its margins are seconds, not the milliseconds a busy machine adds
 	c := newCloud(t)
 	c.sts.SetLifetime(3 * time.Second)
 	c.SetLatency(time.Second)

@@ -421,6 +421,7 @@ func (c *cloud) signaturesSent() []string {
 // the read before the move, which only makes the answer more precise,
 // takes at most a third of the time: the move gets the rest.
 func TestAThrottleToTheDeadlineIsAnsweredAsAThrottle(t *testing.T) {
+	t.Parallel() // its margins are seconds, not the milliseconds a busy machine adds
 	c := newCloud(t)
 	c.Script(repeat(emulator.Fault{Kind: emulator.FaultRequestLimitExceeded}, 200)...)
 	fn := startFunction(t, c)
