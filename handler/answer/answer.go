@@ -45,9 +45,10 @@ type Answer struct {
 	InstanceIds []string `json:"InstanceIds"`
 	Batches     []Batch  `json:"Batches"`
 
-	// Failed lists the instances that SkipInvalid isolated and did not
-	// move, in request order; IsolationCalls counts the upstream calls that
-	// isolating them cost beyond one per batch.
+	// Failed lists the instances that did not move, each with its code:
+	// isolated (SkipInvalid), their operation FAILED, never movable
+	// (recycled, terminating), or not sent for now (busy); IsolationCalls
+	// counts the calls isolating cost beyond one per batch.
 	Failed         []Failure `json:"Failed"`
 	IsolationCalls int       `json:"IsolationCalls"`
 
