@@ -53,7 +53,7 @@ func main() {
 	newHandler := func() *handler.Handler {
 		// The settings are the environment at start overlaid with each
 		// invocation's: the runtime's os.Setenv never unsets a variable.
-		return handler.NewFromEnv(config.AtStart(os.Environ()), slog.New(slog.NewJSONHandler(os.Stderr, nil)))
+		return handler.NewFromEnv(config.AtStart(os.Environ()), slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{ReplaceAttr: utcTime})))
 	}
 	if os.Getenv("_LAMBDA_SERVER_PORT") != "" {
 		cloudfunction.StartHandler(newHandler())
@@ -71,6 +71,16 @@ func setMemoryLimit(goMemLimit string, memoryMB int) {
 	if goMemLimit == "" && memoryMB > 0 {
 		debug.SetMemoryLimit(int64(memoryMB) << 20 / 2)
 	}
+}
+
+// utcTime writes a log line's time in UTC, alike in every region: in the
+// local zone, the first line of every cold start would load the zone's
+// file (/etc/localtime), 40 to 90 µs before the first answer.
+func utcTime(groups []string, a slog.Attr) slog.Attr {
+	if len(groups) == 0 && a.Key == slog.TimeKey && a.Value.Kind() == slog.KindTime {
+		a.Value = slog.TimeValue(a.Value.Time().UTC())
+	}
+	return a
 }
 
 const usageText = `main moves Tencent Cloud CVM instances into a project. It is an SCF

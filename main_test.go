@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -102,4 +103,30 @@ func TestVersion(t *testing.T) {
 	mk, err := os.ReadFile("Makefile")
 	require.NoError(t, err)
 	assert.NotContains(t, string(mk), "main.version")
+}
+
+// A log line's time is in UTC, whatever the process's zone: the zone's
+// file is never loaded for the log.
+func TestUTCTime(t *testing.T) {
+	shanghai := time.FixedZone("CST", 8*3600)
+	at := time.Date(2026, 12, 3, 22, 4, 5, 0, shanghai)
+	tests := []struct {
+		name   string
+		groups []string
+		in     slog.Attr
+		want   slog.Attr
+	}{
+		{"the record's time", nil, slog.Time(slog.TimeKey, at), slog.Time(slog.TimeKey, at.UTC())},
+		{"another attribute named time in a group", []string{"g"}, slog.Time(slog.TimeKey, at), slog.Time(slog.TimeKey, at)},
+		{"another attribute", nil, slog.String("msg", "x"), slog.String("msg", "x")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := utcTime(tt.groups, tt.in)
+			assert.True(t, tt.want.Equal(got), "%v", got)
+			if got.Value.Kind() == slog.KindTime && len(tt.groups) == 0 {
+				assert.Equal(t, time.UTC, got.Value.Time().Location())
+			}
+		})
+	}
 }

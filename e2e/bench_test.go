@@ -44,6 +44,69 @@ func BenchmarkColdStart(b *testing.B) {
 	}
 }
 
+// BenchmarkColdStartAlternating measures what SCF's cold start costs a
+// caller, exec to the first answered invoke (a dry run: signed, never
+// sent), for the bare scf-go-lib function, the function as make build
+// builds it (stripped, -trimpath) and each name=path of COLDSTART_BINARIES
+// (comma-separated, e.g. a build of another commit): one start of each per
+// op, in an order that rotates, so that a loaded machine weighs on all
+// alike. It reports each one's ms and its ratio to the bare function's
+// (×bare), and for each of COLDSTART_BINARIES the function's ratio to it.
+//
+//	COLDSTART_BINARIES=before=/tmp/main.before go test -run '^$' -bench ColdStartAlternating -benchtime 300x ./e2e/
+func BenchmarkColdStartAlternating(b *testing.B) {
+	dir := b.TempDir()
+	build := func(name, pkg string) string {
+		out := filepath.Join(dir, name)
+		cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", out, pkg)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		msg, err := cmd.CombinedOutput()
+		require.NoError(b, err, "%s", msg)
+		return out
+	}
+	type bin struct {
+		name, path string
+		took       time.Duration
+	}
+	bins := []*bin{{name: "bare", path: build("bare", "./testdata/barefunction")}, {name: "function", path: build("function", "..")}}
+	for _, nv := range strings.Split(os.Getenv("COLDSTART_BINARIES"), ",") {
+		if name, path, ok := strings.Cut(nv, "="); ok {
+			bins = append(bins, &bin{name: name, path: path})
+		}
+	}
+	env := []string{"CVM_ENDPOINT=http://127.0.0.1:9/v2/index.php", "TENCENTCLOUD_REGION=ap-guangzhou", "METADATA_ENDPOINT=http://127.0.0.1:9", "VERIFY=false"}
+	inv := scfrpc.Invocation{Env: map[string]string{"TENCENTCLOUD_SECRETID": secretID, "TENCENTCLOUD_SECRETKEY": secretKey}}
+	payload := []byte(`{"InstanceIds":["ins-00000001"],"ProjectId":1045,"DryRun":true}`)
+	n := 0
+	for b.Loop() {
+		for i := range bins {
+			bn := bins[(i+n)%len(bins)]
+			start := time.Now()
+			p, err := scfrpc.Start(context.Background(), bn.path, env)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := p.Invoke(payload, inv); err != nil {
+				b.Fatalf("%s: %v", bn.name, err)
+			}
+			bn.took += time.Since(start)
+			b.StopTimer()
+			p.Stop()
+			b.StartTimer()
+		}
+		n++
+	}
+	for _, bn := range bins {
+		b.ReportMetric(bn.took.Seconds()*1e3/float64(n), bn.name+"-ms")
+		if bn != bins[0] {
+			b.ReportMetric(bn.took.Seconds()/bins[0].took.Seconds(), bn.name+"-×bare")
+		}
+		if len(bins) > 2 && bn != bins[0] && bn != bins[1] {
+			b.ReportMetric(bins[1].took.Seconds()/bn.took.Seconds(), "function-×"+bn.name)
+		}
+	}
+}
+
 // BenchmarkWarmInvocation measures what one warm invocation moving 100
 // instances costs the function's process in CPU time (user + system, from
 // /proc), against the emulator on loopback: the cpu-µs/op metric.

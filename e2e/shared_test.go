@@ -144,9 +144,11 @@ func TestARetryAfterSomeoneStoppedTheMovedInstanceIsSuccess(t *testing.T) {
 	fn := startFunction(t, c)
 	payload, _ := json.Marshal(map[string]any{"InstanceIds": ids(1, 1), "ProjectId": 1045, "Async": true})
 	fn.invokeFunctionError(t, payload, c, 2*time.Second) // OperationPending: unfinished
-	time.Sleep(1500 * time.Millisecond)                  // the move ends
-	_, ok := c.StartOperation("ins-00000001", emulator.ActionStopInstances, time.Minute)
-	require.True(t, ok)
+	// Once the move has ended, someone stops the instance.
+	require.Eventually(t, func() bool {
+		_, ok := c.StartOperation("ins-00000001", emulator.ActionStopInstances, time.Minute)
+		return ok
+	}, 5*time.Second, 50*time.Millisecond)
 
 	a, _ := fn.invoke(t, payload, c) // SCF's retry
 	require.Equal(t, "Success", a.Code, a.Message)

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Redacted stands in for a secret in a log line.
@@ -15,11 +16,14 @@ const minSecretLen = 6
 
 // secretPatterns mask what looks like a secret even when its value is not
 // known: v1's Signature and Token parameters, a SecretKey, TC3's
-// "Signature=<hex>", and a bearer token.
-var secretPatterns = []*regexp.Regexp{
-	regexp.MustCompile(`(?i)\b((?:Signature|Token|SecretKey|X-TC-Token)\s*[=:]\s*)[^&\s",;}]+`),
-	regexp.MustCompile(`(?i)\b(Bearer\s+)[^\s",;}]+`),
-}
+// "Signature=<hex>", and a bearer token. Compiled at the first Redact (a
+// panic's log line), not at every cold start.
+var secretPatterns = sync.OnceValue(func() []*regexp.Regexp {
+	return []*regexp.Regexp{
+		regexp.MustCompile(`(?i)\b((?:Signature|Token|SecretKey|X-TC-Token)\s*[=:]\s*)[^&\s",;}]+`),
+		regexp.MustCompile(`(?i)\b(Bearer\s+)[^\s",;}]+`),
+	}
+})
 
 // Redactor masks secrets in text bound for the log: the values it was told
 // (keys, the session token, API_TOKEN, the caller's Authorization header),
@@ -48,7 +52,7 @@ func (r Redactor) Redact(s string) string {
 	for _, v := range values {
 		s = strings.ReplaceAll(s, v, Redacted)
 	}
-	for _, p := range secretPatterns {
+	for _, p := range secretPatterns() {
 		s = p.ReplaceAllString(s, "${1}"+Redacted)
 	}
 	return s
