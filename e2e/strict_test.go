@@ -148,3 +148,17 @@ func TestAResetIsToldInWordsWithoutSocketAddresses(t *testing.T) {
 	require.Len(t, attempts, 2, "one line per attempt")
 	assert.Regexp(t, `reset by peer|EOF`, attempts[0]["error"], "the detail is in the log")
 }
+
+// A JSON request that gives a key twice with different values moves
+// nothing, whatever the trigger: a dry run must not become a real move.
+func TestTwinKeysWithDifferentValuesMoveNothing(t *testing.T) {
+	t.Parallel()
+	c := newCloud(t)
+	fn := startFunction(t, c)
+	body := []byte(`{"InstanceIds":["ins-00000001"],"ProjectId":1045,"DryRun":true,"dryrun":false}`)
+	for _, payload := range [][]byte{body, apigwPayload(t, body)} {
+		a, _ := fn.invoke(t, payload, c)
+		assert.Equal(t, "InvalidParameterValue", a.Code, a.Message)
+	}
+	assert.Empty(t, c.Calls(), "no upstream call")
+}

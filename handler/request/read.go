@@ -1,6 +1,7 @@
 package request
 
 import (
+	"bytes"
 	"encoding/json"
 	"maps"
 	"net/url"
@@ -43,22 +44,37 @@ type Wire struct {
 	SkipInvalid Flag
 	Async       Flag
 
-	unknown *string // the first key that is not one of Keys
+	unknown  *string // the first key that is not one of Keys
+	conflict *string // the first key given twice with different values
 }
 
-// UnmarshalJSON reads a JSON object's members into w, in order: a key
-// given twice is read twice, the last one standing, as encoding/json does.
+// UnmarshalJSON reads a JSON object's members into w, in order. A key
+// given twice (in any ASCII case) with different values is noted, for
+// FromJSON to refuse as forms do: which one was meant is not known, and
+// {"DryRun":true,"dryrun":false} must not move anything.
 func (w *Wire) UnmarshalJSON(b []byte) error {
 	*w = Wire{}
+	seen := map[any][]byte{} // field → its first value, compacted
 	return members(b, func(key string, dec *json.Decoder) error {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return err
+		}
 		v := w.field(key)
 		if v == nil {
 			if w.unknown == nil {
 				w.unknown = &key
 			}
-			v = new(json.RawMessage)
+			return nil
 		}
-		return dec.Decode(v)
+		var c bytes.Buffer
+		if json.Compact(&c, raw) == nil {
+			if prev, dup := seen[v]; dup && !bytes.Equal(prev, c.Bytes()) && w.conflict == nil {
+				w.conflict = &key
+			}
+			seen[v] = c.Bytes()
+		}
+		return json.Unmarshal(raw, v)
 	})
 }
 
@@ -93,6 +109,9 @@ func FromJSON(where string, data []byte) (Raw, *answer.Error) {
 	}
 	if w.unknown != nil {
 		return Raw{}, UnknownKey(where, *w.unknown, Keys)
+	}
+	if w.conflict != nil {
+		return Raw{}, answer.Errorf(answer.CodeInvalidParameterValue, "%s is given 2 different values in %s; give it once", *w.conflict, where)
 	}
 	return w.raw()
 }

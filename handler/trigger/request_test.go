@@ -134,7 +134,7 @@ func TestRequestFromJSON(t *testing.T) {
 		{"Rules, Reconcile and DryRun null are absent", `{"Rules":null,"Reconcile":null,"DryRun":null}`, request.Raw{}},
 		{"Reconcile false", `{"Reconcile":false}`, request.Raw{}},
 		{"Region trimmed", `{"Region":" ap-guangzhou "}`, request.Raw{Region: "ap-guangzhou"}},
-		{"the last of twin keys wins, as in encoding/json", `{"ProjectId":1,"projectid":2}`, request.Raw{ProjectID: ptr(2), HasProjectID: true}},
+		{"twin keys with one value", `{"ProjectId":1,"projectid":1}`, request.Raw{ProjectID: ptr(1), HasProjectID: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -391,5 +391,21 @@ func BenchmarkSampleToRequest(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// A key given twice with different values is refused, as forms refuse it:
+// which one was meant is not known, and {"DryRun":true,"dryrun":false}
+// must not move anything.
+func TestTwinKeysWithDifferentValuesAreRefused(t *testing.T) {
+	for _, body := range []string{
+		`{"InstanceIds":["ins-00000016"],"ProjectId":1045,"DryRun":true,"dryrun":false}`,
+		`{"InstanceIds":["ins-00000016"],"ProjectId":1045,"ProjectId":7}`,
+		`{"InstanceIds":["ins-00000016"],"instanceids":"ins-00000017","ProjectId":1045}`,
+	} {
+		_, err := Event{Kind: KindDirect, Direct: json.RawMessage(body)}.Request()
+		require.NotNil(t, err, body)
+		assert.Equal(t, "InvalidParameterValue", err.Code, body)
+		assert.Contains(t, err.Message, "2 different values", body)
 	}
 }
