@@ -158,9 +158,13 @@ func (c *Client) send(req *http.Request, action string, out any) (Result, error)
 
 // log writes one line per attempt; retry says another attempt follows.
 func (c *Client) log(ctx context.Context, credentialSource string, action Action, attempt int, retry bool, res Result, err error) {
-	code := "Success"
+	// The API's code; "" when no API answer came back (the error says why).
+	code := ""
 	var apiErr *APIError
-	if errors.As(err, &apiErr) {
+	switch {
+	case err == nil:
+		code = "Success"
+	case errors.As(err, &apiErr):
 		code = apiErr.Code
 	}
 	attrs := []slog.Attr{

@@ -468,7 +468,7 @@ func TestOneLogLinePerAttempt(t *testing.T) {
 	want := []struct {
 		level, code string
 		retry       bool
-	}{{"WARN", "Success", true}, {"WARN", "InternalServerError", true}, {"INFO", "Success", false}}
+	}{{"WARN", "", true}, {"WARN", "InternalServerError", true}, {"INFO", "Success", false}}
 	for i, l := range lines {
 		var line map[string]any
 		require.NoError(t, json.Unmarshal([]byte(l), &line))

@@ -172,6 +172,23 @@ func TestARedeliveryWaitsForTheMoveUnderWay(t *testing.T) {
 		assert.EqualValues(t, 1045, c.project(t, "ins-00000001"))
 		assert.Len(t, c.moves(), 1, "not sent again")
 	})
+	t.Run("the first move outlasts the redelivery too: Pending, 202", func(t *testing.T) {
+		c := newCloud(t)
+		c.SetOperationDuration(time.Minute)
+		fn := startFunction(t, c)
+		fn.invokeFunctionError(t, directPayloadWith(t, map[string]any{"InstanceIds": ids(1, 1), "ProjectId": 1045, "Async": true}), c, time.Second)
+		raw, err := fn.Invoke(apigwPayload(t, directPayload(t, ids(1, 1), 1045)), scfrpc.Invocation{Env: fn.env, Timeout: 3 * time.Second})
+		require.NoError(t, err)
+		var h httpAnswer
+		require.NoError(t, json.Unmarshal(raw, &h))
+		assert.Equal(t, http.StatusAccepted, h.StatusCode, h.Body)
+		assert.Equal(t, "5", h.Headers["Retry-After"])
+		var a answer
+		require.NoError(t, json.Unmarshal([]byte(h.Body), &a))
+		assert.Equal(t, "OperationPending", a.Code, a.Message)
+		assert.Equal(t, ids(1, 1), a.Pending)
+		assert.Len(t, c.moves(), 1, "not sent again")
+	})
 	t.Run("the first move ends FAILED: sent again", func(t *testing.T) {
 		c := newCloud(t)
 		// An earlier delivery's move, under way, that ends FAILED.

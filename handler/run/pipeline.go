@@ -170,8 +170,10 @@ func (x *exec) idle() batch.WaitOptions {
 	return x.Idle
 }
 
-// stillBusy notes the instances of ids (not gone) still busy with an
-// operation when the answer was due: not sent, unfinished work.
+// stillBusy notes the instances of ids (not gone) still busy when the
+// answer was due: a move under way (anyone's) is Pending, as one of the
+// function's own would be (202: come back); another operation kept them
+// from being sent (NotSent, 503). Both are unfinished work.
 func (x *exec) stillBusy(before map[string]cvm.Instance, ids []string) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
@@ -180,6 +182,10 @@ func (x *exec) stillBusy(before map[string]cvm.Instance, ids []string) {
 			continue
 		}
 		in := before[id]
+		if in.Moving() {
+			x.v.Pending = append(x.v.Pending, id)
+			continue
+		}
 		x.v.NotSent = append(x.v.NotSent, answer.Failure{InstanceId: id, Code: batch.CodeBusy,
 			Message: fmt.Sprintf("not sent: busy with %s (RequestId %s) until the answer was due; try again later", orUnknown(in.LatestOperation), orUnknown(in.LatestOperationRequestId))})
 	}
