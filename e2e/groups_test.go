@@ -167,3 +167,21 @@ func TestAReconciliationFinishesLeftRestores(t *testing.T) {
 	assert.False(t, hasRecord(in))
 	assert.Empty(t, c.moves())
 }
+
+// A record an earlier invocation left is finished by any later one that
+// reads it, even with KEEP_SECURITY_GROUPS now off: the groups were taken
+// by the function's own move.
+func TestARecordIsFinishedWithTheSettingOff(t *testing.T) {
+	t.Parallel()
+	c := groupsCloud(t, 1)
+	require.True(t, c.Modify("ins-00000001", func(in *emulator.Instance) {
+		in.ProjectID, in.SecurityGroupIDs = 1045, nil
+		in.Tags = append(in.Tags, emulator.Tag{Key: recordKey, Value: "sg-aaaaaaaa,sg-bbbbbbbb"})
+	}))
+	fn := startFunction(t, c) // no KEEP_SECURITY_GROUPS
+	a, _ := fn.invoke(t, directPayload(t, ids(1, 1), 1045), c)
+	require.Equal(t, "Success", a.Code, a.Message)
+	in := instance(t, c, "ins-00000001")
+	assert.Equal(t, []string{"sg-aaaaaaaa", "sg-bbbbbbbb"}, in.SecurityGroupIDs)
+	assert.False(t, hasRecord(in))
+}

@@ -267,7 +267,9 @@ func TestADryRunSignsEverythingAndSendsNothing(t *testing.T) {
 			}
 			require.NotNil(t, d.DryRun, "the answer says what would be sent: %s", d.raw)
 			assert.Equal(t, "ModifyInstancesProject", d.DryRun.Action)
-			assert.Equal(t, c.base+tt.path, d.DryRun.Endpoint)
+			// The endpoint, its socket address masked: an internal gateway's
+			// address is never in an answer (the log has it).
+			assert.Equal(t, "http://(an address)"+tt.path, d.DryRun.Endpoint)
 			assert.Equal(t, tt.method, d.DryRun.SignatureMethod)
 			assert.Equal(t, "2017-03-12", d.DryRun.Version)
 			assert.Equal(t, "ap-guangzhou", d.DryRun.Region)

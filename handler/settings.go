@@ -131,11 +131,11 @@ func (s *settings) build(getenv func(string) string, prev *built) *built {
 	}
 	b.client = client
 	h.CVM, h.Preparer = client, client
-	if cfg.Verify.KeepSecurityGroups {
-		if h.Tags, err = cfg.NewTagClient(s.httpClient, slog.New(invocationLog{s.logger.Handler()})); err != nil {
-			h.misconfigured(s.logger, err)
-			return b
-		}
+	// The Tag API: KEEP_SECURITY_GROUPS writes its records there, and any
+	// invocation finishes a record it reads, even with the setting now off.
+	if h.Tags, err = cfg.NewTagClient(s.httpClient, slog.New(invocationLog{s.logger.Handler()})); err != nil {
+		h.misconfigured(s.logger, err)
+		return b
 	}
 	if perr != nil {
 		h.misconfigured(s.logger, perr)

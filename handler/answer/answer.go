@@ -119,13 +119,17 @@ func orEmpty[T any](l *[]T) {
 	}
 }
 
-// JSON returns the answer's JSON.
+// JSON returns the answer's JSON, compacted when it is over
+// MaxAnswerBytes, with any socket address (IPv4 or [IPv6] and a port)
+// masked.
 func (a Answer) JSON() []byte {
 	b, err := json.Marshal(a)
 	if err != nil { // cannot happen: an Answer is strings, integers and lists of them
 		return []byte(`{"RequestId":"","Code":"InternalError","Message":"the answer could not be written as JSON","ProjectId":null,"InstanceIds":[],"Batches":[],"Failed":[],"IsolationCalls":0,"Rules":[],"NotFound":[],"Verified":false,"AlreadyInProject":[],"Pending":[],"SecurityGroups":[]}`)
 	}
-	return a.compacted(b)
+	// No socket address in an answer, whatever wrote it (a dry run's
+	// endpoint, a setting echoed): an internal gateway's stays in the log.
+	return socketAddrs.ReplaceAll(a.compacted(b), []byte("(an address)"))
 }
 
 // Summarize sets the top-level RequestId/Code/Message from the batches, the

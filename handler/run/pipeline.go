@@ -366,6 +366,9 @@ func (x *exec) confirm(ctx context.Context, region string, projectID int64, ops 
 		switch cf.States[id] {
 		case batch.Succeeded:
 			confirmed++
+			if _, recorded := recordOf(after); recorded && x.Tags != nil {
+				break // restoreRecorded finishes and reports it
+			}
 			if b := before[id].SecurityGroupIds; !sameSet(b, after.SecurityGroupIds) {
 				changed = append(changed, answer.SecurityGroupChange{InstanceId: id, Before: nonNil(b), After: nonNil(after.SecurityGroupIds)})
 			}
@@ -384,8 +387,10 @@ func (x *exec) confirm(ctx context.Context, region string, projectID int64, ops 
 			}
 		}
 	}
-	if x.Verify.KeepSecurityGroups && x.Tags != nil {
-		changed = nil // the records say what to restore, and restoreRecorded reports it
+	if x.Tags != nil {
+		if x.Verify.KeepSecurityGroups {
+			changed = nil // the records say what to restore, and restoreRecorded reports it
+		}
 		done := map[string]cvm.Instance{}
 		var doneIDs []string
 		for _, id := range ids {

@@ -104,7 +104,7 @@ func (x *exec) record(ctx context.Context, region string, before map[string]cvm.
 // record is then removed (DetachResourcesTag). A restore or a removal that
 // fails keeps the record, for a later invocation to finish.
 func (x *exec) restoreRecorded(ctx context.Context, region string, now map[string]cvm.Instance, ids []string) {
-	if x.Tags == nil || !x.Verify.KeepSecurityGroups {
+	if x.Tags == nil { // a record is finished even when KEEP_SECURITY_GROUPS is now off
 		return
 	}
 	var toRestore, done []string
