@@ -59,3 +59,16 @@ func TestALargeAnswerIsCompactedAndKeepsEveryInstancesCode(t *testing.T) {
 	small.nonNil()
 	assert.NotContains(t, string(small.JSON()), "Compact", "an answer under the limit is as it was")
 }
+
+// No socket address leaves in an answer, wherever it was written; the
+// rest of the answer is as it was.
+func TestAnAnswerMasksSocketAddresses(t *testing.T) {
+	a := Answer{Code: CodeUpstreamUnreachable, Message: "dial tcp 10.0.0.5:8443: refused; gateway [fd00::1]:443 down", ProjectId: new(int64)}
+	*a.ProjectId = 1045
+	a.nonNil()
+	b := string(a.JSON())
+	assert.NotContains(t, b, "10.0.0.5:8443")
+	assert.NotContains(t, b, "[fd00::1]:443")
+	assert.Contains(t, b, `"ProjectId":1045`)
+	assert.False(t, mayHoldAddress([]byte(`{"Attempts":1,"ProjectId":1045}`)), "JSON's own colons are not addresses")
+}
