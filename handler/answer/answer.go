@@ -72,6 +72,12 @@ type Answer struct {
 	AlreadyInProject []string              `json:"AlreadyInProject"`
 	Pending          []string              `json:"Pending"`
 	SecurityGroups   []SecurityGroupChange `json:"SecurityGroups"`
+
+	// A whole account (account.go): a move's project by name, and a
+	// reconciliation's compliance summary and sections per region.
+	Project    string         `json:"Project,omitempty"`
+	Compliance *Compliance    `json:"Compliance,omitempty"`
+	Regions    []RegionReport `json:"Regions,omitempty"`
 }
 
 // Isolated reports whether the batch's offending instances were isolated

@@ -35,6 +35,7 @@ type Config struct {
 	Tuning          Tuning
 	Verify          Verify       // VERIFY, KEEP_SECURITY_GROUPS
 	Rules           []rules.Rule // RULES_FILE or PROJECT_RULES; nil when neither is set
+	Account         Account      // RECONCILE_REGIONS, the fan-out's (account.go)
 	// Secrets are the configured secrets (API_TOKEN), masked in log lines.
 	Secrets []string
 }
@@ -70,6 +71,9 @@ func Load(getenv func(string) string, readFile func(string) ([]byte, error)) (Co
 		errs = append(errs, err)
 	}
 	if c.Rules, err = readRules(getenv, readFile, c.Security); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Account, err = ReadAccount(getenv); err != nil {
 		errs = append(errs, err)
 	}
 	return c, errors.Join(errs...)

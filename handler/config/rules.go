@@ -43,11 +43,7 @@ func readRules(getenv func(string) string, readFile func(string) ([]byte, error)
 	if err != nil {
 		return nil, errors.New(err.Message)
 	}
-	projects := make([]int64, len(set))
-	for i, r := range set {
-		projects[i] = r.ProjectID
-	}
-	if err := security.AllowRuleProjects(projects); err != nil {
+	if err := security.AllowRuleProjects(rules.IDs(set)); err != nil { // named projects: once resolved
 		return nil, errors.New(where + ": " + err.Message)
 	}
 	return set, nil
