@@ -177,7 +177,7 @@ func TestAProjectNameUnknownOrAmbiguousMovesNothing(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
 		name, request, code string
-		status             int
+		status              int
 	}{
 		{"a rule's unknown name", string(reconcileRequest(t, map[string]any{"Rules": json.RawMessage(`[{"Tag":{"Key":"env","Value":"prod"},"Project":"prdo"}]`)})), "InvalidProjectId.NotFound", 404},
 		{"a rule's ambiguous name", string(reconcileRequest(t, map[string]any{"Rules": json.RawMessage(`[{"Tag":{"Key":"env","Value":"prod"},"Project":"shared"}]`)})), "InvalidParameterValue.ProjectNameAmbiguous", 400},
@@ -229,7 +229,10 @@ func TestOneRegionFailsTheOthersFinish(t *testing.T) {
 	assert.Equal(t, "InternalError", a.Regions[1].Code)
 
 	c.FailRegion("ap-shanghai", "")
-	require.NoError(t, func() error { _, err := fn.Invoke(sample(t, "rules-timer-reconcile.json"), scfrpc.Invocation{Env: fn.env, Timeout: 20 * time.Second}); return err }(), "the retry finishes")
+	require.NoError(t, func() error {
+		_, err := fn.Invoke(sample(t, "rules-timer-reconcile.json"), scfrpc.Invocation{Env: fn.env, Timeout: 20 * time.Second})
+		return err
+	}(), "the retry finishes")
 	assert.Equal(t, 150, inProject(c, 1045, 50))
 }
 
