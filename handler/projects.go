@@ -16,8 +16,12 @@ import (
 
 // moveByName reads a move's Project (a name) in place of its ProjectId:
 // raw then reads as a move into project 0 for request.Validate, and the
-// name is resolved before the run (resolveProjects).
+// name is resolved before the run (resolveProjects). A move takes no
+// Regions: it is refused, not ignored.
 func moveByName(raw request.Raw) (request.Raw, string, *answer.Error) {
+	if request.Present(raw.Regions) {
+		return raw, "", answer.Errorf(answer.CodeInvalidParameterValue, "Regions applies to a reconciliation (\"Reconcile\": true, or Rules); a move's instances are in Region")
+	}
 	if !raw.HasProjectName {
 		return raw, "", nil
 	}

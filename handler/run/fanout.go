@@ -46,18 +46,28 @@ func Estimate(pages int) time.Duration {
 // matches (one DescribeInstances of Limit 1 each: its TotalCount) and
 // returns Estimate of them and the time left before ctx's deadline; ok
 // is false without a deadline. A count that fails counts nothing: the
-// region's own run will meet the failure.
+// region's own run will meet the failure. Counting stops once the
+// estimate is over the time left.
 func (x *exec) estimate(ctx context.Context, regions []string, set []rules.Rule) (est, left time.Duration, ok bool) {
 	dl, ok := ctx.Deadline()
 	if !ok {
 		return 0, 0, false
 	}
+	left = time.Until(dl)
 	var mu sync.Mutex
 	pages := 0
+	over := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return Estimate(pages) > left
+	}
 	var wg sync.WaitGroup
 	for _, region := range regions {
 		wg.Go(func() {
 			for _, r := range set {
+				if over() {
+					return
+				}
 				var page struct{ TotalCount int }
 				if _, err := x.CVM.Call(ctx, x.inv.Keys, region, cvm.DescribeInstances{Filters: []cvm.Filter{r.Filter()}, Limit: 1}, &page); err == nil {
 					mu.Lock()
@@ -68,7 +78,7 @@ func (x *exec) estimate(ctx context.Context, regions []string, set []rules.Rule)
 		})
 	}
 	wg.Wait()
-	return Estimate(pages), time.Until(dl), true
+	return Estimate(pages), left, true
 }
 
 // fanOut hands each region to an asynchronous invocation of the function
