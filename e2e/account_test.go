@@ -297,3 +297,22 @@ func TestAnAccountTooLargeIsHandedToInvocations(t *testing.T) {
 	}
 	assert.Len(t, regions, 3)
 }
+
+// A fan-out whose Invoke is refused (here: the function name is not
+// known to SCF) moves nothing and says so per region.
+func TestAFanOutRefusedMovesNothing(t *testing.T) {
+	t.Parallel()
+	c := newCloud(t)
+	seedRegions(c, 1000)
+	fn := startFunction(t, c, projectRules, "SCF_FUNCTIONNAME=cvm-project", "INVOKE_ENDPOINT="+c.base+emulator.PathSCF)
+	a := fn.invokeAccount(t, reconcileRequest(t, map[string]any{"Regions": "*"}), c, 4*time.Second)
+	assert.Equal(t, emulator.CodeFunctionNotFound, a.Code, a.Message)
+	require.Len(t, a.Regions, 3)
+	for _, r := range a.Regions {
+		assert.Equal(t, emulator.CodeFunctionNotFound, r.Code, r.Region)
+		assert.Nil(t, r.HandedOver)
+		assert.NotEmpty(t, r.RequestId, "the Invoke's RequestId")
+	}
+	assert.Empty(t, c.moves())
+	assert.Empty(t, c.Invocations())
+}
