@@ -91,7 +91,7 @@ func (h *Handler) plan(ev trigger.Event) (plan, *answer.Error) {
 			err = rules.WithRegions(&rr, raw, h.Account.Regions, h.Account.AllRegions)
 		}
 		if err == nil {
-			err = h.Security.AllowRuleProjects(projectsOf(rr.Rules))
+			err = h.Security.AllowRuleProjects(rules.IDs(rr.Rules)) // names: once resolved (resolveProjects)
 		}
 		p.Kind, p.Rules, p.DryRun, p.MaxInstances = run.Rules, rr, rr.DryRun, h.Security.InstanceLimit()
 		return p, err
@@ -101,7 +101,8 @@ func (h *Handler) plan(ev trigger.Event) (plan, *answer.Error) {
 		return p, err
 	}
 	req, err := request.Validate(raw, h.DefaultRegion, h.Security.InstanceLimit())
-	if req.ProjectName = name; err == nil && name == "" {
+	req.ProjectName = name
+	if err == nil && name == "" { // a name is checked once resolved (resolveProjects)
 		err = h.Security.AllowProject(req.ProjectID)
 	}
 	p.Kind, p.Move, p.DryRun = run.Move, req, h.Security.IsDryRun(raw.DryRun)
@@ -136,7 +137,3 @@ func (h *Handler) planEvents(evs []trigger.CloudEvent) (plan, *answer.Error) {
 	}
 	return p, nil
 }
-
-// projectsOf is the ids of the rules that give one: named projects are
-// checked once resolved (resolveProjects).
-func projectsOf(set []rules.Rule) []int64 { return rules.IDs(set) }
