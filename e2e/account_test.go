@@ -82,6 +82,21 @@ func (fn *function) invokeAccount(t *testing.T, payload []byte, c *cloud, timeou
 	return a
 }
 
+// invocationLine returns the compliance counts of the function's first
+// "invocation" log line.
+func invocationLine(t *testing.T, fn *function) map[string]float64 {
+	t.Helper()
+	lines := logLines(t, fn, "invocation", 1)
+	require.NotEmpty(t, lines, "an invocation log line")
+	out := map[string]float64{}
+	for _, k := range []string{"matched", "compliant", "moved", "failed_instances", "conflicts", "skipped", "regions", "regions_failed", "regions_handed_over"} {
+		v, ok := lines[0][k].(float64)
+		require.True(t, ok, "%s in %v", k, lines[0])
+		out[k] = v
+	}
+	return out
+}
+
 func reconcileRequest(t *testing.T, fields map[string]any) []byte {
 	t.Helper()
 	req := map[string]any{"Reconcile": true, "Rules": json.RawMessage(`[{"Tag":{"Key":"env","Value":"prod"},"ProjectId":1045}]`)}
@@ -126,6 +141,9 @@ func TestReconcileRegions(t *testing.T) {
 			}
 			require.NotNil(t, a.Compliance)
 			assert.Equal(t, counts{Matched: 465, Compliant: 15, Moved: 450}, a.Compliance.counts)
+			logged := invocationLine(t, fn)
+			assert.Equal(t, map[string]float64{"matched": 465, "compliant": 15, "moved": 450, "failed_instances": 0, "conflicts": 0, "skipped": 0,
+				"regions": 3, "regions_failed": 0, "regions_handed_over": 0}, logged, "the log line carries the counts")
 			for _, call := range c.moves() {
 				prefix := accountRegions[call.Region]
 				require.NotEmpty(t, prefix, "a move in region %q", call.Region)
