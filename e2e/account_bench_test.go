@@ -26,18 +26,22 @@ import (
 // would (at once, to one warm process) until none is left. It reports the
 // wall time, the calls of each action, the invocations and the
 // throttles; it fails unless every instance ends in its project.
+// "10000/one-invocation" is the same with 1,000 instances a region.
 //
 //	go test -run '^$' -bench Account -benchtime 1x ./e2e/
 func BenchmarkAccount(b *testing.B) {
 	for _, sc := range []struct {
-		name    string
-		timeout time.Duration
+		name      string
+		perRegion int
+		timeout   time.Duration
 	}{
-		{"one-invocation", 900 * time.Second},
-		{"fan-out", 30 * time.Second},
+		{"one-invocation", 5000, 900 * time.Second},
+		{"fan-out", 5000, 30 * time.Second},
+		{"10000/one-invocation", 1000, 900 * time.Second}, // a floor of 10 s of moves, 2.5 s of listings
 	} {
 		b.Run(sc.name, func(b *testing.B) {
-			const regions, perRegion = 10, 5000
+			const regions = 10
+			perRegion := sc.perRegion
 			c := newCloud(b)
 			var all []string
 			for r := range regions {

@@ -101,7 +101,8 @@ type Invocation struct {
 
 // Run carries out p and says what it did.
 func (r *Runner) Run(ctx context.Context, inv Invocation, p Plan) answer.Outcome {
-	x := &exec{Runner: r, inv: inv, known: map[string]cvm.Instance{}, notFound: map[string]bool{}, v: answer.Verification{Enabled: r.Verify.Enabled}}
+	x := &exec{Runner: r, inv: inv, known: map[string]cvm.Instance{}, notFound: map[string]bool{}, v: answer.Verification{Enabled: r.Verify.Enabled},
+		stage: make(chan struct{}, max(r.MaxConcurrency, 1))}
 	var o answer.Outcome
 	switch p.Kind {
 	case Move:
@@ -149,6 +150,10 @@ type exec struct {
 	*Runner
 	inv      Invocation
 	expected batch.Expected
+	// stage admits MaxConcurrency batches between their read and their
+	// move, for the whole invocation: regions run concurrently, and more
+	// waiters on one action's rate would only queue (and burst).
+	stage chan struct{}
 
 	mu             sync.Mutex
 	v              answer.Verification
