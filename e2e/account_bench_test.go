@@ -23,7 +23,8 @@ import (
 // invocation of SCF's longest timeout, 900 s, which the estimate (about
 // 77 s) lets run whole; "fan-out" gives the timer 30 s, so it hands the
 // 10 regions to asynchronous invocations, which are then delivered as SCF
-// would (at once, to one warm process) until none is left. It reports the
+// would (at once, each to an instance of its own: a process each) until
+// none is left. It reports the
 // wall time, the calls of each action, the invocations and the
 // throttles; it fails unless every instance ends in its project.
 // "10000/one-invocation" is the same with 1,000 instances a region.
@@ -56,12 +57,13 @@ func BenchmarkAccount(b *testing.B) {
 			c.AddFunction("", "cvm-project")
 			c.SetLatency(50 * time.Millisecond)
 			c.EnableRateLimits()
-			p, err := scfrpc.Start(b.Context(), binary, []string{
+			fnEnv := []string{
 				"CVM_ENDPOINT=" + c.base + "/v2/index.php", "TENCENTCLOUD_REGION=ap-regiona",
 				"TAG_ENDPOINT=" + c.base + emulator.PathTag, "INVOKE_ENDPOINT=" + c.base + emulator.PathSCF,
 				"SCF_FUNCTIONNAME=cvm-project", "SCF_NAMESPACE=default",
 				projectRules, "RECONCILE_REGIONS=*", "MAX_INSTANCES=100000",
-			})
+			}
+			p, err := scfrpc.Start(b.Context(), binary, fnEnv)
 			require.NoError(b, err)
 			defer p.Stop()
 			env := map[string]string{"TENCENTCLOUD_SECRETID": secretID, "TENCENTCLOUD_SECRETKEY": secretKey}
@@ -84,11 +86,16 @@ func BenchmarkAccount(b *testing.B) {
 					if len(invs) == 0 {
 						break
 					}
+					// SCF delivers queued events at once, each to an
+					// instance of its own: a process each.
 					var wg sync.WaitGroup
 					errs := make([]error, len(invs))
 					for i, inv := range invs {
+						q, err := scfrpc.Start(b.Context(), binary, fnEnv)
+						require.NoError(b, err)
+						defer q.Stop()
 						wg.Go(func() {
-							_, errs[i] = p.Invoke(inv.Event(), scfrpc.Invocation{Env: env, Timeout: 900 * time.Second})
+							_, errs[i] = q.Invoke(inv.Event(), scfrpc.Invocation{Env: env, Timeout: 900 * time.Second})
 						})
 					}
 					wg.Wait()
