@@ -170,7 +170,8 @@ func startFunction(t *testing.T, c *cloud, env ...string) *function {
 	// STS, the metadata service and the Tag API on loopback, never the real ones.
 	base := []string{"CVM_ENDPOINT=" + c.base + "/v2/index.php", "TENCENTCLOUD_REGION=ap-guangzhou", "API_TOKEN=" + apiToken, "ALLOW_GET=true",
 		"STS_ENDPOINT=" + c.stsURL + "/", "METADATA_ENDPOINT=" + c.metadataURL,
-		"TAG_ENDPOINT=" + c.base + emulator.PathTag} // the Tag API, on the same emulator
+		"TAG_ENDPOINT=" + c.base + emulator.PathTag,    // the Tag API, on the same emulator
+		"INVOKE_ENDPOINT=" + c.base + emulator.PathSCF} // and SCF's Invoke
 	p, err := scfrpc.Start(ctx, binary, append(base, env...))
 	require.NoError(t, err)
 	fn := &function{Process: p, env: map[string]string{

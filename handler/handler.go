@@ -131,6 +131,7 @@ func (h *Handler) invoke(ctx context.Context, payload []byte) (out []byte, err e
 		slog.Int("already_in_project", len(a.AlreadyInProject)),
 		slog.Bool("function_error", ferr != nil),
 	}
+	attrs = append(attrs, complianceAttrs(a)...)
 	if ferr != nil {
 		// Nobody gets this answer but the log: it is written whole (an
 		// answer holds no secret and no socket address), so that what each

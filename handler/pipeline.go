@@ -62,6 +62,9 @@ func (h *Handler) answer(ctx context.Context, ev trigger.Event, decodeErr *answe
 		return answer.Failed(answer.FromCredentials(cerr), p.named, p.projectID)
 	}
 	inv.keys = credentials.NewRenewing(h.Credentials, creds)
+	if err := h.resolveProjects(ctx, inv.keys, &p); err != nil {
+		return answer.Failed(err, p.named, p.projectID)
+	}
 
 	o := h.Run(ctx, run.Invocation{Keys: inv.keys, Creds: creds, ID: invocationID(ctx), Panicked: func(p *cvm.PanicError) {
 		// In a batch's goroutine, where Invoke's recover cannot reach: the
@@ -86,13 +89,21 @@ func (h *Handler) plan(ev trigger.Event) (plan, *answer.Error) {
 	if rules.Uses(raw, h.Rules) {
 		rr, err := rules.Validate(raw, h.DefaultRegion, h.Rules, h.Security.InstanceLimit(), h.Security.IsDryRun(raw.DryRun))
 		if err == nil {
-			err = h.Security.AllowRuleProjects(projectsOf(rr.Rules))
+			err = rules.WithRegions(&rr, raw, h.Account.Regions, h.Account.AllRegions)
+		}
+		if err == nil {
+			err = h.Security.AllowRuleProjects(rules.IDs(rr.Rules)) // names: once resolved (resolveProjects)
 		}
 		p.Kind, p.Rules, p.DryRun, p.MaxInstances = run.Rules, rr, rr.DryRun, h.Security.InstanceLimit()
 		return p, err
 	}
+	raw, name, err := moveByName(raw)
+	if err != nil {
+		return p, err
+	}
 	req, err := request.Validate(raw, h.DefaultRegion, h.Security.InstanceLimit())
-	if err == nil {
+	req.ProjectName = name
+	if err == nil && name == "" { // a name is checked once resolved (resolveProjects)
 		err = h.Security.AllowProject(req.ProjectID)
 	}
 	p.Kind, p.Move, p.DryRun = run.Move, req, h.Security.IsDryRun(raw.DryRun)
@@ -126,14 +137,6 @@ func (h *Handler) planEvents(evs []trigger.CloudEvent) (plan, *answer.Error) {
 		return p, answer.Errorf(answer.CodeMissingParameter, "the event names instances, but the function has no rules to apply to them; configure %s or %s", rules.EnvRulesFile, rules.EnvProjectRules)
 	}
 	return p, nil
-}
-
-func projectsOf(set []rules.Rule) []int64 {
-	ids := make([]int64, len(set))
-	for i, r := range set {
-		ids[i] = r.ProjectID
-	}
-	return ids
 }
 
 // guardHTTP runs guard.Security.CheckHTTP on an API Gateway or function URL

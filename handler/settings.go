@@ -137,6 +137,10 @@ func (s *settings) build(getenv func(string) string, prev *built) *built {
 		h.misconfigured(s.logger, err)
 		return b
 	}
+	if err = h.wireAccount(cfg, s.httpClient, slog.New(invocationLog{s.logger.Handler()})); err != nil {
+		h.misconfigured(s.logger, err)
+		return b
+	}
 	if perr != nil {
 		h.misconfigured(s.logger, perr)
 		return b

@@ -170,7 +170,8 @@ func invokeAll(w io.Writer, emu *emulator.Emulator, bin, endpoint, method string
 	fn, err := scfrpc.Start(ctx, bin, append([]string{
 		"PATH=" + os.Getenv("PATH"),
 		"CVM_ENDPOINT=" + endpoint,
-		"TAG_ENDPOINT=" + u.Scheme + "://" + u.Host + emulator.PathTag, // the records of KEEP_SECURITY_GROUPS, on the emulator
+		"TAG_ENDPOINT=" + u.Scheme + "://" + u.Host + emulator.PathTag,    // the records of KEEP_SECURITY_GROUPS, on the emulator
+		"INVOKE_ENDPOINT=" + u.Scheme + "://" + u.Host + emulator.PathSCF, // SCF's Invoke, on the emulator
 		"SIGNATURE_METHOD=" + method,
 		"TENCENTCLOUD_REGION=ap-guangzhou",
 		"API_TOKEN=" + demoAPIToken, // the HTTP samples send it

@@ -79,6 +79,12 @@ type Answer struct {
 	Compact              bool    `json:"Compact,omitempty"`
 	FailedByCode         []Group `json:"FailedByCode,omitempty"`
 	SecurityGroupsByCode []Group `json:"SecurityGroupsByCode,omitempty"`
+
+	// A whole account (account.go): a move's project by name, and a
+	// reconciliation's compliance summary and sections per region.
+	Project    string         `json:"Project,omitempty"`
+	Compliance *Compliance    `json:"Compliance,omitempty"`
+	Regions    []RegionReport `json:"Regions,omitempty"`
 }
 
 // Isolated reports whether the batch's offending instances were isolated

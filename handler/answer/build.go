@@ -27,6 +27,14 @@ type Outcome struct {
 	// Verification is what the reads around the moves found; nil when
 	// nothing was verified (VERIFY=false, or no move was planned).
 	Verification *Verification
+
+	// A whole account (account.go): a move's project by name; a
+	// reconciliation (compliance summary), its regions, and the message of
+	// a fan-out.
+	Project        string
+	Reconciliation bool
+	Regions        []RegionReport
+	Note           string
 }
 
 // Build is the answer to an invocation that ran: at the top, a rule run's
@@ -64,6 +72,7 @@ func Build(o Outcome) Answer {
 	case o.RulesDryRun && a.Code == CodeSuccess:
 		a.Message = fmt.Sprintf("dry run: %d instances would move; nothing was moved", o.WouldMove)
 	}
+	a.account(o)
 	a.nonNil()
 	return a
 }

@@ -38,6 +38,7 @@ type Config struct {
 	Tuning          Tuning
 	Verify          Verify       // VERIFY, KEEP_SECURITY_GROUPS
 	Rules           []rules.Rule // RULES_FILE or PROJECT_RULES; nil when neither is set
+	Account         Account      // RECONCILE_REGIONS, the fan-out's (account.go)
 	// Secrets are the configured secrets (API_TOKEN), masked in log lines.
 	Secrets []string
 }
@@ -73,6 +74,9 @@ func Load(getenv func(string) string, readFile func(string) ([]byte, error)) (Co
 		errs = append(errs, err)
 	}
 	if c.Rules, err = readRules(getenv, readFile, c.Security); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Account, err = ReadAccount(getenv); err != nil {
 		errs = append(errs, err)
 	}
 	return c, errors.Join(errs...)
@@ -316,11 +320,7 @@ func readRules(getenv func(string) string, readFile func(string) ([]byte, error)
 	if err != nil {
 		return nil, errors.New(err.Message)
 	}
-	projects := make([]int64, len(set))
-	for i, r := range set {
-		projects[i] = r.ProjectID
-	}
-	if err := security.AllowRuleProjects(projects); err != nil {
+	if err := security.AllowRuleProjects(rules.IDs(set)); err != nil { // named projects: once resolved
 		return nil, errors.New(where + ": " + err.Message)
 	}
 	return set, nil

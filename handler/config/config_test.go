@@ -92,6 +92,9 @@ func TestLoadReadsEverySetting(t *testing.T) {
 		EnvSkipInvalid:              "true",
 		EnvKeepSecurityGroups:       "true",
 		rules.EnvProjectRules:       ruleSet,
+		rules.EnvReconcileRegions:   "ap-guangzhou, ap-beijing",
+		EnvFunctionName:             "cvm-project",
+		EnvNamespace:                "default",
 	}
 	c, err := Load(getenv(env), noFiles(t))
 	require.NoError(t, err)
@@ -105,6 +108,7 @@ func TestLoadReadsEverySetting(t *testing.T) {
 		Tuning:  Tuning{MaxRetries: 5, MaxConcurrency: 8, RateLimit: 2.5, SkipInvalid: true},
 		Verify:  Verify{Enabled: true, KeepSecurityGroups: true},
 		Rules:   configured,
+		Account: Account{Regions: []string{"ap-guangzhou", "ap-beijing"}, InvokeEndpoint: cvm.SCFEndpoint, FunctionName: "cvm-project", Namespace: "default"},
 		Secrets: []string{testToken},
 	}, c)
 }

@@ -61,6 +61,9 @@ type Security struct {
 	// AllowedProjectIDs lists the projects instances may be moved into;
 	// empty means any.
 	AllowedProjectIDs []int64
+	// AllowedProjectNames are the projects ALLOWED_PROJECT_IDS names
+	// (name:prod), allowed once resolved to their ids (see AllowProject).
+	AllowedProjectNames []string
 	// MaxInstances bounds the distinct instances of one invocation;
 	// ≤ 0 means MaxInstanceIDs.
 	MaxInstances int
@@ -142,9 +145,13 @@ func FromEnv(getenv func(string) string) (Security, error) {
 	// ids, an empty item ("5,,6") is a mistake, never skipped.
 	if v := strings.TrimSpace(getenv(EnvAllowedProjectIDs)); strings.Trim(v, ", \t") != "" {
 		for i, item := range strings.Split(v, ",") {
+			if name, ok := strings.CutPrefix(strings.TrimSpace(item), ProjectNamePrefix); ok && strings.TrimSpace(name) != "" {
+				s.AllowedProjectNames = append(s.AllowedProjectNames, strings.TrimSpace(name))
+				continue
+			}
 			id, err := strconv.ParseInt(strings.TrimSpace(item), 10, 64)
 			if err != nil || id < 0 {
-				bad(EnvAllowedProjectIDs, "item %d (%q) is not a project id; want a comma-separated list of integers ≥ 0, such as 0,1045", i+1, strings.TrimSpace(item))
+				bad(EnvAllowedProjectIDs, "item %d (%q) is not a project id; want a comma-separated list of integers ≥ 0 or names, such as 0,1045,name:prod", i+1, strings.TrimSpace(item))
 				continue
 			}
 			if !slices.Contains(s.AllowedProjectIDs, id) {
@@ -295,8 +302,10 @@ func checkContentType(contentType string) *answer.Error {
 }
 
 // AllowProject refuses a target project that ALLOWED_PROJECT_IDS does not list.
+// While ALLOWED_PROJECT_IDS names projects (AllowedProjectNames), it
+// allows any here: the resolution step checks the ids then (WithNames).
 func (s Security) AllowProject(projectID int64) *answer.Error {
-	if len(s.AllowedProjectIDs) == 0 || slices.Contains(s.AllowedProjectIDs, projectID) {
+	if len(s.AllowedProjectIDs) == 0 || slices.Contains(s.AllowedProjectIDs, projectID) || len(s.AllowedProjectNames) > 0 {
 		return nil
 	}
 	allowed := make([]string, len(s.AllowedProjectIDs))

@@ -13,7 +13,7 @@ import (
 
 // Keys are the keys a request may have, as the API spells them; they match
 // in any (ASCII) case. A form or query may also give InstanceIds.N.
-var Keys = []string{"InstanceIds", "ProjectId", "Region", "DryRun", "SkipInvalid", "Rules", "Reconcile", "Async"}
+var Keys = []string{"InstanceIds", "ProjectId", "Region", "DryRun", "SkipInvalid", "Rules", "Reconcile", "Async", "Regions", "Project"}
 
 // CheckKeys refuses the first of keys that is not one of known, with
 // CodeUnknownParameter naming it and the nearest known key (by edit

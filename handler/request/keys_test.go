@@ -28,7 +28,7 @@ func TestNearest(t *testing.T) {
 	for k, want := range map[string]string{
 		"dry_run": "DryRun", "DryRunn": "DryRun", "instance_ids": "InstanceIds", "projectid_": "ProjectId",
 		"region": "Region", "skip-invalid": "SkipInvalid", "rule": "Rules", "reconcil": "Reconcile", "async": "Async",
-		"InstanceId": "InstanceIds", "Project": "ProjectId",
+		"InstanceId": "InstanceIds", "Projectid": "ProjectId", "Projct": "Project", "region_list": "Regions",
 	} {
 		assert.Equal(t, want, Nearest(k, Keys), k)
 	}

@@ -28,6 +28,13 @@ type Raw struct {
 	// The tag rules (rulerequest.go): read from JSON requests only.
 	Rules     json.RawMessage // as given, when present; checked by ParseRules
 	Reconcile bool
+
+	// A whole account (regions.go): the regions a reconciliation covers
+	// (Regions: a list, or "*" for all), and a project given by its name
+	// (Project) instead of ProjectId.
+	Regions        json.RawMessage
+	ProjectName    json.RawMessage
+	HasProjectName bool
 }
 
 // Wire is the request as JSON spells it, read by encoding/json into the
@@ -43,6 +50,8 @@ type Wire struct {
 	DryRun      Flag
 	SkipInvalid Flag
 	Async       Flag
+	Regions     json.RawMessage
+	Project     json.RawMessage
 
 	unknown  *string // the first key that is not one of Keys
 	conflict *string // the first key given twice with different values
@@ -86,6 +95,7 @@ func (w *Wire) field(key string) any {
 	}{
 		{"InstanceIds", &w.InstanceIds}, {"ProjectId", &w.ProjectId}, {"Region", &w.Region}, {"DryRun", &w.DryRun},
 		{"SkipInvalid", &w.SkipInvalid}, {"Rules", &w.Rules}, {"Reconcile", &w.Reconcile}, {"Async", &w.Async},
+		{"Regions", &w.Regions}, {"Project", &w.Project},
 	} {
 		if asciiEqualFold(key, f.name) {
 			return f.v
@@ -135,6 +145,12 @@ func (w *Wire) raw() (Raw, *answer.Error) {
 	}
 	if Present(w.Rules) {
 		raw.Rules = w.Rules
+	}
+	if Present(w.Regions) {
+		raw.Regions = w.Regions
+	}
+	if Present(w.Project) {
+		raw.ProjectName, raw.HasProjectName = w.Project, true
 	}
 	for _, err := range []*answer.Error{w.InstanceIds.err, w.ProjectId.err, region,
 		w.DryRun.check("DryRun"), w.SkipInvalid.check("SkipInvalid"), w.Reconcile.check("Reconcile"), w.Async.check("Async")} {
@@ -216,6 +232,15 @@ func FromValues(where string, v url.Values) (Raw, *answer.Error) {
 		if err == nil {
 			raw.SkipInvalid, err = ParseFlag("SkipInvalid", s, true)
 		}
+		keep(err)
+	}
+	if s, ok, err := single(where, v, "Regions"); ok {
+		raw.Regions, _ = json.Marshal(s)
+		keep(err)
+	}
+	if s, ok, err := single(where, v, "Project"); ok {
+		raw.ProjectName, _ = json.Marshal(s)
+		raw.HasProjectName = true
 		keep(err)
 	}
 	if s, ok, err := single(where, v, "Async"); ok {

@@ -23,6 +23,9 @@ type Move struct {
 	ProjectID   int64    // 0 is the default project
 	Region      string
 	SkipInvalid *bool // as the request said; nil: SKIP_INVALID decides
+	// ProjectName is the project as the request names it (Project),
+	// resolved into ProjectID before the run; "" for a ProjectId.
+	ProjectName string
 }
 
 // Validate checks raw and returns the clean request. defaultRegion (the

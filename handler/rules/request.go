@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"encoding/json"
+
 	"scf-cvm-project/handler/answer"
 	"scf-cvm-project/handler/request"
 )
@@ -12,13 +14,21 @@ type Request struct {
 	InstanceIDs []string // distinct, well-formed; nil: reconcile the region
 	Region      string
 	DryRun      bool // decide and report, move nothing
+
+	// A reconciliation over several regions (regions.go): Regions, or
+	// AllRegions for "*"; neither: Region alone.
+	Regions    []string
+	AllRegions bool
+	// RulesJSON is the request's own Rules as given, for the invocations a
+	// fan-out hands regions to; nil: the configured rules.
+	RulesJSON json.RawMessage
 }
 
 // Uses reports whether a request asks for the tag rules rather than a
 // move into one ProjectId: it gives Rules or "Reconcile": true, or names
 // instances without a ProjectId while rules are configured.
 func Uses(raw request.Raw, configured []Rule) bool {
-	return raw.Rules != nil || raw.Reconcile || (len(configured) > 0 && raw.HasInstanceIDs && !raw.HasProjectID)
+	return raw.Rules != nil || raw.Reconcile || (len(configured) > 0 && raw.HasInstanceIDs && !raw.HasProjectID && !raw.HasProjectName)
 }
 
 // Validate checks a request for the tag rules and returns the

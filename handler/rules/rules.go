@@ -28,6 +28,10 @@ type Rule struct {
 	Key       string
 	Value     *string // nil: any value
 	ProjectID int64
+	// ProjectName is the project as the rule names it ("Project": "prod"),
+	// resolved into ProjectID before any move (Resolve); "" when the rule
+	// gives a ProjectId.
+	ProjectName string
 }
 
 // Matches reports whether an instance with these tags has the rule's tag.
@@ -65,6 +69,7 @@ func (r Rule) sameTag(o Rule) bool {
 type wireRule struct {
 	Tag       json.RawMessage
 	ProjectId json.RawMessage
+	Project   json.RawMessage
 }
 
 type wireTag struct {
@@ -118,11 +123,11 @@ func Parse(where string, data []byte) ([]Rule, *answer.Error) {
 			if !prev.sameTag(r) {
 				continue
 			}
-			if prev.ProjectID == r.ProjectID {
-				return nil, fail("Rules[%d] repeats Rules[%d] (tag %s, project %d); give each rule once", i, j, answer.Quote(r.tag()), r.ProjectID)
+			if prev.ProjectID == r.ProjectID && prev.ProjectName == r.ProjectName {
+				return nil, fail("Rules[%d] repeats Rules[%d] (tag %s, project %s); give each rule once", i, j, answer.Quote(r.tag()), r.target())
 			}
-			return nil, fail("Rules[%d] sends tag %s to project %d, but Rules[%d] sends it to project %d; a tag goes to one project",
-				i, answer.Quote(r.tag()), r.ProjectID, j, prev.ProjectID)
+			return nil, fail("Rules[%d] sends tag %s to project %s, but Rules[%d] sends it to project %s; a tag goes to one project",
+				i, answer.Quote(r.tag()), r.target(), j, prev.target())
 		}
 		rules = append(rules, r)
 	}
@@ -131,7 +136,7 @@ func Parse(where string, data []byte) ([]Rule, *answer.Error) {
 
 // The keys of a rule and of its tag.
 var (
-	ruleKeys = []string{"Tag", "ProjectId"}
+	ruleKeys = []string{"Tag", "ProjectId", "Project"}
 	tagKeys  = []string{"Key", "Value"}
 )
 
@@ -189,6 +194,9 @@ func parseRule(data json.RawMessage) (Rule, string) {
 			return Rule{}, ".Tag.Value " + msg
 		}
 		r.Value = &value
+	}
+	if request.Present(w.Project) {
+		return projectByName(r, w.ProjectId, w.Project)
 	}
 	if !request.Present(w.ProjectId) {
 		return Rule{}, ".ProjectId is missing; give the project the rule's instances belong in (0 for the default project)"

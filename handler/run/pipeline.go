@@ -20,12 +20,13 @@ import (
 // cvm.MaxInstancesPerCall): each batch is read, decided, moved, confirmed
 // and restored on its own goroutine while later batches are read and
 // moved, and each call waits only for its own action's rate. At most
-// MaxConcurrency batches are between their read and their move at once,
-// so a read is never much older than its move; they start in order.
+// MaxConcurrency batches (of every region: x.stage) are between their
+// read and their move at once, so a read is never much older than its
+// move; they start in order.
 func (x *exec) moveAll(ctx context.Context, region string, projectID int64, ids []string, skip bool) rules.Moved {
 	chunks := slices.Collect(slices.Chunk(ids, cvm.MaxInstancesPerCall))
 	outcomes := make([][]batch.Outcome, len(chunks))
-	stage := make(chan struct{}, max(x.MaxConcurrency, 1))
+	stage := x.stage
 	var wg sync.WaitGroup
 	for i, chunk := range chunks {
 		stage <- struct{}{}

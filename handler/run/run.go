@@ -42,6 +42,9 @@ type Plan struct {
 	Rules   rules.Request    // Rules
 	Targets []trigger.Target // Events: the instances, region by region
 	Named   []string         // Events: every instance the events name
+	// EventRules are the configured rules with their projects' names
+	// resolved (Events); nil: Runner.Rules.
+	EventRules []rules.Rule
 }
 
 // Preparer signs a call without sending it, for dry runs; *cvm.Client is one.
@@ -70,6 +73,12 @@ type Runner struct {
 	// (zero: DefaultIdle).
 	Idle   batch.WaitOptions
 	Logger *slog.Logger
+
+	// A whole account (regions.go, fanout.go): the projects' names, and
+	// the fan-out of a reconciliation too large for one invocation.
+	Projects *rules.Projects
+	FanOut   FanOut
+	Account  config.Account // RECONCILE_REGIONS
 }
 
 // DefaultIdle reads a busy instance again every second or so.
@@ -92,13 +101,15 @@ type Invocation struct {
 
 // Run carries out p and says what it did.
 func (r *Runner) Run(ctx context.Context, inv Invocation, p Plan) answer.Outcome {
-	x := &exec{Runner: r, inv: inv, known: map[string]cvm.Instance{}, notFound: map[string]bool{}, v: answer.Verification{Enabled: r.Verify.Enabled}}
+	x := &exec{Runner: r, inv: inv, known: map[string]cvm.Instance{}, notFound: map[string]bool{}, v: answer.Verification{Enabled: r.Verify.Enabled},
+		stage: make(chan struct{}, max(r.MaxConcurrency, 1))}
 	var o answer.Outcome
 	switch p.Kind {
 	case Move:
 		m := p.Move
 		if p.DryRun {
 			o = x.dryRun(ctx, m.Region, m.ProjectID, m.InstanceIDs)
+			o.Project = m.ProjectName
 			break
 		}
 		skip := r.SkipInvalid
@@ -107,17 +118,21 @@ func (r *Runner) Run(ctx context.Context, inv Invocation, p Plan) answer.Outcome
 		}
 		mv := x.moveAll(ctx, m.Region, m.ProjectID, m.InstanceIDs, skip)
 		o = answer.Outcome{ProjectId: &m.ProjectID, InstanceIds: m.InstanceIDs, Batches: mv.Batches, Failed: mv.Failed, IsolationCalls: mv.IsolationCalls}
+		o.Project = m.ProjectName
 	case Rules:
-		run := x.ruleRun(p.Rules.Rules, p.DryRun, false, p.MaxInstances)
 		if p.Rules.InstanceIDs == nil {
-			run.Reconcile(ctx, p.Rules.Region)
-			x.sweepRecords(ctx, p.Rules.Region, p.DryRun)
-		} else {
-			run.Apply(ctx, p.Rules.Region, p.Rules.InstanceIDs)
+			o = x.reconcile(ctx, p, p.Rules.Rules)
+			break
 		}
+		run := x.ruleRun(p.Rules.Rules, p.DryRun, false, p.MaxInstances)
+		run.Apply(ctx, p.Rules.Region, p.Rules.InstanceIDs)
 		o = run.Outcome(p.Rules.InstanceIDs)
 	case Events:
-		run := x.ruleRun(r.Rules, p.DryRun, true, p.MaxInstances)
+		set := r.Rules
+		if p.EventRules != nil {
+			set = p.EventRules
+		}
+		run := x.ruleRun(set, p.DryRun, true, p.MaxInstances)
 		for _, t := range p.Targets {
 			run.Apply(ctx, t.Region, t.InstanceIDs)
 		}
@@ -135,6 +150,10 @@ type exec struct {
 	*Runner
 	inv      Invocation
 	expected batch.Expected
+	// stage admits MaxConcurrency batches between their read and their
+	// move, for the whole invocation: regions run concurrently, and more
+	// waiters on one action's rate would only queue (and burst).
+	stage chan struct{}
 
 	mu             sync.Mutex
 	v              answer.Verification

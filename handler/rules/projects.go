@@ -1,0 +1,192 @@
+package rules
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"scf-cvm-project/credentials"
+	"scf-cvm-project/cvm"
+	"scf-cvm-project/handler/answer"
+	"scf-cvm-project/handler/request"
+)
+
+// The codes of a project name that cannot be resolved: no project has
+// it (as the API's own refusal of an unknown project id: 404), or more
+// than one has (400).
+const (
+	CodeProjectNotFound  = answer.CodeProjectNotFound
+	CodeProjectAmbiguous = "InvalidParameterValue.ProjectNameAmbiguous"
+)
+
+// maxProjectName bounds a project's name as a rule or request gives it.
+const maxProjectName = 200
+
+// DefaultProjectsTTL is how long a warm process trusts a name it resolved.
+const DefaultProjectsTTL = 5 * time.Minute
+
+// projectByName reads a rule's Project (a name) into r; ProjectId must
+// not be given with it.
+func projectByName(r Rule, id, name []byte) (Rule, string) {
+	if request.Present(id) {
+		return Rule{}, " gives both ProjectId and Project; give one of them"
+	}
+	n, msg := ProjectNameOf(name)
+	if msg != "" {
+		return Rule{}, ".Project " + msg
+	}
+	r.ProjectName, r.ProjectID = n, -1
+	return r, ""
+}
+
+// ProjectNameOf reads a project's name: a non-empty string of at most 200
+// characters without control characters. The message, when not "", says
+// what is wrong.
+func ProjectNameOf(raw []byte) (string, string) {
+	s, msg := tagText(raw, maxProjectName)
+	if msg == "" && strings.TrimSpace(s) == "" {
+		msg = "is empty; give the project's name, such as \"prod\""
+	}
+	return s, msg
+}
+
+// target names the rule's project in messages: 1045, or "prod".
+func (r Rule) target() string {
+	if r.ProjectName != "" {
+		return answer.Quote(r.ProjectName)
+	}
+	return strconv.FormatInt(r.ProjectID, 10)
+}
+
+// Names returns the distinct project names of set, in order.
+func Names(set []Rule) []string {
+	var out []string
+	for _, r := range set {
+		if r.ProjectName != "" && !slices.Contains(out, r.ProjectName) {
+			out = append(out, r.ProjectName)
+		}
+	}
+	return out
+}
+
+// IDs returns the project ids of the rules of set that give one.
+func IDs(set []Rule) []int64 {
+	var out []int64
+	for _, r := range set {
+		if r.ProjectName == "" {
+			out = append(out, r.ProjectID)
+		}
+	}
+	return out
+}
+
+// WithIDs returns a copy of set whose named projects have their ids from
+// ids (as Projects.Resolve gives them).
+func WithIDs(set []Rule, ids map[string]int64) []Rule {
+	out := slices.Clone(set)
+	for i, r := range out {
+		if r.ProjectName != "" {
+			out[i].ProjectID = ids[r.ProjectName]
+		}
+	}
+	return out
+}
+
+// Projects resolves project names into ids with the Tag API's
+// DescribeProjects, through the one call path, and remembers each name
+// it resolved for TTL (DefaultProjectsTTL when 0): one per warm process.
+// Safe for concurrent use.
+type Projects struct {
+	Tags cvm.Caller
+	TTL  time.Duration
+	Now  func() time.Time // time.Now when nil
+
+	mu    sync.Mutex
+	known map[string]resolved
+}
+
+type resolved struct {
+	id int64
+	at time.Time
+}
+
+// Resolve returns the id of each of names, calling DescribeProjects for
+// those not known for less than TTL (AllList 1: hidden projects too;
+// ProjectName filter; pages of 1000; only exact matches count). A name
+// no project has is refused with CodeProjectNotFound, one that more than
+// one has with CodeProjectAmbiguous; a failed call with its own code.
+func (p *Projects) Resolve(ctx context.Context, keys credentials.Provider, region string, names []string) (map[string]int64, *answer.Error) {
+	now := time.Now
+	if p.Now != nil {
+		now = p.Now
+	}
+	ttl := p.TTL
+	if ttl <= 0 {
+		ttl = DefaultProjectsTTL
+	}
+	out := make(map[string]int64, len(names))
+	for _, name := range names {
+		p.mu.Lock()
+		k, ok := p.known[name]
+		p.mu.Unlock()
+		if ok && now().Sub(k.at) < ttl {
+			out[name] = k.id
+			continue
+		}
+		if p.Tags == nil {
+			return nil, answer.Errorf(answer.CodeInternalError, "project %s is named, but the function has no Tag API client to resolve it", answer.Quote(name))
+		}
+		ids, err := p.lookup(ctx, keys, region, name)
+		if err != nil {
+			return nil, err
+		}
+		switch len(ids) {
+		case 0:
+			return nil, answer.Errorf(CodeProjectNotFound, "no project is named %s (DescribeProjects); nothing was moved", answer.Quote(name))
+		case 1:
+		default:
+			return nil, answer.Errorf(CodeProjectAmbiguous, "%d projects are named %s (ids %s); give the ProjectId instead; nothing was moved", len(ids), answer.Quote(name), joinIDs(ids))
+		}
+		out[name] = ids[0]
+		p.mu.Lock()
+		if p.known == nil {
+			p.known = map[string]resolved{}
+		}
+		p.known[name] = resolved{id: ids[0], at: now()}
+		p.mu.Unlock()
+	}
+	return out, nil
+}
+
+// lookup lists the projects named name, page by page.
+func (p *Projects) lookup(ctx context.Context, keys credentials.Provider, region, name string) ([]int64, *answer.Error) {
+	var ids []int64
+	for offset := 0; ; {
+		var page cvm.Projects
+		res, err := p.Tags.Call(ctx, keys, region, cvm.DescribeProjects{AllList: 1, Limit: cvm.MaxProjectsLimit, Offset: offset, ProjectName: name}, &page)
+		if err != nil {
+			code, msg := answer.FromCall(res, err, "")
+			return nil, answer.Errorf(code, "resolving project %s (DescribeProjects) failed, so nothing was moved: %s", answer.Quote(name), msg)
+		}
+		for _, pr := range page.Projects {
+			if pr.ProjectName == name && !slices.Contains(ids, pr.ProjectId) {
+				ids = append(ids, pr.ProjectId)
+			}
+		}
+		offset += len(page.Projects)
+		if len(page.Projects) == 0 || offset >= page.Total {
+			return ids, nil
+		}
+	}
+}
+
+func joinIDs(ids []int64) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.FormatInt(id, 10)
+	}
+	return strings.Join(s, ", ")
+}
