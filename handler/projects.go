@@ -2,6 +2,7 @@ package handler
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"slices"
 
@@ -98,17 +99,17 @@ func allIDs(set []rules.Rule) []int64 {
 	return ids
 }
 
-// wireAccount gives h what a whole account needs: the Tag API's client
-// that resolves projects' names, and the SCF API's client that hands
+// wireAccount gives h what a whole account needs: the resolver of
+// projects' names (through h.Tags, the Tag API's one client), and the SCF
+// API's client that hands
 // regions to invocations of the function itself (SCF_FUNCTIONNAME), both
 // through the one call path.
 func (h *Handler) wireAccount(cfg config.Config, httpClient cvm.Doer, logger *slog.Logger) error {
 	h.Account = cfg.Account
-	tags, err := cfg.NewTagClient(httpClient, logger)
-	if err != nil {
-		return err
+	h.Projects = &rules.Projects{Tags: h.Tags} // the Tag API's one client, built before
+	if h.Tags == nil {
+		return errors.New("the Tag API's client is not built")
 	}
-	h.Projects = &rules.Projects{Tags: tags}
 	if cfg.Account.FunctionName == "" {
 		return nil
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -74,9 +75,24 @@ func (d deployer) policyDocument() string {
 		writes = append(writes, a)
 	}
 	statements = append([]map[string]any{{"effect": "allow", "action": writes, "resource": []string{"qcs::cvm:::instance/*"}}}, statements...)
+	var tagActions []string
 	if d.cfg.Env["KEEP_SECURITY_GROUPS"] == "true" {
 		// The groups are kept on the instance itself, as the function's own tag, while it moves.
-		statements = append(statements, map[string]any{"effect": "allow", "action": []string{"tag:AttachResourcesTag", "tag:DetachResourcesTag"}, "resource": []string{"*"}})
+		tagActions = append(tagActions, "tag:AttachResourcesTag", "tag:DetachResourcesTag")
+	}
+	if d.cfg.rules() || strings.Contains(d.cfg.Env["ALLOWED_PROJECT_IDS"], "name:") {
+		tagActions = append(tagActions, "tag:DescribeProjects") // projects by name (docs/account.md)
+	}
+	if len(tagActions) > 0 {
+		statements = append(statements, map[string]any{"effect": "allow", "action": tagActions, "resource": []string{"*"}})
+	}
+	if d.cfg.rules() {
+		// A whole account: every region ("Regions": "*"), and the fan-out to
+		// invocations of the function itself (docs/account.md).
+		statements = append(statements,
+			map[string]any{"effect": "allow", "action": []string{"cvm:DescribeRegions"}, "resource": []string{"*"}},
+			map[string]any{"effect": "allow", "action": []string{"scf:InvokeFunction"},
+				"resource": []string{"qcs::scf:" + d.cfg.Region + "::namespace/default/function/" + d.cfg.FunctionName}})
 	}
 	b, _ := json.Marshal(map[string]any{"version": "2.0", "statement": statements})
 	return string(b)

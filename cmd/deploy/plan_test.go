@@ -117,7 +117,8 @@ func TestADryRunPrintsThePlan(t *testing.T) {
 		"+ tccli cam CreateRole --region ap-guangzhou ",
 		"+ tccli cam CreatePolicy --region ap-guangzhou ",
 		`"action":["cvm:ModifyInstancesProject","cvm:ModifyInstancesAttribute"]`,
-		`"action":["tag:AttachResourcesTag","tag:DetachResourcesTag"]`, // KEEP_SECURITY_GROUPS keeps the groups on the instance
+		`"action":["tag:AttachResourcesTag","tag:DetachResourcesTag","tag:DescribeProjects"]`,                                                // KEEP_SECURITY_GROUPS' records; projects by name
+		`"action":["scf:InvokeFunction"],"effect":"allow","resource":["qcs::scf:ap-guangzhou::namespace/default/function/cvm-project-prod"]`, // the fan-out
 		"+ tccli cam AttachRolePolicy --region ap-guangzhou --AttachRoleName SCF_CVMProjectRole --PolicyName SCF_CVMProjectPolicy",
 		"+ tccli scf CreateFunction --region ap-guangzhou --Code '{\"ZipFile\":\"<base64 of the code package>\"}'",
 		"--Enable CLOSE --FunctionName cvm-project-prod --Qualifier '$DEFAULT' --TriggerDesc '0 0 */6 * * * *' --TriggerName reconcile-projects --Type timer",
