@@ -124,6 +124,10 @@ func runLocal(newHandler func() *handler.Handler, args []string, stdin io.Reader
 		fs.Usage()
 		return exitUsage
 	}
+	if *timeout <= 0 {
+		fmt.Fprintf(stderr, "main: -timeout %v: the invocation's time limit must be above 0\n", *timeout)
+		return exitUsage
+	}
 	if *showVersion {
 		fmt.Fprintln(stdout, version())
 		return exitOK

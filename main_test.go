@@ -65,6 +65,7 @@ func TestRunLocal(t *testing.T) {
 		{name: "an argument after the flags is refused", args: []string{"-event", "events/direct.json", "extra"}, wantStatus: 2, wantStderr: "Usage:"},
 		{name: "an unknown flag is refused", args: []string{"-evnet", "x"}, wantStatus: 2, wantStderr: "flag provided but not defined: -evnet"},
 		{name: "a malformed duration is refused", args: []string{"-timeout", "soon"}, wantStatus: 2, wantStderr: "invalid value"},
+		{name: "a time limit of 0 or less is refused", args: []string{"-timeout", "-5s"}, wantStatus: 2, wantStderr: "must be above 0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

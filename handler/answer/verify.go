@@ -109,10 +109,10 @@ func (a *Answer) verify(v *Verification, dryRun bool) {
 	switch {
 	case len(v.NotSent) > 0:
 		a.Code = v.NotSent[0].Code
-		a.Message = fmt.Sprintf("%d instances were not sent for now (busy with other operations until the answer was due, or their security groups could not be recorded; see Failed): try again later; %s", len(v.NotSent), tally(good, v, a.NotFound))
+		a.Message = fmt.Sprintf("%s not sent for now (busy with other operations until the answer was due, or their security groups could not be recorded; see Failed): try again later; %s", plural(len(v.NotSent), "instance"), tally(good, v, a.NotFound))
 	case len(v.Pending) > 0:
 		a.Code = CodeOperationPending
-		a.Message = fmt.Sprintf("%d instances were still being moved when the answer was due (see Pending); %s", len(v.Pending), tally(good, v, a.NotFound))
+		a.Message = fmt.Sprintf("%s still being moved when the answer was due (see Pending); %s", plural(len(v.Pending), "instance"), tally(good, v, a.NotFound))
 	case bad > 0 && good > 0:
 		a.Code = CodePartialSuccess
 		a.Message = tally(good, v, a.NotFound)
