@@ -185,3 +185,18 @@ func TestARecordIsFinishedWithTheSettingOff(t *testing.T) {
 	assert.Equal(t, []string{"sg-aaaaaaaa", "sg-bbbbbbbb"}, in.SecurityGroupIDs)
 	assert.False(t, hasRecord(in))
 }
+
+// A record written for a move the API then refuses is removed: the
+// instance did not move, and its groups are where they were.
+func TestARecordOfARefusedMoveIsRemoved(t *testing.T) {
+	t.Parallel()
+	c := groupsCloud(t, 1)
+	require.True(t, c.Modify("ins-00000001", func(in *emulator.Instance) { in.LoadBalanced = true }))
+	fn := startFunction(t, c, "KEEP_SECURITY_GROUPS=true")
+	a, _ := fn.invoke(t, directPayload(t, ids(1, 1), 1045), c)
+	assert.Equal(t, "InvalidInstance.NotSupported", a.Code, a.Message)
+	in := instance(t, c, "ins-00000001")
+	assert.EqualValues(t, 0, in.ProjectID)
+	assert.Equal(t, []string{"sg-aaaaaaaa", "sg-bbbbbbbb"}, in.SecurityGroupIDs)
+	assert.False(t, hasRecord(in), "no record left on an instance that did not move")
+}

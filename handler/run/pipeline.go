@@ -123,10 +123,27 @@ func (x *exec) batch(ctx context.Context, region string, projectID int64, ids []
 	x.stillBusy(before, waiting)
 	if x.Verify.Enabled && before != nil {
 		var ops []batch.Operation
+		moved := map[string]bool{}
 		for _, o := range outs {
-			ops = append(ops, o.Operations()...)
+			for _, op := range o.Operations() {
+				ops = append(ops, op)
+				for _, id := range op.InstanceIds {
+					moved[id] = true
+				}
+			}
 		}
 		x.confirm(ctx, region, projectID, ops, before)
+		// A record written for a move the API refused: the groups are still
+		// there, and the record goes (compare-and-set finds them equal).
+		var refused []string
+		for _, o := range outs {
+			for _, id := range o.InstanceIds {
+				if !moved[id] {
+					refused = append(refused, id)
+				}
+			}
+		}
+		x.restoreRecorded(ctx, region, before, refused)
 	}
 	return outs
 }
