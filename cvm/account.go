@@ -1,7 +1,6 @@
 package cvm
 
 import (
-	"fmt"
 	"strconv"
 
 	"scf-cvm-project/signer"
@@ -104,16 +103,7 @@ const (
 	SCFVersion  = "2018-04-16"
 )
 
-// NewSCF returns a client of the SCF API at endpoint: the same call path,
-// signed for the service "scf" (API 3.0 only).
+// NewSCF returns a client of the SCF API at endpoint (NewService).
 func NewSCF(endpoint string, method signer.Method, httpClient Doer) (*Client, error) {
-	c, err := New(endpoint, method, httpClient)
-	if err == nil && c.legacy {
-		err = fmt.Errorf("cvm: the SCF API has no legacy endpoint (%s)", endpoint)
-	}
-	if err != nil {
-		return nil, err
-	}
-	c.service, c.version = "scf", SCFVersion
-	return c, nil
+	return NewService("scf", SCFVersion, endpoint, method, httpClient)
 }

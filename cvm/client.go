@@ -109,17 +109,23 @@ const (
 	TagVersion  = "2018-08-13"
 )
 
-// NewTag returns a client of the Tag API at endpoint: the same call path,
-// signed for the service "tag" (API 3.0 only).
+// NewTag returns a client of the Tag API at endpoint (NewService).
 func NewTag(endpoint string, method signer.Method, httpClient Doer) (*Client, error) {
+	return NewService("tag", TagVersion, endpoint, method, httpClient)
+}
+
+// NewService returns a client of another Tencent Cloud API 3.0 service
+// (its name in TC3's credential scope, e.g. "tag", and its version) at
+// endpoint: the same call path, rates and retries as the CVM client's.
+func NewService(service, version, endpoint string, method signer.Method, httpClient Doer) (*Client, error) {
 	c, err := New(endpoint, method, httpClient)
 	if err == nil && c.legacy {
-		err = fmt.Errorf("cvm: the Tag API has no legacy endpoint (%s)", endpoint)
+		err = fmt.Errorf("cvm: %s has no legacy endpoint (%s)", service, endpoint)
 	}
 	if err != nil {
 		return nil, err
 	}
-	c.service, c.version = "tag", TagVersion
+	c.service, c.version = service, version
 	return c, nil
 }
 
