@@ -96,6 +96,7 @@ func TestTheDefaultsAreAPI3AndTC3(t *testing.T) {
 // settings are the start's overlaid with the invocation's, and the keys
 // still come from the invocation.
 func TestASettingRemovedFromTheEnvironmentIsGoneAtTheNextInvocation(t *testing.T) {
+	t.Parallel()
 	anonymous := httpEvent(t, "apigw.json", "", map[string]*string{"authorization": nil})
 	tests := []struct {
 		name       string
@@ -135,6 +136,7 @@ func TestASettingRemovedFromTheEnvironmentIsGoneAtTheNextInvocation(t *testing.T
 // ALLOWED_PROJECT_IDS of only commas names no project, as a blank one:
 // both are unset (any project), neither refuses every invocation.
 func TestAnAllowListNamingNoProjectIsUnset(t *testing.T) {
+	t.Parallel()
 	for _, v := range []string{" ", ","} {
 		t.Run(v, func(t *testing.T) {
 			c := newCloud(t)
@@ -150,6 +152,7 @@ func TestAnAllowListNamingNoProjectIsUnset(t *testing.T) {
 // invocation's Environment carried is not sent with the permanent keys of
 // the next, whose Environment has none.
 func TestASessionTokenRemovedFromTheEnvironmentIsNotSent(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
 	fn := startFunction(t, c)
 	temporary := scfrpc.Invocation{Env: map[string]string{

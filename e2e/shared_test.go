@@ -3,6 +3,8 @@ package e2e
 import (
 	"encoding/json"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -204,16 +206,30 @@ func TestARedeliveryWaitsForTheMoveUnderWay(t *testing.T) {
 	})
 }
 
-// An instance terminated after its move is NotFound, not Pending.
+// An instance terminated after its move is NotFound, not Pending: the
+// move takes 600 ms; once the waiter's probe (at 0.25 s) has seen it under
+// way, the instance is terminated as soon as the move ends, and the next
+// poll (at 1 s) finds it gone.
 func TestAnInstanceTerminatedDuringItsMoveIsNotFound(t *testing.T) {
+	t.Parallel()
 	c := newCloud(t)
-	c.SetOperationDuration(500 * time.Millisecond)
+	c.SetOperationDuration(600 * time.Millisecond)
+	var once sync.Once
+	var accepted atomic.Bool
 	c.OnCall(func(call emulator.Call) {
-		if call.Action == emulator.Action && call.Code == "" {
-			go func() {
-				time.Sleep(700 * time.Millisecond) // the move ended
-				c.Terminate("ins-00000001", 0)
-			}()
+		switch {
+		case call.Action == emulator.Action && call.Code == "":
+			accepted.Store(true)
+		case call.Action == emulator.ActionDescribe && accepted.Load():
+			once.Do(func() {
+				go func() {
+					for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+						if _, ok := c.Terminate("ins-00000001", 0); ok {
+							return
+						}
+					}
+				}()
+			})
 		}
 	})
 	fn := startFunction(t, c)
