@@ -9,11 +9,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/rpc"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,8 +34,20 @@ type Process struct {
 }
 
 // Start runs binary with env (plus _LAMBDA_SERVER_PORT) and waits until it
-// answers Ping, or ctx ends.
+// answers Ping, or ctx ends. A binary that exits before serving because its
+// port was taken in the meantime is started again on another port.
 func Start(ctx context.Context, binary string, env []string) (*Process, error) {
+	for attempt := 1; ; attempt++ {
+		p, err := start(ctx, binary, env)
+		if err == nil || !errors.Is(err, errPortTaken) || attempt == 5 {
+			return p, err
+		}
+	}
+}
+
+var errPortTaken = errors.New("port taken")
+
+func start(ctx context.Context, binary string, env []string) (*Process, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -46,6 +61,12 @@ func Start(ctx context.Context, binary string, env []string) (*Process, error) {
 	}
 	p := &Process{cmd: cmd, output: out, done: make(chan struct{})}
 	go func() { _ = cmd.Wait(); close(p.done) }()
+	exited := func() error {
+		if strings.Contains(out.String(), "address already in use") {
+			return fmt.Errorf("scfrpc: %s: %w: %s", binary, errPortTaken, out.String())
+		}
+		return fmt.Errorf("scfrpc: %s exited before serving: %s", binary, out.String())
+	}
 
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	for {
@@ -55,7 +76,7 @@ func Start(ctx context.Context, binary string, env []string) (*Process, error) {
 		}
 		select {
 		case <-p.done:
-			return nil, fmt.Errorf("scfrpc: %s exited before serving: %s", binary, out.String())
+			return nil, exited()
 		case <-ctx.Done():
 			p.Stop()
 			return nil, fmt.Errorf("scfrpc: %s did not serve on %s: %w", binary, addr, ctx.Err())
@@ -64,7 +85,14 @@ func Start(ctx context.Context, binary string, env []string) (*Process, error) {
 	}
 	if err := p.Ping(); err != nil {
 		p.Stop()
-		return nil, err
+		select {
+		case <-p.done:
+			if strings.Contains(out.String(), "address already in use") {
+				return nil, exited()
+			}
+		default:
+		}
+		return nil, fmt.Errorf("%w (output: %s)", err, out.String())
 	}
 	return p, nil
 }
@@ -138,13 +166,30 @@ func (p *Process) Stop() {
 	<-p.done
 }
 
+// nextPort walks the ports below Linux's ephemeral range (32768 and up by
+// default), from a random start: a port the kernel hands to outgoing
+// connections could be taken between this check and the binary's listen
+// (the tests make thousands of connections), and two binaries started by
+// one test process never get the same port.
+var nextPort atomic.Int64
+
+func init() { nextPort.Store(int64(rand.IntN(portSpan))) }
+
+const portBase, portSpan = 20000, 12000
+
+// freePort returns a port that 0.0.0.0 can listen on now, as the runtime
+// (scf-go-lib) will.
 func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("scfrpc: finding a free port: %w", err)
+	var err error
+	for range portSpan {
+		port := portBase + int(nextPort.Add(1)%portSpan)
+		var l net.Listener
+		if l, err = net.Listen("tcp", net.JoinHostPort("0.0.0.0", strconv.Itoa(port))); err == nil {
+			l.Close()
+			return port, nil
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return 0, fmt.Errorf("scfrpc: finding a free port: %w", err)
 }
 
 type lockedBuffer struct {
