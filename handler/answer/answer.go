@@ -135,25 +135,8 @@ func (a Answer) JSON() []byte {
 	}
 	// No socket address in an answer, whatever wrote it (a dry run's
 	// endpoint, a setting echoed): an internal gateway's stays in the log.
-	b = a.compacted(b)
-	if !mayHoldAddress(b) { // the regexp only where an address may be: it is slow on every answer
-		return b
-	}
-	return socketAddrs.ReplaceAll(b, []byte("(an address)"))
+	return maskAddresses(a.compacted(b), "(an address)")
 }
-
-// mayHoldAddress reports whether b has a digit or ']' before ':' and a
-// digit after it, as every socket address does.
-func mayHoldAddress(b []byte) bool {
-	for i := 1; i+1 < len(b); i++ {
-		if b[i] == ':' && (b[i-1] == ']' || isDigit(b[i-1])) && isDigit(b[i+1]) {
-			return true
-		}
-	}
-	return false
-}
-
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // Summarize sets the top-level RequestId/Code/Message from the batches, the
 // first that applies of:

@@ -70,5 +70,24 @@ func TestAnAnswerMasksSocketAddresses(t *testing.T) {
 	assert.NotContains(t, b, "10.0.0.5:8443")
 	assert.NotContains(t, b, "[fd00::1]:443")
 	assert.Contains(t, b, `"ProjectId":1045`)
-	assert.False(t, mayHoldAddress([]byte(`{"Attempts":1,"ProjectId":1045}`)), "JSON's own colons are not addresses")
+	json := []byte(`{"Attempts":1,"ProjectId":1045}`)
+	assert.Equal(t, json, maskAddresses(json, "(an address)"), "JSON's own colons are not addresses")
+}
+
+// Masking around each candidate ':' masks what the patterns, run on the
+// whole text, mask.
+func TestMaskAddressesAgreesWithThePatternsOnTheWholeText(t *testing.T) {
+	pair, addr := socketAddrs()
+	for _, text := range []string{
+		`dial tcp 10.0.0.5:8443: connect: connection refused`,
+		`read tcp 127.0.0.1:34524->10.1.2.3:443: read: connection reset by peer`,
+		`write tcp6 [fd00::1:2]:5->[fd00::9]:443: broken pipe`,
+		`{"Message":"cvm: 127.0.0.1:9: no time left","Endpoint":"http://127.0.0.1:9/v2/index.php","T":"15:47:19"}`,
+		`1234.5.6.7:80 and 999.1.1.1:1:2:3 and [::1]:8 [zz]:9 1.2.3:4`,
+		`tcp 10.0.0.1:5->cvm.tencentcloudapi.com:443 then 10.0.0.1:`,
+		strings.Repeat(`{"InstanceId":"ins-00000001","Code":"Success"},`, 50) + `read tcp 10.9.8.7:6`,
+	} {
+		want := addr.ReplaceAll(pair.ReplaceAll([]byte(text), []byte("X")), []byte("X"))
+		assert.Equal(t, string(want), string(maskAddresses([]byte(text), "X")), text)
+	}
 }

@@ -1,6 +1,7 @@
 package answer
 
 import (
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 )
 
@@ -28,12 +30,56 @@ func Plain(err error) string {
 			msg = strings.Replace(msg, text, words, 1)
 		}
 	}
-	return socketAddrs.ReplaceAllString(msg, "(a connection)")
+	return string(maskAddresses([]byte(msg), "(a connection)"))
 }
 
-// socketAddrs matches what is left of a connection's two ends, in case a
-// network error was flattened into text before it reached Plain.
-var socketAddrs = regexp.MustCompile(`(?:(?:read|write|dial) )?(?:tcp|udp)[46]? ?(?:\S+:\d+)?->\S+:\d+|(?:(?:read|write|dial) (?:tcp|udp)[46]? )?(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:.]+\]):\d+`)
+// socketAddrs match what is left of a connection's two ends (a pair:
+// "tcp 10.0.0.1:5->10.0.0.2:443"; an address: "dial tcp 10.0.0.2:443"), in
+// case a network error was flattened into text before it reached Plain.
+// Two patterns, each run only where its match may be: the pair's "\S+"
+// backtracks over the whole of a text without spaces, as JSON is.
+// Compiled at first use, not at every cold start.
+var socketAddrs = sync.OnceValues(func() (pair, addr *regexp.Regexp) {
+	return regexp.MustCompile(`(?:(?:read|write|dial) )?(?:tcp|udp)[46]? ?(?:\S+:\d+)?->\S+:\d+`),
+		regexp.MustCompile(`(?:(?:read|write|dial) (?:tcp|udp)[46]? )?(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:.]+\]):\d+`)
+})
+
+// maskAddresses replaces every socket address in b with words. The
+// address pattern runs only on the few bytes before each ':' that has a
+// digit (or ']') before it and a digit after, as every address has: run on
+// a whole answer, it costs more than the rest of a dry run.
+func maskAddresses(b []byte, words string) []byte {
+	pair, addr := socketAddrs()
+	if bytes.Contains(b, []byte("->")) {
+		b = pair.ReplaceAll(b, []byte(words))
+	}
+	var out []byte
+	done := 0 // b[:done] is in out, or needs no change
+	for i := 1; i+1 < len(b); i++ {
+		if b[i] != ':' || !(b[i-1] == ']' || isDigit(b[i-1])) || !isDigit(b[i+1]) {
+			continue
+		}
+		from, to := max(done, i-addressReach), i+1
+		for to < len(b) && isDigit(b[to]) {
+			to++
+		}
+		if loc := addr.FindIndex(b[from:to]); loc != nil {
+			out = append(append(out, b[done:from+loc[0]]...), words...)
+			done = from + loc[1]
+		}
+		i = to - 1
+	}
+	if out == nil {
+		return b
+	}
+	return append(out, b[done:]...)
+}
+
+// addressReach is how far before its port's ':' an address can start:
+// "write tcp6 " and a bracketed IPv6 address of at most 39 characters.
+const addressReach = 64
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // networkCause finds the outermost network error in err's chain and says in
 // words what failed; cause is nil when there is none.
