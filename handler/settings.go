@@ -17,9 +17,9 @@ import (
 	"time"
 )
 
-// Version is the binary's version, named in the configured log line. main
-// sets it before NewFromEnv.
-var Version string
+// Version is the binary's version, named in the configured log line; main
+// sets it from the VERSION file before NewFromEnv.
+var Version = "dev"
 
 // settings keeps a Handler built from the function's variables in step with
 // them. SCF's Go runtime applies each invocation's Environment just before
@@ -189,18 +189,10 @@ func NewFromEnv(getenv func(string) string, logger *slog.Logger) *Handler {
 // listens measurably delays the cold start's first Ping.
 func (h *Handler) logConfigured(client *cvm.Client, provider credentials.Provider) {
 	security := h.Security
-	h.logger().Info("configured", "version", version(), "endpoint", client.Endpoint(), "signature_method", string(client.Method()), "default_region", h.DefaultRegion,
+	h.logger().Info("configured", "version", Version, "endpoint", client.Endpoint(), "signature_method", string(client.Method()), "default_region", h.DefaultRegion,
 		"http_auth", security.HTTPAuth(), "allow_get", security.AllowGET, "allowed_project_ids", security.AllowedProjectIDs,
 		"max_instances", security.InstanceLimit(), "dry_run", security.DryRun, "rules", len(h.Rules), "credentials", fmt.Sprint(provider),
 		"max_retries", client.Retry.MaxRetries, "max_concurrency", h.MaxConcurrency, "rate_limit", config.RateLimitOf(client), "skip_invalid", h.SkipInvalid)
-}
-
-// version is Version, or "dev" when main did not set it.
-func version() string {
-	if Version == "" {
-		return "dev"
-	}
-	return Version
 }
 
 // misconfigured makes h refuse every invocation with err.
