@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -285,6 +286,15 @@ func roleDuration(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("%s %q is not a number of seconds from %d to %d: %w", EnvRoleDuration, s, minS, maxS, ErrInvalidConfig)
 	}
 	return time.Duration(n) * time.Second, nil
+}
+
+// parseEndpoint checks an endpoint setting: an http(s) URL with a host.
+func parseEndpoint(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil, fmt.Errorf("%q is not an http(s) URL: %w", raw, ErrInvalidConfig)
+	}
+	return u, nil
 }
 
 // DefaultSessionName returns "cvm-project-<the first non-empty name>", its

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"scf-cvm-project/internal/retry"
 	"strconv"
 	"time"
@@ -25,15 +24,6 @@ const (
 // maxAnswerBytes bounds what is read of a metadata or STS answer (a few
 // hundred bytes).
 const maxAnswerBytes = 64 << 10
-
-// parseEndpoint checks that raw is an http(s) URL with a host.
-func parseEndpoint(raw string) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return nil, fmt.Errorf("%q is not an http(s) URL: %w", raw, ErrInvalidConfig)
-	}
-	return u, nil
-}
 
 // answer is what one call got back: the status and at most maxAnswerBytes
 // of the body, which is always read to that limit and closed.
