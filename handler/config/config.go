@@ -178,12 +178,18 @@ type Tuning struct {
 // a bad one is an error naming it.
 func ReadTuning(getenv func(string) string) (Tuning, error) {
 	t := Tuning{MaxRetries: DefaultMaxRetries, MaxConcurrency: DefaultMaxConcurrency, RateLimit: DefaultRateLimit}
-	var err error
-	if t.MaxRetries, err = envInt(getenv, EnvMaxRetries, t.MaxRetries, 0, 10); err != nil {
-		return Tuning{}, err
-	}
-	if t.MaxConcurrency, err = envInt(getenv, EnvMaxConcurrency, t.MaxConcurrency, 1, 100); err != nil {
-		return Tuning{}, err
+	for _, v := range []struct {
+		name   string
+		dst    *int
+		lo, hi int
+	}{{EnvMaxRetries, &t.MaxRetries, 0, 10}, {EnvMaxConcurrency, &t.MaxConcurrency, 1, 100}} {
+		if s := strings.TrimSpace(getenv(v.name)); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < v.lo || n > v.hi {
+				return Tuning{}, fmt.Errorf("%s=%q: want an integer from %d to %d", v.name, s, v.lo, v.hi)
+			}
+			*v.dst = n
+		}
 	}
 	if s := strings.TrimSpace(getenv(EnvRateLimit)); s != "" {
 		r, perr := strconv.ParseFloat(s, 64)
@@ -200,18 +206,6 @@ func ReadTuning(getenv func(string) string) (Tuning, error) {
 		t.SkipInvalid = b
 	}
 	return t, nil
-}
-
-func envInt(getenv func(string) string, name string, def, lo, hi int) (int, error) {
-	s := strings.TrimSpace(getenv(name))
-	if s == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < lo || n > hi {
-		return 0, fmt.Errorf("%s=%q: want an integer from %d to %d", name, s, lo, hi)
-	}
-	return n, nil
 }
 
 // Apply sets the retries and the rate on c. Throttles (RequestLimitExceeded*,
