@@ -95,9 +95,7 @@ func (s *settings) build(getenv func(string) string, prev *built) *built {
 		AnswerMargin: answerMargin,
 	}
 	b.h = h
-	rec := config.NewRecorder(getenv, getenv)
-	cfg, err := config.Load(rec.Getenv, os.ReadFile)
-	b.config = rec.Stop()
+	cfg, err := config.Load(b.config.Record(getenv), os.ReadFile)
 	b.cfg = cfg
 	h.secrets = h.secrets.With(cfg.Secrets...)
 	h.DefaultRegion, h.Security, h.Rules = cfg.DefaultRegion, cfg.Security, cfg.Rules
@@ -114,9 +112,7 @@ func (s *settings) build(getenv func(string) string, prev *built) *built {
 		// Env keeps reading the keys, which rotate, at every call: from the
 		// latest invocation's variables (the runtime sets them in the
 		// process too, but never unsets one an invocation lacks).
-		crec := config.NewRecorder(getenv, s.invocationEnv)
-		provider, perr = credentials.FromEnv(crec.Getenv, s.httpClient, s.logger)
-		b.creds = crec.Stop()
+		provider, perr = credentials.FromEnv(b.creds.Record(getenv), s.invocationEnv, s.httpClient, s.logger)
 	}
 	if err != nil {
 		h.misconfigured(s.logger, err)
