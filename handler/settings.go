@@ -143,7 +143,7 @@ func (s *settings) build(getenv func(string) string, prev *built) *built {
 	}
 	b.provider = provider
 	h.Credentials = provider
-	h.startup = func() { h.logConfigured(client, provider) }
+	h.startup = func() { h.logConfigured(client, provider, cfg.Tuning.RateLimit) }
 	return b
 }
 
@@ -183,12 +183,12 @@ func NewFromEnv(getenv func(string) string, logger *slog.Logger) *Handler {
 // logConfigured says which settings are in force. It runs at a Handler's
 // first invocation, not when it is built: a log write before the runtime
 // listens measurably delays the cold start's first Ping.
-func (h *Handler) logConfigured(client *cvm.Client, provider credentials.Provider) {
+func (h *Handler) logConfigured(client *cvm.Client, provider credentials.Provider, rateLimit float64) {
 	security := h.Security
 	h.logger().Info("configured", "version", version(), "endpoint", client.Endpoint(), "signature_method", string(client.Method()), "default_region", h.DefaultRegion,
 		"http_auth", security.HTTPAuth(), "allow_get", security.AllowGET, "allowed_project_ids", security.AllowedProjectIDs,
 		"max_instances", security.InstanceLimit(), "dry_run", security.DryRun, "rules", len(h.Rules), "credentials", fmt.Sprint(provider),
-		"max_retries", client.Retry.MaxRetries, "max_concurrency", h.MaxConcurrency, "rate_limit", config.RateLimitOf(client), "skip_invalid", h.SkipInvalid)
+		"max_retries", client.Retry.MaxRetries, "max_concurrency", h.MaxConcurrency, "rate_limit", rateLimit, "skip_invalid", h.SkipInvalid)
 }
 
 // version is Version, or "dev" when main did not set it.

@@ -228,15 +228,6 @@ func (t Tuning) Apply(c *cvm.Client) {
 	c.Rates = ratelimit.NewActionRates(ratelimit.ActionLimits(t.RateLimit))
 }
 
-// RateLimitOf is the client's ModifyInstancesProject ceiling for the log:
-// 0 when there is no limit (JSON has no infinity).
-func RateLimitOf(c *cvm.Client) float64 {
-	if c.Rates == nil {
-		return 0
-	}
-	return c.Rates.Ceiling("ModifyInstancesProject")
-}
-
 // The environment variables of verification.
 const (
 	EnvVerify             = "VERIFY"               // read the instances before and after a move: default true
