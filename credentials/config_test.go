@@ -76,7 +76,8 @@ func TestFromEnv(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := FromEnv(func(k string) string { return tt.env[k] }, &fakeServer{}, slog.New(slog.DiscardHandler))
+			get := func(k string) string { return tt.env[k] }
+			p, err := FromEnv(get, get, &fakeServer{}, slog.New(slog.DiscardHandler))
 			if tt.wantErr != "" {
 				require.ErrorIs(t, err, ErrInvalidConfig)
 				assert.Contains(t, err.Error(), tt.wantErr)
@@ -86,6 +87,26 @@ func TestFromEnv(t *testing.T) {
 			tt.check(t, p)
 		})
 	}
+}
+
+// The settings are read through getenv once, by FromEnv; the keys through
+// keys, at every call.
+func TestFromEnvReadsTheKeysThroughKeys(t *testing.T) {
+	var read []string
+	settings := func(k string) string { read = append(read, k); return "" }
+	keys := map[string]string{EnvSecretID: "AKID1", EnvSecretKey: "k1"}
+	p, err := FromEnv(settings, func(k string) string { return keys[k] }, &fakeServer{}, nil)
+	require.NoError(t, err)
+	settingsRead := len(read)
+	got, err := p.Retrieve(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "AKID1", got.SecretID)
+	keys[EnvSecretID] = "AKID2"
+	got, err = p.Retrieve(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "AKID2", got.SecretID, "rotated keys are picked up")
+	assert.Len(t, read, settingsRead, "no setting is read after FromEnv")
+	assert.NotContains(t, read, EnvSecretID)
 }
 
 func TestDefaultSessionName(t *testing.T) {
@@ -148,9 +169,10 @@ func TestChain(t *testing.T) {
 }
 
 func TestProvidersNameThemselves(t *testing.T) {
-	p, err := FromEnv(func(k string) string {
+	get := func(k string) string {
 		return map[string]string{EnvRoleARN: roleARN, EnvMetadataEndpoint: "http://127.0.0.1:9", EnvSTSEndpoint: "http://127.0.0.1:8/"}[k]
-	}, &fakeServer{}, nil)
+	}
+	p, err := FromEnv(get, get, &fakeServer{}, nil)
 	require.NoError(t, err)
 	assert.Equal(t, "assumed-role:"+roleARN+" (STS 127.0.0.1:8, signed with the keys of env, then cvm-role (metadata http://127.0.0.1:9))", fmt.Sprint(p))
 }

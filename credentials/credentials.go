@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -218,8 +219,8 @@ const (
 	EnvFunctionName = "SCF_FUNCTIONNAME"
 )
 
-// FromEnv builds the provider chain from the environment, read once here
-// (Env re-reads its keys at every call):
+// FromEnv builds the provider chain from the settings read through getenv,
+// once here; Env reads the keys, which rotate, through keys at every call:
 //
 //  1. ROLE_ARN set: AssumeRole of that role, signed with the
 //     keys of 2, else 3; nothing else is tried.
@@ -230,13 +231,13 @@ const (
 // A bad setting is an error wrapping ErrInvalidConfig that names the
 // variable; the function then refuses to run rather than fall back.
 // httpClient serves the STS and metadata calls.
-func FromEnv(getenv func(string) string, httpClient Doer, logger *slog.Logger) (Provider, error) {
+func FromEnv(getenv, keys func(string) string, httpClient Doer, logger *slog.Logger) (Provider, error) {
 	get := func(k string) string { return strings.TrimSpace(getenv(k)) }
 	instance, err := NewInstanceRole(InstanceRoleOptions{Endpoint: get(EnvMetadataEndpoint), HTTP: httpClient, Logger: logger})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", EnvMetadataEndpoint, err)
 	}
-	base := Chain{Env{Getenv: getenv}, instance}
+	base := Chain{Env{Getenv: keys}, instance}
 	arn := get(EnvRoleARN)
 	if arn == "" {
 		return base, nil
@@ -285,6 +286,15 @@ func roleDuration(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("%s %q is not a number of seconds from %d to %d: %w", EnvRoleDuration, s, minS, maxS, ErrInvalidConfig)
 	}
 	return time.Duration(n) * time.Second, nil
+}
+
+// parseEndpoint checks an endpoint setting: an http(s) URL with a host.
+func parseEndpoint(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil, fmt.Errorf("%q is not an http(s) URL: %w", raw, ErrInvalidConfig)
+	}
+	return u, nil
 }
 
 // DefaultSessionName returns "cvm-project-<the first non-empty name>", its

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"scf-cvm-project/internal/retry"
 	"strconv"
 	"time"
@@ -25,15 +24,6 @@ const (
 // maxAnswerBytes bounds what is read of a metadata or STS answer (a few
 // hundred bytes).
 const maxAnswerBytes = 64 << 10
-
-// parseEndpoint checks that raw is an http(s) URL with a host.
-func parseEndpoint(raw string) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return nil, fmt.Errorf("%q is not an http(s) URL: %w", raw, ErrInvalidConfig)
-	}
-	return u, nil
-}
 
 // answer is what one call got back: the status and at most maxAnswerBytes
 // of the body, which is always read to that limit and closed.
@@ -107,30 +97,30 @@ const (
 	CallMinTimeLeft    = 100 * time.Millisecond
 )
 
-// retrier is a call's policy (retries: DefaultCallRetries when 0, none when
-// negative).
-type retrier struct{ retry.Policy }
-
-func newRetrier(retries int, sleep func(context.Context, time.Duration) error) retrier {
+// retryCall runs try through retry.Do under the policy above (retries:
+// DefaultCallRetries when 0, none when negative; sleep: nil for a timer);
+// try says whether its failure is worth another attempt. It returns try's
+// last error.
+func retryCall(ctx context.Context, retries int, sleep func(context.Context, time.Duration) error, try func() (again bool, err error)) error {
 	switch {
 	case retries == 0:
 		retries = DefaultCallRetries
 	case retries < 0:
 		retries = 0
 	}
-	return retrier{retry.Policy{MaxRetries: retries, Base: CallBaseDelay, Max: CallMaxDelay, MinTimeLeft: CallMinTimeLeft, Sleep: sleep}}
-}
-
-// run runs try through retry.Do; try says whether its failure is worth
-// another attempt. It returns try's last error.
-func (r retrier) run(ctx context.Context, try func() (again bool, err error)) error {
 	var again bool
-	p := r.Policy
-	p.Check = func(error) retry.Verdict {
-		if again {
-			return retry.Again
-		}
-		return retry.Stop
+	p := retry.Policy{
+		Check: func(error) retry.Verdict {
+			if again {
+				return retry.Again
+			}
+			return retry.Stop
+		},
+		MaxRetries: retries, Base: CallBaseDelay, Max: CallMaxDelay, Sleep: sleep,
+		Room: func(ctx context.Context) (time.Duration, bool) {
+			dl, ok := ctx.Deadline()
+			return time.Until(dl) - CallMinTimeLeft, ok
+		},
 	}
 	_, err := retry.Do(ctx, p, func(int) error {
 		var err error

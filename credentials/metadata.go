@@ -3,6 +3,7 @@ package credentials
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -49,11 +50,8 @@ type InstanceRoleOptions struct {
 // answer within the timeout) is ErrNotFound, so a Chain goes on; a role
 // whose keys cannot be read is ErrMetadataUnreachable.
 type InstanceRole struct {
+	o        InstanceRoleOptions
 	endpoint *url.URL
-	http     Doer
-	timeout  time.Duration
-	now      func() time.Time
-	retrier  retrier
 	cache
 }
 
@@ -71,14 +69,14 @@ func NewInstanceRole(o InstanceRoleOptions) (*InstanceRole, error) {
 	if o.HTTP == nil {
 		return nil, fmt.Errorf("metadata: no HTTP client: %w", ErrInvalidConfig)
 	}
-	p := &InstanceRole{endpoint: u, http: o.HTTP, timeout: o.Timeout, now: o.Now, retrier: newRetrier(o.Retries, o.Sleep)}
-	if p.timeout <= 0 {
-		p.timeout = MetadataTimeout
+	if o.Timeout <= 0 {
+		o.Timeout = MetadataTimeout
 	}
-	if p.now == nil {
-		p.now = time.Now
+	if o.Now == nil {
+		o.Now = time.Now
 	}
-	p.cache.fetch, p.cache.now, p.cache.logger = p.fetchCredentials, p.now, discardIfNil(o.Logger)
+	p := &InstanceRole{o: o, endpoint: u}
+	p.cache.fetch, p.cache.now, p.cache.logger = p.fetchCredentials, o.Now, cmp.Or(o.Logger, slog.New(slog.DiscardHandler))
 	return p, nil
 }
 
@@ -144,7 +142,7 @@ func (p *InstanceRole) roleCredentials(ctx context.Context, role string) (Creden
 	case m.TmpSecretID == "" || m.TmpSecretKey == "" || m.Token == "":
 		return fail("the answer lacks TmpSecretId, TmpSecretKey or Token")
 	}
-	expires, err := expiry(m.ExpiredTime, m.Expiration, p.now())
+	expires, err := expiry(m.ExpiredTime, m.Expiration, p.o.Now())
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -159,7 +157,7 @@ func (p *InstanceRole) roleCredentials(ctx context.Context, role string) (Creden
 // (when not nil) refuses is garbled, and retried too.
 func (p *InstanceRole) get(ctx context.Context, path string, probe bool, valid func([]byte) bool) (answer, error) {
 	var a answer
-	err := p.retrier.run(ctx, func() (bool, error) {
+	err := retryCall(ctx, p.o.Retries, p.o.Sleep, func() (bool, error) {
 		var err error
 		a, err = p.getOnce(ctx, path)
 		switch {
@@ -184,7 +182,7 @@ func (p *InstanceRole) get(ctx context.Context, path string, probe bool, valid f
 
 // getOnce is one attempt of get.
 func (p *InstanceRole) getOnce(ctx context.Context, path string) (answer, error) {
-	callCtx, cancel := context.WithTimeout(ctx, p.timeout)
+	callCtx, cancel := context.WithTimeout(ctx, p.o.Timeout)
 	defer cancel()
 	u := *p.endpoint
 	u.Path += path
@@ -192,19 +190,12 @@ func (p *InstanceRole) getOnce(ctx context.Context, path string) (answer, error)
 	if err != nil {
 		return answer{}, err
 	}
-	a, err := do(p.http, req)
+	a, err := do(p.o.HTTP, req)
 	if err != nil {
-		return answer{}, timeoutOr(ctx, callCtx, p.timeout, err)
+		return answer{}, timeoutOr(ctx, callCtx, p.o.Timeout, err)
 	}
 	return a, nil
 }
 
 // errGarbled marks an answer valid refused; the caller reads it again.
 var errGarbled = errors.New("garbled answer")
-
-func discardIfNil(l *slog.Logger) *slog.Logger {
-	if l == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return l
-}

@@ -181,3 +181,38 @@ func TestInstanceRoleProbeIsNotRetriedWhenNothingListens(t *testing.T) {
 type doerFunc func(*http.Request) (*http.Response, error)
 
 func (f doerFunc) Do(r *http.Request) (*http.Response, error) { return f(r) }
+
+// No retry starts when the deadline leaves less than CallMinTimeLeft.
+func TestCallsAreNotRetriedCloseToTheDeadline(t *testing.T) {
+	tests := []struct {
+		name      string
+		deadline  time.Duration // 0: none
+		wantCalls int
+	}{
+		{"no deadline", 0, 3},
+		{"a deadline far off", time.Minute, 3},
+		{"less than CallMinTimeLeft left", CallMinTimeLeft / 2, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &flaky{fault: "502", good: func(path string) string {
+				if path == MetadataCredentialsPath {
+					return roleName
+				}
+				return metadataCredentialsJSON(time.Now().Add(time.Hour), "Success")
+			}}
+			srv := httptest.NewServer(f)
+			defer srv.Close()
+			p, err := NewInstanceRole(InstanceRoleOptions{Endpoint: srv.URL, HTTP: srv.Client(), Sleep: noSleep})
+			require.NoError(t, err)
+			ctx := context.Background()
+			if tt.deadline > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tt.deadline)
+				defer cancel()
+			}
+			_, _ = p.Retrieve(ctx)
+			assert.Equal(t, tt.wantCalls, f.count())
+		})
+	}
+}

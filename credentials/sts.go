@@ -2,6 +2,7 @@ package credentials
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -86,7 +87,6 @@ type AssumeRoleOptions struct {
 type AssumeRole struct {
 	o        AssumeRoleOptions
 	endpoint *url.URL
-	retrier  retrier
 	cache
 }
 
@@ -126,8 +126,8 @@ func NewAssumeRole(o AssumeRoleOptions) (*AssumeRole, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	p := &AssumeRole{o: o, endpoint: u, retrier: newRetrier(o.Retries, o.Sleep)}
-	p.cache.fetch, p.cache.now, p.cache.logger = p.assume, o.Now, discardIfNil(o.Logger)
+	p := &AssumeRole{o: o, endpoint: u}
+	p.cache.fetch, p.cache.now, p.cache.logger = p.assume, o.Now, cmp.Or(o.Logger, slog.New(slog.DiscardHandler))
 	return p, nil
 }
 
@@ -172,7 +172,7 @@ func (p *AssumeRole) assume(ctx context.Context) (Credentials, error) {
 		creds  Credentials
 		stamps retry.Stamps
 	)
-	err = p.retrier.run(ctx, func() (bool, error) {
+	err = retryCall(ctx, p.o.Retries, p.o.Sleep, func() (bool, error) {
 		var again bool
 		creds, again, err = p.attempt(ctx, base, stamps.Next(p.o.Now()))
 		return again, err

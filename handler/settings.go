@@ -95,9 +95,7 @@ func (s *settings) build(getenv func(string) string, prev *built) *built {
 		AnswerMargin: answerMargin,
 	}
 	b.h = h
-	rec := config.NewRecorder(getenv, getenv)
-	cfg, err := config.Load(rec.Getenv, os.ReadFile)
-	b.config = rec.Stop()
+	cfg, err := config.Load(b.config.Record(getenv), os.ReadFile)
 	b.cfg = cfg
 	h.secrets = h.secrets.With(cfg.Secrets...)
 	h.DefaultRegion, h.Security, h.Rules = cfg.DefaultRegion, cfg.Security, cfg.Rules
@@ -114,9 +112,7 @@ func (s *settings) build(getenv func(string) string, prev *built) *built {
 		// Env keeps reading the keys, which rotate, at every call: from the
 		// latest invocation's variables (the runtime sets them in the
 		// process too, but never unsets one an invocation lacks).
-		crec := config.NewRecorder(getenv, s.invocationEnv)
-		provider, perr = credentials.FromEnv(crec.Getenv, s.httpClient, s.logger)
-		b.creds = crec.Stop()
+		provider, perr = credentials.FromEnv(b.creds.Record(getenv), s.invocationEnv, s.httpClient, s.logger)
 	}
 	if err != nil {
 		h.misconfigured(s.logger, err)
@@ -147,7 +143,7 @@ func (s *settings) build(getenv func(string) string, prev *built) *built {
 	}
 	b.provider = provider
 	h.Credentials = provider
-	h.startup = func() { h.logConfigured(client, provider) }
+	h.startup = func() { h.logConfigured(client, provider, cfg.Tuning.RateLimit) }
 	return b
 }
 
@@ -187,12 +183,12 @@ func NewFromEnv(getenv func(string) string, logger *slog.Logger) *Handler {
 // logConfigured says which settings are in force. It runs at a Handler's
 // first invocation, not when it is built: a log write before the runtime
 // listens measurably delays the cold start's first Ping.
-func (h *Handler) logConfigured(client *cvm.Client, provider credentials.Provider) {
+func (h *Handler) logConfigured(client *cvm.Client, provider credentials.Provider, rateLimit float64) {
 	security := h.Security
 	h.logger().Info("configured", "version", Version, "endpoint", client.Endpoint(), "signature_method", string(client.Method()), "default_region", h.DefaultRegion,
 		"http_auth", security.HTTPAuth(), "allow_get", security.AllowGET, "allowed_project_ids", security.AllowedProjectIDs,
 		"max_instances", security.InstanceLimit(), "dry_run", security.DryRun, "rules", len(h.Rules), "credentials", fmt.Sprint(provider),
-		"max_retries", client.Retry.MaxRetries, "max_concurrency", h.MaxConcurrency, "rate_limit", config.RateLimitOf(client), "skip_invalid", h.SkipInvalid)
+		"max_retries", client.Retry.MaxRetries, "max_concurrency", h.MaxConcurrency, "rate_limit", rateLimit, "skip_invalid", h.SkipInvalid)
 }
 
 // misconfigured makes h refuse every invocation with err.

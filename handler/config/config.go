@@ -12,6 +12,7 @@ import (
 	"scf-cvm-project/cvm/ratelimit"
 	"scf-cvm-project/handler/answer"
 	"scf-cvm-project/handler/guard"
+	"scf-cvm-project/handler/request"
 	"scf-cvm-project/handler/rules"
 	"scf-cvm-project/signer"
 	"strconv"
@@ -38,7 +39,7 @@ type Config struct {
 	Tuning          Tuning
 	Verify          Verify       // VERIFY, KEEP_SECURITY_GROUPS
 	Rules           []rules.Rule // RULES_FILE or PROJECT_RULES; nil when neither is set
-	Account         Account      // RECONCILE_REGIONS, the fan-out's (account.go)
+	Account         Account      // RECONCILE_REGIONS, the fan-out's
 	// Secrets are the configured secrets (API_TOKEN), masked in log lines.
 	Secrets []string
 }
@@ -177,12 +178,18 @@ type Tuning struct {
 // a bad one is an error naming it.
 func ReadTuning(getenv func(string) string) (Tuning, error) {
 	t := Tuning{MaxRetries: DefaultMaxRetries, MaxConcurrency: DefaultMaxConcurrency, RateLimit: DefaultRateLimit}
-	var err error
-	if t.MaxRetries, err = envInt(getenv, EnvMaxRetries, t.MaxRetries, 0, 10); err != nil {
-		return Tuning{}, err
-	}
-	if t.MaxConcurrency, err = envInt(getenv, EnvMaxConcurrency, t.MaxConcurrency, 1, 100); err != nil {
-		return Tuning{}, err
+	for _, v := range []struct {
+		name   string
+		dst    *int
+		lo, hi int
+	}{{EnvMaxRetries, &t.MaxRetries, 0, 10}, {EnvMaxConcurrency, &t.MaxConcurrency, 1, 100}} {
+		if s := strings.TrimSpace(getenv(v.name)); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < v.lo || n > v.hi {
+				return Tuning{}, fmt.Errorf("%s=%q: want an integer from %d to %d", v.name, s, v.lo, v.hi)
+			}
+			*v.dst = n
+		}
 	}
 	if s := strings.TrimSpace(getenv(EnvRateLimit)); s != "" {
 		r, perr := strconv.ParseFloat(s, 64)
@@ -199,18 +206,6 @@ func ReadTuning(getenv func(string) string) (Tuning, error) {
 		t.SkipInvalid = b
 	}
 	return t, nil
-}
-
-func envInt(getenv func(string) string, name string, def, lo, hi int) (int, error) {
-	s := strings.TrimSpace(getenv(name))
-	if s == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < lo || n > hi {
-		return 0, fmt.Errorf("%s=%q: want an integer from %d to %d", name, s, lo, hi)
-	}
-	return n, nil
 }
 
 // Apply sets the retries and the rate on c. Throttles (RequestLimitExceeded*,
@@ -231,15 +226,6 @@ func (t Tuning) Apply(c *cvm.Client) {
 		return
 	}
 	c.Rates = ratelimit.NewActionRates(ratelimit.ActionLimits(t.RateLimit))
-}
-
-// RateLimitOf is the client's ModifyInstancesProject ceiling for the log:
-// 0 when there is no limit (JSON has no infinity).
-func RateLimitOf(c *cvm.Client) float64 {
-	if c.Rates == nil {
-		return 0
-	}
-	return c.Rates.Ceiling("ModifyInstancesProject")
 }
 
 // The environment variables of verification.
@@ -284,6 +270,65 @@ func ReadVerify(getenv func(string) string) (Verify, error) {
 		return Verify{}, fmt.Errorf("%s=true needs %s=true: the groups are read before the move and associated again once it is confirmed", EnvKeepSecurityGroups, EnvVerify)
 	}
 	return v, nil
+}
+
+// The settings of a whole account: the regions a reconciliation covers,
+// and how the function hands regions to invocations of itself. SCF sets
+// SCF_FUNCTIONNAME and SCF_NAMESPACE (users cannot set variables that
+// begin with SCF_); INVOKE_ENDPOINT is for tests on loopback.
+const (
+	EnvInvokeEndpoint = "INVOKE_ENDPOINT"
+	EnvFunctionName   = "SCF_FUNCTIONNAME"
+	EnvNamespace      = "SCF_NAMESPACE"
+)
+
+// Account is what the function knows of the account beyond one region.
+type Account struct {
+	// Regions, or AllRegions ("*"), is RECONCILE_REGIONS: what a
+	// reconciliation covers when its request names no Region nor Regions.
+	Regions    []string
+	AllRegions bool
+	// InvokeEndpoint is the SCF API (INVOKE_ENDPOINT; cvm.SCFEndpoint);
+	// FunctionName and Namespace the function itself, which a fan-out
+	// invokes ("": no fan-out).
+	InvokeEndpoint          string
+	FunctionName, Namespace string
+}
+
+// ReadAccount reads RECONCILE_REGIONS, INVOKE_ENDPOINT, SCF_FUNCTIONNAME
+// and SCF_NAMESPACE.
+func ReadAccount(getenv func(string) string) (Account, error) {
+	a := Account{
+		InvokeEndpoint: strings.TrimSpace(getenv(EnvInvokeEndpoint)),
+		FunctionName:   strings.TrimSpace(getenv(EnvFunctionName)),
+		Namespace:      strings.TrimSpace(getenv(EnvNamespace)),
+	}
+	if a.InvokeEndpoint == "" {
+		a.InvokeEndpoint = cvm.SCFEndpoint
+	}
+	if _, err := cvm.NewSCF(a.InvokeEndpoint, signer.TC3HmacSHA256, nil); err != nil {
+		return a, fmt.Errorf("%s: %w", EnvInvokeEndpoint, err)
+	}
+	if s := strings.TrimSpace(getenv(rules.EnvReconcileRegions)); s != "" {
+		var err *answer.Error
+		if a.Regions, a.AllRegions, err = request.ParseRegions(rules.EnvReconcileRegions, s); err != nil {
+			return a, errors.New(err.Message)
+		}
+	}
+	return a, nil
+}
+
+// NewSCFClient returns the SCF API's client of c (TC3-HMAC-SHA256),
+// tuned as the CVM client is: the fan-out's Invoke goes through the one
+// call path.
+func (c Config) NewSCFClient(httpClient cvm.Doer, logger *slog.Logger) (*cvm.Client, error) {
+	client, err := cvm.NewSCF(c.Account.InvokeEndpoint, signer.TC3HmacSHA256, httpClient)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", EnvInvokeEndpoint, err)
+	}
+	client.Logger = logger
+	c.Tuning.Apply(client)
+	return client, nil
 }
 
 // maxRulesFile bounds what is read of RULES_FILE.

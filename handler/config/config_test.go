@@ -160,7 +160,7 @@ func TestNewClientIsTuned(t *testing.T) {
 	client, err := c.NewClient(nil, logger)
 	require.NoError(t, err)
 	assert.Equal(t, 7, client.Retry.MaxRetries)
-	assert.InDelta(t, 4, RateLimitOf(client), 1e-9)
+	assert.InDelta(t, 4, client.Rates.Ceiling("ModifyInstancesProject"), 1e-9)
 	assert.Same(t, logger, client.Logger)
 }
 

@@ -3,20 +3,25 @@ package config
 import (
 	"context"
 	"strings"
-	"sync"
 
 	"github.com/tencentyun/scf-go-lib/functioncontext"
 )
 
-// NewRecorder returns a Recorder that reads through get while recording,
-// and through after once stopped.
-func NewRecorder(get, after func(string) string) *Recorder {
-	return &Recorder{get: get, after: after}
-}
-
 // Snapshot is the variables a reader of settings read, in order, with the
 // values it got: what a Config (or a credential chain) was built from.
 type Snapshot struct{ keys, values []string }
+
+// Record returns a getenv that reads through get and notes in s each
+// variable read, with its value, so that what a reader of settings depends
+// on is known without listing it. s is not to be compared (Same) while a
+// reader still reads through it.
+func (s *Snapshot) Record(get func(string) string) func(string) string {
+	return func(k string) string {
+		v := get(k)
+		s.keys, s.values = append(s.keys, k), append(s.values, v)
+		return v
+	}
+}
 
 // Same reports whether every variable of s still has its value under getenv.
 func (s *Snapshot) Same(getenv func(string) string) bool {
@@ -26,36 +31,6 @@ func (s *Snapshot) Same(getenv func(string) string) bool {
 		}
 	}
 	return true
-}
-
-// Recorder records the variables read through its Getenv until Stop, so
-// that what a reader of settings depends on is known without listing it.
-type Recorder struct {
-	get     func(string) string // while recording
-	after   func(string) string // after stop
-	mu      sync.Mutex
-	stopped bool
-	snap    Snapshot
-}
-
-// Getenv reads k through get, recording it, or through after once stopped.
-func (r *Recorder) Getenv(k string) string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.stopped {
-		return r.after(k)
-	}
-	v := r.get(k)
-	r.snap.keys, r.snap.values = append(r.snap.keys, k), append(r.snap.values, v)
-	return v
-}
-
-// Stop ends the recording and returns it.
-func (r *Recorder) Stop() Snapshot {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.stopped = true
-	return r.snap
 }
 
 // AtStart returns a getenv over environ, the process's environment as it

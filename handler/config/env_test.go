@@ -8,18 +8,17 @@ import (
 	"github.com/tencentyun/scf-go-lib/functioncontext"
 )
 
-func TestARecorderKnowsWhatASnapshotDependsOn(t *testing.T) {
+func TestASnapshotKnowsWhatItDependsOn(t *testing.T) {
 	env := map[string]string{"DRY_RUN": "true", "MAX_INSTANCES": "5"}
 	get := func(k string) string { return env[k] }
-	rec := NewRecorder(get, get)
-	assert.Equal(t, "true", rec.Getenv("DRY_RUN"))
-	assert.Equal(t, "", rec.Getenv("ALLOWED_PROJECT_IDS"))
-	snap := rec.Stop()
-	rec.Getenv("MAX_INSTANCES") // after Stop: not recorded
+	var snap Snapshot
+	rec := snap.Record(get)
+	assert.Equal(t, "true", rec("DRY_RUN"))
+	assert.Equal(t, "", rec("ALLOWED_PROJECT_IDS"))
 
 	assert.True(t, snap.Same(get))
 	env["MAX_INSTANCES"] = "6"
-	assert.True(t, snap.Same(get), "a variable read after Stop is not depended on")
+	assert.True(t, snap.Same(get), "a variable not read is not depended on")
 	env["ALLOWED_PROJECT_IDS"] = "0"
 	assert.False(t, snap.Same(get), "a variable read as unset that is now set is a change")
 }

@@ -61,23 +61,14 @@ func TestReadTuning(t *testing.T) {
 			if math.IsInf(tt.want.RateLimit, 1) {
 				assert.Zero(t, got.RateLimit, "RATE_LIMIT=0 is read as 0")
 				assert.Nil(t, c.Rates, "0: no client-side limit")
-				assert.Zero(t, RateLimitOf(c), "logged as 0")
 			} else {
 				require.NotNil(t, c.Rates)
 				assert.InDelta(t, tt.want.RateLimit, got.RateLimit, 1e-9)
 				assert.InDelta(t, tt.want.RateLimit, c.Rates.Ceiling("ModifyInstancesProject"), 1e-9)
 				assert.InDelta(t, ratelimit.DocumentedLimits["DescribeInstances"], c.Rates.Ceiling("DescribeInstances"), 1e-9, "each action its documented limit")
-				assert.InDelta(t, tt.want.RateLimit, RateLimitOf(c), 1e-9)
 			}
 		})
 	}
-}
-
-func TestRateLimitOfAClientWithoutALimiter(t *testing.T) {
-	c, err := cvm.New(cvm.LegacyEndpoint, signer.HmacSHA256, nil)
-	require.NoError(t, err)
-	c.Rates = nil
-	assert.Zero(t, RateLimitOf(c))
 }
 
 // One client for every invocation: keep-alive, no overall timeout (each

@@ -165,10 +165,8 @@ type Policy struct {
 	ThrottleBase, ThrottleMax time.Duration
 	MaxThrottleRetries        int
 	// Room says how long from now another attempt may still start before
-	// ctx's deadline (bounded false: ctx has none); nil: the deadline less
-	// MinTimeLeft.
-	Room        func(ctx context.Context) (room time.Duration, bounded bool)
-	MinTimeLeft time.Duration
+	// ctx's deadline (bounded false: ctx has none); nil: no bound.
+	Room func(ctx context.Context) (room time.Duration, bounded bool)
 	// Sleep and Rand time the pauses (nil: Sleep and Int64N).
 	Sleep func(context.Context, time.Duration) error
 	Rand  func(int64) int64
@@ -207,7 +205,11 @@ func Do(ctx context.Context, p Policy, attempt func(n int) error, after func(n i
 		if again && ctx.Err() != nil {
 			again = false
 		}
-		room, bounded := p.room(ctx)
+		var room time.Duration
+		bounded := false
+		if p.Room != nil {
+			room, bounded = p.Room(ctx)
+		}
 		if again && bounded && pause > room {
 			if room <= 0 {
 				if after != nil {
@@ -231,17 +233,6 @@ func Do(ctx context.Context, p Policy, attempt func(n int) error, after func(n i
 			return n, fmt.Errorf("waiting to retry: %w (the last attempt: %w)", sErr, err)
 		}
 	}
-}
-
-func (p Policy) room(ctx context.Context) (time.Duration, bool) {
-	if p.Room != nil {
-		return p.Room(ctx)
-	}
-	dl, ok := ctx.Deadline()
-	if !ok {
-		return 0, false
-	}
-	return time.Until(dl) - p.MinTimeLeft, true
 }
 
 // NoTimeLeft is the error of a call the deadline stopped after attempts
