@@ -70,10 +70,10 @@ func TestAssumeRoleSignsTheCallWithTheBaseKeys(t *testing.T) {
 			assert.Equal(t, fmt.Sprint(clock.Now().Unix()), h.Get("X-TC-Timestamp"))
 			assert.Equal(t, token, h.Get("X-TC-Token"), "the base key's token travels with it")
 			assert.JSONEq(t, `{"RoleArn":"`+roleARN+`","RoleSessionName":"cvm-project-test","DurationSeconds":900,"ExternalId":"ext-1"}`, body)
-			want := signer.TC3Authorization(signer.TC3Request{
+			want := signer.TC3Sign(signer.TC3Request{
 				HTTPMethod: "POST", Path: "/", Host: "127.0.0.1:9", ContentType: h.Get("Content-Type"),
 				Payload: []byte(body), Service: "sts", Timestamp: clock.Now().Unix(),
-			}, exampleID, exampleKey)
+			}, exampleID, exampleKey).Authorization
 			assert.Equal(t, want, h.Get("Authorization"))
 			assertBodiesClosed(t, s)
 		})

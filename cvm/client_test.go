@@ -121,10 +121,10 @@ func TestTC3RequestHeadersAndPayload(t *testing.T) {
 	assert.Equal(t, "ap-shanghai", h.Get("X-TC-Region"))
 	assert.Equal(t, "1465185768", h.Get("X-TC-Timestamp"))
 	assert.Equal(t, "session-token", h.Get("X-TC-Token"))
-	want := signer.TC3Authorization(signer.TC3Request{
+	want := signer.TC3Sign(signer.TC3Request{
 		HTTPMethod: "POST", Path: "/", Host: "cvm.tencentcloudapi.com", ContentType: h.Get("Content-Type"),
 		Payload: body, Service: "cvm", Timestamp: 1465185768,
-	}, creds.SecretID, creds.SecretKey)
+	}, creds.SecretID, creds.SecretKey).Authorization
 	assert.Equal(t, want, h.Get("Authorization"))
 }
 

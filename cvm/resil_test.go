@@ -212,8 +212,8 @@ func TestQuickRetriesHaveDistinctTC3Signatures(t *testing.T) {
 				assert.Greater(t, ts, last, "attempt %d is stamped after the one before", i+1)
 				assert.LessOrEqual(t, ts-clock.Now().Unix(), int64(attempts), "within seconds of the clock, far from the API's 5 minutes")
 				last = ts
-				want := signer.TC3Authorization(signer.TC3Request{HTTPMethod: "POST", Path: "/", Host: "cvm.tencentcloudapi.com",
-					ContentType: h.Get("Content-Type"), Payload: d.bodies[i], Service: "cvm", Timestamp: ts}, exampleCreds.SecretID, exampleCreds.SecretKey)
+				want := signer.TC3Sign(signer.TC3Request{HTTPMethod: "POST", Path: "/", Host: "cvm.tencentcloudapi.com",
+					ContentType: h.Get("Content-Type"), Payload: d.bodies[i], Service: "cvm", Timestamp: ts}, exampleCreds.SecretID, exampleCreds.SecretKey).Authorization
 				assert.Equal(t, want, h.Get("Authorization"), "attempt %d is valid for its own timestamp", i+1)
 			}
 			assert.Len(t, auth, attempts, "N attempts, N distinct Authorization headers")

@@ -260,8 +260,8 @@ func TestEveryAttemptIsSignedAnew(t *testing.T) {
 		assert.NotEqual(t, h1.Get("Authorization"), h2.Get("Authorization"))
 		stamp := d.starts[1].Unix()
 		assert.Equal(t, fmt.Sprint(stamp), h2.Get("X-TC-Timestamp"), "the retry is stamped when it is sent")
-		want := signer.TC3Authorization(signer.TC3Request{HTTPMethod: "POST", Path: "/", Host: "cvm.tencentcloudapi.com",
-			ContentType: h2.Get("Content-Type"), Payload: d.bodies[1], Service: "cvm", Timestamp: stamp}, exampleCreds.SecretID, exampleCreds.SecretKey)
+		want := signer.TC3Sign(signer.TC3Request{HTTPMethod: "POST", Path: "/", Host: "cvm.tencentcloudapi.com",
+			ContentType: h2.Get("Content-Type"), Payload: d.bodies[1], Service: "cvm", Timestamp: stamp}, exampleCreds.SecretID, exampleCreds.SecretKey).Authorization
 		assert.Equal(t, want, h2.Get("Authorization"), "the retry is signed with its own timestamp")
 	})
 }

@@ -1,6 +1,7 @@
 package signer
 
 import (
+	"cmp"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -26,59 +27,42 @@ type TC3Request struct {
 // TC3SignedHeaders lists the headers every TC3 signature here covers.
 const TC3SignedHeaders = "content-type;host"
 
-// TC3CanonicalRequest returns the canonical request of r.
-func TC3CanonicalRequest(r TC3Request) string {
-	path := r.Path
-	if path == "" {
-		path = "/"
-	}
-	return strings.ToUpper(r.HTTPMethod) + "\n" +
-		path + "\n" +
+// TC3Signed is a TC3-HMAC-SHA256 signature and the steps that made it,
+// as the published worked example names them.
+type TC3Signed struct {
+	CanonicalRequest string
+	Date             string // the UTC date of the timestamp, as the scope spells it
+	CredentialScope  string // date/service/tc3_request
+	StringToSign     string
+	Signature        string // hex
+	Authorization    string // the Authorization header's value
+}
+
+// TC3Sign signs r with the key pair secretID, secretKey.
+func TC3Sign(r TC3Request, secretID, secretKey string) TC3Signed {
+	s := TC3Signed{Date: time.Unix(r.Timestamp, 0).UTC().Format("2006-01-02")}
+	s.CanonicalRequest = strings.ToUpper(r.HTTPMethod) + "\n" +
+		cmp.Or(r.Path, "/") + "\n" +
 		r.Query + "\n" +
 		"content-type:" + strings.ToLower(strings.TrimSpace(r.ContentType)) + "\n" +
 		"host:" + strings.ToLower(r.Host) + "\n" +
 		"\n" +
 		TC3SignedHeaders + "\n" +
 		sha256Hex(r.Payload)
-}
-
-// TC3Date returns the UTC date of ts as the credential scope spells it.
-func TC3Date(ts int64) string {
-	return time.Unix(ts, 0).UTC().Format("2006-01-02")
-}
-
-// TC3CredentialScope returns date/service/tc3_request.
-func TC3CredentialScope(r TC3Request) string {
-	return TC3Date(r.Timestamp) + "/" + r.Service + "/tc3_request"
-}
-
-// TC3StringToSign returns the string to sign for r.
-func TC3StringToSign(r TC3Request) string {
-	return string(TC3HmacSHA256) + "\n" +
+	s.CredentialScope = s.Date + "/" + r.Service + "/tc3_request"
+	s.StringToSign = string(TC3HmacSHA256) + "\n" +
 		strconv.FormatInt(r.Timestamp, 10) + "\n" +
-		TC3CredentialScope(r) + "\n" +
-		sha256Hex([]byte(TC3CanonicalRequest(r)))
-}
-
-// TC3SigningKey derives the key that signs on date for service.
-func TC3SigningKey(secretKey, date, service string) []byte {
-	k := hmacSHA256([]byte("TC3"+secretKey), date)
-	k = hmacSHA256(k, service)
-	return hmacSHA256(k, "tc3_request")
-}
-
-// TC3Signature returns the hex signature of r.
-func TC3Signature(r TC3Request, secretKey string) string {
-	key := TC3SigningKey(secretKey, TC3Date(r.Timestamp), r.Service)
-	return hex.EncodeToString(hmacSHA256(key, TC3StringToSign(r)))
-}
-
-// TC3Authorization returns the Authorization header value for r.
-func TC3Authorization(r TC3Request, secretID, secretKey string) string {
-	return string(TC3HmacSHA256) +
-		" Credential=" + secretID + "/" + TC3CredentialScope(r) +
+		s.CredentialScope + "\n" +
+		sha256Hex([]byte(s.CanonicalRequest))
+	key := hmacSHA256([]byte("TC3"+secretKey), s.Date)
+	key = hmacSHA256(key, r.Service)
+	key = hmacSHA256(key, "tc3_request")
+	s.Signature = hex.EncodeToString(hmacSHA256(key, s.StringToSign))
+	s.Authorization = string(TC3HmacSHA256) +
+		" Credential=" + secretID + "/" + s.CredentialScope +
 		", SignedHeaders=" + TC3SignedHeaders +
-		", Signature=" + TC3Signature(r, secretKey)
+		", Signature=" + s.Signature
+	return s
 }
 
 func hmacSHA256(key []byte, msg string) []byte {
@@ -109,7 +93,7 @@ type TC3Call struct {
 func TC3Headers(r TC3Request, c TC3Call, secretID, secretKey, token string) http.Header {
 	h := make(http.Header, 7)
 	h.Set("Content-Type", r.ContentType)
-	h.Set("Authorization", TC3Authorization(r, secretID, secretKey))
+	h.Set("Authorization", TC3Sign(r, secretID, secretKey).Authorization)
 	h.Set("X-TC-Action", c.Action)
 	h.Set("X-TC-Version", c.Version)
 	h.Set("X-TC-Timestamp", strconv.FormatInt(r.Timestamp, 10))

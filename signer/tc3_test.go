@@ -2,7 +2,6 @@ package signer
 
 import (
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -20,19 +19,21 @@ var tc3Example = TC3Request{
 }
 
 func TestTC3PublishedExample(t *testing.T) {
+	got := TC3Sign(tc3Example, "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE", "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE")
 	wantCanonical := "POST\n/\n\ncontent-type:application/json; charset=utf-8\nhost:cvm.tencentcloudapi.com\n\ncontent-type;host\n" +
 		sha256Hex(tc3Example.Payload)
-	assert.Equal(t, wantCanonical, TC3CanonicalRequest(tc3Example))
-	assert.Equal(t, "2019-02-25/cvm/tc3_request", TC3CredentialScope(tc3Example))
-	assert.True(t, strings.HasPrefix(TC3StringToSign(tc3Example), "TC3-HMAC-SHA256\n1551113065\n2019-02-25/cvm/tc3_request\n"))
-	assert.Equal(t, "72e494ea809ad7a8c8f7a4507b9bddcbaa8e581f516e8da2f66e2c5a96525168", TC3Signature(tc3Example, "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE"))
+	assert.Equal(t, wantCanonical, got.CanonicalRequest)
+	assert.Equal(t, "2019-02-25", got.Date)
+	assert.Equal(t, "2019-02-25/cvm/tc3_request", got.CredentialScope)
+	assert.Equal(t, "TC3-HMAC-SHA256\n1551113065\n2019-02-25/cvm/tc3_request\n"+sha256Hex([]byte(wantCanonical)), got.StringToSign)
+	assert.Equal(t, "72e494ea809ad7a8c8f7a4507b9bddcbaa8e581f516e8da2f66e2c5a96525168", got.Signature)
 	assert.Equal(t,
 		"TC3-HMAC-SHA256 Credential=AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE/2019-02-25/cvm/tc3_request, SignedHeaders=content-type;host, Signature=72e494ea809ad7a8c8f7a4507b9bddcbaa8e581f516e8da2f66e2c5a96525168",
-		TC3Authorization(tc3Example, "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE", "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE"))
+		got.Authorization)
 }
 
 func TestTC3SignatureCoversEveryPart(t *testing.T) {
-	base := TC3Signature(tc3Example, "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE")
+	base := TC3Sign(tc3Example, "", "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE").Signature
 	mutations := map[string]func(*TC3Request){
 		"payload":   func(r *TC3Request) { r.Payload = append([]byte(nil), append(r.Payload, ' ')...) },
 		"host":      func(r *TC3Request) { r.Host = "cvm.ap-guangzhou.tencentcloudapi.com" },
@@ -44,11 +45,11 @@ func TestTC3SignatureCoversEveryPart(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			r := tc3Example
 			mutate(&r)
-			assert.NotEqual(t, base, TC3Signature(r, "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE"))
+			assert.NotEqual(t, base, TC3Sign(r, "", "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE").Signature)
 		})
 	}
 	// The date in the scope is the UTC date, not the local one.
-	assert.Equal(t, "1970-01-01", TC3Date(0))
+	assert.Equal(t, "1970-01-01", TC3Sign(TC3Request{}, "", "").Date)
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }

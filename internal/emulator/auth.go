@@ -105,21 +105,21 @@ func verifyV1(q *request, secretKey string) *apiError {
 // over content-type and host.
 func verifyTC3(q *request, ts int64, secretKey string) *apiError {
 	a := q.auth
+	signed := signer.TC3Sign(signer.TC3Request{
+		HTTPMethod: q.httpMethod, Path: q.path, Query: q.query, Host: q.host,
+		ContentType: q.contentType, Payload: q.body, Service: a.service, Timestamp: ts,
+	}, "", secretKey)
 	switch {
 	case !a.scopeOK:
 		return errorf(CodeSignatureFailure, "The Credential must read SecretId/date/service/tc3_request.")
 	case a.service != cmp.Or(q.service, Service):
 		return errorf(CodeSignatureFailure, "The credential scope names service %q; this endpoint is %q.", a.service, cmp.Or(q.service, Service))
-	case a.date != signer.TC3Date(ts):
-		return errorf(CodeSignatureFailure, "The credential scope date %q is not %q, the UTC date of X-TC-Timestamp %d.", a.date, signer.TC3Date(ts), ts)
+	case a.date != signed.Date:
+		return errorf(CodeSignatureFailure, "The credential scope date %q is not %q, the UTC date of X-TC-Timestamp %d.", a.date, signed.Date, ts)
 	case a.signedHeaders != signer.TC3SignedHeaders:
 		return errorf(CodeSignatureFailure, "The SignedHeaders %q are not supported; sign %q.", a.signedHeaders, signer.TC3SignedHeaders)
 	}
-	want := signer.TC3Signature(signer.TC3Request{
-		HTTPMethod: q.httpMethod, Path: q.path, Query: q.query, Host: q.host,
-		ContentType: q.contentType, Payload: q.body, Service: a.service, Timestamp: ts,
-	}, secretKey)
-	if !hmac.Equal([]byte(want), []byte(q.signature)) {
+	if !hmac.Equal([]byte(signed.Signature), []byte(q.signature)) {
 		return errorf(CodeSignatureFailure, "The TC3-HMAC-SHA256 signature does not match the request: check the secret key and the canonical request (%s, path %q, content-type %q, host %q, body SHA-256).",
 			q.httpMethod, q.path, q.contentType, q.host)
 	}

@@ -128,16 +128,20 @@ func without(p map[string]string, name string) map[string]string {
 // tc3AuthorizationOn signs m as a client would that puts date in its
 // credential scope, whatever the date of its timestamp.
 func tc3AuthorizationOn(date string, m *tc3Msg) string {
-	sum := sha256.Sum256([]byte(signer.TC3CanonicalRequest(m.sign)))
+	sum := sha256.Sum256([]byte(signer.TC3Sign(m.sign, "", "").CanonicalRequest))
 	sts := "TC3-HMAC-SHA256\n" + itoa(int(m.sign.Timestamp)) + "\n" + date + "/cvm/tc3_request\n" + hex.EncodeToString(sum[:])
-	mac := hmac.New(sha256.New, signer.TC3SigningKey(m.key.SecretKey, date, "cvm"))
-	mac.Write([]byte(sts))
-	return "TC3-HMAC-SHA256 Credential=" + m.key.SecretID + "/" + date + "/cvm/tc3_request, SignedHeaders=content-type;host, Signature=" + hex.EncodeToString(mac.Sum(nil))
+	key := []byte("TC3" + m.key.SecretKey) // keyed by date, service, tc3_request, then signs sts
+	for _, part := range []string{date, "cvm", "tc3_request", sts} {
+		mac := hmac.New(sha256.New, key)
+		mac.Write([]byte(part))
+		key = mac.Sum(nil)
+	}
+	return "TC3-HMAC-SHA256 Credential=" + m.key.SecretID + "/" + date + "/cvm/tc3_request, SignedHeaders=content-type;host, Signature=" + hex.EncodeToString(key)
 }
 
 func TestTC3AuthorizationOnHelper(t *testing.T) {
 	m := &tc3Msg{sign: signer.TC3Request{HTTPMethod: "POST", Path: "/", Host: "h", ContentType: "application/json", Payload: []byte("{}"), Service: "cvm", Timestamp: testNow.Unix()}, key: permKey}
-	assert.Equal(t, signer.TC3Authorization(m.sign, permKey.SecretID, permKey.SecretKey), tc3AuthorizationOn("2023-11-14", m))
+	assert.Equal(t, signer.TC3Sign(m.sign, permKey.SecretID, permKey.SecretKey).Authorization, tc3AuthorizationOn("2023-11-14", m))
 }
 
 func TestTC3AuthFailures(t *testing.T) {

@@ -152,7 +152,7 @@ func (v *env) postTC3(t *testing.T, k Key, body string, before, after func(*tc3M
 		before(&m)
 	}
 	m.header.Set("X-TC-Timestamp", strconv.FormatInt(m.sign.Timestamp, 10))
-	m.header.Set("Authorization", signer.TC3Authorization(m.sign, m.key.SecretID, m.key.SecretKey))
+	m.header.Set("Authorization", signer.TC3Sign(m.sign, m.key.SecretID, m.key.SecretKey).Authorization)
 	if after != nil {
 		after(&m)
 	}

@@ -32,7 +32,7 @@ func (v *env) callTC3(t *testing.T, k Key, path, service, action, version, regio
 	if k.Token != "" {
 		req.Header.Set("X-TC-Token", k.Token)
 	}
-	req.Header.Set("Authorization", signer.TC3Authorization(sr, k.SecretID, k.SecretKey))
+	req.Header.Set("Authorization", signer.TC3Sign(sr, k.SecretID, k.SecretKey).Authorization)
 	return do(t, req)
 }
 
