@@ -1,10 +1,6 @@
 package cvm
 
-import (
-	"strconv"
-
-	"scf-cvm-project/signer"
-)
+import "strconv"
 
 // DescribeRegions lists the regions of CVM (no parameters): what a
 // reconciliation over "*" covers, those whose RegionState is
@@ -28,8 +24,8 @@ type RegionSet struct {
 	}
 }
 
-// DescribeProjects lists the account's projects (Tag API 2018-08-13; the
-// client of NewTag sends it): AllList 1 includes hidden projects, Limit
+// DescribeProjects lists the account's projects (Tag API 2018-08-13, sent
+// by a NewService client): AllList 1 includes hidden projects, Limit
 // at most MaxProjectsLimit from Offset, and the filter ProjectName.
 type DescribeProjects struct {
 	AllList     int
@@ -64,8 +60,8 @@ type Projects struct {
 	}
 }
 
-// Invoke invokes an SCF function (SCF API 2018-04-16; the client of
-// NewSCF sends it); InvocationType InvocationEvent queues ClientContext,
+// Invoke invokes an SCF function (SCF API 2018-04-16, sent by a NewService
+// client); InvocationType InvocationEvent queues ClientContext,
 // the event, and answers at once.
 type Invoke struct {
 	FunctionName   string
@@ -102,8 +98,3 @@ const (
 	SCFEndpoint = "https://scf.tencentcloudapi.com/"
 	SCFVersion  = "2018-04-16"
 )
-
-// NewSCF returns a client of the SCF API at endpoint (NewService).
-func NewSCF(endpoint string, method signer.Method, httpClient Doer) (*Client, error) {
-	return NewService("scf", SCFVersion, endpoint, method, httpClient)
-}

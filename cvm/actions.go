@@ -206,8 +206,8 @@ func (a ModifyInstancesAttribute) PutV1Params(base int, put func(string, string)
 const MaxTagResources = 50
 
 // AttachResourcesTag sets TagKey to TagValue on instances (ResourceIds, at
-// most MaxTagResources) of ResourceRegion (Tag API 2018-08-13; the client
-// of NewTag sends it).
+// most MaxTagResources) of ResourceRegion (Tag API 2018-08-13, sent by a
+// NewService client).
 type AttachResourcesTag struct {
 	ServiceType    string // "cvm"
 	ResourceIds    []string

@@ -63,7 +63,7 @@ type Client struct {
 	endpoint *url.URL
 	legacy   bool
 	method   signer.Method
-	service  string // "cvm", or "tag" (NewTag)
+	service  string // "cvm", or NewService's
 	version  string
 	recent   recentAttempts
 }
@@ -109,13 +109,8 @@ const (
 	TagVersion  = "2018-08-13"
 )
 
-// NewTag returns a client of the Tag API at endpoint (NewService).
-func NewTag(endpoint string, method signer.Method, httpClient Doer) (*Client, error) {
-	return NewService("tag", TagVersion, endpoint, method, httpClient)
-}
-
 // NewService returns a client of another Tencent Cloud API 3.0 service
-// (its name in TC3's credential scope, e.g. "tag", and its version) at
+// (its name in TC3's credential scope, "tag" or "scf", and its version) at
 // endpoint: the same call path, rates and retries as the CVM client's.
 func NewService(service, version, endpoint string, method signer.Method, httpClient Doer) (*Client, error) {
 	c, err := New(endpoint, method, httpClient)

@@ -62,7 +62,7 @@ func Load(getenv func(string) string, readFile func(string) ([]byte, error)) (Co
 	if c.TagEndpoint = strings.TrimSpace(getenv(EnvTagEndpoint)); c.TagEndpoint == "" {
 		c.TagEndpoint = cvm.TagEndpoint
 	}
-	if _, err := cvm.NewTag(c.TagEndpoint, signer.TC3HmacSHA256, nil); err != nil {
+	if _, err := cvm.NewService("tag", cvm.TagVersion, c.TagEndpoint, signer.TC3HmacSHA256, nil); err != nil {
 		errs = append(errs, fmt.Errorf("%s: %w", EnvTagEndpoint, err))
 	}
 	if c.Tuning, err = ReadTuning(getenv); err != nil {
@@ -101,7 +101,7 @@ func (c Config) NewTagClient(httpClient cvm.Doer, logger *slog.Logger) (*cvm.Cli
 	if method == "" || strings.HasSuffix(c.Endpoint, cvm.LegacyPath) {
 		method = signer.TC3HmacSHA256
 	}
-	client, err := cvm.NewTag(c.TagEndpoint, method, httpClient)
+	client, err := cvm.NewService("tag", cvm.TagVersion, c.TagEndpoint, method, httpClient)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", EnvTagEndpoint, err)
 	}
@@ -306,7 +306,7 @@ func ReadAccount(getenv func(string) string) (Account, error) {
 	if a.InvokeEndpoint == "" {
 		a.InvokeEndpoint = cvm.SCFEndpoint
 	}
-	if _, err := cvm.NewSCF(a.InvokeEndpoint, signer.TC3HmacSHA256, nil); err != nil {
+	if _, err := cvm.NewService("scf", cvm.SCFVersion, a.InvokeEndpoint, signer.TC3HmacSHA256, nil); err != nil {
 		return a, fmt.Errorf("%s: %w", EnvInvokeEndpoint, err)
 	}
 	if s := strings.TrimSpace(getenv(rules.EnvReconcileRegions)); s != "" {
@@ -322,7 +322,7 @@ func ReadAccount(getenv func(string) string) (Account, error) {
 // tuned as the CVM client is: the fan-out's Invoke goes through the one
 // call path.
 func (c Config) NewSCFClient(httpClient cvm.Doer, logger *slog.Logger) (*cvm.Client, error) {
-	client, err := cvm.NewSCF(c.Account.InvokeEndpoint, signer.TC3HmacSHA256, httpClient)
+	client, err := cvm.NewService("scf", cvm.SCFVersion, c.Account.InvokeEndpoint, signer.TC3HmacSHA256, httpClient)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", EnvInvokeEndpoint, err)
 	}
