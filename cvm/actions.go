@@ -258,18 +258,33 @@ const (
 	jsonContentType = "application/json; charset=utf-8"
 )
 
-// newRequest builds the signed HTTP request for one attempt: a fresh
-// timestamp and nonce each time, so a retry is never a replay.
-func (c *Client) newRequest(ctx context.Context, creds credentials.Credentials, region string, action Action) (*http.Request, error) {
-	return c.newRequestAt(ctx, creds, region, action, c.Now().Unix())
-}
-
-// newRequestAt is newRequest with the timestamp ts (Unix seconds) to sign.
-func (c *Client) newRequestAt(ctx context.Context, creds credentials.Credentials, region string, action Action, ts int64) (*http.Request, error) {
-	if c.method == signer.TC3HmacSHA256 {
-		return c.newTC3Request(ctx, creds, region, action, ts)
+// newRequest builds the request of one attempt, signed at ts (Unix
+// seconds): a fresh timestamp (and v1 nonce) each time, so a retry is never
+// a replay. TC3 is built here, v1 by newV1Request.
+func (c *Client) newRequest(ctx context.Context, creds credentials.Credentials, region string, action Action, ts int64) (*http.Request, error) {
+	if c.method != signer.TC3HmacSHA256 {
+		return c.newV1Request(ctx, creds, region, action, ts)
 	}
-	return c.newV1Request(ctx, creds, region, action, ts)
+	payload, err := json.Marshal(action)
+	if err != nil {
+		return nil, fmt.Errorf("cvm: encoding %s: %w", action.ActionName(), err)
+	}
+	sr := signer.TC3Request{
+		HTTPMethod:  http.MethodPost,
+		Path:        c.endpoint.Path,
+		Host:        c.endpoint.Host,
+		ContentType: jsonContentType,
+		Payload:     payload,
+		Service:     c.service,
+		Timestamp:   ts,
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint.String(), bytes.NewReader(payload))
+	if err != nil {
+		return nil, fmt.Errorf("cvm: building %s: %w", action.ActionName(), err)
+	}
+	call := signer.TC3Call{Action: action.ActionName(), Version: c.version, Region: region}
+	req.Header = signer.TC3Headers(sr, call, creds.SecretID, creds.SecretKey, creds.Token)
+	return req, nil
 }
 
 func (c *Client) newV1Request(ctx context.Context, creds credentials.Credentials, region string, action Action, ts int64) (*http.Request, error) {
@@ -306,29 +321,6 @@ func (c *Client) newV1Request(ctx context.Context, creds credentials.Credentials
 		return nil, fmt.Errorf("cvm: building %s: %w", action.ActionName(), err)
 	}
 	req.Header.Set("Content-Type", formContentType)
-	return req, nil
-}
-
-func (c *Client) newTC3Request(ctx context.Context, creds credentials.Credentials, region string, action Action, ts int64) (*http.Request, error) {
-	payload, err := json.Marshal(action)
-	if err != nil {
-		return nil, fmt.Errorf("cvm: encoding %s: %w", action.ActionName(), err)
-	}
-	sr := signer.TC3Request{
-		HTTPMethod:  http.MethodPost,
-		Path:        c.endpoint.Path,
-		Host:        c.endpoint.Host,
-		ContentType: jsonContentType,
-		Payload:     payload,
-		Service:     c.service,
-		Timestamp:   ts,
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint.String(), bytes.NewReader(payload))
-	if err != nil {
-		return nil, fmt.Errorf("cvm: building %s: %w", action.ActionName(), err)
-	}
-	call := signer.TC3Call{Action: action.ActionName(), Version: c.version, Region: region}
-	req.Header = signer.TC3Headers(sr, call, creds.SecretID, creds.SecretKey, creds.Token)
 	return req, nil
 }
 

@@ -33,13 +33,6 @@ type RetryPolicy struct {
 	MaxThrottleRetries                  int
 }
 
-// DefaultRetryPolicy is New's: 3 retries, backoff from 200 ms, 30 s per
-// attempt, none started with less than 200 ms left.
-func DefaultRetryPolicy() RetryPolicy {
-	return RetryPolicy{MaxRetries: 3, BaseDelay: 200 * time.Millisecond, MaxDelay: 5 * time.Second,
-		AttemptTimeout: 30 * time.Second, MinTimeLeft: 200 * time.Millisecond}
-}
-
 // WithThrottleRetries returns p retrying throttles until the deadline, full
 // jitter from 250 ms capped at 1 s (8 retries without a deadline): the
 // adaptive rate already paces every attempt (a throttle cuts it, and the
@@ -94,6 +87,7 @@ func (c *Client) Call(ctx context.Context, keys credentials.Provider, region str
 		made    int
 	)
 	need := func() time.Duration { return c.need(ctx, began, made) }
+	dl, bounded := ctx.Deadline()
 	renew, renewed := false, false
 	p := retry.Policy{
 		Check: func(err error) retry.Verdict {
@@ -108,15 +102,15 @@ func (c *Client) Call(ctx context.Context, keys credentials.Provider, region str
 		},
 		MaxRetries: c.Retry.MaxRetries, Base: c.Retry.BaseDelay, Max: c.Retry.MaxDelay,
 		ThrottleBase: c.Retry.ThrottleBaseDelay, ThrottleMax: c.Retry.ThrottleMaxDelay, MaxThrottleRetries: c.Retry.MaxThrottleRetries,
-		Room: func(ctx context.Context) (time.Duration, bool) {
-			dl, ok := ctx.Deadline()
-			return dl.Sub(c.Clock()) - need(), ok
-		},
+		Room:  func(context.Context) (time.Duration, bool) { return dl.Sub(c.Clock()) - need(), bounded },
 		Sleep: c.Sleep, Rand: c.Rand,
 	}
 	attempts, err := retry.Do(ctx, p, func(n int) error {
-		if err := c.waitTurn(ctx, name, need()); err != nil {
-			if errors.Is(err, ErrNoTimeLeft) {
+		// The action's turn at its rate, unless it would leave too little time.
+		least := need()
+		fits := func(at time.Time) bool { return !bounded || dl.Sub(at) >= least }
+		if err := c.Rates.Wait(ctx, name, c.Clock, c.Sleep, fits); err != nil {
+			if errors.Is(err, ratelimit.ErrTooLate) {
 				return fmt.Errorf("%s: %w", name, retry.NoTimeLeft(made, lastErr))
 			}
 			return fmt.Errorf("%s: waiting for the rate limit: %w", name, err)
@@ -170,14 +164,12 @@ func (c *Client) attempt(ctx context.Context, creds credentials.Credentials, reg
 		attemptCtx, cancel = context.WithTimeout(ctx, c.Retry.AttemptTimeout)
 		defer cancel()
 	}
-	req, err := c.newRequestAt(attemptCtx, creds, region, action, ts)
+	req, err := c.newRequest(attemptCtx, creds, region, action, ts)
 	if err != nil {
 		return Result{}, err
 	}
 	start := c.Clock()
-	if c.Rates != nil {
-		c.Rates.Sent(action.ActionName(), start)
-	}
+	c.Rates.Sent(action.ActionName(), start)
 	res, err := c.send(req, action.ActionName(), out)
 	end := c.Clock()
 	res.Latency = end.Sub(start)
@@ -188,7 +180,7 @@ func (c *Client) attempt(ctx context.Context, creds credentials.Credentials, reg
 		// Our own bound on one attempt: a network timeout, worth another.
 		err = fmt.Errorf("%w: no answer within %v", ErrUnreachable, c.Retry.AttemptTimeout)
 	}
-	if throttled := Throttled(err); c.Rates != nil && (err == nil || throttled) {
+	if throttled := Check(err) == retry.Throttled; err == nil || throttled {
 		c.Rates.Answered(action.ActionName(), start, end, throttled)
 	}
 	return res, err
@@ -203,29 +195,6 @@ func (c *Client) need(ctx context.Context, began time.Time, made int) time.Durat
 	}
 	slowest := min(c.recent.slowest(c.Clock()), time.Duration(float64(dl.Sub(began))*SlowestShare))
 	return max(c.Retry.MinTimeLeft, slowest)
-}
-
-// waitTurn waits for the action's turn at its rate (Rates.Wait, which
-// follows the rate as it changes), unless the turn would leave less than
-// need before the deadline: then it gives the turn back and returns
-// ErrNoTimeLeft.
-func (c *Client) waitTurn(ctx context.Context, action string, need time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	dl, bounded := ctx.Deadline()
-	fits := func(at time.Time) bool { return !bounded || dl.Sub(at) >= need }
-	if c.Rates == nil {
-		if !fits(c.Clock()) {
-			return ErrNoTimeLeft
-		}
-		return nil
-	}
-	err := c.Rates.Wait(ctx, action, c.Clock, c.Sleep, fits)
-	if errors.Is(err, ratelimit.ErrTooLate) {
-		return ErrNoTimeLeft
-	}
-	return err
 }
 
 // recentAttempts remembers how long the last attempts took (a fixed ring,

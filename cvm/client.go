@@ -47,9 +47,10 @@ type Client struct {
 	Now   func() time.Time
 	Nonce func() uint32
 
-	// Retry is the retry policy (DefaultRetryPolicy from New).
+	// Retry is the retry policy; New's: 3 retries, backoff from 200 ms,
+	// 30 s per attempt, none started with less than 200 ms left.
 	Retry RetryPolicy
-	// Rates, when set, paces each action at its own adaptive rate
+	// Rates paces each action at its own adaptive rate
 	// (ratelimit.NewActionRates, from RATE_LIMIT); nil: no client-side
 	// rate.
 	Rates *ratelimit.ActionRates
@@ -90,7 +91,6 @@ func New(endpoint string, method signer.Method, httpClient Doer) (*Client, error
 		Logger:   slog.New(slog.DiscardHandler),
 		Now:      time.Now,
 		Nonce:    randomNonce,
-		Retry:    DefaultRetryPolicy(),
 		Clock:    time.Now,
 		Sleep:    retry.Sleep,
 		Rand:     retry.Int64N,
@@ -99,6 +99,8 @@ func New(endpoint string, method signer.Method, httpClient Doer) (*Client, error
 		service:  "cvm",
 		version:  Version,
 		method:   method,
+		Retry: RetryPolicy{MaxRetries: 3, BaseDelay: 200 * time.Millisecond, MaxDelay: 5 * time.Second,
+			AttemptTimeout: 30 * time.Second, MinTimeLeft: 200 * time.Millisecond},
 	}, nil
 }
 

@@ -115,7 +115,9 @@ func TestBackoffIsFullJitterUnderAnExponentialCeiling(t *testing.T) {
 // Throttles back off from a quarter second, capped at 1 s: the adaptive
 // rate paces the attempts, the pause only spreads them.
 func TestThrottleBackoff(t *testing.T) {
-	p := DefaultRetryPolicy().WithThrottleRetries()
+	c, err := New(API3Endpoint, signer.TC3HmacSHA256, nil)
+	require.NoError(t, err)
+	p := c.Retry.WithThrottleRetries()
 	highest := func(n int64) int64 { return n - 1 }
 	for n, want := range []time.Duration{0, 250 * time.Millisecond, 500 * time.Millisecond, time.Second, time.Second} {
 		t.Run(fmt.Sprint("throttle retry ", n), func(t *testing.T) {

@@ -43,7 +43,8 @@ func ActionLimits(rateLimit float64) map[string]float64 {
 // (Turns: one at a time, first come first served) come at the rate an
 // AdaptiveRate sets, cut when the API throttles the action and grown back
 // along its curve. One ActionRates serves every invocation of a warm
-// process, like the Client. It is safe for concurrent use.
+// process, like the Client. It is safe for concurrent use. A nil
+// *ActionRates paces nothing: Wait gives each turn at once, when it fits.
 type ActionRates struct {
 	mu       sync.Mutex
 	ceilings map[string]float64
@@ -106,8 +107,17 @@ var ErrTooLate = errors.New("the rate's next turn comes too late")
 // looks again, so that the wait follows the rate as it changes. It gives
 // up, leaving the queue, with ErrTooLate as soon as the turn is estimated
 // at a time in which fits (may an attempt start then?) says no, and with
-// the error of sleep when ctx ends; a nil fits always fits.
+// the error of sleep or ctx when ctx ends; a nil fits always fits.
 func (s *ActionRates) Wait(ctx context.Context, action string, clock func() time.Time, sleep func(context.Context, time.Duration) error, fits func(at time.Time) bool) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s == nil {
+		if fits != nil && !fits(clock()) {
+			return ErrTooLate
+		}
+		return nil
+	}
 	s.mu.Lock()
 	turns := s.get(action).turns
 	ticket := turns.Join()
@@ -137,6 +147,9 @@ func (s *ActionRates) Wait(ctx context.Context, action string, clock func() time
 
 // Sent records a request of action sent at now.
 func (s *ActionRates) Sent(action string, now time.Time) {
+	if s == nil {
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.get(action).adaptive.Sent(now)
@@ -145,6 +158,9 @@ func (s *ActionRates) Sent(action string, now time.Time) {
 // Answered records the answer, at now, to a request of action sent at
 // sentAt: a throttle or not. The turns waited for follow the new rate.
 func (s *ActionRates) Answered(action string, sentAt, now time.Time, throttled bool) {
+	if s == nil {
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a := s.get(action)
