@@ -16,7 +16,9 @@ type describeAnswer struct {
 	InstanceSet []describedInstance
 }
 
-// describedInstance is the part of an InstanceSet item that is read.
+// describedInstance is the part of an InstanceSet item that is read. The
+// API gives the latest operation's fields null for an instance without
+// one; JSON null leaves a string empty.
 type describedInstance struct {
 	InstanceId string
 	Placement  struct {
@@ -24,10 +26,10 @@ type describedInstance struct {
 	}
 	Tags                     []cvm.Tag
 	SecurityGroupIds         []string
-	LatestOperation          *string
-	LatestOperationState     *string
-	LatestOperationRequestId *string
-	LatestOperationErrorMsg  *string
+	LatestOperation          string
+	LatestOperationState     string
+	LatestOperationRequestId string
+	LatestOperationErrorMsg  string
 	InstanceState            string
 	RestrictState            string
 	IsolatedSource           string
@@ -37,21 +39,14 @@ func (d describedInstance) instance() cvm.Instance {
 	return cvm.Instance{
 		ID: d.InstanceId, ProjectID: d.Placement.ProjectId, Tags: d.Tags,
 		SecurityGroupIds:         d.SecurityGroupIds,
-		LatestOperation:          deref(d.LatestOperation),
-		LatestOperationState:     deref(d.LatestOperationState),
-		LatestOperationRequestId: deref(d.LatestOperationRequestId),
-		LatestOperationErrorMsg:  deref(d.LatestOperationErrorMsg),
+		LatestOperation:          d.LatestOperation,
+		LatestOperationState:     d.LatestOperationState,
+		LatestOperationRequestId: d.LatestOperationRequestId,
+		LatestOperationErrorMsg:  d.LatestOperationErrorMsg,
 		State:                    d.InstanceState,
 		RestrictState:            d.RestrictState,
 		IsolatedSource:           d.IsolatedSource,
 	}
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }
 
 // Query says which instances Instances lists: those of InstanceIds
@@ -66,45 +61,32 @@ type Query struct {
 var ErrBadQuery = errors.New("cvm: bad DescribeInstances query")
 
 // Instances calls DescribeInstances, with the keys that keys gives for
-// each call, until every instance of q is
-// listed: one call per MaxInstancesPerCall ids, ByIDConcurrency of them
-// at a time, or pages of PageSize until TotalCount, one after the other.
-// Each instance is listed once, in the order the API gave (by id: chunk
-// after chunk, in the order of q.InstanceIDs' chunks).
+// each call, until every instance of q is listed: by id, one chunk of
+// MaxInstancesPerCall after the other; by filters, pages of PageSize until
+// TotalCount. Each instance is listed once, in the order the API gave.
 //
-// It returns the RequestId of every call answered (by id: in chunk order).
-// On an error (the context's, no usable answer, or an *APIError) it
-// returns the instances listed so far with it: the listing is then
-// incomplete. By id, that is what the chunks before the failed one listed
-// and the failed chunk's part, with the first error in chunk order; the
-// chunks after it are not started, and what those already started listed
-// is dropped.
+// It returns the RequestId of every call answered, in order. On an error
+// (the context's, no usable answer, or an *APIError) it returns the
+// instances listed so far with it: the listing is then incomplete, and no
+// later chunk is started.
 func Instances(ctx context.Context, c cvm.Caller, keys credentials.Provider, region string, q Query) ([]cvm.Instance, []string, error) {
+	l := lister{c: c, keys: keys, region: region, seen: map[string]bool{}}
+	var err error
 	switch {
 	case len(q.InstanceIDs) > 0 && len(q.Filters) > 0:
 		return nil, nil, fmt.Errorf("%w: InstanceIds and Filters cannot be given together", ErrBadQuery)
 	case len(q.InstanceIDs) > 0:
-		return byID(ctx, c, keys, region, q.InstanceIDs)
+		for chunk := range slices.Chunk(q.InstanceIDs, cvm.MaxInstancesPerCall) {
+			if err = l.pages(ctx, cvm.DescribeInstances{InstanceIds: chunk, Limit: cvm.PageSize}); err != nil {
+				break
+			}
+		}
 	case len(q.Filters) > 0:
-		l := lister{c: c, keys: keys, region: region, seen: map[string]bool{}}
-		err := l.pages(ctx, cvm.DescribeInstances{Filters: q.Filters, Limit: cvm.PageSize})
-		return l.out, l.requestIDs, err
+		err = l.pages(ctx, cvm.DescribeInstances{Filters: q.Filters, Limit: cvm.PageSize})
 	default:
 		return nil, nil, fmt.Errorf("%w: give InstanceIds or Filters (this client never lists a whole region by accident)", ErrBadQuery)
 	}
-}
-
-// byID lists ids one chunk of MaxInstancesPerCall a call, in order; the
-// run step reads each batch on its own, so this serves only larger
-// listings (a rule request's named instances).
-func byID(ctx context.Context, c cvm.Caller, keys credentials.Provider, region string, ids []string) ([]cvm.Instance, []string, error) {
-	l := lister{c: c, keys: keys, region: region, seen: map[string]bool{}}
-	for chunk := range slices.Chunk(ids, cvm.MaxInstancesPerCall) {
-		if err := l.pages(ctx, cvm.DescribeInstances{InstanceIds: chunk, Limit: cvm.PageSize}); err != nil {
-			return l.out, l.requestIDs, err
-		}
-	}
-	return l.out, l.requestIDs, nil
+	return l.out, l.requestIDs, err
 }
 
 // lister accumulates one Instances.
