@@ -12,8 +12,8 @@ import (
 )
 
 // Outcome is one ModifyInstancesProject call for InstanceIds (at most
-// cvm.MaxInstancesPerCall): its cvm.Result, and Err when it did not move
-// them (an *cvm.APIError, no usable answer, cvm.ErrNotSent, a
+// cvm.MaxInstancesPerCall): its cvm.Result, and Err, nil when it moved
+// them all (else an *cvm.APIError, no usable answer, cvm.ErrNotSent, a
 // *cvm.PanicError). Isolation is set when the batch was refused because of
 // some of its instances and they were isolated.
 type Outcome struct {
@@ -25,9 +25,6 @@ type Outcome struct {
 	// (Busy): not sent with the others, to be sent once idle.
 	SetAside []string
 }
-
-// Moved reports whether the call moved every instance of the batch.
-func (b Outcome) Moved() bool { return b.Err == nil }
 
 // Isolation is what isolating the offending instances of a refused batch
 // did, in the batch's order: the instances moved (and by which call), those
@@ -51,7 +48,7 @@ type InstanceFailure struct {
 // Operations are the operations the batch started: one per call that
 // moved some of its instances (the batch's own, or its isolation's).
 func (b Outcome) Operations() []Operation {
-	if b.Moved() {
+	if b.Err == nil {
 		return []Operation{{RequestID: b.RequestID, InstanceIds: b.InstanceIds}}
 	}
 	if b.Isolation == nil {
@@ -223,7 +220,7 @@ func (iso *isolation) try(group []string) bool {
 	b := iso.call(group)
 	iso.calls++
 	switch {
-	case b.Moved():
+	case b.Err == nil:
 		for _, id := range group {
 			iso.moved[id] = true
 			iso.movedBy[id] = b.RequestID
