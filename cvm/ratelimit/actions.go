@@ -23,42 +23,21 @@ var DocumentedLimits = map[string]float64{
 // most CVM actions allow 10 a second.
 const DefaultActionLimit = 10
 
-// ActionLimits returns the ceilings of ActionRates for a RATE_LIMIT of
-// rateLimit requests a second: DocumentedLimits, with ModifyInstancesProject
-// set to rateLimit (as RATE_LIMIT always set it). rateLimit 0 means no
-// client-side limit: nil, and the Client should get no ActionRates.
-func ActionLimits(rateLimit float64) map[string]float64 {
-	if rateLimit <= 0 {
-		return nil
-	}
-	limits := make(map[string]float64, len(DocumentedLimits))
-	for k, v := range DocumentedLimits {
-		limits[k] = v
-	}
-	limits["ModifyInstancesProject"] = rateLimit
-	return limits
-}
-
 // ActionRates paces a Client's requests per action: each action's turns
-// (Turns: one at a time, first come first served) come at the rate an
-// AdaptiveRate sets, cut when the API throttles the action and grown back
+// (one at a time, first come first served) come at the rate of its
+// AdaptiveRate, cut when the API throttles the action and grown back
 // along its curve. One ActionRates serves every invocation of a warm
 // process, like the Client. It is safe for concurrent use. A nil
 // *ActionRates paces nothing: Wait gives each turn at once, when it fits.
 type ActionRates struct {
 	mu       sync.Mutex
 	ceilings map[string]float64
-	fallback float64
-	actions  map[string]*actionRate
-}
-
-type actionRate struct {
-	turns    *Turns
-	adaptive *AdaptiveRate
+	actions  map[string]*AdaptiveRate
 }
 
 // NewActionRates returns the rates of actions limited to ceilings
-// (requests a second, > 0); an action not named there gets
+// (requests a second, > 0; RATE_LIMIT sets ModifyInstancesProject's); an
+// action not named there gets its DocumentedLimits, else
 // DefaultActionLimit.
 func NewActionRates(ceilings map[string]float64) *ActionRates {
 	c := make(map[string]float64, len(ceilings))
@@ -67,32 +46,34 @@ func NewActionRates(ceilings map[string]float64) *ActionRates {
 			c[k] = v
 		}
 	}
-	return &ActionRates{ceilings: c, fallback: DefaultActionLimit, actions: map[string]*actionRate{}}
+	return &ActionRates{ceilings: c, actions: map[string]*AdaptiveRate{}}
 }
 
 // Rate returns action's rate now (its ceiling until it is throttled).
 func (s *ActionRates) Rate(action string) float64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.get(action).adaptive.Rate()
+	return s.get(action).Rate()
 }
 
 // Ceiling returns action's ceiling.
 func (s *ActionRates) Ceiling(action string) float64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.get(action).adaptive.Ceiling
+	return s.get(action).Ceiling
 }
 
-func (s *ActionRates) get(action string) *actionRate {
+func (s *ActionRates) get(action string) *AdaptiveRate {
 	a := s.actions[action]
 	if a == nil {
 		ceiling, ok := s.ceilings[action]
 		if !ok {
-			ceiling = s.fallback
+			ceiling, ok = DocumentedLimits[action]
 		}
-		adaptive := NewAdaptiveRate(ceiling)
-		a = &actionRate{turns: NewTurns(adaptive), adaptive: adaptive}
+		if !ok {
+			ceiling = DefaultActionLimit
+		}
+		a = NewAdaptiveRate(ceiling)
 		s.actions[action] = a
 	}
 	return a
@@ -101,7 +82,7 @@ func (s *ActionRates) get(action string) *actionRate {
 // ErrTooLate is Wait's answer when action's turn would come too late.
 var ErrTooLate = errors.New("the rate's next turn comes too late")
 
-// Wait waits for a turn to send a request of action (see Turns): it
+// Wait waits for a turn to send a request of action (AdaptiveRate.Take): it
 // queues, looks at its turn on clock, sleeps with sleep (which returns
 // ctx's error when ctx ends first) until the turn or at most MaxPoll, and
 // looks again, so that the wait follows the rate as it changes. It gives
@@ -119,7 +100,7 @@ func (s *ActionRates) Wait(ctx context.Context, action string, clock func() time
 		return nil
 	}
 	s.mu.Lock()
-	turns := s.get(action).turns
+	turns := s.get(action)
 	ticket := turns.Join()
 	s.mu.Unlock()
 	for {
@@ -152,7 +133,7 @@ func (s *ActionRates) Sent(action string, now time.Time) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.get(action).adaptive.Sent(now)
+	s.get(action).Sent(now)
 }
 
 // Answered records the answer, at now, to a request of action sent at
@@ -165,8 +146,8 @@ func (s *ActionRates) Answered(action string, sentAt, now time.Time, throttled b
 	defer s.mu.Unlock()
 	a := s.get(action)
 	if throttled {
-		a.adaptive.Throttled(now, sentAt)
+		a.Throttled(now, sentAt)
 	} else {
-		a.adaptive.Succeeded(now)
+		a.Succeeded(now)
 	}
 }

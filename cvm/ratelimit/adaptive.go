@@ -2,6 +2,7 @@ package ratelimit
 
 import (
 	"math"
+	"slices"
 	"time"
 )
 
@@ -13,8 +14,8 @@ import (
 // around the account's limit together, none of them told N.
 //
 // It is pure: every method takes the time, nothing reads a clock, sleeps
-// or locks; ActionRates serializes the calls. Its zero value is not
-// usable: use NewAdaptiveRate.
+// or locks; ActionRates serializes the calls and does the waiting
+// (ActionRates.Wait). Its zero value is not usable: use NewAdaptiveRate.
 //
 // Against the AWS SDK for Go v2's adaptive mode (cut to 0.7 of the
 // measured rate on every throttle, cubic regrowth with a fixed scale of
@@ -34,13 +35,27 @@ import (
 //     curve is the same shape for a limit of 10 as for one of 40 (0.4 a
 //     second³ for a limit of 10, as AWS's);
 //   - the curve is a function of time (RateAt), so a process that waits
-//     for its turn sees the rate grow while no answer comes (Turns), and
+//     for its turn sees the rate grow while no answer comes (Take), and
 //     the rate never falls below a tenth of Ceiling: a process cut while
 //     ten others shared the limit is not left crawling once they are done.
 //
 // BenchmarkAdaptiveRate simulates it against the finishing tail users see
 // (N processes each moving a fixed number of batches, until the last is
 // accepted): see there for the figures.
+//
+// It also gives the action's turns to send (Join, Take, At, Leave), one at
+// a time (burst 1), first come first served, at the rate as it is at each
+// moment: the turn after one given at last comes once
+// now ≥ last + 1/RateAt(now). So a wait follows the rate: when it grows
+// back (along its curve, in time, whether or not an answer came), the
+// waiters go sooner; when a throttle cuts it, later. A turn is never
+// reserved at the rate of the moment it was asked for (a token bucket's
+// reservation, which keeps a long wait taken at a low rate).
+//
+// The turns cannot livelock: the waiters queue in order and only the first
+// may go; each check either gives it its turn or says when to look again,
+// the rate is never below Floor (> 0), and a waiter that gives up leaves
+// the queue without moving anyone else's place.
 type AdaptiveRate struct {
 	// Ceiling and Floor bound the rate (requests a second).
 	Ceiling, Floor float64
@@ -61,6 +76,10 @@ type AdaptiveRate struct {
 	lastSent time.Time
 	// firstSent starts the current run of sends (after 5 Tau idle, anew).
 	firstSent time.Time
+
+	lastTurn time.Time // the last turn given; zero: none yet
+	queue    []uint64  // the waiters' tickets, in order
+	ticket   uint64    // the last ticket given
 }
 
 // Defaults of NewAdaptiveRate.
@@ -158,3 +177,75 @@ func (a *AdaptiveRate) Succeeded(now time.Time) {
 }
 
 func (a *AdaptiveRate) scale() float64 { return a.Scale * a.Ceiling }
+
+// Join queues a waiter and returns its ticket.
+func (a *AdaptiveRate) Join() uint64 {
+	a.ticket++
+	a.queue = append(a.queue, a.ticket)
+	return a.ticket
+}
+
+// Leave takes ticket out of the queue (given up), keeping the others' order.
+func (a *AdaptiveRate) Leave(ticket uint64) {
+	if i := slices.Index(a.queue, ticket); i >= 0 {
+		a.queue = slices.Delete(a.queue, i, i+1)
+	}
+}
+
+// Take gives ticket its turn at now when it is first in the queue and its
+// time has come, and reports whether it did (the ticket then has left the
+// queue).
+func (a *AdaptiveRate) Take(ticket uint64, now time.Time) bool {
+	if len(a.queue) == 0 || a.queue[0] != ticket || now.Before(a.headAt(now)) {
+		return false
+	}
+	a.queue = a.queue[1:]
+	a.lastTurn = now
+	return true
+}
+
+// headAt is when the first waiter may go, at the rate of now.
+func (a *AdaptiveRate) headAt(now time.Time) time.Time {
+	if a.lastTurn.IsZero() {
+		return now
+	}
+	return a.lastTurn.Add(interval(a.RateAt(now)))
+}
+
+// At estimates when ticket's turn comes, seen at now, if nothing else
+// happens: the first waiter's at the rate of now, each next one interval
+// later at the rate the curve will then have. The rate only grows along
+// its curve, so this is never earlier than the turn; a waiter looks again
+// at least every MaxPoll to catch a turn the growth brings forward. The
+// zero time for a ticket not queued.
+func (a *AdaptiveRate) At(ticket uint64, now time.Time) time.Time {
+	pos := slices.Index(a.queue, ticket)
+	if pos < 0 {
+		return time.Time{}
+	}
+	at := a.headAt(now)
+	if at.Before(now) {
+		at = now
+	}
+	for range pos {
+		at = at.Add(interval(a.RateAt(at)))
+	}
+	return at
+}
+
+// MaxPoll is the longest a waiter sleeps before it looks at its turn
+// again: how late, at most, a wait follows a rate that grew.
+const MaxPoll = 50 * time.Millisecond
+
+// Poll returns how long a waiter whose turn is estimated at at sleeps,
+// seen at now, before it looks again: until at, at most MaxPoll, at least
+// a millisecond (a waiter whose estimate has come is next after one that
+// has not taken its turn yet).
+func Poll(at, now time.Time) time.Duration {
+	return max(time.Millisecond, min(at.Sub(now), MaxPoll))
+}
+
+// interval is the time between two turns at rate r (requests a second).
+func interval(r float64) time.Duration {
+	return time.Duration(float64(time.Second) / r)
+}

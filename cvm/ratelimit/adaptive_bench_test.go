@@ -93,14 +93,14 @@ type strategy struct {
 	name string
 	new  func(now time.Time) pacer
 	// follow: a waiting request goes once now ≥ last + 1/rate(now), the rate
-	// as it is at each moment (Turns); else its turn is reserved at the rate
+	// as it is at each moment (Take); else its turn is reserved at the rate
 	// of the moment it asked, as a token bucket's reservation is.
 	follow bool
 }
 
 // strategies: a fixed rate, the AWS SDK's adaptive mode (modelled), this
 // package's rate with the parameters it had before (Floor 0.2, Scale 0.002,
-// turns reserved), and this package's rate with its turns (Turns).
+// turns reserved), and this package's rate with its turns (Take).
 var strategies = []strategy{
 	{"fixed", func(time.Time) pacer { return fixedRate(10) }, false},
 	{"aws", func(now time.Time) pacer { return newAWSModel(10, now) }, false},
@@ -147,15 +147,15 @@ func simulate(n, batches int, limit float64, rtt time.Duration, s strategy, seed
 	}
 	type proc struct {
 		p       pacer
-		turns   *Turns
-		last    time.Time // the last turn given (reserved)
+		turns   *AdaptiveRate // its turns (follow)
+		last    time.Time     // the last turn given (reserved)
 		workers []*worker
 	}
 	procs := make([]*proc, n)
 	for i := range procs {
 		pr := &proc{p: s.new(start)}
 		if a, ok := pr.p.(*AdaptiveRate); ok && s.follow {
-			pr.turns = NewTurns(a)
+			pr.turns = a
 		}
 		for w := range min(inFlight, batches) {
 			// Batches dealt round-robin to the workers, as the run step does.
@@ -265,7 +265,7 @@ func runs(n, batches, count int, s strategy) (ratios []float64, throttled float6
 // second), and the share of requests throttled, for a fixed rate, the AWS
 // SDK's adaptive mode (modelled), this package's rate as it was before
 // (Floor 0.2, Scale 0.002, a turn reserved at the rate it was asked at),
-// and ours (Floor a tenth of the limit, Scale 0.04, Turns):
+// and ours (Floor a tenth of the limit, Scale 0.04, its turns):
 //
 //	go test -run '^$' -bench AdaptiveRate ./cvm/ratelimit/
 func BenchmarkAdaptiveRate(b *testing.B) {

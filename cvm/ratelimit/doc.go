@@ -3,9 +3,9 @@
 // limit, is cut on a throttle (RequestLimitExceeded, HTTP 429), never below
 // a tenth of it, and grows back on a CUBIC curve in time, so that several
 // SCF instances sharing one account converge on its limit; a request waits
-// for its turn at the rate as it is at each moment (Turns). The rates and
-// turns are pure: the caller passes the time.
+// for its turn at the rate as it is at each moment. The rates and turns
+// are pure: the caller passes the time.
 //
-// Start with NewActionRates and ActionLimits; AdaptiveRate is one action's
-// rate, Turns its waiters.
+// Start with NewActionRates; AdaptiveRate is one action's rate and its
+// turns.
 package ratelimit

@@ -21,7 +21,7 @@ func cut() *AdaptiveRate {
 }
 
 func TestTurnsComeInOrderAtTheRate(t *testing.T) {
-	turns := NewTurns(NewAdaptiveRate(10))
+	turns := NewAdaptiveRate(10)
 	first, second, third := turns.Join(), turns.Join(), turns.Join()
 	assert.False(t, turns.Take(second, at(0)), "not first in the queue")
 	assert.True(t, turns.Take(first, at(0)), "the first turn at once (burst 1)")
@@ -51,7 +51,7 @@ func TestATurnFollowsTheRate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			turns := NewTurns(tt.rate())
+			turns := tt.rate()
 			require.True(t, turns.Take(turns.Join(), at(tt.askMs)))
 			next := turns.Join()
 			est := turns.At(next, at(tt.askMs))
@@ -104,7 +104,7 @@ func TestWait(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ft := &fakeTime{now: t0}
-			r := NewActionRates(ActionLimits(10))
+			r := NewActionRates(map[string]float64{action: 10})
 			require.NoError(t, r.Wait(context.Background(), action, ft.clock, ft.sleep, nil))
 			assert.ErrorIs(t, r.Wait(tt.ctx(), action, ft.clock, ft.sleep, tt.fits), tt.want)
 			assert.Equal(t, tt.wantNow, ft.clock())

@@ -225,7 +225,7 @@ func (t Tuning) Apply(c *cvm.Client) {
 		c.Rates = nil
 		return
 	}
-	c.Rates = ratelimit.NewActionRates(ratelimit.ActionLimits(t.RateLimit))
+	c.Rates = ratelimit.NewActionRates(map[string]float64{"ModifyInstancesProject": t.RateLimit})
 }
 
 // The environment variables of verification.
