@@ -122,11 +122,12 @@ func (a DescribeInstances) PutV1Params(base int, put func(string, string)) {
 	put("Limit", strconv.Itoa(a.Limit))
 }
 
-// Instance is what the function reads of one instance. The API gives
-// SecurityGroupIds [] and the latest operation's fields null for an
-// instance without them; absent, null and empty all read as empty here.
+// Instance is what the function reads of one instance, decoded from
+// DescribeInstances' InstanceSet (listing sets ProjectID from Placement).
+// The API gives SecurityGroupIds [] and the latest operation's fields null
+// for an instance without them; absent, null and empty all read as empty.
 type Instance struct {
-	ID        string
+	ID        string `json:"InstanceId"`
 	ProjectID int64
 	Tags      []Tag
 	// SecurityGroupIds are the security groups the instance is bound to.
@@ -145,7 +146,8 @@ type Instance struct {
 	// PROTECTIVELY_ISOLATED) and IsolatedSource (NOTISOLATED, ARREAR,
 	// EXPIRE, MANMADE, FLOW) say whether and why it is isolated. Absent
 	// reads as empty: normal, not isolated.
-	State, RestrictState, IsolatedSource string
+	State                         string `json:"InstanceState"`
+	RestrictState, IsolatedSource string
 }
 
 // Busy reports whether an operation is under way on in.

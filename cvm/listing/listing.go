@@ -16,36 +16,12 @@ type describeAnswer struct {
 	InstanceSet []describedInstance
 }
 
-// describedInstance is the part of an InstanceSet item that is read. The
-// API gives the latest operation's fields null for an instance without
-// one; JSON null leaves a string empty.
+// describedInstance is an InstanceSet item: the instance, and the
+// project it is in.
 type describedInstance struct {
-	InstanceId string
-	Placement  struct {
+	cvm.Instance
+	Placement struct {
 		ProjectId int64
-	}
-	Tags                     []cvm.Tag
-	SecurityGroupIds         []string
-	LatestOperation          string
-	LatestOperationState     string
-	LatestOperationRequestId string
-	LatestOperationErrorMsg  string
-	InstanceState            string
-	RestrictState            string
-	IsolatedSource           string
-}
-
-func (d describedInstance) instance() cvm.Instance {
-	return cvm.Instance{
-		ID: d.InstanceId, ProjectID: d.Placement.ProjectId, Tags: d.Tags,
-		SecurityGroupIds:         d.SecurityGroupIds,
-		LatestOperation:          d.LatestOperation,
-		LatestOperationState:     d.LatestOperationState,
-		LatestOperationRequestId: d.LatestOperationRequestId,
-		LatestOperationErrorMsg:  d.LatestOperationErrorMsg,
-		State:                    d.InstanceState,
-		RestrictState:            d.RestrictState,
-		IsolatedSource:           d.IsolatedSource,
 	}
 }
 
@@ -115,11 +91,12 @@ func (l *lister) pages(ctx context.Context, a cvm.DescribeInstances) error {
 			return fmt.Errorf("DescribeInstances at offset %d: %w", a.Offset, err)
 		}
 		for _, in := range page.InstanceSet {
-			if in.InstanceId == "" || l.seen[in.InstanceId] {
+			if in.ID == "" || l.seen[in.ID] {
 				continue
 			}
-			l.seen[in.InstanceId] = true
-			l.out = append(l.out, in.instance())
+			l.seen[in.ID] = true
+			in.ProjectID = in.Placement.ProjectId
+			l.out = append(l.out, in.Instance)
 		}
 		a.Offset += len(page.InstanceSet)
 		if a.Offset >= page.TotalCount {

@@ -69,7 +69,7 @@ func (f *fleet) Call(_ context.Context, _ credentials.Provider, _ string, action
 	var ans describeAnswer
 	ans.TotalCount = len(matched)
 	for _, in := range matched[min(a.Offset, len(matched)):min(a.Offset+a.Limit, len(matched))] {
-		item := describedInstance{InstanceId: in.ID, Tags: in.Tags}
+		item := describedInstance{Instance: cvm.Instance{ID: in.ID, Tags: in.Tags}}
 		item.Placement.ProjectId = in.ProjectID
 		ans.InstanceSet = append(ans.InstanceSet, item)
 	}
@@ -177,7 +177,7 @@ func TestListInstancesListsEachInstanceOnce(t *testing.T) {
 	f := &fleet{instances: prod, override: func(a cvm.DescribeInstances, out *describeAnswer) {
 		if a.Offset == 100 { // the second page repeats the first page's last instance
 			dup := out.InstanceSet[0]
-			dup.InstanceId = "ins-p0000100"
+			dup.ID = "ins-p0000100"
 			out.InstanceSet = append([]describedInstance{dup}, out.InstanceSet...)
 		}
 	}}
@@ -312,6 +312,8 @@ func TestListInstancesReadsOperationsAndSecurityGroups(t *testing.T) {
 			cvm.Instance{ID: "ins-r8hr2upy", ProjectID: 7}},
 		{"absent", `{"InstanceId":"ins-r8hr2upy","Placement":{"ProjectId":7}}`,
 			cvm.Instance{ID: "ins-r8hr2upy", ProjectID: 7}},
+		{"states", `{"InstanceId":"ins-r8hr2upy","Placement":{"ProjectId":7},"InstanceState":"RUNNING","RestrictState":"PROTECTIVELY_ISOLATED","IsolatedSource":"FLOW","LatestOperationErrorMsg":"why"}`,
+			cvm.Instance{ID: "ins-r8hr2upy", ProjectID: 7, State: "RUNNING", RestrictState: "PROTECTIVELY_ISOLATED", IsolatedSource: "FLOW", LatestOperationErrorMsg: "why"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -326,6 +328,8 @@ func TestListInstancesReadsOperationsAndSecurityGroups(t *testing.T) {
 			assert.Equal(t, tt.want.LatestOperation, got[0].LatestOperation)
 			assert.Equal(t, tt.want.LatestOperationState, got[0].LatestOperationState)
 			assert.Equal(t, tt.want.LatestOperationRequestId, got[0].LatestOperationRequestId)
+			assert.Equal(t, tt.want.LatestOperationErrorMsg, got[0].LatestOperationErrorMsg)
+			assert.Equal(t, []string{tt.want.State, tt.want.RestrictState, tt.want.IsolatedSource}, []string{got[0].State, got[0].RestrictState, got[0].IsolatedSource})
 		})
 	}
 }
