@@ -237,9 +237,15 @@ func (c *Client) Call(ctx context.Context, keys credentials.Provider, region str
 			}
 			return fmt.Errorf("%s: waiting for the rate limit: %w", name, err)
 		}
-		// Keys that would expire during the attempt are renewed first; after
-		// a refusal of expired keys, renewed whatever their expiry says.
-		need := c.Clock().Add(c.keyMargin())
+		// Keys that would expire during the attempt are renewed first: they
+		// must outlive its start by twice the slowest recent attempt, at
+		// least a second, at most AttemptTimeout. After a refusal of expired
+		// keys, they are renewed whatever their expiry says.
+		margin := max(2*c.recent.slowest(c.Clock()), time.Second)
+		if c.Retry.AttemptTimeout > 0 {
+			margin = min(margin, c.Retry.AttemptTimeout)
+		}
+		need := c.Clock().Add(margin)
 		if renew {
 			need = need.Add(24 * time.Hour)
 		}
@@ -266,16 +272,6 @@ func (c *Client) Call(ctx context.Context, keys credentials.Provider, region str
 // CodeTokenFailure is the API's refusal of a temporary key's token, the
 // answer to keys that expired.
 const CodeTokenFailure = "AuthFailure.TokenFailure"
-
-// keyMargin is how long keys must outlive the start of an attempt: twice
-// the slowest recent attempt, at least a second, at most AttemptTimeout.
-func (c *Client) keyMargin() time.Duration {
-	m := max(2*c.recent.slowest(c.Clock()), time.Second)
-	if c.Retry.AttemptTimeout > 0 {
-		m = min(m, c.Retry.AttemptTimeout)
-	}
-	return m
-}
 
 // attempt builds, signs and sends one request, bounded by AttemptTimeout,
 // and remembers its latency unless the caller's deadline cut it.
