@@ -209,11 +209,11 @@ func (a *AdaptiveRate) headAt(now time.Time) time.Time {
 	if a.lastTurn.IsZero() {
 		return now
 	}
-	return a.lastTurn.Add(interval(a.RateAt(now)))
+	return a.lastTurn.Add(time.Duration(float64(time.Second) / a.RateAt(now)))
 }
 
 // At estimates when ticket's turn comes, seen at now, if nothing else
-// happens: the first waiter's at the rate of now, each next one interval
+// happens: the first waiter's at the rate of now, each next one 1/rate
 // later at the rate the curve will then have. The rate only grows along
 // its curve, so this is never earlier than the turn; a waiter looks again
 // at least every MaxPoll to catch a turn the growth brings forward. The
@@ -228,7 +228,7 @@ func (a *AdaptiveRate) At(ticket uint64, now time.Time) time.Time {
 		at = now
 	}
 	for range pos {
-		at = at.Add(interval(a.RateAt(at)))
+		at = at.Add(time.Duration(float64(time.Second) / a.RateAt(at)))
 	}
 	return at
 }
@@ -243,9 +243,4 @@ const MaxPoll = 50 * time.Millisecond
 // has not taken its turn yet).
 func Poll(at, now time.Time) time.Duration {
 	return max(time.Millisecond, min(at.Sub(now), MaxPoll))
-}
-
-// interval is the time between two turns at rate r (requests a second).
-func interval(r float64) time.Duration {
-	return time.Duration(float64(time.Second) / r)
 }

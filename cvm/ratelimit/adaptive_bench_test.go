@@ -199,7 +199,7 @@ func simulate(n, batches int, limit float64, rtt time.Duration, s strategy, seed
 					} else {
 						t := now
 						if !pr.last.IsZero() {
-							t = maxTime(now, pr.last.Add(interval(pr.p.Rate())))
+							t = maxTime(now, pr.last.Add(time.Duration(float64(time.Second)/pr.p.Rate())))
 						}
 						pr.last, w.at = t, t
 						if now.Before(t) {
