@@ -106,11 +106,11 @@ func (s *ActionRates) Wait(ctx context.Context, action string, clock func() time
 	for {
 		now := clock()
 		s.mu.Lock()
-		if turns.Take(ticket, now) {
+		at, taken := turns.Take(ticket, now)
+		if taken {
 			s.mu.Unlock()
 			return nil
 		}
-		at := turns.At(ticket, now)
 		if fits != nil && !fits(at) {
 			turns.Leave(ticket)
 			s.mu.Unlock()

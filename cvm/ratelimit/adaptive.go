@@ -43,7 +43,7 @@ import (
 // (N processes each moving a fixed number of batches, until the last is
 // accepted): see there for the figures.
 //
-// It also gives the action's turns to send (Join, Take, At, Leave), one at
+// It also gives the action's turns to send (Join, Take, Leave), one at
 // a time (burst 1), first come first served, at the rate as it is at each
 // moment: the turn after one given at last comes once
 // now ≥ last + 1/RateAt(now). So a wait follows the rate: when it grows
@@ -193,44 +193,34 @@ func (a *AdaptiveRate) Leave(ticket uint64) {
 }
 
 // Take gives ticket its turn at now when it is first in the queue and its
-// time has come, and reports whether it did (the ticket then has left the
-// queue).
-func (a *AdaptiveRate) Take(ticket uint64, now time.Time) bool {
-	if len(a.queue) == 0 || a.queue[0] != ticket || now.Before(a.headAt(now)) {
-		return false
-	}
-	a.queue = a.queue[1:]
-	a.lastTurn = now
-	return true
-}
-
-// headAt is when the first waiter may go, at the rate of now.
-func (a *AdaptiveRate) headAt(now time.Time) time.Time {
-	if a.lastTurn.IsZero() {
-		return now
-	}
-	return a.lastTurn.Add(time.Duration(float64(time.Second) / a.RateAt(now)))
-}
-
-// At estimates when ticket's turn comes, seen at now, if nothing else
-// happens: the first waiter's at the rate of now, each next one 1/rate
-// later at the rate the curve will then have. The rate only grows along
-// its curve, so this is never earlier than the turn; a waiter looks again
-// at least every MaxPoll to catch a turn the growth brings forward. The
-// zero time for a ticket not queued.
-func (a *AdaptiveRate) At(ticket uint64, now time.Time) time.Time {
+// time has come (the ticket then leaves the queue), and reports whether it
+// did. Otherwise it returns when the turn is estimated to come, if nothing
+// else happens: the first waiter's once now ≥ last + 1/rate(now), each
+// next one 1/rate later at the rate the curve will then have. The rate
+// only grows along its curve, so this is never earlier than the turn; a
+// waiter looks again at least every MaxPoll to catch a turn the growth
+// brings forward. The zero time for a ticket not queued.
+func (a *AdaptiveRate) Take(ticket uint64, now time.Time) (time.Time, bool) {
 	pos := slices.Index(a.queue, ticket)
 	if pos < 0 {
-		return time.Time{}
+		return time.Time{}, false
 	}
-	at := a.headAt(now)
+	at := now
+	if !a.lastTurn.IsZero() {
+		at = a.lastTurn.Add(time.Duration(float64(time.Second) / a.RateAt(now)))
+	}
+	if pos == 0 && !now.Before(at) {
+		a.queue = a.queue[1:]
+		a.lastTurn = now
+		return now, true
+	}
 	if at.Before(now) {
 		at = now
 	}
 	for range pos {
 		at = at.Add(time.Duration(float64(time.Second) / a.RateAt(at)))
 	}
-	return at
+	return at, false
 }
 
 // MaxPoll is the longest a waiter sleeps before it looks at its turn

@@ -207,7 +207,7 @@ func simulate(n, batches int, limit float64, rtt time.Duration, s strategy, seed
 						}
 					}
 				}
-				if pr.turns != nil && !pr.turns.Take(w.ticket, now) {
+				if pr.turns != nil && !took(pr.turns.Take(w.ticket, now)) {
 					continue
 				}
 				w.waiting = false

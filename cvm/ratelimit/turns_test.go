@@ -10,6 +10,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// took and when are Take's two answers, one at a time.
+func took(_ time.Time, taken bool) bool   { return taken }
+func when(at time.Time, _ bool) time.Time { return at }
+
 // cut returns a rate of 10 a second cut to its floor (1) at ms 1000.
 func cut() *AdaptiveRate {
 	a := NewAdaptiveRate(10)
@@ -23,15 +27,15 @@ func cut() *AdaptiveRate {
 func TestTurnsComeInOrderAtTheRate(t *testing.T) {
 	turns := NewAdaptiveRate(10)
 	first, second, third := turns.Join(), turns.Join(), turns.Join()
-	assert.False(t, turns.Take(second, at(0)), "not first in the queue")
-	assert.True(t, turns.Take(first, at(0)), "the first turn at once (burst 1)")
-	assert.False(t, turns.Take(second, at(99)), "a tenth of a second after the last")
-	assert.Equal(t, at(100), turns.At(second, at(50)))
-	assert.Equal(t, at(200), turns.At(third, at(50)), "one interval after the one before")
+	assert.False(t, took(turns.Take(second, at(0))), "not first in the queue")
+	assert.True(t, took(turns.Take(first, at(0))), "the first turn at once (burst 1)")
+	assert.False(t, took(turns.Take(second, at(99))), "a tenth of a second after the last")
+	assert.Equal(t, at(100), when(turns.Take(second, at(50))))
+	assert.Equal(t, at(200), when(turns.Take(third, at(50))), "one interval after the one before")
 	turns.Leave(second)
-	assert.Equal(t, at(100), turns.At(third, at(50)), "one who gave up leaves its place")
-	assert.True(t, turns.Take(third, at(100)))
-	assert.True(t, turns.At(second, at(100)).IsZero(), "not queued")
+	assert.Equal(t, at(100), when(turns.Take(third, at(50))), "one who gave up leaves its place")
+	assert.True(t, took(turns.Take(third, at(100))))
+	assert.True(t, when(turns.Take(second, at(100))).IsZero(), "not queued")
 }
 
 // A turn waited for at a low rate comes sooner when the rate grows back:
@@ -52,11 +56,11 @@ func TestATurnFollowsTheRate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			turns := tt.rate()
-			require.True(t, turns.Take(turns.Join(), at(tt.askMs)))
+			require.True(t, took(turns.Take(turns.Join(), at(tt.askMs))))
 			next := turns.Join()
-			est := turns.At(next, at(tt.askMs))
-			assert.False(t, turns.Take(next, at(tt.wantNotMs)))
-			assert.True(t, turns.Take(next, at(tt.wantMs)))
+			est := when(turns.Take(next, at(tt.askMs)))
+			assert.False(t, took(turns.Take(next, at(tt.wantNotMs))))
+			assert.True(t, took(turns.Take(next, at(tt.wantMs))))
 			assert.False(t, est.Before(at(tt.wantNotMs)), "the estimate is never early: %v", est.Sub(t0))
 		})
 	}
