@@ -25,9 +25,6 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("%s answered %s: %s (RequestId %s)", e.Action, e.Code, e.Message, e.RequestID)
 }
 
-// ErrorCode is the API's error code (smithy's APIError method).
-func (e *APIError) ErrorCode() string { return e.Code }
-
 // Code returns the API's error code of err ("" when err is not an APIError).
 func Code(err error) string {
 	var apiErr *APIError

@@ -74,9 +74,10 @@ func V1StringToSign(r V1Request) string {
 	return b.String()
 }
 
-// V1Signature returns base64(HMAC(secretKey, stringToSign)) with the hash
-// that method names. TC3 is not a v1 method and is refused.
-func V1Signature(method Method, secretKey, stringToSign string) (string, error) {
+// SignV1 returns the Signature parameter for r: base64(HMAC(secretKey,
+// V1StringToSign(r))) with the hash that method names. TC3 is not a v1
+// method and is refused.
+func SignV1(r V1Request, method Method, secretKey string) (string, error) {
 	var h func() hash.Hash
 	switch method {
 	case HmacSHA1:
@@ -87,11 +88,6 @@ func V1Signature(method Method, secretKey, stringToSign string) (string, error) 
 		return "", fmt.Errorf("signer: %q is not a v1 signature method", method)
 	}
 	mac := hmac.New(h, []byte(secretKey))
-	mac.Write([]byte(stringToSign))
+	mac.Write([]byte(V1StringToSign(r)))
 	return base64.StdEncoding.EncodeToString(mac.Sum(nil)), nil
-}
-
-// SignV1 returns the Signature parameter for r.
-func SignV1(r V1Request, method Method, secretKey string) (string, error) {
-	return V1Signature(method, secretKey, V1StringToSign(r))
 }

@@ -81,8 +81,8 @@ func TestV1LegacyNamesUnderscoreAsDot(t *testing.T) {
 	assert.Equal(t, "POSTh/v2/index.php?B=x_y&InstanceIds.1=ins-a", V1StringToSign(req), "legacy writes _ as . in names, not values")
 }
 
-func TestV1SignatureRefusesTC3(t *testing.T) {
-	_, err := V1Signature(TC3HmacSHA256, "k", "s")
+func TestSignV1RefusesTC3(t *testing.T) {
+	_, err := SignV1(V1Request{}, TC3HmacSHA256, "k")
 	require.Error(t, err)
 }
 

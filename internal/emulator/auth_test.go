@@ -106,8 +106,7 @@ func TestV1UnderscoreRulePerEndpoint(t *testing.T) {
 				p["InstanceIds_2"] = "ins-aaaa0003"
 			})
 			other := path == PathAPI3 // sign by the other endpoint's rule
-			sts := signer.V1StringToSign(signer.V1Request{HTTPMethod: http.MethodPost, Host: v.host, Path: path, Params: without(p, "Signature"), Legacy: other})
-			sig, err := signer.V1Signature(signer.HmacSHA256, permKey.SecretKey, sts)
+			sig, err := signer.SignV1(signer.V1Request{HTTPMethod: http.MethodPost, Host: v.host, Path: path, Params: without(p, "Signature"), Legacy: other}, signer.HmacSHA256, permKey.SecretKey)
 			require.NoError(t, err)
 			p["Signature"] = sig
 			assertRefused(t, v, v.sendV1(t, http.MethodPost, path, p), CodeSignatureFailure)
