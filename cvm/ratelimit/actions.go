@@ -30,9 +30,8 @@ const DefaultActionLimit = 10
 // process, like the Client. It is safe for concurrent use. A nil
 // *ActionRates paces nothing: Wait gives each turn at once, when it fits.
 type ActionRates struct {
-	mu       sync.Mutex
-	ceilings map[string]float64
-	actions  map[string]*AdaptiveRate
+	mu      sync.Mutex
+	actions map[string]*AdaptiveRate
 }
 
 // NewActionRates returns the rates of actions limited to ceilings
@@ -40,13 +39,13 @@ type ActionRates struct {
 // action not named there gets its DocumentedLimits, else
 // DefaultActionLimit.
 func NewActionRates(ceilings map[string]float64) *ActionRates {
-	c := make(map[string]float64, len(ceilings))
-	for k, v := range ceilings {
-		if v > 0 {
-			c[k] = v
+	s := &ActionRates{actions: make(map[string]*AdaptiveRate, len(ceilings))}
+	for action, ceiling := range ceilings {
+		if ceiling > 0 {
+			s.actions[action] = NewAdaptiveRate(ceiling)
 		}
 	}
-	return &ActionRates{ceilings: c, actions: map[string]*AdaptiveRate{}}
+	return s
 }
 
 // Rate returns action's rate now (its ceiling until it is throttled).
@@ -66,10 +65,7 @@ func (s *ActionRates) Ceiling(action string) float64 {
 func (s *ActionRates) get(action string) *AdaptiveRate {
 	a := s.actions[action]
 	if a == nil {
-		ceiling, ok := s.ceilings[action]
-		if !ok {
-			ceiling, ok = DocumentedLimits[action]
-		}
+		ceiling, ok := DocumentedLimits[action]
 		if !ok {
 			ceiling = DefaultActionLimit
 		}
