@@ -160,14 +160,13 @@ type isolation struct {
 	call func(ids []string) Outcome
 
 	calls   int                // calls made
-	moved   map[string]bool    // ids that moved
-	movedBy map[string]string  // id → the RequestId of the call that moved it
+	movedBy map[string]string  // ids that moved → the RequestId of the call that moved each
 	failed  map[string]Outcome // ids that failed, with the outcome that says why
 	stopped *Outcome           // the outcome that stopped the isolation, if any
 }
 
 func newIsolation(call func([]string) Outcome) *isolation {
-	return &isolation{call: call, moved: map[string]bool{}, movedBy: map[string]string{}, failed: map[string]Outcome{}}
+	return &isolation{call: call, movedBy: map[string]string{}, failed: map[string]Outcome{}}
 }
 
 // run isolates the offending ids of batch, which failed as a whole with
@@ -178,10 +177,9 @@ func (iso *isolation) run(batch []string, refusal Outcome) {
 		return
 	}
 	for _, id := range batch {
-		if !iso.moved[id] {
-			if _, ok := iso.failed[id]; !ok {
-				iso.fail([]string{id}, *iso.stopped)
-			}
+		_, moved := iso.movedBy[id]
+		if _, failed := iso.failed[id]; !moved && !failed {
+			iso.fail([]string{id}, *iso.stopped)
 		}
 	}
 }
@@ -222,7 +220,6 @@ func (iso *isolation) try(group []string) bool {
 	switch {
 	case b.Err == nil:
 		for _, id := range group {
-			iso.moved[id] = true
 			iso.movedBy[id] = b.RequestID
 		}
 		return true
@@ -244,9 +241,9 @@ func (iso *isolation) fail(ids []string, why Outcome) {
 func (iso *isolation) result(batch []string) *Isolation {
 	r := &Isolation{Calls: iso.calls, Stopped: iso.stopped, MovedBy: map[string]string{}}
 	for _, id := range batch {
-		if iso.moved[id] {
+		if reqID, moved := iso.movedBy[id]; moved {
 			r.Moved = append(r.Moved, id)
-			r.MovedBy[id] = iso.movedBy[id]
+			r.MovedBy[id] = reqID
 		} else if why, ok := iso.failed[id]; ok {
 			r.Failed = append(r.Failed, InstanceFailure{InstanceId: id, Outcome: why})
 		}

@@ -97,7 +97,7 @@ func TestIsolationCallsAreExact(t *testing.T) {
 			require.True(t, Isolatable(cvm.Code(first.Err)))
 			assert.Equal(t, tt.wantCalls, iso.calls)
 			assert.Len(t, api.calls, tt.wantCalls+1, "the isolation calls and the batch's own")
-			assert.Len(t, iso.moved, len(batch)-len(tt.bad))
+			assert.Len(t, iso.movedBy, len(batch)-len(tt.bad))
 			for _, f := range failures(iso, batch) {
 				assert.Equal(t, tt.bad[f.InstanceId], f.Code, f.InstanceId)
 			}
@@ -122,7 +122,7 @@ func TestIsolationOfSmallBatches(t *testing.T) {
 		api := &simAPI{bad: bad, terse: true}
 		first, iso := isolate(api, ids(1, 4))
 		assert.Equal(t, 6, iso.calls)
-		assert.Empty(t, iso.moved)
+		assert.Empty(t, iso.movedBy)
 		assert.Len(t, iso.failed, 4)
 		assert.Equal(t, CodeInstanceNotFound, cvm.Code(first.Err))
 		assert.Empty(t, iso.result(ids(1, 4)).Moved, "none moved")
@@ -155,7 +155,8 @@ func TestIsolationFindsExactlyTheOffendingInstances(t *testing.T) {
 
 		for _, id := range batch {
 			_, failed := iso.failed[id]
-			require.NotEqual(t, failed, iso.moved[id], "round %d: %s is settled exactly once", round, id)
+			_, moved := iso.movedBy[id]
+			require.NotEqual(t, failed, moved, "round %d: %s is settled exactly once", round, id)
 			require.Equal(t, bad[id] != "", failed, "round %d: %s", round, id)
 			if failed {
 				require.Equal(t, bad[id], cvm.Code(iso.failed[id].Err), "round %d: %s fails with its own code", round, id)
@@ -184,7 +185,7 @@ func TestAnotherErrorStopsTheIsolation(t *testing.T) {
 		assert.Equal(t, CodeInstanceNotFound, failures[10].Code)
 		assert.Equal(t, "InternalServerError", failures[0].Code)
 		assert.Equal(t, "try again later", failures[99].Message)
-		assert.Empty(t, iso.moved)
+		assert.Empty(t, iso.movedBy)
 		assert.Equal(t, CodeInstanceNotFound, cvm.Code(first.Err))
 		assert.Empty(t, iso.result(ids(1, 100)).Moved, "none moved")
 	})
@@ -193,7 +194,7 @@ func TestAnotherErrorStopsTheIsolation(t *testing.T) {
 		api := &simAPI{bad: map[string]string{"ins-00000100": CodeInstanceNotFound}, terse: true, strike: map[int]Outcome{4: ise}}
 		_, iso := isolate(api, ids(1, 100))
 		assert.Equal(t, 3, iso.calls)
-		assert.Len(t, iso.moved, 75)
+		assert.Len(t, iso.movedBy, 75)
 		assert.Len(t, failures(iso, ids(1, 100)), 25)
 		for _, f := range failures(iso, ids(1, 100)) {
 			assert.Equal(t, "InternalServerError", f.Code, f.InstanceId)
