@@ -40,7 +40,7 @@ type Doer interface {
 
 // Client calls one CVM endpoint with one signature method. Its fields may
 // be set after New and before the first Call; it is safe for concurrent use.
-// One Client serves every invocation of a warm process, so its Limiter and
+// One Client serves every invocation of a warm process, so its Rates and
 // what it remembers of recent attempts are shared by all of them.
 type Client struct {
 	HTTP   Doer
@@ -57,7 +57,7 @@ type Client struct {
 	// rate.
 	Rates *ratelimit.ActionRates
 	// Clock, Sleep and Rand time the attempts: the clock of the deadline
-	// rule, latencies and the limiter; a context-aware sleep; and the jitter
+	// rule, latencies and the rates; a context-aware sleep; and the jitter
 	// source (like rand.Int64N). Tests replace them.
 	Clock func() time.Time
 	Sleep func(context.Context, time.Duration) error
