@@ -10,7 +10,6 @@ import (
 	"context"
 	"crypto/rand"
 	_ "embed"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -49,7 +48,14 @@ const (
 
 func main() {
 	handler.Version = version()
-	setMemoryLimit(os.Getenv("GOMEMLIMIT"), functioncontext.MemoryLimitInMB)
+	// The garbage collector works harder as the heap nears half the
+	// function's memory (FUNCTION_MEMORY_SIZE, which SCF sets and
+	// scf-go-lib reads), unless GOMEMLIMIT says otherwise: by default the
+	// heap may grow to twice what is live, and the largest request (100,000
+	// ids) holds enough to double past serverless.yml's memorySize.
+	if os.Getenv("GOMEMLIMIT") == "" && functioncontext.MemoryLimitInMB > 0 {
+		debug.SetMemoryLimit(int64(functioncontext.MemoryLimitInMB) << 20 / 2)
+	}
 	newHandler := func() *handler.Handler {
 		// The settings are the environment at start overlaid with each
 		// invocation's: the runtime's os.Setenv never unsets a variable.
@@ -60,17 +66,6 @@ func main() {
 		return
 	}
 	os.Exit(runLocal(newHandler, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
-}
-
-// setMemoryLimit makes the garbage collector work harder as the heap
-// nears half the function's memory (FUNCTION_MEMORY_SIZE, which SCF sets
-// and scf-go-lib reads), unless GOMEMLIMIT says otherwise: by default the
-// heap may grow to twice what is live, and the largest request (100,000
-// ids) holds enough to double past serverless.yml's memorySize.
-func setMemoryLimit(goMemLimit string, memoryMB int) {
-	if goMemLimit == "" && memoryMB > 0 {
-		debug.SetMemoryLimit(int64(memoryMB) << 20 / 2)
-	}
 }
 
 // utcTime writes a log line's time in UTC, alike in every region: in the
@@ -146,7 +141,7 @@ func runLocal(newHandler func() *handler.Handler, args []string, stdin io.Reader
 	h := newHandler()
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	ctx = functioncontext.NewContext(ctx, &functioncontext.FunctionContext{RequestID: "local-" + randomHex(8)})
+	ctx = functioncontext.NewContext(ctx, &functioncontext.FunctionContext{RequestID: "local-" + strings.ToLower(rand.Text())})
 	out, err := h.Invoke(ctx, payload)
 	if err != nil {
 		// A function error: under SCF, an asynchronous invocation is retried.
@@ -178,10 +173,4 @@ func isError(out []byte) bool {
 		return *a.StatusCode >= 400
 	}
 	return answer.HTTPStatus(a.Code) >= 400
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }

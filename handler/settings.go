@@ -2,6 +2,7 @@ package handler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"scf-cvm-project/cvm"
 	"scf-cvm-project/handler/answer"
 	"scf-cvm-project/handler/config"
+	"scf-cvm-project/handler/rules"
 	"scf-cvm-project/handler/run"
 	"strings"
 	"sync"
@@ -221,4 +223,26 @@ func (h invocationLog) WithAttrs(attrs []slog.Attr) slog.Handler {
 // WithGroup keeps the wrapping.
 func (h invocationLog) WithGroup(name string) slog.Handler {
 	return invocationLog{h.Handler.WithGroup(name)}
+}
+
+// wireAccount gives h what a whole account needs: the resolver of
+// projects' names (through h.Tags, the Tag API's one client), and the SCF
+// API's client that hands
+// regions to invocations of the function itself (SCF_FUNCTIONNAME), both
+// through the one call path.
+func (h *Handler) wireAccount(cfg config.Config, httpClient cvm.Doer, logger *slog.Logger) error {
+	h.Account = cfg.Account
+	h.Projects = &rules.Projects{Tags: h.Tags} // the Tag API's one client, built before
+	if h.Tags == nil {
+		return errors.New("the Tag API's client is not built")
+	}
+	if cfg.Account.FunctionName == "" {
+		return nil
+	}
+	scf, err := cfg.NewSCFClient(httpClient, logger)
+	if err != nil {
+		return err
+	}
+	h.FanOut = run.FanOut{SCF: scf, FunctionName: cfg.Account.FunctionName, Namespace: cfg.Account.Namespace, Region: cfg.DefaultRegion}
+	return nil
 }
