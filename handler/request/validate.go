@@ -1,6 +1,7 @@
 package request
 
 import (
+	"encoding/json"
 	"scf-cvm-project/handler/answer"
 	"strings"
 )
@@ -16,6 +17,33 @@ const (
 	// takes a third more than the request it carries.
 	MaxEventBytes = 8 << 20
 )
+
+// Raw is what a request said, before validation; fields are
+// nil/empty when absent.
+type Raw struct {
+	InstanceIDs    []string // as given, in order (may hold duplicates and bad ids)
+	ProjectID      *int64
+	Region         string
+	DryRun         *bool // nil when the request does not say
+	HasInstanceIDs bool  // the key was present at all
+	HasProjectID   bool
+	SkipInvalid    *bool // nil when absent: SKIP_INVALID decides
+	// Async makes a direct invocation answer as an asynchronous one does:
+	// unfinished work that a retry can finish is a function error, for
+	// SCF to retry (SCF does not tell the function how it was invoked).
+	Async bool
+
+	// The tag rules (rules.Validate): read from JSON requests only.
+	Rules     json.RawMessage // as given, when present; checked by rules.Parse
+	Reconcile bool
+
+	// A whole account (regions.go): the regions a reconciliation covers
+	// (Regions: a list, or "*" for all), and a project given by its name
+	// (Project) instead of ProjectId.
+	Regions        json.RawMessage
+	ProjectName    json.RawMessage
+	HasProjectName bool
+}
 
 // Move is a validated request: what the function will do.
 type Move struct {

@@ -147,14 +147,15 @@ func checkRuleKeys(name string, elem json.RawMessage) *answer.Error {
 	if request.JSONType(elem) != request.TypeObject {
 		return nil
 	}
-	if err := request.CheckObjectKeys(name, elem, ruleKeys); err != nil {
+	if _, err := request.CheckObjectKeys(name, elem, ruleKeys); err != nil {
 		return err
 	}
 	var w wireRule
 	if json.Unmarshal(elem, &w) != nil || request.JSONType(w.Tag) != request.TypeObject {
 		return nil
 	}
-	return request.CheckObjectKeys(name+".Tag", w.Tag, tagKeys)
+	_, err := request.CheckObjectKeys(name+".Tag", w.Tag, tagKeys)
+	return err
 }
 
 // parseRule reads one rule; the error, when not "", continues "Rules[i]".
