@@ -97,16 +97,23 @@ func CheckInstanceIDs(ids []string, maxInstances int) ([]string, *answer.Error) 
 	if maxInstances <= 0 {
 		maxInstances = MaxInstanceIDs
 	}
-	ids = Dedupe(ids)
-	if len(ids) > maxInstances {
-		return nil, answer.Errorf(answer.CodeLimitExceeded, "InstanceIds holds %d distinct ids; at most %d are allowed in one request", len(ids), maxInstances)
-	}
+	seen := make(map[string]struct{}, len(ids))
+	distinct := make([]string, 0, len(ids))
 	for _, id := range ids {
+		if _, dup := seen[id]; !dup {
+			seen[id] = struct{}{}
+			distinct = append(distinct, id)
+		}
+	}
+	if len(distinct) > maxInstances {
+		return nil, answer.Errorf(answer.CodeLimitExceeded, "InstanceIds holds %d distinct ids; at most %d are allowed in one request", len(distinct), maxInstances)
+	}
+	for _, id := range distinct {
 		if !ValidInstanceID(id) {
 			return nil, answer.Errorf(answer.CodeInstanceIDMalformed, "InstanceIds holds the malformed id %s; an instance id is ins- and 8 lower-case letters or digits", answer.Quote(id))
 		}
 	}
-	return ids, nil
+	return distinct, nil
 }
 
 // CheckRegion returns the request's region, else defaultRegion (from
@@ -125,26 +132,13 @@ func CheckRegion(region, defaultRegion string) (string, *answer.Error) {
 	return region, nil
 }
 
-// Dedupe returns ids without repeats, in the order each was first given.
-func Dedupe(ids []string) []string {
-	seen := make(map[string]struct{}, len(ids))
-	out := make([]string, 0, len(ids))
-	for _, id := range ids {
-		if _, dup := seen[id]; !dup {
-			seen[id] = struct{}{}
-			out = append(out, id)
-		}
-	}
-	return out
-}
-
 // ValidInstanceID reports whether id matches ^ins-[a-z0-9]{8}$.
 func ValidInstanceID(id string) bool {
 	if len(id) != len("ins-")+8 || !strings.HasPrefix(id, "ins-") {
 		return false
 	}
 	for _, c := range []byte(id[len("ins-"):]) {
-		if !isLower(c) && (c < '0' || c > '9') {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') {
 			return false
 		}
 	}
@@ -162,12 +156,10 @@ func ValidRegion(r string) bool {
 			return false
 		}
 		for _, c := range []byte(p) {
-			if !isLower(c) {
+			if c < 'a' || c > 'z' {
 				return false
 			}
 		}
 	}
 	return true
 }
-
-func isLower(c byte) bool { return 'a' <= c && c <= 'z' }
