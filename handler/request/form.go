@@ -33,6 +33,26 @@ func FromValues(where string, v url.Values) (Raw, *answer.Error) {
 			first = err
 		}
 	}
+	// flag reads the flag name as strconv.ParseBool does, a bare key
+	// (?DryRun) as true; nil when absent or refused.
+	flag := func(name string) *bool {
+		s, ok, err := single(where, v, name)
+		if !ok {
+			return nil
+		}
+		b := true
+		if s = strings.TrimSpace(s); err == nil && s != "" {
+			var perr error
+			if b, perr = strconv.ParseBool(s); perr != nil {
+				err = answer.Errorf(answer.CodeInvalidParameterValue, "%s must be true or false; got %s", name, answer.Quote(s))
+			}
+		}
+		keep(err)
+		if err != nil {
+			return nil
+		}
+		return &b
+	}
 
 	var plain, indexed []string
 	for k := range v {
@@ -63,26 +83,11 @@ func FromValues(where string, v url.Values) (Raw, *answer.Error) {
 		raw.Region = strings.TrimSpace(s)
 		keep(err)
 	}
-	if s, ok, err := single(where, v, "DryRun"); ok {
-		if err == nil {
-			raw.DryRun, err = ParseFlag("DryRun", s, true)
-		}
-		keep(err)
+	raw.DryRun = flag("DryRun")
+	if r := flag("Reconcile"); r != nil {
+		raw.Reconcile = *r
 	}
-	if s, ok, err := single(where, v, "Reconcile"); ok {
-		var reconcile *bool
-		if err == nil {
-			reconcile, err = ParseFlag("Reconcile", s, true)
-		}
-		raw.Reconcile = reconcile != nil && *reconcile
-		keep(err)
-	}
-	if s, ok, err := single(where, v, "SkipInvalid"); ok {
-		if err == nil {
-			raw.SkipInvalid, err = ParseFlag("SkipInvalid", s, true)
-		}
-		keep(err)
-	}
+	raw.SkipInvalid = flag("SkipInvalid")
 	if s, ok, err := single(where, v, "Regions"); ok {
 		raw.Regions, _ = json.Marshal(s)
 		keep(err)
@@ -92,13 +97,8 @@ func FromValues(where string, v url.Values) (Raw, *answer.Error) {
 		raw.HasProjectName = true
 		keep(err)
 	}
-	if s, ok, err := single(where, v, "Async"); ok {
-		var async *bool
-		if err == nil {
-			async, err = ParseFlag("Async", s, true)
-		}
-		raw.Async = async != nil && *async
-		keep(err)
+	if a := flag("Async"); a != nil {
+		raw.Async = *a
 	}
 	return raw, first
 }
@@ -155,19 +155,4 @@ func SplitList(dst []string, s string) []string {
 		}
 	}
 	return dst
-}
-
-// ParseFlag reads the flag name from a form's or a query's value. bare
-// says whether an empty value means true, as a bare key does (?DryRun).
-func ParseFlag(name, s string, bare bool) (*bool, *answer.Error) {
-	s = strings.TrimSpace(s)
-	if s == "" && bare {
-		b := true
-		return &b, nil
-	}
-	b, err := strconv.ParseBool(s)
-	if err != nil {
-		return nil, answer.Errorf(answer.CodeInvalidParameterValue, "%s must be true or false; got %s", name, answer.Quote(s))
-	}
-	return &b, nil
 }
