@@ -110,22 +110,30 @@ func Decode(payload []byte) (Event, *answer.Error) {
 	if err := request.DecodeObject("the event", payload, &p); err != nil {
 		return Event{}, err
 	}
-	var rc struct {
-		ServiceID json.RawMessage `json:"serviceId"`
-	}
-	var typ string
-	switch {
-	case request.Present(p.SpecVersion) || request.Present(p.EventList):
+	if request.Present(p.SpecVersion) || request.Present(p.EventList) {
 		if len(payload) > request.MaxRequestBytes {
 			return Event{Kind: KindEventBridge}, answer.Errorf(answer.CodeRequestTooLarge, "the event is %d bytes; at most %d bytes are accepted", len(payload), request.MaxRequestBytes)
 		}
 		return decodeCloudEvents(payload, &p)
-	case request.JSONType(p.RequestContext) == request.TypeObject && json.Unmarshal(p.RequestContext, &rc) == nil && request.Present(rc.ServiceID):
-		return decodeHTTP(KindAPIGateway, &p)
-	case request.JSONType(p.HTTPMethod) == request.TypeString:
+	}
+	// Each value is decoded only when its type may tell the kind: a
+	// decoded value is an allocation.
+	if request.JSONType(p.RequestContext) == request.TypeObject {
+		var rc struct {
+			ServiceID json.RawMessage `json:"serviceId"`
+		}
+		if json.Unmarshal(p.RequestContext, &rc) == nil && request.Present(rc.ServiceID) {
+			return decodeHTTP(KindAPIGateway, &p)
+		}
+	}
+	if request.JSONType(p.HTTPMethod) == request.TypeString {
 		return decodeHTTP(KindFunctionURL, &p)
-	case request.JSONType(p.Type) == request.TypeString && json.Unmarshal(p.Type, &typ) == nil && strings.EqualFold(typ, "Timer"):
-		return decodeTimer(&p)
+	}
+	if request.JSONType(p.Type) == request.TypeString {
+		var typ string
+		if json.Unmarshal(p.Type, &typ) == nil && strings.EqualFold(typ, "Timer") {
+			return decodeTimer(&p)
+		}
 	}
 	if len(payload) > request.MaxRequestBytes {
 		return Event{Kind: KindDirect}, answer.Errorf(answer.CodeRequestTooLarge, "the event is %d bytes; at most %d bytes are accepted", len(payload), request.MaxRequestBytes)
