@@ -23,7 +23,7 @@ func FromValues(where string, v url.Values) (Raw, *answer.Error) {
 			delete(v, k)
 			k = t
 		}
-		if !isKnown(k, Keys) && !isIndexedKey(k, "InstanceIds") {
+		if knownIndex(k, Keys) < 0 && !isIndexedKey(k, "InstanceIds") {
 			return raw, UnknownKey(where, k, Keys)
 		}
 	}

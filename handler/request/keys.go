@@ -20,8 +20,8 @@ var Keys = []string{"InstanceIds", "ProjectId", "Region", "DryRun", "SkipInvalid
 // given again, in any case, with a different value; "" when none.
 func CheckObjectKeys(where string, data []byte, known []string) (twin string, err *answer.Error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
-	_, rerr := dec.Token() // the opening brace
-	seen := make(map[string]json.RawMessage)
+	seen := make([]json.RawMessage, len(known)) // the value of each known key
+	_, rerr := dec.Token()                      // the opening brace
 	for rerr == nil && dec.More() {
 		var t json.Token
 		var v json.RawMessage
@@ -32,17 +32,17 @@ func CheckObjectKeys(where string, data []byte, known []string) (twin string, er
 			break
 		}
 		key, _ := t.(string) // in an object, a key is a string
-		if !isKnown(key, known) {
+		i := knownIndex(key, known)
+		if i < 0 {
 			return "", UnknownKey(where, key, known)
 		}
-		k := strings.ToLower(key) // ASCII, as it matched a known key
-		if prev, dup := seen[k]; dup && twin == "" {
+		if prev := seen[i]; prev != nil && twin == "" {
 			var a, b bytes.Buffer
 			if json.Compact(&a, prev) != nil || json.Compact(&b, v) != nil || !bytes.Equal(a.Bytes(), b.Bytes()) {
 				twin = key
 			}
 		}
-		seen[k] = v
+		seen[i] = v
 	}
 	if rerr != nil {
 		return "", answer.Errorf(answer.CodeInvalidParameter, "%s cannot be read: %v", where, rerr)
@@ -50,11 +50,11 @@ func CheckObjectKeys(where string, data []byte, known []string) (twin string, er
 	return twin, nil
 }
 
-// isKnown reports whether k is one of known in ASCII case: a key that
-// encoding/json would match by Unicode folding (K, the Kelvin sign, for k)
-// is not known.
-func isKnown(k string, known []string) bool {
-	return slices.ContainsFunc(known, func(n string) bool { return len(n) == len(k) && strings.EqualFold(n, k) })
+// knownIndex is the index in known of k, matched in ASCII case; -1 when
+// there is none: a key that encoding/json would match by Unicode folding
+// (K, the Kelvin sign, for k) is not known.
+func knownIndex(k string, known []string) int {
+	return slices.IndexFunc(known, func(n string) bool { return len(n) == len(k) && strings.EqualFold(n, k) })
 }
 
 // UnknownKey is the refusal of the unknown key k of where.
