@@ -16,7 +16,7 @@ import (
 )
 
 // The environment variables of the function's guards, read once at start
-// by SecurityFromEnv.
+// by FromEnv.
 const (
 	EnvAPIToken           = "API_TOKEN"
 	EnvAPITokenSHA256     = "API_TOKEN_SHA256"
@@ -78,30 +78,15 @@ func TokenDigest(token string) []byte {
 	return sum[:]
 }
 
-// SettingError is a malformed setting: the variable and what is wrong with
-// it. It never repeats the value, which may be a token.
-type SettingError struct {
-	Name   string
-	Reason string
-}
-
-func (e *SettingError) Error() string { return e.Name + ": " + e.Reason }
-
-// ErrInvalidSetting is what every SettingError is (errors.Is).
-var ErrInvalidSetting = errors.New("invalid setting")
-
-// Is reports whether target is ErrInvalidSetting.
-func (e *SettingError) Is(target error) bool { return target == ErrInvalidSetting }
-
 // FromEnv reads the guards' settings. Unset or blank variables take
 // their defaults (those of the zero Security). Every malformed one is
-// reported, joined, as a *SettingError; the Security returned then is not
-// to be used.
+// reported, joined, as "NAME: what is wrong", which never repeats the
+// value (it may be a token); the Security returned then is not to be used.
 func FromEnv(getenv func(string) string) (Security, error) {
 	var s Security
 	var errs []error
 	bad := func(name, format string, args ...any) {
-		errs = append(errs, &SettingError{Name: name, Reason: fmt.Sprintf(format, args...)})
+		errs = append(errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
 	}
 
 	token := strings.TrimSpace(getenv(EnvAPIToken))

@@ -3,7 +3,6 @@ package guard
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -92,11 +91,8 @@ func TestFromEnvRefusesMalformedSettings(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := FromEnv(func(k string) string { return tt.env[k] })
 			require.Error(t, err)
-			assert.ErrorIs(t, err, ErrInvalidSetting)
-			var se *SettingError
-			require.ErrorAs(t, err, &se)
 			for _, v := range tt.wantVars {
-				assert.Contains(t, err.Error(), v)
+				assert.Contains(t, err.Error(), v+": ")
 			}
 			for _, secret := range []string{"hunter2", testToken, otherDigestHex, testTokenDigestHex()} {
 				assert.NotContains(t, err.Error(), secret, "a setting's error never repeats a token")
@@ -243,10 +239,4 @@ func TestHTTPAuth(t *testing.T) {
 	assert.Equal(t, "bearer token", Security{TokenSHA256: TokenDigest(testToken), AllowAnonymousHTTP: true}.HTTPAuth())
 	assert.Contains(t, Security{AllowAnonymousHTTP: true}.HTTPAuth(), "anonymous")
 	assert.Contains(t, Security{}.HTTPAuth(), "refused")
-}
-
-func TestSettingErrorIs(t *testing.T) {
-	err := fmt.Errorf("start: %w", &SettingError{Name: EnvMaxInstances, Reason: "bad"})
-	assert.True(t, errors.Is(err, ErrInvalidSetting))
-	assert.EqualError(t, err, "start: MAX_INSTANCES: bad")
 }

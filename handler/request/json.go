@@ -1,10 +1,15 @@
 package request
 
 import (
+	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"reflect"
 	"scf-cvm-project/handler/answer"
+	"slices"
+	"strconv"
+	"strings"
 )
 
 // The JSON types, as messages name them.
@@ -47,9 +52,10 @@ func Present(raw json.RawMessage) bool {
 }
 
 // DecodeObject decodes data, which must be one JSON object, into v, whose
-// fields are all json.RawMessage (so a valid object always fits). It scans
-// data once: the check and the decode are the same pass. what names data in
-// the message ("the event", "the body").
+// fields all accept any value (json.RawMessage, the lenient types below),
+// so a valid object always fits. It scans data once: the check and the
+// decode are the same pass. what names data in the message ("the event",
+// "the body").
 func DecodeObject(what string, data []byte, v any) *answer.Error {
 	t := JSONType(data)
 	if t == "" {
@@ -111,4 +117,233 @@ func goTypeName(t reflect.Type) string {
 		return TypeNumber
 	}
 	return t.String()
+}
+
+// bom is the UTF-8 byte-order mark, which some tools (PowerShell 5.1) write
+// at the start of a file.
+const bom = "\ufeff"
+
+// TrimBOM returns b without a leading UTF-8 byte-order mark.
+func TrimBOM(b []byte) []byte { return bytes.TrimPrefix(b, []byte(bom)) }
+
+// TrimBOMString returns s without a leading UTF-8 byte-order mark.
+func TrimBOMString(s string) string { return strings.TrimPrefix(s, bom) }
+
+// wire is a JSON request as encoding/json reads it: each key matches the
+// field of its name in any case, and each value is read by a lenient type.
+type wire struct {
+	InstanceIds IDs
+	ProjectId   ProjectID
+	Region      json.RawMessage
+	Rules       json.RawMessage
+	Reconcile   Flag
+	DryRun      Flag
+	SkipInvalid Flag
+	Async       Flag
+	Regions     json.RawMessage
+	Project     json.RawMessage
+}
+
+// FromJSON reads a request from data, a JSON object whose byte-order mark
+// the caller trimmed; where names data in messages. A key that is not one
+// of Keys is refused (CodeUnknownParameter), and so is a key given twice,
+// in any case, with different values: which one was meant is not known,
+// and {"DryRun":true,"dryrun":false} must not move anything. Otherwise the
+// first value refused, in the order of Keys, comes with what was read.
+func FromJSON(where string, data []byte) (Raw, *answer.Error) {
+	var w wire
+	if err := DecodeObject(where, data, &w); err != nil {
+		return Raw{}, err
+	}
+	twin, err := CheckObjectKeys(where, data, Keys)
+	if err != nil {
+		return Raw{}, err
+	}
+	if twin != "" {
+		return Raw{}, answer.Errorf(answer.CodeInvalidParameterValue, "%s is given 2 different values in %s; give it once", twin, where)
+	}
+	raw := Raw{
+		InstanceIDs: w.InstanceIds.List, HasInstanceIDs: w.InstanceIds.Set,
+		ProjectID: w.ProjectId.ID, HasProjectID: w.ProjectId.Set,
+		DryRun: w.DryRun.Value, SkipInvalid: w.SkipInvalid.Value,
+		Reconcile: w.Reconcile.Value != nil && *w.Reconcile.Value,
+		Async:     w.Async.Value != nil && *w.Async.Value,
+	}
+	var region *answer.Error
+	if Present(w.Region) {
+		if JSONType(w.Region) != TypeString || json.Unmarshal(w.Region, &raw.Region) != nil {
+			region = answer.Errorf(answer.CodeInvalidParameterValue, "Region must be a string; got %s", JSONType(w.Region))
+		}
+		raw.Region = strings.TrimSpace(raw.Region)
+	}
+	if Present(w.Rules) {
+		raw.Rules = w.Rules
+	}
+	if Present(w.Regions) {
+		raw.Regions = w.Regions
+	}
+	if Present(w.Project) {
+		raw.ProjectName, raw.HasProjectName = w.Project, true
+	}
+	if err := cmp.Or(w.InstanceIds.err, w.ProjectId.err, region); err != nil {
+		return raw, err
+	}
+	for _, f := range []struct {
+		name string
+		Flag
+	}{{"DryRun", w.DryRun}, {"SkipInvalid", w.SkipInvalid}, {"Reconcile", w.Reconcile}, {"Async", w.Async}} {
+		if f.bad != "" {
+			return raw, answer.Errorf(answer.CodeInvalidParameterValue, "%s must be true or false; got %s", f.name, f.bad)
+		}
+	}
+	return raw, nil
+}
+
+// The lenient value types of a JSON request. Each reads its value with
+// encoding/json and keeps a refusal to itself, naming the key, rather than
+// stopping the decode: the other keys are still read, for the answer to
+// echo, and FromJSON reports the first refusal in a fixed order of keys.
+
+// IDs is InstanceIds: an array of strings, kept as given, or one
+// comma-separated string.
+type IDs struct {
+	List []string
+	Set  bool // given, and not null
+	err  *answer.Error
+}
+
+// UnmarshalJSON reads an array of strings or a comma-separated string.
+func (ids *IDs) UnmarshalJSON(b []byte) error {
+	*ids = IDs{Set: Present(b)}
+	switch t := JSONType(b); t {
+	case TypeNull:
+	case TypeString:
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			ids.err = answer.Errorf(answer.CodeInvalidParameterValue, "InstanceIds is not a valid string: %v", err)
+			return nil
+		}
+		ids.List = SplitList(nil, s)
+	case TypeArray:
+		// null elements decode as "": the loop below names them.
+		if json.Unmarshal(b, &ids.List) == nil && !slices.Contains(ids.List, "") {
+			return nil
+		}
+		var elems []json.RawMessage
+		if err := json.Unmarshal(b, &elems); err != nil {
+			ids.err = answer.Errorf(answer.CodeInvalidParameterValue, "InstanceIds is not a valid array: %v", err)
+			return nil
+		}
+		ids.List = make([]string, 0, len(elems))
+		for i, e := range elems {
+			var s string
+			if JSONType(e) != TypeString || json.Unmarshal(e, &s) != nil {
+				ids.err = answer.Errorf(answer.CodeInvalidParameterValue, "InstanceIds must be an array of strings; element %d is %s", i, JSONType(e))
+				return nil
+			}
+			ids.List = append(ids.List, s)
+		}
+	default:
+		ids.err = answer.Errorf(answer.CodeInvalidParameterValue, "InstanceIds must be an array of strings or a comma-separated string; got %s", t)
+	}
+	return nil
+}
+
+// ProjectID is ProjectId: a JSON integer or a string of digits.
+type ProjectID struct {
+	ID  *int64
+	Set bool // given, and not null
+	err *answer.Error
+}
+
+// UnmarshalJSON reads an integer or a string of digits.
+func (p *ProjectID) UnmarshalJSON(b []byte) error {
+	*p = ProjectID{Set: Present(b)}
+	switch t := JSONType(b); t {
+	case TypeNull:
+	case TypeNumber:
+		p.ID, p.err = parseProjectID(string(b))
+	case TypeString:
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			p.err = answer.Errorf(answer.CodeInvalidParameterValue, "ProjectId is not a valid string: %v", err)
+			return nil
+		}
+		p.ID, p.err = parseProjectID(s)
+	default:
+		p.err = answer.Errorf(answer.CodeInvalidParameterValue, "ProjectId must be an integer or a string of digits; got %s", t)
+	}
+	return nil
+}
+
+// ReadProjectID reads a ProjectId given as JSON (a rule's): nil when
+// absent or null.
+func ReadProjectID(raw json.RawMessage) (*int64, *answer.Error) {
+	var p ProjectID
+	if len(raw) > 0 {
+		_ = p.UnmarshalJSON(raw)
+	}
+	return p.ID, p.err
+}
+
+// parseProjectID parses a decimal integer; whether it is negative is for
+// Validate to judge.
+func parseProjectID(s string) (*int64, *answer.Error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, answer.Errorf(answer.CodeInvalidParameterValue, "ProjectId must be an integer; got an empty value")
+	}
+	digits := strings.TrimPrefix(s, "-")
+	if digits == "" || strings.IndexFunc(digits, func(r rune) bool { return r < '0' || r > '9' }) >= 0 {
+		return nil, answer.Errorf(answer.CodeInvalidParameterValue, "ProjectId must be an integer; got %s", answer.Quote(s))
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if errors.Is(err, strconv.ErrRange) {
+		return nil, answer.Errorf(answer.CodeInvalidParameterValue, "ProjectId %s is out of range", answer.Quote(s))
+	}
+	if err != nil {
+		return nil, answer.Errorf(answer.CodeInvalidParameterValue, "ProjectId must be an integer; got %s", answer.Quote(s))
+	}
+	return &n, nil
+}
+
+// Flag is a flag of a request (DryRun, SkipInvalid, Reconcile, Async):
+// true or false, or a string that says so as strconv.ParseBool reads it
+// ("true", "false", "1", "0", "t", "f", in any case, spaces around
+// ignored). Every flag is read by it, so they all accept the same
+// spellings. Absent or null is nil.
+type Flag struct {
+	Value *bool
+	// bad says what was given when it is not a flag; FromJSON's refusal
+	// names the flag, which the flag does not know.
+	bad string
+}
+
+// UnmarshalJSON reads true, false or a string that ParseBool reads.
+func (f *Flag) UnmarshalJSON(b []byte) error {
+	*f = Flag{}
+	switch t := JSONType(b); t {
+	case TypeNull:
+	case TypeBoolean:
+		var v bool
+		if json.Unmarshal(b, &v) != nil {
+			f.bad = answer.Quote(string(b))
+			return nil
+		}
+		f.Value = &v
+	case TypeString:
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			f.bad = "a string that cannot be read: " + err.Error()
+			return nil
+		}
+		if v, err := strconv.ParseBool(strings.TrimSpace(s)); err == nil {
+			f.Value = &v
+		} else {
+			f.bad = answer.Quote(strings.TrimSpace(s))
+		}
+	default:
+		f.bad = t
+	}
+	return nil
 }

@@ -3,9 +3,7 @@ package request
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
+	"slices"
 	"strings"
 
 	"scf-cvm-project/handler/answer"
@@ -15,28 +13,48 @@ import (
 // in any (ASCII) case. A form or query may also give InstanceIds.N.
 var Keys = []string{"InstanceIds", "ProjectId", "Region", "DryRun", "SkipInvalid", "Rules", "Reconcile", "Async", "Regions", "Project"}
 
-// CheckKeys refuses the first of keys that is not one of known, with
-// CodeUnknownParameter naming it and the nearest known key (by edit
-// distance, in any case). where names the object in the message ("the
-// body", "Rules[0]"). A key matches a known one only in ASCII case: a key
-// that encoding/json might match by Unicode folding is refused.
-func CheckKeys(where string, keys, known []string) *answer.Error {
-	for _, k := range keys {
-		if !isKnown(k, known) {
-			return UnknownKey(where, k, known)
+// CheckObjectKeys refuses the first key of data, a JSON object that
+// encoding/json accepted, that is not one of known, with
+// CodeUnknownParameter naming it and the nearest known key; where names
+// data in the message ("the body", "Rules[0]"). twin is the first key
+// given again, in any case, with a different value; "" when none.
+func CheckObjectKeys(where string, data []byte, known []string) (twin string, err *answer.Error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	seen := make([]json.RawMessage, len(known)) // the value of each known key
+	_, rerr := dec.Token()                      // the opening brace
+	for rerr == nil && dec.More() {
+		var t json.Token
+		var v json.RawMessage
+		if t, rerr = dec.Token(); rerr == nil {
+			rerr = dec.Decode(&v)
 		}
+		if rerr != nil {
+			break
+		}
+		key, _ := t.(string) // in an object, a key is a string
+		i := knownIndex(key, known)
+		if i < 0 {
+			return "", UnknownKey(where, key, known)
+		}
+		if prev := seen[i]; prev != nil && twin == "" {
+			var a, b bytes.Buffer
+			if json.Compact(&a, prev) != nil || json.Compact(&b, v) != nil || !bytes.Equal(a.Bytes(), b.Bytes()) {
+				twin = key
+			}
+		}
+		seen[i] = v
 	}
-	return nil
+	if rerr != nil {
+		return "", answer.Errorf(answer.CodeInvalidParameter, "%s cannot be read: %v", where, rerr)
+	}
+	return twin, nil
 }
 
-// CheckObjectKeys refuses a key of data, a JSON object that encoding/json
-// accepted, that is not one of known (see CheckKeys).
-func CheckObjectKeys(where string, data []byte, known []string) *answer.Error {
-	keys, err := ObjectKeys(data)
-	if err != nil {
-		return answer.Errorf(answer.CodeInvalidParameter, "%s cannot be read: %v", where, err)
-	}
-	return CheckKeys(where, keys, known)
+// knownIndex is the index in known of k, matched in ASCII case; -1 when
+// there is none: a key that encoding/json would match by Unicode folding
+// (K, the Kelvin sign, for k) is not known.
+func knownIndex(k string, known []string) int {
+	return slices.IndexFunc(known, func(n string) bool { return len(n) == len(k) && strings.EqualFold(n, k) })
 }
 
 // UnknownKey is the refusal of the unknown key k of where.
@@ -45,48 +63,17 @@ func UnknownKey(where, k string, known []string) *answer.Error {
 		where, answer.Quote(k), answer.Quote(Nearest(k, known)), strings.Join(known, ", "))
 }
 
-func isKnown(k string, known []string) bool {
-	for _, n := range known {
-		if asciiEqualFold(k, n) {
-			return true
-		}
-	}
-	return false
-}
-
-// asciiEqualFold reports whether a and b are equal in ASCII case folding;
-// any other byte must be equal.
-func asciiEqualFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range len(a) {
-		if lower(a[i]) != lower(b[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func lower(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
-}
-
 // Nearest returns the known key nearest to k: the least edit distance,
-// ignoring ASCII case and the characters _, - and . between words; the
+// ignoring ASCII case and the characters _, - and space between words; the
 // first of known on a tie.
 func Nearest(k string, known []string) string {
 	norm := func(s string) string {
 		return strings.Map(func(r rune) rune {
-			switch r {
-			case '_', '-', ' ':
+			switch {
+			case r == '_', r == '-', r == ' ':
 				return -1
-			}
-			if r < 0x80 {
-				return rune(lower(byte(r)))
+			case 'A' <= r && r <= 'Z':
+				return r + 'a' - 'A'
 			}
 			return r
 		}, s)
@@ -124,51 +111,3 @@ func distance(a, b []rune) int {
 	}
 	return prev[len(b)]
 }
-
-// ObjectKeys returns the top-level keys of data, a JSON object, in order.
-func ObjectKeys(data []byte) ([]string, error) {
-	var keys []string
-	err := members(data, func(key string, dec *json.Decoder) error {
-		keys = append(keys, key)
-		return dec.Decode(new(json.RawMessage))
-	})
-	return keys, err
-}
-
-// members calls f with each key of data, a JSON object, in order, and the
-// decoder that holds its value, which f must read.
-func members(data []byte, f func(key string, dec *json.Decoder) error) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return errNotObject
-	}
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return fmt.Errorf("reading a key: %w", err)
-		}
-		key, _ := t.(string) // in an object, a key is a string
-		if err := f(key, dec); err != nil {
-			return fmt.Errorf("reading %q: %w", key, err)
-		}
-	}
-	if _, err := dec.Token(); err != nil { // the closing brace
-		return err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errNotObject // something after the object
-	}
-	return nil
-}
-
-var errNotObject = errors.New("not a JSON object")
-
-// bom is the UTF-8 byte-order mark, which some tools (PowerShell 5.1) write
-// at the start of a file.
-const bom = "\ufeff"
-
-// TrimBOM returns b without a leading UTF-8 byte-order mark.
-func TrimBOM(b []byte) []byte { return bytes.TrimPrefix(b, []byte(bom)) }
-
-// TrimBOMString returns s without a leading UTF-8 byte-order mark.
-func TrimBOMString(s string) string { return strings.TrimPrefix(s, bom) }

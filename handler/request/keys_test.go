@@ -1,28 +1,14 @@
 package request
 
 import (
+	"encoding/json"
 	"testing"
+
+	"scf-cvm-project/handler/answer"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-func TestObjectKeys(t *testing.T) {
-	tests := []struct {
-		json string
-		want []string
-	}{
-		{`{}`, nil},
-		{` { "a" : 1 , "b":[1,{"c":"}"}], "d\"e":"x,}", "f":{"g":{}} ,"h":null,"i":true} `, []string{"a", "b", `d"e`, "f", "h", "i"}},
-		{`{"\u0041sync":false}`, []string{"Async"}},
-		{`{"a":"\\","b":-1.5e3}`, []string{"a", "b"}},
-	}
-	for _, tt := range tests {
-		got, err := ObjectKeys([]byte(tt.json))
-		require.NoError(t, err, tt.json)
-		assert.Equal(t, tt.want, got, tt.json)
-	}
-}
 
 func TestNearest(t *testing.T) {
 	for k, want := range map[string]string{
@@ -34,12 +20,39 @@ func TestNearest(t *testing.T) {
 	}
 }
 
-func TestCheckKeys(t *testing.T) {
-	assert.Nil(t, CheckKeys("the body", []string{"instanceIDS", "PROJECTID", "async"}, Keys))
-	err := CheckKeys("the body", []string{"InstanceIds", "dry_run"}, Keys)
+// Keys match in ASCII case only; the first unknown key is the one refused,
+// and a key given again with a different value is the twin.
+func TestCheckObjectKeys(t *testing.T) {
+	tests := []struct {
+		name, json string
+		known      []string
+		twin       string
+		unknown    string // the key named by the refusal; "" when none
+	}{
+		{"any ASCII case", `{"instanceIDS":[],"PROJECTID":1,"async":true}`, Keys, "", ""},
+		{"escapes", `{"\u0041sync":false}`, Keys, "", ""},
+		{"the first unknown", `{"InstanceIds":1,"dry_run":true,"x":1}`, Keys, "", "dry_run"},
+		{"Unicode folding is not a match (K, the Kelvin sign)", `{"Ta\u212a":1}`, []string{"Tak"}, "", "Ta\u212a"},
+		{"twice, the same value", `{"DryRun":true,"dryrun": true}`, Keys, "", ""},
+		{"twice, different values", `{"DryRun":true,"ProjectId":1,"dryrun":false,"DRYRUN":true}`, Keys, "dryrun", ""},
+		{"an unknown key after a twin", `{"DryRun":true,"dryrun":false,"x":1}`, Keys, "", "x"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			twin, err := CheckObjectKeys("the body", []byte(tt.json), tt.known)
+			if tt.unknown == "" {
+				require.Nil(t, err)
+				assert.Equal(t, tt.twin, twin)
+				return
+			}
+			require.NotNil(t, err)
+			assert.Equal(t, "UnknownParameter", err.Code)
+			var want string
+			require.NoError(t, json.Unmarshal([]byte(`"`+tt.unknown+`"`), &want))
+			assert.Contains(t, err.Message, "the body has the unknown parameter "+answer.Quote(want)+"; did you mean ")
+		})
+	}
+	_, err := CheckObjectKeys("the body", []byte(`{"InstanceIds":[],"dry_run":true}`), Keys)
 	require.NotNil(t, err)
-	assert.Equal(t, "UnknownParameter", err.Code)
 	assert.Contains(t, err.Message, `the body has the unknown parameter "dry_run"; did you mean "DryRun"?`)
-	// Only ASCII case folds: K (Kelvin sign) is not k.
-	assert.NotNil(t, CheckKeys("the body", []string{"Ta\u212a"}, []string{"Tak"}))
 }

@@ -2,6 +2,7 @@ package request
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 
 	"scf-cvm-project/handler/answer"
@@ -60,7 +61,7 @@ func checkRegions(where string, names []string) ([]string, bool, *answer.Error) 
 		if !ValidRegion(n) {
 			return nil, false, answer.Errorf(answer.CodeInvalidParameterValue, "%s holds %s, which is not a region name; a region looks like ap-guangzhou (or give \"*\" alone for every region)", where, answer.Quote(n))
 		}
-		if !contains(out, n) {
+		if !slices.Contains(out, n) {
 			out = append(out, n)
 		}
 	}
@@ -71,13 +72,4 @@ func checkRegions(where string, names []string) ([]string, bool, *answer.Error) 
 		return nil, false, answer.Errorf(answer.CodeInvalidParameterValue, "%s holds %d regions; at most %d are allowed", where, len(out), MaxRegions)
 	}
 	return out, false, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

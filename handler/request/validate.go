@@ -1,6 +1,7 @@
 package request
 
 import (
+	"encoding/json"
 	"scf-cvm-project/handler/answer"
 	"strings"
 )
@@ -16,6 +17,33 @@ const (
 	// takes a third more than the request it carries.
 	MaxEventBytes = 8 << 20
 )
+
+// Raw is what a request said, before validation; fields are
+// nil/empty when absent.
+type Raw struct {
+	InstanceIDs    []string // as given, in order (may hold duplicates and bad ids)
+	ProjectID      *int64
+	Region         string
+	DryRun         *bool // nil when the request does not say
+	HasInstanceIDs bool  // the key was present at all
+	HasProjectID   bool
+	SkipInvalid    *bool // nil when absent: SKIP_INVALID decides
+	// Async makes a direct invocation answer as an asynchronous one does:
+	// unfinished work that a retry can finish is a function error, for
+	// SCF to retry (SCF does not tell the function how it was invoked).
+	Async bool
+
+	// The tag rules (rules.Validate): read from JSON requests only.
+	Rules     json.RawMessage // as given, when present; checked by rules.Parse
+	Reconcile bool
+
+	// A whole account (regions.go): the regions a reconciliation covers
+	// (Regions: a list, or "*" for all), and a project given by its name
+	// (Project) instead of ProjectId.
+	Regions        json.RawMessage
+	ProjectName    json.RawMessage
+	HasProjectName bool
+}
 
 // Move is a validated request: what the function will do.
 type Move struct {
@@ -69,16 +97,23 @@ func CheckInstanceIDs(ids []string, maxInstances int) ([]string, *answer.Error) 
 	if maxInstances <= 0 {
 		maxInstances = MaxInstanceIDs
 	}
-	ids = Dedupe(ids)
-	if len(ids) > maxInstances {
-		return nil, answer.Errorf(answer.CodeLimitExceeded, "InstanceIds holds %d distinct ids; at most %d are allowed in one request", len(ids), maxInstances)
-	}
+	seen := make(map[string]struct{}, len(ids))
+	distinct := make([]string, 0, len(ids))
 	for _, id := range ids {
+		if _, dup := seen[id]; !dup {
+			seen[id] = struct{}{}
+			distinct = append(distinct, id)
+		}
+	}
+	if len(distinct) > maxInstances {
+		return nil, answer.Errorf(answer.CodeLimitExceeded, "InstanceIds holds %d distinct ids; at most %d are allowed in one request", len(distinct), maxInstances)
+	}
+	for _, id := range distinct {
 		if !ValidInstanceID(id) {
 			return nil, answer.Errorf(answer.CodeInstanceIDMalformed, "InstanceIds holds the malformed id %s; an instance id is ins- and 8 lower-case letters or digits", answer.Quote(id))
 		}
 	}
-	return ids, nil
+	return distinct, nil
 }
 
 // CheckRegion returns the request's region, else defaultRegion (from
@@ -97,26 +132,13 @@ func CheckRegion(region, defaultRegion string) (string, *answer.Error) {
 	return region, nil
 }
 
-// Dedupe returns ids without repeats, in the order each was first given.
-func Dedupe(ids []string) []string {
-	seen := make(map[string]struct{}, len(ids))
-	out := make([]string, 0, len(ids))
-	for _, id := range ids {
-		if _, dup := seen[id]; !dup {
-			seen[id] = struct{}{}
-			out = append(out, id)
-		}
-	}
-	return out
-}
-
 // ValidInstanceID reports whether id matches ^ins-[a-z0-9]{8}$.
 func ValidInstanceID(id string) bool {
 	if len(id) != len("ins-")+8 || !strings.HasPrefix(id, "ins-") {
 		return false
 	}
 	for _, c := range []byte(id[len("ins-"):]) {
-		if !isLower(c) && (c < '0' || c > '9') {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') {
 			return false
 		}
 	}
@@ -134,12 +156,10 @@ func ValidRegion(r string) bool {
 			return false
 		}
 		for _, c := range []byte(p) {
-			if !isLower(c) {
+			if c < 'a' || c > 'z' {
 				return false
 			}
 		}
 	}
 	return true
 }
-
-func isLower(c byte) bool { return 'a' <= c && c <= 'z' }

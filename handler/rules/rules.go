@@ -109,15 +109,12 @@ func Parse(where string, data []byte) ([]Rule, *answer.Error) {
 	}
 	rules := make([]Rule, 0, len(elems))
 	for i, elem := range elems {
-		if err := checkRuleKeys(fmt.Sprintf("Rules[%d]", i), elem); err != nil {
+		r, err := parseRule(fmt.Sprintf("Rules[%d]", i), elem)
+		if err != nil {
 			if where != "" {
 				err.Message = where + ": " + err.Message
 			}
 			return nil, err
-		}
-		r, err := parseRule(elem)
-		if err != "" {
-			return nil, fail("Rules[%d]%s", i, err)
 		}
 		for j, prev := range rules {
 			if !prev.sameTag(r) {
@@ -140,76 +137,76 @@ var (
 	tagKeys  = []string{"Key", "Value"}
 )
 
-// checkRuleKeys refuses a key of the rule elem (or of its Tag) that is not
-// one of ruleKeys (tagKeys), with CodeUnknownParameter; name is "Rules[i]".
-// What is not an object is left to parseRule.
-func checkRuleKeys(name string, elem json.RawMessage) *answer.Error {
-	if request.JSONType(elem) != request.TypeObject {
-		return nil
+// parseRule reads the rule name ("Rules[i]"): a key of it (or of its
+// Tag) that is not one of ruleKeys (tagKeys) is refused with
+// CodeUnknownParameter, before anything else is checked.
+func parseRule(name string, data json.RawMessage) (Rule, *answer.Error) {
+	bad := func(msg string) (Rule, *answer.Error) {
+		return Rule{}, &answer.Error{Code: answer.CodeInvalidParameterValue, Message: name + msg}
 	}
-	if err := request.CheckObjectKeys(name, elem, ruleKeys); err != nil {
-		return err
-	}
-	var w wireRule
-	if json.Unmarshal(elem, &w) != nil || request.JSONType(w.Tag) != request.TypeObject {
-		return nil
-	}
-	return request.CheckObjectKeys(name+".Tag", w.Tag, tagKeys)
-}
-
-// parseRule reads one rule; the error, when not "", continues "Rules[i]".
-func parseRule(data json.RawMessage) (Rule, string) {
 	if t := request.JSONType(data); t != request.TypeObject {
-		return Rule{}, " must be an object such as {\"Tag\":{\"Key\":\"env\",\"Value\":\"prod\"},\"ProjectId\":1045}; got " + t
+		return bad(" must be an object such as {\"Tag\":{\"Key\":\"env\",\"Value\":\"prod\"},\"ProjectId\":1045}; got " + t)
+	}
+	if _, err := request.CheckObjectKeys(name, data, ruleKeys); err != nil {
+		return Rule{}, err
 	}
 	var w wireRule
 	if err := json.Unmarshal(data, &w); err != nil {
-		return Rule{}, " cannot be read: " + err.Error()
+		return bad(" cannot be read: " + err.Error())
+	}
+	if request.JSONType(w.Tag) == request.TypeObject {
+		if _, err := request.CheckObjectKeys(name+".Tag", w.Tag, tagKeys); err != nil {
+			return Rule{}, err
+		}
 	}
 	if !request.Present(w.Tag) {
-		return Rule{}, ".Tag is missing; give the tag the rule matches, as {\"Key\":\"env\",\"Value\":\"prod\"} (or without Value for any value)"
+		return bad(".Tag is missing; give the tag the rule matches, as {\"Key\":\"env\",\"Value\":\"prod\"} (or without Value for any value)")
 	}
 	if t := request.JSONType(w.Tag); t != request.TypeObject {
-		return Rule{}, ".Tag must be an object such as {\"Key\":\"env\",\"Value\":\"prod\"}; got " + t
+		return bad(".Tag must be an object such as {\"Key\":\"env\",\"Value\":\"prod\"}; got " + t)
 	}
 	var wt wireTag
 	if err := json.Unmarshal(w.Tag, &wt); err != nil {
-		return Rule{}, ".Tag cannot be read: " + err.Error()
+		return bad(".Tag cannot be read: " + err.Error())
 	}
 	var r Rule
 	if !request.Present(wt.Key) {
-		return Rule{}, ".Tag.Key is missing"
+		return bad(".Tag.Key is missing")
 	}
 	key, msg := tagText(wt.Key, maxTagKeyLength)
 	if msg != "" {
-		return Rule{}, ".Tag.Key " + msg
+		return bad(".Tag.Key " + msg)
 	}
 	if key == "" {
-		return Rule{}, ".Tag.Key is empty"
+		return bad(".Tag.Key is empty")
 	}
 	r.Key = key
 	if request.Present(wt.Value) {
 		value, msg := tagText(wt.Value, maxTagValueLength)
 		if msg != "" {
-			return Rule{}, ".Tag.Value " + msg
+			return bad(".Tag.Value " + msg)
 		}
 		r.Value = &value
 	}
 	if request.Present(w.Project) {
-		return projectByName(r, w.ProjectId, w.Project)
+		r, msg := projectByName(r, w.ProjectId, w.Project)
+		if msg != "" {
+			return bad(msg)
+		}
+		return r, nil
 	}
 	if !request.Present(w.ProjectId) {
-		return Rule{}, ".ProjectId is missing; give the project the rule's instances belong in (0 for the default project)"
+		return bad(".ProjectId is missing; give the project the rule's instances belong in (0 for the default project)")
 	}
 	id, err := request.ReadProjectID(w.ProjectId)
 	if err != nil { // its message starts "ProjectId ..."
-		return Rule{}, "." + err.Message
+		return bad("." + err.Message)
 	}
 	if *id < 0 {
-		return Rule{}, ".ProjectId must be 0 (the default project) or greater; got " + strconv.FormatInt(*id, 10)
+		return bad(".ProjectId must be 0 (the default project) or greater; got " + strconv.FormatInt(*id, 10))
 	}
 	r.ProjectID = *id
-	return r, ""
+	return r, nil
 }
 
 // tagText reads a tag key or value: a string of at most max characters,

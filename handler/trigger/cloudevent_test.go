@@ -91,7 +91,7 @@ func TestCloudEventSamples(t *testing.T) {
 			require.Len(t, ev.CloudEvents, len(want.events))
 			for i, got := range ev.CloudEvents {
 				assert.NotEmpty(t, got.Data, "event %d keeps its data", i)
-				assert.Equal(t, want.ids[i], got.InstanceIDs(), "event %d", i)
+				assert.Equal(t, want.ids[i], namedIDs(got.Instances()), "event %d", i)
 				got.Data = nil
 				assert.Equal(t, want.events[i], got, "event %d", i)
 			}
@@ -129,7 +129,7 @@ func TestCloudEventInstanceIDs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, tt.ev.InstanceIDs())
+			assert.Equal(t, tt.want, namedIDs(tt.ev.Instances()))
 		})
 	}
 }
@@ -249,7 +249,7 @@ func FuzzCloudEvent(f *testing.F) {
 			return
 		}
 		for _, ce := range ev.CloudEvents {
-			for _, id := range ce.InstanceIDs() {
+			for _, id := range namedIDs(ce.Instances()) {
 				assert.True(t, request.ValidInstanceID(id), id)
 			}
 		}
@@ -315,4 +315,13 @@ func TestTheResourceRegionCase(t *testing.T) {
 	targets, terr := Targets(ev.CloudEvents, "ap-guangzhou")
 	require.Nil(t, terr)
 	assert.Equal(t, []Target{{"ap-beijing", []string{"ins-00000008"}}}, targets)
+}
+
+// namedIDs returns the ids of named, in order.
+func namedIDs(named []Named) []string {
+	var out []string
+	for _, n := range named {
+		out = append(out, n.ID)
+	}
+	return out
 }

@@ -95,11 +95,12 @@ type probe struct {
 
 // Decode detects the kind of the payload and decodes it: EventBridge (a
 // specversion or an EventList; tested first), API Gateway (a requestContext
-// naming a serviceId), a function URL (an httpMethod), a timer (Type
-// "Timer"), else a direct invocation. Not a JSON object: InvalidParameter;
-// over MaxEventBytes, or a request over MaxRequestBytes: RequestSizeLimitExceeded.
-// A refused event keeps its Kind (HTTP is answered in HTTP's shape, after
-// authenticating the caller). The shapes are in docs/requests.md.
+// object naming a serviceId), a function URL (an httpMethod string), a
+// timer (Type "Timer", in any case), else a direct invocation. Not a JSON
+// object: InvalidParameter; over MaxEventBytes, or a request over
+// MaxRequestBytes: RequestSizeLimitExceeded. A refused event keeps its Kind
+// (HTTP is answered in HTTP's shape, after authenticating the caller). The
+// shapes are in docs/requests-and-answers.md.
 func Decode(payload []byte) (Event, *answer.Error) {
 	if len(payload) > request.MaxEventBytes {
 		return Event{}, answer.Errorf(answer.CodeRequestTooLarge, "the event is %d bytes; at most %d bytes are accepted", len(payload), request.MaxEventBytes)
@@ -109,18 +110,30 @@ func Decode(payload []byte) (Event, *answer.Error) {
 	if err := request.DecodeObject("the event", payload, &p); err != nil {
 		return Event{}, err
 	}
-	switch {
-	case request.Present(p.SpecVersion) || request.Present(p.EventList):
+	if request.Present(p.SpecVersion) || request.Present(p.EventList) {
 		if len(payload) > request.MaxRequestBytes {
 			return Event{Kind: KindEventBridge}, answer.Errorf(answer.CodeRequestTooLarge, "the event is %d bytes; at most %d bytes are accepted", len(payload), request.MaxRequestBytes)
 		}
 		return decodeCloudEvents(payload, &p)
-	case namesService(p.RequestContext):
-		return decodeHTTP(KindAPIGateway, &p)
-	case request.JSONType(p.HTTPMethod) == request.TypeString:
+	}
+	// Each value is decoded only when its type may tell the kind: a
+	// decoded value is an allocation.
+	if request.JSONType(p.RequestContext) == request.TypeObject {
+		var rc struct {
+			ServiceID json.RawMessage `json:"serviceId"`
+		}
+		if json.Unmarshal(p.RequestContext, &rc) == nil && request.Present(rc.ServiceID) {
+			return decodeHTTP(KindAPIGateway, &p)
+		}
+	}
+	if request.JSONType(p.HTTPMethod) == request.TypeString {
 		return decodeHTTP(KindFunctionURL, &p)
-	case isTimer(p.Type):
-		return decodeTimer(&p)
+	}
+	if request.JSONType(p.Type) == request.TypeString {
+		var typ string
+		if json.Unmarshal(p.Type, &typ) == nil && strings.EqualFold(typ, "Timer") {
+			return decodeTimer(&p)
+		}
 	}
 	if len(payload) > request.MaxRequestBytes {
 		return Event{Kind: KindDirect}, answer.Errorf(answer.CodeRequestTooLarge, "the event is %d bytes; at most %d bytes are accepted", len(payload), request.MaxRequestBytes)
@@ -128,29 +141,12 @@ func Decode(payload []byte) (Event, *answer.Error) {
 	return Event{Kind: KindDirect, Direct: append(json.RawMessage(nil), payload...)}, nil
 }
 
-// namesService reports whether requestContext is an object with a serviceId.
-func namesService(requestContext json.RawMessage) bool {
-	if request.JSONType(requestContext) != request.TypeObject {
-		return false
-	}
-	var rc struct {
-		ServiceID json.RawMessage `json:"serviceId"`
-	}
-	return json.Unmarshal(requestContext, &rc) == nil && request.Present(rc.ServiceID)
-}
-
-// isTimer reports whether Type is the string "Timer", in any case.
-func isTimer(typ json.RawMessage) bool {
-	var s string
-	return request.JSONType(typ) == request.TypeString && json.Unmarshal(typ, &s) == nil && strings.EqualFold(s, "Timer")
-}
-
 // Request extracts the request of an event of any kind but EventBridge:
 // HTTP's body (a form when its Content-Type says so, else JSON) or query,
 // a timer's Message (JSON or a query), a direct payload. Keys match in any
 // case; an unknown one is UnknownParameter; a leading UTF-8 BOM is
 // ignored. On error, the request.Raw holds what could be read, for the
-// answer to echo. The request's keys are in docs/requests.md.
+// answer to echo. The request's keys are in docs/requests-and-answers.md.
 func (ev Event) Request() (request.Raw, *answer.Error) {
 	switch ev.Kind {
 	case KindAPIGateway, KindFunctionURL:

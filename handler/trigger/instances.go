@@ -2,6 +2,7 @@ package trigger
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -10,7 +11,7 @@ import (
 	"scf-cvm-project/handler/request"
 )
 
-// maxNestedJSON bounds how deep InstanceIDs follows JSON text held in a
+// maxNestedJSON bounds how deep Instances follows JSON text held in a
 // string (CloudAudit's requestParameters), which holds JSON in turn.
 const maxNestedJSON = 4
 
@@ -21,7 +22,7 @@ type Named struct {
 	Region string
 }
 
-// InstanceIDs returns the instances the event names, each once, in the
+// Instances returns the instances the event names, each once, in the
 // order named: from subject and resource, the six-segment names of CVM
 // instances (qcs::cvm:ap-guangzhou:uin/100000000001:instance/ins-abcd1234);
 // from data, at any depth, every string that is an instance id, such a
@@ -36,16 +37,8 @@ type Named struct {
 // AttachResourcesTag, DetachResourcesTag or ModifyResourcesTagValue (their
 // ResourceIds, in their ResourceRegion), and so on. Other
 // resources' names (qcs::eb:..., an image, a bucket) are not instances.
-func (e CloudEvent) InstanceIDs() []string {
-	var ids []string
-	for _, n := range e.Instances() {
-		ids = append(ids, n.ID)
-	}
-	return ids
-}
-
-// Instances returns the instances the event names, as InstanceIDs does,
-// each with the region the event gives it, the first that applies of:
+//
+// Each comes with the region the event gives it, the first that applies of:
 //
 //   - the region of the instance's own six-segment name, wherever the
 //     event holds it (subject, resource, data at any depth);
@@ -65,16 +58,7 @@ func (e CloudEvent) Instances() []Named {
 		c.names(r)
 	}
 	c.json(e.Data, 0)
-	hint := c.resourceRegion
-	if hint == "" {
-		hint = c.nameRegion
-	}
-	if hint == "" {
-		hint = c.fieldRegion
-	}
-	if hint == "" {
-		hint = c.zoneRegion
-	}
+	hint := cmp.Or(c.resourceRegion, c.nameRegion, c.fieldRegion, c.zoneRegion)
 	for i := range c.out {
 		if c.out[i].Region == "" {
 			c.out[i].Region = hint

@@ -338,11 +338,7 @@ func FuzzRequestFromEvent(f *testing.F) {
 				continue
 			}
 			assert.NotEmpty(t, req.InstanceIDs)
-			assert.LessOrEqual(t, len(req.InstanceIDs), request.MaxInstanceIDs)
-			assert.Equal(t, request.Dedupe(req.InstanceIDs), req.InstanceIDs)
-			for _, id := range req.InstanceIDs {
-				assert.True(t, request.ValidInstanceID(id), id)
-			}
+			assertInstances(t, req.InstanceIDs, request.MaxInstanceIDs)
 			assert.GreaterOrEqual(t, req.ProjectID, int64(0))
 			assert.True(t, request.ValidRegion(req.Region), req.Region)
 		}
