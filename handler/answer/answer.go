@@ -133,9 +133,12 @@ func (a Answer) JSON() []byte {
 	if err != nil { // cannot happen: an Answer is strings, integers and lists of them
 		return []byte(`{"RequestId":"","Code":"InternalError","Message":"the answer could not be written as JSON","ProjectId":null,"InstanceIds":[],"Batches":[],"Failed":[],"IsolationCalls":0,"Rules":[],"NotFound":[],"Verified":false,"AlreadyInProject":[],"Pending":[],"SecurityGroups":[]}`)
 	}
+	if len(b) > MaxAnswerBytes {
+		b = a.compacted()
+	}
 	// No socket address in an answer, whatever wrote it (a dry run's
 	// endpoint, a setting echoed): an internal gateway's stays in the log.
-	return maskAddresses(a.compacted(b), "(an address)")
+	return maskAddresses(b, "(an address)")
 }
 
 // Summarize sets the top-level RequestId/Code/Message from the batches, the
