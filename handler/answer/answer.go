@@ -64,7 +64,7 @@ type Answer struct {
 	// when no credentials were obtained.
 	CredentialSource string `json:"CredentialSource,omitempty"`
 
-	// Verification (verify.go): Verified when every operation was confirmed;
+	// Verification (build.go): Verified when every operation was confirmed;
 	// NotVerified says why not, when the function could not verify; the
 	// instances already in the project (not sent), those still OPERATING
 	// when the answer was due, and the security groups moves changed.
@@ -80,7 +80,7 @@ type Answer struct {
 	FailedByCode         []Group `json:"FailedByCode,omitempty"`
 	SecurityGroupsByCode []Group `json:"SecurityGroupsByCode,omitempty"`
 
-	// A whole account (account.go): a move's project by name, and a
+	// A whole account (rules.go): a move's project by name, and a
 	// reconciliation's compliance summary and sections per region.
 	Project    string         `json:"Project,omitempty"`
 	Compliance *Compliance    `json:"Compliance,omitempty"`
