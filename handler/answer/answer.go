@@ -186,6 +186,15 @@ func (a *Answer) Summarize() {
 			}
 		}
 	}
+	retryableFailed, firstRetryable := 0, -1 // of Failed
+	for i, f := range a.Failed {
+		if Retryable(f.Code) {
+			if firstRetryable < 0 {
+				firstRetryable = i
+			}
+			retryableFailed++
+		}
+	}
 	first := a.Batches[0]
 	switch {
 	case deadline != nil:
@@ -193,7 +202,16 @@ func (a *Answer) Summarize() {
 		a.Message = fmt.Sprintf("the invocation's deadline ran out with %d of %d batches done (see Batches): %s", done, len(a.Batches), deadline.Message)
 	case retryable != nil:
 		a.RequestId, a.Code, a.Message = retryable.RequestId, retryable.Code, retryable.Message
-	case a.summarizeRetryableFailure():
+	case firstRetryable >= 0:
+		f := a.Failed[firstRetryable]
+		a.RequestId, a.Code = "", f.Code
+		for _, b := range a.Batches {
+			if slices.Contains(b.InstanceIds, f.InstanceId) {
+				a.RequestId = b.RequestId // its batch's
+				break
+			}
+		}
+		a.Message = fmt.Sprintf("%d of %d instances failed for a reason a retry can fix, %d in all (see Failed); the first, %s: %s", retryableFailed, a.sent(), len(a.Failed), f.InstanceId, f.Message)
 	case firstFailed != nil:
 		a.RequestId, a.Code, a.Message = firstFailed.RequestId, firstFailed.Code, firstFailed.Message
 	case len(a.Failed) > 0 && len(a.Failed) < a.sent():
@@ -217,35 +235,6 @@ func (a *Answer) sent() int {
 		n += len(b.InstanceIds)
 	}
 	return n
-}
-
-// summarizeRetryableFailure sets the top code to the first instance of
-// Failed that a retry can fix, with the RequestId of its batch, and
-// reports whether there was one.
-func (a *Answer) summarizeRetryableFailure() bool {
-	n, first := 0, -1
-	for i, f := range a.Failed {
-		if Retryable(f.Code) {
-			n++
-			if first < 0 {
-				first = i
-			}
-		}
-	}
-	if first < 0 {
-		return false
-	}
-	f := a.Failed[first]
-	a.RequestId = ""
-	for _, b := range a.Batches {
-		if slices.Contains(b.InstanceIds, f.InstanceId) {
-			a.RequestId = b.RequestId
-			break
-		}
-	}
-	a.Code = f.Code
-	a.Message = fmt.Sprintf("%d of %d instances failed for a reason a retry can fix, %d in all (see Failed); the first, %s: %s", n, a.sent(), len(a.Failed), f.InstanceId, f.Message)
-	return true
 }
 
 // HTTPResponse wraps the answer for API Gateway and the function URL:
