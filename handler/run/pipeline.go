@@ -86,12 +86,14 @@ func (x *exec) batch(ctx context.Context, region string, projectID int64, ids []
 			var there []string
 			send, waiting, there = x.decide(before, projectID, ids)
 			defer x.restoreRecorded(ctx, region, before, there) // moved by an earlier invocation: finish its restore
-			send = x.record(ctx, region, before, send)
 		}
 	}
 	var outs []batch.Outcome
 	busy := func(id string) bool { return before[id].Busy() }
 	move := func(send []string) {
+		if x.Tags != nil && x.Verify.KeepSecurityGroups {
+			send = x.record(ctx, region, before, send)
+		}
 		if len(send) == 0 {
 			return
 		}
@@ -118,7 +120,7 @@ func (x *exec) batch(ctx context.Context, region string, projectID int64, ids []
 		again, still, there := x.decide(idle, projectID, slices.Sorted(maps.Keys(idle)))
 		x.restoreRecorded(ctx, region, idle, there)
 		waiting = append(waiting, still...)
-		move(x.record(ctx, region, before, again))
+		move(again)
 	}
 	x.stillBusy(before, waiting)
 	if x.Verify.Enabled && before != nil {

@@ -46,16 +46,13 @@ func byValue(ids []string, value func(id string) string, n int) (values []string
 	return values, groups
 }
 
-// record writes, before a move, the security groups of each instance of
-// send that has some and no record yet on the instance itself
-// (AttachResourcesTag: instances with the same groups share a call, 50 a
-// call). It returns the instances that may be sent: one whose record could
-// not be written is not (losing its groups is worse than not moving it),
-// and is noted NotSent with why.
+// record writes, before a move (KEEP_SECURITY_GROUPS), the security groups
+// of each instance of send that has some and no record yet on the instance
+// itself (AttachResourcesTag: instances with the same groups share a call,
+// 50 a call). It returns the instances that may be sent: one whose record
+// could not be written is not (losing its groups is worse than not moving
+// it), and is noted NotSent with why.
 func (x *exec) record(ctx context.Context, region string, before map[string]cvm.Instance, send []string) []string {
-	if x.Tags == nil || !x.Verify.KeepSecurityGroups {
-		return send
-	}
 	var need []string
 	for _, id := range send {
 		if _, has := recordOf(before[id]); !has && len(before[id].SecurityGroupIds) > 0 {
