@@ -76,8 +76,9 @@ func (x *exec) moveAll(ctx context.Context, region string, projectID int64, ids 
 // batch takes one batch through read → decide → move → confirm → restore
 // and calls moved once its first move is done (or not needed). Instances
 // the read (or a "busy" refusal) shows busy with an operation are read
-// again until it ends, then decided again and sent, within the deadline.
-// It returns the outcome of each move call made.
+// again until it ends, then decided again and sent, within the deadline;
+// those still busy then are noted. It returns the outcome of each move
+// call made.
 func (x *exec) batch(ctx context.Context, region string, projectID int64, ids []string, skip bool, moved func()) []batch.Outcome {
 	send, waiting := ids, []string(nil)
 	var before map[string]cvm.Instance
@@ -122,30 +123,24 @@ func (x *exec) batch(ctx context.Context, region string, projectID int64, ids []
 		waiting = append(waiting, still...)
 		move(again)
 	}
-	x.stillBusy(before, waiting)
+	// Those still busy when the answer was due (not gone): a move under way
+	// (anyone's) is Pending, as one of the function's own would be (202:
+	// come back); another operation kept them from being sent (NotSent,
+	// 503). Both are unfinished work.
+	x.mu.Lock()
+	for _, id := range waiting {
+		switch in := before[id]; {
+		case x.notFound[id]:
+		case in.Moving():
+			x.v.Pending = append(x.v.Pending, id)
+		default:
+			x.v.NotSent = append(x.v.NotSent, answer.Failure{InstanceId: id, Code: batch.CodeBusy,
+				Message: fmt.Sprintf("not sent: busy with %s (RequestId %s) until the answer was due; try again later", orUnknown(in.LatestOperation), orUnknown(in.LatestOperationRequestId))})
+		}
+	}
+	x.mu.Unlock()
 	if x.Verify.Enabled && before != nil {
-		var ops []batch.Operation
-		moved := map[string]bool{}
-		for _, o := range outs {
-			for _, op := range o.Operations() {
-				ops = append(ops, op)
-				for _, id := range op.InstanceIds {
-					moved[id] = true
-				}
-			}
-		}
-		x.confirm(ctx, region, projectID, ops, before)
-		// A record written for a move the API refused: the groups are still
-		// there, and the record goes (compare-and-set finds them equal).
-		var refused []string
-		for _, o := range outs {
-			for _, id := range o.InstanceIds {
-				if !moved[id] {
-					refused = append(refused, id)
-				}
-			}
-		}
-		x.restoreRecorded(ctx, region, before, refused)
+		x.confirm(ctx, region, projectID, outs, before)
 	}
 	return outs
 }
@@ -188,27 +183,6 @@ func (x *exec) idle() batch.WaitOptions {
 		return o
 	}
 	return x.Idle
-}
-
-// stillBusy notes the instances of ids (not gone) still busy when the
-// answer was due: a move under way (anyone's) is Pending, as one of the
-// function's own would be (202: come back); another operation kept them
-// from being sent (NotSent, 503). Both are unfinished work.
-func (x *exec) stillBusy(before map[string]cvm.Instance, ids []string) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	for _, id := range ids {
-		if x.notFound[id] {
-			continue
-		}
-		in := before[id]
-		if in.Moving() {
-			x.v.Pending = append(x.v.Pending, id)
-			continue
-		}
-		x.v.NotSent = append(x.v.NotSent, answer.Failure{InstanceId: id, Code: batch.CodeBusy,
-			Message: fmt.Sprintf("not sent: busy with %s (RequestId %s) until the answer was due; try again later", orUnknown(in.LatestOperation), orUnknown(in.LatestOperationRequestId))})
-	}
 }
 
 func orUnknown(s string) string {
@@ -352,21 +326,35 @@ func (x *exec) unverified(what string, err error) {
 	}
 }
 
-// confirm waits for the operations ops started (batch.Wait, its first poll
-// when the operation is expected to be done), notes how each instance
-// ended and how its security groups changed, and associates again the
-// groups a move detached (KEEP_SECURITY_GROUPS).
-func (x *exec) confirm(ctx context.Context, region string, projectID int64, ops []batch.Operation, before map[string]cvm.Instance) {
-	if len(ops) == 0 {
-		return
-	}
+// confirm waits for the operations the moves outs started (batch.Wait,
+// its first poll when the operation is expected to be done), notes how
+// each instance ended and how its security groups changed, and finishes
+// the records of the instances moved, associating again the groups a move
+// detached (KEEP_SECURITY_GROUPS), and of those whose move was refused.
+func (x *exec) confirm(ctx context.Context, region string, projectID int64, outs []batch.Outcome, before map[string]cvm.Instance) {
 	requestOf := map[string]string{}
-	var ids []string
-	for _, op := range ops {
-		for _, id := range op.InstanceIds {
-			requestOf[id] = op.RequestID
-			ids = append(ids, id)
+	var ids, refused []string
+	for _, o := range outs {
+		for _, op := range o.Operations() {
+			for _, id := range op.InstanceIds {
+				requestOf[id] = op.RequestID
+				ids = append(ids, id)
+			}
 		}
+	}
+	for _, o := range outs {
+		for _, id := range o.InstanceIds {
+			if _, moved := requestOf[id]; !moved {
+				refused = append(refused, id)
+			}
+		}
+	}
+	// A record written for a move the API refused: the groups are still
+	// there, and the record goes (compare-and-set finds them equal). Last,
+	// as the moved ones' restores are.
+	defer x.restoreRecorded(ctx, region, before, refused)
+	if len(ids) == 0 {
+		return
 	}
 	opts := x.Wait
 	opts.First, opts.Probe = x.expected.Next()
