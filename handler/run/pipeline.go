@@ -364,18 +364,19 @@ func (x *exec) confirm(ctx context.Context, region string, projectID int64, outs
 	x.expected.Observe(cf.Took, cf.Polls)
 
 	var (
-		confirmed     int
-		failed        []answer.Failure
-		pending, gone []string
-		changed       []answer.SecurityGroupChange
+		confirmed               int
+		failed                  []answer.Failure
+		pending, gone, recorded []string
+		changed                 []answer.SecurityGroupChange
 	)
 	for _, id := range ids {
 		after := cf.Last[id]
 		switch cf.States[id] {
 		case batch.Succeeded:
 			confirmed++
-			if _, recorded := recordOf(after); recorded && x.Tags != nil {
-				break // restoreRecorded finishes and reports it
+			if _, has := recordOf(after); has && x.Tags != nil {
+				recorded = append(recorded, id) // restoreRecorded finishes and reports it
+				break
 			}
 			if b := before[id].SecurityGroupIds; !sameSet(b, after.SecurityGroupIds) {
 				changed = append(changed, answer.SecurityGroupChange{InstanceId: id, Before: nonNil(b), After: nonNil(after.SecurityGroupIds)})
@@ -399,14 +400,7 @@ func (x *exec) confirm(ctx context.Context, region string, projectID int64, outs
 		if x.Verify.KeepSecurityGroups {
 			changed = nil // the records say what to restore, and restoreRecorded reports it
 		}
-		done := map[string]cvm.Instance{}
-		var doneIDs []string
-		for _, id := range ids {
-			if cf.States[id] == batch.Succeeded {
-				done[id], doneIDs = cf.Last[id], append(doneIDs, id)
-			}
-		}
-		x.restoreRecorded(ctx, region, done, doneIDs)
+		x.restoreRecorded(ctx, region, cf.Last, recorded)
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()

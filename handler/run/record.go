@@ -92,9 +92,9 @@ func (x *exec) record(ctx context.Context, region string, before map[string]cvm.
 	})
 }
 
-// restoreRecorded finishes the restore of each instance of now (as just read, its
-// move done) that carries a record, by compare-and-set: groups that are
-// what a move leaves (none) get the recorded ones back
+// restoreRecorded finishes the restore of each instance of ids that
+// carries a record, as now holds it (its last read), by compare-and-set:
+// groups that are what a move leaves (none) get the recorded ones back
 // (ModifyInstancesAttribute, instances with the same groups share a
 // call); groups that are the recorded ones need nothing; any other groups
 // were changed by someone else and are left, reported as a conflict. The
