@@ -121,6 +121,9 @@ func (x *exec) restoreRecorded(ctx context.Context, region string, now map[strin
 				Message: "someone else changed the groups during the move; they are left as they are"})
 		}
 	}
+	if len(toRestore)+len(done) == 0 {
+		return // none carries a record: the usual case
+	}
 	value := func(id string) string { v, _ := recordOf(now[id]); return strings.Join(v, ",") }
 	values, groups := byValue(toRestore, value, cvm.MaxInstancesPerCall)
 	for i, group := range groups {
