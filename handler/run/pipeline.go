@@ -26,20 +26,11 @@ import (
 func (x *exec) moveAll(ctx context.Context, region string, projectID int64, ids []string, skip bool) rules.Moved {
 	chunks := slices.Collect(slices.Chunk(ids, cvm.MaxInstancesPerCall))
 	outcomes := make([][]batch.Outcome, len(chunks))
-	stage := x.stage
 	var wg sync.WaitGroup
 	for i, chunk := range chunks {
-		stage <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			released := false
-			release := func() {
-				if !released {
-					released = true
-					<-stage
-				}
-			}
+		x.stage <- struct{}{}
+		wg.Go(func() {
+			release := sync.OnceFunc(func() { <-x.stage })
 			defer release()
 			defer func() {
 				if p := recover(); p != nil {
@@ -51,7 +42,7 @@ func (x *exec) moveAll(ctx context.Context, region string, projectID int64, ids 
 				}
 			}()
 			outcomes[i] = x.batch(ctx, region, projectID, chunk, skip, release)
-		}()
+		})
 	}
 	wg.Wait()
 	batches, failed, calls := answer.FromBatches(slices.Concat(outcomes...), x.inv.ID)
