@@ -1,6 +1,7 @@
 package run
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -126,7 +127,7 @@ func (x *exec) batch(ctx context.Context, region string, projectID int64, ids []
 			x.v.Pending = append(x.v.Pending, id)
 		default:
 			x.v.NotSent = append(x.v.NotSent, answer.Failure{InstanceId: id, Code: batch.CodeBusy,
-				Message: fmt.Sprintf("not sent: busy with %s (RequestId %s) until the answer was due; try again later", orUnknown(in.LatestOperation), orUnknown(in.LatestOperationRequestId))})
+				Message: fmt.Sprintf("not sent: busy with %s (RequestId %s) until the answer was due; try again later", cmp.Or(in.LatestOperation, "an operation"), cmp.Or(in.LatestOperationRequestId, "an operation"))})
 		}
 	}
 	x.mu.Unlock()
@@ -174,13 +175,6 @@ func (x *exec) idle() batch.WaitOptions {
 		return o
 	}
 	return x.Idle
-}
-
-func orUnknown(s string) string {
-	if s == "" {
-		return "an operation"
-	}
-	return s
 }
 
 // read returns the instances of ids in region as they are now: as the
@@ -245,7 +239,7 @@ func (x *exec) decide(before map[string]cvm.Instance, projectID int64, ids []str
 			wait = append(wait, id)
 		case batch.Never:
 			never = append(never, answer.Failure{InstanceId: id, Code: code,
-				Message: fmt.Sprintf("never sent: the instance is %s (InstanceState %s, RestrictState %s, IsolatedSource %s)", stateWords(code), orNone(in.State), orNone(in.RestrictState), orNone(in.IsolatedSource))})
+				Message: fmt.Sprintf("never sent: the instance is %s (InstanceState %s, RestrictState %s, IsolatedSource %s)", stateWords(code), cmp.Or(in.State, "-"), cmp.Or(in.RestrictState, "-"), cmp.Or(in.IsolatedSource, "-"))})
 		case batch.Absent:
 			absent = append(absent, id)
 		}
@@ -268,13 +262,6 @@ func stateWords(code string) string {
 		return "one whose launch failed"
 	}
 	return "in the recycle bin or isolated"
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 // noteGroups notes, for a dry run, the security groups of the instances
