@@ -248,8 +248,10 @@ func networkCause(err error) (words string, cause error) {
 		return "the TLS handshake failed (" + alert.Error() + ")", alert
 	case errors.As(err, &op):
 		return opWords(op), op
-	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		return "the connection was closed before the whole answer arrived", eofCause(err)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "the connection was closed before the whole answer arrived", io.ErrUnexpectedEOF
+	case errors.Is(err, io.EOF):
+		return "the connection was closed before the whole answer arrived", io.EOF
 	case errors.As(err, &netErr) && netErr.Timeout():
 		return "no answer came in time", netErr
 	}
@@ -278,12 +280,4 @@ func opWords(op *net.OpError) string {
 		return "the connection could not be made"
 	}
 	return "the connection failed"
-}
-
-// eofCause returns the EOF in err's chain, for its text to be replaced.
-func eofCause(err error) error {
-	if errors.Is(err, io.ErrUnexpectedEOF) {
-		return io.ErrUnexpectedEOF
-	}
-	return io.EOF
 }
