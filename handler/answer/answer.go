@@ -64,7 +64,7 @@ type Answer struct {
 	// when no credentials were obtained.
 	CredentialSource string `json:"CredentialSource,omitempty"`
 
-	// Verification (verify.go): Verified when every operation was confirmed;
+	// Verification (build.go): Verified when every operation was confirmed;
 	// NotVerified says why not, when the function could not verify; the
 	// instances already in the project (not sent), those still OPERATING
 	// when the answer was due, and the security groups moves changed.
@@ -80,7 +80,7 @@ type Answer struct {
 	FailedByCode         []Group `json:"FailedByCode,omitempty"`
 	SecurityGroupsByCode []Group `json:"SecurityGroupsByCode,omitempty"`
 
-	// A whole account (account.go): a move's project by name, and a
+	// A whole account (rules.go): a move's project by name, and a
 	// reconciliation's compliance summary and sections per region.
 	Project    string         `json:"Project,omitempty"`
 	Compliance *Compliance    `json:"Compliance,omitempty"`
@@ -133,9 +133,12 @@ func (a Answer) JSON() []byte {
 	if err != nil { // cannot happen: an Answer is strings, integers and lists of them
 		return []byte(`{"RequestId":"","Code":"InternalError","Message":"the answer could not be written as JSON","ProjectId":null,"InstanceIds":[],"Batches":[],"Failed":[],"IsolationCalls":0,"Rules":[],"NotFound":[],"Verified":false,"AlreadyInProject":[],"Pending":[],"SecurityGroups":[]}`)
 	}
+	if len(b) > MaxAnswerBytes {
+		b = a.compacted()
+	}
 	// No socket address in an answer, whatever wrote it (a dry run's
 	// endpoint, a setting echoed): an internal gateway's stays in the log.
-	return maskAddresses(a.compacted(b), "(an address)")
+	return maskAddresses(b, "(an address)")
 }
 
 // Summarize sets the top-level RequestId/Code/Message from the batches, the
@@ -183,6 +186,15 @@ func (a *Answer) Summarize() {
 			}
 		}
 	}
+	retryableFailed, firstRetryable := 0, -1 // of Failed
+	for i, f := range a.Failed {
+		if Retryable(f.Code) {
+			if firstRetryable < 0 {
+				firstRetryable = i
+			}
+			retryableFailed++
+		}
+	}
 	first := a.Batches[0]
 	switch {
 	case deadline != nil:
@@ -190,7 +202,16 @@ func (a *Answer) Summarize() {
 		a.Message = fmt.Sprintf("the invocation's deadline ran out with %d of %d batches done (see Batches): %s", done, len(a.Batches), deadline.Message)
 	case retryable != nil:
 		a.RequestId, a.Code, a.Message = retryable.RequestId, retryable.Code, retryable.Message
-	case a.summarizeRetryableFailure():
+	case firstRetryable >= 0:
+		f := a.Failed[firstRetryable]
+		a.RequestId, a.Code = "", f.Code
+		for _, b := range a.Batches {
+			if slices.Contains(b.InstanceIds, f.InstanceId) {
+				a.RequestId = b.RequestId // its batch's
+				break
+			}
+		}
+		a.Message = fmt.Sprintf("%d of %d instances failed for a reason a retry can fix, %d in all (see Failed); the first, %s: %s", retryableFailed, a.sent(), len(a.Failed), f.InstanceId, f.Message)
 	case firstFailed != nil:
 		a.RequestId, a.Code, a.Message = firstFailed.RequestId, firstFailed.Code, firstFailed.Message
 	case len(a.Failed) > 0 && len(a.Failed) < a.sent():
@@ -214,35 +235,6 @@ func (a *Answer) sent() int {
 		n += len(b.InstanceIds)
 	}
 	return n
-}
-
-// summarizeRetryableFailure sets the top code to the first instance of
-// Failed that a retry can fix, with the RequestId of its batch, and
-// reports whether there was one.
-func (a *Answer) summarizeRetryableFailure() bool {
-	n, first := 0, -1
-	for i, f := range a.Failed {
-		if Retryable(f.Code) {
-			n++
-			if first < 0 {
-				first = i
-			}
-		}
-	}
-	if first < 0 {
-		return false
-	}
-	f := a.Failed[first]
-	a.RequestId = ""
-	for _, b := range a.Batches {
-		if slices.Contains(b.InstanceIds, f.InstanceId) {
-			a.RequestId = b.RequestId
-			break
-		}
-	}
-	a.Code = f.Code
-	a.Message = fmt.Sprintf("%d of %d instances failed for a reason a retry can fix, %d in all (see Failed); the first, %s: %s", n, a.sent(), len(a.Failed), f.InstanceId, f.Message)
-	return true
 }
 
 // HTTPResponse wraps the answer for API Gateway and the function URL:

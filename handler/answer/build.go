@@ -1,6 +1,10 @@
 package answer
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
 
 // Outcome is what a run did, whatever the plan (a move, its dry run, a
 // rule run for named instances or for a region, an EventBridge event): the
@@ -28,7 +32,7 @@ type Outcome struct {
 	// nothing was verified (VERIFY=false, or no move was planned).
 	Verification *Verification
 
-	// A whole account (account.go): a move's project by name; a
+	// A whole account (rules.go): a move's project by name; a
 	// reconciliation (compliance summary), its regions, and the message of
 	// a fan-out.
 	Project        string
@@ -37,9 +41,48 @@ type Outcome struct {
 	Note           string
 }
 
+// SecurityGroupChange is an instance whose security groups a move changed
+// (or, in a dry run, the groups an instance that would move has): Before
+// the move and After it (null in a dry run); Restored when the function
+// associated Before again (KEEP_SECURITY_GROUPS), else the Code and Message
+// of the call that failed to.
+type SecurityGroupChange struct {
+	InstanceId string   `json:"InstanceId"`
+	Before     []string `json:"Before"`
+	After      []string `json:"After"` // null in a dry run
+	Restored   bool     `json:"Restored"`
+	Code       string   `json:"Code,omitempty"`
+	Message    string   `json:"Message,omitempty"`
+}
+
+// Verification is what the reads around the moves found (VERIFY): the
+// instances already in the target project (not sent), those named that do
+// not exist in their region, those whose operation ended FAILED or was
+// still OPERATING when the answer was due, how many were confirmed in the
+// project, and the security groups that changed. Enabled is false when
+// VERIFY=false; Unverified says why the moves were not verified (e.g. no
+// permission for DescribeInstances).
+type Verification struct {
+	Enabled          bool
+	Unverified       string
+	AlreadyInProject []string
+	NotFound         []string
+	Failed           []Failure
+	// Never are instances that can never move (recycled, terminating,
+	// launch failed, isolated), each with its code; NotSent those not sent
+	// for now (busy until the answer was due, or their security groups
+	// could not be recorded): unfinished work.
+	Never, NotSent []Failure
+	Pending        []string
+	Confirmed      int
+	SecurityGroups []SecurityGroupChange
+}
+
 // Build is the answer to an invocation that ran: at the top, a rule run's
-// refusal, else the first listing that failed, else the batches' summary (Summarize), else Success
-// with the first call's RequestId. A dry run says so in Message.
+// refusal, else the first listing that failed, else the batches' summary
+// (Summarize), else Success with the first call's RequestId; then what the
+// reads found (verify). A dry run says so in Message; a reconciliation
+// adds its compliance and regions.
 func Build(o Outcome) Answer {
 	a := Answer{
 		ProjectId:        o.ProjectId,
@@ -51,6 +94,7 @@ func Build(o Outcome) Answer {
 		Rules:            o.Rules,
 		NotFound:         o.NotFound,
 		CredentialSource: o.CredentialSource,
+		Project:          o.Project,
 	}
 	switch {
 	case o.Refused != nil:
@@ -72,7 +116,105 @@ func Build(o Outcome) Answer {
 	case o.RulesDryRun && a.Code == CodeSuccess:
 		a.Message = fmt.Sprintf("dry run: %d instances would move; nothing was moved", o.WouldMove)
 	}
-	a.account(o)
+	// A whole account: a reconciliation's compliance, its regions and a
+	// fan-out's message.
+	if o.Reconciliation {
+		c := ComplianceOf(o.Rules)
+		a.Compliance, a.Regions = &c, o.Regions
+		if a.Regions == nil {
+			a.Regions = []RegionReport{}
+		}
+		if o.Note != "" && a.Code == CodeSuccess && a.Message == "" {
+			a.Message = o.Note
+		}
+	}
 	a.nonNil()
 	return a
+}
+
+// verify adds v to a and sets the top code: Success stays only when every
+// named instance is confirmed in the project (or was there already). With
+// instances still OPERATING, OperationPending (unfinished work wins);
+// else, when some instances did not end in the project (their operation
+// FAILED, or they do not exist), PartialSuccess if others did, else the
+// first one's code.
+func (a *Answer) verify(v *Verification, dryRun bool) {
+	if v == nil {
+		return
+	}
+	a.Verified = v.Enabled && v.Unverified == "" && len(v.Pending) == 0 && !dryRun
+	a.NotVerified = v.Unverified
+	a.AlreadyInProject = append(a.AlreadyInProject, v.AlreadyInProject...)
+	a.Pending = append(a.Pending, v.Pending...)
+	a.SecurityGroups = append(a.SecurityGroups, v.SecurityGroups...)
+	// A rule run has some already, from its moves and listings: a set
+	// each, so that 100,000 of them do not cost 100,000² comparisons.
+	failed := make(map[string]bool, len(a.Failed))
+	for _, f := range a.Failed {
+		failed[f.InstanceId] = true
+	}
+	for _, f := range slices.Concat(v.Failed, v.Never, v.NotSent) {
+		if !failed[f.InstanceId] {
+			failed[f.InstanceId] = true
+			a.Failed = append(a.Failed, f)
+		}
+	}
+	notFound := make(map[string]bool, len(a.NotFound))
+	for _, id := range a.NotFound {
+		notFound[id] = true
+	}
+	for _, id := range v.NotFound {
+		if !notFound[id] {
+			notFound[id] = true
+			a.NotFound = append(a.NotFound, id)
+		}
+	}
+	if a.Code != CodeSuccess {
+		return
+	}
+	bad := len(v.Failed) + len(v.Never) + len(v.NotSent) + len(a.NotFound)
+	good := v.Confirmed + len(v.AlreadyInProject)
+	if n := len(a.InstanceIds); n > 0 {
+		good = n - bad - len(v.Pending)
+	}
+	switch {
+	case len(v.NotSent) > 0:
+		a.Code = v.NotSent[0].Code
+		a.Message = fmt.Sprintf("%s not sent for now (busy with other operations until the answer was due, or their security groups could not be recorded; see Failed): try again later; %s", plural(len(v.NotSent), "instance"), tally(good, v, a.NotFound))
+	case len(v.Pending) > 0:
+		a.Code = CodeOperationPending
+		a.Message = fmt.Sprintf("%s still being moved when the answer was due (see Pending); %s", plural(len(v.Pending), "instance"), tally(good, v, a.NotFound))
+	case bad > 0 && good > 0:
+		a.Code = CodePartialSuccess
+		a.Message = tally(good, v, a.NotFound)
+	case len(v.Failed)+len(v.Never) > 0:
+		a.Code, a.Message = slices.Concat(v.Failed, v.Never)[0].Code, tally(good, v, a.NotFound)
+	case len(a.NotFound) > 0:
+		a.Code = CodeInstanceNotFound
+		a.Message = fmt.Sprintf("no instance named exists in its region: %s (see NotFound)", firstFew(a.NotFound))
+	case v.Unverified != "":
+		a.Message = "the moves were accepted but not verified: " + v.Unverified
+	}
+}
+
+// tally says how the instances ended.
+func tally(good int, v *Verification, notFound []string) string {
+	return fmt.Sprintf("%d in the project; %s ended FAILED, %d can never move (see Failed); %d not found (see NotFound)", max(good, 0), plural(len(v.Failed), "operation"), len(v.Never), len(notFound))
+}
+
+// firstFew names the first ids of a list and counts the rest: a message
+// names a few; the list itself is in the answer once.
+func firstFew(ids []string) string {
+	const few = 10
+	if len(ids) <= few {
+		return strings.Join(ids, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(ids[:few], ", "), len(ids)-few)
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

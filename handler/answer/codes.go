@@ -52,6 +52,19 @@ const (
 	CodeGroupsChanged = "ResourceInUse.SecurityGroupsChanged"
 )
 
+// The codes of verification: a move the API accepted whose operation
+// ended FAILED, and an answer due while operations were still OPERATING.
+const (
+	// CodeOperationFailed is the code of an instance whose move the API
+	// accepted and whose operation ended FAILED (LatestOperationState),
+	// in the vocabulary of the API's FailedOperation codes: the operation,
+	// not the request, failed.
+	CodeOperationFailed = "FailedOperation.ModifyInstancesProject" // 502
+	// CodeOperationPending says operations were still OPERATING when the
+	// answer was due (see Pending): the work is unfinished.
+	CodeOperationPending = "OperationPending" // 202
+)
+
 // RetryAfter is the Retry-After (seconds) of a 503 for busy instances
 // and of a 202 for moves still under way: operations of the CVM API take
 // seconds.

@@ -20,16 +20,13 @@ type Group struct {
 	InstanceIds []string `json:"InstanceIds"`
 }
 
-// compacted returns a, or, when its JSON is over MaxAnswerBytes (100,000
-// instances that each failed with their own message weigh about 25 MB),
-// a with Failed and SecurityGroups cut to their first 100 entries and
-// every instance of them listed by code in FailedByCode and
+// compacted returns the JSON of a whose JSON is over MaxAnswerBytes
+// (100,000 instances that each failed with their own message weigh about
+// 25 MB): a with Failed and SecurityGroups cut to their first 100 entries
+// and every instance of them listed by code in FailedByCode and
 // SecurityGroupsByCode, Compact set: the code of each instance is still
 // there, its own message is not. Last, the echo of InstanceIds goes.
-func (a Answer) compacted(b []byte) []byte {
-	if len(b) <= MaxAnswerBytes {
-		return b
-	}
+func (a Answer) compacted() []byte {
 	a.Compact = true
 	a.FailedByCode = nil
 	for _, f := range a.Failed {
@@ -45,7 +42,7 @@ func (a Answer) compacted(b []byte) []byte {
 		return b
 	}
 	a.InstanceIds = []string{} // the caller sent them; Batches still say each one's outcome
-	b, _ = json.Marshal(a)
+	b, _ := json.Marshal(a)
 	return b
 }
 

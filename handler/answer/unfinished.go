@@ -24,6 +24,11 @@ func Retryable(code string) bool {
 	return retry.Code(code)
 }
 
+// HasPending reports whether operations were still under way when the
+// answer was due: unfinished work, that an invocation nobody reads should
+// leave for the platform to retry.
+func (a Answer) HasPending() bool { return len(a.Pending) > 0 }
+
 // Unfinished reports whether the answer leaves work undone that a later
 // attempt of the same invocation can finish (see Retryable): its top code,
 // a batch, an instance of Failed, a rule's failed listing or move, or

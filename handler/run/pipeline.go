@@ -1,6 +1,7 @@
 package run
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -26,20 +27,11 @@ import (
 func (x *exec) moveAll(ctx context.Context, region string, projectID int64, ids []string, skip bool) rules.Moved {
 	chunks := slices.Collect(slices.Chunk(ids, cvm.MaxInstancesPerCall))
 	outcomes := make([][]batch.Outcome, len(chunks))
-	stage := x.stage
 	var wg sync.WaitGroup
 	for i, chunk := range chunks {
-		stage <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			released := false
-			release := func() {
-				if !released {
-					released = true
-					<-stage
-				}
-			}
+		x.stage <- struct{}{}
+		wg.Go(func() {
+			release := sync.OnceFunc(func() { <-x.stage })
 			defer release()
 			defer func() {
 				if p := recover(); p != nil {
@@ -51,7 +43,7 @@ func (x *exec) moveAll(ctx context.Context, region string, projectID int64, ids 
 				}
 			}()
 			outcomes[i] = x.batch(ctx, region, projectID, chunk, skip, release)
-		}()
+		})
 	}
 	wg.Wait()
 	batches, failed, calls := answer.FromBatches(slices.Concat(outcomes...), x.inv.ID)
@@ -76,8 +68,9 @@ func (x *exec) moveAll(ctx context.Context, region string, projectID int64, ids 
 // batch takes one batch through read → decide → move → confirm → restore
 // and calls moved once its first move is done (or not needed). Instances
 // the read (or a "busy" refusal) shows busy with an operation are read
-// again until it ends, then decided again and sent, within the deadline.
-// It returns the outcome of each move call made.
+// again until it ends, then decided again and sent, within the deadline;
+// those still busy then are noted. It returns the outcome of each move
+// call made.
 func (x *exec) batch(ctx context.Context, region string, projectID int64, ids []string, skip bool, moved func()) []batch.Outcome {
 	send, waiting := ids, []string(nil)
 	var before map[string]cvm.Instance
@@ -86,12 +79,14 @@ func (x *exec) batch(ctx context.Context, region string, projectID int64, ids []
 			var there []string
 			send, waiting, there = x.decide(before, projectID, ids)
 			defer x.restoreRecorded(ctx, region, before, there) // moved by an earlier invocation: finish its restore
-			send = x.record(ctx, region, before, send)
 		}
 	}
 	var outs []batch.Outcome
 	busy := func(id string) bool { return before[id].Busy() }
 	move := func(send []string) {
+		if x.Tags != nil && x.Verify.KeepSecurityGroups {
+			send = x.record(ctx, region, before, send)
+		}
 		if len(send) == 0 {
 			return
 		}
@@ -118,32 +113,26 @@ func (x *exec) batch(ctx context.Context, region string, projectID int64, ids []
 		again, still, there := x.decide(idle, projectID, slices.Sorted(maps.Keys(idle)))
 		x.restoreRecorded(ctx, region, idle, there)
 		waiting = append(waiting, still...)
-		move(x.record(ctx, region, before, again))
+		move(again)
 	}
-	x.stillBusy(before, waiting)
+	// Those still busy when the answer was due (not gone): a move under way
+	// (anyone's) is Pending, as one of the function's own would be (202:
+	// come back); another operation kept them from being sent (NotSent,
+	// 503). Both are unfinished work.
+	x.mu.Lock()
+	for _, id := range waiting {
+		switch in := before[id]; {
+		case x.notFound[id]:
+		case in.Moving():
+			x.v.Pending = append(x.v.Pending, id)
+		default:
+			x.v.NotSent = append(x.v.NotSent, answer.Failure{InstanceId: id, Code: batch.CodeBusy,
+				Message: fmt.Sprintf("not sent: busy with %s (RequestId %s) until the answer was due; try again later", cmp.Or(in.LatestOperation, "an operation"), cmp.Or(in.LatestOperationRequestId, "an operation"))})
+		}
+	}
+	x.mu.Unlock()
 	if x.Verify.Enabled && before != nil {
-		var ops []batch.Operation
-		moved := map[string]bool{}
-		for _, o := range outs {
-			for _, op := range o.Operations() {
-				ops = append(ops, op)
-				for _, id := range op.InstanceIds {
-					moved[id] = true
-				}
-			}
-		}
-		x.confirm(ctx, region, projectID, ops, before)
-		// A record written for a move the API refused: the groups are still
-		// there, and the record goes (compare-and-set finds them equal).
-		var refused []string
-		for _, o := range outs {
-			for _, id := range o.InstanceIds {
-				if !moved[id] {
-					refused = append(refused, id)
-				}
-			}
-		}
-		x.restoreRecorded(ctx, region, before, refused)
+		x.confirm(ctx, region, projectID, outs, before)
 	}
 	return outs
 }
@@ -186,34 +175,6 @@ func (x *exec) idle() batch.WaitOptions {
 		return o
 	}
 	return x.Idle
-}
-
-// stillBusy notes the instances of ids (not gone) still busy when the
-// answer was due: a move under way (anyone's) is Pending, as one of the
-// function's own would be (202: come back); another operation kept them
-// from being sent (NotSent, 503). Both are unfinished work.
-func (x *exec) stillBusy(before map[string]cvm.Instance, ids []string) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	for _, id := range ids {
-		if x.notFound[id] {
-			continue
-		}
-		in := before[id]
-		if in.Moving() {
-			x.v.Pending = append(x.v.Pending, id)
-			continue
-		}
-		x.v.NotSent = append(x.v.NotSent, answer.Failure{InstanceId: id, Code: batch.CodeBusy,
-			Message: fmt.Sprintf("not sent: busy with %s (RequestId %s) until the answer was due; try again later", orUnknown(in.LatestOperation), orUnknown(in.LatestOperationRequestId))})
-	}
-}
-
-func orUnknown(s string) string {
-	if s == "" {
-		return "an operation"
-	}
-	return s
 }
 
 // read returns the instances of ids in region as they are now: as the
@@ -278,7 +239,7 @@ func (x *exec) decide(before map[string]cvm.Instance, projectID int64, ids []str
 			wait = append(wait, id)
 		case batch.Never:
 			never = append(never, answer.Failure{InstanceId: id, Code: code,
-				Message: fmt.Sprintf("never sent: the instance is %s (InstanceState %s, RestrictState %s, IsolatedSource %s)", stateWords(code), orNone(in.State), orNone(in.RestrictState), orNone(in.IsolatedSource))})
+				Message: fmt.Sprintf("never sent: the instance is %s (InstanceState %s, RestrictState %s, IsolatedSource %s)", stateWords(code), cmp.Or(in.State, "-"), cmp.Or(in.RestrictState, "-"), cmp.Or(in.IsolatedSource, "-"))})
 		case batch.Absent:
 			absent = append(absent, id)
 		}
@@ -301,13 +262,6 @@ func stateWords(code string) string {
 		return "one whose launch failed"
 	}
 	return "in the recycle bin or isolated"
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 // noteGroups notes, for a dry run, the security groups of the instances
@@ -350,21 +304,35 @@ func (x *exec) unverified(what string, err error) {
 	}
 }
 
-// confirm waits for the operations ops started (batch.Wait, its first poll
-// when the operation is expected to be done), notes how each instance
-// ended and how its security groups changed, and associates again the
-// groups a move detached (KEEP_SECURITY_GROUPS).
-func (x *exec) confirm(ctx context.Context, region string, projectID int64, ops []batch.Operation, before map[string]cvm.Instance) {
-	if len(ops) == 0 {
-		return
-	}
+// confirm waits for the operations the moves outs started (batch.Wait,
+// its first poll when the operation is expected to be done), notes how
+// each instance ended and how its security groups changed, and finishes
+// the records of the instances moved, associating again the groups a move
+// detached (KEEP_SECURITY_GROUPS), and of those whose move was refused.
+func (x *exec) confirm(ctx context.Context, region string, projectID int64, outs []batch.Outcome, before map[string]cvm.Instance) {
 	requestOf := map[string]string{}
-	var ids []string
-	for _, op := range ops {
-		for _, id := range op.InstanceIds {
-			requestOf[id] = op.RequestID
-			ids = append(ids, id)
+	var ids, refused []string
+	for _, o := range outs {
+		for _, op := range o.Operations() {
+			for _, id := range op.InstanceIds {
+				requestOf[id] = op.RequestID
+				ids = append(ids, id)
+			}
 		}
+	}
+	for _, o := range outs {
+		for _, id := range o.InstanceIds {
+			if _, moved := requestOf[id]; !moved {
+				refused = append(refused, id)
+			}
+		}
+	}
+	// A record written for a move the API refused: the groups are still
+	// there, and the record goes (compare-and-set finds them equal). Last,
+	// as the moved ones' restores are.
+	defer x.restoreRecorded(ctx, region, before, refused)
+	if len(ids) == 0 {
+		return
 	}
 	opts := x.Wait
 	opts.First, opts.Probe = x.expected.Next()
@@ -374,18 +342,19 @@ func (x *exec) confirm(ctx context.Context, region string, projectID int64, ops 
 	x.expected.Observe(cf.Took, cf.Polls)
 
 	var (
-		confirmed     int
-		failed        []answer.Failure
-		pending, gone []string
-		changed       []answer.SecurityGroupChange
+		confirmed               int
+		failed                  []answer.Failure
+		pending, gone, recorded []string
+		changed                 []answer.SecurityGroupChange
 	)
 	for _, id := range ids {
 		after := cf.Last[id]
 		switch cf.States[id] {
 		case batch.Succeeded:
 			confirmed++
-			if _, recorded := recordOf(after); recorded && x.Tags != nil {
-				break // restoreRecorded finishes and reports it
+			if _, has := recordOf(after); has && x.Tags != nil {
+				recorded = append(recorded, id) // restoreRecorded finishes and reports it
+				break
 			}
 			if b := before[id].SecurityGroupIds; !sameSet(b, after.SecurityGroupIds) {
 				changed = append(changed, answer.SecurityGroupChange{InstanceId: id, Before: nonNil(b), After: nonNil(after.SecurityGroupIds)})
@@ -409,14 +378,7 @@ func (x *exec) confirm(ctx context.Context, region string, projectID int64, ops 
 		if x.Verify.KeepSecurityGroups {
 			changed = nil // the records say what to restore, and restoreRecorded reports it
 		}
-		done := map[string]cvm.Instance{}
-		var doneIDs []string
-		for _, id := range ids {
-			if cf.States[id] == batch.Succeeded {
-				done[id], doneIDs = cf.Last[id], append(doneIDs, id)
-			}
-		}
-		x.restoreRecorded(ctx, region, done, doneIDs)
+		x.restoreRecorded(ctx, region, cf.Last, recorded)
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()

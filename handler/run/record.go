@@ -46,16 +46,13 @@ func byValue(ids []string, value func(id string) string, n int) (values []string
 	return values, groups
 }
 
-// record writes, before a move, the security groups of each instance of
-// send that has some and no record yet on the instance itself
-// (AttachResourcesTag: instances with the same groups share a call, 50 a
-// call). It returns the instances that may be sent: one whose record could
-// not be written is not (losing its groups is worse than not moving it),
-// and is noted NotSent with why.
+// record writes, before a move (KEEP_SECURITY_GROUPS), the security groups
+// of each instance of send that has some and no record yet on the instance
+// itself (AttachResourcesTag: instances with the same groups share a call,
+// 50 a call). It returns the instances that may be sent: one whose record
+// could not be written is not (losing its groups is worse than not moving
+// it), and is noted NotSent with why.
 func (x *exec) record(ctx context.Context, region string, before map[string]cvm.Instance, send []string) []string {
-	if x.Tags == nil || !x.Verify.KeepSecurityGroups {
-		return send
-	}
 	var need []string
 	for _, id := range send {
 		if _, has := recordOf(before[id]); !has && len(before[id].SecurityGroupIds) > 0 {
@@ -95,9 +92,9 @@ func (x *exec) record(ctx context.Context, region string, before map[string]cvm.
 	})
 }
 
-// restoreRecorded finishes the restore of each instance of now (as just read, its
-// move done) that carries a record, by compare-and-set: groups that are
-// what a move leaves (none) get the recorded ones back
+// restoreRecorded finishes the restore of each instance of ids that
+// carries a record, as now holds it (its last read), by compare-and-set:
+// groups that are what a move leaves (none) get the recorded ones back
 // (ModifyInstancesAttribute, instances with the same groups share a
 // call); groups that are the recorded ones need nothing; any other groups
 // were changed by someone else and are left, reported as a conflict. The
@@ -123,6 +120,9 @@ func (x *exec) restoreRecorded(ctx context.Context, region string, now map[strin
 			report = append(report, answer.SecurityGroupChange{InstanceId: id, Before: rec, After: nonNil(in.SecurityGroupIds), Code: answer.CodeGroupsChanged,
 				Message: "someone else changed the groups during the move; they are left as they are"})
 		}
+	}
+	if len(toRestore)+len(done) == 0 {
+		return // none carries a record: the usual case
 	}
 	value := func(id string) string { v, _ := recordOf(now[id]); return strings.Join(v, ",") }
 	values, groups := byValue(toRestore, value, cvm.MaxInstancesPerCall)

@@ -99,7 +99,8 @@ type Invocation struct {
 	Panicked func(*cvm.PanicError)
 }
 
-// Run carries out p and says what it did.
+// Run carries out p and says what it did and, with VERIFY, what its reads
+// around the moves found.
 func (r *Runner) Run(ctx context.Context, inv Invocation, p Plan) answer.Outcome {
 	x := &exec{Runner: r, inv: inv, known: map[string]cvm.Instance{}, notFound: map[string]bool{}, v: answer.Verification{Enabled: r.Verify.Enabled},
 		stage: make(chan struct{}, max(r.MaxConcurrency, 1))}
@@ -140,7 +141,13 @@ func (r *Runner) Run(ctx context.Context, inv Invocation, p Plan) answer.Outcome
 	default:
 		return answer.Outcome{ListingFailure: &answer.Failure{Code: answer.CodeInternalError, Message: "the plan has no kind"}}
 	}
-	x.attach(&o)
+	if x.v.Enabled { // what the reads around the moves found
+		v := x.v
+		o.Verification = &v
+		if o.FirstRequestID == "" {
+			o.FirstRequestID = x.firstRequestID
+		}
+	}
 	return o
 }
 
@@ -160,18 +167,6 @@ type exec struct {
 	known          map[string]cvm.Instance // region + " " + id → as a rule run's listing gave it
 	notFound       map[string]bool         // the ids of v.NotFound
 	firstRequestID string
-}
-
-// attach adds what the reads found to o.
-func (x *exec) attach(o *answer.Outcome) {
-	if !x.v.Enabled {
-		return
-	}
-	v := x.v
-	o.Verification = &v
-	if o.FirstRequestID == "" {
-		o.FirstRequestID = x.firstRequestID
-	}
 }
 
 // ruleRun is a run of set whose listings are the reads before its moves;

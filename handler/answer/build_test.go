@@ -78,3 +78,26 @@ func TestADryRunWithNothingToMove(t *testing.T) {
 	assert.Equal(t, "dry run: nothing would move: 2 instances already in the project, none signed or sent", a.Message)
 	assert.False(t, a.Verified)
 }
+
+// Only a reconciliation has a compliance summary and regions; a fan-out's
+// note is its message.
+func TestBuildAccount(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		o          Outcome
+		compliance bool
+		message    string
+	}{
+		{"a move", Outcome{Project: "prod"}, false, ""},
+		{"a reconciliation", Outcome{Reconciliation: true, Rules: []RuleReport{{Matched: 1}}}, true, ""},
+		{"a fan-out", Outcome{Reconciliation: true, Note: "handed over"}, true, "handed over"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			a := Build(tt.o)
+			assert.Equal(t, tt.compliance, a.Compliance != nil)
+			assert.Equal(t, tt.compliance, a.Regions != nil)
+			assert.Equal(t, tt.message, a.Message)
+			assert.Equal(t, tt.o.Project, a.Project)
+		})
+	}
+}

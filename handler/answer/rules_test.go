@@ -26,26 +26,3 @@ func TestComplianceOf(t *testing.T) {
 		{ProjectId: 7, Counts: Counts{Matched: 1, Conflicts: 1}},
 	}, c.Rules)
 }
-
-// Only a reconciliation has a compliance summary and regions; a fan-out's
-// note is its message.
-func TestBuildAccount(t *testing.T) {
-	for _, tt := range []struct {
-		name       string
-		o          Outcome
-		compliance bool
-		message    string
-	}{
-		{"a move", Outcome{Project: "prod"}, false, ""},
-		{"a reconciliation", Outcome{Reconciliation: true, Rules: []RuleReport{{Matched: 1}}}, true, ""},
-		{"a fan-out", Outcome{Reconciliation: true, Note: "handed over"}, true, "handed over"},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			a := Build(tt.o)
-			assert.Equal(t, tt.compliance, a.Compliance != nil)
-			assert.Equal(t, tt.compliance, a.Regions != nil)
-			assert.Equal(t, tt.message, a.Message)
-			assert.Equal(t, tt.o.Project, a.Project)
-		})
-	}
-}
