@@ -169,25 +169,29 @@ func Plain(err error) string {
 	return string(maskAddresses([]byte(msg), "(a connection)"))
 }
 
-// socketAddrs match what is left of a connection's two ends (a pair:
+// socketPair and socketAddr match what is left of a connection's two ends (a pair:
 // "tcp 10.0.0.1:5->10.0.0.2:443"; an address: "dial tcp 10.0.0.2:443"), in
 // case a network error was flattened into text before it reached Plain.
 // Two patterns, each run only where its match may be: the pair's "\S+"
 // backtracks over the whole of a text without spaces, as JSON is.
-// Compiled at first use, not at every cold start.
-var socketAddrs = sync.OnceValues(func() (pair, addr *regexp.Regexp) {
-	return regexp.MustCompile(`(?:(?:read|write|dial) )?(?:tcp|udp)[46]? ?(?:\S+:\d+)?->\S+:\d+`),
-		regexp.MustCompile(`(?:(?:read|write|dial) (?:tcp|udp)[46]? )?(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:.]+\]):\d+`)
-})
+// Each is compiled when first needed, not at every cold start nor for
+// every answer.
+var (
+	socketPair = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?:(?:read|write|dial) )?(?:tcp|udp)[46]? ?(?:\S+:\d+)?->\S+:\d+`)
+	})
+	socketAddr = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?:(?:read|write|dial) (?:tcp|udp)[46]? )?(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:.]+\]):\d+`)
+	})
+)
 
 // maskAddresses replaces every socket address in b with words. The
 // address pattern runs only on the few bytes before each ':' that has a
 // digit (or ']') before it and a digit after, as every address has: run on
 // a whole answer, it costs more than the rest of a dry run.
 func maskAddresses(b []byte, words string) []byte {
-	pair, addr := socketAddrs()
 	if bytes.Contains(b, []byte("->")) {
-		b = pair.ReplaceAll(b, []byte(words))
+		b = socketPair().ReplaceAll(b, []byte(words))
 	}
 	var out []byte
 	done := 0 // b[:done] is in out, or needs no change
@@ -199,7 +203,7 @@ func maskAddresses(b []byte, words string) []byte {
 		for to < len(b) && isDigit(b[to]) {
 			to++
 		}
-		if loc := addr.FindIndex(b[from:to]); loc != nil {
+		if loc := socketAddr().FindIndex(b[from:to]); loc != nil {
 			out = append(append(out, b[done:from+loc[0]]...), words...)
 			done = from + loc[1]
 		}

@@ -77,7 +77,7 @@ func TestAnAnswerMasksSocketAddresses(t *testing.T) {
 // Masking around each candidate ':' masks what the patterns, run on the
 // whole text, mask.
 func TestMaskAddressesAgreesWithThePatternsOnTheWholeText(t *testing.T) {
-	pair, addr := socketAddrs()
+	pair, addr := socketPair(), socketAddr()
 	for _, text := range []string{
 		`dial tcp 10.0.0.5:8443: connect: connection refused`,
 		`read tcp 127.0.0.1:34524->10.1.2.3:443: read: connection reset by peer`,
