@@ -131,11 +131,6 @@ func NewAssumeRole(o AssumeRoleOptions) (*AssumeRole, error) {
 	return p, nil
 }
 
-// String names the provider, its role and where the caller's keys come from.
-func (p *AssumeRole) String() string {
-	return "assumed-role:" + p.o.RoleARN + " (STS " + p.endpoint.Host + ", signed with the keys of " + fmt.Sprint(p.o.Base) + ")"
-}
-
 // assumeRoleParams is the AssumeRole request body.
 type assumeRoleParams struct {
 	RoleArn         string

@@ -3,7 +3,6 @@ package handler
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -62,9 +61,10 @@ type built struct {
 	creds  config.Snapshot // what credentials.FromEnv read
 	cfg    config.Config   // nil client when cfg was bad
 	client *cvm.Client
-	// provider is the credential chain (its cache included); nil when the
-	// credential settings were bad.
+	// provider is the credential chain (its cache included) and name what
+	// the configured line calls it; nil when the credential settings were bad.
 	provider credentials.Provider
+	name     string
 }
 
 // handler returns the Handler built from the variables of the invocation
@@ -107,14 +107,15 @@ func (s *settings) build(getenv func(string) string, prev *built) *built {
 	// The credentials are read even when the rest is bad, so that the
 	// snapshot covers their variables too.
 	var provider credentials.Provider
+	var name string
 	var perr error
 	if prev != nil && prev.provider != nil && prev.creds.Same(getenv) {
-		provider, b.creds = prev.provider, prev.creds
+		provider, name, b.creds = prev.provider, prev.name, prev.creds
 	} else {
 		// Env keeps reading the keys, which rotate, at every call: from the
 		// latest invocation's variables (the runtime sets them in the
 		// process too, but never unsets one an invocation lacks).
-		provider, perr = credentials.FromEnv(b.creds.Record(getenv), s.invocationEnv, s.httpClient, s.logger)
+		provider, name, perr = credentials.FromEnv(b.creds.Record(getenv), s.invocationEnv, s.httpClient, s.logger)
 	}
 	if err != nil {
 		h.misconfigured(s.logger, err)
@@ -143,9 +144,9 @@ func (s *settings) build(getenv func(string) string, prev *built) *built {
 		h.misconfigured(s.logger, perr)
 		return b
 	}
-	b.provider = provider
+	b.provider, b.name = provider, name
 	h.Credentials = provider
-	h.startup = func() { h.logConfigured(client, provider, cfg.Tuning.RateLimit) }
+	h.startup = func() { h.logConfigured(client, name, cfg.Tuning.RateLimit) }
 	return b
 }
 
@@ -185,11 +186,11 @@ func NewFromEnv(getenv func(string) string, logger *slog.Logger) *Handler {
 // logConfigured says which settings are in force. It runs at a Handler's
 // first invocation, not when it is built: a log write before the runtime
 // listens measurably delays the cold start's first Ping.
-func (h *Handler) logConfigured(client *cvm.Client, provider credentials.Provider, rateLimit float64) {
+func (h *Handler) logConfigured(client *cvm.Client, chain string, rateLimit float64) {
 	security := h.Security
 	h.logger().Info("configured", "version", Version, "endpoint", client.Endpoint(), "signature_method", string(client.Method()), "default_region", h.DefaultRegion,
 		"http_auth", security.HTTPAuth(), "allow_get", security.AllowGET, "allowed_project_ids", security.AllowedProjectIDs,
-		"max_instances", security.InstanceLimit(), "dry_run", security.DryRun, "rules", len(h.Rules), "credentials", fmt.Sprint(provider),
+		"max_instances", security.InstanceLimit(), "dry_run", security.DryRun, "rules", len(h.Rules), "credentials", chain,
 		"max_retries", client.Retry.MaxRetries, "max_concurrency", h.MaxConcurrency, "rate_limit", rateLimit, "skip_invalid", h.SkipInvalid)
 }
 
