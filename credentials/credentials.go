@@ -238,13 +238,6 @@ func FromEnv(getenv, keys func(string) string, httpClient Doer, logger *slog.Log
 	session := get(EnvRoleSessionName)
 	if session == "" {
 		session = DefaultSessionName(get(EnvFunctionName))
-	} else if !validSessionName(session) {
-		return nil, "", fmt.Errorf("%s %q is not 2 to %d letters, digits or +=,.@_-: %w", EnvRoleSessionName, session, MaxSessionNameLen, ErrInvalidConfig)
-	}
-	if ep := get(EnvSTSEndpoint); ep != "" {
-		if _, err := parseEndpoint(ep); err != nil {
-			return nil, "", fmt.Errorf("%s: %w", EnvSTSEndpoint, err)
-		}
 	}
 	p, err := NewAssumeRole(AssumeRoleOptions{
 		RoleARN:     arn,
@@ -258,7 +251,7 @@ func FromEnv(getenv, keys func(string) string, httpClient Doer, logger *slog.Log
 		Logger:      logger,
 	})
 	if err != nil {
-		return nil, "", fmt.Errorf("%s: %w", EnvRoleARN, err)
+		return nil, "", err
 	}
 	return p, "assumed-role:" + arn + " (STS " + p.endpoint.Host + ", signed with the keys of " + name + ")", nil
 }
