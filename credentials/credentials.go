@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -66,9 +65,9 @@ const (
 	EnvSessionToken = "TENCENTCLOUD_SESSIONTOKEN"
 )
 
-// Env reads the execution role's keys from the environment at every call:
-// SCF rotates them and scf-go-lib sets them again before each invocation,
-// so they are never cached. The zero value reads os.Getenv.
+// Env reads the execution role's keys through Getenv at every call: SCF
+// rotates them and scf-go-lib sets them again before each invocation, so
+// they are never cached.
 type Env struct {
 	Getenv func(string) string
 }
@@ -76,14 +75,10 @@ type Env struct {
 // Retrieve returns the keys in the environment, or ErrNotFound naming the
 // variables that are missing.
 func (e Env) Retrieve(context.Context) (Credentials, error) {
-	get := e.Getenv
-	if get == nil {
-		get = os.Getenv
-	}
 	c := Credentials{
-		SecretID:  strings.TrimSpace(get(EnvSecretID)),
-		SecretKey: strings.TrimSpace(get(EnvSecretKey)),
-		Token:     strings.TrimSpace(get(EnvSessionToken)),
+		SecretID:  strings.TrimSpace(e.Getenv(EnvSecretID)),
+		SecretKey: strings.TrimSpace(e.Getenv(EnvSecretKey)),
+		Token:     strings.TrimSpace(e.Getenv(EnvSessionToken)),
 		Source:    "env",
 	}
 	var missing []string

@@ -91,11 +91,7 @@ func (s *settings) handler(ctx context.Context) *Handler {
 // their own settings did not change.
 func (s *settings) build(getenv func(string) string, prev *built) *built {
 	b := &built{}
-	h := &Handler{
-		Runner:       run.Runner{Logger: s.logger},
-		Credentials:  credentials.Env{Getenv: s.invocationEnv},
-		AnswerMargin: answerMargin,
-	}
+	h := &Handler{Runner: run.Runner{Logger: s.logger}, AnswerMargin: answerMargin}
 	b.h = h
 	cfg, err := config.Load(b.config.Record(getenv), os.ReadFile)
 	b.cfg = cfg
