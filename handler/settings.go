@@ -2,7 +2,6 @@ package handler
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"os"
@@ -36,7 +35,7 @@ var Version = "dev"
 type settings struct {
 	getenv     func(string) string // the process's variables at start (config.AtStart)
 	logger     *slog.Logger
-	httpClient *http.Client // one pool of connections for CVM, STS and metadata
+	httpClient *http.Client // one pool of connections for every API, STS and metadata
 
 	mu  sync.Mutex // serialises builds
 	cur atomic.Pointer[built]
@@ -59,8 +58,7 @@ type built struct {
 	h      *Handler
 	config config.Snapshot // what config.Load read
 	creds  config.Snapshot // what credentials.FromEnv read
-	cfg    config.Config   // nil client when cfg was bad
-	client *cvm.Client
+	cfg    config.Config   // zero when it was bad
 	// provider is the credential chain (its cache included) and name what
 	// the configured line calls it; nil when the credential settings were bad.
 	provider credentials.Provider
@@ -90,73 +88,43 @@ func (s *settings) handler(ctx context.Context) *Handler {
 // (its rate) and the credential provider (its cache) of prev are kept when
 // their own settings did not change.
 func (s *settings) build(getenv func(string) string, prev *built) *built {
-	b := &built{}
 	h := &Handler{Runner: run.Runner{Logger: s.logger}, AnswerMargin: answerMargin}
-	b.h = h
-	cfg, err := config.Load(b.config.Record(getenv), os.ReadFile)
-	b.cfg = cfg
+	b := &built{h: h}
+	cfg, err := config.Load(b.config.Record(getenv), os.ReadFile, s.httpClient, slog.New(invocationLog{s.logger.Handler()}))
 	h.secrets = h.secrets.With(cfg.Secrets...)
-	h.DefaultRegion, h.Security, h.Rules = cfg.DefaultRegion, cfg.Security, cfg.Rules
-	h.MaxConcurrency, h.SkipInvalid = cfg.Tuning.MaxConcurrency, cfg.Tuning.SkipInvalid
-	h.Verify = cfg.Verify
-
 	// The credentials are read even when the rest is bad, so that the
-	// snapshot covers their variables too.
-	var provider credentials.Provider
-	var name string
-	var perr error
-	if prev != nil && prev.provider != nil && prev.creds.Same(getenv) {
-		provider, name, b.creds = prev.provider, prev.name, prev.creds
-	} else {
-		// Env keeps reading the keys, which rotate, at every call: from the
-		// latest invocation's variables (the runtime sets them in the
-		// process too, but never unsets one an invocation lacks).
-		provider, name, perr = credentials.FromEnv(b.creds.Record(getenv), s.invocationEnv, s.httpClient, s.logger)
+	// snapshot covers their variables too. Env keeps reading the keys,
+	// which rotate, at every call: from the latest invocation's variables
+	// (the runtime sets them in the process too, but never unsets one an
+	// invocation lacks).
+	b.provider, b.name, b.creds = prev.provider, prev.name, prev.creds
+	if b.provider == nil || !prev.creds.Same(getenv) {
+		b.creds = config.Snapshot{}
+		var perr error
+		if b.provider, b.name, perr = credentials.FromEnv(b.creds.Record(getenv), s.invocationEnv, s.httpClient, s.logger); err == nil {
+			err = perr
+		}
 	}
 	if err != nil {
 		h.misconfigured(s.logger, err)
 		return b
 	}
-	client := reuseClient(prev, cfg)
-	if client == nil {
-		if client, err = cfg.NewClient(s.httpClient, slog.New(invocationLog{s.logger.Handler()})); err != nil {
-			h.misconfigured(s.logger, err)
-			return b
-		}
+	if p := prev.cfg; p.CVM != nil && p.CVM.Endpoint() == cfg.CVM.Endpoint() && p.CVM.Method() == cfg.CVM.Method() &&
+		p.Tuning.MaxRetries == cfg.Tuning.MaxRetries && p.Tuning.RateLimit == cfg.Tuning.RateLimit {
+		cfg.CVM = p.CVM // and its rate
 	}
-	b.client = client
-	h.CVM, h.Preparer = client, client
-	// The Tag API: KEEP_SECURITY_GROUPS writes its records there, and any
-	// invocation finishes a record it reads, even with the setting now off.
-	if h.Tags, err = cfg.NewTagClient(s.httpClient, slog.New(invocationLog{s.logger.Handler()})); err != nil {
-		h.misconfigured(s.logger, err)
-		return b
-	}
-	if err = h.wireAccount(cfg, s.httpClient, slog.New(invocationLog{s.logger.Handler()})); err != nil {
-		h.misconfigured(s.logger, err)
-		return b
-	}
-	if perr != nil {
-		h.misconfigured(s.logger, perr)
-		return b
-	}
-	b.provider, b.name = provider, name
-	h.Credentials = provider
-	h.startup = func() { h.logConfigured(client, name, cfg.Tuning.RateLimit) }
+	b.cfg = cfg
+	h.DefaultRegion, h.Security, h.Rules, h.Verify = cfg.DefaultRegion, cfg.Security, cfg.Rules, cfg.Verify
+	h.MaxConcurrency, h.SkipInvalid = cfg.Tuning.MaxConcurrency, cfg.Tuning.SkipInvalid
+	h.CVM, h.Preparer, h.Credentials = cfg.CVM, cfg.CVM, b.provider
+	// A whole account: KEEP_SECURITY_GROUPS' records (any invocation
+	// finishes a record it reads, even with the setting now off) and the
+	// projects' names through the Tag API; regions handed to invocations
+	// of the function itself (SCF_FUNCTIONNAME) through the SCF API.
+	h.Tags, h.Projects, h.Account = cfg.Tags, &rules.Projects{Tags: cfg.Tags}, cfg.Account
+	h.FanOut = run.FanOut{SCF: cfg.SCF, FunctionName: cfg.Account.FunctionName, Namespace: cfg.Account.Namespace, Region: cfg.DefaultRegion}
+	h.startup = func() { h.logConfigured(cfg.CVM, b.name, cfg.Tuning.RateLimit) }
 	return b
-}
-
-// reuseClient returns prev's client when cfg calls the same endpoint, with
-// the same method and tuning; nil otherwise.
-func reuseClient(prev *built, cfg config.Config) *cvm.Client {
-	if prev == nil || prev.client == nil {
-		return nil
-	}
-	p := prev.cfg
-	if p.Endpoint != cfg.Endpoint || p.SignatureMethod != cfg.SignatureMethod || p.Tuning != cfg.Tuning || p.TagEndpoint != cfg.TagEndpoint || p.Verify != cfg.Verify {
-		return nil
-	}
-	return prev.client
 }
 
 // answerMargin is the Handler's AnswerMargin when built from the settings.
@@ -167,13 +135,14 @@ const answerMargin = 200 * time.Millisecond
 // through getenv now, and again at each invocation from the invocation's
 // Environment overlaid on getenv, which is the process's environment at
 // start (config.AtStart(os.Environ()); not os.Getenv, which keeps what an
-// earlier invocation's Environment set): when a variable the function reads changed, the Handler that
-// serves the invocation is built anew. A bad setting is logged when it is
-// read and answered to every invocation as InternalError.InvalidConfig,
-// never silently replaced by a default nor run unguarded.
+// earlier invocation's Environment set): when a variable the function
+// reads changed, the Handler that serves the invocation is built anew. A
+// bad setting is logged when it is read and answered to every invocation
+// as InternalError.InvalidConfig, never silently replaced by a default
+// nor run unguarded.
 func NewFromEnv(getenv func(string) string, logger *slog.Logger) *Handler {
 	s := &settings{getenv: getenv, logger: logger, httpClient: config.NewHTTPClient()}
-	b := s.build(getenv, nil)
+	b := s.build(getenv, &built{})
 	b.h.settings = s
 	s.cur.Store(b)
 	return b.h
@@ -220,26 +189,4 @@ func (h invocationLog) WithAttrs(attrs []slog.Attr) slog.Handler {
 // WithGroup keeps the wrapping.
 func (h invocationLog) WithGroup(name string) slog.Handler {
 	return invocationLog{h.Handler.WithGroup(name)}
-}
-
-// wireAccount gives h what a whole account needs: the resolver of
-// projects' names (through h.Tags, the Tag API's one client), and the SCF
-// API's client that hands
-// regions to invocations of the function itself (SCF_FUNCTIONNAME), both
-// through the one call path.
-func (h *Handler) wireAccount(cfg config.Config, httpClient cvm.Doer, logger *slog.Logger) error {
-	h.Account = cfg.Account
-	h.Projects = &rules.Projects{Tags: h.Tags} // the Tag API's one client, built before
-	if h.Tags == nil {
-		return errors.New("the Tag API's client is not built")
-	}
-	if cfg.Account.FunctionName == "" {
-		return nil
-	}
-	scf, err := cfg.NewSCFClient(httpClient, logger)
-	if err != nil {
-		return err
-	}
-	h.FanOut = run.FanOut{SCF: scf, FunctionName: cfg.Account.FunctionName, Namespace: cfg.Account.Namespace, Region: cfg.DefaultRegion}
-	return nil
 }

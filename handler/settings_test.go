@@ -76,11 +76,16 @@ func TestSettingsRebuildKeepsWhatDidNotChange(t *testing.T) {
 	dry := s.handler(invocationCtx(map[string]string{"DRY_RUN": "true"}))
 	assert.NotSame(t, h, dry)
 	assert.True(t, dry.Security.DryRun)
-	assert.Same(t, first.client, dry.CVM, "the client and its rate are kept")
+	assert.Same(t, first.cfg.CVM, dry.CVM, "the client and its rate are kept")
 	assert.Same(t, cached(t, first.provider), cached(t, dry.Credentials), "the credentials and their cache are kept")
 
+	for _, env := range []map[string]string{{"MAX_CONCURRENCY": "2"}, {"VERIFY": "false"}, {"TAG_ENDPOINT": "http://127.0.0.1:1/tag/"}} {
+		other := s.handler(invocationCtx(env))
+		assert.NotSame(t, h, other)
+		assert.Same(t, first.cfg.CVM, other.CVM, "%v is not the CVM client's", env)
+	}
 	tuned := s.handler(invocationCtx(map[string]string{"RATE_LIMIT": "5"}))
-	assert.NotSame(t, first.client, tuned.CVM)
+	assert.NotSame(t, first.cfg.CVM, tuned.CVM)
 	assert.Same(t, cached(t, first.provider), cached(t, tuned.Credentials))
 
 	role := s.handler(invocationCtx(map[string]string{"ROLE_ARN": "qcs::cam::uin/100000000001:roleName/mover"}))

@@ -43,7 +43,7 @@ func TestReadTuning(t *testing.T) {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tt.wantErr)
 				// Load reports it too.
-				_, err = Load(getenv(tt.env), noFiles(t))
+				_, err = load(getenv(tt.env), noFiles(t))
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tt.wantErr)
 				return
