@@ -26,7 +26,6 @@ import (
 
 	"scf-cvm-project/handler"
 	"scf-cvm-project/handler/answer"
-	"scf-cvm-project/handler/config"
 )
 
 // versionFile is the release this commit is: the one version that every build
@@ -59,7 +58,7 @@ func main() {
 	newHandler := func() *handler.Handler {
 		// The settings are the environment at start overlaid with each
 		// invocation's: the runtime's os.Setenv never unsets a variable.
-		return handler.NewFromEnv(config.AtStart(os.Environ()), slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{ReplaceAttr: utcTime})))
+		return handler.NewFromEnv(handler.AtStart(os.Environ()), slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{ReplaceAttr: utcTime})))
 	}
 	if os.Getenv("_LAMBDA_SERVER_PORT") != "" {
 		cloudfunction.StartHandler(newHandler())

@@ -3,6 +3,7 @@ package handler
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"scf-cvm-project/credentials"
@@ -15,6 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/tencentyun/scf-go-lib/functioncontext"
 )
 
 // Version is the binary's version, named in the configured log line; main
@@ -33,7 +36,7 @@ var Version = "dev"
 // at start overlaid with the invocation's, never os.Getenv, which keeps
 // every value the runtime ever set).
 type settings struct {
-	getenv     func(string) string // the process's variables at start (config.AtStart)
+	getenv     func(string) string // the process's variables at start (AtStart)
 	logger     *slog.Logger
 	httpClient *http.Client // one pool of connections for every API, STS and metadata
 
@@ -56,9 +59,9 @@ func (s *settings) invocationEnv(k string) string {
 // built is a Handler and what it was built from.
 type built struct {
 	h      *Handler
-	config config.Snapshot // what config.Load read
-	creds  config.Snapshot // what credentials.FromEnv read
-	cfg    config.Config   // zero when it was bad
+	config snapshot      // what config.Load read
+	creds  snapshot      // what credentials.FromEnv read
+	cfg    config.Config // zero when it was bad
 	// provider is the credential chain (its cache included) and name what
 	// the configured line calls it; nil when the credential settings were bad.
 	provider credentials.Provider
@@ -66,17 +69,27 @@ type built struct {
 }
 
 // handler returns the Handler built from the variables of the invocation
-// in ctx, building it when they changed.
+// in ctx, building it when they changed. Those are its Environment, else
+// the process's at start: a variable an earlier invocation set and this
+// one lacks is the start's, not the earlier's.
 func (s *settings) handler(ctx context.Context) *Handler {
-	getenv := config.ForInvocation(ctx, s.getenv)
+	getenv := s.getenv
+	if fc, ok := functioncontext.FromContext(ctx); ok && len(fc.Environment) > 0 {
+		getenv = func(k string) string {
+			if v, ok := fc.Environment[k]; ok {
+				return v
+			}
+			return s.getenv(k)
+		}
+	}
 	s.latest.Store(&getenv)
-	if b := s.cur.Load(); b.config.Same(getenv) && b.creds.Same(getenv) {
+	if b := s.cur.Load(); b.config.same(getenv) && b.creds.same(getenv) {
 		return b.h
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	prev := s.cur.Load()
-	if prev.config.Same(getenv) && prev.creds.Same(getenv) {
+	if prev.config.same(getenv) && prev.creds.same(getenv) {
 		return prev.h
 	}
 	b := s.build(getenv, prev)
@@ -90,7 +103,7 @@ func (s *settings) handler(ctx context.Context) *Handler {
 func (s *settings) build(getenv func(string) string, prev *built) *built {
 	h := &Handler{Runner: run.Runner{Logger: s.logger}, AnswerMargin: answerMargin}
 	b := &built{h: h}
-	cfg, err := config.Load(b.config.Record(getenv), os.ReadFile, s.httpClient, slog.New(invocationLog{s.logger.Handler()}))
+	cfg, err := config.Load(b.config.record(getenv), os.ReadFile, s.httpClient, slog.New(invocationLog{s.logger.Handler()}))
 	h.secrets = h.secrets.With(cfg.Secrets...)
 	// The credentials are read even when the rest is bad, so that the
 	// snapshot covers their variables too. Env keeps reading the keys,
@@ -98,10 +111,10 @@ func (s *settings) build(getenv func(string) string, prev *built) *built {
 	// (the runtime sets them in the process too, but never unsets one an
 	// invocation lacks).
 	b.provider, b.name, b.creds = prev.provider, prev.name, prev.creds
-	if b.provider == nil || !prev.creds.Same(getenv) {
-		b.creds = config.Snapshot{}
+	if b.provider == nil || !prev.creds.same(getenv) {
+		b.creds = snapshot{}
 		var perr error
-		if b.provider, b.name, perr = credentials.FromEnv(b.creds.Record(getenv), s.invocationEnv, s.httpClient, s.logger); err == nil {
+		if b.provider, b.name, perr = credentials.FromEnv(b.creds.record(getenv), s.invocationEnv, s.httpClient, s.logger); err == nil {
 			err = perr
 		}
 	}
@@ -134,18 +147,74 @@ const answerMargin = 200 * time.Millisecond
 // (config.Load) and the credential providers (credentials.FromEnv), read
 // through getenv now, and again at each invocation from the invocation's
 // Environment overlaid on getenv, which is the process's environment at
-// start (config.AtStart(os.Environ()); not os.Getenv, which keeps what an
+// start (AtStart(os.Environ()); not os.Getenv, which keeps what an
 // earlier invocation's Environment set): when a variable the function
 // reads changed, the Handler that serves the invocation is built anew. A
 // bad setting is logged when it is read and answered to every invocation
 // as InternalError.InvalidConfig, never silently replaced by a default
 // nor run unguarded.
 func NewFromEnv(getenv func(string) string, logger *slog.Logger) *Handler {
-	s := &settings{getenv: getenv, logger: logger, httpClient: config.NewHTTPClient()}
+	// One client serves every invocation of a warm instance, so that
+	// consecutive calls reuse a kept-alive connection. It has no overall
+	// timeout: each call's context carries its deadline.
+	httpClient := &http.Client{Transport: &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          16,
+		MaxIdleConnsPerHost:   8,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   5 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}}
+	s := &settings{getenv: getenv, logger: logger, httpClient: httpClient}
 	b := s.build(getenv, &built{})
 	b.h.settings = s
 	s.cur.Store(b)
 	return b.h
+}
+
+// snapshot is the variables a reader of settings read, in order, with the
+// values it got: what a Config (or a credential chain) was built from.
+type snapshot struct{ keys, values []string }
+
+// record returns a getenv that reads through get and notes in s each
+// variable read, with its value, so that what a reader of settings depends
+// on is known without listing it. s is not to be compared (same) while a
+// reader still reads through it.
+func (s *snapshot) record(get func(string) string) func(string) string {
+	return func(k string) string {
+		v := get(k)
+		s.keys, s.values = append(s.keys, k), append(s.values, v)
+		return v
+	}
+}
+
+// same reports whether every variable of s still has its value under getenv.
+func (s *snapshot) same(getenv func(string) string) bool {
+	for i, k := range s.keys {
+		if getenv(k) != s.values[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// AtStart returns a getenv over environ, the process's environment as it
+// was at start (os.Environ() before the runtime serves): SCF's Go runtime
+// applies each invocation's Environment with os.Setenv and never unsets a
+// variable, so os.Getenv would keep what an earlier invocation set. The
+// first of two entries for a name wins, as with os.Getenv.
+func AtStart(environ []string) func(string) string {
+	m := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			if _, dup := m[k]; !dup {
+				m[k] = v
+			}
+		}
+	}
+	return func(k string) string { return m[k] }
 }
 
 // logConfigured says which settings are in force. It runs at a Handler's

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"net"
-	"net/http"
 	"net/url"
 	"scf-cvm-project/cvm"
 	"scf-cvm-project/cvm/ratelimit"
@@ -18,7 +16,6 @@ import (
 	"scf-cvm-project/signer"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // The environment variables of the endpoint and the default region.
@@ -119,22 +116,6 @@ func cvmClient(getenv func(string) string, httpClient cvm.Doer) (*cvm.Client, er
 		return nil, fmt.Errorf("%s/%s: %w", EnvEndpoint, EnvSignatureMethod, err)
 	}
 	return client, nil
-}
-
-// NewHTTPClient returns the one client that serves every invocation of a
-// warm instance, so consecutive calls reuse a kept-alive connection. It has
-// no overall timeout: each call's context carries its deadline.
-func NewHTTPClient() *http.Client {
-	return &http.Client{Transport: &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          16,
-		MaxIdleConnsPerHost:   8,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   5 * time.Second,
-		ExpectContinueTimeout: time.Second,
-	}}
 }
 
 // The environment variables that tune retries, throughput and partial

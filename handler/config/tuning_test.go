@@ -70,11 +70,3 @@ func TestReadTuning(t *testing.T) {
 		})
 	}
 }
-
-// One client for every invocation: keep-alive, no overall timeout (each
-// call's context carries its deadline).
-func TestNewHTTPClient(t *testing.T) {
-	c := NewHTTPClient()
-	require.NotNil(t, c.Transport)
-	assert.Zero(t, c.Timeout)
-}
