@@ -36,7 +36,7 @@ import (
 var versionFile string
 
 // version is the binary's version, as -version prints it.
-func version() string { return strings.TrimSpace(versionFile) }
+var version = strings.TrimSpace(versionFile)
 
 // The local run's exit statuses.
 const (
@@ -46,7 +46,7 @@ const (
 )
 
 func main() {
-	handler.Version = version()
+	handler.Version = version
 	// The garbage collector works harder as the heap nears half the
 	// function's memory (FUNCTION_MEMORY_SIZE, which SCF sets and
 	// scf-go-lib reads), unless GOMEMLIMIT says otherwise: by default the
@@ -123,7 +123,7 @@ func runLocal(newHandler func() *handler.Handler, args []string, stdin io.Reader
 		return exitUsage
 	}
 	if *showVersion {
-		fmt.Fprintln(stdout, version())
+		fmt.Fprintln(stdout, version)
 		return exitOK
 	}
 	var payload []byte
