@@ -26,7 +26,6 @@ import (
 
 	"scf-cvm-project/handler"
 	"scf-cvm-project/handler/answer"
-	"scf-cvm-project/handler/config"
 )
 
 // versionFile is the release this commit is: the one version that every build
@@ -37,7 +36,7 @@ import (
 var versionFile string
 
 // version is the binary's version, as -version prints it.
-func version() string { return strings.TrimSpace(versionFile) }
+var version = strings.TrimSpace(versionFile)
 
 // The local run's exit statuses.
 const (
@@ -47,7 +46,7 @@ const (
 )
 
 func main() {
-	handler.Version = version()
+	handler.Version = version
 	// The garbage collector works harder as the heap nears half the
 	// function's memory (FUNCTION_MEMORY_SIZE, which SCF sets and
 	// scf-go-lib reads), unless GOMEMLIMIT says otherwise: by default the
@@ -59,7 +58,7 @@ func main() {
 	newHandler := func() *handler.Handler {
 		// The settings are the environment at start overlaid with each
 		// invocation's: the runtime's os.Setenv never unsets a variable.
-		return handler.NewFromEnv(config.AtStart(os.Environ()), slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{ReplaceAttr: utcTime})))
+		return handler.NewFromEnv(handler.AtStart(os.Environ()), slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{ReplaceAttr: utcTime})))
 	}
 	if os.Getenv("_LAMBDA_SERVER_PORT") != "" {
 		cloudfunction.StartHandler(newHandler())
@@ -124,7 +123,7 @@ func runLocal(newHandler func() *handler.Handler, args []string, stdin io.Reader
 		return exitUsage
 	}
 	if *showVersion {
-		fmt.Fprintln(stdout, version())
+		fmt.Fprintln(stdout, version)
 		return exitOK
 	}
 	var payload []byte

@@ -60,7 +60,7 @@ func TestRunLocal(t *testing.T) {
 		{name: "an unreadable event", args: []string{"-event", "events/no-such-file.json"}, wantStatus: 1, wantStderr: "no-such-file.json"},
 		{name: "-h says what the program does", args: []string{"-h"}, wantStatus: 0, wantStdout: "moves Tencent Cloud CVM instances into a project"},
 		{name: "-help too", args: []string{"-help"}, wantStatus: 0, wantStdout: "Exit status"},
-		{name: "-version", args: []string{"-version"}, wantStatus: 0, wantStdout: version() + "\n"},
+		{name: "-version", args: []string{"-version"}, wantStatus: 0, wantStdout: version + "\n"},
 		{name: "an unknown argument is refused", args: []string{"help"}, wantStatus: 2, wantStderr: `unexpected argument "help"`},
 		{name: "an argument after the flags is refused", args: []string{"-event", "events/direct.json", "extra"}, wantStatus: 2, wantStderr: "Usage:"},
 		{name: "an unknown flag is refused", args: []string{"-evnet", "x"}, wantStatus: 2, wantStderr: "flag provided but not defined: -evnet"},
@@ -98,7 +98,7 @@ func TestVersion(t *testing.T) {
 	b, err := os.ReadFile("VERSION")
 	require.NoError(t, err)
 	assert.Regexp(t, `^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?\n$`, string(b), "one semantic version, one line")
-	assert.Equal(t, strings.TrimSpace(string(b)), version())
+	assert.Equal(t, strings.TrimSpace(string(b)), version)
 
 	// No build sets another: the Makefile passes no -X main.version.
 	mk, err := os.ReadFile("Makefile")

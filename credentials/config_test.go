@@ -77,7 +77,7 @@ func TestFromEnv(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			get := func(k string) string { return tt.env[k] }
-			p, err := FromEnv(get, get, &fakeServer{}, slog.New(slog.DiscardHandler))
+			p, _, err := FromEnv(get, get, &fakeServer{}, slog.New(slog.DiscardHandler))
 			if tt.wantErr != "" {
 				require.ErrorIs(t, err, ErrInvalidConfig)
 				assert.Contains(t, err.Error(), tt.wantErr)
@@ -95,7 +95,7 @@ func TestFromEnvReadsTheKeysThroughKeys(t *testing.T) {
 	var read []string
 	settings := func(k string) string { read = append(read, k); return "" }
 	keys := map[string]string{EnvSecretID: "AKID1", EnvSecretKey: "k1"}
-	p, err := FromEnv(settings, func(k string) string { return keys[k] }, &fakeServer{}, nil)
+	p, _, err := FromEnv(settings, func(k string) string { return keys[k] }, &fakeServer{}, nil)
 	require.NoError(t, err)
 	settingsRead := len(read)
 	got, err := p.Retrieve(context.Background())
@@ -168,13 +168,22 @@ func TestChain(t *testing.T) {
 	}
 }
 
-func TestProvidersNameThemselves(t *testing.T) {
-	get := func(k string) string {
-		return map[string]string{EnvRoleARN: roleARN, EnvMetadataEndpoint: "http://127.0.0.1:9", EnvSTSEndpoint: "http://127.0.0.1:8/"}[k]
+// FromEnv names the chain it builds, and where each provider reads.
+func TestFromEnvNamesTheChain(t *testing.T) {
+	tests := []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{}, "env, then cvm-role (metadata " + DefaultMetadataEndpoint + ")"},
+		{map[string]string{EnvRoleARN: roleARN, EnvMetadataEndpoint: "http://127.0.0.1:9", EnvSTSEndpoint: "http://127.0.0.1:8/"},
+			"assumed-role:" + roleARN + " (STS 127.0.0.1:8, signed with the keys of env, then cvm-role (metadata http://127.0.0.1:9))"},
 	}
-	p, err := FromEnv(get, get, &fakeServer{}, nil)
-	require.NoError(t, err)
-	assert.Equal(t, "assumed-role:"+roleARN+" (STS 127.0.0.1:8, signed with the keys of env, then cvm-role (metadata http://127.0.0.1:9))", fmt.Sprint(p))
+	for _, tt := range tests {
+		get := func(k string) string { return tt.env[k] }
+		_, name, err := FromEnv(get, get, &fakeServer{}, nil)
+		require.NoError(t, err)
+		assert.Equal(t, tt.want, name)
+	}
 }
 
 func TestValidSessionName(t *testing.T) {

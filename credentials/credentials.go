@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -66,27 +65,20 @@ const (
 	EnvSessionToken = "TENCENTCLOUD_SESSIONTOKEN"
 )
 
-// Env reads the execution role's keys from the environment at every call:
-// SCF rotates them and scf-go-lib sets them again before each invocation,
-// so they are never cached. The zero value reads os.Getenv.
+// Env reads the execution role's keys through Getenv at every call: SCF
+// rotates them and scf-go-lib sets them again before each invocation, so
+// they are never cached.
 type Env struct {
 	Getenv func(string) string
 }
 
-// String names the provider.
-func (Env) String() string { return "env" }
-
 // Retrieve returns the keys in the environment, or ErrNotFound naming the
 // variables that are missing.
 func (e Env) Retrieve(context.Context) (Credentials, error) {
-	get := e.Getenv
-	if get == nil {
-		get = os.Getenv
-	}
 	c := Credentials{
-		SecretID:  strings.TrimSpace(get(EnvSecretID)),
-		SecretKey: strings.TrimSpace(get(EnvSecretKey)),
-		Token:     strings.TrimSpace(get(EnvSessionToken)),
+		SecretID:  strings.TrimSpace(e.Getenv(EnvSecretID)),
+		SecretKey: strings.TrimSpace(e.Getenv(EnvSecretKey)),
+		Token:     strings.TrimSpace(e.Getenv(EnvSessionToken)),
 		Source:    "env",
 	}
 	var missing []string
@@ -124,15 +116,6 @@ func (c Chain) Retrieve(ctx context.Context) (Credentials, error) {
 		tried = append(tried, strings.TrimSuffix(err.Error(), ": "+ErrNotFound.Error()))
 	}
 	return Credentials{}, fmt.Errorf("%w (tried %s)", ErrNotFound, strings.Join(tried, "; "))
-}
-
-// String names the providers in order.
-func (c Chain) String() string {
-	names := make([]string, len(c))
-	for i, p := range c {
-		names[i] = fmt.Sprint(p)
-	}
-	return strings.Join(names, ", then ")
 }
 
 // Renewing gives the keys it was started with until they expire, then asks
@@ -220,7 +203,8 @@ const (
 )
 
 // FromEnv builds the provider chain from the settings read through getenv,
-// once here; Env reads the keys, which rotate, through keys at every call:
+// once here, and names it for the configured log line (never a secret);
+// Env reads the keys, which rotate, through keys at every call:
 //
 //  1. ROLE_ARN set: AssumeRole of that role, signed with the
 //     keys of 2, else 3; nothing else is tried.
@@ -231,31 +215,24 @@ const (
 // A bad setting is an error wrapping ErrInvalidConfig that names the
 // variable; the function then refuses to run rather than fall back.
 // httpClient serves the STS and metadata calls.
-func FromEnv(getenv, keys func(string) string, httpClient Doer, logger *slog.Logger) (Provider, error) {
+func FromEnv(getenv, keys func(string) string, httpClient Doer, logger *slog.Logger) (Provider, string, error) {
 	get := func(k string) string { return strings.TrimSpace(getenv(k)) }
 	instance, err := NewInstanceRole(InstanceRoleOptions{Endpoint: get(EnvMetadataEndpoint), HTTP: httpClient, Logger: logger})
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", EnvMetadataEndpoint, err)
+		return nil, "", fmt.Errorf("%s: %w", EnvMetadataEndpoint, err)
 	}
-	base := Chain{Env{Getenv: keys}, instance}
+	base, name := Chain{Env{Getenv: keys}, instance}, "env, then cvm-role (metadata "+instance.endpoint.String()+")"
 	arn := get(EnvRoleARN)
 	if arn == "" {
-		return base, nil
+		return base, name, nil
 	}
 	duration, err := roleDuration(get(EnvRoleDuration))
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	session := get(EnvRoleSessionName)
 	if session == "" {
 		session = DefaultSessionName(get(EnvFunctionName))
-	} else if !validSessionName(session) {
-		return nil, fmt.Errorf("%s %q is not 2 to %d letters, digits or +=,.@_-: %w", EnvRoleSessionName, session, MaxSessionNameLen, ErrInvalidConfig)
-	}
-	if ep := get(EnvSTSEndpoint); ep != "" {
-		if _, err := parseEndpoint(ep); err != nil {
-			return nil, fmt.Errorf("%s: %w", EnvSTSEndpoint, err)
-		}
 	}
 	p, err := NewAssumeRole(AssumeRoleOptions{
 		RoleARN:     arn,
@@ -269,9 +246,9 @@ func FromEnv(getenv, keys func(string) string, httpClient Doer, logger *slog.Log
 		Logger:      logger,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", EnvRoleARN, err)
+		return nil, "", err
 	}
-	return p, nil
+	return p, "assumed-role:" + arn + " (STS " + p.endpoint.Host + ", signed with the keys of " + name + ")", nil
 }
 
 // roleDuration reads ROLE_DURATION: whole seconds from 900 to

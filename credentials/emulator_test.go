@@ -80,7 +80,7 @@ func TestProvidersAgainstTheEmulator(t *testing.T) {
 				v.env[k] = val
 			}
 			v.meta.SetRole(tt.role, 0)
-			p, err := credentials.FromEnv(v.getenv, v.getenv, v.client, nil)
+			p, _, err := credentials.FromEnv(v.getenv, v.getenv, v.client, nil)
 			require.NoError(t, err)
 			got, err := p.Retrieve(context.Background())
 			require.NoError(t, err)
@@ -112,7 +112,7 @@ func TestAssumeRoleRefusalCarriesSTSCodeAndRequestID(t *testing.T) {
 	v.env[credentials.EnvRoleARN] = emuRoleARN
 	v.env[credentials.EnvSecretID], v.env[credentials.EnvSecretKey] = v.baseID, v.baseKey
 	v.sts.Refuse("UnauthorizedOperation", "the caller may not assume the role")
-	p, err := credentials.FromEnv(v.getenv, v.getenv, v.client, nil)
+	p, _, err := credentials.FromEnv(v.getenv, v.getenv, v.client, nil)
 	require.NoError(t, err)
 	_, err = p.Retrieve(context.Background())
 	require.ErrorIs(t, err, credentials.ErrAssumeRole)
@@ -140,7 +140,7 @@ func TestInstanceRoleFaultsAgainstTheEmulator(t *testing.T) {
 			v := newEmu(t)
 			v.meta.SetRole("r1", 0)
 			v.meta.SetFault(tt.fault)
-			p, err := credentials.FromEnv(v.getenv, v.getenv, v.client, nil)
+			p, _, err := credentials.FromEnv(v.getenv, v.getenv, v.client, nil)
 			require.NoError(t, err)
 			_, err = p.Retrieve(context.Background())
 			require.ErrorIs(t, err, tt.want)

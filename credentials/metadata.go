@@ -80,9 +80,6 @@ func NewInstanceRole(o InstanceRoleOptions) (*InstanceRole, error) {
 	return p, nil
 }
 
-// String names the provider and where it reads.
-func (p *InstanceRole) String() string { return "cvm-role (metadata " + p.endpoint.String() + ")" }
-
 func (p *InstanceRole) fetchCredentials(ctx context.Context) (Credentials, error) {
 	role, err := p.roleName(ctx)
 	if err != nil {

@@ -91,18 +91,9 @@ type AssumeRole struct {
 }
 
 // NewAssumeRole checks o and returns the provider; an error wraps
-// ErrInvalidConfig.
+// ErrInvalidConfig, and names the variable of a setting FromEnv reads
+// (ROLE_SESSION_NAME, STS_ENDPOINT).
 func NewAssumeRole(o AssumeRoleOptions) (*AssumeRole, error) {
-	if o.Endpoint == "" {
-		o.Endpoint = DefaultSTSEndpoint
-	}
-	u, err := parseEndpoint(o.Endpoint)
-	if err != nil {
-		return nil, fmt.Errorf("sts endpoint: %w", err)
-	}
-	if u.Path == "" {
-		u.Path = "/"
-	}
 	if o.Duration == 0 {
 		o.Duration = DefaultRoleDuration
 	}
@@ -110,12 +101,22 @@ func NewAssumeRole(o AssumeRoleOptions) (*AssumeRole, error) {
 	case o.RoleARN == "":
 		return nil, fmt.Errorf("assumed-role: no role ARN: %w", ErrInvalidConfig)
 	case !validSessionName(o.SessionName):
-		return nil, fmt.Errorf("assumed-role: RoleSessionName %q is not 2 to %d letters, digits or +=,.@_-: %w", o.SessionName, MaxSessionNameLen, ErrInvalidConfig)
+		return nil, fmt.Errorf("%s %q is not 2 to %d letters, digits or +=,.@_-: %w", EnvRoleSessionName, o.SessionName, MaxSessionNameLen, ErrInvalidConfig)
 	case o.Duration < MinRoleDuration || o.Duration > MaxRoleDuration || o.Duration%time.Second != 0:
 		return nil, fmt.Errorf("assumed-role: duration %s is not a whole number of seconds from %d to %d: %w",
 			o.Duration, int(MinRoleDuration/time.Second), int(MaxRoleDuration/time.Second), ErrInvalidConfig)
 	case o.Base == nil || o.HTTP == nil:
 		return nil, fmt.Errorf("assumed-role: no base provider or HTTP client: %w", ErrInvalidConfig)
+	}
+	if o.Endpoint == "" {
+		o.Endpoint = DefaultSTSEndpoint
+	}
+	u, err := parseEndpoint(o.Endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", EnvSTSEndpoint, err)
+	}
+	if u.Path == "" {
+		u.Path = "/"
 	}
 	if o.Region == "" {
 		o.Region = DefaultSTSRegion
@@ -129,11 +130,6 @@ func NewAssumeRole(o AssumeRoleOptions) (*AssumeRole, error) {
 	p := &AssumeRole{o: o, endpoint: u}
 	p.cache.fetch, p.cache.now, p.cache.logger = p.assume, o.Now, cmp.Or(o.Logger, slog.New(slog.DiscardHandler))
 	return p, nil
-}
-
-// String names the provider, its role and where the caller's keys come from.
-func (p *AssumeRole) String() string {
-	return "assumed-role:" + p.o.RoleARN + " (STS " + p.endpoint.Host + ", signed with the keys of " + fmt.Sprint(p.o.Base) + ")"
 }
 
 // assumeRoleParams is the AssumeRole request body.

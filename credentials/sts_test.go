@@ -208,12 +208,12 @@ func TestNewAssumeRoleChecksItsOptions(t *testing.T) {
 		want string
 	}{
 		{"no ARN", func(o *AssumeRoleOptions) { o.RoleARN = "" }, "no role ARN"},
-		{"a session name too long", func(o *AssumeRoleOptions) { o.SessionName = string(make([]byte, 65)) }, "RoleSessionName"},
-		{"a session name with a space", func(o *AssumeRoleOptions) { o.SessionName = "cvm project" }, "RoleSessionName"},
+		{"a session name too long", func(o *AssumeRoleOptions) { o.SessionName = string(make([]byte, 65)) }, "ROLE_SESSION_NAME"},
+		{"a session name with a space", func(o *AssumeRoleOptions) { o.SessionName = "cvm project" }, `ROLE_SESSION_NAME "cvm project" is not 2 to 64 letters`},
 		{"a duration too short", func(o *AssumeRoleOptions) { o.Duration = 899 * time.Second }, "duration"},
 		{"a duration too long", func(o *AssumeRoleOptions) { o.Duration = 43201 * time.Second }, "duration"},
 		{"a duration with a fraction", func(o *AssumeRoleOptions) { o.Duration = 900*time.Second + time.Millisecond }, "duration"},
-		{"an endpoint without a scheme", func(o *AssumeRoleOptions) { o.Endpoint = "sts.tencentcloudapi.com" }, "not an http(s) URL"},
+		{"an endpoint without a scheme", func(o *AssumeRoleOptions) { o.Endpoint = "sts.tencentcloudapi.com" }, `STS_ENDPOINT: "sts.tencentcloudapi.com" is not an http(s) URL`},
 		{"no base", func(o *AssumeRoleOptions) { o.Base = nil }, "no base"},
 	}
 	for _, tt := range tests {

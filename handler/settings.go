@@ -2,9 +2,8 @@ package handler
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"scf-cvm-project/credentials"
@@ -17,6 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/tencentyun/scf-go-lib/functioncontext"
 )
 
 // Version is the binary's version, named in the configured log line; main
@@ -35,9 +36,9 @@ var Version = "dev"
 // at start overlaid with the invocation's, never os.Getenv, which keeps
 // every value the runtime ever set).
 type settings struct {
-	getenv     func(string) string // the process's variables at start (config.AtStart)
+	getenv     func(string) string // the process's variables at start (AtStart)
 	logger     *slog.Logger
-	httpClient *http.Client // one pool of connections for CVM, STS and metadata
+	httpClient *http.Client // one pool of connections for every API, STS and metadata
 
 	mu  sync.Mutex // serialises builds
 	cur atomic.Pointer[built]
@@ -58,27 +59,37 @@ func (s *settings) invocationEnv(k string) string {
 // built is a Handler and what it was built from.
 type built struct {
 	h      *Handler
-	config config.Snapshot // what config.Load read
-	creds  config.Snapshot // what credentials.FromEnv read
-	cfg    config.Config   // nil client when cfg was bad
-	client *cvm.Client
-	// provider is the credential chain (its cache included); nil when the
-	// credential settings were bad.
+	config snapshot      // what config.Load read
+	creds  snapshot      // what credentials.FromEnv read
+	cfg    config.Config // zero when it was bad
+	// provider is the credential chain (its cache included) and name what
+	// the configured line calls it; nil when the credential settings were bad.
 	provider credentials.Provider
+	name     string
 }
 
 // handler returns the Handler built from the variables of the invocation
-// in ctx, building it when they changed.
+// in ctx, building it when they changed. Those are its Environment, else
+// the process's at start: a variable an earlier invocation set and this
+// one lacks is the start's, not the earlier's.
 func (s *settings) handler(ctx context.Context) *Handler {
-	getenv := config.ForInvocation(ctx, s.getenv)
+	getenv := s.getenv
+	if fc, ok := functioncontext.FromContext(ctx); ok && len(fc.Environment) > 0 {
+		getenv = func(k string) string {
+			if v, ok := fc.Environment[k]; ok {
+				return v
+			}
+			return s.getenv(k)
+		}
+	}
 	s.latest.Store(&getenv)
-	if b := s.cur.Load(); b.config.Same(getenv) && b.creds.Same(getenv) {
+	if b := s.cur.Load(); b.config.same(getenv) && b.creds.same(getenv) {
 		return b.h
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	prev := s.cur.Load()
-	if prev.config.Same(getenv) && prev.creds.Same(getenv) {
+	if prev.config.same(getenv) && prev.creds.same(getenv) {
 		return prev.h
 	}
 	b := s.build(getenv, prev)
@@ -90,76 +101,43 @@ func (s *settings) handler(ctx context.Context) *Handler {
 // (its rate) and the credential provider (its cache) of prev are kept when
 // their own settings did not change.
 func (s *settings) build(getenv func(string) string, prev *built) *built {
-	b := &built{}
-	h := &Handler{
-		Runner:       run.Runner{Logger: s.logger},
-		Credentials:  credentials.Env{Getenv: s.invocationEnv},
-		AnswerMargin: answerMargin,
-	}
-	b.h = h
-	cfg, err := config.Load(b.config.Record(getenv), os.ReadFile)
-	b.cfg = cfg
+	h := &Handler{Runner: run.Runner{Logger: s.logger}, AnswerMargin: answerMargin}
+	b := &built{h: h}
+	cfg, err := config.Load(b.config.record(getenv), os.ReadFile, s.httpClient, slog.New(invocationLog{s.logger.Handler()}))
 	h.secrets = h.secrets.With(cfg.Secrets...)
-	h.DefaultRegion, h.Security, h.Rules = cfg.DefaultRegion, cfg.Security, cfg.Rules
-	h.MaxConcurrency, h.SkipInvalid = cfg.Tuning.MaxConcurrency, cfg.Tuning.SkipInvalid
-	h.Verify = cfg.Verify
-
 	// The credentials are read even when the rest is bad, so that the
-	// snapshot covers their variables too.
-	var provider credentials.Provider
-	var perr error
-	if prev != nil && prev.provider != nil && prev.creds.Same(getenv) {
-		provider, b.creds = prev.provider, prev.creds
-	} else {
-		// Env keeps reading the keys, which rotate, at every call: from the
-		// latest invocation's variables (the runtime sets them in the
-		// process too, but never unsets one an invocation lacks).
-		provider, perr = credentials.FromEnv(b.creds.Record(getenv), s.invocationEnv, s.httpClient, s.logger)
+	// snapshot covers their variables too. Env keeps reading the keys,
+	// which rotate, at every call: from the latest invocation's variables
+	// (the runtime sets them in the process too, but never unsets one an
+	// invocation lacks).
+	b.provider, b.name, b.creds = prev.provider, prev.name, prev.creds
+	if b.provider == nil || !prev.creds.same(getenv) {
+		b.creds = snapshot{}
+		var perr error
+		if b.provider, b.name, perr = credentials.FromEnv(b.creds.record(getenv), s.invocationEnv, s.httpClient, s.logger); err == nil {
+			err = perr
+		}
 	}
 	if err != nil {
 		h.misconfigured(s.logger, err)
 		return b
 	}
-	client := reuseClient(prev, cfg)
-	if client == nil {
-		if client, err = cfg.NewClient(s.httpClient, slog.New(invocationLog{s.logger.Handler()})); err != nil {
-			h.misconfigured(s.logger, err)
-			return b
-		}
+	if p := prev.cfg; p.CVM != nil && p.CVM.Endpoint() == cfg.CVM.Endpoint() && p.CVM.Method() == cfg.CVM.Method() &&
+		p.Tuning.MaxRetries == cfg.Tuning.MaxRetries && p.Tuning.RateLimit == cfg.Tuning.RateLimit {
+		cfg.CVM = p.CVM // and its rate
 	}
-	b.client = client
-	h.CVM, h.Preparer = client, client
-	// The Tag API: KEEP_SECURITY_GROUPS writes its records there, and any
-	// invocation finishes a record it reads, even with the setting now off.
-	if h.Tags, err = cfg.NewTagClient(s.httpClient, slog.New(invocationLog{s.logger.Handler()})); err != nil {
-		h.misconfigured(s.logger, err)
-		return b
-	}
-	if err = h.wireAccount(cfg, s.httpClient, slog.New(invocationLog{s.logger.Handler()})); err != nil {
-		h.misconfigured(s.logger, err)
-		return b
-	}
-	if perr != nil {
-		h.misconfigured(s.logger, perr)
-		return b
-	}
-	b.provider = provider
-	h.Credentials = provider
-	h.startup = func() { h.logConfigured(client, provider, cfg.Tuning.RateLimit) }
+	b.cfg = cfg
+	h.DefaultRegion, h.Security, h.Rules, h.Verify = cfg.DefaultRegion, cfg.Security, cfg.Rules, cfg.Verify
+	h.MaxConcurrency, h.SkipInvalid = cfg.Tuning.MaxConcurrency, cfg.Tuning.SkipInvalid
+	h.CVM, h.Preparer, h.Credentials = cfg.CVM, cfg.CVM, b.provider
+	// A whole account: KEEP_SECURITY_GROUPS' records (any invocation
+	// finishes a record it reads, even with the setting now off) and the
+	// projects' names through the Tag API; regions handed to invocations
+	// of the function itself (SCF_FUNCTIONNAME) through the SCF API.
+	h.Tags, h.Projects, h.Account = cfg.Tags, &rules.Projects{Tags: cfg.Tags}, cfg.Account
+	h.FanOut = run.FanOut{SCF: cfg.SCF, FunctionName: cfg.Account.FunctionName, Namespace: cfg.Account.Namespace, Region: cfg.DefaultRegion}
+	h.startup = func() { h.logConfigured(cfg.CVM, b.name, cfg.Tuning.RateLimit) }
 	return b
-}
-
-// reuseClient returns prev's client when cfg calls the same endpoint, with
-// the same method and tuning; nil otherwise.
-func reuseClient(prev *built, cfg config.Config) *cvm.Client {
-	if prev == nil || prev.client == nil {
-		return nil
-	}
-	p := prev.cfg
-	if p.Endpoint != cfg.Endpoint || p.SignatureMethod != cfg.SignatureMethod || p.Tuning != cfg.Tuning || p.TagEndpoint != cfg.TagEndpoint || p.Verify != cfg.Verify {
-		return nil
-	}
-	return prev.client
 }
 
 // answerMargin is the Handler's AnswerMargin when built from the settings.
@@ -169,27 +147,84 @@ const answerMargin = 200 * time.Millisecond
 // (config.Load) and the credential providers (credentials.FromEnv), read
 // through getenv now, and again at each invocation from the invocation's
 // Environment overlaid on getenv, which is the process's environment at
-// start (config.AtStart(os.Environ()); not os.Getenv, which keeps what an
-// earlier invocation's Environment set): when a variable the function reads changed, the Handler that
-// serves the invocation is built anew. A bad setting is logged when it is
-// read and answered to every invocation as InternalError.InvalidConfig,
-// never silently replaced by a default nor run unguarded.
+// start (AtStart(os.Environ()); not os.Getenv, which keeps what an
+// earlier invocation's Environment set): when a variable the function
+// reads changed, the Handler that serves the invocation is built anew. A
+// bad setting is logged when it is read and answered to every invocation
+// as InternalError.InvalidConfig, never silently replaced by a default
+// nor run unguarded.
 func NewFromEnv(getenv func(string) string, logger *slog.Logger) *Handler {
-	s := &settings{getenv: getenv, logger: logger, httpClient: config.NewHTTPClient()}
-	b := s.build(getenv, nil)
+	// One client serves every invocation of a warm instance, so that
+	// consecutive calls reuse a kept-alive connection. It has no overall
+	// timeout: each call's context carries its deadline.
+	httpClient := &http.Client{Transport: &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          16,
+		MaxIdleConnsPerHost:   8,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   5 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}}
+	s := &settings{getenv: getenv, logger: logger, httpClient: httpClient}
+	b := s.build(getenv, &built{})
 	b.h.settings = s
 	s.cur.Store(b)
 	return b.h
 }
 
+// snapshot is the variables a reader of settings read, in order, with the
+// values it got: what a Config (or a credential chain) was built from.
+type snapshot struct{ keys, values []string }
+
+// record returns a getenv that reads through get and notes in s each
+// variable read, with its value, so that what a reader of settings depends
+// on is known without listing it. s is not to be compared (same) while a
+// reader still reads through it.
+func (s *snapshot) record(get func(string) string) func(string) string {
+	return func(k string) string {
+		v := get(k)
+		s.keys, s.values = append(s.keys, k), append(s.values, v)
+		return v
+	}
+}
+
+// same reports whether every variable of s still has its value under getenv.
+func (s *snapshot) same(getenv func(string) string) bool {
+	for i, k := range s.keys {
+		if getenv(k) != s.values[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// AtStart returns a getenv over environ, the process's environment as it
+// was at start (os.Environ() before the runtime serves): SCF's Go runtime
+// applies each invocation's Environment with os.Setenv and never unsets a
+// variable, so os.Getenv would keep what an earlier invocation set. The
+// first of two entries for a name wins, as with os.Getenv.
+func AtStart(environ []string) func(string) string {
+	m := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			if _, dup := m[k]; !dup {
+				m[k] = v
+			}
+		}
+	}
+	return func(k string) string { return m[k] }
+}
+
 // logConfigured says which settings are in force. It runs at a Handler's
 // first invocation, not when it is built: a log write before the runtime
 // listens measurably delays the cold start's first Ping.
-func (h *Handler) logConfigured(client *cvm.Client, provider credentials.Provider, rateLimit float64) {
+func (h *Handler) logConfigured(client *cvm.Client, chain string, rateLimit float64) {
 	security := h.Security
 	h.logger().Info("configured", "version", Version, "endpoint", client.Endpoint(), "signature_method", string(client.Method()), "default_region", h.DefaultRegion,
 		"http_auth", security.HTTPAuth(), "allow_get", security.AllowGET, "allowed_project_ids", security.AllowedProjectIDs,
-		"max_instances", security.InstanceLimit(), "dry_run", security.DryRun, "rules", len(h.Rules), "credentials", fmt.Sprint(provider),
+		"max_instances", security.InstanceLimit(), "dry_run", security.DryRun, "rules", len(h.Rules), "credentials", chain,
 		"max_retries", client.Retry.MaxRetries, "max_concurrency", h.MaxConcurrency, "rate_limit", rateLimit, "skip_invalid", h.SkipInvalid)
 }
 
@@ -223,26 +258,4 @@ func (h invocationLog) WithAttrs(attrs []slog.Attr) slog.Handler {
 // WithGroup keeps the wrapping.
 func (h invocationLog) WithGroup(name string) slog.Handler {
 	return invocationLog{h.Handler.WithGroup(name)}
-}
-
-// wireAccount gives h what a whole account needs: the resolver of
-// projects' names (through h.Tags, the Tag API's one client), and the SCF
-// API's client that hands
-// regions to invocations of the function itself (SCF_FUNCTIONNAME), both
-// through the one call path.
-func (h *Handler) wireAccount(cfg config.Config, httpClient cvm.Doer, logger *slog.Logger) error {
-	h.Account = cfg.Account
-	h.Projects = &rules.Projects{Tags: h.Tags} // the Tag API's one client, built before
-	if h.Tags == nil {
-		return errors.New("the Tag API's client is not built")
-	}
-	if cfg.Account.FunctionName == "" {
-		return nil
-	}
-	scf, err := cfg.NewSCFClient(httpClient, logger)
-	if err != nil {
-		return err
-	}
-	h.FanOut = run.FanOut{SCF: scf, FunctionName: cfg.Account.FunctionName, Namespace: cfg.Account.Namespace, Region: cfg.DefaultRegion}
-	return nil
 }

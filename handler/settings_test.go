@@ -76,11 +76,16 @@ func TestSettingsRebuildKeepsWhatDidNotChange(t *testing.T) {
 	dry := s.handler(invocationCtx(map[string]string{"DRY_RUN": "true"}))
 	assert.NotSame(t, h, dry)
 	assert.True(t, dry.Security.DryRun)
-	assert.Same(t, first.client, dry.CVM, "the client and its rate are kept")
+	assert.Same(t, first.cfg.CVM, dry.CVM, "the client and its rate are kept")
 	assert.Same(t, cached(t, first.provider), cached(t, dry.Credentials), "the credentials and their cache are kept")
 
+	for _, env := range []map[string]string{{"MAX_CONCURRENCY": "2"}, {"VERIFY": "false"}, {"TAG_ENDPOINT": "http://127.0.0.1:1/tag/"}} {
+		other := s.handler(invocationCtx(env))
+		assert.NotSame(t, h, other)
+		assert.Same(t, first.cfg.CVM, other.CVM, "%v is not the CVM client's", env)
+	}
 	tuned := s.handler(invocationCtx(map[string]string{"RATE_LIMIT": "5"}))
-	assert.NotSame(t, first.client, tuned.CVM)
+	assert.NotSame(t, first.cfg.CVM, tuned.CVM)
 	assert.Same(t, cached(t, first.provider), cached(t, tuned.Credentials))
 
 	role := s.handler(invocationCtx(map[string]string{"ROLE_ARN": "qcs::cam::uin/100000000001:roleName/mover"}))
@@ -133,4 +138,71 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+func TestASnapshotKnowsWhatItDependsOn(t *testing.T) {
+	env := map[string]string{"DRY_RUN": "true", "MAX_INSTANCES": "5"}
+	get := func(k string) string { return env[k] }
+	var snap snapshot
+	rec := snap.record(get)
+	assert.Equal(t, "true", rec("DRY_RUN"))
+	assert.Equal(t, "", rec("ALLOWED_PROJECT_IDS"))
+
+	assert.True(t, snap.same(get))
+	env["MAX_INSTANCES"] = "6"
+	assert.True(t, snap.same(get), "a variable not read is not depended on")
+	env["ALLOWED_PROJECT_IDS"] = "0"
+	assert.False(t, snap.same(get), "a variable read as unset that is now set is a change")
+}
+
+func TestAtStartIsTheEnvironmentGiven(t *testing.T) {
+	tests := []struct {
+		name, key, want string
+		environ         []string
+	}{
+		{"a variable", "ALLOW_GET", "true", []string{"ALLOW_GET=true"}},
+		{"a value with =", "API_TOKEN", "a=b", []string{"API_TOKEN=a=b"}},
+		{"absent", "ALLOW_GET", "", []string{"DRY_RUN=true"}},
+		{"the first of two, as os.Getenv", "DRY_RUN", "true", []string{"DRY_RUN=true", "DRY_RUN=false"}},
+		{"an entry without =", "BROKEN", "", []string{"BROKEN"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, AtStart(tt.environ)(tt.key))
+		})
+	}
+}
+
+// The variables of an invocation are its Environment, else the process's
+// at start: never what the runtime's os.Setenv left from an earlier one.
+func TestTheInvocationsVariablesOverlayTheStart(t *testing.T) {
+	t.Setenv("ALLOW_GET", "true") // what an earlier invocation's Environment left in the process
+	start := AtStart([]string{"TENCENTCLOUD_REGION=ap-guangzhou", "DRY_RUN=false", "METADATA_ENDPOINT=http://127.0.0.1:1"})
+	h := NewFromEnv(start, slog.New(slog.DiscardHandler))
+	tests := []struct {
+		name       string
+		env        map[string]string
+		wantDryRun bool
+	}{
+		{"no Environment: the start's", nil, false},
+		{"the invocation's over the start's", map[string]string{"DRY_RUN": "true"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := h.settings.handler(invocationCtx(tt.env))
+			require.Nil(t, got.ConfigErr)
+			assert.Equal(t, tt.wantDryRun, got.Security.DryRun)
+			assert.Equal(t, "ap-guangzhou", got.DefaultRegion, "what the invocation does not give, the start gives")
+			assert.False(t, got.Security.AllowGET, "not what os.Setenv left")
+		})
+	}
+}
+
+// One HTTP client for every invocation: keep-alive, no overall timeout
+// (each call's context carries its deadline).
+func TestOneHTTPClient(t *testing.T) {
+	h := NewFromEnv(func(k string) string { return processEnv[k] }, slog.New(slog.DiscardHandler))
+	c := h.settings.httpClient
+	require.NotNil(t, c.Transport)
+	assert.Zero(t, c.Timeout)
 }

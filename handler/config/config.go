@@ -1,12 +1,11 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math"
-	"net"
-	"net/http"
 	"net/url"
 	"scf-cvm-project/cvm"
 	"scf-cvm-project/cvm/ratelimit"
@@ -17,7 +16,6 @@ import (
 	"scf-cvm-project/signer"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // The environment variables of the endpoint and the default region.
@@ -31,38 +29,43 @@ const (
 // Config is the function's settings, read once by Load: everything but
 // the credential providers' own variables (credentials.FromEnv reads those).
 type Config struct {
-	Endpoint        string        // CVM_ENDPOINT
-	TagEndpoint     string        // TAG_ENDPOINT
-	SignatureMethod signer.Method // SIGNATURE_METHOD
-	DefaultRegion   string        // TENCENTCLOUD_REGION, set by SCF
-	Security        guard.Security
-	Tuning          Tuning
-	Verify          Verify       // VERIFY, KEEP_SECURITY_GROUPS
-	Rules           []rules.Rule // RULES_FILE or PROJECT_RULES; nil when neither is set
-	Account         Account      // RECONCILE_REGIONS, the fan-out's
+	// CVM, Tags and SCF are the clients of the APIs the settings name
+	// (CVM_ENDPOINT and SIGNATURE_METHOD, TAG_ENDPOINT, INVOKE_ENDPOINT),
+	// tuned: building them is what checks those settings.
+	CVM, Tags, SCF *cvm.Client
+	DefaultRegion  string // TENCENTCLOUD_REGION, set by SCF
+	Security       guard.Security
+	Tuning         Tuning
+	Verify         Verify       // VERIFY, KEEP_SECURITY_GROUPS
+	Rules          []rules.Rule // RULES_FILE or PROJECT_RULES; nil when neither is set
+	Account        Account      // RECONCILE_REGIONS, the fan-out's
 	// Secrets are the configured secrets (API_TOKEN), masked in log lines.
 	Secrets []string
 }
 
-// Load reads every setting. An unset or blank variable takes its default;
-// every malformed one is reported, joined, in the error (which never
-// repeats a secret's value). The Config returned with an error is not to
-// be used: the function then refuses every invocation
-// (InternalError.InvalidConfig) rather than run half-configured.
-func Load(getenv func(string) string, readFile func(string) ([]byte, error)) (Config, error) {
+// Load reads every setting and builds the clients, which send through
+// httpClient and log to logger. An unset or blank variable takes its
+// default; every malformed one is reported, joined, in the error (which
+// never repeats a secret's value). The Config returned with an error is
+// not to be used but for its Secrets: the function then refuses every
+// invocation (InternalError.InvalidConfig) rather than run half-configured.
+func Load(getenv func(string) string, readFile func(string) ([]byte, error), httpClient cvm.Doer, logger *slog.Logger) (Config, error) {
 	c := Config{
 		DefaultRegion: strings.TrimSpace(getenv(EnvRegion)),
 		Secrets:       []string{getenv(guard.EnvAPIToken)},
 	}
 	var errs []error
 	var err error
-	if c.SignatureMethod, c.Endpoint, err = endpoint(getenv); err != nil {
+	if c.CVM, err = cvmClient(getenv, httpClient); err != nil {
 		errs = append(errs, err)
 	}
-	if c.TagEndpoint = strings.TrimSpace(getenv(EnvTagEndpoint)); c.TagEndpoint == "" {
-		c.TagEndpoint = cvm.TagEndpoint
+	// The Tag API takes TC3-HMAC-SHA256, or the v1 method named for API 3.0.
+	method := signer.TC3HmacSHA256
+	if c.CVM != nil && !strings.HasSuffix(c.CVM.Endpoint(), cvm.LegacyPath) {
+		method = c.CVM.Method()
 	}
-	if _, err := cvm.NewService("tag", cvm.TagVersion, c.TagEndpoint, signer.TC3HmacSHA256, nil); err != nil {
+	tagEndpoint := cmp.Or(strings.TrimSpace(getenv(EnvTagEndpoint)), cvm.TagEndpoint)
+	if c.Tags, err = cvm.NewService("tag", cvm.TagVersion, tagEndpoint, method, httpClient); err != nil {
 		errs = append(errs, fmt.Errorf("%s: %w", EnvTagEndpoint, err))
 	}
 	if c.Tuning, err = ReadTuning(getenv); err != nil {
@@ -77,80 +80,42 @@ func Load(getenv func(string) string, readFile func(string) ([]byte, error)) (Co
 	if c.Rules, err = readRules(getenv, readFile, c.Security); err != nil {
 		errs = append(errs, err)
 	}
-	if c.Account, err = ReadAccount(getenv); err != nil {
+	if c.Account, c.SCF, err = readAccount(getenv, httpClient); err != nil {
 		errs = append(errs, err)
 	}
-	return c, errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return c, err
+	}
+	for _, client := range []*cvm.Client{c.CVM, c.Tags, c.SCF} {
+		client.Logger = logger
+		c.Tuning.Apply(client)
+	}
+	return c, nil
 }
 
-// NewClient returns the CVM client of c, tuned, sending through httpClient.
-func (c Config) NewClient(httpClient cvm.Doer, logger *slog.Logger) (*cvm.Client, error) {
-	client, err := cvm.New(c.Endpoint, c.SignatureMethod, httpClient)
-	if err != nil {
-		return nil, fmt.Errorf("%s/%s: %w", EnvEndpoint, EnvSignatureMethod, err)
-	}
-	client.Logger = logger
-	c.Tuning.Apply(client)
-	return client, nil
-}
-
-// NewTagClient returns the Tag API's client of c (TC3-HMAC-SHA256, or the
-// v1 method c names for API 3.0), tuned as the CVM client is.
-func (c Config) NewTagClient(httpClient cvm.Doer, logger *slog.Logger) (*cvm.Client, error) {
-	method := c.SignatureMethod
-	if method == "" || strings.HasSuffix(c.Endpoint, cvm.LegacyPath) {
-		method = signer.TC3HmacSHA256
-	}
-	client, err := cvm.NewService("tag", cvm.TagVersion, c.TagEndpoint, method, httpClient)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", EnvTagEndpoint, err)
-	}
-	client.Logger = logger
-	c.Tuning.Apply(client)
-	return client, nil
-}
-
-// endpoint reads SIGNATURE_METHOD and CVM_ENDPOINT. Neither set: API 3.0
-// (cvm.API3Endpoint) with TC3-HMAC-SHA256. Only a method set: API 3.0's
-// endpoint, which takes the v1 methods too; the legacy endpoint is used
-// only when CVM_ENDPOINT names it. Only an endpoint set: TC3-HMAC-SHA256,
-// or HmacSHA256 when it is a legacy one (a path of /v2/index.php), which
-// does not speak TC3.
-func endpoint(getenv func(string) string) (signer.Method, string, error) {
-	endpoint := strings.TrimSpace(getenv(EnvEndpoint))
-	if endpoint == "" {
-		endpoint = cvm.API3Endpoint
-	}
+// cvmClient reads SIGNATURE_METHOD and CVM_ENDPOINT into the CVM client.
+// Neither set: API 3.0 (cvm.API3Endpoint) with TC3-HMAC-SHA256. Only a
+// method set: API 3.0's endpoint, which takes the v1 methods too; the
+// legacy endpoint is used only when CVM_ENDPOINT names it. Only an
+// endpoint set: TC3-HMAC-SHA256, or HmacSHA256 when it is a legacy one (a
+// path of /v2/index.php), which does not speak TC3.
+func cvmClient(getenv func(string) string, httpClient cvm.Doer) (*cvm.Client, error) {
+	endpoint := cmp.Or(strings.TrimSpace(getenv(EnvEndpoint)), cvm.API3Endpoint)
 	method := signer.TC3HmacSHA256
 	if s := strings.TrimSpace(getenv(EnvSignatureMethod)); s != "" {
 		m, err := signer.ParseMethod(s)
 		if err != nil {
-			return "", "", fmt.Errorf("%s: %w", EnvSignatureMethod, err)
+			return nil, fmt.Errorf("%s: %w", EnvSignatureMethod, err)
 		}
 		method = m
 	} else if u, err := url.Parse(endpoint); err == nil && u.Path == cvm.LegacyPath {
 		method = signer.HmacSHA256
 	}
-	if _, err := cvm.New(endpoint, method, nil); err != nil { // the same checks as the client's
-		return "", "", fmt.Errorf("%s/%s: %w", EnvEndpoint, EnvSignatureMethod, err)
+	client, err := cvm.New(endpoint, method, httpClient)
+	if err != nil {
+		return nil, fmt.Errorf("%s/%s: %w", EnvEndpoint, EnvSignatureMethod, err)
 	}
-	return method, endpoint, nil
-}
-
-// NewHTTPClient returns the one client that serves every invocation of a
-// warm instance, so consecutive calls reuse a kept-alive connection. It has
-// no overall timeout: each call's context carries its deadline.
-func NewHTTPClient() *http.Client {
-	return &http.Client{Transport: &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          16,
-		MaxIdleConnsPerHost:   8,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   5 * time.Second,
-		ExpectContinueTimeout: time.Second,
-	}}
+	return client, nil
 }
 
 // The environment variables that tune retries, throughput and partial
@@ -288,47 +253,31 @@ type Account struct {
 	// reconciliation covers when its request names no Region nor Regions.
 	Regions    []string
 	AllRegions bool
-	// InvokeEndpoint is the SCF API (INVOKE_ENDPOINT; cvm.SCFEndpoint);
-	// FunctionName and Namespace the function itself, which a fan-out
-	// invokes ("": no fan-out).
-	InvokeEndpoint          string
+	// FunctionName and Namespace are the function itself, which a
+	// fan-out invokes ("": no fan-out).
 	FunctionName, Namespace string
 }
 
-// ReadAccount reads RECONCILE_REGIONS, INVOKE_ENDPOINT, SCF_FUNCTIONNAME
-// and SCF_NAMESPACE.
-func ReadAccount(getenv func(string) string) (Account, error) {
+// readAccount reads RECONCILE_REGIONS, SCF_FUNCTIONNAME and SCF_NAMESPACE,
+// and INVOKE_ENDPOINT into the SCF API's client (TC3-HMAC-SHA256): the
+// fan-out's Invoke goes through the one call path.
+func readAccount(getenv func(string) string, httpClient cvm.Doer) (Account, *cvm.Client, error) {
 	a := Account{
-		InvokeEndpoint: strings.TrimSpace(getenv(EnvInvokeEndpoint)),
-		FunctionName:   strings.TrimSpace(getenv(EnvFunctionName)),
-		Namespace:      strings.TrimSpace(getenv(EnvNamespace)),
+		FunctionName: strings.TrimSpace(getenv(EnvFunctionName)),
+		Namespace:    strings.TrimSpace(getenv(EnvNamespace)),
 	}
-	if a.InvokeEndpoint == "" {
-		a.InvokeEndpoint = cvm.SCFEndpoint
-	}
-	if _, err := cvm.NewService("scf", cvm.SCFVersion, a.InvokeEndpoint, signer.TC3HmacSHA256, nil); err != nil {
-		return a, fmt.Errorf("%s: %w", EnvInvokeEndpoint, err)
+	endpoint := cmp.Or(strings.TrimSpace(getenv(EnvInvokeEndpoint)), cvm.SCFEndpoint)
+	scf, err := cvm.NewService("scf", cvm.SCFVersion, endpoint, signer.TC3HmacSHA256, httpClient)
+	if err != nil {
+		return a, nil, fmt.Errorf("%s: %w", EnvInvokeEndpoint, err)
 	}
 	if s := strings.TrimSpace(getenv(rules.EnvReconcileRegions)); s != "" {
 		var err *answer.Error
 		if a.Regions, a.AllRegions, err = request.ParseRegions(rules.EnvReconcileRegions, s); err != nil {
-			return a, errors.New(err.Message)
+			return a, nil, errors.New(err.Message)
 		}
 	}
-	return a, nil
-}
-
-// NewSCFClient returns the SCF API's client of c (TC3-HMAC-SHA256),
-// tuned as the CVM client is: the fan-out's Invoke goes through the one
-// call path.
-func (c Config) NewSCFClient(httpClient cvm.Doer, logger *slog.Logger) (*cvm.Client, error) {
-	client, err := cvm.NewService("scf", cvm.SCFVersion, c.Account.InvokeEndpoint, signer.TC3HmacSHA256, httpClient)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", EnvInvokeEndpoint, err)
-	}
-	client.Logger = logger
-	c.Tuning.Apply(client)
-	return client, nil
+	return a, scf, nil
 }
 
 // maxRulesFile bounds what is read of RULES_FILE.

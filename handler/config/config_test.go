@@ -45,6 +45,12 @@ func files(contents map[string]string) func(string) ([]byte, error) {
 	}
 }
 
+// load is Load with clients that send through http.DefaultClient and log
+// nowhere.
+func load(getenv func(string) string, readFile func(string) ([]byte, error)) (Config, error) {
+	return Load(getenv, readFile, nil, slog.New(slog.DiscardHandler))
+}
+
 // noFiles is a readFile that must not be called.
 func noFiles(t *testing.T) func(string) ([]byte, error) {
 	return func(name string) ([]byte, error) {
@@ -54,10 +60,12 @@ func noFiles(t *testing.T) func(string) ([]byte, error) {
 }
 
 func TestLoadDefaults(t *testing.T) {
-	c, err := Load(getenv(map[string]string{}), noFiles(t))
+	c, err := load(getenv(map[string]string{}), noFiles(t))
 	require.NoError(t, err)
-	assert.Equal(t, cvm.API3Endpoint, c.Endpoint)
-	assert.Equal(t, signer.TC3HmacSHA256, c.SignatureMethod)
+	assert.Equal(t, cvm.API3Endpoint, c.CVM.Endpoint())
+	assert.Equal(t, signer.TC3HmacSHA256, c.CVM.Method())
+	assert.Equal(t, cvm.TagEndpoint, c.Tags.Endpoint())
+	assert.Equal(t, cvm.SCFEndpoint, c.SCF.Endpoint())
 	assert.Empty(t, c.DefaultRegion)
 	assert.Equal(t, guard.Security{}, c.Security, "the safe defaults: every HTTP request refused")
 	assert.Equal(t, Tuning{MaxRetries: DefaultMaxRetries, MaxConcurrency: DefaultMaxConcurrency, RateLimit: DefaultRateLimit}, c.Tuning)
@@ -65,11 +73,11 @@ func TestLoadDefaults(t *testing.T) {
 	assert.Nil(t, c.Rules, "no rules unless RULES_FILE or PROJECT_RULES says")
 
 	// Blank is unset.
-	c, err = Load(getenv(map[string]string{EnvRegion: " ", EnvEndpoint: "  ", EnvSignatureMethod: " ", EnvMaxRetries: " ",
+	c, err = load(getenv(map[string]string{EnvRegion: " ", EnvEndpoint: "  ", EnvSignatureMethod: " ", EnvMaxRetries: " ",
 		guard.EnvDryRun: " ", rules.EnvProjectRules: " \n", rules.EnvRulesFile: " "}), noFiles(t))
 	require.NoError(t, err)
-	assert.Equal(t, cvm.API3Endpoint, c.Endpoint)
-	assert.Equal(t, signer.TC3HmacSHA256, c.SignatureMethod)
+	assert.Equal(t, cvm.API3Endpoint, c.CVM.Endpoint())
+	assert.Equal(t, signer.TC3HmacSHA256, c.CVM.Method())
 	assert.Empty(t, c.DefaultRegion)
 	assert.Equal(t, DefaultMaxRetries, c.Tuning.MaxRetries)
 	assert.False(t, c.Security.DryRun)
@@ -96,19 +104,19 @@ func TestLoadReadsEverySetting(t *testing.T) {
 		EnvFunctionName:             "cvm-project",
 		EnvNamespace:                "default",
 	}
-	c, err := Load(getenv(env), noFiles(t))
+	c, err := load(getenv(env), noFiles(t))
 	require.NoError(t, err)
+	assert.Equal(t, cvm.API3Endpoint, c.CVM.Endpoint())
+	assert.Equal(t, signer.TC3HmacSHA256, c.CVM.Method())
+	c.CVM, c.Tags, c.SCF = nil, nil, nil
 	assert.Equal(t, Config{
-		Endpoint:        cvm.API3Endpoint,
-		TagEndpoint:     cvm.TagEndpoint,
-		SignatureMethod: signer.TC3HmacSHA256,
-		DefaultRegion:   "ap-guangzhou",
+		DefaultRegion: "ap-guangzhou",
 		Security: guard.Security{TokenSHA256: guard.TokenDigest(testToken), AllowGET: true, AllowedProjectIDs: []int64{0, 1045, 7},
 			MaxInstances: 500, DryRun: true},
 		Tuning:  Tuning{MaxRetries: 5, MaxConcurrency: 8, RateLimit: 2.5, SkipInvalid: true},
 		Verify:  Verify{Enabled: true, KeepSecurityGroups: true},
 		Rules:   configured,
-		Account: Account{Regions: []string{"ap-guangzhou", "ap-beijing"}, InvokeEndpoint: cvm.SCFEndpoint, FunctionName: "cvm-project", Namespace: "default"},
+		Account: Account{Regions: []string{"ap-guangzhou", "ap-beijing"}, FunctionName: "cvm-project", Namespace: "default"},
 		Secrets: []string{testToken},
 	}, c)
 }
@@ -136,32 +144,50 @@ func TestLoadEndpoint(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.env), func(t *testing.T) {
-			c, err := Load(getenv(tt.env), noFiles(t))
+			c, err := load(getenv(tt.env), noFiles(t))
 			if tt.wantErr != "" {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tt.wantErr)
 				return
 			}
 			require.NoError(t, err)
-			assert.Equal(t, tt.wantMethod, c.SignatureMethod)
-			client, err := c.NewClient(nil, slog.New(slog.DiscardHandler))
-			require.NoError(t, err)
-			assert.Equal(t, tt.wantEndpoint, client.Endpoint())
-			assert.Equal(t, tt.wantMethod, client.Method())
+			assert.Equal(t, tt.wantEndpoint, c.CVM.Endpoint())
+			assert.Equal(t, tt.wantMethod, c.CVM.Method())
 		})
 	}
 }
 
-// NewClient tunes the client it returns.
-func TestNewClientIsTuned(t *testing.T) {
-	c, err := Load(getenv(map[string]string{EnvMaxRetries: "7", EnvRateLimit: "4"}), noFiles(t))
-	require.NoError(t, err)
-	logger := slog.New(slog.DiscardHandler)
-	client, err := c.NewClient(nil, logger)
-	require.NoError(t, err)
-	assert.Equal(t, 7, client.Retry.MaxRetries)
-	assert.InDelta(t, 4, client.Rates.Ceiling("ModifyInstancesProject"), 1e-9)
-	assert.Same(t, logger, client.Logger)
+// The clients Load builds are tuned and log to its logger; the Tag API's
+// signs as the CVM client does, but with TC3-HMAC-SHA256 for a legacy CVM
+// endpoint, and the SCF API's with TC3-HMAC-SHA256.
+func TestLoadBuildsTheClients(t *testing.T) {
+	tests := []struct {
+		env                map[string]string
+		wantTags, wantSCF  signer.Method
+		wantTagEndpoint    string
+		wantInvokeEndpoint string
+	}{
+		{map[string]string{EnvMaxRetries: "7", EnvRateLimit: "4"}, signer.TC3HmacSHA256, signer.TC3HmacSHA256, cvm.TagEndpoint, cvm.SCFEndpoint},
+		{map[string]string{EnvMaxRetries: "7", EnvRateLimit: "4", EnvSignatureMethod: "HmacSHA1", EnvTagEndpoint: "http://127.0.0.1:9/tag/", EnvInvokeEndpoint: "http://127.0.0.1:9/scf/"},
+			signer.HmacSHA1, signer.TC3HmacSHA256, "http://127.0.0.1:9/tag/", "http://127.0.0.1:9/scf/"},
+		{map[string]string{EnvMaxRetries: "7", EnvRateLimit: "4", EnvEndpoint: cvm.LegacyEndpoint}, signer.TC3HmacSHA256, signer.TC3HmacSHA256, cvm.TagEndpoint, cvm.SCFEndpoint},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.env), func(t *testing.T) {
+			logger := slog.New(slog.DiscardHandler)
+			c, err := Load(getenv(tt.env), noFiles(t), nil, logger)
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantTags, c.Tags.Method())
+			assert.Equal(t, tt.wantSCF, c.SCF.Method())
+			assert.Equal(t, tt.wantTagEndpoint, c.Tags.Endpoint())
+			assert.Equal(t, tt.wantInvokeEndpoint, c.SCF.Endpoint())
+			for _, client := range []*cvm.Client{c.CVM, c.Tags, c.SCF} {
+				assert.Equal(t, 7, client.Retry.MaxRetries)
+				assert.InDelta(t, 4, client.Rates.Ceiling("ModifyInstancesProject"), 1e-9)
+				assert.Same(t, logger, client.Logger)
+			}
+		})
+	}
 }
 
 // Every malformed setting is reported, each naming its variable, in one
@@ -178,13 +204,14 @@ func TestLoadReportsEveryBadSetting(t *testing.T) {
 		{map[string]string{EnvMaxRetries: "11", guard.EnvAllowGET: "on"}, []string{EnvMaxRetries, guard.EnvAllowGET}},
 		{map[string]string{EnvEndpoint: "not a url", EnvRateLimit: "fast", guard.EnvMaxInstances: "0", rules.EnvProjectRules: "[]"},
 			[]string{EnvEndpoint, EnvRateLimit, guard.EnvMaxInstances, rules.EnvProjectRules}},
+		{map[string]string{EnvTagEndpoint: "not a url", EnvInvokeEndpoint: "ftp://x"}, []string{EnvTagEndpoint, EnvInvokeEndpoint}},
 		{map[string]string{guard.EnvAPIToken: "short", guard.EnvAPITokenSHA256: strings.Repeat("z", 64), guard.EnvAllowAnonymousHTTP: "yes",
 			rules.EnvRulesFile: "gone.json"},
 			[]string{guard.EnvAPIToken, guard.EnvAPITokenSHA256, guard.EnvAllowAnonymousHTTP, rules.EnvRulesFile}},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.env), func(t *testing.T) {
-			_, err := Load(getenv(tt.env), files(nil))
+			_, err := load(getenv(tt.env), files(nil))
 			require.Error(t, err)
 			for _, v := range tt.want {
 				assert.Contains(t, err.Error(), v)
@@ -196,14 +223,14 @@ func TestLoadReportsEveryBadSetting(t *testing.T) {
 }
 
 func TestLoadKeepsTheTokenAsASecret(t *testing.T) {
-	c, err := Load(getenv(map[string]string{guard.EnvAPIToken: testToken}), noFiles(t))
+	c, err := load(getenv(map[string]string{guard.EnvAPIToken: testToken}), noFiles(t))
 	require.NoError(t, err)
 	assert.Equal(t, []string{testToken}, c.Secrets)
 	assert.Equal(t, guard.TokenDigest(testToken), c.Security.TokenSHA256)
 	assert.Equal(t, guard.Redacted, guard.Redactor{}.With(c.Secrets...).Redact(testToken))
 
 	// Even a malformed token is masked in the log line that reports it.
-	c, err = Load(getenv(map[string]string{guard.EnvAPIToken: "short-token"}), noFiles(t))
+	c, err = load(getenv(map[string]string{guard.EnvAPIToken: "short-token"}), noFiles(t))
 	require.Error(t, err)
 	assert.Equal(t, []string{"short-token"}, c.Secrets)
 }
@@ -260,28 +287,28 @@ func TestReadRulesBoundsTheFile(t *testing.T) {
 func TestLoadRules(t *testing.T) {
 	readFile := files(map[string]string{"rules.json": ruleSet})
 
-	_, err := Load(getenv(map[string]string{rules.EnvProjectRules: `[]`}), readFile)
+	_, err := load(getenv(map[string]string{rules.EnvProjectRules: `[]`}), readFile)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "PROJECT_RULES: Rules is empty")
 
-	c, err := Load(getenv(map[string]string{rules.EnvProjectRules: `[{"Tag":{"Key":"team"},"ProjectId":7}]`, guard.EnvDryRun: "1"}), readFile)
+	c, err := load(getenv(map[string]string{rules.EnvProjectRules: `[{"Tag":{"Key":"team"},"ProjectId":7}]`, guard.EnvDryRun: "1"}), readFile)
 	require.NoError(t, err)
 	assert.Equal(t, []rules.Rule{teamAny}, c.Rules)
 	assert.True(t, c.Security.DryRun)
 
-	c, err = Load(getenv(map[string]string{rules.EnvRulesFile: " rules.json "}), readFile)
+	c, err = load(getenv(map[string]string{rules.EnvRulesFile: " rules.json "}), readFile)
 	require.NoError(t, err)
 	assert.Equal(t, configured, c.Rules)
 
-	_, err = Load(getenv(map[string]string{rules.EnvRulesFile: "rules.json", rules.EnvProjectRules: ruleSet}), readFile)
+	_, err = load(getenv(map[string]string{rules.EnvRulesFile: "rules.json", rules.EnvProjectRules: ruleSet}), readFile)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "RULES_FILE and PROJECT_RULES are both set")
 
-	_, err = Load(getenv(map[string]string{rules.EnvProjectRules: ruleSet, guard.EnvAllowedProjectIDs: "0,1045"}), readFile)
+	_, err = load(getenv(map[string]string{rules.EnvProjectRules: ruleSet, guard.EnvAllowedProjectIDs: "0,1045"}), readFile)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "PROJECT_RULES: Rules[1]: the function may not move instances into project 7")
 
-	c, err = Load(getenv(map[string]string{rules.EnvRulesFile: "rules.json", guard.EnvAllowedProjectIDs: "7, 1045"}), readFile)
+	c, err = load(getenv(map[string]string{rules.EnvRulesFile: "rules.json", guard.EnvAllowedProjectIDs: "7, 1045"}), readFile)
 	require.NoError(t, err)
 	assert.Equal(t, configured, c.Rules)
 }

@@ -43,7 +43,7 @@ func TestReadTuning(t *testing.T) {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tt.wantErr)
 				// Load reports it too.
-				_, err = Load(getenv(tt.env), noFiles(t))
+				_, err = load(getenv(tt.env), noFiles(t))
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tt.wantErr)
 				return
@@ -69,12 +69,4 @@ func TestReadTuning(t *testing.T) {
 			}
 		})
 	}
-}
-
-// One client for every invocation: keep-alive, no overall timeout (each
-// call's context carries its deadline).
-func TestNewHTTPClient(t *testing.T) {
-	c := NewHTTPClient()
-	require.NotNil(t, c.Transport)
-	assert.Zero(t, c.Timeout)
 }

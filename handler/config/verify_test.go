@@ -38,9 +38,9 @@ func TestReadVerify(t *testing.T) {
 }
 
 func TestLoadReadsVerify(t *testing.T) {
-	c, err := Load(getenv(map[string]string{}), noFiles(t))
+	c, err := load(getenv(map[string]string{}), noFiles(t))
 	require.NoError(t, err)
 	assert.Equal(t, Verify{Enabled: true}, c.Verify)
-	_, err = Load(getenv(map[string]string{EnvVerify: "nope"}), noFiles(t))
+	_, err = load(getenv(map[string]string{EnvVerify: "nope"}), noFiles(t))
 	assert.ErrorContains(t, err, "VERIFY")
 }
