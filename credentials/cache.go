@@ -146,3 +146,11 @@ func (c *cache) settle(ctx context.Context, fetched Credentials, err error) (Cre
 		slog.String("error", err.Error()))
 	return cached, nil
 }
+
+// String and GoString print a provider that embeds a cache (InstanceRole,
+// AssumeRole) without its keys: fmt does not look for the methods of
+// unexported fields, so the cached Credentials would print whole.
+func (c *cache) String() string { return "credentials provider (keys not shown)" }
+
+// GoString is String, for %#v.
+func (c *cache) GoString() string { return c.String() }

@@ -170,6 +170,12 @@ func (r *Renewing) Secrets() []string {
 	return out
 }
 
+// String and GoString print r without its keys (see cache.String).
+func (r *Renewing) String() string { return "renewing keys of " + fmt.Sprint(r.provider) }
+
+// GoString is String, for %#v.
+func (r *Renewing) GoString() string { return r.String() }
+
 type needKey struct{}
 
 // NeedUntil returns ctx asking the providers it reaches (Renewing, the

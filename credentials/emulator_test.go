@@ -3,7 +3,9 @@ package credentials_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,6 +87,11 @@ func TestProvidersAgainstTheEmulator(t *testing.T) {
 			got, err := p.Retrieve(context.Background())
 			require.NoError(t, err)
 			assert.Equal(t, tt.wantSource, got.Source)
+			// A provider holding keys prints none of them, however printed.
+			r := credentials.NewRenewing(p, got)
+			printed := fmt.Sprintf("%v %+v %#v | %v %+v %#v", p, p, p, r, r, r)
+			assert.False(t, strings.Contains(printed, got.SecretKey), "the SecretKey printed")
+			assert.False(t, got.Token != "" && strings.Contains(printed, got.Token), "the token printed")
 
 			calls := v.sts.Calls()
 			require.Len(t, calls, tt.wantSTS)
