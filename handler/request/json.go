@@ -185,7 +185,7 @@ func FromJSON(where string, data []byte) (Raw, *answer.Error) {
 	if Present(w.Project) {
 		raw.ProjectName, raw.HasProjectName = w.Project, true
 	}
-	if err := cmp.Or(w.InstanceIds.err, w.ProjectId.err, region); err != nil {
+	if err := cmp.Or(w.InstanceIds.err, w.ProjectId.Err, region); err != nil {
 		return raw, err
 	}
 	for _, f := range []struct {
@@ -249,11 +249,12 @@ func (ids *IDs) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// ProjectID is ProjectId: a JSON integer or a string of digits.
+// ProjectID is ProjectId (a request's or a rule's): a JSON integer or a
+// string of digits.
 type ProjectID struct {
 	ID  *int64
-	Set bool // given, and not null
-	err *answer.Error
+	Set bool          // given, and not null
+	Err *answer.Error // its message starts "ProjectId"
 }
 
 // UnmarshalJSON reads an integer or a string of digits.
@@ -262,28 +263,18 @@ func (p *ProjectID) UnmarshalJSON(b []byte) error {
 	switch t := JSONType(b); t {
 	case TypeNull:
 	case TypeNumber:
-		p.ID, p.err = parseProjectID(string(b))
+		p.ID, p.Err = parseProjectID(string(b))
 	case TypeString:
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
-			p.err = answer.Errorf(answer.CodeInvalidParameterValue, "ProjectId is not a valid string: %v", err)
+			p.Err = answer.Errorf(answer.CodeInvalidParameterValue, "ProjectId is not a valid string: %v", err)
 			return nil
 		}
-		p.ID, p.err = parseProjectID(s)
+		p.ID, p.Err = parseProjectID(s)
 	default:
-		p.err = answer.Errorf(answer.CodeInvalidParameterValue, "ProjectId must be an integer or a string of digits; got %s", t)
+		p.Err = answer.Errorf(answer.CodeInvalidParameterValue, "ProjectId must be an integer or a string of digits; got %s", t)
 	}
 	return nil
-}
-
-// ReadProjectID reads a ProjectId given as JSON (a rule's): nil when
-// absent or null.
-func ReadProjectID(raw json.RawMessage) (*int64, *answer.Error) {
-	var p ProjectID
-	if len(raw) > 0 {
-		_ = p.UnmarshalJSON(raw)
-	}
-	return p.ID, p.err
 }
 
 // parseProjectID parses a decimal integer; whether it is negative is for

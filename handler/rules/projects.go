@@ -11,7 +11,6 @@ import (
 	"scf-cvm-project/credentials"
 	"scf-cvm-project/cvm"
 	"scf-cvm-project/handler/answer"
-	"scf-cvm-project/handler/request"
 )
 
 // The codes of a project name that cannot be resolved: no project has
@@ -29,9 +28,9 @@ const maxProjectName = 200
 const DefaultProjectsTTL = 5 * time.Minute
 
 // projectByName reads a rule's Project (a name) into r; ProjectId must
-// not be given with it.
-func projectByName(r Rule, id, name []byte) (Rule, string) {
-	if request.Present(id) {
+// not be given with it (hasID).
+func projectByName(r Rule, hasID bool, name []byte) (Rule, string) {
+	if hasID {
 		return Rule{}, " gives both ProjectId and Project; give one of them"
 	}
 	n, msg := ProjectNameOf(name)
