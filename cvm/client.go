@@ -45,8 +45,7 @@ type Doer interface {
 type Client struct {
 	HTTP   Doer
 	Logger *slog.Logger
-	// Now and Nonce are the signing time and nonce; tests fix them.
-	Now   func() time.Time
+	// Nonce is the v1 nonce; tests fix it.
 	Nonce func() uint32
 
 	// Retry is the retry policy; New's: 3 retries, backoff from 200 ms,
@@ -56,9 +55,9 @@ type Client struct {
 	// (ratelimit.NewActionRates, from RATE_LIMIT); nil: no client-side
 	// rate.
 	Rates *ratelimit.ActionRates
-	// Clock, Sleep and Rand time the attempts: the clock of the deadline
-	// rule, latencies and the rates; a context-aware sleep; and the jitter
-	// source (like rand.Int64N). Tests replace them.
+	// Clock, Sleep and Rand time the attempts: the clock of the signing
+	// time, the deadline rule, latencies and the rates; a context-aware
+	// sleep; and the jitter source (like rand.Int64N). Tests replace them.
 	Clock func() time.Time
 	Sleep func(context.Context, time.Duration) error
 	Rand  func(n int64) int64
@@ -91,7 +90,6 @@ func New(endpoint string, method signer.Method, httpClient Doer) (*Client, error
 	return &Client{
 		HTTP:     httpClient,
 		Logger:   slog.New(slog.DiscardHandler),
-		Now:      time.Now,
 		Nonce:    randomNonce,
 		Clock:    time.Now,
 		Sleep:    retry.Sleep,
@@ -257,7 +255,7 @@ func (c *Client) Call(ctx context.Context, keys credentials.Provider, region str
 			return fmt.Errorf("%s %w: %w", name, ErrNotSent, err)
 		}
 		source = creds.Source
-		res, lastErr = c.attempt(ctx, creds, region, action, stamps.Next(c.Now()), out)
+		res, lastErr = c.attempt(ctx, creds, region, action, stamps.Next(c.Clock()), out)
 		made = n
 		return lastErr
 	}, func(n int, err error, again bool) {

@@ -100,7 +100,7 @@ func TestOneSlowAnswerDoesNotFreezeAWarmProcess(t *testing.T) {
 			d := &stepper{clock: clock, steps: []step{tt.first}}
 			c, err := New(LegacyEndpoint, signer.HmacSHA256, d)
 			require.NoError(t, err)
-			c.Now, c.Clock, c.Sleep = clock.Now, clock.Now, clock.Sleep
+			c.Clock, c.Sleep = clock.Now, clock.Sleep
 			c.Rand = func(n int64) int64 { return n - 1 }
 			var ctx context.Context = context.Background()
 			if tt.firstCtx {
@@ -155,7 +155,7 @@ func TestThrottlesAreRetriedUntilTheDeadline(t *testing.T) {
 			d := &stepper{clock: clock, steps: tt.steps}
 			c, err := New(API3Endpoint, signer.TC3HmacSHA256, d)
 			require.NoError(t, err)
-			c.Now, c.Clock, c.Sleep = clock.Now, clock.Now, clock.Sleep
+			c.Clock, c.Sleep = clock.Now, clock.Sleep
 			c.Rand = func(n int64) int64 { return n - 1 }
 			c.Retry = tt.policy(c.Retry)
 			var ctx context.Context = context.Background()
@@ -196,7 +196,7 @@ func TestQuickRetriesHaveDistinctTC3Signatures(t *testing.T) {
 			d := &stepper{clock: clock, steps: steps}
 			c, err := New(API3Endpoint, signer.TC3HmacSHA256, d)
 			require.NoError(t, err)
-			c.Now, c.Clock, c.Sleep = clock.Now, clock.Now, clock.Sleep
+			c.Clock, c.Sleep = clock.Now, clock.Sleep
 			c.Rand = func(int64) int64 { return 0 } // no pause: all within one second
 			c.Retry.MaxRetries = 10
 			res, err := c.Call(context.Background(), exampleCreds, "ap-guangzhou", oneInstance, nil)

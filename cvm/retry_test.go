@@ -210,7 +210,7 @@ func newTimedClient(t *testing.T, endpoint string, method signer.Method, d Doer)
 	clock := &fakeClock{now: time.Unix(1700000000, 0)}
 	c, err := New(endpoint, method, d)
 	require.NoError(t, err)
-	c.Now, c.Clock, c.Sleep = clock.Now, clock.Now, clock.Sleep
+	c.Clock, c.Sleep = clock.Now, clock.Sleep
 	c.Rand = func(n int64) int64 { return n - 1 }
 	return c, clock
 }
