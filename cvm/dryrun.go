@@ -54,7 +54,7 @@ func (c *Client) Prepare(ctx context.Context, creds credentials.Credentials, reg
 		Action:          action.ActionName(),
 		Endpoint:        c.Endpoint(),
 		SignatureMethod: string(c.method),
-		Version:         Version,
+		Version:         c.version,
 		Region:          region,
 	}
 	if c.method == signer.TC3HmacSHA256 {
