@@ -49,7 +49,8 @@ type Client struct {
 	Nonce func() uint32
 
 	// Retry is the retry policy; New's: 3 retries, backoff from 200 ms,
-	// 30 s per attempt, none started with less than 200 ms left.
+	// 30 s per attempt, none started with less than 200 ms left, and
+	// throttles retried until the deadline (DefaultThrottleBaseDelay).
 	Retry RetryPolicy
 	// Rates paces each action at its own adaptive rate
 	// (ratelimit.NewActionRates, from RATE_LIMIT); nil: no client-side
@@ -100,7 +101,8 @@ func New(endpoint string, method signer.Method, httpClient Doer) (*Client, error
 		version:  Version,
 		method:   method,
 		Retry: RetryPolicy{MaxRetries: 3, BaseDelay: 200 * time.Millisecond, MaxDelay: 5 * time.Second,
-			AttemptTimeout: 30 * time.Second, MinTimeLeft: 200 * time.Millisecond},
+			AttemptTimeout: 30 * time.Second, MinTimeLeft: 200 * time.Millisecond,
+			ThrottleBaseDelay: DefaultThrottleBaseDelay, ThrottleMaxDelay: DefaultThrottleMaxDelay, MaxThrottleRetries: DefaultMaxThrottleRetries},
 	}, nil
 }
 
@@ -153,19 +155,13 @@ type RetryPolicy struct {
 	MaxThrottleRetries                  int
 }
 
-// WithThrottleRetries returns p retrying throttles until the deadline, full
-// jitter from 250 ms capped at 1 s (8 retries without a deadline): the
-// adaptive rate already paces every attempt (a throttle cuts it, and the
-// retry waits for its turn at the cut rate), so a longer pause only leaves
-// the account's limit unused (e2e BenchmarkFleet, 10 processes of 600: a
-// median of 1.17x the floor, worst 1.23x, against 1.15x and 1.45x with 1 s
-// capped at 2 s).
-func (p RetryPolicy) WithThrottleRetries() RetryPolicy {
-	p.ThrottleBaseDelay, p.ThrottleMaxDelay, p.MaxThrottleRetries = DefaultThrottleBaseDelay, DefaultThrottleMaxDelay, DefaultMaxThrottleRetries
-	return p
-}
-
-// The throttle backoff WithThrottleRetries sets.
+// The throttle backoff of New's policy, which retries throttles until the
+// deadline, full jitter from 250 ms capped at 1 s (8 retries without a
+// deadline): the adaptive rate already paces every attempt (a throttle cuts
+// it, and the retry waits for its turn at the cut rate), so a longer pause
+// only leaves the account's limit unused (e2e BenchmarkFleet, 10 processes
+// of 600: a median of 1.17x the floor, worst 1.23x, against 1.15x and 1.45x
+// with 1 s capped at 2 s).
 const (
 	DefaultThrottleBaseDelay  = 250 * time.Millisecond
 	DefaultThrottleMaxDelay   = time.Second

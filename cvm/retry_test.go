@@ -117,7 +117,7 @@ func TestBackoffIsFullJitterUnderAnExponentialCeiling(t *testing.T) {
 func TestThrottleBackoff(t *testing.T) {
 	c, err := New(API3Endpoint, signer.TC3HmacSHA256, nil)
 	require.NoError(t, err)
-	p := c.Retry.WithThrottleRetries()
+	p := c.Retry
 	highest := func(n int64) int64 { return n - 1 }
 	for n, want := range []time.Duration{0, 250 * time.Millisecond, 500 * time.Millisecond, time.Second, time.Second} {
 		t.Run(fmt.Sprint("throttle retry ", n), func(t *testing.T) {
