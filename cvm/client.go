@@ -58,7 +58,7 @@ type Client struct {
 	Rates *ratelimit.ActionRates
 	// Clock, Sleep and Rand time the attempts: the clock of the signing
 	// time, the deadline rule, latencies and the rates; a context-aware
-	// sleep; and the jitter source (like rand.Int64N). Tests replace them.
+	// sleep; and the jitter source (nil: rand.Int64N). Tests replace them.
 	Clock func() time.Time
 	Sleep func(context.Context, time.Duration) error
 	Rand  func(n int64) int64
@@ -94,7 +94,6 @@ func New(endpoint string, method signer.Method, httpClient Doer) (*Client, error
 		Nonce:    randomNonce,
 		Clock:    time.Now,
 		Sleep:    retry.Sleep,
-		Rand:     retry.Int64N,
 		endpoint: u,
 		legacy:   legacy,
 		service:  "cvm",

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -102,7 +103,7 @@ func TestBackoffIsFullJitterUnderAnExponentialCeiling(t *testing.T) {
 			assert.Equal(t, want, retry.Backoff(n, base, ceiling, highest), "the highest draw is the ceiling")
 			assert.Zero(t, retry.Backoff(n, base, ceiling, lowest), "the lowest draw is no pause")
 			for range 200 {
-				d := retry.Backoff(n, base, ceiling, retry.Int64N)
+				d := retry.Backoff(n, base, ceiling, rand.Int64N)
 				assert.GreaterOrEqual(t, d, time.Duration(0))
 				assert.LessOrEqual(t, d, want)
 			}
