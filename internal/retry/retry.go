@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"strings"
 	"time"
 )
@@ -57,15 +58,18 @@ func Code(code string) bool {
 	if code == "AuthFailure.SignatureExpire" {
 		return true
 	}
-	return inFamily(code, "InternalServerError") || inFamily(code, "InternalError") || Throttle(code)
+	return InFamily(code, "InternalServerError", "InternalError") || Throttle(code)
 }
 
 // Throttle reports whether an API error code says the caller sent too
 // much: RequestLimitExceeded and its sub-codes.
-func Throttle(code string) bool { return inFamily(code, "RequestLimitExceeded") }
+func Throttle(code string) bool { return InFamily(code, "RequestLimitExceeded") }
 
-func inFamily(code, family string) bool {
-	return code == family || strings.HasPrefix(code, family+".")
+// InFamily reports whether an API error code is one of families or one of
+// their sub-codes (RequestLimitExceeded.UinLimitExceeded is of
+// RequestLimitExceeded).
+func InFamily(code string, families ...string) bool {
+	return slices.ContainsFunc(families, func(f string) bool { return code == f || strings.HasPrefix(code, f+".") })
 }
 
 // Backoff returns the pause before retry n (1 for the first retry): a
