@@ -45,20 +45,20 @@ type Doer interface {
 type Client struct {
 	HTTP   Doer
 	Logger *slog.Logger
-	// Now and Nonce are the signing time and nonce; tests fix them.
-	Now   func() time.Time
+	// Nonce is the v1 nonce; tests fix it.
 	Nonce func() uint32
 
 	// Retry is the retry policy; New's: 3 retries, backoff from 200 ms,
-	// 30 s per attempt, none started with less than 200 ms left.
+	// 30 s per attempt, none started with less than 200 ms left, and
+	// throttles retried until the deadline (DefaultThrottleBaseDelay).
 	Retry RetryPolicy
 	// Rates paces each action at its own adaptive rate
 	// (ratelimit.NewActionRates, from RATE_LIMIT); nil: no client-side
 	// rate.
 	Rates *ratelimit.ActionRates
-	// Clock, Sleep and Rand time the attempts: the clock of the deadline
-	// rule, latencies and the rates; a context-aware sleep; and the jitter
-	// source (like rand.Int64N). Tests replace them.
+	// Clock, Sleep and Rand time the attempts: the clock of the signing
+	// time, the deadline rule, latencies and the rates; a context-aware
+	// sleep; and the jitter source (nil: rand.Int64N). Tests replace them.
 	Clock func() time.Time
 	Sleep func(context.Context, time.Duration) error
 	Rand  func(n int64) int64
@@ -91,18 +91,17 @@ func New(endpoint string, method signer.Method, httpClient Doer) (*Client, error
 	return &Client{
 		HTTP:     httpClient,
 		Logger:   slog.New(slog.DiscardHandler),
-		Now:      time.Now,
 		Nonce:    randomNonce,
 		Clock:    time.Now,
 		Sleep:    retry.Sleep,
-		Rand:     retry.Int64N,
 		endpoint: u,
 		legacy:   legacy,
 		service:  "cvm",
 		version:  Version,
 		method:   method,
 		Retry: RetryPolicy{MaxRetries: 3, BaseDelay: 200 * time.Millisecond, MaxDelay: 5 * time.Second,
-			AttemptTimeout: 30 * time.Second, MinTimeLeft: 200 * time.Millisecond},
+			AttemptTimeout: 30 * time.Second, MinTimeLeft: 200 * time.Millisecond,
+			ThrottleBaseDelay: DefaultThrottleBaseDelay, ThrottleMaxDelay: DefaultThrottleMaxDelay, MaxThrottleRetries: DefaultMaxThrottleRetries},
 	}, nil
 }
 
@@ -155,19 +154,13 @@ type RetryPolicy struct {
 	MaxThrottleRetries                  int
 }
 
-// WithThrottleRetries returns p retrying throttles until the deadline, full
-// jitter from 250 ms capped at 1 s (8 retries without a deadline): the
-// adaptive rate already paces every attempt (a throttle cuts it, and the
-// retry waits for its turn at the cut rate), so a longer pause only leaves
-// the account's limit unused (e2e BenchmarkFleet, 10 processes of 600: a
-// median of 1.17x the floor, worst 1.23x, against 1.15x and 1.45x with 1 s
-// capped at 2 s).
-func (p RetryPolicy) WithThrottleRetries() RetryPolicy {
-	p.ThrottleBaseDelay, p.ThrottleMaxDelay, p.MaxThrottleRetries = DefaultThrottleBaseDelay, DefaultThrottleMaxDelay, DefaultMaxThrottleRetries
-	return p
-}
-
-// The throttle backoff WithThrottleRetries sets.
+// The throttle backoff of New's policy, which retries throttles until the
+// deadline, full jitter from 250 ms capped at 1 s (8 retries without a
+// deadline): the adaptive rate already paces every attempt (a throttle cuts
+// it, and the retry waits for its turn at the cut rate), so a longer pause
+// only leaves the account's limit unused (e2e BenchmarkFleet, 10 processes
+// of 600: a median of 1.17x the floor, worst 1.23x, against 1.15x and 1.45x
+// with 1 s capped at 2 s).
 const (
 	DefaultThrottleBaseDelay  = 250 * time.Millisecond
 	DefaultThrottleMaxDelay   = time.Second
@@ -257,7 +250,7 @@ func (c *Client) Call(ctx context.Context, keys credentials.Provider, region str
 			return fmt.Errorf("%s %w: %w", name, ErrNotSent, err)
 		}
 		source = creds.Source
-		res, lastErr = c.attempt(ctx, creds, region, action, stamps.Next(c.Now()), out)
+		res, lastErr = c.attempt(ctx, creds, region, action, stamps.Next(c.Clock()), out)
 		made = n
 		return lastErr
 	}, func(n int, err error, again bool) {

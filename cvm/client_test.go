@@ -42,7 +42,7 @@ func newTestClient(t *testing.T, endpoint string, method signer.Method, d Doer) 
 	t.Helper()
 	c, err := New(endpoint, method, d)
 	require.NoError(t, err)
-	c.Now = func() time.Time { return time.Unix(1465185768, 0) }
+	c.Clock = func() time.Time { return time.Unix(1465185768, 0) }
 	c.Nonce = func() uint32 { return 11886 }
 	c.Sleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
 	return c

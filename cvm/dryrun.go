@@ -42,7 +42,7 @@ func (c *Client) Prepare(ctx context.Context, creds credentials.Credentials, reg
 	if err := ctx.Err(); err != nil {
 		return Prepared{}, fmt.Errorf("cvm: preparing %s: %w", action.ActionName(), err)
 	}
-	req, err := c.newRequest(ctx, creds, region, action, c.Now().Unix())
+	req, err := c.newRequest(ctx, creds, region, action, c.Clock().Unix())
 	if err != nil {
 		return Prepared{}, err
 	}
@@ -54,7 +54,7 @@ func (c *Client) Prepare(ctx context.Context, creds credentials.Credentials, reg
 		Action:          action.ActionName(),
 		Endpoint:        c.Endpoint(),
 		SignatureMethod: string(c.method),
-		Version:         Version,
+		Version:         c.version,
 		Region:          region,
 	}
 	if c.method == signer.TC3HmacSHA256 {

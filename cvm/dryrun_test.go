@@ -90,3 +90,12 @@ func TestPrepareHonoursACancelledContext(t *testing.T) {
 	_, err := c.Prepare(ctx, exampleCreds, "ap-guangzhou", ModifyInstancesProject{InstanceIds: []string{"ins-r8hr2upy"}, ProjectId: 1})
 	assert.ErrorIs(t, err, context.Canceled)
 }
+
+// A client of another service shows its own version, which it signs.
+func TestPrepareShowsTheClientsVersion(t *testing.T) {
+	c, err := NewService("tag", TagVersion, TagEndpoint, signer.TC3HmacSHA256, nil)
+	require.NoError(t, err)
+	p, err := c.Prepare(context.Background(), exampleCreds, "ap-guangzhou", DetachResourcesTag{ServiceType: "cvm", ResourceIds: []string{"ins-r8hr2upy"}, TagKey: "k", ResourceRegion: "ap-guangzhou", ResourcePrefix: "instance"})
+	require.NoError(t, err)
+	assert.Equal(t, TagVersion, p.Version)
+}

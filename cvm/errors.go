@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"scf-cvm-project/internal/retry"
 )
@@ -39,7 +38,7 @@ func Code(err error) string {
 // UnauthorizedOperation and its sub-codes).
 func Unauthorized(err error) bool {
 	c := Code(err)
-	return c == "AuthFailure.UnauthorizedOperation" || c == "UnauthorizedOperation" || strings.HasPrefix(c, "UnauthorizedOperation.")
+	return c == "AuthFailure.UnauthorizedOperation" || retry.InFamily(c, "UnauthorizedOperation")
 }
 
 // Errors for calls that got no API answer, or were not sent. Check them

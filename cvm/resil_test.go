@@ -100,7 +100,7 @@ func TestOneSlowAnswerDoesNotFreezeAWarmProcess(t *testing.T) {
 			d := &stepper{clock: clock, steps: []step{tt.first}}
 			c, err := New(LegacyEndpoint, signer.HmacSHA256, d)
 			require.NoError(t, err)
-			c.Now, c.Clock, c.Sleep = clock.Now, clock.Now, clock.Sleep
+			c.Clock, c.Sleep = clock.Now, clock.Sleep
 			c.Rand = func(n int64) int64 { return n - 1 }
 			var ctx context.Context = context.Background()
 			if tt.firstCtx {
@@ -125,7 +125,7 @@ func TestOneSlowAnswerDoesNotFreezeAWarmProcess(t *testing.T) {
 func TestThrottlesAreRetriedUntilTheDeadline(t *testing.T) {
 	tests := []struct {
 		name         string
-		policy       func(RetryPolicy) RetryPolicy
+		policy       func(RetryPolicy) RetryPolicy // nil: New's
 		steps        []step
 		deadline     time.Duration // 0: none
 		wantAttempts int
@@ -133,20 +133,20 @@ func TestThrottlesAreRetriedUntilTheDeadline(t *testing.T) {
 		wantCode     string
 		wantErr      error
 	}{
-		{"persistent throttle, 10 s deadline: pauses 0.25, 0.5, then 1 s, then cut to what is left", RetryPolicy.WithThrottleRetries, []step{{answer: throttleAnswer}}, 10 * time.Second,
+		{"persistent throttle, 10 s deadline: pauses 0.25, 0.5, then 1 s, then cut to what is left", nil, []step{{answer: throttleAnswer}}, 10 * time.Second,
 			13, []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second, time.Second, time.Second, time.Second, time.Second, time.Second, time.Second, time.Second, time.Second, 50 * time.Millisecond},
 			"RequestLimitExceeded", ErrNoTimeLeft},
-		{"HTTP 429 is a throttle", RetryPolicy.WithThrottleRetries, []step{{status: 429, answer: "slow down"}, {answer: okAnswer}}, 10 * time.Second,
+		{"HTTP 429 is a throttle", nil, []step{{status: 429, answer: "slow down"}, {answer: okAnswer}}, 10 * time.Second,
 			2, []time.Duration{250 * time.Millisecond}, "", nil},
-		{"persistent throttle, no deadline: MaxThrottleRetries", RetryPolicy.WithThrottleRetries, []step{{answer: throttleAnswer}}, 0,
+		{"persistent throttle, no deadline: MaxThrottleRetries", nil, []step{{answer: throttleAnswer}}, 0,
 			DefaultMaxThrottleRetries + 1, nil, "RequestLimitExceeded", nil},
-		{"throttles do not use up MaxRetries", RetryPolicy.WithThrottleRetries,
+		{"throttles do not use up MaxRetries", nil,
 			[]step{{answer: throttleAnswer}, {answer: throttleAnswer}, {answer: throttleAnswer}, {answer: throttleAnswer}, {answer: throttleAnswer}, {answer: okAnswer}}, 60 * time.Second,
 			6, nil, "", nil},
-		{"other failures keep MaxRetries among throttles", RetryPolicy.WithThrottleRetries,
+		{"other failures keep MaxRetries among throttles", nil,
 			[]step{{answer: throttleAnswer}, {answer: internalAnswer}, {answer: throttleAnswer}, {answer: internalAnswer}, {answer: internalAnswer}, {answer: internalAnswer}, {answer: okAnswer}}, 60 * time.Second,
 			6, nil, "InternalServerError", nil},
-		{"without WithThrottleRetries a throttle is one of MaxRetries", func(p RetryPolicy) RetryPolicy { return p }, []step{{answer: throttleAnswer}}, 10 * time.Second,
+		{"without ThrottleBaseDelay a throttle is one of MaxRetries", func(p RetryPolicy) RetryPolicy { p.ThrottleBaseDelay = 0; return p }, []step{{answer: throttleAnswer}}, 10 * time.Second,
 			4, []time.Duration{200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond}, "RequestLimitExceeded", nil},
 	}
 	for _, tt := range tests {
@@ -155,9 +155,11 @@ func TestThrottlesAreRetriedUntilTheDeadline(t *testing.T) {
 			d := &stepper{clock: clock, steps: tt.steps}
 			c, err := New(API3Endpoint, signer.TC3HmacSHA256, d)
 			require.NoError(t, err)
-			c.Now, c.Clock, c.Sleep = clock.Now, clock.Now, clock.Sleep
+			c.Clock, c.Sleep = clock.Now, clock.Sleep
 			c.Rand = func(n int64) int64 { return n - 1 }
-			c.Retry = tt.policy(c.Retry)
+			if tt.policy != nil {
+				c.Retry = tt.policy(c.Retry)
+			}
 			var ctx context.Context = context.Background()
 			if tt.deadline > 0 {
 				ctx = clockCtx{context.Background(), clock, clock.Now().Add(tt.deadline)}
@@ -196,7 +198,7 @@ func TestQuickRetriesHaveDistinctTC3Signatures(t *testing.T) {
 			d := &stepper{clock: clock, steps: steps}
 			c, err := New(API3Endpoint, signer.TC3HmacSHA256, d)
 			require.NoError(t, err)
-			c.Now, c.Clock, c.Sleep = clock.Now, clock.Now, clock.Sleep
+			c.Clock, c.Sleep = clock.Now, clock.Sleep
 			c.Rand = func(int64) int64 { return 0 } // no pause: all within one second
 			c.Retry.MaxRetries = 10
 			res, err := c.Call(context.Background(), exampleCreds, "ap-guangzhou", oneInstance, nil)
@@ -242,7 +244,6 @@ func TestActionRatesThroughAServer(t *testing.T) {
 	clock := &fakeClock{now: time.Unix(1700000000, 0)}
 	c.Clock, c.Sleep = clock.Now, clock.Sleep
 	c.Rates = ratelimit.NewActionRates(map[string]float64{"ModifyInstancesProject": 10})
-	c.Retry = c.Retry.WithThrottleRetries()
 	res, err := c.Call(context.Background(), exampleCreds, "ap-guangzhou", oneInstance, nil)
 	require.NoError(t, err)
 	assert.Equal(t, 3, res.Attempts)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -102,7 +103,7 @@ func TestBackoffIsFullJitterUnderAnExponentialCeiling(t *testing.T) {
 			assert.Equal(t, want, retry.Backoff(n, base, ceiling, highest), "the highest draw is the ceiling")
 			assert.Zero(t, retry.Backoff(n, base, ceiling, lowest), "the lowest draw is no pause")
 			for range 200 {
-				d := retry.Backoff(n, base, ceiling, retry.Int64N)
+				d := retry.Backoff(n, base, ceiling, rand.Int64N)
 				assert.GreaterOrEqual(t, d, time.Duration(0))
 				assert.LessOrEqual(t, d, want)
 			}
@@ -117,7 +118,7 @@ func TestBackoffIsFullJitterUnderAnExponentialCeiling(t *testing.T) {
 func TestThrottleBackoff(t *testing.T) {
 	c, err := New(API3Endpoint, signer.TC3HmacSHA256, nil)
 	require.NoError(t, err)
-	p := c.Retry.WithThrottleRetries()
+	p := c.Retry
 	highest := func(n int64) int64 { return n - 1 }
 	for n, want := range []time.Duration{0, 250 * time.Millisecond, 500 * time.Millisecond, time.Second, time.Second} {
 		t.Run(fmt.Sprint("throttle retry ", n), func(t *testing.T) {
@@ -210,7 +211,7 @@ func newTimedClient(t *testing.T, endpoint string, method signer.Method, d Doer)
 	clock := &fakeClock{now: time.Unix(1700000000, 0)}
 	c, err := New(endpoint, method, d)
 	require.NoError(t, err)
-	c.Now, c.Clock, c.Sleep = clock.Now, clock.Now, clock.Sleep
+	c.Clock, c.Sleep = clock.Now, clock.Sleep
 	c.Rand = func(n int64) int64 { return n - 1 }
 	return c, clock
 }

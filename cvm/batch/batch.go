@@ -7,8 +7,8 @@ import (
 	"regexp"
 	"scf-cvm-project/credentials"
 	"scf-cvm-project/cvm"
+	"scf-cvm-project/internal/retry"
 	"slices"
-	"strings"
 )
 
 // Outcome is one ModifyInstancesProject call for InstanceIds (at most
@@ -119,12 +119,7 @@ const (
 // Isolatable reports whether the API refused a batch with code because of
 // some of its instances, so that the others can move without them.
 func Isolatable(code string) bool {
-	for _, c := range []string{CodeInstanceNotFound, CodeInstanceIDMalformed, CodeInstanceNotSupported} {
-		if code == c || strings.HasPrefix(code, c+".") {
-			return true
-		}
-	}
-	return false
+	return retry.InFamily(code, CodeInstanceNotFound, CodeInstanceIDMalformed, CodeInstanceNotSupported)
 }
 
 var instanceIDInMessage = regexp.MustCompile(`ins-[a-z0-9]{8}`)

@@ -175,7 +175,7 @@ func ReadTuning(getenv func(string) string) (Tuning, error) {
 
 // Apply sets the retries and the rate on c. Throttles (RequestLimitExceeded*,
 // HTTP 429) are retried until the deadline rule stops them
-// (cvm.RetryPolicy.WithThrottleRetries); other retryable failures get
+// (as cvm.New's policy has them); other retryable failures get
 // MaxRetries. Each action is paced at its own adaptive rate
 // (ratelimit.ActionRates: RATE_LIMIT for ModifyInstancesProject, the
 // documented limits for the others), cut when the API throttles it and
@@ -185,7 +185,6 @@ func ReadTuning(getenv func(string) string) (Tuning, error) {
 // rate at all (the API's own limit still applies).
 func (t Tuning) Apply(c *cvm.Client) {
 	c.Retry.MaxRetries = t.MaxRetries
-	c.Retry = c.Retry.WithThrottleRetries()
 	if t.RateLimit == 0 {
 		c.Rates = nil
 		return

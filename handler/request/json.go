@@ -185,7 +185,7 @@ func FromJSON(where string, data []byte) (Raw, *answer.Error) {
 	if Present(w.Project) {
 		raw.ProjectName, raw.HasProjectName = w.Project, true
 	}
-	if err := cmp.Or(w.InstanceIds.err, w.ProjectId.err, region); err != nil {
+	if err := cmp.Or(w.InstanceIds.err, w.ProjectId.Err, region); err != nil {
 		return raw, err
 	}
 	for _, f := range []struct {
@@ -203,6 +203,8 @@ func FromJSON(where string, data []byte) (Raw, *answer.Error) {
 // encoding/json and keeps a refusal to itself, naming the key, rather than
 // stopping the decode: the other keys are still read, for the answer to
 // echo, and FromJSON reports the first refusal in a fixed order of keys.
+// encoding/json checks the JSON before it hands a value to UnmarshalJSON,
+// so reading a value as the type JSONType names cannot fail.
 
 // IDs is InstanceIds: an array of strings, kept as given, or one
 // comma-separated string.
@@ -219,10 +221,7 @@ func (ids *IDs) UnmarshalJSON(b []byte) error {
 	case TypeNull:
 	case TypeString:
 		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			ids.err = answer.Errorf(answer.CodeInvalidParameterValue, "InstanceIds is not a valid string: %v", err)
-			return nil
-		}
+		_ = json.Unmarshal(b, &s)
 		ids.List = SplitList(nil, s)
 	case TypeArray:
 		// null elements decode as "": the loop below names them.
@@ -230,10 +229,7 @@ func (ids *IDs) UnmarshalJSON(b []byte) error {
 			return nil
 		}
 		var elems []json.RawMessage
-		if err := json.Unmarshal(b, &elems); err != nil {
-			ids.err = answer.Errorf(answer.CodeInvalidParameterValue, "InstanceIds is not a valid array: %v", err)
-			return nil
-		}
+		_ = json.Unmarshal(b, &elems)
 		ids.List = make([]string, 0, len(elems))
 		for i, e := range elems {
 			var s string
@@ -249,11 +245,12 @@ func (ids *IDs) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// ProjectID is ProjectId: a JSON integer or a string of digits.
+// ProjectID is ProjectId (a request's or a rule's): a JSON integer or a
+// string of digits.
 type ProjectID struct {
 	ID  *int64
-	Set bool // given, and not null
-	err *answer.Error
+	Set bool          // given, and not null
+	Err *answer.Error // its message starts "ProjectId"
 }
 
 // UnmarshalJSON reads an integer or a string of digits.
@@ -262,28 +259,15 @@ func (p *ProjectID) UnmarshalJSON(b []byte) error {
 	switch t := JSONType(b); t {
 	case TypeNull:
 	case TypeNumber:
-		p.ID, p.err = parseProjectID(string(b))
+		p.ID, p.Err = parseProjectID(string(b))
 	case TypeString:
 		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			p.err = answer.Errorf(answer.CodeInvalidParameterValue, "ProjectId is not a valid string: %v", err)
-			return nil
-		}
-		p.ID, p.err = parseProjectID(s)
+		_ = json.Unmarshal(b, &s)
+		p.ID, p.Err = parseProjectID(s)
 	default:
-		p.err = answer.Errorf(answer.CodeInvalidParameterValue, "ProjectId must be an integer or a string of digits; got %s", t)
+		p.Err = answer.Errorf(answer.CodeInvalidParameterValue, "ProjectId must be an integer or a string of digits; got %s", t)
 	}
 	return nil
-}
-
-// ReadProjectID reads a ProjectId given as JSON (a rule's): nil when
-// absent or null.
-func ReadProjectID(raw json.RawMessage) (*int64, *answer.Error) {
-	var p ProjectID
-	if len(raw) > 0 {
-		_ = p.UnmarshalJSON(raw)
-	}
-	return p.ID, p.err
 }
 
 // parseProjectID parses a decimal integer; whether it is negative is for
@@ -326,17 +310,11 @@ func (f *Flag) UnmarshalJSON(b []byte) error {
 	case TypeNull:
 	case TypeBoolean:
 		var v bool
-		if json.Unmarshal(b, &v) != nil {
-			f.bad = answer.Quote(string(b))
-			return nil
-		}
+		_ = json.Unmarshal(b, &v)
 		f.Value = &v
 	case TypeString:
 		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			f.bad = "a string that cannot be read: " + err.Error()
-			return nil
-		}
+		_ = json.Unmarshal(b, &s)
 		if v, err := strconv.ParseBool(strings.TrimSpace(s)); err == nil {
 			f.Value = &v
 		} else {

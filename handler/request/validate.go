@@ -60,10 +60,10 @@ type Move struct {
 // caller reads it from TENCENTCLOUD_REGION) applies when raw names no Region.
 //
 // InstanceIds must be present and non-empty; duplicates are dropped, keeping
-// the first; at most maxInstances (MaxInstanceIDs when ≤ 0; MAX_INSTANCES
-// sets it) may remain, and each must look like ins-xxxxxxxx (8 lower-case
-// letters or digits). ProjectId must be present and ≥ 0. Region must look
-// like ap-guangzhou or ap-shanghai-fsi.
+// the first; at most maxInstances (guard.Security.InstanceLimit) may
+// remain, and each must look like ins-xxxxxxxx (8 lower-case letters or
+// digits). ProjectId must be present and ≥ 0. Region must look like
+// ap-guangzhou or ap-shanghai-fsi.
 func Validate(raw Raw, defaultRegion string, maxInstances int) (Move, *answer.Error) {
 	if len(raw.InstanceIDs) == 0 {
 		if raw.HasInstanceIDs {
@@ -91,12 +91,9 @@ func Validate(raw Raw, defaultRegion string, maxInstances int) (Move, *answer.Er
 }
 
 // CheckInstanceIDs returns ids without repeats (the first kept), refusing
-// more than maxInstances (MaxInstanceIDs when ≤ 0) and any id that is not
-// ins- and 8 lower-case letters or digits.
+// more than maxInstances and any id that is not ins- and 8 lower-case
+// letters or digits.
 func CheckInstanceIDs(ids []string, maxInstances int) ([]string, *answer.Error) {
-	if maxInstances <= 0 {
-		maxInstances = MaxInstanceIDs
-	}
 	seen := make(map[string]struct{}, len(ids))
 	distinct := make([]string, 0, len(ids))
 	for _, id := range ids {

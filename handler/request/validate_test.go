@@ -37,7 +37,7 @@ func TestValidateAccepts(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := append([]string(nil), tt.raw.InstanceIDs...)
-			got, err := Validate(tt.raw, tt.defaultRegion, 0)
+			got, err := Validate(tt.raw, tt.defaultRegion, MaxInstanceIDs)
 			require.Nil(t, err)
 			assert.Equal(t, tt.want, got)
 			assert.Equal(t, before, tt.raw.InstanceIDs, "the raw request is left as it was")
@@ -56,7 +56,7 @@ func TestValidateLimit(t *testing.T) {
 		{"at a lower limit", ids(1, 3), 3, ""},
 		{"over a lower limit", ids(1, 4), 3, "4 distinct ids; at most 3"},
 		{"duplicates are not counted", append(ids(1, 3), ids(1, 3)...), 3, ""},
-		{"over the default", ids(1, MaxInstanceIDs+1), 0, "at most 10000"},
+		{"over the default", ids(1, MaxInstanceIDs+1), MaxInstanceIDs, "at most 10000"},
 		{"a higher limit", ids(1, MaxInstanceIDs+1), MaxInstanceIDs + 1, ""},
 	}
 	for _, tt := range tests {
@@ -124,7 +124,7 @@ func TestValidateRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Validate(tt.raw, tt.defaultRegion, 0)
+			got, err := Validate(tt.raw, tt.defaultRegion, MaxInstanceIDs)
 			require.NotNil(t, err)
 			assert.Equal(t, Move{}, got)
 			assert.Equal(t, tt.code, err.Code)

@@ -11,16 +11,12 @@ import (
 	"scf-cvm-project/credentials"
 	"scf-cvm-project/cvm"
 	"scf-cvm-project/handler/answer"
-	"scf-cvm-project/handler/request"
 )
 
-// The codes of a project name that cannot be resolved: no project has
-// it (as the API's own refusal of an unknown project id: 404), or more
-// than one has (400).
-const (
-	CodeProjectNotFound  = answer.CodeProjectNotFound
-	CodeProjectAmbiguous = "InvalidParameterValue.ProjectNameAmbiguous"
-)
+// CodeProjectAmbiguous refuses a project name that more than one project
+// has (400); one that none has is answer.CodeProjectNotFound (404, as the
+// API's own refusal of an unknown project id).
+const CodeProjectAmbiguous = "InvalidParameterValue.ProjectNameAmbiguous"
 
 // maxProjectName bounds a project's name as a rule or request gives it.
 const maxProjectName = 200
@@ -29,9 +25,9 @@ const maxProjectName = 200
 const DefaultProjectsTTL = 5 * time.Minute
 
 // projectByName reads a rule's Project (a name) into r; ProjectId must
-// not be given with it.
-func projectByName(r Rule, id, name []byte) (Rule, string) {
-	if request.Present(id) {
+// not be given with it (hasID).
+func projectByName(r Rule, hasID bool, name []byte) (Rule, string) {
+	if hasID {
 		return Rule{}, " gives both ProjectId and Project; give one of them"
 	}
 	n, msg := ProjectNameOf(name)
@@ -116,8 +112,9 @@ type resolved struct {
 // Resolve returns the id of each of names, calling DescribeProjects for
 // those not known for less than TTL (AllList 1: hidden projects too;
 // ProjectName filter; pages of 1000; only exact matches count). A name
-// no project has is refused with CodeProjectNotFound, one that more than
-// one has with CodeProjectAmbiguous; a failed call with its own code.
+// no project has is refused with answer.CodeProjectNotFound, one that
+// more than one has with CodeProjectAmbiguous; a failed call with its own
+// code.
 func (p *Projects) Resolve(ctx context.Context, keys credentials.Provider, region string, names []string) (map[string]int64, *answer.Error) {
 	now := time.Now
 	if p.Now != nil {
@@ -145,7 +142,7 @@ func (p *Projects) Resolve(ctx context.Context, keys credentials.Provider, regio
 		}
 		switch len(ids) {
 		case 0:
-			return nil, answer.Errorf(CodeProjectNotFound, "no project is named %s (DescribeProjects); nothing was moved", answer.Quote(name))
+			return nil, answer.Errorf(answer.CodeProjectNotFound, "no project is named %s (DescribeProjects); nothing was moved", answer.Quote(name))
 		case 1:
 		default:
 			return nil, answer.Errorf(CodeProjectAmbiguous, "%d projects are named %s (ids %s); give the ProjectId instead; nothing was moved", len(ids), answer.Quote(name), joinIDs(ids))

@@ -11,6 +11,7 @@ import (
 
 	"scf-cvm-project/credentials"
 	"scf-cvm-project/cvm"
+	"scf-cvm-project/handler/answer"
 )
 
 // tagAPI answers DescribeProjects from a list of projects, matching the
@@ -54,7 +55,7 @@ func TestProjectsResolve(t *testing.T) {
 	}{
 		{"one name", []string{"prod"}, nil, map[string]int64{"prod": 1045}, ""},
 		{"exact matches only", []string{"prod", "prod-eu"}, nil, map[string]int64{"prod": 1045, "prod-eu": 1046}, ""},
-		{"unknown", []string{"prdo"}, nil, nil, CodeProjectNotFound},
+		{"unknown", []string{"prdo"}, nil, nil, answer.CodeProjectNotFound},
 		{"ambiguous", []string{"shared"}, nil, nil, CodeProjectAmbiguous},
 		{"the call fails", []string{"prod"}, &cvm.APIError{Code: "AuthFailure.UnauthorizedOperation", Message: "no"}, nil, "AuthFailure.UnauthorizedOperation"},
 	} {

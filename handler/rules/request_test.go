@@ -73,7 +73,7 @@ func TestValidateAccepts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Validate(tt.raw, "ap-shanghai", tt.configured, 0, tt.dryRun)
+			got, err := Validate(tt.raw, "ap-shanghai", tt.configured, request.MaxInstanceIDs, tt.dryRun)
 			require.Nil(t, err)
 			assert.Equal(t, tt.want, got)
 		})
@@ -103,7 +103,7 @@ func TestValidateRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Validate(tt.raw, tt.def, tt.configured, 0, false)
+			_, err := Validate(tt.raw, tt.def, tt.configured, request.MaxInstanceIDs, false)
 			require.NotNil(t, err)
 			assert.Equal(t, tt.code, err.Code)
 			assert.Contains(t, err.Message, tt.message)
@@ -155,7 +155,7 @@ func TestRulesSampleRequests(t *testing.T) {
 			require.Nil(t, err)
 			assert.Equal(t, tt.raw, raw)
 			require.True(t, Uses(raw, configured))
-			got, err := Validate(raw, "ap-shanghai", configured, 0, false)
+			got, err := Validate(raw, "ap-shanghai", configured, request.MaxInstanceIDs, false)
 			require.Nil(t, err)
 			assert.Equal(t, tt.want, got)
 		})

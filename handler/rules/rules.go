@@ -68,7 +68,7 @@ func (r Rule) sameTag(o Rule) bool {
 // wireRule is a rule as JSON spells it; keys match in any case.
 type wireRule struct {
 	Tag       json.RawMessage
-	ProjectId json.RawMessage
+	ProjectId request.ProjectID
 	Project   json.RawMessage
 }
 
@@ -189,23 +189,21 @@ func parseRule(name string, data json.RawMessage) (Rule, *answer.Error) {
 		r.Value = &value
 	}
 	if request.Present(w.Project) {
-		r, msg := projectByName(r, w.ProjectId, w.Project)
+		r, msg := projectByName(r, w.ProjectId.Set, w.Project)
 		if msg != "" {
 			return bad(msg)
 		}
 		return r, nil
 	}
-	if !request.Present(w.ProjectId) {
+	switch id := w.ProjectId; {
+	case !id.Set:
 		return bad(".ProjectId is missing; give the project the rule's instances belong in (0 for the default project)")
+	case id.Err != nil:
+		return bad("." + id.Err.Message)
+	case *id.ID < 0:
+		return bad(".ProjectId must be 0 (the default project) or greater; got " + strconv.FormatInt(*id.ID, 10))
 	}
-	id, err := request.ReadProjectID(w.ProjectId)
-	if err != nil { // its message starts "ProjectId ..."
-		return bad("." + err.Message)
-	}
-	if *id < 0 {
-		return bad(".ProjectId must be 0 (the default project) or greater; got " + strconv.FormatInt(*id, 10))
-	}
-	r.ProjectID = *id
+	r.ProjectID = *w.ProjectId.ID
 	return r, nil
 }
 

@@ -164,17 +164,13 @@ func (r *Run) decideAndMove(ctx context.Context, region string, instances []cvm.
 		if r.refused != nil && !r.dryRun {
 			continue
 		}
-		batchesSeen := map[string]bool{}
 		for _, id := range rd.Moved {
 			if f, ok := failed[id]; ok {
 				rep.Failed = append(rep.Failed, f)
 			} else {
 				rep.Moved = append(rep.Moved, id)
 			}
-			if reqID := requestOf[id]; !batchesSeen[reqID] {
-				batchesSeen[reqID] = true
-				rep.RequestIds = appendUnique(rep.RequestIds, reqID)
-			}
+			rep.RequestIds = appendUnique(rep.RequestIds, requestOf[id])
 		}
 	}
 }
@@ -217,10 +213,11 @@ func (r *Run) Outcome(named []string) answer.Outcome {
 	}
 }
 
-// appendUnique appends the non-empty values of add not in list yet.
+// appendUnique appends the non-empty values of add not in list yet. It
+// looks at the last value first: a batch's instances come one after another.
 func appendUnique(list []string, add ...string) []string {
 	for _, s := range add {
-		if s != "" && !slices.Contains(list, s) {
+		if s != "" && (len(list) == 0 || list[len(list)-1] != s) && !slices.Contains(list, s) {
 			list = append(list, s)
 		}
 	}

@@ -22,35 +22,29 @@ const (
 	KindEventBridge                 // an EventBridge delivery: one CloudEvent, or a batch of them
 )
 
+// kindNames holds each kind's short name, for logs, and how messages to
+// the caller name its event.
+var kindNames = [...]struct{ short, event string }{
+	KindAPIGateway:  {"apigw", "the API Gateway event"},
+	KindFunctionURL: {"url", "the function URL event"},
+	KindTimer:       {"timer", "the timer event"},
+	KindDirect:      {"direct", "the event"},
+	KindEventBridge: {"eventbridge", "the EventBridge event"},
+}
+
 // String returns the short name used in logs: "apigw", "url", "timer",
 // "direct", "eventbridge".
 func (k Kind) String() string {
-	switch k {
-	case KindAPIGateway:
-		return "apigw"
-	case KindFunctionURL:
-		return "url"
-	case KindTimer:
-		return "timer"
-	case KindDirect:
-		return "direct"
-	case KindEventBridge:
-		return "eventbridge"
+	if k > 0 && int(k) < len(kindNames) {
+		return kindNames[k].short
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
 
-// describe names the kind in messages to the caller.
+// describe names the kind's event in messages to the caller.
 func (k Kind) describe() string {
-	switch k {
-	case KindAPIGateway:
-		return "the API Gateway event"
-	case KindFunctionURL:
-		return "the function URL event"
-	case KindTimer:
-		return "the timer event"
-	case KindEventBridge:
-		return "the EventBridge event"
+	if k > 0 && int(k) < len(kindNames) {
+		return kindNames[k].event
 	}
 	return "the event"
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"maps"
+	"mime"
 	"net/url"
 	"scf-cvm-project/handler/answer"
 	"scf-cvm-project/handler/request"
@@ -195,8 +196,9 @@ func requestFromHTTP(h *HTTPRequest) (request.Raw, *answer.Error) {
 }
 
 // isForm reports whether a Content-Type is a URL-encoded form, its
-// parameters (charset) ignored.
+// parameters (charset) ignored: mime.ParseMediaType reads it, as the guard's
+// check of the content type does.
 func isForm(contentType string) bool {
-	mediaType, _, _ := strings.Cut(contentType, ";")
-	return strings.EqualFold(strings.TrimSpace(mediaType), "application/x-www-form-urlencoded")
+	mediaType, _, _ := mime.ParseMediaType(contentType)
+	return mediaType == "application/x-www-form-urlencoded"
 }

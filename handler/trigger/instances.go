@@ -11,7 +11,7 @@ import (
 	"scf-cvm-project/handler/request"
 )
 
-// maxNestedJSON bounds how deep Instances follows JSON text held in a
+// maxNestedJSON bounds how deep walkJSON follows JSON text held in a
 // string (CloudAudit's requestParameters), which holds JSON in turn.
 const maxNestedJSON = 4
 
@@ -57,7 +57,12 @@ func (e CloudEvent) Instances() []Named {
 	for _, r := range e.Resource {
 		c.names(r)
 	}
-	c.json(e.Data, 0)
+	walkJSON(e.Data, "", 0, func(key string, _ jsonFrame, s string, text bool) {
+		c.field(key, s)
+		if !text {
+			c.names(s)
+		}
+	})
 	hint := cmp.Or(c.resourceRegion, c.nameRegion, c.fieldRegion, c.zoneRegion)
 	for i := range c.out {
 		if c.out[i].Region == "" {
@@ -79,53 +84,65 @@ type idCollector struct {
 	zoneRegion     string // of the first Zone or zone field
 }
 
-// jsonFrame is an object or array being read; key says the next token of
-// an object is a key.
-type jsonFrame struct{ object, key bool }
+// jsonFrame is an object or array being read: key says the next token of
+// an object is a key; field is the member it is the value of (for one held
+// in an array or in a string, the field of that array or string).
+type jsonFrame struct {
+	object, key bool
+	field       string
+}
 
-// json reads every string value of the JSON data, in document order, and
-// notes the fields that name a region. depth counts the JSON texts held in
-// strings on the way here.
-func (c *idCollector) json(data []byte, depth int) {
+// walkJSON calls visit with every string value of data, valid JSON, in
+// document order: the key last read in its JSON text, the object or array
+// that holds it (one of field when data is a string), and whether it is JSON
+// text (an object or an array), which walkJSON then follows, to
+// maxNestedJSON texts deep. field is the member data is the value of.
+func walkJSON(data []byte, field string, depth int, visit func(key string, in jsonFrame, s string, text bool)) {
 	dec := json.NewDecoder(bytes.NewReader(data))
+	root := jsonFrame{field: field}
 	var stack []jsonFrame
 	key := ""
 	for {
 		tok, err := dec.Token()
-		if err != nil { // io.EOF at the end; data was checked valid JSON
+		if err != nil { // io.EOF at the end
 			return
 		}
-		top := len(stack) - 1
+		in := &root
+		if len(stack) > 0 {
+			in = &stack[len(stack)-1]
+		}
+		member := in.field // the field of the value tok starts
+		if in.object {
+			member = key
+		}
 		if d, ok := tok.(json.Delim); ok {
 			switch d {
 			case '{', '[':
-				if top >= 0 && stack[top].object {
-					stack[top].key = true // after this value, a key
-				}
-				stack = append(stack, jsonFrame{object: d == '{', key: true})
+				in.key = in.object // after this value, a key
+				stack = append(stack, jsonFrame{object: d == '{', key: true, field: member})
 			default:
-				stack = stack[:top]
+				stack = stack[:len(stack)-1]
 			}
 			continue
 		}
-		if top >= 0 && stack[top].object {
-			if stack[top].key {
+		if in.object {
+			if in.key {
 				key, _ = tok.(string)
-				stack[top].key = false
+				in.key = false
 				continue
 			}
-			stack[top].key = true
+			in.key = true
 		}
 		s, ok := tok.(string)
 		if !ok {
 			continue
 		}
-		c.field(key, s)
-		if t := strings.TrimSpace(s); depth < maxNestedJSON && t != "" && (t[0] == '{' || t[0] == '[') && json.Valid([]byte(t)) {
-			c.json([]byte(t), depth+1)
-			continue
+		t := strings.TrimSpace(s)
+		text := depth < maxNestedJSON && t != "" && (t[0] == '{' || t[0] == '[') && json.Valid([]byte(t))
+		visit(key, *in, s, text)
+		if text {
+			walkJSON([]byte(t), member, depth+1, visit)
 		}
-		c.names(s)
 	}
 }
 

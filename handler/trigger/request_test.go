@@ -92,7 +92,7 @@ func TestSampleRequests(t *testing.T) {
 			require.Nil(t, err)
 			assert.Equal(t, want.raw, raw)
 
-			req, err := request.Validate(raw, sampleDefaultRegion, 0)
+			req, err := request.Validate(raw, sampleDefaultRegion, request.MaxInstanceIDs)
 			if want.refused != "" {
 				require.NotNil(t, err)
 				assert.Equal(t, want.refused, err.Code)
@@ -331,7 +331,7 @@ func FuzzRequestFromEvent(f *testing.F) {
 				assertAnswerJSON(t, answer.Failed(err, raw.InstanceIDs, raw.ProjectID))
 				continue
 			}
-			req, err := request.Validate(raw, "ap-guangzhou", 0)
+			req, err := request.Validate(raw, "ap-guangzhou", request.MaxInstanceIDs)
 			if err != nil {
 				assertRefusal(t, err)
 				assertAnswerJSON(t, answer.Failed(err, raw.InstanceIDs, raw.ProjectID))
@@ -382,7 +382,7 @@ func BenchmarkSampleToRequest(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if _, err := request.Validate(raw, "ap-guangzhou", 0); err != nil {
+				if _, err := request.Validate(raw, "ap-guangzhou", request.MaxInstanceIDs); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"strings"
 	"time"
 )
@@ -57,19 +58,22 @@ func Code(code string) bool {
 	if code == "AuthFailure.SignatureExpire" {
 		return true
 	}
-	return inFamily(code, "InternalServerError") || inFamily(code, "InternalError") || Throttle(code)
+	return InFamily(code, "InternalServerError", "InternalError") || Throttle(code)
 }
 
 // Throttle reports whether an API error code says the caller sent too
 // much: RequestLimitExceeded and its sub-codes.
-func Throttle(code string) bool { return inFamily(code, "RequestLimitExceeded") }
+func Throttle(code string) bool { return InFamily(code, "RequestLimitExceeded") }
 
-func inFamily(code, family string) bool {
-	return code == family || strings.HasPrefix(code, family+".")
+// InFamily reports whether an API error code is one of families or one of
+// their sub-codes (RequestLimitExceeded.UinLimitExceeded is of
+// RequestLimitExceeded).
+func InFamily(code string, families ...string) bool {
+	return slices.ContainsFunc(families, func(f string) bool { return code == f || strings.HasPrefix(code, f+".") })
 }
 
 // Backoff returns the pause before retry n (1 for the first retry): a
-// duration drawn by randN (like rand.Int64N) from [0, min(max, base·2ⁿ⁻¹)]
+// duration drawn by randN (nil: rand.Int64N) from [0, min(max, base·2ⁿ⁻¹)]
 // ("full jitter").
 func Backoff(n int, base, max time.Duration, randN func(int64) int64) time.Duration {
 	if n < 1 || base <= 0 {
@@ -86,13 +90,10 @@ func Backoff(n int, base, max time.Duration, randN func(int64) int64) time.Durat
 		ceiling = max
 	}
 	if randN == nil {
-		randN = Int64N
+		randN = rand.Int64N
 	}
 	return time.Duration(randN(int64(ceiling) + 1))
 }
-
-// Int64N is rand.Int64N, the default jitter source.
-func Int64N(n int64) int64 { return rand.Int64N(n) }
 
 // Sleep waits d or until ctx ends, and returns ctx's error if it ended.
 func Sleep(ctx context.Context, d time.Duration) error {
@@ -167,7 +168,7 @@ type Policy struct {
 	// Room says how long from now another attempt may still start before
 	// ctx's deadline (bounded false: ctx has none); nil: no bound.
 	Room func(ctx context.Context) (room time.Duration, bounded bool)
-	// Sleep and Rand time the pauses (nil: Sleep and Int64N).
+	// Sleep and Rand time the pauses (nil: Sleep and rand.Int64N).
 	Sleep func(context.Context, time.Duration) error
 	Rand  func(int64) int64
 }
