@@ -1,9 +1,6 @@
 package credentials
 
-import (
-	"errors"
-	"net/url"
-)
+import "errors"
 
 // Errors of the providers, wrapped with what failed; check them with
 // errors.Is. A provider that finds nothing returns ErrNotFound (in
@@ -27,14 +24,4 @@ type STSError struct {
 
 func (e *STSError) Error() string {
 	return "STS answered " + e.Code + " (RequestId " + e.RequestID + "): " + e.Message
-}
-
-// unwrapURLError drops *url.Error's "Get <url>:" prefix: the host is
-// already named, and the message stays short.
-func unwrapURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }

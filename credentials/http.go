@@ -37,7 +37,7 @@ type answer struct {
 func do(client Doer, req *http.Request) (answer, error) {
 	resp, err := client.Do(req)
 	if err != nil {
-		return answer{}, unwrapURLError(err)
+		return answer{}, retry.WithoutURL(err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))

@@ -344,7 +344,7 @@ func (c *Client) send(req *http.Request, action string, out any) (Result, error)
 		if ctxErr := req.Context().Err(); ctxErr != nil {
 			return Result{}, fmt.Errorf("cvm: %w", ctxErr)
 		}
-		return Result{}, fmt.Errorf("%w: %w", ErrUnreachable, unwrapURLError(err))
+		return Result{}, fmt.Errorf("%w: %w", ErrUnreachable, retry.WithoutURL(err))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
@@ -401,16 +401,6 @@ func (c *Client) log(ctx context.Context, credentialSource string, action Action
 		attrs = append(attrs, slog.String("error", err.Error()))
 	}
 	c.Logger.LogAttrs(ctx, level, "upstream call", attrs...)
-}
-
-// unwrapURLError drops *url.Error's "Post <url>:" prefix: the host is
-// already named, and the message stays short.
-func unwrapURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }
 
 func randomNonce() uint32 {

@@ -1,9 +1,10 @@
 // Package retry holds what every client of this module shares about
 // retrying a call: which failures of the network and of HTTP are worth
 // another attempt, which API error codes are, the backoff with full
-// jitter, a context-aware sleep, and distinct signing times for the
-// attempts of one call. cvm (the CVM API) and credentials (STS AssumeRole,
-// the metadata service) both use it, so they judge a failure alike.
+// jitter, a context-aware sleep, distinct signing times for the attempts
+// of one call, and the trimming of a transport error's URL. cvm (the CVM
+// API) and credentials (STS AssumeRole, the metadata service) both use it,
+// so they judge and word a failure alike.
 //
 // It imports nothing of this module: signer ← credentials ← cvm may all
 // import it.
@@ -17,6 +18,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -45,6 +47,17 @@ func Network(err error) bool {
 		return false
 	}
 	return true
+}
+
+// WithoutURL returns the error a *url.Error in err wraps, without its
+// "Post <url>:" prefix: the caller names the host, and the message stays
+// short. Any other err is returned as it is.
+func WithoutURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }
 
 // Status reports whether an HTTP status is worth another attempt: 5xx and

@@ -3,7 +3,9 @@ package retry
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
+	"net/url"
 	"syscall"
 	"testing"
 	"time"
@@ -52,4 +54,23 @@ func canceled() context.Context {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	return ctx
+}
+
+func TestWithoutURL(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	tests := []struct {
+		name string
+		err  error
+		want error
+	}{
+		{"a *url.Error loses its method and URL", &url.Error{Op: "Post", URL: "https://cvm.example/", Err: refused}, refused},
+		{"a wrapped one too", fmt.Errorf("sending: %w", &url.Error{Op: "Get", URL: "http://169.254.0.23/", Err: refused}), refused},
+		{"any other error is kept", refused, refused},
+		{"nil stays nil", nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, WithoutURL(tt.err))
+		})
+	}
 }
