@@ -140,22 +140,15 @@ type assumeRoleParams struct {
 	ExternalId      string `json:",omitempty"`
 }
 
-// assumeRoleAnswer is STS's answer, success or error.
+// assumeRoleAnswer is the part of STS's Response that is read.
 type assumeRoleAnswer struct {
-	Response *struct {
-		Credentials *struct {
-			Token        string `json:"Token"`
-			TmpSecretID  string `json:"TmpSecretId"`
-			TmpSecretKey string `json:"TmpSecretKey"`
-		} `json:"Credentials"`
-		ExpiredTime int64  `json:"ExpiredTime"`
-		Expiration  string `json:"Expiration"`
-		RequestID   string `json:"RequestId"`
-		Error       *struct {
-			Code    string `json:"Code"`
-			Message string `json:"Message"`
-		} `json:"Error"`
-	} `json:"Response"`
+	Credentials *struct {
+		Token        string `json:"Token"`
+		TmpSecretID  string `json:"TmpSecretId"`
+		TmpSecretKey string `json:"TmpSecretKey"`
+	} `json:"Credentials"`
+	ExpiredTime int64  `json:"ExpiredTime"`
+	Expiration  string `json:"Expiration"`
 }
 
 // assume calls STS AssumeRole with the base credentials.
@@ -196,24 +189,23 @@ func (p *AssumeRole) attempt(ctx context.Context, base Credentials, ts int64) (C
 		return Credentials{}, retry.Status(a.status), fmt.Errorf("answered HTTP %d (%d bytes)", a.status, len(a.body))
 	}
 	var ans assumeRoleAnswer
-	if err := json.Unmarshal(a.body, &ans); err != nil || ans.Response == nil {
+	r, found, err := signer.DecodeResponse(a.body, &ans)
+	switch {
+	case err != nil || !found:
 		return Credentials{}, true, fmt.Errorf("the answer is not the API's JSON (%d bytes)", len(a.body))
-	}
-	r := ans.Response
-	if r.Error != nil {
+	case r.Error != nil:
 		return Credentials{}, retry.Code(r.Error.Code), &STSError{Code: r.Error.Code, Message: r.Error.Message, RequestID: r.RequestID}
-	}
-	if r.Credentials == nil || r.Credentials.TmpSecretID == "" || r.Credentials.TmpSecretKey == "" || r.Credentials.Token == "" {
+	case ans.Credentials == nil || ans.Credentials.TmpSecretID == "" || ans.Credentials.TmpSecretKey == "" || ans.Credentials.Token == "":
 		return Credentials{}, false, fmt.Errorf("the answer (RequestId %s) lacks Credentials", r.RequestID)
 	}
-	expires, err := expiry(r.ExpiredTime, r.Expiration, p.o.Now())
+	expires, err := expiry(ans.ExpiredTime, ans.Expiration, p.o.Now())
 	if err != nil {
 		return Credentials{}, false, fmt.Errorf("RequestId %s: %w", r.RequestID, err)
 	}
 	return Credentials{
-		SecretID:  r.Credentials.TmpSecretID,
-		SecretKey: r.Credentials.TmpSecretKey,
-		Token:     r.Credentials.Token,
+		SecretID:  ans.Credentials.TmpSecretID,
+		SecretKey: ans.Credentials.TmpSecretKey,
+		Token:     ans.Credentials.Token,
 		Source:    "assumed-role:" + p.o.RoleARN,
 		Expires:   expires,
 	}, false, nil

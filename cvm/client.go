@@ -1,6 +1,7 @@
 package cvm
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -357,12 +358,18 @@ func (c *Client) send(req *http.Request, action string, out any) (Result, error)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return Result{}, &StatusError{StatusCode: resp.StatusCode, Body: describeBody(resp, body)}
 	}
-	res, err := parseAnswer(body, out)
-	var apiErr *APIError
-	if errors.As(err, &apiErr) {
-		apiErr.Action, apiErr.StatusCode = action, resp.StatusCode
+	r, found, err := signer.DecodeResponse(body, out)
+	res := Result{RequestID: r.RequestID}
+	switch {
+	case err != nil:
+		return res, fmt.Errorf("%w: %w", ErrBadResponse, err)
+	case !found:
+		return res, legacyAnswer(body, action, resp.StatusCode)
+	case r.Error != nil:
+		return res, &APIError{Action: action, Code: cmp.Or(r.Error.Code, "InternalError.UpstreamBadResponse"),
+			Message: r.Error.Message, RequestID: r.RequestID, StatusCode: resp.StatusCode}
 	}
-	return res, err
+	return res, nil
 }
 
 // log writes one line per attempt; retry says another attempt follows.
@@ -413,60 +420,25 @@ func randomNonce() uint32 {
 	return n
 }
 
-// answer holds both answer shapes: API 3.0's {"Response":{...}} (also what
-// the legacy endpoint sends for Version=2017-03-12) and the old
-// {"code":4100,"message":"...","codeDesc":"AuthFailure..."}.
-type answer struct {
-	Response *struct {
-		RequestID string `json:"RequestId"`
-		Error     *struct {
-			Code    string `json:"Code"`
-			Message string `json:"Message"`
-		} `json:"Error"`
-	} `json:"Response"`
-	OldCode     *json.Number `json:"code"`
-	OldMessage  string       `json:"message"`
-	OldCodeDesc string       `json:"codeDesc"`
-}
-
-func parseAnswer(body []byte, out any) (Result, error) {
-	var a answer
-	if err := json.Unmarshal(body, &a); err != nil {
-		return Result{}, fmt.Errorf("%w: the answer is not JSON (%d bytes)", ErrBadResponse, len(body))
+// legacyAnswer reads the legacy endpoint's own answer to action,
+// {"code":4100,"message":"...","codeDesc":"AuthFailure..."} (for
+// Version=2017-03-12 it sends API 3.0's Response): nil for code 0.
+func legacyAnswer(body []byte, action string, status int) error {
+	var a struct {
+		Code     *json.Number `json:"code"`
+		Message  string       `json:"message"`
+		CodeDesc string       `json:"codeDesc"`
 	}
 	switch {
-	case a.Response != nil:
-		res := Result{RequestID: a.Response.RequestID}
-		if e := a.Response.Error; e != nil {
-			apiErr := &APIError{Code: e.Code, Message: e.Message, RequestID: res.RequestID}
-			if apiErr.Code == "" {
-				apiErr.Code = "InternalError.UpstreamBadResponse"
-			}
-			return res, apiErr
-		}
-		if out != nil {
-			var wrapper struct {
-				Response json.RawMessage `json:"Response"`
-			}
-			if err := json.Unmarshal(body, &wrapper); err == nil {
-				err = json.Unmarshal(wrapper.Response, out)
-				if err != nil {
-					return res, fmt.Errorf("%w: decoding the Response: %w", ErrBadResponse, err)
-				}
-			}
-		}
-		return res, nil
-	case a.OldCode != nil:
-		if code, err := a.OldCode.Int64(); err == nil && code == 0 {
-			return Result{}, nil
-		}
-		apiErr := &APIError{Code: a.OldCodeDesc, Message: a.OldMessage}
-		if apiErr.Code == "" {
-			apiErr.Code = "Legacy." + a.OldCode.String()
-		}
-		return Result{}, apiErr
+	case json.Unmarshal(body, &a) != nil:
+		return fmt.Errorf("%w: the answer is not JSON (%d bytes)", ErrBadResponse, len(body))
+	case a.Code == nil:
+		return fmt.Errorf("%w: JSON without Response or code (%d bytes)", ErrBadResponse, len(body))
 	}
-	return Result{}, fmt.Errorf("%w: JSON without Response or code (%d bytes)", ErrBadResponse, len(body))
+	if code, err := a.Code.Int64(); err == nil && code == 0 {
+		return nil
+	}
+	return &APIError{Action: action, Code: cmp.Or(a.CodeDesc, "Legacy."+a.Code.String()), Message: a.Message, StatusCode: status}
 }
 
 // describeBody names what came back without echoing it: an HTML error page

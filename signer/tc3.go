@@ -5,6 +5,8 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -102,4 +104,34 @@ func TC3Headers(r TC3Request, c TC3Call, secretID, secretKey, token string) http
 		h.Set("X-TC-Token", token)
 	}
 	return h
+}
+
+// Response is what every API 3.0 answer's Response holds, besides what its
+// action answers: the RequestId and, for a refusal, the Error.
+type Response struct {
+	RequestID string `json:"RequestId"`
+	Error     *struct{ Code, Message string }
+}
+
+// DecodeResponse reads an API 3.0 answer, {"Response":{...}}: the
+// Response's RequestId and Error and, when it has no Error, the whole
+// Response into out (unless out is nil). found is false for JSON without a
+// Response; err says that body is not JSON, or why out could not be read.
+//
+// Every service's client reads its answers with it (cvm, and the
+// credentials package's STS call), so the envelope is decoded once.
+func DecodeResponse(body []byte, out any) (r Response, found bool, err error) {
+	var a struct{ Response *json.RawMessage }
+	if json.Unmarshal(body, &a) != nil || a.Response != nil && json.Unmarshal(*a.Response, &r) != nil {
+		return Response{}, false, fmt.Errorf("the answer is not JSON (%d bytes)", len(body))
+	}
+	if a.Response == nil {
+		return Response{}, false, nil
+	}
+	if r.Error == nil && out != nil {
+		if err := json.Unmarshal(*a.Response, out); err != nil {
+			return r, true, fmt.Errorf("decoding the Response: %w", err)
+		}
+	}
+	return r, true, nil
 }

@@ -39,3 +39,38 @@ func TestTC3Headers(t *testing.T) {
 		})
 	}
 }
+
+func TestDecodeResponse(t *testing.T) {
+	type instances struct{ TotalCount int }
+	tests := []struct {
+		name      string
+		body      string
+		want      Response
+		found     bool
+		err       string
+		wantTotal int
+	}{
+		{"success: the Response goes into out", `{"Response":{"TotalCount":3,"RequestId":"r1"}}`, Response{RequestID: "r1"}, true, "", 3},
+		{"refusal: out is left alone", `{"Response":{"TotalCount":3,"Error":{"Code":"InvalidParameter","Message":"bad"},"RequestId":"r2"}}`,
+			Response{RequestID: "r2", Error: &struct{ Code, Message string }{"InvalidParameter", "bad"}}, true, "", 0},
+		{"JSON without a Response", `{"code":4100,"message":"x"}`, Response{}, false, "", 0},
+		{"a null Response", `{"Response":null}`, Response{}, false, "", 0},
+		{"not JSON", `<html>`, Response{}, false, "the answer is not JSON (6 bytes)", 0},
+		{"a Response that is not an object", `{"Response":5}`, Response{}, false, "the answer is not JSON (14 bytes)", 0},
+		{"a Response out cannot hold", `{"Response":{"TotalCount":"3","RequestId":"r3"}}`, Response{RequestID: "r3"}, true, "decoding the Response", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out instances
+			r, found, err := DecodeResponse([]byte(tt.body), &out)
+			assert.Equal(t, tt.want, r)
+			assert.Equal(t, tt.found, found)
+			if tt.err == "" {
+				assert.NoError(t, err)
+			} else {
+				assert.ErrorContains(t, err, tt.err)
+			}
+			assert.Equal(t, tt.wantTotal, out.TotalCount)
+		})
+	}
+}
