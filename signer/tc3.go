@@ -43,6 +43,7 @@ type TC3Signed struct {
 // TC3Sign signs r with the key pair secretID, secretKey.
 func TC3Sign(r TC3Request, secretID, secretKey string) TC3Signed {
 	s := TC3Signed{Date: time.Unix(r.Timestamp, 0).UTC().Format("2006-01-02")}
+	payloadHash := sha256.Sum256(r.Payload)
 	s.CanonicalRequest = strings.ToUpper(r.HTTPMethod) + "\n" +
 		cmp.Or(r.Path, "/") + "\n" +
 		r.Query + "\n" +
@@ -50,32 +51,26 @@ func TC3Sign(r TC3Request, secretID, secretKey string) TC3Signed {
 		"host:" + strings.ToLower(r.Host) + "\n" +
 		"\n" +
 		TC3SignedHeaders + "\n" +
-		sha256Hex(r.Payload)
+		hex.EncodeToString(payloadHash[:])
 	s.CredentialScope = s.Date + "/" + r.Service + "/tc3_request"
+	requestHash := sha256.Sum256([]byte(s.CanonicalRequest))
 	s.StringToSign = string(TC3HmacSHA256) + "\n" +
 		strconv.FormatInt(r.Timestamp, 10) + "\n" +
 		s.CredentialScope + "\n" +
-		sha256Hex([]byte(s.CanonicalRequest))
-	key := hmacSHA256([]byte("TC3"+secretKey), s.Date)
-	key = hmacSHA256(key, r.Service)
-	key = hmacSHA256(key, "tc3_request")
-	s.Signature = hex.EncodeToString(hmacSHA256(key, s.StringToSign))
+		hex.EncodeToString(requestHash[:])
+	// The key is derived by HMAC-SHA256 along the scope, and signs last.
+	key := []byte("TC3" + secretKey)
+	for _, msg := range []string{s.Date, r.Service, "tc3_request", s.StringToSign} {
+		mac := hmac.New(sha256.New, key)
+		mac.Write([]byte(msg))
+		key = mac.Sum(nil)
+	}
+	s.Signature = hex.EncodeToString(key)
 	s.Authorization = string(TC3HmacSHA256) +
 		" Credential=" + secretID + "/" + s.CredentialScope +
 		", SignedHeaders=" + TC3SignedHeaders +
 		", Signature=" + s.Signature
 	return s
-}
-
-func hmacSHA256(key []byte, msg string) []byte {
-	mac := hmac.New(sha256.New, key)
-	mac.Write([]byte(msg))
-	return mac.Sum(nil)
-}
-
-func sha256Hex(b []byte) string {
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
 }
 
 // TC3Call names what an API 3.0 request calls; the headers carry it.

@@ -21,11 +21,11 @@ var tc3Example = TC3Request{
 func TestTC3PublishedExample(t *testing.T) {
 	got := TC3Sign(tc3Example, "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE", "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE")
 	wantCanonical := "POST\n/\n\ncontent-type:application/json; charset=utf-8\nhost:cvm.tencentcloudapi.com\n\ncontent-type;host\n" +
-		sha256Hex(tc3Example.Payload)
+		"35e9c5b0e3ae67532d3c9f17ead6c90222632e5b1ff7f6e89887f1398934f064"
 	assert.Equal(t, wantCanonical, got.CanonicalRequest)
 	assert.Equal(t, "2019-02-25", got.Date)
 	assert.Equal(t, "2019-02-25/cvm/tc3_request", got.CredentialScope)
-	assert.Equal(t, "TC3-HMAC-SHA256\n1551113065\n2019-02-25/cvm/tc3_request\n"+sha256Hex([]byte(wantCanonical)), got.StringToSign)
+	assert.Equal(t, "TC3-HMAC-SHA256\n1551113065\n2019-02-25/cvm/tc3_request\n5ffe6a04c0664d6b969fab9a13bdab201d63ee709638e2749d62a09ca18d7031", got.StringToSign)
 	assert.Equal(t, "72e494ea809ad7a8c8f7a4507b9bddcbaa8e581f516e8da2f66e2c5a96525168", got.Signature)
 	assert.Equal(t,
 		"TC3-HMAC-SHA256 Credential=AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE/2019-02-25/cvm/tc3_request, SignedHeaders=content-type;host, Signature=72e494ea809ad7a8c8f7a4507b9bddcbaa8e581f516e8da2f66e2c5a96525168",
