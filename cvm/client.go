@@ -202,8 +202,17 @@ func (c *Client) Call(ctx context.Context, keys credentials.Provider, region str
 		stamps  retry.Stamps
 		made    int
 	)
-	need := func() time.Duration { return c.need(ctx, began, made) }
 	dl, bounded := ctx.Deadline()
+	// need is the time that must be left before the deadline for the next
+	// attempt to start: MinTimeLeft, or for a retry the slowest recent
+	// attempt, capped at SlowestShare of the call's budget.
+	need := func() time.Duration {
+		if !bounded || made == 0 {
+			return c.Retry.MinTimeLeft
+		}
+		slowest := min(c.recent.slowest(c.Clock()), time.Duration(float64(dl.Sub(began))*SlowestShare))
+		return max(c.Retry.MinTimeLeft, slowest)
+	}
 	renew, renewed := false, false
 	p := retry.Policy{
 		Check: func(err error) retry.Verdict {
@@ -296,17 +305,6 @@ func (c *Client) attempt(ctx context.Context, creds credentials.Credentials, reg
 		c.Rates.Answered(action.ActionName(), start, end, throttled)
 	}
 	return res, err
-}
-
-// need is the time that must be left before ctx's deadline for the next
-// attempt of a call begun at began, made attempts in, to start.
-func (c *Client) need(ctx context.Context, began time.Time, made int) time.Duration {
-	dl, ok := ctx.Deadline()
-	if !ok || made == 0 {
-		return c.Retry.MinTimeLeft
-	}
-	slowest := min(c.recent.slowest(c.Clock()), time.Duration(float64(dl.Sub(began))*SlowestShare))
-	return max(c.Retry.MinTimeLeft, slowest)
 }
 
 // recentAttempts remembers how long the last attempts took (a fixed ring,
