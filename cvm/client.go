@@ -301,8 +301,8 @@ func (c *Client) attempt(ctx context.Context, creds credentials.Credentials, reg
 		// Our own bound on one attempt: a network timeout, worth another.
 		err = fmt.Errorf("%w: no answer within %v", ErrUnreachable, c.Retry.AttemptTimeout)
 	}
-	if throttled := Check(err) == retry.Throttled; err == nil || throttled {
-		c.Rates.Answered(action.ActionName(), start, end, throttled)
+	if err == nil || Throttled(err) { // a throttle cuts the rate, a success grows it back
+		c.Rates.Answered(action.ActionName(), start, end, err != nil)
 	}
 	return res, err
 }
