@@ -46,65 +46,54 @@ var ErrBadQuery = errors.New("cvm: bad DescribeInstances query")
 // instances listed so far with it: the listing is then incomplete, and no
 // later chunk is started.
 func Instances(ctx context.Context, c cvm.Caller, keys credentials.Provider, region string, q Query) ([]cvm.Instance, []string, error) {
-	l := lister{c: c, keys: keys, region: region, seen: map[string]bool{}}
-	var err error
+	var asks []cvm.DescribeInstances
 	switch {
 	case len(q.InstanceIDs) > 0 && len(q.Filters) > 0:
 		return nil, nil, fmt.Errorf("%w: InstanceIds and Filters cannot be given together", ErrBadQuery)
 	case len(q.InstanceIDs) > 0:
 		for chunk := range slices.Chunk(q.InstanceIDs, cvm.MaxInstancesPerCall) {
-			if err = l.pages(ctx, cvm.DescribeInstances{InstanceIds: chunk, Limit: cvm.PageSize}); err != nil {
-				break
-			}
+			asks = append(asks, cvm.DescribeInstances{InstanceIds: chunk, Limit: cvm.PageSize})
 		}
 	case len(q.Filters) > 0:
-		err = l.pages(ctx, cvm.DescribeInstances{Filters: q.Filters, Limit: cvm.PageSize})
+		asks = []cvm.DescribeInstances{{Filters: q.Filters, Limit: cvm.PageSize}}
 	default:
 		return nil, nil, fmt.Errorf("%w: give InstanceIds or Filters (this client never lists a whole region by accident)", ErrBadQuery)
 	}
-	return l.out, l.requestIDs, err
-}
-
-// lister accumulates one Instances.
-type lister struct {
-	c          cvm.Caller
-	keys       credentials.Provider
-	region     string
-	out        []cvm.Instance
-	requestIDs []string
-	seen       map[string]bool
-}
-
-// pages lists a from Offset 0 until TotalCount.
-func (l *lister) pages(ctx context.Context, a cvm.DescribeInstances) error {
-	a.Offset = 0
-	for {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("cvm: DescribeInstances at offset %d %w: %w", a.Offset, cvm.ErrNotSent, err)
-		}
-		var page describeAnswer
-		res, err := l.c.Call(ctx, l.keys, l.region, a, &page)
-		if res.RequestID != "" {
-			l.requestIDs = append(l.requestIDs, res.RequestID)
-		}
-		if err != nil {
-			return fmt.Errorf("DescribeInstances at offset %d: %w", a.Offset, err)
-		}
-		for _, in := range page.InstanceSet {
-			if in.ID == "" || l.seen[in.ID] {
-				continue
+	var (
+		out        []cvm.Instance
+		requestIDs []string
+		seen       = map[string]bool{}
+	)
+	for _, a := range asks { // each from Offset 0 until its TotalCount
+		for {
+			if err := ctx.Err(); err != nil {
+				return out, requestIDs, fmt.Errorf("cvm: DescribeInstances at offset %d %w: %w", a.Offset, cvm.ErrNotSent, err)
 			}
-			l.seen[in.ID] = true
-			in.ProjectID = in.Placement.ProjectId
-			l.out = append(l.out, in.Instance)
-		}
-		a.Offset += len(page.InstanceSet)
-		if a.Offset >= page.TotalCount {
-			return nil
-		}
-		if len(page.InstanceSet) == 0 {
-			return fmt.Errorf("%w: DescribeInstances gave an empty page at offset %d of TotalCount %d (RequestId %s)",
-				cvm.ErrBadResponse, a.Offset, page.TotalCount, res.RequestID)
+			var page describeAnswer
+			res, err := c.Call(ctx, keys, region, a, &page)
+			if res.RequestID != "" {
+				requestIDs = append(requestIDs, res.RequestID)
+			}
+			if err != nil {
+				return out, requestIDs, fmt.Errorf("DescribeInstances at offset %d: %w", a.Offset, err)
+			}
+			for _, in := range page.InstanceSet {
+				if in.ID == "" || seen[in.ID] {
+					continue
+				}
+				seen[in.ID] = true
+				in.ProjectID = in.Placement.ProjectId
+				out = append(out, in.Instance)
+			}
+			a.Offset += len(page.InstanceSet)
+			if a.Offset >= page.TotalCount {
+				break
+			}
+			if len(page.InstanceSet) == 0 {
+				return out, requestIDs, fmt.Errorf("%w: DescribeInstances gave an empty page at offset %d of TotalCount %d (RequestId %s)",
+					cvm.ErrBadResponse, a.Offset, page.TotalCount, res.RequestID)
+			}
 		}
 	}
+	return out, requestIDs, nil
 }
