@@ -87,6 +87,9 @@ func Move(ctx context.Context, c cvm.Caller, keys credentials.Provider, region s
 		return b
 	}
 	b := call(ids)
+	if b.Err == nil {
+		return b // all moved at once, the usual case
+	}
 	var setAside []string
 	for Busy(cvm.Code(b.Err)) {
 		aside := busyIn(b.message(), b.InstanceIds, busy)
