@@ -74,32 +74,14 @@ type WaitOptions struct {
 	Sleep                     func(context.Context, time.Duration) error
 }
 
-// The waiter's defaults: pauses of 200 ms doubling to 500 ms, and 300 ms
-// kept for the last read (the client starts none with less than 200 ms).
+// The waiter's defaults, for options left zero: pauses of 200 ms doubling
+// to 500 ms, and 300 ms kept for the last read (the client starts none with
+// less than 200 ms); the clock time.Now, the sleep retry.Sleep.
 const (
 	DefaultMinDelay = 200 * time.Millisecond
 	DefaultMaxDelay = 500 * time.Millisecond
 	DefaultReserve  = 300 * time.Millisecond
 )
-
-func (o WaitOptions) withDefaults() WaitOptions {
-	if o.MinDelay <= 0 {
-		o.MinDelay = DefaultMinDelay
-	}
-	if o.MaxDelay < o.MinDelay {
-		o.MaxDelay = max(DefaultMaxDelay, o.MinDelay)
-	}
-	if o.Reserve <= 0 {
-		o.Reserve = DefaultReserve
-	}
-	if o.Clock == nil {
-		o.Clock = time.Now
-	}
-	if o.Sleep == nil {
-		o.Sleep = retry.Sleep
-	}
-	return o
-}
 
 // Confirmation is what Wait found: each instance's State and last read,
 // the calls it made, how long until every instance was decided (Took, 0
@@ -120,7 +102,21 @@ type Confirmation struct {
 // An error of a read other than the deadline's stops it, in Err.
 func Wait(ctx context.Context, c cvm.Caller, keys credentials.Provider, region string, ids []string,
 	state func(id string, in cvm.Instance, found bool) State, opts WaitOptions) Confirmation {
-	opts = opts.withDefaults()
+	if opts.MinDelay <= 0 {
+		opts.MinDelay = DefaultMinDelay
+	}
+	if opts.MaxDelay < opts.MinDelay {
+		opts.MaxDelay = max(DefaultMaxDelay, opts.MinDelay)
+	}
+	if opts.Reserve <= 0 {
+		opts.Reserve = DefaultReserve
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.Sleep == nil {
+		opts.Sleep = retry.Sleep
+	}
 	start := opts.Clock()
 	cf := Confirmation{States: make(map[string]State, len(ids)), Last: make(map[string]cvm.Instance, len(ids))}
 	pending := make([]string, 0, len(ids))
