@@ -169,12 +169,7 @@ func (a *AdaptiveRate) Throttled(now, sentAt time.Time) bool {
 
 // Succeeded records an answer that was not a throttle, at now, and grows
 // the rate along the cubic curve from the last cut.
-func (a *AdaptiveRate) Succeeded(now time.Time) {
-	if a.lastCut.IsZero() {
-		return // never throttled: at Ceiling
-	}
-	a.rate = a.RateAt(now)
-}
+func (a *AdaptiveRate) Succeeded(now time.Time) { a.rate = a.RateAt(now) }
 
 func (a *AdaptiveRate) scale() float64 { return a.Scale * a.Ceiling }
 
