@@ -203,9 +203,7 @@ func (c *Client) Call(ctx context.Context, keys credentials.Provider, region str
 		made    int
 	)
 	dl, bounded := ctx.Deadline()
-	// need is the time that must be left before the deadline for the next
-	// attempt to start: MinTimeLeft, or for a retry the slowest recent
-	// attempt, capped at SlowestShare of the call's budget.
+	// need is the time the next attempt must have left before the deadline.
 	need := func() time.Duration {
 		if !bounded || made == 0 {
 			return c.Retry.MinTimeLeft

@@ -117,7 +117,7 @@ type Response struct {
 // credentials package's STS call), so the envelope is decoded once.
 func DecodeResponse(body []byte, out any) (r Response, found bool, err error) {
 	var a struct{ Response *json.RawMessage }
-	if json.Unmarshal(body, &a) != nil || a.Response != nil && json.Unmarshal(*a.Response, &r) != nil {
+	if json.Unmarshal(body, &a) != nil || (a.Response != nil && json.Unmarshal(*a.Response, &r) != nil) {
 		return Response{}, false, fmt.Errorf("the answer is not JSON (%d bytes)", len(body))
 	}
 	if a.Response == nil {
