@@ -55,7 +55,13 @@ func (h *Handler) answer(ctx context.Context, ev trigger.Event, decodeErr *answe
 		return answer.Failed(err, p.named, p.projectID)
 	}
 
-	ctx, cancel := h.runContext(ctx)
+	// The upstream calls end AnswerMargin before the invocation's deadline.
+	var cancel context.CancelFunc
+	if d, ok := ctx.Deadline(); ok {
+		ctx, cancel = context.WithDeadline(ctx, d.Add(-h.AnswerMargin))
+	} else {
+		ctx, cancel = context.WithCancel(ctx)
+	}
 	defer cancel()
 	creds, cerr := h.Credentials.Retrieve(ctx)
 	if cerr != nil {
