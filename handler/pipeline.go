@@ -92,15 +92,19 @@ func (h *Handler) plan(ev trigger.Event) (plan, *answer.Error) {
 	if err != nil {
 		return p, err
 	}
+	p.DryRun = h.Security.DryRun // DRY_RUN, unless the request says
+	if raw.DryRun != nil {
+		p.DryRun = *raw.DryRun
+	}
 	if rules.Uses(raw, h.Rules) {
-		rr, err := rules.Validate(raw, h.DefaultRegion, h.Rules, h.Security.InstanceLimit(), h.Security.IsDryRun(raw.DryRun))
+		rr, err := rules.Validate(raw, h.DefaultRegion, h.Rules, h.Security.InstanceLimit(), p.DryRun)
 		if err == nil {
 			err = rules.WithRegions(&rr, raw, h.Account.Regions, h.Account.AllRegions)
 		}
 		if err == nil {
 			err = h.Security.AllowRuleProjects(rules.IDs(rr.Rules)) // names: once resolved (resolveProjects)
 		}
-		p.Kind, p.Rules, p.DryRun, p.MaxInstances = run.Rules, rr, rr.DryRun, h.Security.InstanceLimit()
+		p.Kind, p.Rules, p.MaxInstances = run.Rules, rr, h.Security.InstanceLimit()
 		return p, err
 	}
 	raw, name, err := moveByName(raw)
@@ -112,7 +116,7 @@ func (h *Handler) plan(ev trigger.Event) (plan, *answer.Error) {
 	if err == nil && name == "" { // a name is checked once resolved (resolveProjects)
 		err = h.Security.AllowProject(req.ProjectID)
 	}
-	p.Kind, p.Move, p.DryRun = run.Move, req, h.Security.IsDryRun(raw.DryRun)
+	p.Kind, p.Move = run.Move, req
 	return p, err
 }
 
