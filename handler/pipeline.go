@@ -107,9 +107,24 @@ func (h *Handler) plan(ev trigger.Event) (plan, *answer.Error) {
 		p.Kind, p.Rules, p.MaxInstances = run.Rules, rr, h.Security.InstanceLimit()
 		return p, err
 	}
-	raw, name, err := moveByName(raw)
-	if err != nil {
-		return p, err
+	// A move takes no Regions: they are refused, not ignored. It names its
+	// project by ProjectId or by name (Project): then raw reads as a move
+	// into project 0 for request.Validate, and the name is resolved before
+	// the run (resolveProjects).
+	if request.Present(raw.Regions) {
+		return p, answer.Errorf(answer.CodeInvalidParameterValue, "Regions applies to a reconciliation (\"Reconcile\": true, or Rules); a move's instances are in Region")
+	}
+	var name string
+	if raw.HasProjectName {
+		if raw.HasProjectID {
+			return p, answer.Errorf(answer.CodeInvalidParameterValue, "ProjectId and Project are both given; give the project's id or its name, not both")
+		}
+		var msg string
+		if name, msg = rules.ProjectNameOf(raw.ProjectName); msg != "" {
+			return p, answer.Errorf(answer.CodeInvalidParameterValue, "Project %s", msg)
+		}
+		zero := int64(0)
+		raw.ProjectID, raw.HasProjectID = &zero, true
 	}
 	req, err := request.Validate(raw, h.DefaultRegion, h.Security.InstanceLimit())
 	req.ProjectName = name
@@ -190,29 +205,6 @@ func (h *Handler) guardHTTP(ctx context.Context, ev trigger.Event) *answer.Error
 		h.logger().LogAttrs(ctx, slog.LevelInfo, "anonymous HTTP request ("+guard.EnvAllowAnonymousHTTP+")", attrs...)
 	}
 	return nil
-}
-
-// moveByName reads a move's Project (a name) in place of its ProjectId:
-// raw then reads as a move into project 0 for request.Validate, and the
-// name is resolved before the run (resolveProjects). A move takes no
-// Regions: it is refused, not ignored.
-func moveByName(raw request.Raw) (request.Raw, string, *answer.Error) {
-	if request.Present(raw.Regions) {
-		return raw, "", answer.Errorf(answer.CodeInvalidParameterValue, "Regions applies to a reconciliation (\"Reconcile\": true, or Rules); a move's instances are in Region")
-	}
-	if !raw.HasProjectName {
-		return raw, "", nil
-	}
-	if raw.HasProjectID {
-		return raw, "", answer.Errorf(answer.CodeInvalidParameterValue, "ProjectId and Project are both given; give the project's id or its name, not both")
-	}
-	name, msg := rules.ProjectNameOf(raw.ProjectName)
-	if msg != "" {
-		return raw, "", answer.Errorf(answer.CodeInvalidParameterValue, "Project %s", msg)
-	}
-	zero := int64(0)
-	raw.ProjectID, raw.HasProjectID = &zero, true
-	return raw, name, nil
 }
 
 // resolveProjects is the step between the credentials and the run: the
