@@ -36,18 +36,15 @@ func (h *Handler) answer(ctx context.Context, ev trigger.Event, decodeErr *answe
 	if h.ConfigErr != nil {
 		return answer.Failed(h.ConfigErr, nil, nil)
 	}
-	if decodeErr != nil {
-		// An HTTP caller is authenticated (when its headers could be read)
-		// before being told what is wrong with its event.
-		if ev.HTTP != nil {
-			if err := h.guardHTTP(ctx, ev); err != nil {
-				return answer.Failed(err, nil, nil)
-			}
+	// An HTTP caller is authenticated (even before being told what is
+	// wrong with its event, when its headers could be read).
+	if ev.HTTP != nil {
+		if err := h.guardHTTP(ctx, ev); err != nil {
+			return answer.Failed(err, nil, nil)
 		}
-		return answer.Failed(decodeErr, nil, nil)
 	}
-	if err := h.guardHTTP(ctx, ev); err != nil {
-		return answer.Failed(err, nil, nil)
+	if decodeErr != nil {
+		return answer.Failed(decodeErr, nil, nil)
 	}
 	p, err := h.plan(ev)
 	inv.async = p.async
@@ -164,38 +161,27 @@ func (h *Handler) planEvents(evs []trigger.CloudEvent) (plan, *answer.Error) {
 	return p, nil
 }
 
-// guardHTTP runs guard.Security.CheckHTTP on an API Gateway or function URL
-// event; other events pass (SCF authorised their caller). A refusal's
-// reason, which may say how to configure the function, goes to the log;
-// the caller gets only the refusal. An anonymous caller let in by
-// ALLOW_ANONYMOUS_HTTP is logged with what API Gateway said of it.
+// guardHTTP runs guard.Security.CheckHTTP on the request of an API Gateway
+// or function URL event (ev.HTTP); other events have none (SCF authorised
+// their caller). A refusal's reason, which may say how to configure the
+// function, goes to the log; the caller gets only the refusal. An
+// anonymous caller let in by ALLOW_ANONYMOUS_HTTP is logged with what API
+// Gateway said of it.
 func (h *Handler) guardHTTP(ctx context.Context, ev trigger.Event) *answer.Error {
-	if ev.Kind != trigger.KindAPIGateway && ev.Kind != trigger.KindFunctionURL {
-		return nil
-	}
-	var method string
-	var headers map[string]string
-	if ev.HTTP != nil {
-		method, headers = ev.HTTP.Method, ev.HTTP.Headers
-	}
-	r := h.Security.CheckHTTP(method, headers)
+	r := h.Security.CheckHTTP(ev.HTTP.Method, ev.HTTP.Headers)
 	attrs := []slog.Attr{
 		slog.String("function_request_id", invocationID(ctx)),
 		slog.String("event", ev.Kind.String()),
-	}
-	if ev.HTTP != nil {
-		attrs = append(attrs,
-			slog.String("method", ev.HTTP.Method),
-			slog.String("source_ip", ev.HTTP.SourceIP),
-			slog.String("gateway_request_id", ev.HTTP.RequestID),
-		)
+		slog.String("method", ev.HTTP.Method),
+		slog.String("source_ip", ev.HTTP.SourceIP),
+		slog.String("gateway_request_id", ev.HTTP.RequestID),
 	}
 	if r != nil {
 		attrs = append(attrs, slog.String("code", r.Err.Code), slog.String("reason", r.Reason))
 		h.logger().LogAttrs(ctx, slog.LevelWarn, "HTTP request refused", attrs...)
 		return r.Err
 	}
-	if h.Security.TokenSHA256 == nil && ev.HTTP != nil {
+	if h.Security.TokenSHA256 == nil {
 		attrs = append(attrs,
 			slog.String("service_id", ev.HTTP.ServiceID),
 			slog.String("stage", ev.HTTP.Stage),
