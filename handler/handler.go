@@ -174,7 +174,7 @@ func (h *Handler) logInvocation(ctx context.Context, kind trigger.Kind, a answer
 	case answer.HTTPStatus(a.Code) >= 500:
 		level = slog.LevelError
 	}
-	h.logger().LogAttrs(ctx, level, "invocation", attrs...)
+	h.Log().LogAttrs(ctx, level, "invocation", attrs...)
 }
 
 // logPanic writes a panic to the log with the invocation's secrets masked.
@@ -184,7 +184,7 @@ func (h *Handler) logPanic(ctx context.Context, inv *invocation, p any, stack []
 	if perr, ok := p.(*cvm.PanicError); ok {
 		p, stack = perr.Value, perr.Stack
 	}
-	h.logger().ErrorContext(ctx, "panic", "function_request_id", invocationID(ctx),
+	h.Log().ErrorContext(ctx, "panic", "function_request_id", invocationID(ctx),
 		"panic", inv.redact(fmt.Sprint(p)), "stack", inv.redact(string(stack)))
 }
 
@@ -197,13 +197,6 @@ func encode(kind trigger.Kind, a answer.Answer) []byte {
 		return []byte(`{"isBase64Encoded":false,"statusCode":500,"headers":{"Content-Type":"application/json"},"body":""}`)
 	}
 	return b
-}
-
-func (h *Handler) logger() *slog.Logger {
-	if h.Logger == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return h.Logger
 }
 
 func invocationID(ctx context.Context) string {

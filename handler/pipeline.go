@@ -178,7 +178,7 @@ func (h *Handler) guardHTTP(ctx context.Context, ev trigger.Event) *answer.Error
 	}
 	if r != nil {
 		attrs = append(attrs, slog.String("code", r.Err.Code), slog.String("reason", r.Reason))
-		h.logger().LogAttrs(ctx, slog.LevelWarn, "HTTP request refused", attrs...)
+		h.Log().LogAttrs(ctx, slog.LevelWarn, "HTTP request refused", attrs...)
 		return r.Err
 	}
 	if h.Security.TokenSHA256 == nil {
@@ -188,7 +188,7 @@ func (h *Handler) guardHTTP(ctx context.Context, ev trigger.Event) *answer.Error
 			slog.String("identity_secret_id", ev.HTTP.IdentitySecretID),
 			slog.String("anonymous_consumer", ev.HTTP.Headers["x-anonymous-consumer"]),
 		)
-		h.logger().LogAttrs(ctx, slog.LevelInfo, "anonymous HTTP request ("+guard.EnvAllowAnonymousHTTP+")", attrs...)
+		h.Log().LogAttrs(ctx, slog.LevelInfo, "anonymous HTTP request ("+guard.EnvAllowAnonymousHTTP+")", attrs...)
 	}
 	return nil
 }

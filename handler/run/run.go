@@ -256,14 +256,15 @@ func (x *exec) dryRun(ctx context.Context, region string, projectID int64, ids [
 		}
 		o.Batches = append(o.Batches, b)
 	}
-	x.logger().LogAttrs(ctx, slog.LevelInfo, "dry run", slog.String("function_request_id", x.inv.ID),
+	x.Log().LogAttrs(ctx, slog.LevelInfo, "dry run", slog.String("function_request_id", x.inv.ID),
 		slog.String("endpoint", d.Endpoint), slog.String("signature_method", d.SignatureMethod), slog.Int("batches", len(d.Batches)))
 	return o
 }
 
-func (x *exec) logger() *slog.Logger {
-	if x.Logger == nil {
+// Log is Logger, or a logger that discards when there is none.
+func (r *Runner) Log() *slog.Logger {
+	if r.Logger == nil {
 		return slog.New(slog.DiscardHandler)
 	}
-	return x.Logger
+	return r.Logger
 }
