@@ -32,7 +32,7 @@ type Prepared struct {
 
 // Signed is what a prepared call carries: its v1 form or its TC3 body.
 type Signed struct {
-	// Params is the v1 form, less the parameters named above; nil for TC3.
+	// Params is the v1 form, less Signature, Token and SecretId; nil for TC3.
 	Params map[string]string `json:"Params,omitempty"`
 	// Payload is TC3's JSON body; nil for v1.
 	Payload json.RawMessage `json:"Payload,omitempty"`
