@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
-	"sync"
 	"time"
 
 	"github.com/tencentyun/scf-go-lib/functioncontext"
@@ -37,10 +36,9 @@ type Handler struct {
 	ConfigErr *answer.Error
 	// Security says who may call over HTTP and what may be changed; its
 	// zero value refuses every HTTP request.
-	Security    guard.Security
-	secrets     guard.Redactor // configured secrets (API_TOKEN), masked in a panic's log line
-	startup     func()         // run once, at the first invocation
-	startupOnce sync.Once
+	Security guard.Security
+	secrets  guard.Redactor // configured secrets (API_TOKEN), masked in a panic's log line
+	startup  func()         // called at every invocation; does its work once (sync.OnceFunc)
 	// settings, when NewFromEnv built h, gives each invocation the Handler
 	// of the variables it sees (h itself while they do not change).
 	settings *settings
@@ -97,7 +95,7 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 	}()
 
 	if h.startup != nil {
-		h.startupOnce.Do(h.startup)
+		h.startup()
 	}
 	ev, verr := trigger.Decode(payload)
 	kind = ev.Kind

@@ -138,13 +138,13 @@ func (s *settings) build(getenv func(string) string, prev *built) *built {
 	// The configured line says which settings are in force. It is written
 	// at the Handler's first invocation, not now: a log write before the
 	// runtime listens measurably delays the cold start's first Ping.
-	h.startup = func() {
+	h.startup = sync.OnceFunc(func() {
 		c, security := cfg.CVM, h.Security
 		h.Log().Info("configured", "version", Version, "endpoint", c.Endpoint(), "signature_method", string(c.Method()), "default_region", h.DefaultRegion,
 			"http_auth", security.HTTPAuth(), "allow_get", security.AllowGET, "allowed_project_ids", security.AllowedProjectIDs,
 			"max_instances", security.InstanceLimit(), "dry_run", security.DryRun, "rules", len(h.Rules), "credentials", b.name,
 			"max_retries", c.Retry.MaxRetries, "max_concurrency", h.MaxConcurrency, "rate_limit", cfg.Tuning.RateLimit, "skip_invalid", h.SkipInvalid)
-	}
+	})
 	return b
 }
 
