@@ -151,25 +151,22 @@ func runLocal(newHandler func() *handler.Handler, args []string, stdin io.Reader
 		fmt.Fprintln(stderr, "main:", err)
 		return exitError
 	}
-	if isError(out) {
-		return exitError
-	}
-	return exitOK
-}
-
-// isError says whether an answer is an error: its HTTP status (an HTTP
-// trigger's statusCode, else the status the answer's Code has in the one
-// HTTP table) is 400 or more.
-func isError(out []byte) bool {
+	// The answer is an error when its HTTP status (an HTTP trigger's
+	// statusCode, else the status its Code has in the one HTTP table) is
+	// 400 or more.
 	var a struct {
 		StatusCode *int `json:"statusCode"`
 		Code       string
 	}
 	if err := json.Unmarshal(out, &a); err != nil {
-		return true
+		return exitError
 	}
+	status := answer.HTTPStatus(a.Code)
 	if a.StatusCode != nil {
-		return *a.StatusCode >= 400
+		status = *a.StatusCode
 	}
-	return answer.HTTPStatus(a.Code) >= 400
+	if status >= 400 {
+		return exitError
+	}
+	return exitOK
 }

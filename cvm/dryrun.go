@@ -17,7 +17,8 @@ import (
 var ErrNotSigned = errors.New("cvm: the prepared request is not signed")
 
 // Prepared is one call built and signed exactly as Call would send it, but
-// not sent: what a dry run shows. It holds no secret: the v1 parameters
+// not sent: what a dry run shows (answer.DryRun shows its fixed parts once
+// and each call's Signed). It holds no secret: the v1 parameters
 // Signature, Token and SecretId, and TC3's Authorization and X-TC-Token
 // headers, are left out.
 type Prepared struct {
@@ -26,7 +27,12 @@ type Prepared struct {
 	SignatureMethod string `json:"SignatureMethod"`
 	Version         string `json:"Version"`
 	Region          string `json:"Region"`
-	// Params is the v1 form, less the parameters named above; nil for TC3.
+	Signed
+}
+
+// Signed is what a prepared call carries: its v1 form or its TC3 body.
+type Signed struct {
+	// Params is the v1 form, less Signature, Token and SecretId; nil for TC3.
 	Params map[string]string `json:"Params,omitempty"`
 	// Payload is TC3's JSON body; nil for v1.
 	Payload json.RawMessage `json:"Payload,omitempty"`

@@ -225,6 +225,7 @@ func TestDryRunSetting(t *testing.T) {
 		{false, `,"DryRun":true`, true},
 		{true, `,"DryRun":false`, false},
 		{true, `,"DryRun":true`, true},
+		{false, `,"DryRun":false`, false},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.setting, tt.request), func(t *testing.T) {

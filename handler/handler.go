@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
-	"sync"
 	"time"
 
 	"github.com/tencentyun/scf-go-lib/functioncontext"
@@ -37,10 +36,9 @@ type Handler struct {
 	ConfigErr *answer.Error
 	// Security says who may call over HTTP and what may be changed; its
 	// zero value refuses every HTTP request.
-	Security    guard.Security
-	secrets     guard.Redactor // configured secrets (API_TOKEN), masked in a panic's log line
-	startup     func()         // run once, at the first invocation
-	startupOnce sync.Once
+	Security guard.Security
+	secrets  guard.Redactor // configured secrets (API_TOKEN), masked in a panic's log line
+	startup  func()         // called at every invocation; does its work once (sync.OnceFunc)
 	// settings, when NewFromEnv built h, gives each invocation the Handler
 	// of the variables it sees (h itself while they do not change).
 	settings *settings
@@ -73,13 +71,8 @@ func (inv *invocation) redact(s string) string {
 // answer.
 func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err error) {
 	if h.settings != nil {
-		return h.settings.handler(ctx).invoke(ctx, payload)
+		h = h.settings.handler(ctx) // the Handler of the variables the invocation sees
 	}
-	return h.invoke(ctx, payload)
-}
-
-// invoke answers an invocation with h's settings.
-func (h *Handler) invoke(ctx context.Context, payload []byte) (out []byte, err error) {
 	kind := trigger.Kind(0)
 	inv := &invocation{secrets: h.secrets}
 	defer func() {
@@ -102,7 +95,7 @@ func (h *Handler) invoke(ctx context.Context, payload []byte) (out []byte, err e
 	}()
 
 	if h.startup != nil {
-		h.startupOnce.Do(h.startup)
+		h.startup()
 	}
 	ev, verr := trigger.Decode(payload)
 	kind = ev.Kind
@@ -116,6 +109,19 @@ func (h *Handler) invoke(ctx context.Context, payload []byte) (out []byte, err e
 	if kind.Unread(inv.async) {
 		ferr = a.FunctionError()
 	}
+	h.logInvocation(ctx, kind, a, ferr)
+	if ferr != nil {
+		return nil, ferr
+	}
+	return encode(kind, a), nil
+}
+
+// logInvocation writes the invocation's line: what it was and how it
+// ended, at Info when the answer is no error, Error for a 5xx, else Warn;
+// a reconciliation's counts (its compliance summary, its regions and
+// those handed to asynchronous invocations), for a CLS dashboard to chart;
+// and the answer itself when nobody gets it but the log (ferr).
+func (h *Handler) logInvocation(ctx context.Context, kind trigger.Kind, a answer.Answer, ferr error) {
 	attrs := []slog.Attr{
 		slog.String("function_request_id", invocationID(ctx)),
 		slog.String("event", kind.String()),
@@ -131,18 +137,42 @@ func (h *Handler) invoke(ctx context.Context, payload []byte) (out []byte, err e
 		slog.Int("already_in_project", len(a.AlreadyInProject)),
 		slog.Bool("function_error", ferr != nil),
 	}
-	attrs = append(attrs, complianceAttrs(a)...)
+	if c := a.Compliance; c != nil {
+		failedRegions, handed := 0, 0
+		for _, r := range a.Regions {
+			switch {
+			case r.HandedOver != nil:
+				handed++
+			case r.Code != answer.CodeSuccess && r.Code != answer.CodeDryRun:
+				failedRegions++
+			}
+		}
+		attrs = append(attrs,
+			slog.Int("matched", c.Matched),
+			slog.Int("compliant", c.Compliant),
+			slog.Int("moved", c.Moved),
+			slog.Int("failed_instances", c.Failed),
+			slog.Int("conflicts", c.Conflicts),
+			slog.Int("skipped", c.Skipped),
+			slog.Int("regions", len(a.Regions)),
+			slog.Int("regions_failed", failedRegions),
+			slog.Int("regions_handed_over", handed),
+		)
+	}
 	if ferr != nil {
 		// Nobody gets this answer but the log: it is written whole (an
 		// answer holds no secret and no socket address), so that what each
 		// instance's outcome was can be read there.
 		attrs = append(attrs, slog.Any("answer", json.RawMessage(a.JSON())))
 	}
-	h.logger().LogAttrs(ctx, levelFor(a.Code), "invocation", attrs...)
-	if ferr != nil {
-		return nil, ferr
+	level := slog.LevelWarn
+	switch {
+	case a.Code == answer.CodeSuccess, a.Code == answer.CodeDryRun, a.Code == answer.CodeNoInstances:
+		level = slog.LevelInfo
+	case answer.HTTPStatus(a.Code) >= 500:
+		level = slog.LevelError
 	}
-	return encode(kind, a), nil
+	h.Log().LogAttrs(ctx, level, "invocation", attrs...)
 }
 
 // logPanic writes a panic to the log with the invocation's secrets masked.
@@ -152,17 +182,8 @@ func (h *Handler) logPanic(ctx context.Context, inv *invocation, p any, stack []
 	if perr, ok := p.(*cvm.PanicError); ok {
 		p, stack = perr.Value, perr.Stack
 	}
-	h.logger().ErrorContext(ctx, "panic", "function_request_id", invocationID(ctx),
+	h.Log().ErrorContext(ctx, "panic", "function_request_id", invocationID(ctx),
 		"panic", inv.redact(fmt.Sprint(p)), "stack", inv.redact(string(stack)))
-}
-
-// runContext bounds the upstream calls of an invocation by its deadline
-// less AnswerMargin.
-func (h *Handler) runContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	if d, ok := ctx.Deadline(); ok {
-		return context.WithDeadline(ctx, d.Add(-h.AnswerMargin))
-	}
-	return context.WithCancel(ctx)
 }
 
 func encode(kind trigger.Kind, a answer.Answer) []byte {
@@ -176,58 +197,9 @@ func encode(kind trigger.Kind, a answer.Answer) []byte {
 	return b
 }
 
-func (h *Handler) logger() *slog.Logger {
-	if h.Logger == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return h.Logger
-}
-
-func levelFor(code string) slog.Level {
-	switch {
-	case code == answer.CodeSuccess, code == answer.CodeDryRun, code == answer.CodeNoInstances:
-		return slog.LevelInfo
-	case answer.HTTPStatus(code) >= 500:
-		return slog.LevelError
-	default:
-		return slog.LevelWarn
-	}
-}
-
 func invocationID(ctx context.Context) string {
 	if fc, ok := functioncontext.FromContext(ctx); ok {
 		return fc.RequestID
 	}
 	return ""
-}
-
-// complianceAttrs are the invocation log line's counts of a
-// reconciliation (its compliance summary, its regions and those handed
-// to asynchronous invocations), for a CLS dashboard to chart; none for
-// any other answer.
-func complianceAttrs(a answer.Answer) []slog.Attr {
-	c := a.Compliance
-	if c == nil {
-		return nil
-	}
-	failedRegions, handed := 0, 0
-	for _, r := range a.Regions {
-		switch {
-		case r.HandedOver != nil:
-			handed++
-		case r.Code != answer.CodeSuccess && r.Code != answer.CodeDryRun:
-			failedRegions++
-		}
-	}
-	return []slog.Attr{
-		slog.Int("matched", c.Matched),
-		slog.Int("compliant", c.Compliant),
-		slog.Int("moved", c.Moved),
-		slog.Int("failed_instances", c.Failed),
-		slog.Int("conflicts", c.Conflicts),
-		slog.Int("skipped", c.Skipped),
-		slog.Int("regions", len(a.Regions)),
-		slog.Int("regions_failed", failedRegions),
-		slog.Int("regions_handed_over", handed),
-	}
 }

@@ -36,18 +36,15 @@ func (h *Handler) answer(ctx context.Context, ev trigger.Event, decodeErr *answe
 	if h.ConfigErr != nil {
 		return answer.Failed(h.ConfigErr, nil, nil)
 	}
-	if decodeErr != nil {
-		// An HTTP caller is authenticated (when its headers could be read)
-		// before being told what is wrong with its event.
-		if ev.HTTP != nil {
-			if err := h.guardHTTP(ctx, ev); err != nil {
-				return answer.Failed(err, nil, nil)
-			}
+	// An HTTP caller is authenticated (even before being told what is
+	// wrong with its event, when its headers could be read).
+	if ev.HTTP != nil {
+		if err := h.guardHTTP(ctx, ev); err != nil {
+			return answer.Failed(err, nil, nil)
 		}
-		return answer.Failed(decodeErr, nil, nil)
 	}
-	if err := h.guardHTTP(ctx, ev); err != nil {
-		return answer.Failed(err, nil, nil)
+	if decodeErr != nil {
+		return answer.Failed(decodeErr, nil, nil)
 	}
 	p, err := h.plan(ev)
 	inv.async = p.async
@@ -55,7 +52,13 @@ func (h *Handler) answer(ctx context.Context, ev trigger.Event, decodeErr *answe
 		return answer.Failed(err, p.named, p.projectID)
 	}
 
-	ctx, cancel := h.runContext(ctx)
+	// The upstream calls end AnswerMargin before the invocation's deadline.
+	var cancel context.CancelFunc
+	if d, ok := ctx.Deadline(); ok {
+		ctx, cancel = context.WithDeadline(ctx, d.Add(-h.AnswerMargin))
+	} else {
+		ctx, cancel = context.WithCancel(ctx)
+	}
 	defer cancel()
 	creds, cerr := h.Credentials.Retrieve(ctx)
 	if cerr != nil {
@@ -86,27 +89,46 @@ func (h *Handler) plan(ev trigger.Event) (plan, *answer.Error) {
 	if err != nil {
 		return p, err
 	}
+	p.DryRun = h.Security.DryRun // DRY_RUN, unless the request says
+	if raw.DryRun != nil {
+		p.DryRun = *raw.DryRun
+	}
 	if rules.Uses(raw, h.Rules) {
-		rr, err := rules.Validate(raw, h.DefaultRegion, h.Rules, h.Security.InstanceLimit(), h.Security.IsDryRun(raw.DryRun))
+		rr, err := rules.Validate(raw, h.DefaultRegion, h.Rules, h.Security.InstanceLimit(), p.DryRun)
 		if err == nil {
 			err = rules.WithRegions(&rr, raw, h.Account.Regions, h.Account.AllRegions)
 		}
 		if err == nil {
 			err = h.Security.AllowRuleProjects(rules.IDs(rr.Rules)) // names: once resolved (resolveProjects)
 		}
-		p.Kind, p.Rules, p.DryRun, p.MaxInstances = run.Rules, rr, rr.DryRun, h.Security.InstanceLimit()
+		p.Kind, p.Rules, p.MaxInstances = run.Rules, rr, h.Security.InstanceLimit()
 		return p, err
 	}
-	raw, name, err := moveByName(raw)
-	if err != nil {
-		return p, err
+	// A move takes no Regions: they are refused, not ignored. It names its
+	// project by ProjectId or by name (Project): then raw reads as a move
+	// into project 0 for request.Validate, and the name is resolved before
+	// the run (resolveProjects).
+	if request.Present(raw.Regions) {
+		return p, answer.Errorf(answer.CodeInvalidParameterValue, "Regions applies to a reconciliation (\"Reconcile\": true, or Rules); a move's instances are in Region")
+	}
+	var name string
+	if raw.HasProjectName {
+		if raw.HasProjectID {
+			return p, answer.Errorf(answer.CodeInvalidParameterValue, "ProjectId and Project are both given; give the project's id or its name, not both")
+		}
+		var msg string
+		if name, msg = rules.ProjectNameOf(raw.ProjectName); msg != "" {
+			return p, answer.Errorf(answer.CodeInvalidParameterValue, "Project %s", msg)
+		}
+		zero := int64(0)
+		raw.ProjectID, raw.HasProjectID = &zero, true
 	}
 	req, err := request.Validate(raw, h.DefaultRegion, h.Security.InstanceLimit())
 	req.ProjectName = name
 	if err == nil && name == "" { // a name is checked once resolved (resolveProjects)
 		err = h.Security.AllowProject(req.ProjectID)
 	}
-	p.Kind, p.Move, p.DryRun = run.Move, req, h.Security.IsDryRun(raw.DryRun)
+	p.Kind, p.Move = run.Move, req
 	return p, err
 }
 
@@ -139,70 +161,36 @@ func (h *Handler) planEvents(evs []trigger.CloudEvent) (plan, *answer.Error) {
 	return p, nil
 }
 
-// guardHTTP runs guard.Security.CheckHTTP on an API Gateway or function URL
-// event; other events pass (SCF authorised their caller). A refusal's
-// reason, which may say how to configure the function, goes to the log;
-// the caller gets only the refusal. An anonymous caller let in by
-// ALLOW_ANONYMOUS_HTTP is logged with what API Gateway said of it.
+// guardHTTP runs guard.Security.CheckHTTP on the request of an API Gateway
+// or function URL event (ev.HTTP); other events have none (SCF authorised
+// their caller). A refusal's reason, which may say how to configure the
+// function, goes to the log; the caller gets only the refusal. An
+// anonymous caller let in by ALLOW_ANONYMOUS_HTTP is logged with what API
+// Gateway said of it.
 func (h *Handler) guardHTTP(ctx context.Context, ev trigger.Event) *answer.Error {
-	if ev.Kind != trigger.KindAPIGateway && ev.Kind != trigger.KindFunctionURL {
-		return nil
-	}
-	var method string
-	var headers map[string]string
-	if ev.HTTP != nil {
-		method, headers = ev.HTTP.Method, ev.HTTP.Headers
-	}
-	r := h.Security.CheckHTTP(method, headers)
+	r := h.Security.CheckHTTP(ev.HTTP.Method, ev.HTTP.Headers)
 	attrs := []slog.Attr{
 		slog.String("function_request_id", invocationID(ctx)),
 		slog.String("event", ev.Kind.String()),
-	}
-	if ev.HTTP != nil {
-		attrs = append(attrs,
-			slog.String("method", ev.HTTP.Method),
-			slog.String("source_ip", ev.HTTP.SourceIP),
-			slog.String("gateway_request_id", ev.HTTP.RequestID),
-		)
+		slog.String("method", ev.HTTP.Method),
+		slog.String("source_ip", ev.HTTP.SourceIP),
+		slog.String("gateway_request_id", ev.HTTP.RequestID),
 	}
 	if r != nil {
 		attrs = append(attrs, slog.String("code", r.Err.Code), slog.String("reason", r.Reason))
-		h.logger().LogAttrs(ctx, slog.LevelWarn, "HTTP request refused", attrs...)
+		h.Log().LogAttrs(ctx, slog.LevelWarn, "HTTP request refused", attrs...)
 		return r.Err
 	}
-	if h.Security.TokenSHA256 == nil && ev.HTTP != nil {
+	if h.Security.TokenSHA256 == nil {
 		attrs = append(attrs,
 			slog.String("service_id", ev.HTTP.ServiceID),
 			slog.String("stage", ev.HTTP.Stage),
 			slog.String("identity_secret_id", ev.HTTP.IdentitySecretID),
 			slog.String("anonymous_consumer", ev.HTTP.Headers["x-anonymous-consumer"]),
 		)
-		h.logger().LogAttrs(ctx, slog.LevelInfo, "anonymous HTTP request ("+guard.EnvAllowAnonymousHTTP+")", attrs...)
+		h.Log().LogAttrs(ctx, slog.LevelInfo, "anonymous HTTP request ("+guard.EnvAllowAnonymousHTTP+")", attrs...)
 	}
 	return nil
-}
-
-// moveByName reads a move's Project (a name) in place of its ProjectId:
-// raw then reads as a move into project 0 for request.Validate, and the
-// name is resolved before the run (resolveProjects). A move takes no
-// Regions: it is refused, not ignored.
-func moveByName(raw request.Raw) (request.Raw, string, *answer.Error) {
-	if request.Present(raw.Regions) {
-		return raw, "", answer.Errorf(answer.CodeInvalidParameterValue, "Regions applies to a reconciliation (\"Reconcile\": true, or Rules); a move's instances are in Region")
-	}
-	if !raw.HasProjectName {
-		return raw, "", nil
-	}
-	if raw.HasProjectID {
-		return raw, "", answer.Errorf(answer.CodeInvalidParameterValue, "ProjectId and Project are both given; give the project's id or its name, not both")
-	}
-	name, msg := rules.ProjectNameOf(raw.ProjectName)
-	if msg != "" {
-		return raw, "", answer.Errorf(answer.CodeInvalidParameterValue, "Project %s", msg)
-	}
-	zero := int64(0)
-	raw.ProjectID, raw.HasProjectID = &zero, true
-	return raw, name, nil
 }
 
 // resolveProjects is the step between the credentials and the run: the

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"scf-cvm-project/credentials"
-	"scf-cvm-project/cvm"
 	"scf-cvm-project/handler/answer"
 	"scf-cvm-project/handler/config"
 	"scf-cvm-project/handler/rules"
@@ -136,7 +135,16 @@ func (s *settings) build(getenv func(string) string, prev *built) *built {
 	// of the function itself (SCF_FUNCTIONNAME) through the SCF API.
 	h.Tags, h.Projects, h.Account = cfg.Tags, &rules.Projects{Tags: cfg.Tags}, cfg.Account
 	h.FanOut = run.FanOut{SCF: cfg.SCF, FunctionName: cfg.Account.FunctionName, Namespace: cfg.Account.Namespace, Region: cfg.DefaultRegion}
-	h.startup = func() { h.logConfigured(cfg.CVM, b.name, cfg.Tuning.RateLimit) }
+	// The configured line says which settings are in force. It is written
+	// at the Handler's first invocation, not now: a log write before the
+	// runtime listens measurably delays the cold start's first Ping.
+	h.startup = sync.OnceFunc(func() {
+		c, security := cfg.CVM, h.Security
+		h.Log().Info("configured", "version", Version, "endpoint", c.Endpoint(), "signature_method", string(c.Method()), "default_region", h.DefaultRegion,
+			"http_auth", security.HTTPAuth(), "allow_get", security.AllowGET, "allowed_project_ids", security.AllowedProjectIDs,
+			"max_instances", security.InstanceLimit(), "dry_run", security.DryRun, "rules", len(h.Rules), "credentials", b.name,
+			"max_retries", c.Retry.MaxRetries, "max_concurrency", h.MaxConcurrency, "rate_limit", cfg.Tuning.RateLimit, "skip_invalid", h.SkipInvalid)
+	})
 	return b
 }
 
@@ -215,17 +223,6 @@ func AtStart(environ []string) func(string) string {
 		}
 	}
 	return func(k string) string { return m[k] }
-}
-
-// logConfigured says which settings are in force. It runs at a Handler's
-// first invocation, not when it is built: a log write before the runtime
-// listens measurably delays the cold start's first Ping.
-func (h *Handler) logConfigured(client *cvm.Client, chain string, rateLimit float64) {
-	security := h.Security
-	h.logger().Info("configured", "version", Version, "endpoint", client.Endpoint(), "signature_method", string(client.Method()), "default_region", h.DefaultRegion,
-		"http_auth", security.HTTPAuth(), "allow_get", security.AllowGET, "allowed_project_ids", security.AllowedProjectIDs,
-		"max_instances", security.InstanceLimit(), "dry_run", security.DryRun, "rules", len(h.Rules), "credentials", chain,
-		"max_retries", client.Retry.MaxRetries, "max_concurrency", h.MaxConcurrency, "rate_limit", rateLimit, "skip_invalid", h.SkipInvalid)
 }
 
 // misconfigured makes h refuse every invocation with err.

@@ -8,6 +8,8 @@ import (
 	"strconv"
 
 	"github.com/tencentyun/scf-go-lib/events"
+
+	"scf-cvm-project/cvm"
 )
 
 // Batch is the outcome of one ModifyInstancesProject call (at most 100
@@ -85,6 +87,16 @@ type Answer struct {
 	Project    string         `json:"Project,omitempty"`
 	Compliance *Compliance    `json:"Compliance,omitempty"`
 	Regions    []RegionReport `json:"Regions,omitempty"`
+}
+
+// DryRun is what a dry run would have sent: the calls' fixed parts once (a
+// cvm.Prepared whose Signed is empty), then what each batch's call signed.
+// It holds no secret: no signature, Authorization, SecretId, key or token.
+type DryRun struct {
+	cvm.Prepared
+	// Credentials names where the signing keys came from, e.g. "env".
+	Credentials string       `json:"Credentials"`
+	Batches     []cvm.Signed `json:"Batches"`
 }
 
 // Isolated reports whether the batch's offending instances were isolated

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"unicode/utf8"
+
+	"scf-cvm-project/internal/retry"
 )
 
 // The codes of an answer. The validation codes are the ones the CVM API
@@ -157,7 +159,7 @@ func HTTPStatus(code string) int {
 		strings.HasPrefix(code, CodeMissingParameter),
 		strings.HasPrefix(code, CodeInstanceIDMalformed):
 		return http.StatusBadRequest
-	case code == CodeRequestLimitExceeded, strings.HasPrefix(code, CodeRequestLimitExceeded+"."):
+	case retry.Throttle(code):
 		return http.StatusTooManyRequests
 	case strings.HasPrefix(code, codeInstanceState):
 		return http.StatusConflict

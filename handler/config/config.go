@@ -86,9 +86,21 @@ func Load(getenv func(string) string, readFile func(string) ([]byte, error), htt
 	if err := errors.Join(errs...); err != nil {
 		return c, err
 	}
+	// Throttles (RequestLimitExceeded*, HTTP 429) are retried until the
+	// deadline rule stops them (as cvm.New's policy has them); other
+	// retryable failures get MaxRetries. Each action is paced at its own
+	// adaptive rate (ratelimit.ActionRates: RATE_LIMIT for
+	// ModifyInstancesProject, the documented limits for the others), cut
+	// when the API throttles it and grown back while it answers. The rates
+	// live on the client, which serves every invocation of the warm
+	// process: they hold across concurrent batches and consecutive
+	// invocations alike. RATE_LIMIT=0: no client-side rate at all (the
+	// API's own limit still applies).
 	for _, client := range []*cvm.Client{c.CVM, c.Tags, c.SCF} {
-		client.Logger = logger
-		c.Tuning.Apply(client)
+		client.Logger, client.Retry.MaxRetries, client.Rates = logger, c.Tuning.MaxRetries, nil
+		if c.Tuning.RateLimit > 0 {
+			client.Rates = ratelimit.NewActionRates(map[string]float64{"ModifyInstancesProject": c.Tuning.RateLimit})
+		}
 	}
 	return c, nil
 }
@@ -171,25 +183,6 @@ func ReadTuning(getenv func(string) string) (Tuning, error) {
 		t.SkipInvalid = b
 	}
 	return t, nil
-}
-
-// Apply sets the retries and the rate on c. Throttles (RequestLimitExceeded*,
-// HTTP 429) are retried until the deadline rule stops them
-// (as cvm.New's policy has them); other retryable failures get
-// MaxRetries. Each action is paced at its own adaptive rate
-// (ratelimit.ActionRates: RATE_LIMIT for ModifyInstancesProject, the
-// documented limits for the others), cut when the API throttles it and
-// grown back while it answers. The rates live on the client, which serves
-// every invocation of the warm process: they hold across concurrent
-// batches and consecutive invocations alike. RATE_LIMIT=0: no client-side
-// rate at all (the API's own limit still applies).
-func (t Tuning) Apply(c *cvm.Client) {
-	c.Retry.MaxRetries = t.MaxRetries
-	if t.RateLimit == 0 {
-		c.Rates = nil
-		return
-	}
-	c.Rates = ratelimit.NewActionRates(map[string]float64{"ModifyInstancesProject": t.RateLimit})
 }
 
 // The environment variables of verification.

@@ -10,11 +10,10 @@ import (
 
 	"scf-cvm-project/cvm"
 	"scf-cvm-project/cvm/ratelimit"
-	"scf-cvm-project/signer"
 )
 
-// The tuning variables, read by ReadTuning and applied to a client by
-// Tuning.Apply (was TestNewFromEnvTuning, through NewFromEnv).
+// The tuning variables, read by ReadTuning and applied to the clients by
+// Load (was TestNewFromEnvTuning, through NewFromEnv).
 func TestReadTuning(t *testing.T) {
 	tests := []struct {
 		env     map[string]string
@@ -53,9 +52,9 @@ func TestReadTuning(t *testing.T) {
 			assert.Equal(t, tt.want.MaxConcurrency, got.MaxConcurrency)
 			assert.Equal(t, tt.want.SkipInvalid, got.SkipInvalid)
 
-			c, err := cvm.New(cvm.LegacyEndpoint, signer.HmacSHA256, nil)
+			cfg, err := load(getenv(tt.env), noFiles(t))
 			require.NoError(t, err)
-			got.Apply(c)
+			c := cfg.CVM
 			assert.Equal(t, tt.want.MaxRetries, c.Retry.MaxRetries)
 			assert.Equal(t, cvm.DefaultThrottleBaseDelay, c.Retry.ThrottleBaseDelay, "throttles retried until the deadline")
 			if math.IsInf(tt.want.RateLimit, 1) {

@@ -9,27 +9,6 @@ import (
 	"scf-cvm-project/handler/answer"
 )
 
-// DRY_RUN is the default; a request's DryRun wins when it says (was
-// dryRun).
-func TestIsDryRun(t *testing.T) {
-	yes, no := true, false
-	tests := []struct {
-		setting   bool
-		requested *bool
-		want      bool
-	}{
-		{false, nil, false},
-		{true, nil, true},
-		{false, &yes, true},
-		{true, &no, false},
-		{true, &yes, true},
-		{false, &no, false},
-	}
-	for _, tt := range tests {
-		assert.Equal(t, tt.want, Security{DryRun: tt.setting}.IsDryRun(tt.requested), "DRY_RUN=%v, requested %v", tt.setting, tt.requested)
-	}
-}
-
 // A rule is a move too: ALLOWED_PROJECT_IDS bounds every rule of a set
 // (was allowRules).
 func TestAllowRuleProjects(t *testing.T) {

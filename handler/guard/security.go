@@ -164,15 +164,6 @@ func (s Security) InstanceLimit() int {
 	return min(s.MaxInstances, MaxInstancesCeiling)
 }
 
-// IsDryRun says whether a request is a dry run: as its DryRun says when it
-// says, else as DRY_RUN does.
-func (s Security) IsDryRun(requested *bool) bool {
-	if requested != nil {
-		return *requested
-	}
-	return s.DryRun
-}
-
 // HTTPAuth says how HTTP callers are authenticated, for the log line at
 // start: "bearer token", "anonymous (ALLOW_ANONYMOUS_HTTP)" or "refused".
 func (s Security) HTTPAuth() string {

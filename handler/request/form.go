@@ -17,7 +17,7 @@ import (
 func FromValues(where string, v url.Values) (Raw, *answer.Error) {
 	var raw Raw
 	for _, k := range slices.Sorted(maps.Keys(v)) {
-		if t := TrimBOMString(k); t != k {
+		if t := strings.TrimPrefix(k, BOM); t != k {
 			v = maps.Clone(v)
 			v[t] = append(v[t], v[k]...)
 			delete(v, k)

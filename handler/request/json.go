@@ -1,7 +1,6 @@
 package request
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/json"
 	"errors"
@@ -119,15 +118,9 @@ func goTypeName(t reflect.Type) string {
 	return t.String()
 }
 
-// bom is the UTF-8 byte-order mark, which some tools (PowerShell 5.1) write
-// at the start of a file.
-const bom = "\ufeff"
-
-// TrimBOM returns b without a leading UTF-8 byte-order mark.
-func TrimBOM(b []byte) []byte { return bytes.TrimPrefix(b, []byte(bom)) }
-
-// TrimBOMString returns s without a leading UTF-8 byte-order mark.
-func TrimBOMString(s string) string { return strings.TrimPrefix(s, bom) }
+// BOM is the UTF-8 byte-order mark, which some tools (PowerShell 5.1) write
+// at the start of a file; a request ignores a leading one.
+const BOM = "\ufeff"
 
 // wire is a JSON request as encoding/json reads it: each key matches the
 // field of its name in any case, and each value is read by a lenient type.

@@ -45,9 +45,6 @@ func (r Rule) Matches(tags []cvm.Tag) bool {
 	return false
 }
 
-// Filter returns the DescribeInstances filter that lists the rule's instances.
-func (r Rule) Filter() cvm.Filter { return cvm.TagFilter(r.Key, r.Value) }
-
 // tag names the rule's tag in messages: env=prod, or env=* for any value.
 func (r Rule) tag() string {
 	if r.Value == nil {

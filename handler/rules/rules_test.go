@@ -138,11 +138,6 @@ func TestRuleMatches(t *testing.T) {
 	assert.False(t, Rule{Key: "env"}.Matches(nil))
 }
 
-func TestRuleFilter(t *testing.T) {
-	assert.Equal(t, cvm.Filter{Name: "tag:env", Values: []string{"prod"}}, Rule{Key: "env", Value: strPtr("prod")}.Filter())
-	assert.Equal(t, cvm.Filter{Name: "tag-key", Values: []string{"team"}}, Rule{Key: "team"}.Filter())
-}
-
 func inst(id string, project int64, tags ...string) cvm.Instance {
 	in := cvm.Instance{ID: id, ProjectID: project}
 	for _, kv := range tags {

@@ -74,7 +74,7 @@ func (r *Run) Reconcile(ctx context.Context, region string) {
 	var instances []cvm.Instance
 	complete := make([]bool, len(r.rules))
 	for i, rule := range r.rules {
-		listed, reqIDs, err := r.list(ctx, region, listing.Query{Filters: []cvm.Filter{rule.Filter()}})
+		listed, reqIDs, err := r.list(ctx, region, listing.Query{Filters: []cvm.Filter{cvm.TagFilter(rule.Key, rule.Value)}})
 		r.noteCalls(reqIDs)
 		r.reports[i].RequestIds = appendUnique(r.reports[i].RequestIds, reqIDs...)
 		instances = append(instances, listed...)

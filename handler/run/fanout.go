@@ -69,7 +69,7 @@ func (x *exec) estimate(ctx context.Context, regions []string, set []rules.Rule)
 					return
 				}
 				var page struct{ TotalCount int }
-				if _, err := x.CVM.Call(ctx, x.inv.Keys, region, cvm.DescribeInstances{Filters: []cvm.Filter{r.Filter()}, Limit: 1}, &page); err == nil {
+				if _, err := x.CVM.Call(ctx, x.inv.Keys, region, cvm.DescribeInstances{Filters: []cvm.Filter{cvm.TagFilter(r.Key, r.Value)}, Limit: 1}, &page); err == nil {
 					mu.Lock()
 					pages += (page.TotalCount + cvm.PageSize - 1) / cvm.PageSize
 					mu.Unlock()

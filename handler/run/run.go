@@ -223,7 +223,7 @@ func (x *exec) reread(ctx context.Context, region string, ids []string, listed [
 // dryRun reads the named instances (VERIFY), signs the moves of those not
 // in projectID yet exactly as they would be sent, and sends no write.
 func (x *exec) dryRun(ctx context.Context, region string, projectID int64, ids []string) answer.Outcome {
-	d := &answer.DryRun{Region: region, Credentials: x.inv.Creds.Source, Batches: []answer.DryRunBatch{}}
+	d := &answer.DryRun{Prepared: cvm.Prepared{Region: region}, Credentials: x.inv.Creds.Source, Batches: []cvm.Signed{}}
 	o := answer.Outcome{ProjectId: &projectID, InstanceIds: ids, DryRun: d}
 	for group := range slices.Chunk(ids, cvm.MaxInstancesPerCall) {
 		send := group
@@ -251,19 +251,20 @@ func (x *exec) dryRun(ctx context.Context, region string, projectID int64, ids [
 		case err != nil:
 			b.Code, b.Message = answer.CodeInternalError, "the batch could not be signed: "+err.Error()
 		default:
-			d.Action, d.Endpoint, d.SignatureMethod, d.Version = p.Action, p.Endpoint, p.SignatureMethod, p.Version
-			d.Batches = append(d.Batches, answer.DryRunBatch{Params: p.Params, Payload: p.Payload})
+			d.Batches = append(d.Batches, p.Signed)
+			d.Prepared, d.Signed = p, cvm.Signed{} // the fixed parts, shown once
 		}
 		o.Batches = append(o.Batches, b)
 	}
-	x.logger().LogAttrs(ctx, slog.LevelInfo, "dry run", slog.String("function_request_id", x.inv.ID),
+	x.Log().LogAttrs(ctx, slog.LevelInfo, "dry run", slog.String("function_request_id", x.inv.ID),
 		slog.String("endpoint", d.Endpoint), slog.String("signature_method", d.SignatureMethod), slog.Int("batches", len(d.Batches)))
 	return o
 }
 
-func (x *exec) logger() *slog.Logger {
-	if x.Logger == nil {
+// Log is Logger, or a logger that discards when there is none.
+func (r *Runner) Log() *slog.Logger {
+	if r.Logger == nil {
 		return slog.New(slog.DiscardHandler)
 	}
-	return x.Logger
+	return r.Logger
 }

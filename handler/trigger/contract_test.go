@@ -63,7 +63,7 @@ func assertRequestContract(t *testing.T, ev Event) {
 		return
 	}
 	if rules.Uses(raw, nil) {
-		rr, err := rules.Validate(raw, contractRegion, nil, sec.InstanceLimit(), sec.IsDryRun(raw.DryRun))
+		rr, err := rules.Validate(raw, contractRegion, nil, sec.InstanceLimit(), raw.DryRun != nil && *raw.DryRun)
 		if err == nil {
 			projects := make([]int64, len(rr.Rules))
 			for i, r := range rr.Rules {

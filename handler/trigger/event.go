@@ -1,6 +1,7 @@
 package trigger
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"scf-cvm-project/handler/answer"
@@ -99,7 +100,7 @@ func Decode(payload []byte) (Event, *answer.Error) {
 	if len(payload) > request.MaxEventBytes {
 		return Event{}, answer.Errorf(answer.CodeRequestTooLarge, "the event is %d bytes; at most %d bytes are accepted", len(payload), request.MaxEventBytes)
 	}
-	payload = request.TrimBOM(payload)
+	payload = bytes.TrimPrefix(payload, []byte(request.BOM))
 	var p probe
 	if err := request.DecodeObject("the event", payload, &p); err != nil {
 		return Event{}, err

@@ -140,7 +140,7 @@ func decodeBody(what string, raw json.RawMessage, isBase64 bool) ([]byte, *answe
 	default:
 		return nil, answer.Errorf(answer.CodeInvalidParameter, "%s has the wrong type at body: want a string, got %s", what, t)
 	}
-	body = request.TrimBOM(body)
+	body = bytes.TrimPrefix(body, []byte(request.BOM))
 	if len(body) == 0 {
 		return nil, nil
 	}

@@ -36,7 +36,7 @@ func decodeTimer(p *probe) (Event, *answer.Error) {
 // timer's configuration sets: a JSON object, or a query string such as
 // InstanceIds=ins-a,ins-b&ProjectId=1045.
 func requestFromTimer(t *events.TimerEvent) (request.Raw, *answer.Error) {
-	msg := strings.TrimSpace(request.TrimBOMString(t.Message))
+	msg := strings.TrimSpace(strings.TrimPrefix(t.Message, request.BOM))
 	if len(msg) > request.MaxRequestBytes {
 		return request.Raw{}, answer.Errorf(answer.CodeRequestTooLarge, "the timer's Message is %d bytes; at most %d bytes are accepted", len(msg), request.MaxRequestBytes)
 	}
