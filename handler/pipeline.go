@@ -99,7 +99,7 @@ func (h *Handler) plan(ev trigger.Event) (plan, *answer.Error) {
 			err = rules.WithRegions(&rr, raw, h.Account.Regions, h.Account.AllRegions)
 		}
 		if err == nil {
-			err = h.Security.AllowRuleProjects(rules.IDs(rr.Rules)) // names: once resolved (resolveProjects)
+			err = rules.AllowProjects(rr.Rules, false, h.Security.AllowProject) // names: once resolved (resolveProjects)
 		}
 		p.Kind, p.Rules, p.MaxInstances = run.Rules, rr, h.Security.InstanceLimit()
 		return p, err
@@ -238,18 +238,10 @@ func (h *Handler) resolveProjects(ctx context.Context, keys credentials.Provider
 		return security.AllowProject(p.Move.ProjectID)
 	case run.Rules:
 		p.Rules.Rules = rules.WithIDs(p.Rules.Rules, ids)
-		return security.AllowRuleProjects(allIDs(p.Rules.Rules))
+		return rules.AllowProjects(p.Rules.Rules, true, security.AllowProject)
 	case run.Events:
 		p.EventRules = rules.WithIDs(h.Rules, ids)
-		return security.AllowRuleProjects(allIDs(p.EventRules))
+		return rules.AllowProjects(p.EventRules, true, security.AllowProject)
 	}
 	return nil
-}
-
-func allIDs(set []rules.Rule) []int64 {
-	ids := make([]int64, len(set))
-	for i, r := range set {
-		ids[i] = r.ProjectID
-	}
-	return ids
 }

@@ -306,7 +306,7 @@ func readRules(getenv func(string) string, readFile func(string) ([]byte, error)
 	if err != nil {
 		return nil, errors.New(err.Message)
 	}
-	if err := security.AllowRuleProjects(rules.IDs(set)); err != nil { // named projects: once resolved
+	if err := rules.AllowProjects(set, false, security.AllowProject); err != nil { // named projects: once resolved
 		return nil, errors.New(where + ": " + err.Message)
 	}
 	return set, nil

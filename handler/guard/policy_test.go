@@ -9,21 +9,12 @@ import (
 	"scf-cvm-project/handler/answer"
 )
 
-// A rule is a move too: ALLOWED_PROJECT_IDS bounds every rule of a set
-// (was allowRules).
-func TestAllowRuleProjects(t *testing.T) {
-	assert.Nil(t, Security{}.AllowRuleProjects([]int64{1045, 7, 0}), "no allow-list: any project")
-	assert.Nil(t, Security{AllowedProjectIDs: []int64{7, 1045}}.AllowRuleProjects([]int64{1045, 7}))
-	assert.Nil(t, Security{AllowedProjectIDs: []int64{7}}.AllowRuleProjects(nil))
-
-	err := Security{AllowedProjectIDs: []int64{1045}}.AllowRuleProjects([]int64{1045, 7, 8})
+// AllowProject says no rule (rules.AllowProjects names the rule).
+func TestAllowProjectNamesNoRule(t *testing.T) {
+	assert.Nil(t, Security{}.AllowProject(7), "no allow-list: any project")
+	err := Security{AllowedProjectIDs: []int64{1045}}.AllowProject(7)
 	require.NotNil(t, err)
 	assert.Equal(t, answer.CodeProjectNotAllowed, err.Code)
-	assert.Equal(t, "Rules[1]: the function may not move instances into project 7; it may into 1045", err.Message, "the first rule refused, by its index")
-
-	// AllowProject alone says no rule.
-	err = Security{AllowedProjectIDs: []int64{1045}}.AllowProject(7)
-	require.NotNil(t, err)
 	assert.Equal(t, "the function may not move instances into project 7; it may into 1045", err.Message)
 }
 

@@ -290,16 +290,3 @@ func (s Security) AllowProject(projectID int64) *answer.Error {
 	}
 	return answer.Errorf(answer.CodeProjectNotAllowed, "the function may not move instances into project %d; it may into %s", projectID, strings.Join(allowed, ", "))
 }
-
-// AllowRuleProjects refuses a rule set any of whose rules (given by their
-// projects, in order) sends instances into a project that
-// ALLOWED_PROJECT_IDS does not list: a rule is a move too.
-func (s Security) AllowRuleProjects(projectIDs []int64) *answer.Error {
-	for i, id := range projectIDs {
-		if err := s.AllowProject(id); err != nil {
-			err.Message = fmt.Sprintf("Rules[%d]: %s", i, err.Message)
-			return err
-		}
-	}
-	return nil
-}

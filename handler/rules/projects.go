@@ -2,6 +2,7 @@ package rules
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -68,15 +69,21 @@ func Names(set []Rule) []string {
 	return out
 }
 
-// IDs returns the project ids of the rules of set that give one.
-func IDs(set []Rule) []int64 {
-	var out []int64
-	for _, r := range set {
-		if r.ProjectName == "" {
-			out = append(out, r.ProjectID)
+// AllowProjects checks each rule's ProjectId with allow
+// (guard.Security.AllowProject) and names the first refused rule by its
+// index in set ("Rules[i]: ..."). A rule that names its project is checked
+// only once resolved (WithIDs), as resolved says.
+func AllowProjects(set []Rule, resolved bool, allow func(int64) *answer.Error) *answer.Error {
+	for i, r := range set {
+		if r.ProjectName != "" && !resolved {
+			continue
+		}
+		if err := allow(r.ProjectID); err != nil {
+			err.Message = fmt.Sprintf("Rules[%d]: %s", i, err.Message)
+			return err
 		}
 	}
-	return out
+	return nil
 }
 
 // WithIDs returns a copy of set whose named projects have their ids from

@@ -120,3 +120,46 @@ func TestParseRuleByProjectName(t *testing.T) {
 		})
 	}
 }
+
+// ALLOWED_PROJECT_IDS bounds every rule of a set; the first refused rule
+// is named by its index in the set, a rule named by its project counted
+// too (checked once resolved).
+func TestAllowProjects(t *testing.T) {
+	allow := func(allowed ...int64) func(int64) *answer.Error {
+		return func(id int64) *answer.Error {
+			for _, a := range allowed {
+				if a == id {
+					return nil
+				}
+			}
+			return answer.Errorf(answer.CodeProjectNotAllowed, "not %d", id)
+		}
+	}
+	named := Rule{Key: "team", ProjectName: "prod"} // ProjectID 0 until resolved
+	tests := []struct {
+		name     string
+		set      []Rule
+		resolved bool
+		allowed  []int64
+		want     string // the refusal's message; "" none
+	}{
+		{"every rule allowed", []Rule{{ProjectID: 1045}, {ProjectID: 7}}, false, []int64{7, 1045}, ""},
+		{"the first refused, by its index", []Rule{{ProjectID: 1045}, {ProjectID: 7}, {ProjectID: 8}}, false, []int64{1045}, "Rules[1]: not 7"},
+		{"a named rule before it counts in the index", []Rule{named, {ProjectID: 7}}, false, []int64{1045}, "Rules[1]: not 7"},
+		{"a named rule is not checked before it is resolved", []Rule{named}, false, []int64{1045}, ""},
+		{"and is once resolved", []Rule{{ProjectID: 1045}, {Key: "team", ProjectName: "prod", ProjectID: 9}}, true, []int64{1045}, "Rules[1]: not 9"},
+		{"no rules", nil, true, []int64{7}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := AllowProjects(tt.set, tt.resolved, allow(tt.allowed...))
+			if tt.want == "" {
+				assert.Nil(t, err)
+				return
+			}
+			require.NotNil(t, err)
+			assert.Equal(t, answer.CodeProjectNotAllowed, err.Code)
+			assert.Equal(t, tt.want, err.Message)
+		})
+	}
+}

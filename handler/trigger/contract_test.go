@@ -65,11 +65,7 @@ func assertRequestContract(t *testing.T, ev Event) {
 	if rules.Uses(raw, nil) {
 		rr, err := rules.Validate(raw, contractRegion, nil, sec.InstanceLimit(), raw.DryRun != nil && *raw.DryRun)
 		if err == nil {
-			projects := make([]int64, len(rr.Rules))
-			for i, r := range rr.Rules {
-				projects[i] = r.ProjectID
-			}
-			err = sec.AllowRuleProjects(projects)
+			err = rules.AllowProjects(rr.Rules, false, sec.AllowProject)
 		}
 		if err != nil {
 			refused(err, raw.InstanceIDs, raw.ProjectID)
