@@ -261,6 +261,26 @@ func BenchmarkInvokeHundredIDs(b *testing.B) {
 	}
 }
 
+// BenchmarkDryRunPrivateEndpoint measures a dry run of 100 ids against an
+// endpoint given by its address (a private gateway in CVM_ENDPOINT): the
+// answer names it, so the masking of socket addresses runs on every answer.
+func BenchmarkDryRunPrivateEndpoint(b *testing.B) {
+	client, err := cvm.New("http://10.0.0.1:8080/", signer.TC3HmacSHA256, stubTransport{})
+	require.NoError(b, err)
+	h := &Handler{Runner: run.Runner{CVM: client, Preparer: client}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou"}
+	payload := []byte(`{"InstanceIds":` + idsJSON(100) + `,"ProjectId":1045,"DryRun":true}`)
+	out, err := h.Invoke(context.Background(), payload)
+	require.NoError(b, err)
+	require.Contains(b, string(out), `DryRunOperation`)
+	require.NotContains(b, string(out), "10.0.0.1:8080", "the address is masked")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := h.Invoke(context.Background(), payload); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // A panic in an invocation nobody reads (a timer) is unfinished work: a
 // function error, so that SCF retries it; a direct invocation that is read
 // gets the InternalError answer.
