@@ -148,12 +148,8 @@ func FromJSON(where string, data []byte) (Raw, *answer.Error) {
 	if err := DecodeObject(where, data, &w); err != nil {
 		return Raw{}, err
 	}
-	twin, err := CheckObjectKeys(where, data, Keys)
-	if err != nil {
+	if err := CheckObjectKeys(where, data, Keys); err != nil {
 		return Raw{}, err
-	}
-	if twin != "" {
-		return Raw{}, answer.Errorf(answer.CodeInvalidParameterValue, "%s is given 2 different values in %s; give it once", twin, where)
 	}
 	raw := Raw{
 		InstanceIDs: w.InstanceIds.List, HasInstanceIDs: w.InstanceIds.Set,

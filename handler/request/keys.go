@@ -16,9 +16,11 @@ var Keys = []string{"InstanceIds", "ProjectId", "Region", "DryRun", "SkipInvalid
 // CheckObjectKeys refuses the first key of data, a JSON object that
 // encoding/json accepted, that is not one of known, with
 // CodeUnknownParameter naming it and the nearest known key; where names
-// data in the message ("the body", "Rules[0]"). twin is the first key
-// given again, in any case, with a different value; "" when none.
-func CheckObjectKeys(where string, data []byte, known []string) (twin string, err *answer.Error) {
+// data in the message ("the body", "Rules[0]"). Otherwise it refuses the
+// first key given again, in any case, with a different value
+// (CodeInvalidParameterValue): which one was meant is not known.
+func CheckObjectKeys(where string, data []byte, known []string) *answer.Error {
+	var twin string
 	dec := json.NewDecoder(bytes.NewReader(data))
 	seen := make([]json.RawMessage, len(known)) // the value of each known key
 	_, rerr := dec.Token()                      // the opening brace
@@ -34,7 +36,7 @@ func CheckObjectKeys(where string, data []byte, known []string) (twin string, er
 		key, _ := t.(string) // in an object, a key is a string
 		i := knownIndex(key, known)
 		if i < 0 {
-			return "", UnknownKey(where, key, known)
+			return UnknownKey(where, key, known)
 		}
 		if prev := seen[i]; prev != nil && twin == "" {
 			var a, b bytes.Buffer
@@ -45,9 +47,12 @@ func CheckObjectKeys(where string, data []byte, known []string) (twin string, er
 		seen[i] = v
 	}
 	if rerr != nil {
-		return "", answer.Errorf(answer.CodeInvalidParameter, "%s cannot be read: %v", where, rerr)
+		return answer.Errorf(answer.CodeInvalidParameter, "%s cannot be read: %v", where, rerr)
 	}
-	return twin, nil
+	if twin != "" {
+		return answer.Errorf(answer.CodeInvalidParameterValue, "%s is given 2 different values in %s; give it once", twin, where)
+	}
+	return nil
 }
 
 // knownIndex is the index in known of k, matched in ASCII case; -1 when

@@ -136,7 +136,8 @@ var (
 
 // parseRule reads the rule name ("Rules[i]"): a key of it (or of its
 // Tag) that is not one of ruleKeys (tagKeys) is refused with
-// CodeUnknownParameter, before anything else is checked.
+// CodeUnknownParameter, and one given twice with different values with
+// CodeInvalidParameterValue, before anything else is checked.
 func parseRule(name string, data json.RawMessage) (Rule, *answer.Error) {
 	bad := func(msg string) (Rule, *answer.Error) {
 		return Rule{}, &answer.Error{Code: answer.CodeInvalidParameterValue, Message: name + msg}
@@ -144,7 +145,7 @@ func parseRule(name string, data json.RawMessage) (Rule, *answer.Error) {
 	if t := request.JSONType(data); t != request.TypeObject {
 		return bad(" must be an object such as {\"Tag\":{\"Key\":\"env\",\"Value\":\"prod\"},\"ProjectId\":1045}; got " + t)
 	}
-	if _, err := request.CheckObjectKeys(name, data, ruleKeys); err != nil {
+	if err := request.CheckObjectKeys(name, data, ruleKeys); err != nil {
 		return Rule{}, err
 	}
 	var w wireRule
@@ -152,7 +153,7 @@ func parseRule(name string, data json.RawMessage) (Rule, *answer.Error) {
 		return bad(" cannot be read: " + err.Error())
 	}
 	if request.JSONType(w.Tag) == request.TypeObject {
-		if _, err := request.CheckObjectKeys(name+".Tag", w.Tag, tagKeys); err != nil {
+		if err := request.CheckObjectKeys(name+".Tag", w.Tag, tagKeys); err != nil {
 			return Rule{}, err
 		}
 	}

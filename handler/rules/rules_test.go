@@ -110,6 +110,24 @@ func TestParseRefusesUnknownKeys(t *testing.T) {
 	assert.True(t, strings.HasPrefix(err.Message, "PROJECT_RULES: Rules[0] has"), err.Message)
 }
 
+// A key a rule or its tag gives twice, in any case, with different values
+// is refused, as a request's is: which project was meant is not known.
+func TestParseRefusesTwinKeys(t *testing.T) {
+	tests := []struct{ json, want string }{
+		{`[{"Tag":{"Key":"env"},"ProjectId":1045,"projectId":1046}]`, `projectId is given 2 different values in Rules[0]; give it once`},
+		{`[{"Tag":{"Key":"env","Value":"prod","value":"dev"},"ProjectId":1}]`, `value is given 2 different values in Rules[0].Tag; give it once`},
+	}
+	for _, tt := range tests {
+		_, err := Parse("", []byte(tt.json))
+		require.NotNil(t, err, tt.json)
+		assert.Equal(t, answer.CodeInvalidParameterValue, err.Code)
+		assert.Equal(t, tt.want, err.Message)
+	}
+	rules, err := Parse("", []byte(`[{"Tag":{"Key":"env"},"ProjectId":1045,"projectId":1045}]`))
+	require.Nil(t, err, "the same value twice is one value")
+	assert.EqualValues(t, 1045, rules[0].ProjectID)
+}
+
 func TestParseNamesItsSource(t *testing.T) {
 	_, err := Parse("PROJECT_RULES", []byte(`[{"Tag":{"Key":"env"}}]`))
 	require.NotNil(t, err)
