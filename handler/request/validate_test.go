@@ -31,6 +31,8 @@ func TestValidateAccepts(t *testing.T) {
 			Move{InstanceIDs: ids(1, 1), ProjectID: 1, Region: "na-siliconvalley"}},
 		{"a region of three parts", Raw{InstanceIDs: ids(1, 1), ProjectID: ptr(1), Region: "ap-shanghai-fsi"}, "",
 			Move{InstanceIDs: ids(1, 1), ProjectID: 1, Region: "ap-shanghai-fsi"}},
+		{"repeats dropped, the first-seen order kept", Raw{InstanceIDs: []string{"ins-00000003", "ins-00000001", "ins-00000003", "ins-00000002", "ins-00000001"}, ProjectID: ptr(1)}, "ap-guangzhou",
+			Move{InstanceIDs: []string{"ins-00000003", "ins-00000001", "ins-00000002"}, ProjectID: 1, Region: "ap-guangzhou"}},
 		{"exactly MaxInstanceIDs, after dedupe", Raw{InstanceIDs: append(ids(1, MaxInstanceIDs), ids(1, 5)...), ProjectID: ptr(1)}, "ap-guangzhou",
 			Move{InstanceIDs: ids(1, MaxInstanceIDs), ProjectID: 1, Region: "ap-guangzhou"}},
 	}
