@@ -23,12 +23,9 @@ var DocumentedLimits = map[string]float64{
 // most CVM actions allow 10 a second.
 const DefaultActionLimit = 10
 
-// ActionRates paces a Client's requests per action: each action's turns
-// (one at a time, first come first served) come at the rate of its
-// AdaptiveRate, cut when the API throttles the action and grown back
-// along its curve. One ActionRates serves every invocation of a warm
-// process, like the Client. It is safe for concurrent use. A nil
-// *ActionRates paces nothing: Wait gives each turn at once, when it fits.
+// ActionRates paces a Client's requests per action, each at its
+// AdaptiveRate; one serves every invocation of a warm process. It is safe
+// for concurrent use. A nil *ActionRates paces nothing.
 type ActionRates struct {
 	mu      sync.Mutex
 	actions map[string]*AdaptiveRate
@@ -78,13 +75,11 @@ func (s *ActionRates) get(action string) *AdaptiveRate {
 // ErrTooLate is Wait's answer when action's turn would come too late.
 var ErrTooLate = errors.New("the rate's next turn comes too late")
 
-// Wait waits for a turn to send a request of action (AdaptiveRate.Take): it
-// queues, looks at its turn on clock, sleeps with sleep (which returns
-// ctx's error when ctx ends first) until the turn or at most MaxPoll, and
-// looks again, so that the wait follows the rate as it changes. It gives
-// up, leaving the queue, with ErrTooLate as soon as the turn is estimated
-// at a time in which fits (may an attempt start then?) says no, and with
-// the error of sleep or ctx when ctx ends; a nil fits always fits.
+// Wait waits for a turn to send a request of action (AdaptiveRate.Take),
+// reading clock and sleeping with sleep at most MaxPoll at a time so the
+// wait follows the rate. It leaves the queue with ErrTooLate once the
+// estimated turn is a time fits rejects (nil fits accepts all), or with
+// sleep's or ctx's error.
 func (s *ActionRates) Wait(ctx context.Context, action string, clock func() time.Time, sleep func(context.Context, time.Duration) error, fits func(at time.Time) bool) error {
 	if err := ctx.Err(); err != nil {
 		return err

@@ -6,64 +6,22 @@ import (
 	"time"
 )
 
-// AdaptiveRate is one action's client-side sending rate in one process,
-// adapted to the account's limit that every process of the function shares:
-// cut on a throttle (RequestLimitExceeded*, HTTP 429), grown back on a
-// CUBIC curve while calls succeed, never above Ceiling (the documented or
-// configured limit) nor below Floor. N processes that each run one settle
-// around the account's limit together, none of them told N.
-//
-// It is pure: every method takes the time, nothing reads a clock, sleeps
-// or locks; ActionRates serializes the calls and does the waiting
-// (ActionRates.Wait). Its zero value is not usable: use NewAdaptiveRate.
-//
-// Against the AWS SDK for Go v2's adaptive mode (cut to 0.7 of the
-// measured rate on every throttle, cubic regrowth with a fixed scale of
-// 0.4), it differs in four ways:
-//
-//   - one cut per congestion event: a throttle answering a request sent
-//     before the last cut is news of the overload already reacted to, and
-//     cuts nothing (AWS cuts again for each, so k requests in flight cut
-//     to 0.7ᵏ and the rate collapses);
-//   - it starts at Ceiling, the documented limit, not unlimited, so the
-//     first second of a lone process is never throttled;
-//   - fast convergence (as in CUBIC, RFC 9438 §4.7): when the rate at a
-//     throttle is below the previous peak, more processes share the limit
-//     than before, and the peak remembered is lowered further, so each
-//     gives up its surplus sooner;
-//   - the cubic scale follows Ceiling (Scale·Ceiling a second³), so the
-//     curve is the same shape for a limit of 10 as for one of 40 (0.4 a
-//     second³ for a limit of 10, as AWS's);
-//   - the curve is a function of time (RateAt), so a process that waits
-//     for its turn sees the rate grow while no answer comes (Take), and
-//     the rate never falls below a tenth of Ceiling: a process cut while
-//     ten others shared the limit is not left crawling once they are done.
-//
-// BenchmarkAdaptiveRate simulates it against the finishing tail users see
-// (N processes each moving a fixed number of batches, until the last is
-// accepted): see there for the figures.
-//
-// It also gives the action's turns to send (Join, Take, Leave), one at
-// a time (burst 1), first come first served, at the rate as it is at each
-// moment: the turn after one given at last comes once
-// now ≥ last + 1/RateAt(now). So a wait follows the rate: when it grows
-// back (along its curve, in time, whether or not an answer came), the
-// waiters go sooner; when a throttle cuts it, later. A turn is never
-// reserved at the rate of the moment it was asked for (a token bucket's
-// reservation, which keeps a long wait taken at a low rate).
-//
-// The turns cannot livelock: the waiters queue in order and only the first
-// may go; each check either gives it its turn or says when to look again,
-// the rate is never below Floor (> 0), and a waiter that gives up leaves
-// the queue without moving anyone else's place.
+// AdaptiveRate is one action's sending rate in one process, in requests a
+// second: cut by Beta on a throttle (RequestLimitExceeded*, HTTP 429), once
+// per congestion event, grown back on a cubic curve in time (RateAt), kept
+// within [Floor, Ceiling]; it also gives the action's turns, one at a time,
+// first come first served (Join, Take, Leave). Unlike the AWS SDK for Go
+// v2's adaptive mode it starts at Ceiling, cuts once per event, applies
+// fast convergence (RFC 9438 §4.7), scales the cubic with Ceiling and has a
+// floor: docs/retries-and-limits.md. It is pure (no clock, sleep or lock;
+// ActionRates does those); use NewAdaptiveRate.
 type AdaptiveRate struct {
 	// Ceiling and Floor bound the rate (requests a second).
 	Ceiling, Floor float64
 	// Beta is what a throttle leaves of the rate (0.7).
 	Beta float64
 	// Scale is the cubic's scale, in Ceilings a second³ (0.04: back at
-	// the peak 2.0 s after a cut from Ceiling; from a Floor of a tenth of
-	// it to Ceiling in 2.8 s).
+	// the peak 2.0 s after a cut from Ceiling).
 	Scale float64
 	// Tau is how far back the measured sending rate looks (1 s).
 	Tau time.Duration
@@ -187,14 +145,11 @@ func (a *AdaptiveRate) Leave(ticket uint64) {
 	}
 }
 
-// Take gives ticket its turn at now when it is first in the queue and its
-// time has come (the ticket then leaves the queue), and reports whether it
-// did. Otherwise it returns when the turn is estimated to come, if nothing
-// else happens: the first waiter's once now ≥ last + 1/rate(now), each
-// next one 1/rate later at the rate the curve will then have. The rate
-// only grows along its curve, so this is never earlier than the turn; a
-// waiter looks again at least every MaxPoll to catch a turn the growth
-// brings forward. The zero time for a ticket not queued.
+// Take gives ticket its turn at now, and reports true, when it is first in
+// the queue and now ≥ last turn + 1/RateAt(now); the ticket then leaves
+// the queue. Otherwise it returns the estimated turn, never earlier than
+// the real one (the rate only grows along its curve), or the zero time for
+// a ticket not queued.
 func (a *AdaptiveRate) Take(ticket uint64, now time.Time) (time.Time, bool) {
 	pos := slices.Index(a.queue, ticket)
 	if pos < 0 {
