@@ -9,11 +9,10 @@ import (
 	"time"
 )
 
-// Temporary credentials are replaced RefreshMargin before they expire, or
-// half their lifetime before when they live less than ShortLifetime.
-// After a failed refresh, the cached credentials are used without another
-// attempt for a tenth of the time they have left, at most RefreshRetry, so
-// that a slow STS or metadata service does not delay every invocation.
+// Temporary credentials are replaced RefreshMargin before they expire (half
+// their lifetime before when it is under ShortLifetime). After a failed
+// refresh the cached ones are used, without another attempt, for a tenth of
+// the time they have left, at most RefreshRetry.
 const (
 	RefreshMargin = 5 * time.Minute
 	ShortLifetime = 10 * time.Minute
@@ -34,15 +33,11 @@ func RefreshAt(got, expires time.Time) time.Time {
 // refresh ended without a result (its fetch panicked).
 var errRefreshAborted = errors.New("credentials refresh aborted")
 
-// cache holds one provider's temporary credentials across invocations.
-// Retrieve returns them until they are due for refresh (RefreshAt); then
-// one caller fetches new ones and the callers that arrive meanwhile share
-// its result (or, while the cached ones are still valid, go on with those).
-// A failed refresh keeps the cached credentials in use, with a warning,
-// until they expire; expired credentials are never returned.
-//
-// The zero value is not usable: set fetch, now and logger. It is safe for
-// concurrent use.
+// cache holds one provider's temporary credentials across invocations and
+// refreshes them at RefreshAt, one caller fetching for all that arrive
+// meanwhile. A failed refresh keeps the cached credentials, with a warning,
+// until they expire; expired ones are never returned. Set fetch, now and
+// logger; it is safe for concurrent use.
 type cache struct {
 	fetch  func(context.Context) (Credentials, error)
 	now    func() time.Time
@@ -147,9 +142,8 @@ func (c *cache) settle(ctx context.Context, fetched Credentials, err error) (Cre
 	return cached, nil
 }
 
-// String and GoString print a provider that embeds a cache (InstanceRole,
-// AssumeRole) without its keys: fmt does not look for the methods of
-// unexported fields, so the cached Credentials would print whole.
+// String keeps fmt from printing the cached keys of a provider that embeds
+// a cache (fmt ignores the methods of unexported fields).
 func (c *cache) String() string { return "credentials provider (keys not shown)" }
 
 // GoString is String, for %#v.

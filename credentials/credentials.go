@@ -95,11 +95,9 @@ func (e Env) Retrieve(context.Context) (Credentials, error) {
 }
 
 // Chain asks its providers in order and returns the first credentials
-// found. A provider that finds none (ErrNotFound) hands over to the next;
-// any other error (STS refused, the instance role's keys unreadable) ends
-// the search, since a configured source that fails must not be skipped
-// silently. When none finds any, the error wraps ErrNotFound and lists what
-// each provider tried.
+// found. ErrNotFound hands over to the next provider; any other error ends
+// the search (a configured source that fails is not skipped). When none
+// finds any, the error wraps ErrNotFound and lists what each tried.
 type Chain []Provider
 
 // Retrieve returns the first provider's credentials.
@@ -208,19 +206,12 @@ const (
 	EnvFunctionName = "SCF_FUNCTIONNAME"
 )
 
-// FromEnv builds the provider chain from the settings read through getenv,
-// once here, and names it for the configured log line (never a secret);
-// Env reads the keys, which rotate, through keys at every call:
-//
-//  1. ROLE_ARN set: AssumeRole of that role, signed with the
-//     keys of 2, else 3; nothing else is tried.
-//  2. Env: TENCENTCLOUD_SECRETID, TENCENTCLOUD_SECRETKEY,
-//     TENCENTCLOUD_SESSIONTOKEN (what SCF sets for the execution role).
-//  3. InstanceRole: the CVM instance's role, from METADATA_ENDPOINT.
-//
-// A bad setting is an error wrapping ErrInvalidConfig that names the
-// variable; the function then refuses to run rather than fall back.
-// httpClient serves the STS and metadata calls.
+// FromEnv builds the provider chain from the settings read through getenv
+// and returns it with a name for the log (never a secret): with ROLE_ARN,
+// AssumeRole of that role signed by the keys below, nothing else tried;
+// otherwise Env (keys read through keys at every call), then InstanceRole
+// (METADATA_ENDPOINT). httpClient serves STS and metadata calls. A bad
+// setting is an error wrapping ErrInvalidConfig naming the variable.
 func FromEnv(getenv, keys func(string) string, httpClient Doer, logger *slog.Logger) (Provider, string, error) {
 	get := func(k string) string { return strings.TrimSpace(getenv(k)) }
 	instance, err := NewInstanceRole(InstanceRoleOptions{Endpoint: get(EnvMetadataEndpoint), HTTP: httpClient, Logger: logger})

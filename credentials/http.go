@@ -83,13 +83,11 @@ func expiry(expiredTime int64, expiration string, now time.Time) (time.Time, err
 	return t, nil
 }
 
-// STS AssumeRole and the metadata service go through the one retry loop
-// (retry.Do), as CVM calls do: a network failure, HTTP 5xx or 429, a
-// garbled answer, or STS's InternalError*, RequestLimitExceeded* and
-// AuthFailure.SignatureExpire get another attempt, after full jitter from
+// STS AssumeRole and metadata reads are retried by retry.Do on a network
+// failure, HTTP 5xx or 429, a garbled answer, or STS's InternalError*,
+// RequestLimitExceeded*, AuthFailure.SignatureExpire: full jitter from
 // [0, min(CallMaxDelay, CallBaseDelay·2ⁿ⁻¹)], at most DefaultCallRetries
-// times, and never when the pause would leave less than CallMinTimeLeft
-// before the deadline.
+// times, never leaving less than CallMinTimeLeft before the deadline.
 const (
 	DefaultCallRetries = 2
 	CallBaseDelay      = 100 * time.Millisecond

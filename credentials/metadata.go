@@ -41,14 +41,10 @@ type InstanceRoleOptions struct {
 }
 
 // InstanceRole supplies the temporary keys of the CVM instance's role from
-// the metadata service: the role's name at MetadataCredentialsPath, then
-// its keys at MetadataCredentialsPath + name. They are cached and
-// refreshed before they expire (see cache). Its Source is
-// "cvm-role:<name>".
-//
-// No role (the name cannot be read: no metadata service, HTTP 404, no
-// answer within the timeout) is ErrNotFound, so a Chain goes on; a role
-// whose keys cannot be read is ErrMetadataUnreachable.
+// the metadata service (the role's name at MetadataCredentialsPath, its
+// keys at MetadataCredentialsPath + name), cached (see cache); Source is
+// "cvm-role:<name>". No readable role name (no service, HTTP 404, timeout)
+// is ErrNotFound; a role whose keys cannot be read, ErrMetadataUnreachable.
 type InstanceRole struct {
 	o        InstanceRoleOptions
 	endpoint *url.URL
@@ -146,12 +142,10 @@ func (p *InstanceRole) roleCredentials(ctx context.Context, role string) (Creden
 	return Credentials{SecretID: m.TmpSecretID, SecretKey: m.TmpSecretKey, Token: m.Token, Source: "cvm-role:" + role, Expires: expires}, nil
 }
 
-// get reads one metadata path, each attempt bounded by the timeout, all
-// by ctx, retried (see DefaultCallRetries) on a network failure, HTTP 5xx
-// or 429. For probe, the read of the role's name, a refused connection is
-// not retried: nothing listens, so there is no metadata service (and no
-// role) here, which a Chain must learn at once. A 2xx answer that valid
-// (when not nil) refuses is garbled, and retried too.
+// get reads one metadata path, retried (retryCall) on a network failure,
+// HTTP 5xx or 429, or a 2xx body that valid (when not nil) refuses. For
+// probe, the read of the role's name, a refused connection is not retried:
+// no metadata service listens, which a Chain must learn at once.
 func (p *InstanceRole) get(ctx context.Context, path string, probe bool, valid func([]byte) bool) (answer, error) {
 	var a answer
 	err := retryCall(ctx, p.o.Retries, p.o.Sleep, func() (bool, error) {

@@ -76,14 +76,10 @@ type AssumeRoleOptions struct {
 	Sleep func(context.Context, time.Duration) error
 }
 
-// AssumeRole supplies the temporary keys of a CAM role (possibly of another
-// account) from STS AssumeRole, signed with TC3-HMAC-SHA256 by the keys of
-// Base. They are cached and refreshed before they expire (see cache). Its
-// Source is "assumed-role:<arn>".
-//
-// Errors: Base's (ErrNotFound when it has no keys, so nothing was sent);
-// ErrAssumeRole when STS refused (with an *STSError) or gave no usable
-// answer.
+// AssumeRole supplies a CAM role's temporary keys from STS AssumeRole
+// (TC3-HMAC-SHA256, signed by Base's keys), cached (see cache); Source is
+// "assumed-role:<arn>". Errors: Base's (ErrNotFound: nothing was sent), or
+// ErrAssumeRole when STS refused (with an *STSError) or gave no usable answer.
 type AssumeRole struct {
 	o        AssumeRoleOptions
 	endpoint *url.URL
