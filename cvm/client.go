@@ -49,9 +49,7 @@ type Client struct {
 	// Nonce is the v1 nonce; tests fix it.
 	Nonce func() uint32
 
-	// Retry is the retry policy; New's: 3 retries, backoff from 200 ms,
-	// 30 s per attempt, none started with less than 200 ms left, and
-	// throttles retried until the deadline (DefaultThrottleBaseDelay).
+	// Retry is the retry policy (see New).
 	Retry RetryPolicy
 	// Rates paces each action at its own adaptive rate
 	// (ratelimit.NewActionRates, from RATE_LIMIT); nil: no client-side
@@ -155,13 +153,10 @@ type RetryPolicy struct {
 	MaxThrottleRetries                  int
 }
 
-// The throttle backoff of New's policy, which retries throttles until the
-// deadline, full jitter from 250 ms capped at 1 s (8 retries without a
-// deadline): the adaptive rate already paces every attempt (a throttle cuts
-// it, and the retry waits for its turn at the cut rate), so a longer pause
-// only leaves the account's limit unused (e2e BenchmarkFleet, 10 processes
-// of 600: a median of 1.17x the floor, worst 1.23x, against 1.15x and 1.45x
-// with 1 s capped at 2 s).
+// The throttle backoff of New's policy: full jitter from 250 ms, capped at
+// 1 s, until the deadline (8 retries without one); the adaptive rate
+// already paces the retry, so a longer pause leaves the account's limit
+// unused (docs/retries-and-limits.md).
 const (
 	DefaultThrottleBaseDelay  = 250 * time.Millisecond
 	DefaultThrottleMaxDelay   = time.Second
@@ -180,18 +175,13 @@ type Result struct {
 	Attempts  int
 }
 
-// Call sends action in region, signed with the keys that keys gives for
-// each attempt, through the one retry loop (retry.Do with Check and
-// c.Retry). The Response is decoded into out when out is not nil. A refusal
-// is an *APIError; a call that got no API answer wraps ErrUnreachable or
-// ErrBadResponse; one never sent wraps ErrNotSent.
-//
-// Each attempt is built and signed anew (retry.Stamps), waits its turn at
-// the action's rate (c.Rates), refuses expired keys, and is logged on its
-// own line. No attempt starts when the deadline leaves less than
-// MinTimeLeft (a retry: the slowest recent attempt, capped at
-// SlowestShare of the budget); then Call returns an error wrapping
-// ErrNoTimeLeft and context.DeadlineExceeded at once.
+// Call sends action in region through retry.Do (Check, c.Retry), each
+// attempt signed anew with keys' credentials and paced at the action's rate
+// (c.Rates), and decodes the Response into out when not nil. A refusal is
+// an *APIError; no API answer wraps ErrUnreachable or ErrBadResponse; no
+// usable keys, ErrNotSent. When the deadline leaves less than MinTimeLeft
+// for an attempt (a retry: the slowest recent one, at most SlowestShare of
+// the budget) it wraps ErrNoTimeLeft and context.DeadlineExceeded.
 func (c *Client) Call(ctx context.Context, keys credentials.Provider, region string, action Action, out any) (Result, error) {
 	name := action.ActionName()
 	var (
@@ -238,10 +228,8 @@ func (c *Client) Call(ctx context.Context, keys credentials.Provider, region str
 			}
 			return fmt.Errorf("%s: waiting for the rate limit: %w", name, err)
 		}
-		// Keys that would expire during the attempt are renewed first: they
-		// must outlive its start by twice the slowest recent attempt, at
-		// least a second, at most AttemptTimeout. After a refusal of expired
-		// keys, they are renewed whatever their expiry says.
+		// Keys must outlive the attempt's start by twice the slowest recent
+		// attempt (1 s to AttemptTimeout); after CodeTokenFailure, renew.
 		margin := max(2*c.recent.slowest(c.Clock()), time.Second)
 		if c.Retry.AttemptTimeout > 0 {
 			margin = min(margin, c.Retry.AttemptTimeout)

@@ -71,17 +71,10 @@ func (e *StatusError) Error() string {
 func (e *StatusError) Unwrap() error { return ErrBadResponse }
 
 // Check is the retry judgement of a call's error (retry.Policy.Check):
-//
-//	Throttled  RequestLimitExceeded*, HTTP 429
-//	Again      network errors (refused, reset, EOF, timeouts), HTTP 5xx,
-//	           answers that are not the API's JSON, InternalServerError*,
-//	           InternalError*, AuthFailure.SignatureExpire
-//	Stop       every other code (validation, not found, permission,
-//	           signature, token), other HTTP 4xx, the caller's deadline or
-//	           cancellation, DNS names that do not exist, TLS failures
-//
-// ModifyInstancesProject is idempotent: a call whose answer was lost may be
-// sent again.
+// Throttled for RequestLimitExceeded* and HTTP 429; Again for network
+// failures (retry.Network), HTTP 5xx, answers that are not the API's JSON
+// and the codes retry.Code accepts; Stop for anything else. The table is
+// in docs/retries-and-limits.md.
 func Check(err error) retry.Verdict {
 	var apiErr *APIError
 	var se *StatusError

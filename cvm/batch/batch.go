@@ -70,12 +70,10 @@ func (b Outcome) Operations() []Operation {
 }
 
 // Move makes one ModifyInstancesProject call for ids (at most
-// cvm.MaxInstancesPerCall) through c, with its retries, rate and deadline
-// rule. A refusal that means busy (Busy) sets aside the instances it is
-// about (named, else those busy says are, else all) and the rest goes again
-// at once; with skipInvalid, a refusal because of some of the instances
-// (Isolatable) is followed by the isolation of those, so the others move.
-// InstanceIds of the outcome are those of its last call.
+// cvm.MaxInstancesPerCall) through c. A Busy refusal sets aside the
+// instances it is about (busyIn) and sends the rest at once; with
+// skipInvalid, an Isolatable refusal isolates the offending instances so
+// the others move. The outcome's InstanceIds are those of its last call.
 func Move(ctx context.Context, c cvm.Caller, keys credentials.Provider, region string, projectID int64, ids []string, skipInvalid bool, busy func(id string) bool) Outcome {
 	call := func(group []string) Outcome {
 		b := Outcome{InstanceIds: group}
@@ -144,16 +142,11 @@ func namedIn(message string, group []string) []string {
 	return named
 }
 
-// isolation finds the offending instances of a batch the API refused as a
-// whole, and moves the others. It is pure: call is the only way out, and
-// it makes one call (a Outcome) per group of ids.
-//
-// A group known to fail loses the ids its refusal names, and the rest is
-// called again; when the refusal names none, the group is split in halves:
-// the first half is called, and when it moves, the second is known to fail
-// (all or nothing) without a call. A lone id known to fail has failed. Any
-// other outcome (a code that is not isolatable, the deadline) stops the
-// isolation: the ids not yet settled fail with it.
+// isolation finds the offending instances of a batch refused as a whole
+// and moves the others, through call only (one Outcome per group). A
+// failing group drops the ids its refusal names and is called again, else
+// is halved (when the first half moves, the second is known to fail); a
+// non-isolatable outcome stops it, failing the ids not yet settled.
 type isolation struct {
 	call func(ids []string) Outcome
 
@@ -283,13 +276,11 @@ const (
 	CodeStateLaunchFailed = "UnsupportedOperation.InstanceStateLaunchFailed"
 )
 
-// Next decides what to do with in (found false: the read did not list it)
-// for a move to projectID, and the code of a Never. Pure. The states are
-// DescribeInstances' InstanceState, RestrictState and IsolatedSource
-// (CVM API, Instance data structure): SHUTDOWN is the recycle bin, an
-// IsolatedSource other than NOTISOLATED or a PROTECTIVELY_ISOLATED
-// RestrictState is isolated, and the API refuses a move of those
-// (UnsupportedOperation.InstanceStateIsolating).
+// Next decides what to do with in (found false: not listed) for a move to
+// projectID, with the code of a Never. Pure. SHUTDOWN (the recycle bin), an
+// IsolatedSource other than NOTISOLATED and a PROTECTIVELY_ISOLATED
+// RestrictState are isolated, which the API refuses to move (CVM API,
+// Instance data structure).
 func Next(in cvm.Instance, found bool, projectID int64) (Step, string) {
 	switch {
 	case !found:

@@ -192,10 +192,9 @@ type Expected struct {
 	took time.Duration
 }
 
-// Guess is the first expectation of an operation's length, before any is
-// seen; the API's documentation gives none. 1 s is what the measurements
-// of the run step give operations; a probe at a quarter of it (GuessProbe)
-// catches quicker ones at the cost of one read.
+// Guess is the expected length of an operation before any is seen (the
+// API documents none); GuessProbe, a first poll at a quarter of it,
+// catches quicker ones for one read.
 const (
 	Guess      = time.Second
 	GuessProbe = Guess / 4

@@ -36,15 +36,11 @@ type Query struct {
 // ErrBadQuery is returned (wrapped) for a Query the API would refuse.
 var ErrBadQuery = errors.New("cvm: bad DescribeInstances query")
 
-// Instances calls DescribeInstances, with the keys that keys gives for
-// each call, until every instance of q is listed: by id, one chunk of
-// MaxInstancesPerCall after the other; by filters, pages of PageSize until
-// TotalCount. Each instance is listed once, in the order the API gave.
-//
-// It returns the RequestId of every call answered, in order. On an error
-// (the context's, no usable answer, or an *APIError) it returns the
-// instances listed so far with it: the listing is then incomplete, and no
-// later chunk is started.
+// Instances lists q through DescribeInstances: by id, MaxInstancesPerCall
+// a call; by filters, pages of PageSize until TotalCount. Each instance
+// comes once, in the API's order, with the RequestId of every call answered.
+// On an error (ctx's, no usable answer, an *APIError) it returns what was
+// listed so far with it.
 func Instances(ctx context.Context, c cvm.Caller, keys credentials.Provider, region string, q Query) ([]cvm.Instance, []string, error) {
 	var asks []cvm.DescribeInstances
 	switch {

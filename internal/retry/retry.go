@@ -1,13 +1,8 @@
-// Package retry holds what every client of this module shares about
-// retrying a call: which failures of the network and of HTTP are worth
-// another attempt, which API error codes are, the backoff with full
-// jitter, a context-aware sleep, distinct signing times for the attempts
-// of one call, and the trimming of a transport error's URL. cvm (the CVM
-// API) and credentials (STS AssumeRole, the metadata service) both use it,
-// so they judge and word a failure alike.
-//
-// It imports nothing of this module: signer ← credentials ← cvm may all
-// import it.
+// Package retry is what cvm and credentials share about retrying a call:
+// which network failures, HTTP statuses and API error codes are worth
+// another attempt, full-jitter backoff, the retry loop (Do), distinct
+// signing times (Stamps) and a transport error without its URL. It imports
+// nothing of this module.
 package retry
 
 import (
@@ -24,11 +19,10 @@ import (
 	"time"
 )
 
-// Network reports whether err, the error of sending a request and reading
-// its answer, is worth another attempt: resets, refusals, EOFs and
-// timeouts of the network are; the caller's own deadline or cancellation,
-// a DNS name that does not exist, and TLS certificate failures are not
-// (another attempt would end alike).
+// Network reports whether err, from sending a request and reading its
+// answer, is worth another attempt: network resets, refusals, EOFs and
+// timeouts are; the caller's deadline or cancellation, a DNS name that does
+// not exist and TLS certificate failures are not.
 func Network(err error) bool {
 	if err == nil {
 		return false
@@ -123,14 +117,11 @@ func Sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// Stamps hands out the signing times (Unix seconds) of one call's
-// attempts, each later than the one before: TC3 signs only a timestamp in
-// seconds, so two attempts of the same payload signed within one second
-// would be byte-identical requests, a replay. An attempt signed in the
-// same second as the previous one is stamped one second later instead,
-// which the API takes (it accepts any timestamp within 5 minutes of its
-// clock; a call makes a handful of attempts, far fewer than 300). Its
-// zero value is ready; it is not safe for concurrent use (one per call).
+// Stamps hands out the signing times (Unix seconds) of one call's attempts,
+// each later than the one before, so no two TC3 attempts are the same bytes
+// (a replay); the API takes a timestamp within 5 minutes of its clock
+// (AuthFailure.SignatureExpire otherwise). The zero value is ready; one per
+// call, not safe for concurrent use.
 type Stamps struct {
 	last int64
 	used bool
