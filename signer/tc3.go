@@ -80,13 +80,9 @@ type TC3Call struct {
 	Region  string // sent as X-TC-Region, even when empty
 }
 
-// TC3Headers returns every header of an API 3.0 request r signed with
+// TC3Headers returns the headers of an API 3.0 request r signed with
 // TC3-HMAC-SHA256: Content-Type, Authorization, X-TC-Action, X-TC-Version,
-// X-TC-Timestamp, X-TC-Region and, for temporary keys (token not empty),
-// X-TC-Token: the session token always travels with its key.
-//
-// Every service's client builds its requests with it (cvm, and the
-// credentials package's STS call), so the headers are spelled once.
+// X-TC-Timestamp, X-TC-Region and, when token is not empty, X-TC-Token.
 func TC3Headers(r TC3Request, c TC3Call, secretID, secretKey, token string) http.Header {
 	h := make(http.Header, 7)
 	h.Set("Content-Type", r.ContentType)
@@ -108,13 +104,10 @@ type Response struct {
 	Error     *struct{ Code, Message string }
 }
 
-// DecodeResponse reads an API 3.0 answer, {"Response":{...}}: the
-// Response's RequestId and Error and, when it has no Error, the whole
-// Response into out (unless out is nil). found is false for JSON without a
-// Response; err says that body is not JSON, or why out could not be read.
-//
-// Every service's client reads its answers with it (cvm, and the
-// credentials package's STS call), so the envelope is decoded once.
+// DecodeResponse reads an API 3.0 answer, {"Response":{...}}: its RequestId
+// and Error and, without an Error, the whole Response into out (unless
+// nil). found is false for JSON without a Response; err says the body is
+// not JSON, or why out could not be read.
 func DecodeResponse(body []byte, out any) (r Response, found bool, err error) {
 	var a struct{ Response *json.RawMessage }
 	if json.Unmarshal(body, &a) != nil || (a.Response != nil && json.Unmarshal(*a.Response, &r) != nil) {
