@@ -7,14 +7,14 @@ import (
 )
 
 // AdaptiveRate is one action's sending rate in one process, in requests a
-// second: cut by Beta on a throttle (RequestLimitExceeded*, HTTP 429), once
-// per congestion event, grown back on a cubic curve in time (RateAt), kept
-// within [Floor, Ceiling]; it also gives the action's turns, one at a time,
-// first come first served (Join, Take, Leave). Unlike the AWS SDK for Go
-// v2's adaptive mode it starts at Ceiling, cuts once per event, applies
-// fast convergence (RFC 9438 §4.7), scales the cubic with Ceiling and has a
-// floor: docs/retries-and-limits.md. It is pure (no clock, sleep or lock;
-// ActionRates does those); use NewAdaptiveRate.
+// second within [Floor, Ceiling]: cut by Beta on a throttle
+// (RequestLimitExceeded*, HTTP 429), grown back on a cubic curve in time
+// (RateAt); it gives the action's turns first come first served (Join,
+// Take, Leave). Unlike the AWS SDK for Go v2's adaptive mode it cuts once
+// per congestion event (AWS cuts per throttle: k in flight cut to 0.7ᵏ),
+// starts at Ceiling, applies fast convergence (RFC 9438 §4.7) and has a
+// floor (docs/retries-and-limits.md). Pure: no clock, sleep or lock
+// (ActionRates does those); use NewAdaptiveRate.
 type AdaptiveRate struct {
 	// Ceiling and Floor bound the rate (requests a second).
 	Ceiling, Floor float64
