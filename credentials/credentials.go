@@ -207,11 +207,11 @@ const (
 )
 
 // FromEnv builds the provider chain from the settings read through getenv
-// and returns it with a name for the log (never a secret): with ROLE_ARN,
-// AssumeRole of that role signed by the keys below, nothing else tried;
-// otherwise Env (keys read through keys at every call), then InstanceRole
-// (METADATA_ENDPOINT). httpClient serves STS and metadata calls. A bad
-// setting is an error wrapping ErrInvalidConfig naming the variable.
+// and names it for the log (never a secret): Env (keys read through keys at
+// every call), then InstanceRole (METADATA_ENDPOINT); with ROLE_ARN, only
+// AssumeRole of that role, signed by that chain's keys. httpClient serves
+// STS and metadata calls. A bad setting is an error wrapping
+// ErrInvalidConfig that names the variable.
 func FromEnv(getenv, keys func(string) string, httpClient Doer, logger *slog.Logger) (Provider, string, error) {
 	get := func(k string) string { return strings.TrimSpace(getenv(k)) }
 	instance, err := NewInstanceRole(InstanceRoleOptions{Endpoint: get(EnvMetadataEndpoint), HTTP: httpClient, Logger: logger})

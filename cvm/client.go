@@ -229,7 +229,8 @@ func (c *Client) Call(ctx context.Context, keys credentials.Provider, region str
 			return fmt.Errorf("%s: waiting for the rate limit: %w", name, err)
 		}
 		// Keys must outlive the attempt's start by twice the slowest recent
-		// attempt (1 s to AttemptTimeout); after CodeTokenFailure, renew.
+		// attempt (1 s to AttemptTimeout); after CodeTokenFailure, they are
+		// renewed whatever their expiry says.
 		margin := max(2*c.recent.slowest(c.Clock()), time.Second)
 		if c.Retry.AttemptTimeout > 0 {
 			margin = min(margin, c.Retry.AttemptTimeout)
