@@ -46,8 +46,9 @@ func Unauthorized(err error) bool {
 var (
 	ErrUnreachable = errors.New("cvm endpoint unreachable")
 	ErrBadResponse = errors.New("cvm endpoint gave no API answer")
-	// ErrNotSent wraps the reason a call was never sent: no time left, or
-	// no unexpired keys.
+	// ErrNotSent wraps the reason a call was never sent: no unexpired keys,
+	// or a context that ended before it went (Call's own "no time left" is
+	// ErrNoTimeLeft).
 	ErrNotSent = errors.New("not sent")
 	// ErrKeysExpired: a provider gave keys that have expired already.
 	ErrKeysExpired = errors.New("the credential provider gave expired keys")
