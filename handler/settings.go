@@ -23,17 +23,12 @@ import (
 // sets it from the VERSION file before NewFromEnv.
 var Version = "dev"
 
-// settings keeps a Handler built from the function's variables in step with
-// them. SCF's Go runtime applies each invocation's Environment just before
-// it calls the function, so the variables are read for every invocation
-// (from the invocation's Environment, else the process's) and compared with
-// those the current Handler was built from; when one differs, a Handler is
-// built anew. An invocation always runs with the Handler of the variables
-// it saw, whatever concurrent invocations saw: a guard given only in an
-// invocation's environment is never skipped, and one an earlier invocation
-// gave and this one lacks is not in force (the variables are the process's
-// at start overlaid with the invocation's, never os.Getenv, which keeps
-// every value the runtime ever set).
+// settings keeps a Handler in step with the function's variables, read at
+// every invocation: the process's at start overlaid with the invocation's
+// Environment (SCF's Go runtime sets it just before the call; os.Getenv would
+// keep what earlier invocations set). When one differs from those the current
+// Handler was built from, a Handler is built anew, and the invocation runs
+// with the Handler of the variables it saw.
 type settings struct {
 	getenv     func(string) string // the process's variables at start (AtStart)
 	logger     *slog.Logger
@@ -151,20 +146,13 @@ func (s *settings) build(getenv func(string) string, prev *built) *built {
 // answerMargin is the Handler's AnswerMargin when built from the settings.
 const answerMargin = 200 * time.Millisecond
 
-// NewFromEnv builds the Handler from the function's settings
-// (config.Load) and the credential providers (credentials.FromEnv), read
-// through getenv now, and again at each invocation from the invocation's
-// Environment overlaid on getenv, which is the process's environment at
-// start (AtStart(os.Environ()); not os.Getenv, which keeps what an
-// earlier invocation's Environment set): when a variable the function
-// reads changed, the Handler that serves the invocation is built anew. A
-// bad setting is logged when it is read and answered to every invocation
-// as InternalError.InvalidConfig, never silently replaced by a default
-// nor run unguarded.
+// NewFromEnv builds the Handler from config.Load and credentials.FromEnv,
+// read through getenv (the process's variables at start, AtStart) and again
+// at each invocation (see settings). A bad setting is logged and answered to
+// every invocation as InternalError.InvalidConfig, never replaced by a default.
 func NewFromEnv(getenv func(string) string, logger *slog.Logger) *Handler {
-	// One client serves every invocation of a warm instance, so that
-	// consecutive calls reuse a kept-alive connection. It has no overall
-	// timeout: each call's context carries its deadline.
+	// One client for every invocation, so a warm instance reuses connections;
+	// no overall timeout: each call's context carries its deadline.
 	httpClient := &http.Client{Transport: &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,

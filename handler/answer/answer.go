@@ -153,21 +153,11 @@ func (a Answer) JSON() []byte {
 	return maskAddresses(b, "(an address)")
 }
 
-// Summarize sets the top-level RequestId/Code/Message from the batches, the
-// first that applies of:
-//
-//   - a batch the deadline cut (InternalError.DeadlineExceeded): the
-//     work is unfinished, whatever else happened; the message counts the
-//     batches done;
-//   - the first batch that failed as a whole for a reason a retry can fix
-//     (Retryable: a throttle, an upstream failure), then the first such
-//     instance of Failed: a failure that a retry can fix hides no other, so
-//     that a caller who would retry is told to;
-//   - the first batch that failed as a whole (all or nothing, as the API is);
-//   - with isolated instances (Failed): PartialSuccess when some instances
-//     moved, else the first isolated batch's code (the first offending one);
-//   - the first batch's, with Message "" (Success).
-//
+// Summarize sets the top-level RequestId, Code and Message from the first
+// that applies: a batch the deadline cut (the message counts batches done);
+// a batch, then an instance of Failed, that a retry can fix (Retryable); a
+// batch that failed whole; PartialSuccess when some moved and some are in
+// Failed; the first isolated batch; else the first batch, with Message "".
 // Without batches it changes nothing.
 func (a *Answer) Summarize() {
 	if len(a.Batches) == 0 {

@@ -36,16 +36,12 @@ const (
 	MinTokenLength = 16
 )
 
-// Security is what the function lets its callers do: who may call over
-// HTTP, with which method and body, which projects instances may be moved
-// into, how many instances one invocation may touch, and whether calls are
-// only signed (a dry run). Timer, EventBridge and direct invocations are
-// authorised by SCF itself (the caller needed scf:InvokeFunction), so the
-// HTTP checks do not apply to them.
-//
-// The zero value is the safe default: every HTTP request is refused (no
-// token is configured and anonymous HTTP is not allowed), any project may
-// be targeted, MaxInstanceIDs instances at most, calls are sent.
+// Security is what callers may do: who may call over HTTP and how, which
+// projects instances may move into, how many instances one invocation may
+// touch, and whether calls are only signed. HTTP checks apply to HTTP alone:
+// SCF authorises other invocations (scf:InvokeFunction). The zero value
+// refuses every HTTP request and allows any project, request.MaxInstanceIDs
+// instances, calls sent. Settings: docs/security.md, docs/configuration.md.
 type Security struct {
 	// TokenSHA256 is the SHA-256 digest of the bearer token HTTP callers
 	// must send; nil when no token is configured. Only the digest is kept,

@@ -241,16 +241,13 @@ type Move struct {
 	InstanceIDs []string
 }
 
-// Decide applies rules to instances, by each instance's own tags: an
-// instance that no rule matches stays where it is; one that rules with
-// different projects match is a conflict, reported on each of those rules
-// and left where it is; any other moves to its rules' project unless it is
-// there already. Each instance moves at most once (the first time its id is
-// seen), and is reported on every rule that matches it.
-//
-// complete[i] false says rule i's listing is incomplete: the rule moves
-// nothing and reports nothing, though its tag still makes conflicts (tags
-// are the instance's own). A nil complete means every listing is complete.
+// Decide applies rules to instances by each one's own tags: matched by no
+// rule, it stays; matched by rules of different projects, it is a conflict
+// reported on each and stays; else it moves to its rules' project unless
+// there already. Each id is decided once and reported on every rule that
+// matches it. complete[i] false (rule i's listing incomplete) makes rule i
+// move and report nothing, though its tag still makes conflicts; nil means
+// all complete. Rules: docs/tag-rules.md.
 func Decide(rules []Rule, complete []bool, instances []cvm.Instance) Decision {
 	d := Decision{Rules: make([]RuleDecision, len(rules))}
 	moves := map[int64][]string{}
