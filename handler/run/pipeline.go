@@ -17,13 +17,10 @@ import (
 	"scf-cvm-project/handler/rules"
 )
 
-// moveAll moves ids into projectID in region, batch by batch (at most
-// cvm.MaxInstancesPerCall): each batch is read, decided, moved, confirmed
-// and restored on its own goroutine while later batches are read and
-// moved, and each call waits only for its own action's rate. At most
-// MaxConcurrency batches (of every region: x.stage) are between their
-// read and their move at once, so a read is never much older than its
-// move; they start in order.
+// moveAll moves ids into projectID in region in batches of
+// cvm.MaxInstancesPerCall, each on its own goroutine (see batch), started in
+// order. At most MaxConcurrency batches of every region (x.stage) are between
+// their read and their move at once, so a read is never much older than its move.
 func (x *exec) moveAll(ctx context.Context, region string, projectID int64, ids []string, skip bool) rules.Moved {
 	chunks := slices.Collect(slices.Chunk(ids, cvm.MaxInstancesPerCall))
 	outcomes := make([][]batch.Outcome, len(chunks))
@@ -65,12 +62,10 @@ func (x *exec) moveAll(ctx context.Context, region string, projectID int64, ids 
 	return rules.Moved{Batches: batches, Failed: append(failed, opFailed...), IsolationCalls: calls}
 }
 
-// batch takes one batch through read → decide → move → confirm → restore
-// and calls moved once its first move is done (or not needed). Instances
-// the read (or a "busy" refusal) shows busy with an operation are read
-// again until it ends, then decided again and sent, within the deadline;
-// those still busy then are noted. It returns the outcome of each move
-// call made.
+// batch takes one batch through read → decide → move → confirm → restore,
+// calling moved once its first move is done or not needed. Instances busy
+// with an operation are read again until it ends, then sent, within the
+// deadline; those still busy are noted. It returns each move call's outcome.
 func (x *exec) batch(ctx context.Context, region string, projectID int64, ids []string, skip bool, moved func()) []batch.Outcome {
 	send, waiting := ids, []string(nil)
 	var before map[string]cvm.Instance
