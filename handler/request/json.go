@@ -137,12 +137,9 @@ type wire struct {
 	Project     json.RawMessage
 }
 
-// FromJSON reads a request from data, a JSON object whose byte-order mark
-// the caller trimmed; where names data in messages. A key that is not one
-// of Keys is refused (CodeUnknownParameter), and so is a key given twice,
-// in any case, with different values: which one was meant is not known,
-// and {"DryRun":true,"dryrun":false} must not move anything. Otherwise the
-// first value refused, in the order of Keys, comes with what was read.
+// FromJSON reads a request from data, a JSON object without its BOM; where
+// names data in messages. Keys are checked by CheckObjectKeys; otherwise the
+// first value refused, in the order of Keys, is returned with what was read.
 func FromJSON(where string, data []byte) (Raw, *answer.Error) {
 	var w wire
 	if err := DecodeObject(where, data, &w); err != nil {
@@ -188,12 +185,9 @@ func FromJSON(where string, data []byte) (Raw, *answer.Error) {
 	return raw, nil
 }
 
-// The lenient value types of a JSON request. Each reads its value with
-// encoding/json and keeps a refusal to itself, naming the key, rather than
-// stopping the decode: the other keys are still read, for the answer to
-// echo, and FromJSON reports the first refusal in a fixed order of keys.
-// encoding/json checks the JSON before it hands a value to UnmarshalJSON,
-// so reading a value as the type JSONType names cannot fail.
+// The lenient value types of a JSON request each keep a refusal, naming the
+// key, rather than stop the decode, so the other keys are still read for
+// the answer to echo.
 
 // IDs is InstanceIds: an array of strings, kept as given, or one
 // comma-separated string.
