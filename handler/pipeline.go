@@ -28,10 +28,10 @@ type plan struct {
 	async bool
 }
 
-// answer is the one place where the steps run, in order, for every kind of
-// invocation: the configuration, the event (decoded by the caller), the
-// HTTP guards, the plan (every refusal decided, no I/O), the credentials
-// (added to inv's secrets), the run, and the answer built from what it did.
+// answer runs the steps, in order, for every kind of invocation: the
+// configuration, the HTTP guards, the event (decoded by the caller), the plan
+// (no I/O), the credentials (inv.keys), the projects' names, the run, and
+// the answer built from what it did.
 func (h *Handler) answer(ctx context.Context, ev trigger.Event, decodeErr *answer.Error, inv *invocation) answer.Answer {
 	if h.ConfigErr != nil {
 		return answer.Failed(h.ConfigErr, nil, nil)

@@ -74,11 +74,10 @@ type wireTag struct {
 	Value json.RawMessage
 }
 
-// Parse reads and checks a rule set: a JSON array of 1 to MaxRules
-// rules. where names its source in messages ("" for a request's Rules,
-// else e.g. "PROJECT_RULES"). A malformed rule, or the same tag sent to two
-// projects (or given twice), refuses the whole set with
-// CodeInvalidParameterValue: a rule set is applied whole or not at all.
+// Parse reads a rule set, a JSON array of 1 to MaxRules rules; where names
+// its source ("" for a request's Rules, else e.g. "PROJECT_RULES"). A bad
+// rule, or a tag sent to two projects or given twice, refuses the whole set
+// (CodeInvalidParameterValue).
 func Parse(where string, data []byte) ([]Rule, *answer.Error) {
 	fail := func(format string, args ...any) *answer.Error {
 		msg := fmt.Sprintf(format, args...)
