@@ -24,11 +24,9 @@ import (
 var Version = "dev"
 
 // settings keeps a Handler in step with the function's variables, read at
-// every invocation: the process's at start overlaid with the invocation's
-// Environment (SCF's Go runtime sets it just before the call; os.Getenv would
-// keep what earlier invocations set). When one differs from those the current
-// Handler was built from, a Handler is built anew, and the invocation runs
-// with the Handler of the variables it saw.
+// every invocation (AtStart overlaid with the invocation's Environment): when
+// one differs from those the current Handler was built from, one is built
+// anew, and each invocation runs with the Handler of the variables it saw.
 type settings struct {
 	getenv     func(string) string // the process's variables at start (AtStart)
 	logger     *slog.Logger
@@ -196,11 +194,10 @@ func (s *snapshot) same(getenv func(string) string) bool {
 	return true
 }
 
-// AtStart returns a getenv over environ, the process's environment as it
-// was at start (os.Environ() before the runtime serves): SCF's Go runtime
-// applies each invocation's Environment with os.Setenv and never unsets a
-// variable, so os.Getenv would keep what an earlier invocation set. The
-// first of two entries for a name wins, as with os.Getenv.
+// AtStart returns a getenv over environ, the process's environment at start:
+// SCF's Go runtime applies each invocation's Environment with os.Setenv and
+// never unsets, so os.Getenv keeps what earlier invocations set. The first of
+// two entries for a name wins, as with os.Getenv.
 func AtStart(environ []string) func(string) string {
 	m := make(map[string]string, len(environ))
 	for _, kv := range environ {

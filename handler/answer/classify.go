@@ -48,10 +48,8 @@ func FromCredentials(err error) *Error {
 }
 
 // FromCall maps a CVM call's outcome to a code and message: the upstream's
-// own code when it answered one, else the kind of failure err is (the one
-// mapping of cvm's errors to codes). res.Code "" with no err is Success.
-// The message says what failed in words (Plain): the network error itself,
-// with the function's own socket address, is in the client's log line.
+// own code, else the kind of failure err is; res.Code "" with no err is
+// Success. The message says what failed in words (Plain).
 func FromCall(res cvm.Result, err error, invocationID string) (code, message string) {
 	var perr *cvm.PanicError
 	var apiErr *cvm.APIError
@@ -180,10 +178,9 @@ var (
 	})
 )
 
-// maskAddresses replaces every socket address in b with words. The
-// address pattern runs only on the few bytes before each ':' that has a
-// digit (or ']') before it and a digit after, as every address has: run on
-// a whole answer, it costs more than the rest of a dry run.
+// maskAddresses replaces every socket address in b with words, running the
+// address pattern only just before each ':' with a digit (or ']') before it
+// and a digit after, as every address has.
 func maskAddresses(b []byte, words string) []byte {
 	if bytes.Contains(b, []byte("->")) {
 		b = socketPair().ReplaceAll(b, []byte(words))

@@ -50,11 +50,9 @@ func Present(raw json.RawMessage) bool {
 	return t != "" && t != TypeNull
 }
 
-// DecodeObject decodes data, which must be one JSON object, into v, whose
-// fields all accept any value (json.RawMessage, the lenient types below),
-// so a valid object always fits. It scans data once: the check and the
-// decode are the same pass. what names data in the message ("the event",
-// "the body").
+// DecodeObject decodes data, one JSON object, into v, whose fields all accept
+// any value (json.RawMessage, the lenient types), in one pass; what names
+// data in the message ("the event", "the body").
 func DecodeObject(what string, data []byte, v any) *answer.Error {
 	t := JSONType(data)
 	if t == "" {
@@ -274,11 +272,9 @@ func parseProjectID(s string) (*int64, *answer.Error) {
 	return &n, nil
 }
 
-// Flag is a flag of a request (DryRun, SkipInvalid, Reconcile, Async):
-// true or false, or a string that says so as strconv.ParseBool reads it
-// ("true", "false", "1", "0", "t", "f", in any case, spaces around
-// ignored). Every flag is read by it, so they all accept the same
-// spellings. Absent or null is nil.
+// Flag is a request's DryRun, SkipInvalid, Reconcile or Async: true or false,
+// or a string strconv.ParseBool reads ("1", "f", ...; any case, spaces
+// trimmed). Absent or null is nil.
 type Flag struct {
 	Value *bool
 	// bad says what was given when it is not a flag; FromJSON's refusal

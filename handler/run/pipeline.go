@@ -214,11 +214,10 @@ func (x *exec) read(ctx context.Context, region string, ids []string) map[string
 	return out
 }
 
-// decide sorts ids by what the read shows of each (batch.Next): those to
-// send, and those to wait for (an operation under way); it notes those
-// already in projectID (AlreadyInProject), those not found (NotFound: the
-// API would refuse their whole batch) and those that can never move
-// (recycled, terminating, ...: Failed with their own code).
+// decide sorts ids by what the read shows (batch.Next) into those to send
+// and to wait for (an operation under way), and notes those already in
+// projectID, not found (the API would refuse their whole batch), and never
+// movable (recycled, terminating, ...: Failed with their own code).
 func (x *exec) decide(before map[string]cvm.Instance, projectID int64, ids []string) (send, wait, already []string) {
 	var absent []string
 	var never []answer.Failure
@@ -299,11 +298,10 @@ func (x *exec) unverified(what string, err error) {
 	}
 }
 
-// confirm waits for the operations the moves outs started (batch.Wait,
-// its first poll when the operation is expected to be done), notes how
-// each instance ended and how its security groups changed, and finishes
-// the records of the instances moved, associating again the groups a move
-// detached (KEEP_SECURITY_GROUPS), and of those whose move was refused.
+// confirm waits for the operations outs started (batch.Wait), notes how each
+// instance ended and how its security groups changed, and finishes the
+// records (KEEP_SECURITY_GROUPS) of the instances moved, then of those whose
+// move was refused.
 func (x *exec) confirm(ctx context.Context, region string, projectID int64, outs []batch.Outcome, before map[string]cvm.Instance) {
 	requestOf := map[string]string{}
 	var ids, refused []string
