@@ -60,10 +60,8 @@ type built struct {
 	name     string
 }
 
-// handler returns the Handler built from the variables of the invocation
-// in ctx, building it when they changed. Those are its Environment, else
-// the process's at start: a variable an earlier invocation set and this
-// one lacks is the start's, not the earlier's.
+// handler returns the Handler of the variables of the invocation in ctx (its
+// Environment over the process's at start), building it when they changed.
 func (s *settings) handler(ctx context.Context) *Handler {
 	getenv := s.getenv
 	if fc, ok := functioncontext.FromContext(ctx); ok && len(fc.Environment) > 0 {
@@ -97,11 +95,9 @@ func (s *settings) build(getenv func(string) string, prev *built) *built {
 	b := &built{h: h}
 	cfg, err := config.Load(b.config.record(getenv), os.ReadFile, s.httpClient, slog.New(invocationLog{s.logger.Handler()}))
 	h.secrets = h.secrets.With(cfg.Secrets...)
-	// The credentials are read even when the rest is bad, so that the
-	// snapshot covers their variables too. Env keeps reading the keys,
-	// which rotate, at every call: from the latest invocation's variables
-	// (the runtime sets them in the process too, but never unsets one an
-	// invocation lacks).
+	// The credentials are read even when the rest is bad, so the snapshot
+	// covers their variables; Env reads the keys, which rotate, at every call
+	// from the latest invocation's variables.
 	b.provider, b.name, b.creds = prev.provider, prev.name, prev.creds
 	if b.provider == nil || !prev.creds.same(getenv) {
 		b.creds = snapshot{}
@@ -122,15 +118,12 @@ func (s *settings) build(getenv func(string) string, prev *built) *built {
 	h.DefaultRegion, h.Security, h.Rules, h.Verify = cfg.DefaultRegion, cfg.Security, cfg.Rules, cfg.Verify
 	h.MaxConcurrency, h.SkipInvalid = cfg.Tuning.MaxConcurrency, cfg.Tuning.SkipInvalid
 	h.CVM, h.Preparer, h.Credentials = cfg.CVM, cfg.CVM, b.provider
-	// A whole account: KEEP_SECURITY_GROUPS' records (any invocation
-	// finishes a record it reads, even with the setting now off) and the
-	// projects' names through the Tag API; regions handed to invocations
-	// of the function itself (SCF_FUNCTIONNAME) through the SCF API.
+	// The Tag API writes KEEP_SECURITY_GROUPS' records (finished even with
+	// the setting off) and resolves projects' names; the SCF API fans out.
 	h.Tags, h.Projects, h.Account = cfg.Tags, &rules.Projects{Tags: cfg.Tags}, cfg.Account
 	h.FanOut = run.FanOut{SCF: cfg.SCF, FunctionName: cfg.Account.FunctionName, Namespace: cfg.Account.Namespace, Region: cfg.DefaultRegion}
-	// The configured line says which settings are in force. It is written
-	// at the Handler's first invocation, not now: a log write before the
-	// runtime listens measurably delays the cold start's first Ping.
+	// The configured line is written at the first invocation: a log write
+	// before the runtime listens delays the cold start's first Ping.
 	h.startup = sync.OnceFunc(func() {
 		c, security := cfg.CVM, h.Security
 		h.Log().Info("configured", "version", Version, "endpoint", c.Endpoint(), "signature_method", string(c.Method()), "default_region", h.DefaultRegion,

@@ -74,10 +74,8 @@ func (a Answer) Unfinished() (unfinished bool, summary string) {
 }
 
 // UnfinishedError is the function error of an asynchronous invocation that
-// left work a retry can finish: SCF retries the invocation (twice by
-// default) and then hands the event to the dead-letter queue. Its message
-// is the answer's summary (code, RequestId, counts), never a secret nor an
-// endpoint; the answer itself goes to the log line of the invocation.
+// left work a retry can finish, for SCF to retry it (docs/retries-and-limits.md).
+// Its message is Unfinished's summary; the answer goes to the invocation's log line.
 type UnfinishedError struct {
 	Code    string // the answer's top code
 	Summary string // Unfinished's summary

@@ -240,13 +240,11 @@ type Move struct {
 	InstanceIDs []string
 }
 
-// Decide applies rules to instances by each one's own tags: matched by no
-// rule, it stays; matched by rules of different projects, it is a conflict
-// reported on each and stays; else it moves to its rules' project unless
-// there already. Each id is decided once and reported on every rule that
-// matches it. complete[i] false (rule i's listing incomplete) makes rule i
-// move and report nothing, though its tag still makes conflicts; nil means
-// all complete. Rules: docs/tag-rules.md.
+// Decide applies rules to instances by their own tags: matched by no rule,
+// one stays; by rules of different projects, it is a conflict reported on
+// each and stays; else it moves to its rules' project unless there already,
+// decided once and reported on every matching rule. complete[i] false (an
+// incomplete listing) makes rule i move and report nothing; nil: all complete.
 func Decide(rules []Rule, complete []bool, instances []cvm.Instance) Decision {
 	d := Decision{Rules: make([]RuleDecision, len(rules))}
 	moves := map[int64][]string{}

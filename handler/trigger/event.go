@@ -131,12 +131,10 @@ func Decode(payload []byte) (Event, *answer.Error) {
 	return Event{Kind: KindDirect, Direct: append(json.RawMessage(nil), payload...)}, nil
 }
 
-// Request extracts the request of an event of any kind but EventBridge:
-// HTTP's body (a form when its Content-Type says so, else JSON) or query,
-// a timer's Message (JSON or a query), a direct payload. Keys match in any
-// case; an unknown one is UnknownParameter; a leading UTF-8 BOM is
-// ignored. On error, the request.Raw holds what could be read, for the
-// answer to echo. The request's keys are in docs/requests-and-answers.md.
+// Request extracts the request of any event but EventBridge's: an HTTP body
+// (a form by its Content-Type, else JSON) or query, a timer's Message, a
+// direct payload. On error, the request.Raw holds what could be read, for
+// the answer to echo. Keys: docs/requests-and-answers.md#requests.
 func (ev Event) Request() (request.Raw, *answer.Error) {
 	switch ev.Kind {
 	case KindAPIGateway, KindFunctionURL:
