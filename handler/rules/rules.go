@@ -244,7 +244,8 @@ type Move struct {
 // one stays; by rules of different projects, it is a conflict reported on
 // each and stays; else it moves to its rules' project unless there already,
 // decided once and reported on every matching rule. complete[i] false (an
-// incomplete listing) makes rule i move and report nothing; nil: all complete.
+// incomplete listing) makes rule i move and report nothing, though its tag
+// still makes conflicts; nil: all complete.
 func Decide(rules []Rule, complete []bool, instances []cvm.Instance) Decision {
 	d := Decision{Rules: make([]RuleDecision, len(rules))}
 	moves := map[int64][]string{}
