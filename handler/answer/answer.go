@@ -25,10 +25,8 @@ type Batch struct {
 	isolated bool
 }
 
-// Failure is an instance that did not move (SkipInvalid isolated it, or a
-// rule's move of it failed), or (InstanceId "", in a rule's report) a
-// listing that did not complete, with the code and message of the failed
-// call.
+// Failure is an instance that did not move, or (InstanceId "", in a rule's
+// report) a listing that did not complete, with the failed call's code and message.
 type Failure struct {
 	InstanceId string `json:"InstanceId"`
 	Code       string `json:"Code"`
@@ -61,15 +59,13 @@ type Answer struct {
 
 	// DryRun is what a dry run would have sent; absent otherwise.
 	DryRun *DryRun `json:"DryRun,omitempty"`
-	// CredentialSource names the provider of the keys that signed the
-	// calls ("env", "assumed-role:<arn>", "cvm-role:<name>"); absent
-	// when no credentials were obtained.
+	// CredentialSource names the keys' provider ("env", "assumed-role:<arn>",
+	// "cvm-role:<name>"); absent when no credentials were obtained.
 	CredentialSource string `json:"CredentialSource,omitempty"`
 
-	// Verification (build.go): Verified when every operation was confirmed;
-	// NotVerified says why not, when the function could not verify; the
-	// instances already in the project (not sent), those still OPERATING
-	// when the answer was due, and the security groups moves changed.
+	// Verification (build.go): Verified when every operation was confirmed,
+	// else NotVerified says why; instances already in the project (not sent),
+	// still OPERATING when the answer was due, and security groups changed.
 	Verified         bool                  `json:"Verified"`
 	NotVerified      string                `json:"NotVerified,omitempty"`
 	AlreadyInProject []string              `json:"AlreadyInProject"`
