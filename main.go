@@ -1,9 +1,6 @@
-// Command main is the SCF function that moves CVM instances into a project.
-//
-// Under SCF (when _LAMBDA_SERVER_PORT is set) it serves invocations through
-// scf-go-lib. Otherwise it runs once locally: the event comes from -event
-// (a file) or standard input, the answer goes to standard output, and the
-// exit status says whether the answer was an error (docs/local.md).
+// Command main is the SCF function that moves CVM instances into a project:
+// under SCF (_LAMBDA_SERVER_PORT set) it serves invocations through
+// scf-go-lib; otherwise it answers one event locally (docs/local.md).
 package main
 
 import (
@@ -28,9 +25,8 @@ import (
 	"scf-cvm-project/handler/answer"
 )
 
-// versionFile is the release this commit is: the one version that every build
-// of it reports (make build, make zip, go build, go run alike), because it
-// is in the source rather than in the build's flags or VCS stamp.
+// versionFile is the release this commit is, in the source so that every
+// build (make, go build, go run) reports the same version.
 //
 //go:embed VERSION
 var versionFile string
@@ -47,11 +43,9 @@ const (
 
 func main() {
 	handler.Version = version
-	// The garbage collector works harder as the heap nears half the
-	// function's memory (FUNCTION_MEMORY_SIZE, which SCF sets and
-	// scf-go-lib reads), unless GOMEMLIMIT says otherwise: by default the
-	// heap may grow to twice what is live, and the largest request (100,000
-	// ids) holds enough to double past serverless.yml's memorySize.
+	// Unless GOMEMLIMIT is set, the collector works harder as the heap nears
+	// half the function's memory (FUNCTION_MEMORY_SIZE, as scf-go-lib reads
+	// it), where by default it would let the heap grow to twice what is live.
 	if os.Getenv("GOMEMLIMIT") == "" && functioncontext.MemoryLimitInMB > 0 {
 		debug.SetMemoryLimit(int64(functioncontext.MemoryLimitInMB) << 20 / 2)
 	}
@@ -67,9 +61,8 @@ func main() {
 	os.Exit(runLocal(newHandler, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-// utcTime writes a log line's time in UTC, alike in every region: in the
-// local zone, the first line of every cold start would load the zone's
-// file (/etc/localtime), 40 to 90 µs before the first answer.
+// utcTime writes a log line's time in UTC, alike in every region, sparing
+// a cold start the loading of the local zone's file.
 func utcTime(groups []string, a slog.Attr) slog.Attr {
 	if len(groups) == 0 && a.Key == slog.TimeKey && a.Value.Kind() == slog.KindTime {
 		a.Value = slog.TimeValue(a.Value.Time().UTC())
@@ -151,9 +144,8 @@ func runLocal(newHandler func() *handler.Handler, args []string, stdin io.Reader
 		fmt.Fprintln(stderr, "main:", err)
 		return exitError
 	}
-	// The answer is an error when its HTTP status (an HTTP trigger's
-	// statusCode, else the status its Code has in the one HTTP table) is
-	// 400 or more.
+	// An error answer: its HTTP status (statusCode, else HTTPStatus of its
+	// Code) is 400 or more.
 	var a struct {
 		StatusCode *int `json:"statusCode"`
 		Code       string

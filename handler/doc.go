@@ -1,7 +1,6 @@
-// Package handler is the function's SCF contract: Handler.Invoke runs one
-// invocation through the pipeline once (pipeline.go): decode (trigger) →
-// guard (guard) → plan (request, rules; every refusal decided before any
-// I/O) → credentials, once → run (run) → answer (answer.Build). An
-// invocation nobody reads that leaves work a retry can finish returns a
-// function error (*answer.UnfinishedError), so that SCF retries it.
+// Package handler is the function's SCF contract: Handler.Invoke decodes
+// (trigger), guards (guard), plans (request, rules; every refusal before
+// any I/O), gets credentials, runs (run) and answers (answer.Build); see
+// pipeline.go. Unfinished work of an invocation nobody reads is a function
+// error (*answer.UnfinishedError), so that SCF retries it.
 package handler

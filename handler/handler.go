@@ -62,13 +62,10 @@ func (inv *invocation) redact(s string) string {
 	return r.Redact(s)
 }
 
-// Invoke implements scf-go-lib's cloudfunction.Handler. It returns an
-// answer, except when an invocation that nobody reads (a timer, an
-// EventBridge delivery, a direct one whose request says Async) leaves work
-// unfinished that a retry can finish (answer.Answer.Unfinished): then it
-// returns an *answer.UnfinishedError, so that SCF retries the invocation and, in
-// the end, hands it to the dead-letter queue. HTTP callers always get the
-// answer.
+// Invoke implements scf-go-lib's cloudfunction.Handler. It returns the
+// answer, or an *answer.UnfinishedError when an invocation nobody reads
+// (trigger.Kind.Unread) leaves work a retry can finish (answer.Answer.Unfinished),
+// so that SCF retries it and then hands it to the dead-letter queue.
 func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err error) {
 	if h.settings != nil {
 		h = h.settings.handler(ctx) // the Handler of the variables the invocation sees
@@ -116,11 +113,9 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 	return encode(kind, a), nil
 }
 
-// logInvocation writes the invocation's line: what it was and how it
-// ended, at Info when the answer is no error, Error for a 5xx, else Warn;
-// a reconciliation's counts (its compliance summary, its regions and
-// those handed to asynchronous invocations), for a CLS dashboard to chart;
-// and the answer itself when nobody gets it but the log (ferr).
+// logInvocation writes the invocation's line: its kind and outcome, at Info,
+// Warn, or Error for a 5xx; a reconciliation's counts, for CLS dashboards;
+// and the answer itself when only the log gets it (ferr). Keys: docs/requests-and-answers.md#logs.
 func (h *Handler) logInvocation(ctx context.Context, kind trigger.Kind, a answer.Answer, ferr error) {
 	attrs := []slog.Attr{
 		slog.String("function_request_id", invocationID(ctx)),

@@ -28,10 +28,10 @@ type plan struct {
 	async bool
 }
 
-// answer is the one place where the steps run, in order, for every kind of
-// invocation: the configuration, the event (decoded by the caller), the
-// HTTP guards, the plan (every refusal decided, no I/O), the credentials
-// (added to inv's secrets), the run, and the answer built from what it did.
+// answer runs the steps, in order, for every kind of invocation: the
+// configuration, the HTTP guards, the event (decoded by the caller), the plan
+// (no I/O), the credentials (inv.keys), the projects' names, the run, and
+// the answer built from what it did.
 func (h *Handler) answer(ctx context.Context, ev trigger.Event, decodeErr *answer.Error, inv *invocation) answer.Answer {
 	if h.ConfigErr != nil {
 		return answer.Failed(h.ConfigErr, nil, nil)
@@ -161,12 +161,10 @@ func (h *Handler) planEvents(evs []trigger.CloudEvent) (plan, *answer.Error) {
 	return p, nil
 }
 
-// guardHTTP runs guard.Security.CheckHTTP on the request of an API Gateway
-// or function URL event (ev.HTTP); other events have none (SCF authorised
-// their caller). A refusal's reason, which may say how to configure the
-// function, goes to the log; the caller gets only the refusal. An
-// anonymous caller let in by ALLOW_ANONYMOUS_HTTP is logged with what API
-// Gateway said of it.
+// guardHTTP runs guard.Security.CheckHTTP on an HTTP event's request. A
+// refusal's reason goes to the log, the caller gets the refusal alone; an
+// anonymous caller (ALLOW_ANONYMOUS_HTTP) is logged with what API Gateway
+// said of it.
 func (h *Handler) guardHTTP(ctx context.Context, ev trigger.Event) *answer.Error {
 	r := h.Security.CheckHTTP(ev.HTTP.Method, ev.HTTP.Headers)
 	attrs := []slog.Attr{
@@ -193,11 +191,9 @@ func (h *Handler) guardHTTP(ctx context.Context, ev trigger.Event) *answer.Error
 	return nil
 }
 
-// resolveProjects is the step between the credentials and the run: the
-// projects p and ALLOWED_PROJECT_IDS name are resolved into ids (the Tag
-// API's DescribeProjects, remembered for a while by a warm process), and
-// ALLOWED_PROJECT_IDS is applied to the ids, so that every refusal of the
-// request still comes before any write. Without names it calls nothing.
+// resolveProjects resolves the project names of p and ALLOWED_PROJECT_IDS
+// (rules.Projects) and applies ALLOWED_PROJECT_IDS to the ids, so every
+// refusal still comes before any write. Without names it calls nothing.
 func (h *Handler) resolveProjects(ctx context.Context, keys credentials.Provider, p *plan) *answer.Error {
 	var names []string
 	switch p.Kind {

@@ -23,17 +23,10 @@ import (
 // sets it from the VERSION file before NewFromEnv.
 var Version = "dev"
 
-// settings keeps a Handler built from the function's variables in step with
-// them. SCF's Go runtime applies each invocation's Environment just before
-// it calls the function, so the variables are read for every invocation
-// (from the invocation's Environment, else the process's) and compared with
-// those the current Handler was built from; when one differs, a Handler is
-// built anew. An invocation always runs with the Handler of the variables
-// it saw, whatever concurrent invocations saw: a guard given only in an
-// invocation's environment is never skipped, and one an earlier invocation
-// gave and this one lacks is not in force (the variables are the process's
-// at start overlaid with the invocation's, never os.Getenv, which keeps
-// every value the runtime ever set).
+// settings keeps a Handler in step with the function's variables, read at
+// every invocation (AtStart overlaid with the invocation's Environment): when
+// one differs from those the current Handler was built from, one is built
+// anew, and each invocation runs with the Handler of the variables it saw.
 type settings struct {
 	getenv     func(string) string // the process's variables at start (AtStart)
 	logger     *slog.Logger
@@ -67,10 +60,8 @@ type built struct {
 	name     string
 }
 
-// handler returns the Handler built from the variables of the invocation
-// in ctx, building it when they changed. Those are its Environment, else
-// the process's at start: a variable an earlier invocation set and this
-// one lacks is the start's, not the earlier's.
+// handler returns the Handler of the variables of the invocation in ctx (its
+// Environment over the process's at start), building it when they changed.
 func (s *settings) handler(ctx context.Context) *Handler {
 	getenv := s.getenv
 	if fc, ok := functioncontext.FromContext(ctx); ok && len(fc.Environment) > 0 {
@@ -104,11 +95,9 @@ func (s *settings) build(getenv func(string) string, prev *built) *built {
 	b := &built{h: h}
 	cfg, err := config.Load(b.config.record(getenv), os.ReadFile, s.httpClient, slog.New(invocationLog{s.logger.Handler()}))
 	h.secrets = h.secrets.With(cfg.Secrets...)
-	// The credentials are read even when the rest is bad, so that the
-	// snapshot covers their variables too. Env keeps reading the keys,
-	// which rotate, at every call: from the latest invocation's variables
-	// (the runtime sets them in the process too, but never unsets one an
-	// invocation lacks).
+	// The credentials are read even when the rest is bad, so the snapshot
+	// covers their variables; Env reads the keys, which rotate, at every call
+	// from the latest invocation's variables.
 	b.provider, b.name, b.creds = prev.provider, prev.name, prev.creds
 	if b.provider == nil || !prev.creds.same(getenv) {
 		b.creds = snapshot{}
@@ -129,15 +118,12 @@ func (s *settings) build(getenv func(string) string, prev *built) *built {
 	h.DefaultRegion, h.Security, h.Rules, h.Verify = cfg.DefaultRegion, cfg.Security, cfg.Rules, cfg.Verify
 	h.MaxConcurrency, h.SkipInvalid = cfg.Tuning.MaxConcurrency, cfg.Tuning.SkipInvalid
 	h.CVM, h.Preparer, h.Credentials = cfg.CVM, cfg.CVM, b.provider
-	// A whole account: KEEP_SECURITY_GROUPS' records (any invocation
-	// finishes a record it reads, even with the setting now off) and the
-	// projects' names through the Tag API; regions handed to invocations
-	// of the function itself (SCF_FUNCTIONNAME) through the SCF API.
+	// The Tag API writes KEEP_SECURITY_GROUPS' records (finished even with
+	// the setting off) and resolves projects' names; the SCF API fans out.
 	h.Tags, h.Projects, h.Account = cfg.Tags, &rules.Projects{Tags: cfg.Tags}, cfg.Account
 	h.FanOut = run.FanOut{SCF: cfg.SCF, FunctionName: cfg.Account.FunctionName, Namespace: cfg.Account.Namespace, Region: cfg.DefaultRegion}
-	// The configured line says which settings are in force. It is written
-	// at the Handler's first invocation, not now: a log write before the
-	// runtime listens measurably delays the cold start's first Ping.
+	// The configured line is written at the first invocation: a log write
+	// before the runtime listens delays the cold start's first Ping.
 	h.startup = sync.OnceFunc(func() {
 		c, security := cfg.CVM, h.Security
 		h.Log().Info("configured", "version", Version, "endpoint", c.Endpoint(), "signature_method", string(c.Method()), "default_region", h.DefaultRegion,
@@ -151,20 +137,13 @@ func (s *settings) build(getenv func(string) string, prev *built) *built {
 // answerMargin is the Handler's AnswerMargin when built from the settings.
 const answerMargin = 200 * time.Millisecond
 
-// NewFromEnv builds the Handler from the function's settings
-// (config.Load) and the credential providers (credentials.FromEnv), read
-// through getenv now, and again at each invocation from the invocation's
-// Environment overlaid on getenv, which is the process's environment at
-// start (AtStart(os.Environ()); not os.Getenv, which keeps what an
-// earlier invocation's Environment set): when a variable the function
-// reads changed, the Handler that serves the invocation is built anew. A
-// bad setting is logged when it is read and answered to every invocation
-// as InternalError.InvalidConfig, never silently replaced by a default
-// nor run unguarded.
+// NewFromEnv builds the Handler from config.Load and credentials.FromEnv,
+// read through getenv (the process's variables at start, AtStart) and again
+// at each invocation (see settings). A bad setting is logged and answered to
+// every invocation as InternalError.InvalidConfig, never replaced by a default.
 func NewFromEnv(getenv func(string) string, logger *slog.Logger) *Handler {
-	// One client serves every invocation of a warm instance, so that
-	// consecutive calls reuse a kept-alive connection. It has no overall
-	// timeout: each call's context carries its deadline.
+	// One client for every invocation, so a warm instance reuses connections;
+	// no overall timeout: each call's context carries its deadline.
 	httpClient := &http.Client{Transport: &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
@@ -208,11 +187,10 @@ func (s *snapshot) same(getenv func(string) string) bool {
 	return true
 }
 
-// AtStart returns a getenv over environ, the process's environment as it
-// was at start (os.Environ() before the runtime serves): SCF's Go runtime
-// applies each invocation's Environment with os.Setenv and never unsets a
-// variable, so os.Getenv would keep what an earlier invocation set. The
-// first of two entries for a name wins, as with os.Getenv.
+// AtStart returns a getenv over environ, the process's environment at start:
+// SCF's Go runtime applies each invocation's Environment with os.Setenv and
+// never unsets, so os.Getenv keeps what earlier invocations set. The first of
+// two entries for a name wins, as with os.Getenv.
 func AtStart(environ []string) func(string) string {
 	m := make(map[string]string, len(environ))
 	for _, kv := range environ {

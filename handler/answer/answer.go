@@ -25,10 +25,8 @@ type Batch struct {
 	isolated bool
 }
 
-// Failure is an instance that did not move (SkipInvalid isolated it, or a
-// rule's move of it failed), or (InstanceId "", in a rule's report) a
-// listing that did not complete, with the code and message of the failed
-// call.
+// Failure is an instance that did not move, or (InstanceId "", in a rule's
+// report) a listing that did not complete, with the failed call's code and message.
 type Failure struct {
 	InstanceId string `json:"InstanceId"`
 	Code       string `json:"Code"`
@@ -61,15 +59,13 @@ type Answer struct {
 
 	// DryRun is what a dry run would have sent; absent otherwise.
 	DryRun *DryRun `json:"DryRun,omitempty"`
-	// CredentialSource names the provider of the keys that signed the
-	// calls ("env", "assumed-role:<arn>", "cvm-role:<name>"); absent
-	// when no credentials were obtained.
+	// CredentialSource names the keys' provider ("env", "assumed-role:<arn>",
+	// "cvm-role:<name>"); absent when no credentials were obtained.
 	CredentialSource string `json:"CredentialSource,omitempty"`
 
-	// Verification (build.go): Verified when every operation was confirmed;
-	// NotVerified says why not, when the function could not verify; the
-	// instances already in the project (not sent), those still OPERATING
-	// when the answer was due, and the security groups moves changed.
+	// Verification (build.go): Verified when every operation was confirmed,
+	// else NotVerified says why; instances already in the project (not sent),
+	// still OPERATING when the answer was due, and security groups changed.
 	Verified         bool                  `json:"Verified"`
 	NotVerified      string                `json:"NotVerified,omitempty"`
 	AlreadyInProject []string              `json:"AlreadyInProject"`
@@ -153,21 +149,11 @@ func (a Answer) JSON() []byte {
 	return maskAddresses(b, "(an address)")
 }
 
-// Summarize sets the top-level RequestId/Code/Message from the batches, the
-// first that applies of:
-//
-//   - a batch the deadline cut (InternalError.DeadlineExceeded): the
-//     work is unfinished, whatever else happened; the message counts the
-//     batches done;
-//   - the first batch that failed as a whole for a reason a retry can fix
-//     (Retryable: a throttle, an upstream failure), then the first such
-//     instance of Failed: a failure that a retry can fix hides no other, so
-//     that a caller who would retry is told to;
-//   - the first batch that failed as a whole (all or nothing, as the API is);
-//   - with isolated instances (Failed): PartialSuccess when some instances
-//     moved, else the first isolated batch's code (the first offending one);
-//   - the first batch's, with Message "" (Success).
-//
+// Summarize sets the top-level RequestId, Code and Message from the first
+// that applies: a batch the deadline cut (the message counts batches done);
+// a batch, then an instance of Failed, that a retry can fix (Retryable); a
+// batch that failed whole; PartialSuccess when some moved and some are in
+// Failed; the first isolated batch; else the first batch, with Message "".
 // Without batches it changes nothing.
 func (a *Answer) Summarize() {
 	if len(a.Batches) == 0 {

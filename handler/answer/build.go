@@ -42,10 +42,9 @@ type Outcome struct {
 }
 
 // SecurityGroupChange is an instance whose security groups a move changed
-// (or, in a dry run, the groups an instance that would move has): Before
-// the move and After it (null in a dry run); Restored when the function
-// associated Before again (KEEP_SECURITY_GROUPS), else the Code and Message
-// of the call that failed to.
+// (in a dry run, one that would move): Before and After the move (After null
+// in a dry run); Restored when Before was associated again
+// (KEEP_SECURITY_GROUPS), else the failed call's Code and Message.
 type SecurityGroupChange struct {
 	InstanceId string   `json:"InstanceId"`
 	Before     []string `json:"Before"`
@@ -56,12 +55,9 @@ type SecurityGroupChange struct {
 }
 
 // Verification is what the reads around the moves found (VERIFY): the
-// instances already in the target project (not sent), those named that do
-// not exist in their region, those whose operation ended FAILED or was
-// still OPERATING when the answer was due, how many were confirmed in the
-// project, and the security groups that changed. Enabled is false when
-// VERIFY=false; Unverified says why the moves were not verified (e.g. no
-// permission for DescribeInstances).
+// instances already in the project, not found, FAILED or still OPERATING
+// (Pending), how many were confirmed, and the security groups that changed.
+// Enabled is false with VERIFY=false; Unverified says why the moves were not verified.
 type Verification struct {
 	Enabled          bool
 	Unverified       string
@@ -132,12 +128,11 @@ func Build(o Outcome) Answer {
 	return a
 }
 
-// verify adds v to a and sets the top code: Success stays only when every
-// named instance is confirmed in the project (or was there already). With
-// instances still OPERATING, OperationPending (unfinished work wins);
-// else, when some instances did not end in the project (their operation
-// FAILED, or they do not exist), PartialSuccess if others did, else the
-// first one's code.
+// verify adds v to a. A Success top code stays only when every named
+// instance is confirmed in the project or was there already; else the first
+// that applies: the first NotSent's code (busy), OperationPending,
+// PartialSuccess when some ended in the project, the first FAILED or Never
+// instance's code, InvalidInstanceId.NotFound.
 func (a *Answer) verify(v *Verification, dryRun bool) {
 	if v == nil {
 		return

@@ -48,10 +48,8 @@ func FromCredentials(err error) *Error {
 }
 
 // FromCall maps a CVM call's outcome to a code and message: the upstream's
-// own code when it answered one, else the kind of failure err is (the one
-// mapping of cvm's errors to codes). res.Code "" with no err is Success.
-// The message says what failed in words (Plain): the network error itself,
-// with the function's own socket address, is in the client's log line.
+// own code, else the kind of failure err is; res.Code "" with no err is
+// Success. The message says what failed in words (Plain).
 func FromCall(res cvm.Result, err error, invocationID string) (code, message string) {
 	var perr *cvm.PanicError
 	var apiErr *cvm.APIError
@@ -150,12 +148,10 @@ func FromListing(what string, listed int, err error) (Failure, string) {
 	return f, reqID
 }
 
-// Plain returns err's message for a caller: the network error it wraps,
-// whose text names the function's own socket address (read tcp
-// 127.0.0.1:34524->…), a resolver's, or the innards of a TLS handshake, is
-// replaced by what failed in words ("the connection was reset before it
-// answered"). The detail stays in the log: the client's line of each
-// attempt has the error as it was.
+// Plain returns err's message for a caller, with a wrapped network error
+// (which names socket addresses or TLS innards) replaced by what failed in
+// words ("the connection was reset before it answered"), and any address
+// left masked. Each attempt's log line keeps the error as it was.
 func Plain(err error) string {
 	if err == nil {
 		return ""
@@ -169,13 +165,10 @@ func Plain(err error) string {
 	return string(maskAddresses([]byte(msg), "(a connection)"))
 }
 
-// socketPair and socketAddr match what is left of a connection's two ends (a pair:
-// "tcp 10.0.0.1:5->10.0.0.2:443"; an address: "dial tcp 10.0.0.2:443"), in
-// case a network error was flattened into text before it reached Plain.
-// Two patterns, each run only where its match may be: the pair's "\S+"
-// backtracks over the whole of a text without spaces, as JSON is.
-// Each is compiled when first needed, not at every cold start nor for
-// every answer.
+// socketPair and socketAddr match a connection's two ends ("tcp
+// 10.0.0.1:5->10.0.0.2:443") and one address ("dial tcp 10.0.0.2:443") in
+// text, each compiled when first needed; the pair's "\S+" backtracks over
+// text without spaces (JSON), so each runs only where its match may be.
 var (
 	socketPair = sync.OnceValue(func() *regexp.Regexp {
 		return regexp.MustCompile(`(?:(?:read|write|dial) )?(?:tcp|udp)[46]? ?(?:\S+:\d+)?->\S+:\d+`)
@@ -185,10 +178,9 @@ var (
 	})
 )
 
-// maskAddresses replaces every socket address in b with words. The
-// address pattern runs only on the few bytes before each ':' that has a
-// digit (or ']') before it and a digit after, as every address has: run on
-// a whole answer, it costs more than the rest of a dry run.
+// maskAddresses replaces every socket address in b with words, running the
+// address pattern only just before each ':' with a digit (or ']') before it
+// and a digit after, as every address has.
 func maskAddresses(b []byte, words string) []byte {
 	if bytes.Contains(b, []byte("->")) {
 		b = socketPair().ReplaceAll(b, []byte(words))

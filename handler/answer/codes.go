@@ -100,27 +100,10 @@ func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// HTTPStatus maps an answer's code to the HTTP status of the reply:
-//
-//	200 Success, DryRunOperation, NoInstances
-//	202 OperationPending (moves accepted, still OPERATING when the answer was due)
-//	401 Unauthenticated
-//	403 UnauthorizedOperation.ProjectNotAllowed (the function's allow-list)
-//	405 MethodNotAllowed
-//	415 UnsupportedMediaType
-//	207 PartialSuccess (some instances ended in the project, others not: isolated, FAILED operations, not found)
-//	400 InvalidParameter*, MissingParameter*, UnknownParameter, InvalidInstanceId.Malformed*
-//	404 InvalidInstanceId.NotFound, InvalidProjectId.NotFound
-//	409 InvalidInstance.NotSupported, UnsupportedOperation.InstanceState* (recycled, terminating, launch failed)
-//	503 OperationDenied.InstanceOperationInProgress, MutexOperation.TaskRunning (busy: Retry-After)
-//	413 RequestSizeLimitExceeded
-//	429 RequestLimitExceeded and its sub-codes
-//	500 InternalError, InternalError.MissingCredentials, InternalError.InvalidConfig (the function itself)
-//	502 InternalError.AssumeRoleFailed, InternalError.MetadataUnreachable (STS, the metadata service)
-//	504 InternalError.DeadlineExceeded
-//	502 every other code: the upstream failed or answered with something
-//	    the caller cannot fix (AuthFailure.*, the upstream's UnauthorizedOperation*,
-//	    InternalServerError, InternalError.Upstream*, unknown codes)
+// HTTPStatus maps an answer's code to the HTTP status of the reply; the
+// table is in docs/requests-and-answers.md#answers. A code it does not know
+// (AuthFailure.*, the upstream's UnauthorizedOperation*, InternalServerError)
+// is the upstream's failure: 502.
 func HTTPStatus(code string) int {
 	switch code {
 	case CodeSuccess, CodeDryRun, CodeNoInstances:

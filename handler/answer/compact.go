@@ -20,12 +20,10 @@ type Group struct {
 	InstanceIds []string `json:"InstanceIds"`
 }
 
-// compacted returns the JSON of a whose JSON is over MaxAnswerBytes
-// (100,000 instances that each failed with their own message weigh about
-// 25 MB): a with Failed and SecurityGroups cut to their first 100 entries
-// and every instance of them listed by code in FailedByCode and
-// SecurityGroupsByCode, Compact set: the code of each instance is still
-// there, its own message is not. Last, the echo of InstanceIds goes.
+// compacted returns the JSON of a, over MaxAnswerBytes, with Failed and
+// SecurityGroups cut to keepInFull entries and every instance of them listed
+// by code (FailedByCode, SecurityGroupsByCode) without its own message; if
+// still over, without the echo of InstanceIds.
 func (a Answer) compacted() []byte {
 	a.Compact = true
 	a.FailedByCode = nil

@@ -6,14 +6,10 @@ import (
 	"scf-cvm-project/internal/retry"
 )
 
-// Retryable reports whether a failure with code is one that a later attempt
-// of the same work can fix: a throttle (RequestLimitExceeded*), the
-// deadline (InternalError.DeadlineExceeded), an upstream that failed or
-// could not be reached (InternalServerError*, InternalError*: HTTP 5xx and
-// 429, UpstreamUnreachable, UpstreamBadResponse), keys that could not be
-// had for now (AssumeRoleFailed, MetadataUnreachable), an expired
-// signature, an operation still pending. The function's own configuration and missing keys are not:
-// they need a person.
+// Retryable reports whether a later attempt of the same work can fix a
+// failure with code: retry.Code's (a throttle, InternalError* including the
+// deadline and the keys not had for now, InternalServerError*, an expired
+// signature) and an operation under way. A bad setting and missing keys need a person.
 func Retryable(code string) bool {
 	switch code {
 	case CodeMissingCredentials, CodeInvalidConfig:
@@ -29,16 +25,11 @@ func Retryable(code string) bool {
 // leave for the platform to retry.
 func (a Answer) HasPending() bool { return len(a.Pending) > 0 }
 
-// Unfinished reports whether the answer leaves work undone that a later
-// attempt of the same invocation can finish (see Retryable): its top code,
-// a batch, an instance of Failed, a rule's failed listing or move, or
-// operations still pending (HasPending). An
-// invocation nobody reads (a timer, EventBridge, a direct one that asks
-// for Async) then returns a function error, so that SCF retries it and,
-// in the end, hands it to the dead-letter queue.
-//
-// summary says so in one line made of the answer's code, RequestId and
-// counts only: never its messages, which may name an endpoint.
+// Unfinished reports whether a later attempt can finish work the answer
+// leaves undone (Retryable top code, batch, Failed instance or rule's
+// listing or move; an operation FAILED or pending), which for an invocation
+// nobody reads becomes a function error for SCF to retry. summary says so
+// from the code, RequestId and counts only: messages may name an endpoint.
 func (a Answer) Unfinished() (unfinished bool, summary string) {
 	unfinished = Retryable(a.Code)
 	batchesFailed, notMoved := 0, 0
@@ -52,10 +43,8 @@ func (a Answer) Unfinished() (unfinished bool, summary string) {
 	}
 	for _, f := range a.Failed {
 		notMoved++
-		// An operation that ended FAILED upstream is not a failure a retry
-		// is known to fix (so it does not win the top code), but nobody has
-		// seen it: it is left to SCF's retries and, in the end, its
-		// dead-letter queue.
+		// A FAILED operation does not win the top code, but nobody has seen
+		// it: SCF's retries and dead-letter queue get it.
 		unfinished = unfinished || Retryable(f.Code) || f.Code == CodeOperationFailed
 	}
 	for _, g := range a.SecurityGroups {
@@ -85,10 +74,8 @@ func (a Answer) Unfinished() (unfinished bool, summary string) {
 }
 
 // UnfinishedError is the function error of an asynchronous invocation that
-// left work a retry can finish: SCF retries the invocation (twice by
-// default) and then hands the event to the dead-letter queue. Its message
-// is the answer's summary (code, RequestId, counts), never a secret nor an
-// endpoint; the answer itself goes to the log line of the invocation.
+// left work a retry can finish, for SCF to retry it (docs/retries-and-limits.md).
+// Its message is Unfinished's summary; the answer goes to the invocation's log line.
 type UnfinishedError struct {
 	Code    string // the answer's top code
 	Summary string // Unfinished's summary

@@ -43,12 +43,10 @@ type Config struct {
 	Secrets []string
 }
 
-// Load reads every setting and builds the clients, which send through
-// httpClient and log to logger. An unset or blank variable takes its
-// default; every malformed one is reported, joined, in the error (which
-// never repeats a secret's value). The Config returned with an error is
-// not to be used but for its Secrets: the function then refuses every
-// invocation (InternalError.InvalidConfig) rather than run half-configured.
+// Load reads every setting and builds the clients (sending through
+// httpClient, logging to logger). Unset or blank takes the default; every
+// malformed setting is in the joined error, without secrets' values. With an
+// error, only Config.Secrets is to be used: every invocation is refused.
 func Load(getenv func(string) string, readFile func(string) ([]byte, error), httpClient cvm.Doer, logger *slog.Logger) (Config, error) {
 	c := Config{
 		DefaultRegion: strings.TrimSpace(getenv(EnvRegion)),
@@ -86,16 +84,10 @@ func Load(getenv func(string) string, readFile func(string) ([]byte, error), htt
 	if err := errors.Join(errs...); err != nil {
 		return c, err
 	}
-	// Throttles (RequestLimitExceeded*, HTTP 429) are retried until the
-	// deadline rule stops them (as cvm.New's policy has them); other
-	// retryable failures get MaxRetries. Each action is paced at its own
-	// adaptive rate (ratelimit.ActionRates: RATE_LIMIT for
-	// ModifyInstancesProject, the documented limits for the others), cut
-	// when the API throttles it and grown back while it answers. The rates
-	// live on the client, which serves every invocation of the warm
-	// process: they hold across concurrent batches and consecutive
-	// invocations alike. RATE_LIMIT=0: no client-side rate at all (the
-	// API's own limit still applies).
+	// Throttles are retried until the deadline (cvm.New's policy), other
+	// retryable failures MaxRetries times. Each action keeps an adaptive rate
+	// on the client, across the warm process's invocations; RATE_LIMIT=0 sets
+	// none. See docs/retries-and-limits.md.
 	for _, client := range []*cvm.Client{c.CVM, c.Tags, c.SCF} {
 		client.Logger, client.Retry.MaxRetries, client.Rates = logger, c.Tuning.MaxRetries, nil
 		if c.Tuning.RateLimit > 0 {
@@ -105,12 +97,9 @@ func Load(getenv func(string) string, readFile func(string) ([]byte, error), htt
 	return c, nil
 }
 
-// cvmClient reads SIGNATURE_METHOD and CVM_ENDPOINT into the CVM client.
-// Neither set: API 3.0 (cvm.API3Endpoint) with TC3-HMAC-SHA256. Only a
-// method set: API 3.0's endpoint, which takes the v1 methods too; the
-// legacy endpoint is used only when CVM_ENDPOINT names it. Only an
-// endpoint set: TC3-HMAC-SHA256, or HmacSHA256 when it is a legacy one (a
-// path of /v2/index.php), which does not speak TC3.
+// cvmClient reads CVM_ENDPOINT (default cvm.API3Endpoint) and
+// SIGNATURE_METHOD (default TC3-HMAC-SHA256, or HmacSHA256 for a legacy
+// endpoint, path cvm.LegacyPath, which does not speak TC3) into the CVM client.
 func cvmClient(getenv func(string) string, httpClient cvm.Doer) (*cvm.Client, error) {
 	endpoint := cmp.Or(strings.TrimSpace(getenv(EnvEndpoint)), cvm.API3Endpoint)
 	method := signer.TC3HmacSHA256
@@ -275,11 +264,9 @@ func readAccount(getenv func(string) string, httpClient cvm.Doer) (Account, *cvm
 // maxRulesFile bounds what is read of RULES_FILE.
 const maxRulesFile = 1 << 20
 
-// readRules reads the configured rules. Setting both RULES_FILE and
-// PROJECT_RULES, a file that cannot be read, a bad rule set, or a rule
-// whose project ALLOWED_PROJECT_IDS forbids (security) is an error: the
-// function refuses to run rather than run with rules other than the ones
-// meant.
+// readRules reads the configured rules (RULES_FILE or PROJECT_RULES, not
+// both). An unreadable file, a bad rule set, or a project ALLOWED_PROJECT_IDS
+// forbids is an error: the function refuses to run with other rules than meant.
 func readRules(getenv func(string) string, readFile func(string) ([]byte, error), security guard.Security) ([]rules.Rule, error) {
 	path := strings.TrimSpace(getenv(rules.EnvRulesFile))
 	inline := strings.TrimSpace(getenv(rules.EnvProjectRules))

@@ -36,16 +36,12 @@ const (
 	MinTokenLength = 16
 )
 
-// Security is what the function lets its callers do: who may call over
-// HTTP, with which method and body, which projects instances may be moved
-// into, how many instances one invocation may touch, and whether calls are
-// only signed (a dry run). Timer, EventBridge and direct invocations are
-// authorised by SCF itself (the caller needed scf:InvokeFunction), so the
-// HTTP checks do not apply to them.
-//
-// The zero value is the safe default: every HTTP request is refused (no
-// token is configured and anonymous HTTP is not allowed), any project may
-// be targeted, MaxInstanceIDs instances at most, calls are sent.
+// Security is what callers may do: who may call over HTTP and how, which
+// projects instances may move into, how many instances one invocation may
+// touch, and whether calls are only signed. HTTP checks apply to HTTP alone:
+// SCF authorises other invocations (scf:InvokeFunction). The zero value
+// refuses every HTTP request and allows any project, request.MaxInstanceIDs
+// instances, calls sent. Settings: docs/security.md, docs/configuration.md.
 type Security struct {
 	// TokenSHA256 is the SHA-256 digest of the bearer token HTTP callers
 	// must send; nil when no token is configured. Only the digest is kept,
@@ -187,11 +183,10 @@ type Refusal struct {
 	Reason string
 }
 
-// CheckHTTP runs the checks an HTTP request (its method, and its headers
-// with lower-cased keys; nil headers: no request could be read) must pass before anything else
-// is read from it, in this order: authentication (Unauthenticated), the
-// method (MethodNotAllowed), the content type (UnsupportedMediaType). It
-// returns nil when the request passes.
+// CheckHTTP checks an HTTP request (headers with lower-cased keys; nil: none
+// could be read) before anything else is read from it: authentication
+// (Unauthenticated), method (MethodNotAllowed), content type
+// (UnsupportedMediaType). It returns nil when the request passes.
 func (s Security) CheckHTTP(method string, headers map[string]string) *Refusal {
 	if headers == nil {
 		return &Refusal{Err: answer.Errorf(answer.CodeUnauthenticated, unauthenticatedMessage), Reason: "the HTTP event holds no request"}
@@ -277,9 +272,9 @@ func checkContentType(contentType string) *answer.Error {
 	return answer.Errorf(answer.CodeUnsupportedMediaType, "the content type %s is not supported; send application/json or application/x-www-form-urlencoded", answer.Quote(contentType))
 }
 
-// AllowProject refuses a target project that ALLOWED_PROJECT_IDS does not list.
-// While ALLOWED_PROJECT_IDS names projects (AllowedProjectNames), it
-// allows any here: the resolution step checks the ids then (WithNames).
+// AllowProject refuses (ProjectNotAllowed) a project ALLOWED_PROJECT_IDS does
+// not list; while it names projects not yet resolved (AllowedProjectNames),
+// it allows any: WithNames's Security checks them.
 func (s Security) AllowProject(projectID int64) *answer.Error {
 	if len(s.AllowedProjectIDs) == 0 || slices.Contains(s.AllowedProjectIDs, projectID) || len(s.AllowedProjectNames) > 0 {
 		return nil

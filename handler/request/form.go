@@ -10,9 +10,8 @@ import (
 	"strings"
 )
 
-// FromValues reads a request from a form or a query; where names it
-// in messages.
-// A key that is neither one of Keys nor InstanceIds.N is refused
+// FromValues reads a request from a form or a query; where names it in
+// messages. A key neither in Keys nor InstanceIds.N is refused
 // (CodeUnknownParameter); a leading byte-order mark is ignored.
 func FromValues(where string, v url.Values) (Raw, *answer.Error) {
 	var raw Raw

@@ -50,11 +50,9 @@ func Present(raw json.RawMessage) bool {
 	return t != "" && t != TypeNull
 }
 
-// DecodeObject decodes data, which must be one JSON object, into v, whose
-// fields all accept any value (json.RawMessage, the lenient types below),
-// so a valid object always fits. It scans data once: the check and the
-// decode are the same pass. what names data in the message ("the event",
-// "the body").
+// DecodeObject decodes data, one JSON object, into v, whose fields all accept
+// any value (json.RawMessage, the lenient types), in one pass; what names
+// data in the message ("the event", "the body").
 func DecodeObject(what string, data []byte, v any) *answer.Error {
 	t := JSONType(data)
 	if t == "" {
@@ -137,12 +135,9 @@ type wire struct {
 	Project     json.RawMessage
 }
 
-// FromJSON reads a request from data, a JSON object whose byte-order mark
-// the caller trimmed; where names data in messages. A key that is not one
-// of Keys is refused (CodeUnknownParameter), and so is a key given twice,
-// in any case, with different values: which one was meant is not known,
-// and {"DryRun":true,"dryrun":false} must not move anything. Otherwise the
-// first value refused, in the order of Keys, comes with what was read.
+// FromJSON reads a request from data, a JSON object without its BOM; where
+// names data in messages. Keys are checked by CheckObjectKeys; otherwise the
+// first value refused, in the order of Keys, is returned with what was read.
 func FromJSON(where string, data []byte) (Raw, *answer.Error) {
 	var w wire
 	if err := DecodeObject(where, data, &w); err != nil {
@@ -188,12 +183,9 @@ func FromJSON(where string, data []byte) (Raw, *answer.Error) {
 	return raw, nil
 }
 
-// The lenient value types of a JSON request. Each reads its value with
-// encoding/json and keeps a refusal to itself, naming the key, rather than
-// stopping the decode: the other keys are still read, for the answer to
-// echo, and FromJSON reports the first refusal in a fixed order of keys.
-// encoding/json checks the JSON before it hands a value to UnmarshalJSON,
-// so reading a value as the type JSONType names cannot fail.
+// The lenient value types of a JSON request each keep a refusal, naming the
+// key, rather than stop the decode, so the other keys are still read for
+// the answer to echo.
 
 // IDs is InstanceIds: an array of strings, kept as given, or one
 // comma-separated string.
@@ -280,11 +272,9 @@ func parseProjectID(s string) (*int64, *answer.Error) {
 	return &n, nil
 }
 
-// Flag is a flag of a request (DryRun, SkipInvalid, Reconcile, Async):
-// true or false, or a string that says so as strconv.ParseBool reads it
-// ("true", "false", "1", "0", "t", "f", in any case, spaces around
-// ignored). Every flag is read by it, so they all accept the same
-// spellings. Absent or null is nil.
+// Flag is a request's DryRun, SkipInvalid, Reconcile or Async: true or false,
+// or a string strconv.ParseBool reads ("1", "f", ...; any case, spaces
+// trimmed). Absent or null is nil.
 type Flag struct {
 	Value *bool
 	// bad says what was given when it is not a flag; FromJSON's refusal

@@ -13,12 +13,10 @@ import (
 // in any (ASCII) case. A form or query may also give InstanceIds.N.
 var Keys = []string{"InstanceIds", "ProjectId", "Region", "DryRun", "SkipInvalid", "Rules", "Reconcile", "Async", "Regions", "Project"}
 
-// CheckObjectKeys refuses the first key of data, a JSON object that
-// encoding/json accepted, that is not one of known, with
-// CodeUnknownParameter naming it and the nearest known key; where names
-// data in the message ("the body", "Rules[0]"). Otherwise it refuses the
-// first key given again, in any case, with a different value
-// (CodeInvalidParameterValue): which one was meant is not known.
+// CheckObjectKeys refuses the first key of the JSON object data not in known
+// (CodeUnknownParameter, naming the nearest known key), else the first key
+// given twice, in any case, with different values (CodeInvalidParameterValue).
+// where names data in the message ("the body", "Rules[0]").
 func CheckObjectKeys(where string, data []byte, known []string) *answer.Error {
 	var twin string
 	dec := json.NewDecoder(bytes.NewReader(data))

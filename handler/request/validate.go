@@ -56,14 +56,10 @@ type Move struct {
 	ProjectName string
 }
 
-// Validate checks raw and returns the clean request. defaultRegion (the
-// caller reads it from TENCENTCLOUD_REGION) applies when raw names no Region.
-//
-// InstanceIds must be present and non-empty; duplicates are dropped, keeping
-// the first; at most maxInstances (guard.Security.InstanceLimit) may
-// remain, and each must look like ins-xxxxxxxx (8 lower-case letters or
-// digits). ProjectId must be present and ≥ 0. Region must look like
-// ap-guangzhou or ap-shanghai-fsi.
+// Validate checks raw into a Move: InstanceIds present, deduplicated (first
+// kept), at most maxInstances, each ins- and 8 lower-case letters or digits;
+// ProjectId present and ≥ 0; Region (else defaultRegion) like ap-guangzhou.
+// Errors are MissingParameter, InvalidParameterValue and their kin.
 func Validate(raw Raw, defaultRegion string, maxInstances int) (Move, *answer.Error) {
 	if len(raw.InstanceIDs) == 0 {
 		if raw.HasInstanceIDs {

@@ -116,12 +116,9 @@ type resolved struct {
 	at time.Time
 }
 
-// Resolve returns the id of each of names, calling DescribeProjects for
-// those not known for less than TTL (AllList 1: hidden projects too;
-// ProjectName filter; pages of 1000; only exact matches count). A name
-// no project has is refused with answer.CodeProjectNotFound, one that
-// more than one has with CodeProjectAmbiguous; a failed call with its own
-// code.
+// Resolve returns the id of each of names, asking DescribeProjects (AllList
+// 1, exact name match) for those not known within TTL. Errors:
+// answer.CodeProjectNotFound, CodeProjectAmbiguous, or the failed call's code.
 func (p *Projects) Resolve(ctx context.Context, keys credentials.Provider, region string, names []string) (map[string]int64, *answer.Error) {
 	now := time.Now
 	if p.Now != nil {

@@ -9,11 +9,9 @@ import (
 // covers when its request names none (handler/config reads it).
 const EnvReconcileRegions = "RECONCILE_REGIONS"
 
-// WithRegions adds to rr, validated, what raw says of regions beyond its
-// Region: Regions (a list, or "*") for a reconciliation, else, when the
-// request names neither Region nor Regions, the defaults of
-// RECONCILE_REGIONS (regions, or all). A rule request never takes Project
-// (each rule names its own). Pure, as Validate.
+// WithRegions adds to rr what raw says of regions beyond Region: Regions (a
+// list, or "*") for a reconciliation, else, with neither, RECONCILE_REGIONS
+// (regions, or all). Project is refused: each rule names its own. Pure.
 func WithRegions(rr *Request, raw request.Raw, regions []string, all bool) *answer.Error {
 	if raw.HasProjectName {
 		return answer.Errorf(answer.CodeInvalidParameterValue, "Project cannot be given with Rules or Reconcile: each rule names its project (ProjectId or Project)")

@@ -31,13 +31,11 @@ func Uses(raw request.Raw, configured []Rule) bool {
 	return raw.Rules != nil || raw.Reconcile || (len(configured) > 0 && raw.HasInstanceIDs && !raw.HasProjectID && !raw.HasProjectName)
 }
 
-// Validate checks a request for the tag rules and returns the
-// clean one. The rules are the request's Rules, else configured (from
-// RULES_FILE or PROJECT_RULES); without InstanceIds it reconciles the
-// region, with them it applies the rules to those instances only (1 to
-// maxInstances, as Validate checks them). defaultRegion applies when the
-// request names no Region; dryRun is whether this is a dry run (the
-// request's DryRun, else DRY_RUN).
+// Validate checks a request for the tag rules: its Rules, else configured
+// (RULES_FILE, PROJECT_RULES); without InstanceIds it reconciles the region,
+// with them (1 to maxInstances, as request.Validate checks them) it applies
+// the rules to those alone. defaultRegion applies without a Region; dryRun
+// is the request's DryRun, else DRY_RUN.
 func Validate(raw request.Raw, defaultRegion string, configured []Rule, maxInstances int, dryRun bool) (Request, *answer.Error) {
 	if raw.HasProjectID {
 		return Request{}, answer.Errorf(answer.CodeInvalidParameterValue,

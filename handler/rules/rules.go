@@ -74,11 +74,10 @@ type wireTag struct {
 	Value json.RawMessage
 }
 
-// Parse reads and checks a rule set: a JSON array of 1 to MaxRules
-// rules. where names its source in messages ("" for a request's Rules,
-// else e.g. "PROJECT_RULES"). A malformed rule, or the same tag sent to two
-// projects (or given twice), refuses the whole set with
-// CodeInvalidParameterValue: a rule set is applied whole or not at all.
+// Parse reads a rule set, a JSON array of 1 to MaxRules rules; where names
+// its source ("" for a request's Rules, else e.g. "PROJECT_RULES"). A bad
+// rule, or a tag sent to two projects or given twice, refuses the whole set
+// (CodeInvalidParameterValue).
 func Parse(where string, data []byte) ([]Rule, *answer.Error) {
 	fail := func(format string, args ...any) *answer.Error {
 		msg := fmt.Sprintf(format, args...)
@@ -241,16 +240,12 @@ type Move struct {
 	InstanceIDs []string
 }
 
-// Decide applies rules to instances, by each instance's own tags: an
-// instance that no rule matches stays where it is; one that rules with
-// different projects match is a conflict, reported on each of those rules
-// and left where it is; any other moves to its rules' project unless it is
-// there already. Each instance moves at most once (the first time its id is
-// seen), and is reported on every rule that matches it.
-//
-// complete[i] false says rule i's listing is incomplete: the rule moves
-// nothing and reports nothing, though its tag still makes conflicts (tags
-// are the instance's own). A nil complete means every listing is complete.
+// Decide applies rules to instances by their own tags: matched by no rule,
+// one stays; by rules of different projects, it is a conflict reported on
+// each and stays; else it moves to its rules' project unless there already,
+// decided once and reported on every matching rule. complete[i] false (an
+// incomplete listing) makes rule i move and report nothing, though its tag
+// still makes conflicts; nil: all complete.
 func Decide(rules []Rule, complete []bool, instances []cvm.Instance) Decision {
 	d := Decision{Rules: make([]RuleDecision, len(rules))}
 	moves := map[int64][]string{}

@@ -29,12 +29,9 @@ func (f FanOut) enabled() bool { return f.SCF != nil && f.FunctionName != "" }
 // Overhead is what a reconciliation costs beyond its calls, in Estimate.
 const Overhead = 2 * time.Second
 
-// Estimate is how long a reconciliation of pages pages (a page: at most
-// 100 instances a rule lists in a region) takes at the account's
-// documented limits, were each page's instances all to move: its
-// listings (DescribeInstances), its moves (ModifyInstancesProject, 100 a
-// call) and their confirmations (DescribeInstances again), each at its
-// own rate, plus Overhead.
+// Estimate is how long a reconciliation of pages pages (up to 100 instances
+// a rule lists in a region) takes at the documented rates were all to move:
+// its listings, moves and confirming reads, plus Overhead.
 func Estimate(pages int) time.Duration {
 	reads := ratelimit.DocumentedLimits["DescribeInstances"]
 	moves := ratelimit.DocumentedLimits["ModifyInstancesProject"]
@@ -42,12 +39,10 @@ func Estimate(pages int) time.Duration {
 	return time.Duration(secs*float64(time.Second)) + Overhead
 }
 
-// estimate counts, for each region and rule, the instances the rule
-// matches (one DescribeInstances of Limit 1 each: its TotalCount) and
-// returns Estimate of them and the time left before ctx's deadline; ok
-// is false without a deadline. A count that fails counts nothing: the
-// region's own run will meet the failure. Counting stops once the
-// estimate is over the time left.
+// estimate counts the instances each rule matches in each region (a
+// DescribeInstances of Limit 1: TotalCount), stopping once Estimate of them
+// is over the time left before ctx's deadline; ok is false without one. A
+// failed count counts nothing: the region's run will meet the failure.
 func (x *exec) estimate(ctx context.Context, regions []string, set []rules.Rule) (est, left time.Duration, ok bool) {
 	dl, ok := ctx.Deadline()
 	if !ok {

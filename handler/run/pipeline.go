@@ -17,13 +17,10 @@ import (
 	"scf-cvm-project/handler/rules"
 )
 
-// moveAll moves ids into projectID in region, batch by batch (at most
-// cvm.MaxInstancesPerCall): each batch is read, decided, moved, confirmed
-// and restored on its own goroutine while later batches are read and
-// moved, and each call waits only for its own action's rate. At most
-// MaxConcurrency batches (of every region: x.stage) are between their
-// read and their move at once, so a read is never much older than its
-// move; they start in order.
+// moveAll moves ids into projectID in region in batches of
+// cvm.MaxInstancesPerCall, each on its own goroutine (see batch), started in
+// order. At most MaxConcurrency batches of every region (x.stage) are between
+// their read and their move at once, so a read is never much older than its move.
 func (x *exec) moveAll(ctx context.Context, region string, projectID int64, ids []string, skip bool) rules.Moved {
 	chunks := slices.Collect(slices.Chunk(ids, cvm.MaxInstancesPerCall))
 	outcomes := make([][]batch.Outcome, len(chunks))
@@ -65,12 +62,10 @@ func (x *exec) moveAll(ctx context.Context, region string, projectID int64, ids 
 	return rules.Moved{Batches: batches, Failed: append(failed, opFailed...), IsolationCalls: calls}
 }
 
-// batch takes one batch through read → decide → move → confirm → restore
-// and calls moved once its first move is done (or not needed). Instances
-// the read (or a "busy" refusal) shows busy with an operation are read
-// again until it ends, then decided again and sent, within the deadline;
-// those still busy then are noted. It returns the outcome of each move
-// call made.
+// batch takes one batch through read → decide → move → confirm → restore,
+// calling moved once its first move is done or not needed. Instances busy
+// with an operation are read again until it ends, then sent, within the
+// deadline; those still busy are noted. It returns each move call's outcome.
 func (x *exec) batch(ctx context.Context, region string, projectID int64, ids []string, skip bool, moved func()) []batch.Outcome {
 	send, waiting := ids, []string(nil)
 	var before map[string]cvm.Instance
@@ -219,11 +214,10 @@ func (x *exec) read(ctx context.Context, region string, ids []string) map[string
 	return out
 }
 
-// decide sorts ids by what the read shows of each (batch.Next): those to
-// send, and those to wait for (an operation under way); it notes those
-// already in projectID (AlreadyInProject), those not found (NotFound: the
-// API would refuse their whole batch) and those that can never move
-// (recycled, terminating, ...: Failed with their own code).
+// decide sorts ids by what the read shows (batch.Next) into those to send
+// and to wait for (an operation under way), and notes those already in
+// projectID, not found (the API would refuse their whole batch), and never
+// movable (recycled, terminating, ...: Failed with their own code).
 func (x *exec) decide(before map[string]cvm.Instance, projectID int64, ids []string) (send, wait, already []string) {
 	var absent []string
 	var never []answer.Failure
@@ -304,11 +298,10 @@ func (x *exec) unverified(what string, err error) {
 	}
 }
 
-// confirm waits for the operations the moves outs started (batch.Wait,
-// its first poll when the operation is expected to be done), notes how
-// each instance ended and how its security groups changed, and finishes
-// the records of the instances moved, associating again the groups a move
-// detached (KEEP_SECURITY_GROUPS), and of those whose move was refused.
+// confirm waits for the operations outs started (batch.Wait), notes how each
+// instance ended and how its security groups changed, and finishes the
+// records (KEEP_SECURITY_GROUPS) of the instances moved, then of those whose
+// move was refused.
 func (x *exec) confirm(ctx context.Context, region string, projectID int64, outs []batch.Outcome, before map[string]cvm.Instance) {
 	requestOf := map[string]string{}
 	var ids, refused []string

@@ -11,13 +11,10 @@ import (
 	"scf-cvm-project/handler/answer"
 )
 
-// RecordKey is the tag the function keeps an instance's security groups
-// in while it moves (KEEP_SECURITY_GROUPS): the groups live on the
-// instance itself, so any later invocation (a retry, a request sent
-// again, a rule run) can finish a restore an earlier one started. Its
-// value is the groups, sorted and joined by commas (the Tag API's naming
-// rules allow letters, digits and ",-"; 5 groups of 11 characters fit in
-// a value's 255).
+// RecordKey is the tag that keeps an instance's security groups on the
+// instance while it moves (KEEP_SECURITY_GROUPS), so any later invocation
+// can finish a restore. Its value: the group ids, sorted, comma-joined (the
+// Tag API allows "," in a value of up to 255 characters).
 const RecordKey = "cvm-project-mover:security-groups"
 
 // recordOf returns the groups an instance's record keeps.
@@ -46,12 +43,10 @@ func byValue(ids []string, value func(id string) string, n int) (values []string
 	return values, groups
 }
 
-// record writes, before a move (KEEP_SECURITY_GROUPS), the security groups
-// of each instance of send that has some and no record yet on the instance
-// itself (AttachResourcesTag: instances with the same groups share a call,
-// 50 a call). It returns the instances that may be sent: one whose record
-// could not be written is not (losing its groups is worse than not moving
-// it), and is noted NotSent with why.
+// record tags each instance of send that has security groups and no record
+// with them (AttachResourcesTag, 50 a call, grouped by value) before its
+// move. It returns those that may be sent; one whose record failed is noted
+// NotSent with why.
 func (x *exec) record(ctx context.Context, region string, before map[string]cvm.Instance, send []string) []string {
 	var need []string
 	for _, id := range send {
@@ -92,14 +87,11 @@ func (x *exec) record(ctx context.Context, region string, before map[string]cvm.
 	})
 }
 
-// restoreRecorded finishes the restore of each instance of ids that
-// carries a record, as now holds it (its last read), by compare-and-set:
-// groups that are what a move leaves (none) get the recorded ones back
-// (ModifyInstancesAttribute, instances with the same groups share a
-// call); groups that are the recorded ones need nothing; any other groups
-// were changed by someone else and are left, reported as a conflict. The
-// record is then removed (DetachResourcesTag). A restore or a removal that
-// fails keeps the record, for a later invocation to finish.
+// restoreRecorded finishes the restore of each instance of ids that carries
+// a record, by compare-and-set on now (its last read): no groups get the
+// recorded ones back (ModifyInstancesAttribute), the recorded ones need
+// nothing, others are left as a conflict; then the record is removed
+// (DetachResourcesTag). A failure keeps the record for a later invocation.
 func (x *exec) restoreRecorded(ctx context.Context, region string, now map[string]cvm.Instance, ids []string) {
 	if x.Tags == nil { // a record is finished even when KEEP_SECURITY_GROUPS is now off
 		return

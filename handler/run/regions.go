@@ -12,13 +12,11 @@ import (
 	"scf-cvm-project/handler/rules"
 )
 
-// reconcile runs a reconciliation of set over the regions p names (its
-// Region alone, a list, or every region DescribeRegions lists as
-// available), each region on its own goroutine: the client's per-action
-// rates pace their calls together, and a region that fails leaves the
-// others going (its failure is unfinished work, as any). An account too
-// large for the invocation's time is handed region by region to
-// asynchronous invocations of the function itself (fanout.go).
+// reconcile runs set over p's regions (its Region, a list, or every region
+// DescribeRegions lists as available), each on its own goroutine paced by
+// the client's per-action rates; a failed region is unfinished work and the
+// others go on. An account too large for one invocation is fanned out
+// (fanout.go; docs/account.md).
 func (x *exec) reconcile(ctx context.Context, p Plan, set []rules.Rule) answer.Outcome {
 	rr := p.Rules
 	regions := rr.Regions

@@ -9,17 +9,10 @@ import (
 	"strings"
 )
 
-// CloudEvent is one EventBridge event, in the CloudEvents 1.0 JSON shape
-// that Tencent Cloud's EventBridge delivers to SCF:
-//
-//	{"specversion":"1.0","id":"...","type":"cvm:CloudEvent:ApiCall","source":"cvm.cloud.tencent",
-//	 "subject":"qcs::cvm:ap-guangzhou:uin/100000000001:instance/ins-abcd1234","time":1615430559146,
-//	 "region":"ap-guangzhou","resource":["qcs::eb:..."],"tags":{...},"data":{...}}
-//
-// Neither dependency has this type: aws-lambda-go's events.CloudWatchEvent
-// (alias EventBridgeEvent) is AWS EventBridge's own envelope (detail-type,
-// detail, resources, time as RFC 3339 only), not CloudEvents, and
-// scf-go-lib has none. So it is written here, with what the function reads.
+// CloudEvent is one EventBridge event in the CloudEvents 1.0 JSON shape
+// Tencent Cloud's EventBridge delivers to SCF ({"specversion", "id", "type",
+// "source", "subject", "time", "region", "resource", "tags", "data"}; see
+// docs/tag-rules.md#events-eventbridge), with the fields the function reads.
 type CloudEvent struct {
 	SpecVersion string
 	ID          string

@@ -60,12 +60,9 @@ type Event struct {
 	CloudEvents []CloudEvent       // KindEventBridge: the event, or a batch's (not nil)
 }
 
-// probe holds the keys that tell the kinds apart. Like every decode here it
-// relies on encoding/json matching keys case-insensitively.
-//
-// It holds every top-level field that the decoders of the platform's
-// events read, raw: each then reads only its own fields. A direct
-// invocation's request is read by request.FromJSON.
+// probe holds, raw, the top-level fields that tell the kinds apart and
+// that the platform events' decoders read (encoding/json matches keys in
+// any case); a direct invocation's request is read by request.FromJSON.
 type probe struct {
 	RequestContext json.RawMessage `json:"requestContext"`
 	HTTPMethod     json.RawMessage `json:"httpMethod"`
@@ -88,14 +85,12 @@ type probe struct {
 	Message     json.RawMessage `json:"Message"`
 }
 
-// Decode detects the kind of the payload and decodes it: EventBridge (a
-// specversion or an EventList; tested first), API Gateway (a requestContext
-// object naming a serviceId), a function URL (an httpMethod string), a
-// timer (Type "Timer", in any case), else a direct invocation. Not a JSON
-// object: InvalidParameter; over MaxEventBytes, or a request over
-// MaxRequestBytes: RequestSizeLimitExceeded. A refused event keeps its Kind
-// (HTTP is answered in HTTP's shape, after authenticating the caller). The
-// shapes are in docs/requests-and-answers.md.
+// Decode detects the payload's kind and decodes it: EventBridge (specversion
+// or EventList, tested first), API Gateway (requestContext with serviceId),
+// function URL (httpMethod), timer (Type "Timer"), else direct. Errors:
+// InvalidParameter (not a JSON object), RequestSizeLimitExceeded (over
+// MaxEventBytes or MaxRequestBytes); a refused event keeps its Kind.
+// Shapes: docs/requests-and-answers.md.
 func Decode(payload []byte) (Event, *answer.Error) {
 	if len(payload) > request.MaxEventBytes {
 		return Event{}, answer.Errorf(answer.CodeRequestTooLarge, "the event is %d bytes; at most %d bytes are accepted", len(payload), request.MaxEventBytes)
@@ -136,12 +131,10 @@ func Decode(payload []byte) (Event, *answer.Error) {
 	return Event{Kind: KindDirect, Direct: append(json.RawMessage(nil), payload...)}, nil
 }
 
-// Request extracts the request of an event of any kind but EventBridge:
-// HTTP's body (a form when its Content-Type says so, else JSON) or query,
-// a timer's Message (JSON or a query), a direct payload. Keys match in any
-// case; an unknown one is UnknownParameter; a leading UTF-8 BOM is
-// ignored. On error, the request.Raw holds what could be read, for the
-// answer to echo. The request's keys are in docs/requests-and-answers.md.
+// Request extracts the request of any event but EventBridge's: an HTTP body
+// (a form by its Content-Type, else JSON) or query, a timer's Message, a
+// direct payload. On error, the request.Raw holds what could be read, for
+// the answer to echo. Keys: docs/requests-and-answers.md#requests.
 func (ev Event) Request() (request.Raw, *answer.Error) {
 	switch ev.Kind {
 	case KindAPIGateway, KindFunctionURL:
@@ -159,11 +152,9 @@ func (ev Event) Request() (request.Raw, *answer.Error) {
 }
 
 // Unread reports whether nobody reads the answer of an invocation of kind
-// k: a timer, an EventBridge delivery, or a direct invocation whose
-// request says Async (SCF does not tell the function whether an Invoke was
-// synchronous). HTTP callers always read theirs. Such an invocation fails
-// (a function error) when it leaves work a retry can finish, so that SCF
-// retries it.
+// k: a timer, EventBridge, or a direct one whose request says Async (SCF
+// does not tell the function whether Invoke was synchronous). Such an
+// invocation returns a function error for work a retry can finish.
 func (k Kind) Unread(async bool) bool {
 	switch k {
 	case KindTimer, KindEventBridge:

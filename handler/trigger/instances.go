@@ -23,34 +23,11 @@ type Named struct {
 }
 
 // Instances returns the instances the event names, each once, in the
-// order named: from subject and resource, the six-segment names of CVM
-// instances (qcs::cvm:ap-guangzhou:uin/100000000001:instance/ins-abcd1234);
-// from data, at any depth, every string that is an instance id, such a
-// name, or a list of them (separated by commas or spaces), JSON text in a
-// string included (CloudAudit's requestParameters and responseElements).
-//
-// So every kind of event that names instances is read alike: a monitoring
-// event's data.instanceId, a CloudAudit log of RunInstances (its
-// responseElements.InstanceIdSet), of AddResourceTag, DeleteResourceTag,
-// UpdateResourceTagValue or ModifyResourceTags (their Resource), of
-// TagResources or UnTagResources (their ResourceList), of
-// AttachResourcesTag, DetachResourcesTag or ModifyResourcesTagValue (their
-// ResourceIds, in their ResourceRegion), and so on. Other
-// resources' names (qcs::eb:..., an image, a bucket) are not instances.
-//
-// Each comes with the region the event gives it, the first that applies of:
-//
-//   - the region of the instance's own six-segment name, wherever the
-//     event holds it (subject, resource, data at any depth);
-//   - for an instance named by its bare id, the region the event's data
-//     gives the resources it names: a ResourceRegion field (the Tag API's
-//     AttachResourcesTag, DetachResourcesTag and ModifyResourcesTagValue
-//     name bare ResourceIds and say there where all of them are, whatever
-//     region the call itself was made in), else the region of a CVM name
-//     it holds (qcs::cvm:ap-beijing:uin/…:instance/*), else a field named
-//     Region, region or eventRegion (CloudAudit's), else a Zone
-//     (ap-beijing-3);
-//   - "": the event's region applies (Targets).
+// order named: CVM six-segment names in subject and resource; instance ids,
+// such names, or comma/space lists of them anywhere in data (JSON text in a
+// string included, as CloudAudit's requestParameters). Each carries its
+// region: its own name's, else data's ResourceRegion, CVM name, Region or
+// Zone, else "" (the event's region applies). Rules: docs/tag-rules.md#events-eventbridge.
 func (e CloudEvent) Instances() []Named {
 	c := idCollector{seen: map[string]int{}}
 	c.names(e.Subject)
@@ -213,13 +190,10 @@ type Target struct {
 	InstanceIDs []string
 }
 
-// Targets groups the instances events name by the region each lives in
-// (Instances; else the event's region; else defaultRegion), regions in the
-// order first named, each instance once per region. No instance at all is
-// not an error: the caller answers CodeNoInstances. An event's region that
-// is not one, or none at all for an instance whose region nothing else
-// gives, is refused. How many instances one invocation may handle
-// (MAX_INSTANCES) is the plan's to check.
+// Targets groups the instances evs name by region (Instances', else the
+// event's, else defaultRegion), regions and ids in first-named order, each id
+// once per region. A missing or malformed region is refused
+// (MissingParameter, InvalidParameterValue); no instance is not an error.
 func Targets(evs []CloudEvent, defaultRegion string) ([]Target, *answer.Error) {
 	var out []Target
 	index := map[string]int{}

@@ -5,13 +5,11 @@ import (
 	"strings"
 )
 
-// WritesOnlyTag reports whether e is a tag write (a CloudAudit event of
-// the Tag API: AttachResourcesTag, AddResourceTag, ModifyResourceTags,
-// TagResources, ...) every tag key of which is key: the function's own
-// record, which comes back through EventBridge and needs no listing and
-// no move. The keys are the TagKey members (and the Key members of a Tags
-// list's objects) of the event's requestParameters, at any depth, JSON text
-// included (walkJSON).
+// WritesOnlyTag reports whether e is a CloudAudit event of a Tag API write
+// (eventSource tag.*) all of whose tag keys are key: the function's own
+// record coming back, which needs no listing or move. The keys are the
+// TagKey members, and the Key members in a Tags list, of requestParameters
+// at any depth (walkJSON).
 func (e CloudEvent) WritesOnlyTag(key string) bool {
 	var data struct {
 		EventSource       string          `json:"eventSource"`
