@@ -277,7 +277,7 @@ func (c *Client) attempt(ctx context.Context, creds credentials.Credentials, reg
 		return Result{}, err
 	}
 	start := c.Clock()
-	c.Rates.Sent(action.ActionName(), start)
+	c.Rates.Update(action.ActionName(), func(a *ratelimit.AdaptiveRate) { a.Sent(start) })
 	res, err := c.send(req, action.ActionName(), out)
 	end := c.Clock()
 	res.Latency = end.Sub(start)
@@ -289,7 +289,13 @@ func (c *Client) attempt(ctx context.Context, creds credentials.Credentials, reg
 		err = fmt.Errorf("%w: no answer within %v", ErrUnreachable, c.Retry.AttemptTimeout)
 	}
 	if err == nil || Throttled(err) { // a throttle cuts the rate, a success grows it back
-		c.Rates.Answered(action.ActionName(), start, end, err != nil)
+		c.Rates.Update(action.ActionName(), func(a *ratelimit.AdaptiveRate) {
+			if err != nil {
+				a.Throttled(end, start)
+			} else {
+				a.Succeeded(end)
+			}
+		})
 	}
 	return res, err
 }

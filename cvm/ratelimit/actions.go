@@ -117,28 +117,14 @@ func (s *ActionRates) Wait(ctx context.Context, action string, clock func() time
 	}
 }
 
-// Sent records a request of action sent at now.
-func (s *ActionRates) Sent(action string, now time.Time) {
+// Update runs f on action's rate under the lock that guards them all (an
+// AdaptiveRate is not safe for concurrent use): Sent before a request,
+// Throttled or Succeeded at its answer. A nil *ActionRates runs nothing.
+func (s *ActionRates) Update(action string, f func(*AdaptiveRate)) {
 	if s == nil {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.get(action).Sent(now)
-}
-
-// Answered records the answer, at now, to a request of action sent at
-// sentAt: a throttle or not. The turns waited for follow the new rate.
-func (s *ActionRates) Answered(action string, sentAt, now time.Time, throttled bool) {
-	if s == nil {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a := s.get(action)
-	if throttled {
-		a.Throttled(now, sentAt)
-	} else {
-		a.Succeeded(now)
-	}
+	f(s.get(action))
 }
