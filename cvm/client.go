@@ -34,17 +34,12 @@ const (
 // answers are a few hundred bytes, a DescribeInstances page some hundred KB.
 const maxResponseBytes = 8 << 20
 
-// Doer sends an HTTP request; *http.Client is one.
-type Doer interface {
-	Do(*http.Request) (*http.Response, error)
-}
-
 // Client calls one CVM endpoint with one signature method. Its fields may
 // be set after New and before the first Call; it is safe for concurrent use.
 // One Client serves every invocation of a warm process, so its Rates and
 // what it remembers of recent attempts are shared by all of them.
 type Client struct {
-	HTTP   Doer
+	HTTP   credentials.Doer
 	Logger *slog.Logger
 	// Nonce is the v1 nonce; tests fix it.
 	Nonce func() uint32
@@ -72,7 +67,7 @@ type Client struct {
 
 // New returns a client for endpoint (a URL) signing with method. The legacy
 // endpoint (path /v2/index.php) takes only the v1 methods.
-func New(endpoint string, method signer.Method, httpClient Doer) (*Client, error) {
+func New(endpoint string, method signer.Method, httpClient credentials.Doer) (*Client, error) {
 	u, err := url.Parse(endpoint)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		return nil, fmt.Errorf("cvm: endpoint %q is not an http(s) URL", endpoint)
@@ -114,7 +109,7 @@ const (
 // NewService returns a client of another Tencent Cloud API 3.0 service
 // (its name in TC3's credential scope, "tag" or "scf", and its version) at
 // endpoint: the same call path, rates and retries as the CVM client's.
-func NewService(service, version, endpoint string, method signer.Method, httpClient Doer) (*Client, error) {
+func NewService(service, version, endpoint string, method signer.Method, httpClient credentials.Doer) (*Client, error) {
 	c, err := New(endpoint, method, httpClient)
 	if err == nil && c.legacy {
 		err = fmt.Errorf("cvm: %s has no legacy endpoint (%s)", service, endpoint)

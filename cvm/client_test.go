@@ -38,7 +38,7 @@ func answerWith(status int, contentType, body string) doerFunc {
 	}
 }
 
-func newTestClient(t *testing.T, endpoint string, method signer.Method, d Doer) *Client {
+func newTestClient(t *testing.T, endpoint string, method signer.Method, d credentials.Doer) *Client {
 	t.Helper()
 	c, err := New(endpoint, method, d)
 	require.NoError(t, err)

@@ -24,6 +24,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"scf-cvm-project/credentials"
 	"scf-cvm-project/cvm/ratelimit"
 	"scf-cvm-project/internal/retry"
 	"scf-cvm-project/signer"
@@ -206,7 +207,7 @@ var oneInstance = ModifyInstancesProject{InstanceIds: []string{"ins-r8hr2upy"}, 
 
 // newTimedClient is a client on a fake clock whose jitter always draws the
 // ceiling, so pauses are predictable.
-func newTimedClient(t *testing.T, endpoint string, method signer.Method, d Doer) (*Client, *fakeClock) {
+func newTimedClient(t *testing.T, endpoint string, method signer.Method, d credentials.Doer) (*Client, *fakeClock) {
 	t.Helper()
 	clock := &fakeClock{now: time.Unix(1700000000, 0)}
 	c, err := New(endpoint, method, d)

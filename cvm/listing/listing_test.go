@@ -353,7 +353,7 @@ func (a answerWith) Do(*http.Request) (*http.Response, error) {
 }
 
 // newTestClient is a client of endpoint that sends through d.
-func newTestClient(t *testing.T, endpoint string, method signer.Method, d cvm.Doer) *cvm.Client {
+func newTestClient(t *testing.T, endpoint string, method signer.Method, d credentials.Doer) *cvm.Client {
 	t.Helper()
 	c, err := cvm.New(endpoint, method, d)
 	require.NoError(t, err)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"net/url"
+	"scf-cvm-project/credentials"
 	"scf-cvm-project/cvm"
 	"scf-cvm-project/cvm/ratelimit"
 	"scf-cvm-project/handler/answer"
@@ -47,7 +48,7 @@ type Config struct {
 // httpClient, logging to logger). Unset or blank takes the default; every
 // malformed setting is in the joined error, without secrets' values. With an
 // error, only Config.Secrets is to be used: every invocation is refused.
-func Load(getenv func(string) string, readFile func(string) ([]byte, error), httpClient cvm.Doer, logger *slog.Logger) (Config, error) {
+func Load(getenv func(string) string, readFile func(string) ([]byte, error), httpClient credentials.Doer, logger *slog.Logger) (Config, error) {
 	c := Config{
 		DefaultRegion: strings.TrimSpace(getenv(EnvRegion)),
 		Secrets:       []string{getenv(guard.EnvAPIToken)},
@@ -100,7 +101,7 @@ func Load(getenv func(string) string, readFile func(string) ([]byte, error), htt
 // cvmClient reads CVM_ENDPOINT (default cvm.API3Endpoint) and
 // SIGNATURE_METHOD (default TC3-HMAC-SHA256, or HmacSHA256 for a legacy
 // endpoint, path cvm.LegacyPath, which does not speak TC3) into the CVM client.
-func cvmClient(getenv func(string) string, httpClient cvm.Doer) (*cvm.Client, error) {
+func cvmClient(getenv func(string) string, httpClient credentials.Doer) (*cvm.Client, error) {
 	endpoint := cmp.Or(strings.TrimSpace(getenv(EnvEndpoint)), cvm.API3Endpoint)
 	method := signer.TC3HmacSHA256
 	if s := strings.TrimSpace(getenv(EnvSignatureMethod)); s != "" {
@@ -242,7 +243,7 @@ type Account struct {
 // readAccount reads RECONCILE_REGIONS, SCF_FUNCTIONNAME and SCF_NAMESPACE,
 // and INVOKE_ENDPOINT into the SCF API's client (TC3-HMAC-SHA256): the
 // fan-out's Invoke goes through the one call path.
-func readAccount(getenv func(string) string, httpClient cvm.Doer) (Account, *cvm.Client, error) {
+func readAccount(getenv func(string) string, httpClient credentials.Doer) (Account, *cvm.Client, error) {
 	a := Account{
 		FunctionName: strings.TrimSpace(getenv(EnvFunctionName)),
 		Namespace:    strings.TrimSpace(getenv(EnvNamespace)),
