@@ -1,7 +1,6 @@
 package credentials
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -23,7 +22,6 @@ const (
 	STSVersion         = "2018-08-13"
 	stsService         = "sts"
 	stsAction          = "AssumeRole"
-	jsonContentType    = "application/json; charset=utf-8"
 )
 
 // The DurationSeconds AssumeRole asks for, and the limits on it.
@@ -218,20 +216,6 @@ func (p *AssumeRole) newRequest(ctx context.Context, base Credentials, ts int64)
 	if err != nil {
 		return nil, err
 	}
-	sr := signer.TC3Request{
-		HTTPMethod:  http.MethodPost,
-		Path:        p.endpoint.Path,
-		Host:        p.endpoint.Host,
-		ContentType: jsonContentType,
-		Payload:     payload,
-		Service:     stsService,
-		Timestamp:   ts,
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.endpoint.String(), bytes.NewReader(payload))
-	if err != nil {
-		return nil, err
-	}
-	call := signer.TC3Call{Action: stsAction, Version: STSVersion, Region: p.o.Region}
-	req.Header = signer.TC3Headers(sr, call, base.SecretID, base.SecretKey, base.Token)
-	return req, nil
+	call := signer.TC3Call{Service: stsService, Action: stsAction, Version: STSVersion, Region: p.o.Region}
+	return signer.NewTC3Request(ctx, p.endpoint, call, payload, ts, base.SecretID, base.SecretKey, base.Token)
 }

@@ -1,7 +1,6 @@
 package cvm
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -255,14 +254,11 @@ func putTagParams(base int, put func(string, string), service string, ids []stri
 	put("ResourcePrefix", prefix)
 }
 
-const (
-	formContentType = "application/x-www-form-urlencoded"
-	jsonContentType = "application/json; charset=utf-8"
-)
+const formContentType = "application/x-www-form-urlencoded"
 
 // newRequest builds the request of one attempt, signed at ts (Unix
 // seconds): a fresh timestamp (and v1 nonce) each time, so a retry is never
-// a replay. TC3 is built here, v1 by newV1Request.
+// a replay. TC3 is built by signer.NewTC3Request, v1 by newV1Request.
 func (c *Client) newRequest(ctx context.Context, creds credentials.Credentials, region string, action Action, ts int64) (*http.Request, error) {
 	if c.method != signer.TC3HmacSHA256 {
 		return c.newV1Request(ctx, creds, region, action, ts)
@@ -271,21 +267,11 @@ func (c *Client) newRequest(ctx context.Context, creds credentials.Credentials, 
 	if err != nil {
 		return nil, fmt.Errorf("cvm: encoding %s: %w", action.ActionName(), err)
 	}
-	sr := signer.TC3Request{
-		HTTPMethod:  http.MethodPost,
-		Path:        c.endpoint.Path,
-		Host:        c.endpoint.Host,
-		ContentType: jsonContentType,
-		Payload:     payload,
-		Service:     c.service,
-		Timestamp:   ts,
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint.String(), bytes.NewReader(payload))
+	call := signer.TC3Call{Service: c.service, Action: action.ActionName(), Version: c.version, Region: region}
+	req, err := signer.NewTC3Request(ctx, c.endpoint, call, payload, ts, creds.SecretID, creds.SecretKey, creds.Token)
 	if err != nil {
 		return nil, fmt.Errorf("cvm: building %s: %w", action.ActionName(), err)
 	}
-	call := signer.TC3Call{Action: action.ActionName(), Version: c.version, Region: region}
-	req.Header = signer.TC3Headers(sr, call, creds.SecretID, creds.SecretKey, creds.Token)
 	return req, nil
 }
 

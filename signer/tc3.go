@@ -1,13 +1,16 @@
 package signer
 
 import (
+	"bytes"
 	"cmp"
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -73,28 +76,41 @@ func TC3Sign(r TC3Request, secretID, secretKey string) TC3Signed {
 	return s
 }
 
-// TC3Call names what an API 3.0 request calls; the headers carry it.
+// TC3Call names what an API 3.0 request calls; its signature's scope and
+// its headers carry it.
 type TC3Call struct {
+	Service string // the service's name in the credential scope, e.g. "cvm", "sts"
 	Action  string // e.g. "ModifyInstancesProject", "AssumeRole"
 	Version string // the service's API version, e.g. "2017-03-12"
 	Region  string // sent as X-TC-Region, even when empty
 }
 
-// TC3Headers returns the headers of an API 3.0 request r signed with
-// TC3-HMAC-SHA256: Content-Type, Authorization, X-TC-Action, X-TC-Version,
-// X-TC-Timestamp, X-TC-Region and, when token is not empty, X-TC-Token.
-func TC3Headers(r TC3Request, c TC3Call, secretID, secretKey, token string) http.Header {
+// JSONContentType is the Content-Type of every API 3.0 request here.
+const JSONContentType = "application/json; charset=utf-8"
+
+// NewTC3Request returns the POST of payload (JSON) to endpoint making c,
+// signed with TC3-HMAC-SHA256 at ts (Unix seconds): headers Content-Type,
+// Authorization, X-TC-Action, X-TC-Version, X-TC-Timestamp, X-TC-Region
+// and, when token is not empty, X-TC-Token.
+func NewTC3Request(ctx context.Context, endpoint *url.URL, c TC3Call, payload []byte, ts int64, secretID, secretKey, token string) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint.String(), bytes.NewReader(payload))
+	if err != nil {
+		return nil, err
+	}
+	r := TC3Request{HTTPMethod: http.MethodPost, Path: endpoint.Path, Host: endpoint.Host,
+		ContentType: JSONContentType, Payload: payload, Service: c.Service, Timestamp: ts}
 	h := make(http.Header, 7)
 	h.Set("Content-Type", r.ContentType)
 	h.Set("Authorization", TC3Sign(r, secretID, secretKey).Authorization)
 	h.Set("X-TC-Action", c.Action)
 	h.Set("X-TC-Version", c.Version)
-	h.Set("X-TC-Timestamp", strconv.FormatInt(r.Timestamp, 10))
+	h.Set("X-TC-Timestamp", strconv.FormatInt(ts, 10))
 	h.Set("X-TC-Region", c.Region)
 	if token != "" {
 		h.Set("X-TC-Token", token)
 	}
-	return h
+	req.Header = h
+	return req, nil
 }
 
 // Response is what every API 3.0 answer's Response holds, besides what its

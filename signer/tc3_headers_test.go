@@ -1,15 +1,19 @@
 package signer
 
 import (
+	"context"
+	"io"
 	"net/http"
+	"net/url"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
-func TestTC3Headers(t *testing.T) {
+func TestNewTC3Request(t *testing.T) {
 	const id, key = "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE", "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE"
-	call := TC3Call{Action: "DescribeInstances", Version: "2017-03-12", Region: "ap-guangzhou"}
+	call := TC3Call{Service: "cvm", Action: "DescribeInstances", Version: "2017-03-12", Region: "ap-guangzhou"}
 	tests := []struct {
 		name  string
 		token string
@@ -35,7 +39,14 @@ func TestTC3Headers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, TC3Headers(tc3Example, call, id, key, tt.token))
+			u := &url.URL{Scheme: "https", Host: tc3Example.Host, Path: tc3Example.Path}
+			req, err := NewTC3Request(context.Background(), u, call, tc3Example.Payload, tc3Example.Timestamp, id, key, tt.token)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, req.Header)
+			assert.Equal(t, "POST https://cvm.tencentcloudapi.com/", req.Method+" "+req.URL.String())
+			body, err := io.ReadAll(req.Body)
+			require.NoError(t, err)
+			assert.Equal(t, tc3Example.Payload, body)
 		})
 	}
 }

@@ -1,11 +1,11 @@
 package emulator
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"testing"
 	"time"
 
@@ -59,7 +59,7 @@ type stsResult struct {
 // message before it is signed) and sends it to the STS.
 func (v *stsEnv) assumeRole(t *testing.T, k Key, body string, edit func(*tc3Msg)) stsResult {
 	t.Helper()
-	u, err := url.Parse(v.stsBase)
+	u, err := url.Parse(v.stsBase + "/")
 	require.NoError(t, err)
 	m := tc3Msg{
 		sign: signer.TC3Request{
@@ -76,9 +76,9 @@ func (v *stsEnv) assumeRole(t *testing.T, k Key, body string, edit func(*tc3Msg)
 			call.Action = a
 		}
 	}
-	req, err := http.NewRequest(http.MethodPost, v.stsBase+"/", strings.NewReader(body))
+	call.Service = m.sign.Service
+	req, err := signer.NewTC3Request(context.Background(), u, call, m.sign.Payload, m.sign.Timestamp, m.key.SecretID, m.key.SecretKey, m.key.Token)
 	require.NoError(t, err)
-	req.Header = signer.TC3Headers(m.sign, call, m.key.SecretID, m.key.SecretKey, m.key.Token)
 	r := stsResult{answer: do(t, req)}
 	var shape struct {
 		Response struct {
