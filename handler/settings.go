@@ -40,13 +40,8 @@ type settings struct {
 }
 
 // invocationEnv reads k from the latest invocation's variables (the
-// process's at start before the first).
-func (s *settings) invocationEnv(k string) string {
-	if get := s.latest.Load(); get != nil {
-		return (*get)(k)
-	}
-	return s.getenv(k)
-}
+// process's at start before the first: NewFromEnv stores them).
+func (s *settings) invocationEnv(k string) string { return (*s.latest.Load())(k) }
 
 // built is a Handler and what it was built from.
 type built struct {
@@ -155,6 +150,7 @@ func NewFromEnv(getenv func(string) string, logger *slog.Logger) *Handler {
 		ExpectContinueTimeout: time.Second,
 	}}
 	s := &settings{getenv: getenv, logger: logger, httpClient: httpClient}
+	s.latest.Store(&getenv)
 	b := s.build(getenv, &built{})
 	b.h.settings = s
 	s.cur.Store(b)

@@ -120,8 +120,8 @@ func goTypeName(t reflect.Type) string {
 // at the start of a file; a request ignores a leading one.
 const BOM = "\ufeff"
 
-// wire is a JSON request as encoding/json reads it: each key matches the
-// field of its name in any case, and each value is read by a lenient type.
+// wire is a JSON request as FromJSON reads it: each value of a key of Keys,
+// matched in any case, read by a lenient type.
 type wire struct {
 	InstanceIds IDs
 	ProjectId   ProjectID
@@ -136,15 +136,25 @@ type wire struct {
 }
 
 // FromJSON reads a request from data, a JSON object without its BOM; where
-// names data in messages. Keys are checked by CheckObjectKeys; otherwise the
-// first value refused, in the order of Keys, is returned with what was read.
+// names data in messages. CheckObjectKeys reads it once, and the lenient types
+// its values; JSON that is not valid is refused as encoding/json tells it.
+// Otherwise the first value refused, in the order of Keys, is returned with
+// what was read.
 func FromJSON(where string, data []byte) (Raw, *answer.Error) {
 	var w wire
-	if err := DecodeObject(where, data, &w); err != nil {
-		return Raw{}, err
+	if JSONType(data) != TypeObject {
+		return Raw{}, DecodeObject(where, data, &w)
 	}
-	if err := CheckObjectKeys(where, data, Keys); err != nil {
-		return Raw{}, err
+	values, err := CheckObjectKeys(where, data, Keys)
+	if err != nil {
+		return Raw{}, cmp.Or(DecodeObject(where, data, &w), err)
+	}
+	fields := [...]json.Unmarshaler{&w.InstanceIds, &w.ProjectId, &w.Region, &w.DryRun, &w.SkipInvalid,
+		&w.Rules, &w.Reconcile, &w.Async, &w.Regions, &w.Project} // in the order of Keys
+	for i, v := range values {
+		if v != nil {
+			_ = fields[i].UnmarshalJSON(v) // the lenient types keep their refusals
+		}
 	}
 	raw := Raw{
 		InstanceIDs: w.InstanceIds.List, HasInstanceIDs: w.InstanceIds.Set,

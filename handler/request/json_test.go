@@ -58,6 +58,8 @@ func TestFromJSONKeys(t *testing.T) {
 		{"twice, different values", `{"ProjectId":7,"PROJECTID":"7"}`, 0, `PROJECTID is given 2 different values in the body; give it once`},
 		{"Unicode folding is not a match (K, the Kelvin sign)", `{"ProjectId":7,"S\u212aipInvalid":true}`, 0, "the body has the unknown parameter \"S\u212aipInvalid\""},
 		{"the first unknown", `{"DryRunn":true,"ProjectId":7,"x":1}`, 0, `the body has the unknown parameter "DryRunn"; did you mean "DryRun"?`},
+		{"not JSON after an unknown key", `{"x":1,"ProjectId":}`, 0, `the body is not valid JSON: invalid character '}' looking for beginning of value (at byte 20)`},
+		{"a second value after the object", `{"ProjectId":7} {}`, 0, `the body is not valid JSON: invalid character '{' after top-level value (at byte 17)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

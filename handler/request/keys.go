@@ -2,7 +2,10 @@ package request
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
+	"errors"
+	"io"
 	"slices"
 	"strings"
 
@@ -13,11 +16,12 @@ import (
 // in any (ASCII) case. A form or query may also give InstanceIds.N.
 var Keys = []string{"InstanceIds", "ProjectId", "Region", "DryRun", "SkipInvalid", "Rules", "Reconcile", "Async", "Regions", "Project"}
 
-// CheckObjectKeys refuses the first key of the JSON object data not in known
-// (CodeUnknownParameter, naming the nearest known key), else the first key
-// given twice, in any case, with different values (CodeInvalidParameterValue).
-// where names data in the message ("the body", "Rules[0]").
-func CheckObjectKeys(where string, data []byte, known []string) *answer.Error {
+// CheckObjectKeys returns the value of each key of known in the JSON object
+// data (the last given; nil when absent). It refuses the first key not in
+// known (CodeUnknownParameter, naming the nearest known key), else the first
+// key given twice, in any case, with different values; where names data in
+// the message ("the body", "Rules[0]").
+func CheckObjectKeys(where string, data []byte, known []string) ([]json.RawMessage, *answer.Error) {
 	var twin string
 	dec := json.NewDecoder(bytes.NewReader(data))
 	seen := make([]json.RawMessage, len(known)) // the value of each known key
@@ -34,7 +38,7 @@ func CheckObjectKeys(where string, data []byte, known []string) *answer.Error {
 		key, _ := t.(string) // in an object, a key is a string
 		i := knownIndex(key, known)
 		if i < 0 {
-			return UnknownKey(where, key, known)
+			return nil, UnknownKey(where, key, known)
 		}
 		if prev := seen[i]; prev != nil && twin == "" {
 			var a, b bytes.Buffer
@@ -44,13 +48,20 @@ func CheckObjectKeys(where string, data []byte, known []string) *answer.Error {
 		}
 		seen[i] = v
 	}
+	if rerr == nil { // the closing brace, then nothing
+		if _, rerr = dec.Token(); rerr == nil {
+			if _, end := dec.Token(); end != io.EOF {
+				rerr = cmp.Or(end, errors.New("more after the object"))
+			}
+		}
+	}
 	if rerr != nil {
-		return answer.Errorf(answer.CodeInvalidParameter, "%s cannot be read: %v", where, rerr)
+		return nil, answer.Errorf(answer.CodeInvalidParameter, "%s cannot be read: %v", where, rerr)
 	}
 	if twin != "" {
-		return answer.Errorf(answer.CodeInvalidParameterValue, "%s is given 2 different values in %s; give it once", twin, where)
+		return nil, answer.Errorf(answer.CodeInvalidParameterValue, "%s is given 2 different values in %s; give it once", twin, where)
 	}
-	return nil
+	return seen, nil
 }
 
 // knownIndex is the index in known of k, matched in ASCII case; -1 when

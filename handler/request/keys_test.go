@@ -39,7 +39,7 @@ func TestCheckObjectKeys(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := CheckObjectKeys("the body", []byte(tt.json), tt.known)
+			_, err := CheckObjectKeys("the body", []byte(tt.json), tt.known)
 			if tt.twin != "" {
 				require.NotNil(t, err)
 				assert.Equal(t, "InvalidParameterValue", err.Code)
@@ -57,7 +57,7 @@ func TestCheckObjectKeys(t *testing.T) {
 			assert.Contains(t, err.Message, "the body has the unknown parameter "+answer.Quote(want)+"; did you mean ")
 		})
 	}
-	err := CheckObjectKeys("the body", []byte(`{"InstanceIds":[],"dry_run":true}`), Keys)
+	_, err := CheckObjectKeys("the body", []byte(`{"InstanceIds":[],"dry_run":true}`), Keys)
 	require.NotNil(t, err)
 	assert.Contains(t, err.Message, `the body has the unknown parameter "dry_run"; did you mean "DryRun"?`)
 }

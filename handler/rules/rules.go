@@ -144,7 +144,7 @@ func parseRule(name string, data json.RawMessage) (Rule, *answer.Error) {
 	if t := request.JSONType(data); t != request.TypeObject {
 		return bad(" must be an object such as {\"Tag\":{\"Key\":\"env\",\"Value\":\"prod\"},\"ProjectId\":1045}; got " + t)
 	}
-	if err := request.CheckObjectKeys(name, data, ruleKeys); err != nil {
+	if _, err := request.CheckObjectKeys(name, data, ruleKeys); err != nil {
 		return Rule{}, err
 	}
 	var w wireRule
@@ -152,7 +152,7 @@ func parseRule(name string, data json.RawMessage) (Rule, *answer.Error) {
 		return bad(" cannot be read: " + err.Error())
 	}
 	if request.JSONType(w.Tag) == request.TypeObject {
-		if err := request.CheckObjectKeys(name+".Tag", w.Tag, tagKeys); err != nil {
+		if _, err := request.CheckObjectKeys(name+".Tag", w.Tag, tagKeys); err != nil {
 			return Rule{}, err
 		}
 	}
