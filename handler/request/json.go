@@ -135,6 +135,13 @@ type wire struct {
 	Project     json.RawMessage
 }
 
+// fields are w's fields in the order of Keys, each named as its key
+// (TestWireFieldsFollowKeys checks both).
+func (w *wire) fields() []json.Unmarshaler {
+	return []json.Unmarshaler{&w.InstanceIds, &w.ProjectId, &w.Region, &w.DryRun, &w.SkipInvalid,
+		&w.Rules, &w.Reconcile, &w.Async, &w.Regions, &w.Project}
+}
+
 // FromJSON reads a request from data, a JSON object without its BOM; where
 // names data in messages. CheckObjectKeys reads it once, and the lenient types
 // its values; JSON that is not valid is refused as encoding/json tells it.
@@ -149,8 +156,7 @@ func FromJSON(where string, data []byte) (Raw, *answer.Error) {
 	if err != nil {
 		return Raw{}, cmp.Or(DecodeObject(where, data, &w), err)
 	}
-	fields := [...]json.Unmarshaler{&w.InstanceIds, &w.ProjectId, &w.Region, &w.DryRun, &w.SkipInvalid,
-		&w.Rules, &w.Reconcile, &w.Async, &w.Regions, &w.Project} // in the order of Keys
+	fields := w.fields()
 	for i, v := range values {
 		if v != nil {
 			_ = fields[i].UnmarshalJSON(v) // the lenient types keep their refusals

@@ -2,6 +2,7 @@ package request
 
 import (
 	"encoding/json"
+	"reflect"
 	"testing"
 
 	"scf-cvm-project/handler/answer"
@@ -110,5 +111,20 @@ func TestEveryFlagIsReadAlike(t *testing.T) {
 				assert.Contains(t, err.Message, name+" must be true or false")
 			})
 		}
+	}
+}
+
+// wire's fields follow Keys: the i-th is the field named Keys[i] (the
+// name encoding/json matches when it words a refusal), one for each key.
+func TestWireFieldsFollowKeys(t *testing.T) {
+	var w wire
+	fields := w.fields()
+	require.Len(t, fields, len(Keys))
+	v := reflect.ValueOf(&w).Elem()
+	require.Equal(t, len(Keys), v.NumField(), "a field for each key, no other")
+	for i, k := range Keys {
+		f := v.FieldByName(k)
+		require.True(t, f.IsValid(), "wire has no field %s", k)
+		assert.Same(t, f.Addr().Interface(), fields[i], "fields()[%d] is %s", i, k)
 	}
 }
