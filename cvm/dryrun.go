@@ -16,21 +16,19 @@ import (
 // without its signature; it cannot happen unless the client is broken.
 var ErrNotSigned = errors.New("cvm: the prepared request is not signed")
 
-// Prepared is one call built and signed exactly as Call would send it, but
-// not sent: what a dry run shows (answer.DryRun shows its fixed parts once
-// and each call's Signed). It holds no secret: the v1 parameters
-// Signature, Token and SecretId, and TC3's Authorization and X-TC-Token
-// headers, are left out.
+// Prepared is the fixed parts of a call Prepare built (answer.DryRun shows
+// them once, and each call's Signed).
 type Prepared struct {
 	Action          string `json:"Action"`
 	Endpoint        string `json:"Endpoint"`
 	SignatureMethod string `json:"SignatureMethod"`
 	Version         string `json:"Version"`
 	Region          string `json:"Region"`
-	Signed
 }
 
-// Signed is what a prepared call carries: its v1 form or its TC3 body.
+// Signed is what a prepared call carries: its v1 form or its TC3 body. It
+// holds no secret: the v1 parameters Signature, Token and SecretId, and
+// TC3's Authorization and X-TC-Token headers, are left out.
 type Signed struct {
 	// Params is the v1 form, less Signature, Token and SecretId; nil for TC3.
 	Params map[string]string `json:"Params,omitempty"`
@@ -44,17 +42,17 @@ var withheld = map[string]bool{"Signature": true, "Token": true, "SecretId": tru
 // Prepare builds and signs action in region with creds, as Call does (the
 // same newRequest, so a dry run proves the keys and the configuration can
 // sign), and returns what would be sent, without sending anything.
-func (c *Client) Prepare(ctx context.Context, creds credentials.Credentials, region string, action Action) (Prepared, error) {
+func (c *Client) Prepare(ctx context.Context, creds credentials.Credentials, region string, action Action) (Prepared, Signed, error) {
 	if err := ctx.Err(); err != nil {
-		return Prepared{}, fmt.Errorf("cvm: preparing %s: %w", action.ActionName(), err)
+		return Prepared{}, Signed{}, fmt.Errorf("cvm: preparing %s: %w", action.ActionName(), err)
 	}
 	req, err := c.newRequest(ctx, creds, region, action, c.Clock().Unix())
 	if err != nil {
-		return Prepared{}, err
+		return Prepared{}, Signed{}, err
 	}
 	body, err := io.ReadAll(req.Body) // an in-memory reader
 	if err != nil {
-		return Prepared{}, fmt.Errorf("cvm: reading the prepared %s: %w", action.ActionName(), err)
+		return Prepared{}, Signed{}, fmt.Errorf("cvm: reading the prepared %s: %w", action.ActionName(), err)
 	}
 	p := Prepared{
 		Action:          action.ActionName(),
@@ -65,23 +63,22 @@ func (c *Client) Prepare(ctx context.Context, creds credentials.Credentials, reg
 	}
 	if c.method == signer.TC3HmacSHA256 {
 		if req.Header.Get("Authorization") == "" {
-			return Prepared{}, fmt.Errorf("%w: %s has no Authorization", ErrNotSigned, action.ActionName())
+			return Prepared{}, Signed{}, fmt.Errorf("%w: %s has no Authorization", ErrNotSigned, action.ActionName())
 		}
-		p.Payload = body
-		return p, nil
+		return p, Signed{Payload: body}, nil
 	}
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
-		return Prepared{}, fmt.Errorf("cvm: reading the prepared %s form: %w", action.ActionName(), err)
+		return Prepared{}, Signed{}, fmt.Errorf("cvm: reading the prepared %s form: %w", action.ActionName(), err)
 	}
 	if form.Get("Signature") == "" {
-		return Prepared{}, fmt.Errorf("%w: %s has no Signature", ErrNotSigned, action.ActionName())
+		return Prepared{}, Signed{}, fmt.Errorf("%w: %s has no Signature", ErrNotSigned, action.ActionName())
 	}
-	p.Params = make(map[string]string, len(form))
+	params := make(map[string]string, len(form))
 	for k := range form {
 		if !withheld[k] {
-			p.Params[k] = form.Get(k)
+			params[k] = form.Get(k)
 		}
 	}
-	return p, nil
+	return p, Signed{Params: params}, nil
 }

@@ -46,7 +46,7 @@ func TestPrepareShowsWhatCallSendsLessItsSecrets(t *testing.T) {
 			secrets := []string{sent.Header.Get("Authorization")} // TC3's; "" for v1
 
 			sent = nil
-			p, err := c.Prepare(context.Background(), creds, "ap-guangzhou", action)
+			p, signed, err := c.Prepare(context.Background(), creds, "ap-guangzhou", action)
 			require.NoError(t, err)
 			assert.Nil(t, sent, "nothing is sent")
 
@@ -57,10 +57,10 @@ func TestPrepareShowsWhatCallSendsLessItsSecrets(t *testing.T) {
 			assert.Equal(t, "ap-guangzhou", p.Region)
 
 			if tt.method == signer.TC3HmacSHA256 {
-				assert.Nil(t, p.Params)
-				assert.JSONEq(t, string(sentBody), string(p.Payload), "the payload Call sends")
+				assert.Nil(t, signed.Params)
+				assert.JSONEq(t, string(sentBody), string(signed.Payload), "the payload Call sends")
 			} else {
-				assert.Nil(t, p.Payload)
+				assert.Nil(t, signed.Payload)
 				form, err := url.ParseQuery(string(sentBody))
 				require.NoError(t, err)
 				want := map[string]string{}
@@ -71,9 +71,12 @@ func TestPrepareShowsWhatCallSendsLessItsSecrets(t *testing.T) {
 				delete(want, "Signature")
 				delete(want, "Token")
 				delete(want, "SecretId")
-				assert.Equal(t, want, p.Params, "the form Call sends, less Signature, Token and SecretId")
+				assert.Equal(t, want, signed.Params, "the form Call sends, less Signature, Token and SecretId")
 			}
-			b, err := json.Marshal(p)
+			b, err := json.Marshal(struct {
+				Prepared
+				Signed
+			}{p, signed})
 			require.NoError(t, err)
 			for _, s := range append(secrets, creds.SecretKey, creds.Token, creds.SecretID) {
 				require.NotEmpty(t, s)
@@ -87,7 +90,7 @@ func TestPrepareHonoursACancelledContext(t *testing.T) {
 	c := newTestClient(t, LegacyEndpoint, signer.HmacSHA256, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := c.Prepare(ctx, exampleCreds, "ap-guangzhou", ModifyInstancesProject{InstanceIds: []string{"ins-r8hr2upy"}, ProjectId: 1})
+	_, _, err := c.Prepare(ctx, exampleCreds, "ap-guangzhou", ModifyInstancesProject{InstanceIds: []string{"ins-r8hr2upy"}, ProjectId: 1})
 	assert.ErrorIs(t, err, context.Canceled)
 }
 
@@ -95,7 +98,7 @@ func TestPrepareHonoursACancelledContext(t *testing.T) {
 func TestPrepareShowsTheClientsVersion(t *testing.T) {
 	c, err := NewService("tag", TagVersion, TagEndpoint, signer.TC3HmacSHA256, nil)
 	require.NoError(t, err)
-	p, err := c.Prepare(context.Background(), exampleCreds, "ap-guangzhou", DetachResourcesTag{ServiceType: "cvm", ResourceIds: []string{"ins-r8hr2upy"}, TagKey: "k", ResourceRegion: "ap-guangzhou", ResourcePrefix: "instance"})
+	p, _, err := c.Prepare(context.Background(), exampleCreds, "ap-guangzhou", DetachResourcesTag{ServiceType: "cvm", ResourceIds: []string{"ins-r8hr2upy"}, TagKey: "k", ResourceRegion: "ap-guangzhou", ResourcePrefix: "instance"})
 	require.NoError(t, err)
 	assert.Equal(t, TagVersion, p.Version)
 }

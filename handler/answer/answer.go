@@ -85,8 +85,8 @@ type Answer struct {
 	Regions    []RegionReport `json:"Regions,omitempty"`
 }
 
-// DryRun is what a dry run would have sent: the calls' fixed parts once (a
-// cvm.Prepared whose Signed is empty), then what each batch's call signed.
+// DryRun is what a dry run would have sent: the calls' fixed parts once,
+// then what each batch's call signed.
 // It holds no secret: no signature, Authorization, SecretId, key or token.
 type DryRun struct {
 	cvm.Prepared

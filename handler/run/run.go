@@ -49,7 +49,7 @@ type Plan struct {
 
 // Preparer signs a call without sending it, for dry runs; *cvm.Client is one.
 type Preparer interface {
-	Prepare(ctx context.Context, creds credentials.Credentials, region string, action cvm.Action) (cvm.Prepared, error)
+	Prepare(ctx context.Context, creds credentials.Credentials, region string, action cvm.Action) (cvm.Prepared, cvm.Signed, error)
 }
 
 // Runner is the run step, built once per set of settings: every upstream
@@ -241,9 +241,10 @@ func (x *exec) dryRun(ctx context.Context, region string, projectID int64, ids [
 		}
 		b := answer.Batch{InstanceIds: send, Code: answer.CodeDryRun}
 		var p cvm.Prepared
+		var signed cvm.Signed
 		err := errors.New("this function has no client to sign with")
 		if x.Preparer != nil {
-			p, err = x.Preparer.Prepare(ctx, x.inv.Creds, region, cvm.ModifyInstancesProject{InstanceIds: send, ProjectId: projectID})
+			p, signed, err = x.Preparer.Prepare(ctx, x.inv.Creds, region, cvm.ModifyInstancesProject{InstanceIds: send, ProjectId: projectID})
 		}
 		switch {
 		case errors.Is(err, context.DeadlineExceeded):
@@ -251,8 +252,7 @@ func (x *exec) dryRun(ctx context.Context, region string, projectID int64, ids [
 		case err != nil:
 			b.Code, b.Message = answer.CodeInternalError, "the batch could not be signed: "+err.Error()
 		default:
-			d.Batches = append(d.Batches, p.Signed)
-			d.Prepared, d.Signed = p, cvm.Signed{} // the fixed parts, shown once
+			d.Prepared, d.Batches = p, append(d.Batches, signed)
 		}
 		o.Batches = append(o.Batches, b)
 	}
