@@ -84,13 +84,9 @@ func start(ctx context.Context, binary string, env []string) (*Process, error) {
 		}
 	}
 	if err := p.Ping(); err != nil {
-		p.Stop()
-		select {
-		case <-p.done:
-			if strings.Contains(out.String(), "address already in use") {
-				return nil, exited()
-			}
-		default:
+		p.Stop() // the process has ended: its output is whole
+		if eerr := exited(); errors.Is(eerr, errPortTaken) {
+			return nil, eerr
 		}
 		return nil, fmt.Errorf("%w (output: %s)", err, out.String())
 	}
