@@ -120,78 +120,61 @@ func goTypeName(t reflect.Type) string {
 // at the start of a file; a request ignores a leading one.
 const BOM = "\ufeff"
 
-// wire is a JSON request as FromJSON reads it: each value of a key of Keys,
-// matched in any case, read by a lenient type.
-type wire struct {
-	InstanceIds IDs
-	ProjectId   ProjectID
-	Region      json.RawMessage
-	Rules       json.RawMessage
-	Reconcile   Flag
-	DryRun      Flag
-	SkipInvalid Flag
-	Async       Flag
-	Regions     json.RawMessage
-	Project     json.RawMessage
-}
-
-// fields are w's fields in the order of Keys, each named as its key
-// (TestWireFieldsFollowKeys checks both).
-func (w *wire) fields() []json.Unmarshaler {
-	return []json.Unmarshaler{&w.InstanceIds, &w.ProjectId, &w.Region, &w.DryRun, &w.SkipInvalid,
-		&w.Rules, &w.Reconcile, &w.Async, &w.Regions, &w.Project}
-}
-
 // FromJSON reads a request from data, a JSON object without its BOM; where
 // names data in messages. CheckObjectKeys reads it once, and the lenient types
 // its values; JSON that is not valid is refused as encoding/json tells it.
 // Otherwise the first value refused, in the order of Keys, is returned with
 // what was read.
 func FromJSON(where string, data []byte) (Raw, *answer.Error) {
-	var w wire
 	if JSONType(data) != TypeObject {
-		return Raw{}, DecodeObject(where, data, &w)
+		return Raw{}, DecodeObject(where, data, &struct{}{})
 	}
 	values, err := CheckObjectKeys(where, data, Keys)
 	if err != nil {
-		return Raw{}, cmp.Or(DecodeObject(where, data, &w), err)
+		return Raw{}, cmp.Or(DecodeObject(where, data, &struct{}{}), err)
 	}
-	fields := w.fields()
-	for i, v := range values {
-		if v != nil {
-			_ = fields[i].UnmarshalJSON(v) // the lenient types keep their refusals
+	var (
+		ids                                   IDs
+		projectID                             ProjectID
+		region, rules, regions, project       json.RawMessage
+		dryRun, skipInvalid, reconcile, async Flag
+	)
+	// In the order of Keys; the lenient types keep their refusals.
+	for i, v := range []json.Unmarshaler{&ids, &projectID, &region, &dryRun, &skipInvalid, &rules, &reconcile, &async, &regions, &project} {
+		if values[i] != nil {
+			_ = v.UnmarshalJSON(values[i])
 		}
 	}
 	raw := Raw{
-		InstanceIDs: w.InstanceIds.List, HasInstanceIDs: w.InstanceIds.Set,
-		ProjectID: w.ProjectId.ID, HasProjectID: w.ProjectId.Set,
-		DryRun: w.DryRun.Value, SkipInvalid: w.SkipInvalid.Value,
-		Reconcile: w.Reconcile.Value != nil && *w.Reconcile.Value,
-		Async:     w.Async.Value != nil && *w.Async.Value,
+		InstanceIDs: ids.List, HasInstanceIDs: ids.Set,
+		ProjectID: projectID.ID, HasProjectID: projectID.Set,
+		DryRun: dryRun.Value, SkipInvalid: skipInvalid.Value,
+		Reconcile: reconcile.Value != nil && *reconcile.Value,
+		Async:     async.Value != nil && *async.Value,
 	}
-	var region *answer.Error
-	if Present(w.Region) {
-		if JSONType(w.Region) != TypeString || json.Unmarshal(w.Region, &raw.Region) != nil {
-			region = answer.Errorf(answer.CodeInvalidParameterValue, "Region must be a string; got %s", JSONType(w.Region))
+	var regionErr *answer.Error
+	if Present(region) {
+		if JSONType(region) != TypeString || json.Unmarshal(region, &raw.Region) != nil {
+			regionErr = answer.Errorf(answer.CodeInvalidParameterValue, "Region must be a string; got %s", JSONType(region))
 		}
 		raw.Region = strings.TrimSpace(raw.Region)
 	}
-	if Present(w.Rules) {
-		raw.Rules = w.Rules
+	if Present(rules) {
+		raw.Rules = rules
 	}
-	if Present(w.Regions) {
-		raw.Regions = w.Regions
+	if Present(regions) {
+		raw.Regions = regions
 	}
-	if Present(w.Project) {
-		raw.ProjectName, raw.HasProjectName = w.Project, true
+	if Present(project) {
+		raw.ProjectName, raw.HasProjectName = project, true
 	}
-	if err := cmp.Or(w.InstanceIds.err, w.ProjectId.Err, region); err != nil {
+	if err := cmp.Or(ids.err, projectID.Err, regionErr); err != nil {
 		return raw, err
 	}
 	for _, f := range []struct {
 		name string
 		Flag
-	}{{"DryRun", w.DryRun}, {"SkipInvalid", w.SkipInvalid}, {"Reconcile", w.Reconcile}, {"Async", w.Async}} {
+	}{{"DryRun", dryRun}, {"SkipInvalid", skipInvalid}, {"Reconcile", reconcile}, {"Async", async}} {
 		if f.bad != "" {
 			return raw, answer.Errorf(answer.CodeInvalidParameterValue, "%s must be true or false; got %s", f.name, f.bad)
 		}

@@ -2,7 +2,6 @@ package request
 
 import (
 	"encoding/json"
-	"reflect"
 	"testing"
 
 	"scf-cvm-project/handler/answer"
@@ -31,16 +30,15 @@ func TestValueTypes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var w wire
-			require.NoError(t, json.Unmarshal([]byte(tt.json), &w))
-			assert.Equal(t, tt.wantIDs, w.InstanceIds.List)
-			assert.Equal(t, tt.wantSet, w.InstanceIds.Set)
+			raw, err := FromJSON("the body", []byte(tt.json))
+			assert.Equal(t, tt.wantIDs, raw.InstanceIDs)
+			assert.Equal(t, tt.wantSet, raw.HasInstanceIDs)
 			if tt.wantErr == "" {
-				assert.Nil(t, w.InstanceIds.err)
+				assert.Nil(t, err)
 				return
 			}
-			require.NotNil(t, w.InstanceIds.err)
-			assert.Contains(t, w.InstanceIds.err.Message, tt.wantErr)
+			require.NotNil(t, err)
+			assert.Contains(t, err.Message, tt.wantErr)
 		})
 	}
 }
@@ -114,17 +112,30 @@ func TestEveryFlagIsReadAlike(t *testing.T) {
 	}
 }
 
-// wire's fields follow Keys: the i-th is the field named Keys[i] (the
-// name encoding/json matches when it words a refusal), one for each key.
-func TestWireFieldsFollowKeys(t *testing.T) {
-	var w wire
-	fields := w.fields()
-	require.Len(t, fields, len(Keys))
-	v := reflect.ValueOf(&w).Elem()
-	require.Equal(t, len(Keys), v.NumField(), "a field for each key, no other")
-	for i, k := range Keys {
-		f := v.FieldByName(k)
-		require.True(t, f.IsValid(), "wire has no field %s", k)
-		assert.Same(t, f.Addr().Interface(), fields[i], "fields()[%d] is %s", i, k)
+// Each key of Keys is read into its own part of Raw, and only into it.
+func TestFromJSONReadsEachKey(t *testing.T) {
+	id, yes := int64(7), true
+	tests := map[string]struct {
+		value string
+		want  Raw
+	}{
+		"InstanceIds": {`["ins-00000001"]`, Raw{InstanceIDs: []string{"ins-00000001"}, HasInstanceIDs: true}},
+		"ProjectId":   {`7`, Raw{ProjectID: &id, HasProjectID: true}},
+		"Region":      {`"ap-guangzhou"`, Raw{Region: "ap-guangzhou"}},
+		"DryRun":      {`true`, Raw{DryRun: &yes}},
+		"SkipInvalid": {`true`, Raw{SkipInvalid: &yes}},
+		"Rules":       {`[]`, Raw{Rules: json.RawMessage(`[]`)}},
+		"Reconcile":   {`true`, Raw{Reconcile: true}},
+		"Async":       {`true`, Raw{Async: true}},
+		"Regions":     {`"*"`, Raw{Regions: json.RawMessage(`"*"`)}},
+		"Project":     {`"prod"`, Raw{ProjectName: json.RawMessage(`"prod"`), HasProjectName: true}},
+	}
+	require.Len(t, tests, len(Keys))
+	for _, k := range Keys {
+		tt, ok := tests[k]
+		require.True(t, ok, k)
+		raw, err := FromJSON("the body", []byte(`{"`+k+`":`+tt.value+`}`))
+		require.Nil(t, err, k)
+		assert.Equal(t, tt.want, raw, k)
 	}
 }
