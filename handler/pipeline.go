@@ -93,7 +93,10 @@ func (h *Handler) plan(ev trigger.Event) (plan, *answer.Error) {
 	if raw.DryRun != nil {
 		p.DryRun = *raw.DryRun
 	}
-	if rules.Uses(raw, h.Rules) {
+	// The tag rules, rather than a move into one ProjectId: the request gives
+	// Rules or "Reconcile": true, or names instances without a project while
+	// rules are configured.
+	if raw.Rules != nil || raw.Reconcile || (len(h.Rules) > 0 && raw.HasInstanceIDs && !raw.HasProjectID && !raw.HasProjectName) {
 		rr, err := rules.Validate(raw, h.DefaultRegion, h.Rules, h.Security.InstanceLimit(), p.DryRun)
 		if err == nil {
 			err = rules.WithRegions(&rr, raw, h.Account.Regions, h.Account.AllRegions)

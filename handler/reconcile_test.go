@@ -295,6 +295,32 @@ func TestConfiguredRulesForARequest(t *testing.T) {
 	assert.EqualValues(t, 3, f.project("ins-p0000002"))
 }
 
+// Rules or "Reconcile": true ask for the rules; so do instances without a
+// project while rules are configured. Anything else is a move, refused here
+// for what it lacks, without a call.
+func TestWhichRequestsAreForTheRules(t *testing.T) {
+	tests := []struct {
+		name, payload string
+		set           []rules.Rule
+		want          string // the refusal's message
+	}{
+		{"Rules", `{"Rules":[]}`, nil, "Rules is empty"},
+		{"Reconcile", `{"Reconcile":true}`, nil, "Rules is missing"},
+		{"instances without a project, no rules: a move missing its project", `{"InstanceIds":["ins-p0000001"]}`, nil, "ProjectId is missing"},
+		{"nothing at all is never a reconciliation", `{}`, configured, "InstanceIds is missing"},
+		{"a project without instances", `{"ProjectId":3}`, configured, "InstanceIds is missing"},
+		{"instances and a project's name", `{"InstanceIds":["ins-p0000001"],"Project":""}`, configured, "Project is empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeFleet(fleet("p", 1, 0, "env=prod"))
+			a := invoke(t, ruleHandler(f, tt.set...), tt.payload)
+			assert.Contains(t, a.Message, tt.want)
+			assert.Empty(t, f.calls)
+		})
+	}
+}
+
 // A listing that fails part-way is reported on its rule, which moves
 // nothing; the other rules go on.
 func TestAFailedListingMovesNothingForItsRule(t *testing.T) {

@@ -24,13 +24,6 @@ type Request struct {
 	RulesJSON json.RawMessage
 }
 
-// Uses reports whether a request asks for the tag rules rather than a
-// move into one ProjectId: it gives Rules or "Reconcile": true, or names
-// instances without a ProjectId while rules are configured.
-func Uses(raw request.Raw, configured []Rule) bool {
-	return raw.Rules != nil || raw.Reconcile || (len(configured) > 0 && raw.HasInstanceIDs && !raw.HasProjectID && !raw.HasProjectName)
-}
-
 // Validate checks a request for the tag rules: its Rules, else configured
 // (RULES_FILE, PROJECT_RULES); without InstanceIds it reconciles the region,
 // with them (1 to maxInstances, as request.Validate checks them) it applies

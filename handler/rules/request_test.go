@@ -35,26 +35,6 @@ func ids(from, to int) []string {
 // sampleFiles returns the name and bytes of every sample event in events/.
 func sampleFiles(testing.TB) map[string][]byte { return samples.Samples() }
 
-func TestUses(t *testing.T) {
-	tests := []struct {
-		name       string
-		raw        request.Raw
-		configured []Rule
-		want       bool
-	}{
-		{"a plain move", request.Raw{InstanceIDs: ids(1, 1), HasInstanceIDs: true, ProjectID: ptr(3), HasProjectID: true}, configured, false},
-		{"Rules", request.Raw{Rules: []byte(`[]`)}, nil, true},
-		{"Reconcile", request.Raw{Reconcile: true}, nil, true},
-		{"instances without a project, rules configured", request.Raw{InstanceIDs: ids(1, 1), HasInstanceIDs: true}, configured, true},
-		{"instances without a project, no rules: a move missing its project", request.Raw{InstanceIDs: ids(1, 1), HasInstanceIDs: true}, nil, false},
-		{"nothing at all is never a reconciliation", request.Raw{}, configured, false},
-		{"a project without instances", request.Raw{ProjectID: ptr(3), HasProjectID: true}, configured, false},
-	}
-	for _, tt := range tests {
-		assert.Equal(t, tt.want, Uses(tt.raw, tt.configured), tt.name)
-	}
-}
-
 func TestValidateAccepts(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -154,7 +134,6 @@ func TestRulesSampleRequests(t *testing.T) {
 			raw, err := ev.Request()
 			require.Nil(t, err)
 			assert.Equal(t, tt.raw, raw)
-			require.True(t, Uses(raw, configured))
 			got, err := Validate(raw, "ap-shanghai", configured, request.MaxInstanceIDs, false)
 			require.Nil(t, err)
 			assert.Equal(t, tt.want, got)

@@ -62,7 +62,7 @@ func assertRequestContract(t *testing.T, ev Event) {
 		refused(err, raw.InstanceIDs, raw.ProjectID)
 		return
 	}
-	if rules.Uses(raw, nil) {
+	if raw.Rules != nil || raw.Reconcile { // the tag rules (none configured)
 		rr, err := rules.Validate(raw, contractRegion, nil, sec.InstanceLimit(), raw.DryRun != nil && *raw.DryRun)
 		if err == nil {
 			err = rules.AllowProjects(rr.Rules, false, sec.AllowProject)
