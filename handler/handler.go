@@ -70,7 +70,7 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 	if h.settings != nil {
 		h = h.settings.handler(ctx) // the Handler of the variables the invocation sees
 	}
-	kind := trigger.Kind(0)
+	var kind trigger.Kind
 	inv := &invocation{secrets: h.secrets}
 	defer func() {
 		if p := recover(); p != nil {
@@ -119,7 +119,7 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 func (h *Handler) logInvocation(ctx context.Context, kind trigger.Kind, a answer.Answer, ferr error) {
 	attrs := []slog.Attr{
 		slog.String("function_request_id", invocationID(ctx)),
-		slog.String("event", kind.String()),
+		slog.String("event", string(kind)),
 		slog.String("code", a.Code),
 		slog.String("upstream_request_id", a.RequestId),
 		slog.Int("instances", len(a.InstanceIds)),

@@ -45,7 +45,7 @@ type wireCloudEvent struct {
 // batch {"EventList":[...]} of them.
 func decodeCloudEvents(payload []byte, p *probe) (Event, *answer.Error) {
 	if !request.Present(p.EventList) {
-		ev, err := decodeCloudEvent(KindEventBridge.describe(), payload)
+		ev, err := decodeCloudEvent(eventOf[KindEventBridge], payload)
 		if err != nil {
 			return Event{}, err
 		}

@@ -3,7 +3,6 @@ package trigger
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"scf-cvm-project/handler/answer"
 	"scf-cvm-project/handler/request"
 	"strings"
@@ -11,43 +10,25 @@ import (
 	"github.com/tencentyun/scf-go-lib/events"
 )
 
-// Kind is the trigger an event came from.
-type Kind int
+// Kind is the trigger an event came from, named as logs name it; "" until
+// Decode has told it.
+type Kind string
 
 // The kinds of event the function accepts.
 const (
-	KindAPIGateway  Kind = iota + 1 // API Gateway integration request
-	KindFunctionURL                 // the function's own URL
-	KindTimer                       // a timer trigger
-	KindDirect                      // an Invoke call (or a console test) with the request itself
-	KindEventBridge                 // an EventBridge delivery: one CloudEvent, or a batch of them
+	KindAPIGateway  Kind = "apigw"       // API Gateway integration request
+	KindFunctionURL Kind = "url"         // the function's own URL
+	KindTimer       Kind = "timer"       // a timer trigger
+	KindDirect      Kind = "direct"      // an Invoke call (or a console test) with the request itself
+	KindEventBridge Kind = "eventbridge" // an EventBridge delivery: one CloudEvent, or a batch of them
 )
 
-// kindNames holds each kind's short name, for logs, and how messages to
-// the caller name its event.
-var kindNames = [...]struct{ short, event string }{
-	KindAPIGateway:  {"apigw", "the API Gateway event"},
-	KindFunctionURL: {"url", "the function URL event"},
-	KindTimer:       {"timer", "the timer event"},
-	KindDirect:      {"direct", "the event"},
-	KindEventBridge: {"eventbridge", "the EventBridge event"},
-}
-
-// String returns the short name used in logs: "apigw", "url", "timer",
-// "direct", "eventbridge".
-func (k Kind) String() string {
-	if k > 0 && int(k) < len(kindNames) {
-		return kindNames[k].short
-	}
-	return fmt.Sprintf("Kind(%d)", int(k))
-}
-
-// describe names the kind's event in messages to the caller.
-func (k Kind) describe() string {
-	if k > 0 && int(k) < len(kindNames) {
-		return kindNames[k].event
-	}
-	return "the event"
+// eventOf names each kind's event in messages to the caller.
+var eventOf = map[Kind]string{
+	KindAPIGateway:  "the API Gateway event",
+	KindFunctionURL: "the function URL event",
+	KindTimer:       "the timer event",
+	KindEventBridge: "the EventBridge event",
 }
 
 // Event is a decoded invocation payload. Exactly one of HTTP, Timer,

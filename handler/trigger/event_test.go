@@ -212,7 +212,7 @@ func TestDecodeEventRejects(t *testing.T) {
 			case tt.code == answer.CodeRequestTooLarge:
 				assert.Equal(t, KindDirect, ev.Kind)
 			default:
-				assert.Equal(t, Kind(0), ev.Kind)
+				assert.Equal(t, Kind(""), ev.Kind)
 			}
 			assert.Nil(t, ev.Timer)
 			assert.Nil(t, ev.Direct)
@@ -246,23 +246,6 @@ func TestDecodeEventCopiesDirectPayload(t *testing.T) {
 	assert.JSONEq(t, `{"ProjectId":1045}`, string(ev.Direct))
 }
 
-func TestKindString(t *testing.T) {
-	tests := []struct {
-		kind Kind
-		want string
-	}{
-		{KindAPIGateway, "apigw"},
-		{KindFunctionURL, "url"},
-		{KindTimer, "timer"},
-		{KindDirect, "direct"},
-		{Kind(0), "Kind(0)"},
-		{Kind(9), "Kind(9)"},
-	}
-	for _, tt := range tests {
-		assert.Equal(t, tt.want, tt.kind.String())
-	}
-}
-
 // Nobody reads the answer of a timer, an EventBridge delivery or a direct
 // invocation that asks for Async: those fail when work is left unfinished.
 func TestUnread(t *testing.T) {
@@ -273,7 +256,7 @@ func TestUnread(t *testing.T) {
 	}{
 		{KindTimer, false, true}, {KindEventBridge, false, true},
 		{KindDirect, false, false}, {KindDirect, true, true},
-		{KindAPIGateway, true, false}, {KindFunctionURL, true, false}, {Kind(0), false, false},
+		{KindAPIGateway, true, false}, {KindFunctionURL, true, false}, {"", false, false},
 	} {
 		assert.Equal(t, tt.want, tt.kind.Unread(tt.async), "%v async=%v", tt.kind, tt.async)
 	}

@@ -43,7 +43,7 @@ const headerRemoteAddr = "x-scf-remote-addr"
 // and stageVariables are ignored: they hold only what the API declares;
 // queryString holds the real query.
 func decodeHTTP(kind Kind, p *probe) (Event, *answer.Error) {
-	what := kind.describe()
+	what := eventOf[kind]
 	var (
 		headers  map[string]string
 		method   string

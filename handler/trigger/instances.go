@@ -203,7 +203,7 @@ func Targets(evs []CloudEvent, defaultRegion string) ([]Target, *answer.Error) {
 		if len(named) == 0 {
 			continue
 		}
-		what := KindEventBridge.describe()
+		what := eventOf[KindEventBridge]
 		if len(evs) > 1 {
 			what = fmt.Sprintf("the EventBridge batch's EventList[%d]", i)
 		}

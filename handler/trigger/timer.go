@@ -14,7 +14,7 @@ import (
 // {"Type":"Timer","TriggerName":"...","Time":"...","Message":"..."}.
 func decodeTimer(p *probe) (Event, *answer.Error) {
 	t := events.TimerEvent{Type: "Timer"}
-	what := KindTimer.describe()
+	what := eventOf[KindTimer]
 	for _, f := range []struct {
 		name string
 		raw  json.RawMessage
