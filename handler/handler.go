@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"slices"
 	"time"
 
 	"github.com/tencentyun/scf-go-lib/functioncontext"
@@ -37,8 +38,8 @@ type Handler struct {
 	// Security says who may call over HTTP and what may be changed; its
 	// zero value refuses every HTTP request.
 	Security guard.Security
-	secrets  guard.Redactor // configured secrets (API_TOKEN), masked in a panic's log line
-	startup  func()         // called at every invocation; does its work once (sync.OnceFunc)
+	secrets  []string // configured secrets (API_TOKEN), masked in a panic's log line
+	startup  func()   // called at every invocation; does its work once (sync.OnceFunc)
 	// settings, when NewFromEnv built h, gives each invocation the Handler
 	// of the variables it sees (h itself while they do not change).
 	settings *settings
@@ -48,18 +49,18 @@ type Handler struct {
 // ones, the caller's Authorization header, and the keys it signed with
 // (renewed ones included), all masked in a panic's log line.
 type invocation struct {
-	secrets guard.Redactor
+	secrets []string              // the Handler's, shared by every invocation, until extended by a copy (slices.Concat)
 	keys    *credentials.Renewing // nil until the keys are retrieved
 	async   bool                  // the request asked for Async (a direct invocation)
 }
 
 // redact masks every secret of the invocation in s.
 func (inv *invocation) redact(s string) string {
-	r := inv.secrets
+	secrets := inv.secrets
 	if inv.keys != nil {
-		r = r.With(inv.keys.Secrets()...)
+		secrets = slices.Concat(secrets, inv.keys.Secrets())
 	}
-	return r.Redact(s)
+	return guard.Redact(s, secrets...)
 }
 
 // Invoke implements scf-go-lib's cloudfunction.Handler. It returns the
@@ -99,7 +100,7 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 	if ev.HTTP != nil {
 		auth := ev.HTTP.Headers["authorization"]
 		token, _ := guard.BearerToken(auth)
-		inv.secrets = inv.secrets.With(auth, token)
+		inv.secrets = slices.Concat(inv.secrets, []string{auth, token})
 	}
 	a := h.answer(ctx, ev, verr, inv)
 	var ferr error

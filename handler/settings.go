@@ -89,7 +89,7 @@ func (s *settings) build(getenv func(string) string, prev *built) *built {
 	h := &Handler{Runner: run.Runner{Logger: s.logger}, AnswerMargin: answerMargin}
 	b := &built{h: h}
 	cfg, err := config.Load(b.config.record(getenv), os.ReadFile, s.httpClient, slog.New(invocationLog{s.logger.Handler()}))
-	h.secrets = h.secrets.With(cfg.Secrets...)
+	h.secrets = cfg.Secrets
 	// The credentials are read even when the rest is bad, so the snapshot
 	// covers their variables; Env reads the keys, which rotate, at every call
 	// from the latest invocation's variables.

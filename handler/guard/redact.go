@@ -1,6 +1,7 @@
 package guard
 
 import (
+	"cmp"
 	"regexp"
 	"slices"
 	"strings"
@@ -10,7 +11,7 @@ import (
 // Redacted stands in for a secret in a log line.
 const Redacted = "[REDACTED]"
 
-// minSecretLen is the shortest value a redactor masks: shorter ones are no
+// minSecretLen is the shortest value Redact masks: shorter ones are no
 // secret worth the name, and masking them would garble the text.
 const minSecretLen = 6
 
@@ -25,31 +26,20 @@ var secretPatterns = sync.OnceValue(func() []*regexp.Regexp {
 	}
 })
 
-// Redactor masks secrets in text bound for the log: the values it was told
-// (keys, the session token, API_TOKEN, the caller's Authorization header),
-// and anything secretPatterns match. Its zero value masks by pattern only.
-type Redactor struct {
-	values []string
-}
-
-// With returns a copy of r that also masks values.
-func (r Redactor) With(values ...string) Redactor {
-	out := Redactor{values: slices.Clone(r.values)}
-	for _, v := range values {
-		if v = strings.TrimSpace(v); len(v) >= minSecretLen && !slices.Contains(out.values, v) {
-			out.values = append(out.values, v)
-		}
-	}
-	return out
-}
-
-// Redact returns s with every known secret value and every match of
+// Redact returns s, text bound for the log, with each of secrets (keys, the
+// session token, API_TOKEN, the caller's Authorization header; trimmed, and
+// left alone when shorter than minSecretLen) and every match of
 // secretPatterns replaced by [REDACTED]; longer values first, so a value
 // that holds another is masked whole.
-func (r Redactor) Redact(s string) string {
-	values := slices.Clone(r.values)
-	slices.SortFunc(values, func(a, b string) int { return len(b) - len(a) })
-	for _, v := range values {
+func Redact(s string, secrets ...string) string {
+	values := make([]string, 0, len(secrets))
+	for _, v := range secrets {
+		if v = strings.TrimSpace(v); len(v) >= minSecretLen {
+			values = append(values, v)
+		}
+	}
+	slices.SortFunc(values, func(a, b string) int { return cmp.Or(len(b)-len(a), strings.Compare(a, b)) })
+	for _, v := range slices.Compact(values) {
 		s = strings.ReplaceAll(s, v, Redacted)
 	}
 	for _, p := range secretPatterns() {
