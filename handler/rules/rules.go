@@ -62,18 +62,6 @@ func (r Rule) sameTag(o Rule) bool {
 	return r.Value == nil || *r.Value == *o.Value
 }
 
-// wireRule is a rule as JSON spells it; keys match in any case.
-type wireRule struct {
-	Tag       json.RawMessage
-	ProjectId request.ProjectID
-	Project   json.RawMessage
-}
-
-type wireTag struct {
-	Key   json.RawMessage
-	Value json.RawMessage
-}
-
 // Parse reads a rule set, a JSON array of 1 to MaxRules rules; where names
 // its source ("" for a request's Rules, else e.g. "PROJECT_RULES"). A bad
 // rule, or a tag sent to two projects or given twice, refuses the whole set
@@ -144,33 +132,29 @@ func parseRule(name string, data json.RawMessage) (Rule, *answer.Error) {
 	if t := request.JSONType(data); t != request.TypeObject {
 		return bad(" must be an object such as {\"Tag\":{\"Key\":\"env\",\"Value\":\"prod\"},\"ProjectId\":1045}; got " + t)
 	}
-	if _, err := request.CheckObjectKeys(name, data, ruleKeys); err != nil {
+	fields, err := request.CheckObjectKeys(name, data, ruleKeys)
+	if err != nil {
 		return Rule{}, err
 	}
-	var w wireRule
-	if err := json.Unmarshal(data, &w); err != nil {
-		return bad(" cannot be read: " + err.Error())
+	tag, project := fields[0], fields[2] // in the order of ruleKeys
+	var projectID request.ProjectID
+	if fields[1] != nil {
+		_ = projectID.UnmarshalJSON(fields[1]) // it keeps its refusal
 	}
-	if request.JSONType(w.Tag) == request.TypeObject {
-		if _, err := request.CheckObjectKeys(name+".Tag", w.Tag, tagKeys); err != nil {
-			return Rule{}, err
-		}
-	}
-	if !request.Present(w.Tag) {
+	if !request.Present(tag) {
 		return bad(".Tag is missing; give the tag the rule matches, as {\"Key\":\"env\",\"Value\":\"prod\"} (or without Value for any value)")
 	}
-	if t := request.JSONType(w.Tag); t != request.TypeObject {
+	if t := request.JSONType(tag); t != request.TypeObject {
 		return bad(".Tag must be an object such as {\"Key\":\"env\",\"Value\":\"prod\"}; got " + t)
 	}
-	var wt wireTag
-	if err := json.Unmarshal(w.Tag, &wt); err != nil {
-		return bad(".Tag cannot be read: " + err.Error())
+	if fields, err = request.CheckObjectKeys(name+".Tag", tag, tagKeys); err != nil {
+		return Rule{}, err
 	}
 	var r Rule
-	if !request.Present(wt.Key) {
+	if !request.Present(fields[0]) { // in the order of tagKeys: Key, Value
 		return bad(".Tag.Key is missing")
 	}
-	key, msg := tagText(wt.Key, maxTagKeyLength)
+	key, msg := tagText(fields[0], maxTagKeyLength)
 	if msg != "" {
 		return bad(".Tag.Key " + msg)
 	}
@@ -178,29 +162,29 @@ func parseRule(name string, data json.RawMessage) (Rule, *answer.Error) {
 		return bad(".Tag.Key is empty")
 	}
 	r.Key = key
-	if request.Present(wt.Value) {
-		value, msg := tagText(wt.Value, maxTagValueLength)
+	if request.Present(fields[1]) {
+		value, msg := tagText(fields[1], maxTagValueLength)
 		if msg != "" {
 			return bad(".Tag.Value " + msg)
 		}
 		r.Value = &value
 	}
-	if request.Present(w.Project) {
-		r, msg := projectByName(r, w.ProjectId.Set, w.Project)
+	if request.Present(project) {
+		r, msg := projectByName(r, projectID.Set, project)
 		if msg != "" {
 			return bad(msg)
 		}
 		return r, nil
 	}
-	switch id := w.ProjectId; {
-	case !id.Set:
+	switch {
+	case !projectID.Set:
 		return bad(".ProjectId is missing; give the project the rule's instances belong in (0 for the default project)")
-	case id.Err != nil:
-		return bad("." + id.Err.Message)
-	case *id.ID < 0:
-		return bad(".ProjectId must be 0 (the default project) or greater; got " + strconv.FormatInt(*id.ID, 10))
+	case projectID.Err != nil:
+		return bad("." + projectID.Err.Message)
+	case *projectID.ID < 0:
+		return bad(".ProjectId must be 0 (the default project) or greater; got " + strconv.FormatInt(*projectID.ID, 10))
 	}
-	r.ProjectID = *w.ProjectId.ID
+	r.ProjectID = *projectID.ID
 	return r, nil
 }
 
