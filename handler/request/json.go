@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"encoding/json"
 	"errors"
-	"reflect"
 	"scf-cvm-project/handler/answer"
 	"slices"
 	"strconv"
@@ -71,49 +70,6 @@ func DecodeObject(what string, data []byte, v any) *answer.Error {
 		return answer.Errorf(answer.CodeInvalidParameter, "%s must be a JSON object; got %s", what, t)
 	}
 	return nil
-}
-
-// DecodeField decodes the top-level field name of an event, when present,
-// into v; a wrong type is refused with a message naming the field.
-func DecodeField(what, name string, raw json.RawMessage, v any) *answer.Error {
-	if !Present(raw) {
-		return nil
-	}
-	err := json.Unmarshal(raw, v)
-	if err == nil {
-		return nil
-	}
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		field := name
-		if te.Field != "" {
-			field += "." + te.Field
-		}
-		return answer.Errorf(answer.CodeInvalidParameter, "%s has the wrong type at %s: want %s, got %s", what, field, goTypeName(te.Type), te.Value)
-	}
-	return answer.Errorf(answer.CodeInvalidParameter, "%s cannot be read at %s: %v", what, name, err)
-}
-
-// goTypeName names a Go type as a JSON type.
-func goTypeName(t reflect.Type) string {
-	if t == nil {
-		return "another type"
-	}
-	switch t.Kind() {
-	case reflect.String:
-		return TypeString
-	case reflect.Bool:
-		return TypeBoolean
-	case reflect.Map, reflect.Struct:
-		return TypeObject
-	case reflect.Slice, reflect.Array:
-		return TypeArray
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
-		reflect.Float32, reflect.Float64:
-		return TypeNumber
-	}
-	return t.String()
 }
 
 // BOM is the UTF-8 byte-order mark, which some tools (PowerShell 5.1) write

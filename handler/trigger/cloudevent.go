@@ -80,21 +80,15 @@ func decodeCloudEvent(what string, data []byte) (CloudEvent, *answer.Error) {
 	if !request.Present(subject) {
 		subject = w.Subjuect
 	}
-	for _, f := range []struct {
-		name string
-		raw  json.RawMessage
-		v    *string
-	}{
-		{"specversion", w.SpecVersion, &ev.SpecVersion},
-		{"id", w.ID, &ev.ID},
-		{"type", w.Type, &ev.Type},
-		{"source", w.Source, &ev.Source},
-		{"subject", subject, &ev.Subject},
-		{"region", w.Region, &ev.Region},
-	} {
-		if err := request.DecodeField(what, f.name, f.raw, f.v); err != nil {
-			return CloudEvent{}, err
-		}
+	if err := decodeFields(what,
+		field{"specversion", w.SpecVersion, &ev.SpecVersion},
+		field{"id", w.ID, &ev.ID},
+		field{"type", w.Type, &ev.Type},
+		field{"source", w.Source, &ev.Source},
+		field{"subject", subject, &ev.Subject},
+		field{"region", w.Region, &ev.Region},
+	); err != nil {
+		return CloudEvent{}, err
 	}
 	ev.Region = strings.TrimSpace(ev.Region)
 	switch t := request.JSONType(w.Time); t {
@@ -102,7 +96,7 @@ func decodeCloudEvent(what string, data []byte) (CloudEvent, *answer.Error) {
 	case request.TypeNumber:
 		ev.Time = string(bytes.TrimSpace(w.Time))
 	case request.TypeString:
-		if err := request.DecodeField(what, "time", w.Time, &ev.Time); err != nil {
+		if err := decodeFields(what, field{"time", w.Time, &ev.Time}); err != nil {
 			return CloudEvent{}, err
 		}
 	default:
@@ -112,12 +106,12 @@ func decodeCloudEvent(what string, data []byte) (CloudEvent, *answer.Error) {
 	case "", request.TypeNull:
 	case request.TypeString:
 		var s string
-		if err := request.DecodeField(what, "resource", w.Resource, &s); err != nil {
+		if err := decodeFields(what, field{"resource", w.Resource, &s}); err != nil {
 			return CloudEvent{}, err
 		}
 		ev.Resource = []string{s}
 	default:
-		if err := request.DecodeField(what, "resource", w.Resource, &ev.Resource); err != nil {
+		if err := decodeFields(what, field{"resource", w.Resource, &ev.Resource}); err != nil {
 			return CloudEvent{}, err
 		}
 	}

@@ -3,6 +3,8 @@ package trigger
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"reflect"
 	"scf-cvm-project/handler/answer"
 	"scf-cvm-project/handler/request"
 	"strings"
@@ -144,4 +146,57 @@ func (k Kind) Unread(async bool) bool {
 		return async
 	}
 	return false
+}
+
+// field is a top-level field of an event, raw, and what to decode it into.
+type field struct {
+	name string
+	raw  json.RawMessage
+	v    any
+}
+
+// decodeFields decodes each of fields that is present, in order; the first
+// of a wrong type is refused with a message naming it, what naming the event.
+func decodeFields(what string, fields ...field) *answer.Error {
+	for _, f := range fields {
+		if !request.Present(f.raw) {
+			continue
+		}
+		err := json.Unmarshal(f.raw, f.v)
+		var te *json.UnmarshalTypeError
+		switch {
+		case err == nil:
+		case errors.As(err, &te):
+			name := f.name
+			if te.Field != "" {
+				name += "." + te.Field
+			}
+			return answer.Errorf(answer.CodeInvalidParameter, "%s has the wrong type at %s: want %s, got %s", what, name, goTypeName(te.Type), te.Value)
+		default:
+			return answer.Errorf(answer.CodeInvalidParameter, "%s cannot be read at %s: %v", what, f.name, err)
+		}
+	}
+	return nil
+}
+
+// goTypeName names a Go type as a JSON type.
+func goTypeName(t reflect.Type) string {
+	if t == nil {
+		return "another type"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return request.TypeString
+	case reflect.Bool:
+		return request.TypeBoolean
+	case reflect.Map, reflect.Struct:
+		return request.TypeObject
+	case reflect.Slice, reflect.Array:
+		return request.TypeArray
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return request.TypeNumber
+	}
+	return t.String()
 }

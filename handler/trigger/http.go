@@ -52,23 +52,17 @@ func decodeHTTP(kind Kind, p *probe) (Event, *answer.Error) {
 		// scf-go-lib's type, whose Identity the function does not use.
 		rc *events.APIGatewayRequestContext
 	)
-	for _, f := range []struct {
-		name string
-		raw  json.RawMessage
-		v    any
-	}{
-		{"headers", p.Headers, &headers},
-		{"httpMethod", p.HTTPMethod, &method},
-		{"path", p.Path, &path},
-		{"isBase64Encoded", p.IsBase64Encoded, &isBase64},
-		{"requestContext", p.RequestContext, &rc},
-	} {
-		if err := request.DecodeField(what, f.name, f.raw, f.v); err != nil {
-			if headers != nil { // enough to authenticate the caller
-				return Event{Kind: kind, HTTP: &HTTPRequest{Method: method, Headers: lowerKeys(headers)}}, err
-			}
-			return Event{Kind: kind}, err
+	if err := decodeFields(what,
+		field{"headers", p.Headers, &headers},
+		field{"httpMethod", p.HTTPMethod, &method},
+		field{"path", p.Path, &path},
+		field{"isBase64Encoded", p.IsBase64Encoded, &isBase64},
+		field{"requestContext", p.RequestContext, &rc},
+	); err != nil {
+		if headers != nil { // enough to authenticate the caller
+			return Event{Kind: kind, HTTP: &HTTPRequest{Method: method, Headers: lowerKeys(headers)}}, err
 		}
+		return Event{Kind: kind}, err
 	}
 	req := &HTTPRequest{
 		Method:  method,

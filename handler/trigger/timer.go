@@ -1,7 +1,6 @@
 package trigger
 
 import (
-	"encoding/json"
 	"net/url"
 	"scf-cvm-project/handler/answer"
 	"scf-cvm-project/handler/request"
@@ -14,20 +13,13 @@ import (
 // {"Type":"Timer","TriggerName":"...","Time":"...","Message":"..."}.
 func decodeTimer(p *probe) (Event, *answer.Error) {
 	t := events.TimerEvent{Type: "Timer"}
-	what := eventOf[KindTimer]
-	for _, f := range []struct {
-		name string
-		raw  json.RawMessage
-		v    *string
-	}{
-		{"Type", p.Type, &t.Type},
-		{"TriggerName", p.TriggerName, &t.TriggerName},
-		{"Time", p.Time, &t.Time},
-		{"Message", p.Message, &t.Message},
-	} {
-		if err := request.DecodeField(what, f.name, f.raw, f.v); err != nil {
-			return Event{}, err
-		}
+	if err := decodeFields(eventOf[KindTimer],
+		field{"Type", p.Type, &t.Type},
+		field{"TriggerName", p.TriggerName, &t.TriggerName},
+		field{"Time", p.Time, &t.Time},
+		field{"Message", p.Message, &t.Message},
+	); err != nil {
+		return Event{}, err
 	}
 	return Event{Kind: KindTimer, Timer: &t}, nil
 }
