@@ -22,8 +22,8 @@ const CodeProjectAmbiguous = "InvalidParameterValue.ProjectNameAmbiguous"
 // maxProjectName bounds a project's name as a rule or request gives it.
 const maxProjectName = 200
 
-// DefaultProjectsTTL is how long a warm process trusts a name it resolved.
-const DefaultProjectsTTL = 5 * time.Minute
+// projectsTTL is how long a warm process trusts a name it resolved.
+const projectsTTL = 5 * time.Minute
 
 // projectByName reads a rule's Project (a name) into r; ProjectId must
 // not be given with it (hasID).
@@ -100,11 +100,9 @@ func WithIDs(set []Rule, ids map[string]int64) []Rule {
 
 // Projects resolves project names into ids with the Tag API's
 // DescribeProjects, through the one call path, and remembers each name
-// it resolved for TTL (DefaultProjectsTTL when 0): one per warm process.
-// Safe for concurrent use.
+// it resolved for projectsTTL: one per warm process. Safe for concurrent use.
 type Projects struct {
 	Tags cvm.Caller
-	TTL  time.Duration
 	Now  func() time.Time // time.Now when nil
 
 	mu    sync.Mutex
@@ -117,23 +115,19 @@ type resolved struct {
 }
 
 // Resolve returns the id of each of names, asking DescribeProjects (AllList
-// 1, exact name match) for those not known within TTL. Errors:
+// 1, exact name match) for those not known within projectsTTL. Errors:
 // answer.CodeProjectNotFound, CodeProjectAmbiguous, or the failed call's code.
 func (p *Projects) Resolve(ctx context.Context, keys credentials.Provider, region string, names []string) (map[string]int64, *answer.Error) {
 	now := time.Now
 	if p.Now != nil {
 		now = p.Now
 	}
-	ttl := p.TTL
-	if ttl <= 0 {
-		ttl = DefaultProjectsTTL
-	}
 	out := make(map[string]int64, len(names))
 	for _, name := range names {
 		p.mu.Lock()
 		k, ok := p.known[name]
 		p.mu.Unlock()
-		if ok && now().Sub(k.at) < ttl {
+		if ok && now().Sub(k.at) < projectsTTL {
 			out[name] = k.id
 			continue
 		}

@@ -74,15 +74,15 @@ func TestProjectsResolve(t *testing.T) {
 	}
 }
 
-// A warm process resolves a name once, until TTL passes.
+// A warm process resolves a name once, until 5 minutes pass.
 func TestProjectsRemembersForTTL(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	api := &tagAPI{projects: []map[string]any{project(1045, "prod")}}
-	p := &Projects{Tags: api, TTL: time.Minute, Now: func() time.Time { return now }}
+	p := &Projects{Tags: api, Now: func() time.Time { return now }}
 	for _, step := range []struct {
 		after time.Duration
 		calls int
-	}{{0, 1}, {30 * time.Second, 1}, {61 * time.Second, 2}} {
+	}{{0, 1}, {4 * time.Minute, 1}, {61 * time.Second, 2}} {
 		now = now.Add(step.after)
 		got, err := p.Resolve(context.Background(), nil, "", []string{"prod"})
 		require.Nil(t, err)
