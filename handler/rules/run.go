@@ -42,27 +42,17 @@ type Run struct {
 	dryRun bool
 	list   Lister
 	move   Mover
+	moving int // instances handed to the Mover so far
 
-	reports        []answer.RuleReport // one per rule
-	batches        []answer.Batch
-	failed         []answer.Failure // the instances isolation found could not move
-	isolationCalls int
-	notFound       []string
-	wouldMove      int           // in a dry run
-	moving         int           // instances handed to the Mover so far
-	refused        *answer.Error // more to move than MaxInstances: nothing moved
-
-	firstRequestID string          // of the first call answered
-	failure        *answer.Failure // the first listing that failed
-	failureReqID   string
+	out answer.Outcome // what the run did so far: its reports (Rules) one per rule
 }
 
 // NewRun returns a run of rules that lists with list and moves with move;
 // a dry run decides and reports, and moves nothing.
 func NewRun(rules []Rule, dryRun bool, list Lister, move Mover) *Run {
-	r := &Run{rules: rules, dryRun: dryRun, list: list, move: move, reports: make([]answer.RuleReport, len(rules))}
+	r := &Run{rules: rules, dryRun: dryRun, list: list, move: move, out: answer.Outcome{Rules: make([]answer.RuleReport, len(rules))}}
 	for i, rule := range rules {
-		r.reports[i] = answer.RuleReport{Tag: answer.RuleTag{Key: rule.Key, Value: rule.Value}, ProjectId: rule.ProjectID, Project: rule.ProjectName}
+		r.out.Rules[i] = answer.RuleReport{Tag: answer.RuleTag{Key: rule.Key, Value: rule.Value}, ProjectId: rule.ProjectID, Project: rule.ProjectName}
 	}
 	return r
 }
@@ -76,7 +66,7 @@ func (r *Run) Reconcile(ctx context.Context, region string) {
 	for i, rule := range r.rules {
 		listed, reqIDs, err := r.list(ctx, region, listing.Query{Filters: []cvm.Filter{cvm.TagFilter(rule.Key, rule.Value)}})
 		r.noteCalls(reqIDs)
-		r.reports[i].RequestIds = appendUnique(r.reports[i].RequestIds, reqIDs...)
+		r.out.Rules[i].RequestIds = appendUnique(r.out.Rules[i].RequestIds, reqIDs...)
 		instances = append(instances, listed...)
 		if err != nil {
 			r.listingFailed([]int{i}, fmt.Sprintf("the listing of tag %s in %s", answer.Quote(rule.tag()), region), len(listed), err)
@@ -95,7 +85,7 @@ func (r *Run) Apply(ctx context.Context, region string, ids []string) {
 	all := make([]int, len(r.rules))
 	for i := range r.rules {
 		all[i] = i
-		r.reports[i].RequestIds = appendUnique(r.reports[i].RequestIds, reqIDs...)
+		r.out.Rules[i].RequestIds = appendUnique(r.out.Rules[i].RequestIds, reqIDs...)
 	}
 	if err != nil {
 		r.listingFailed(all, fmt.Sprintf("the listing of the %d instances named in %s", len(ids), region), len(listed), err)
@@ -107,7 +97,7 @@ func (r *Run) Apply(ctx context.Context, region string, ids []string) {
 	}
 	for _, id := range ids {
 		if !found[id] {
-			r.notFound = append(r.notFound, id)
+			r.out.NotFound = append(r.out.NotFound, id)
 		}
 	}
 	r.decideAndMove(ctx, region, listed, nil)
@@ -123,28 +113,28 @@ func (r *Run) decideAndMove(ctx context.Context, region string, instances []cvm.
 	for _, m := range d.Moves {
 		toMove += len(m.InstanceIDs)
 	}
-	if !r.dryRun && r.refused == nil && r.MaxInstances > 0 && r.moving+toMove > r.MaxInstances {
-		r.refused = answer.Errorf(answer.CodeLimitExceeded, "the rules would move %d instances; at most %d are allowed in one invocation (MAX_INSTANCES), so nothing was moved", r.moving+toMove, r.MaxInstances)
+	if !r.dryRun && r.out.Refused == nil && r.MaxInstances > 0 && r.moving+toMove > r.MaxInstances {
+		r.out.Refused = answer.Errorf(answer.CodeLimitExceeded, "the rules would move %d instances; at most %d are allowed in one invocation (MAX_INSTANCES), so nothing was moved", r.moving+toMove, r.MaxInstances)
 	}
 	failed := map[string]answer.Failure{}
 	requestOf := map[string]string{} // instance → the RequestId of its batch
 	for _, m := range d.Moves {
 		if r.dryRun {
-			r.wouldMove += len(m.InstanceIDs)
+			r.out.WouldMove += len(m.InstanceIDs)
 			continue
 		}
-		if r.refused != nil {
+		if r.out.Refused != nil {
 			continue
 		}
 		r.moving += len(m.InstanceIDs)
 		mv := r.move(ctx, region, m.ProjectID, m.InstanceIDs)
-		r.failed = append(r.failed, mv.Failed...)
-		r.isolationCalls += mv.IsolationCalls
+		r.out.Failed = append(r.out.Failed, mv.Failed...)
+		r.out.IsolationCalls += mv.IsolationCalls
 		for _, f := range mv.Failed {
 			failed[f.InstanceId] = f
 		}
 		for _, b := range mv.Batches {
-			r.batches = append(r.batches, b)
+			r.out.Batches = append(r.out.Batches, b)
 			r.noteCalls([]string{b.RequestId})
 			for _, id := range b.InstanceIds {
 				requestOf[id] = b.RequestId
@@ -157,11 +147,11 @@ func (r *Run) decideAndMove(ctx context.Context, region string, instances []cvm.
 		}
 	}
 	for i, rd := range d.Rules {
-		rep := &r.reports[i]
+		rep := &r.out.Rules[i]
 		rep.Matched += rd.Matched
 		rep.AlreadyInProject += rd.AlreadyInProject
 		rep.Conflicts = append(rep.Conflicts, rd.Conflicts...)
-		if r.refused != nil && !r.dryRun {
+		if r.out.Refused != nil && !r.dryRun {
 			continue
 		}
 		for _, id := range rd.Moved {
@@ -179,17 +169,17 @@ func (r *Run) decideAndMove(ctx context.Context, region string, instances []cvm.
 func (r *Run) listingFailed(rules []int, what string, listed int, err error) {
 	f, reqID := answer.FromListing(what, listed, err)
 	for _, i := range rules {
-		r.reports[i].Failed = append(r.reports[i].Failed, f)
+		r.out.Rules[i].Failed = append(r.out.Rules[i].Failed, f)
 	}
-	if r.failure == nil {
-		r.failure, r.failureReqID = &f, reqID
+	if r.out.ListingFailure == nil {
+		r.out.ListingFailure, r.out.ListingRequest = &f, reqID
 	}
 }
 
 func (r *Run) noteCalls(reqIDs []string) {
 	for _, id := range reqIDs {
-		if r.firstRequestID == "" && id != "" {
-			r.firstRequestID = id
+		if r.out.FirstRequestID == "" && id != "" {
+			r.out.FirstRequestID = id
 		}
 	}
 }
@@ -197,20 +187,9 @@ func (r *Run) noteCalls(reqIDs []string) {
 // Outcome is what the run did, for answer.Build; named is the instances
 // asked about (nil for a reconciliation).
 func (r *Run) Outcome(named []string) answer.Outcome {
-	return answer.Outcome{
-		InstanceIds:    named,
-		Batches:        r.batches,
-		Failed:         r.failed,
-		IsolationCalls: r.isolationCalls,
-		Refused:        r.refused,
-		Rules:          r.reports,
-		NotFound:       r.notFound,
-		ListingFailure: r.failure,
-		ListingRequest: r.failureReqID,
-		FirstRequestID: r.firstRequestID,
-		RulesDryRun:    r.dryRun,
-		WouldMove:      r.wouldMove,
-	}
+	o := r.out
+	o.InstanceIds, o.RulesDryRun = named, r.dryRun
+	return o
 }
 
 // appendUnique appends the non-empty values of add not in list yet. It
