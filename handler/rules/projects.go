@@ -25,20 +25,6 @@ const maxProjectName = 200
 // projectsTTL is how long a warm process trusts a name it resolved.
 const projectsTTL = 5 * time.Minute
 
-// projectByName reads a rule's Project (a name) into r; ProjectId must
-// not be given with it (hasID).
-func projectByName(r Rule, hasID bool, name []byte) (Rule, string) {
-	if hasID {
-		return Rule{}, " gives both ProjectId and Project; give one of them"
-	}
-	n, msg := ProjectNameOf(name)
-	if msg != "" {
-		return Rule{}, ".Project " + msg
-	}
-	r.ProjectName, r.ProjectID = n, -1
-	return r, ""
-}
-
 // ProjectNameOf reads a project's name: a non-empty string of at most 200
 // characters without control characters. The message, when not "", says
 // what is wrong.

@@ -25,10 +25,8 @@ func WithRegions(rr *Request, raw request.Raw, regions []string, all bool) *answ
 			return answer.Errorf(answer.CodeInvalidParameterValue, "Region and Regions are both given; give Region for one region, or Regions for several (\"*\": every region)")
 		}
 		var err *answer.Error
-		if rr.Regions, rr.AllRegions, err = request.ReadRegions(raw.Regions); err != nil {
-			return err
-		}
-		return nil
+		rr.Regions, rr.AllRegions, err = request.ReadRegions(raw.Regions)
+		return err
 	}
 	if rr.InstanceIDs == nil && raw.Region == "" {
 		rr.Regions, rr.AllRegions = regions, all

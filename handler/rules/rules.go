@@ -169,11 +169,14 @@ func parseRule(name string, data json.RawMessage) (Rule, *answer.Error) {
 		}
 		r.Value = &value
 	}
-	if request.Present(project) {
-		r, msg := projectByName(r, projectID.Set, project)
-		if msg != "" {
-			return bad(msg)
+	if request.Present(project) { // a name, resolved before any move
+		if projectID.Set {
+			return bad(" gives both ProjectId and Project; give one of them")
 		}
+		if r.ProjectName, msg = ProjectNameOf(project); msg != "" {
+			return bad(".Project " + msg)
+		}
+		r.ProjectID = -1
 		return r, nil
 	}
 	switch {
