@@ -169,7 +169,7 @@ func (h *Handler) planEvents(evs []trigger.CloudEvent) (plan, *answer.Error) {
 // anonymous caller (ALLOW_ANONYMOUS_HTTP) is logged with what API Gateway
 // said of it.
 func (h *Handler) guardHTTP(ctx context.Context, ev trigger.Event) *answer.Error {
-	r := h.Security.CheckHTTP(ev.HTTP.Method, ev.HTTP.Headers)
+	refusal, reason := h.Security.CheckHTTP(ev.HTTP.Method, ev.HTTP.Headers)
 	attrs := []slog.Attr{
 		slog.String("function_request_id", invocationID(ctx)),
 		slog.String("event", string(ev.Kind)),
@@ -177,10 +177,10 @@ func (h *Handler) guardHTTP(ctx context.Context, ev trigger.Event) *answer.Error
 		slog.String("source_ip", ev.HTTP.SourceIP),
 		slog.String("gateway_request_id", ev.HTTP.RequestID),
 	}
-	if r != nil {
-		attrs = append(attrs, slog.String("code", r.Err.Code), slog.String("reason", r.Reason))
+	if refusal != nil {
+		attrs = append(attrs, slog.String("code", refusal.Code), slog.String("reason", reason))
 		h.Log().LogAttrs(ctx, slog.LevelWarn, "HTTP request refused", attrs...)
-		return r.Err
+		return refusal
 	}
 	if h.Security.TokenSHA256 == nil {
 		attrs = append(attrs,

@@ -175,32 +175,26 @@ func (s Security) HTTPAuth() string {
 // unauthenticatedMessage is all a refused caller is told.
 const unauthenticatedMessage = "a valid bearer token is required in the Authorization header"
 
-// Refusal is an HTTP request refused by CheckHTTP: Err is the caller's
-// answer; Reason, which may say how to configure the function, is for the
-// log only. Neither holds the token nor any header's value.
-type Refusal struct {
-	Err    *answer.Error
-	Reason string
-}
-
 // CheckHTTP checks an HTTP request (headers with lower-cased keys; nil: none
 // could be read) before anything else is read from it: authentication
 // (Unauthenticated), method (MethodNotAllowed), content type
-// (UnsupportedMediaType). It returns nil when the request passes.
-func (s Security) CheckHTTP(method string, headers map[string]string) *Refusal {
+// (UnsupportedMediaType). It returns nil when the request passes, else the
+// caller's answer and why, which may say how to configure the function, for
+// the log only. Neither holds the token nor any header's value.
+func (s Security) CheckHTTP(method string, headers map[string]string) (refusal *answer.Error, reason string) {
 	if headers == nil {
-		return &Refusal{Err: answer.Errorf(answer.CodeUnauthenticated, unauthenticatedMessage), Reason: "the HTTP event holds no request"}
+		return answer.Errorf(answer.CodeUnauthenticated, unauthenticatedMessage), "the HTTP event holds no request"
 	}
-	if reason := s.authenticate(headers["authorization"]); reason != "" {
-		return &Refusal{Err: answer.Errorf(answer.CodeUnauthenticated, unauthenticatedMessage), Reason: reason}
+	if why := s.authenticate(headers["authorization"]); why != "" {
+		return answer.Errorf(answer.CodeUnauthenticated, unauthenticatedMessage), why
 	}
 	if err := s.checkMethod(method); err != nil {
-		return &Refusal{Err: err, Reason: "method not allowed"}
+		return err, "method not allowed"
 	}
 	if err := checkContentType(headers["content-type"]); err != nil {
-		return &Refusal{Err: err, Reason: "content type not supported"}
+		return err, "content type not supported"
 	}
-	return nil
+	return nil, ""
 }
 
 // authenticate checks the Authorization header; it returns "" when the

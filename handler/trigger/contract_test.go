@@ -51,8 +51,8 @@ func assertRequestContract(t *testing.T, ev Event) {
 		if ev.HTTP != nil {
 			method, headers = ev.HTTP.Method, ev.HTTP.Headers
 		}
-		if r := sec.CheckHTTP(method, headers); r != nil {
-			refused(r.Err, nil, nil)
+		if refusal, _ := sec.CheckHTTP(method, headers); refusal != nil {
+			refused(refusal, nil, nil)
 			return
 		}
 	}
