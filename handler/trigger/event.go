@@ -114,20 +114,17 @@ func Decode(payload []byte) (Event, *answer.Error) {
 	return Event{Kind: KindDirect, Direct: append(json.RawMessage(nil), payload...)}, nil
 }
 
-// Request extracts the request of any event but EventBridge's: an HTTP body
-// (a form by its Content-Type, else JSON) or query, a timer's Message, a
-// direct payload. On error, the request.Raw holds what could be read, for
-// the answer to echo. Keys: docs/requests-and-answers.md#requests.
+// Request extracts the request of an event Decode accepted, any but
+// EventBridge's: an HTTP body (a form by its Content-Type, else JSON) or
+// query, a timer's Message, a direct payload. On error, the request.Raw
+// holds what could be read, for the answer to echo. Keys:
+// docs/requests-and-answers.md#requests.
 func (ev Event) Request() (request.Raw, *answer.Error) {
 	switch ev.Kind {
 	case KindAPIGateway, KindFunctionURL:
-		if ev.HTTP != nil {
-			return requestFromHTTP(ev.HTTP)
-		}
+		return requestFromHTTP(ev.HTTP)
 	case KindTimer:
-		if ev.Timer != nil {
-			return requestFromTimer(ev.Timer)
-		}
+		return requestFromTimer(ev.Timer)
 	case KindDirect:
 		return request.FromJSON("the event", ev.Direct)
 	}

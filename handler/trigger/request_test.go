@@ -275,9 +275,9 @@ func TestRequestFromValuesRejects(t *testing.T) {
 	}
 }
 
-// An Event that was not built by Decode is the caller's bug: a 500.
-func TestRequestFromEventWithoutItsPart(t *testing.T) {
-	for _, ev := range []Event{{}, {Kind: KindAPIGateway}, {Kind: KindFunctionURL}, {Kind: KindTimer}, {Kind: "other"}} {
+// An Event of a kind that carries no request is the caller's bug: a 500.
+func TestRequestFromEventWithoutOne(t *testing.T) {
+	for _, ev := range []Event{{}, {Kind: KindEventBridge}, {Kind: "other"}} {
 		_, err := ev.Request()
 		require.NotNil(t, err, "%v", ev.Kind)
 		assert.Equal(t, answer.CodeInternalError, err.Code)
