@@ -88,7 +88,7 @@ func WithIDs(set []Rule, ids map[string]int64) []Rule {
 // DescribeProjects, through the one call path, and remembers each name
 // it resolved for projectsTTL: one per warm process. Safe for concurrent use.
 type Projects struct {
-	Tags cvm.Caller
+	Tags cvm.Caller       // required
 	Now  func() time.Time // time.Now when nil
 
 	mu    sync.Mutex
@@ -116,9 +116,6 @@ func (p *Projects) Resolve(ctx context.Context, keys credentials.Provider, regio
 		if ok && now().Sub(k.at) < projectsTTL {
 			out[name] = k.id
 			continue
-		}
-		if p.Tags == nil {
-			return nil, answer.Errorf(answer.CodeInternalError, "project %s is named, but the function has no Tag API client to resolve it", answer.Quote(name))
 		}
 		ids, err := p.lookup(ctx, keys, region, name)
 		if err != nil {
