@@ -26,9 +26,7 @@ func ReadRegions(raw json.RawMessage) (regions []string, all bool, err *answer.E
 		return ParseRegions("Regions", s)
 	case TypeArray:
 		var list []json.RawMessage
-		if json.Unmarshal(raw, &list) != nil {
-			return nil, false, answer.Errorf(answer.CodeInvalidParameterValue, "Regions cannot be read; give a list such as [\"ap-guangzhou\",\"ap-shanghai\"], or \"*\"")
-		}
+		_ = json.Unmarshal(raw, &list) // valid JSON, as FromJSON and FromValues give it
 		var names []string
 		for i, r := range list {
 			var s string

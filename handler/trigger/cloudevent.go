@@ -55,9 +55,7 @@ func decodeCloudEvents(payload []byte, p *probe) (Event, *answer.Error) {
 		return Event{}, answer.Errorf(answer.CodeInvalidParameter, "the EventBridge batch has the wrong type at EventList: want an array of events, got %s", t)
 	}
 	var raws []json.RawMessage
-	if err := json.Unmarshal(p.EventList, &raws); err != nil {
-		return Event{}, answer.Errorf(answer.CodeInvalidParameter, "the EventBridge batch cannot be read at EventList: %v", err)
-	}
+	_ = json.Unmarshal(p.EventList, &raws) // an array of the event Decode read whole
 	evs := make([]CloudEvent, 0, len(raws))
 	for i, raw := range raws {
 		ev, err := decodeCloudEvent(fmt.Sprintf("the EventBridge batch's EventList[%d]", i), raw)

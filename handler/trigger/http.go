@@ -120,9 +120,7 @@ func decodeBody(what string, raw json.RawMessage, isBase64 bool) ([]byte, *answe
 		body = bytes.TrimSpace(raw)
 	case request.TypeString:
 		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, answer.Errorf(answer.CodeInvalidParameter, "%s has a bad body: %v", what, err)
-		}
+		_ = json.Unmarshal(raw, &s) // a string of the event Decode read whole
 		if !isBase64 {
 			body = []byte(s)
 			break
