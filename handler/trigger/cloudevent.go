@@ -94,9 +94,7 @@ func decodeCloudEvent(what string, data []byte) (CloudEvent, *answer.Error) {
 	case request.TypeNumber:
 		ev.Time = string(bytes.TrimSpace(w.Time))
 	case request.TypeString:
-		if err := decodeFields(what, field{"time", w.Time, &ev.Time}); err != nil {
-			return CloudEvent{}, err
-		}
+		_ = json.Unmarshal(w.Time, &ev.Time) // a string of the event DecodeObject read whole
 	default:
 		return CloudEvent{}, answer.Errorf(answer.CodeInvalidParameter, "%s has the wrong type at time: want a string or a number, got %s", what, t)
 	}
@@ -104,9 +102,7 @@ func decodeCloudEvent(what string, data []byte) (CloudEvent, *answer.Error) {
 	case "", request.TypeNull:
 	case request.TypeString:
 		var s string
-		if err := decodeFields(what, field{"resource", w.Resource, &s}); err != nil {
-			return CloudEvent{}, err
-		}
+		_ = json.Unmarshal(w.Resource, &s) // as time
 		ev.Resource = []string{s}
 	default:
 		if err := decodeFields(what, field{"resource", w.Resource, &ev.Resource}); err != nil {
