@@ -96,7 +96,7 @@ func (h *Handler) plan(ev trigger.Event) (plan, *answer.Error) {
 	// The tag rules, rather than a move into one ProjectId: the request gives
 	// Rules or "Reconcile": true, or names instances without a project while
 	// rules are configured.
-	if raw.Rules != nil || raw.Reconcile || (len(h.Rules) > 0 && raw.HasInstanceIDs && !raw.HasProjectID && !raw.HasProjectName) {
+	if raw.Rules != nil || raw.Reconcile || (len(h.Rules) > 0 && raw.HasInstanceIDs && !raw.HasProjectID && raw.ProjectName == nil) {
 		rr, err := rules.Validate(raw, h.DefaultRegion, h.Rules, h.Security.InstanceLimit(), p.DryRun)
 		if err == nil {
 			err = rules.WithRegions(&rr, raw, h.Account.Regions, h.Account.AllRegions)
@@ -115,7 +115,7 @@ func (h *Handler) plan(ev trigger.Event) (plan, *answer.Error) {
 		return p, answer.Errorf(answer.CodeInvalidParameterValue, "Regions applies to a reconciliation (\"Reconcile\": true, or Rules); a move's instances are in Region")
 	}
 	var name string
-	if raw.HasProjectName {
+	if raw.ProjectName != nil {
 		if raw.HasProjectID {
 			return p, answer.Errorf(answer.CodeInvalidParameterValue, "ProjectId and Project are both given; give the project's id or its name, not both")
 		}

@@ -93,7 +93,6 @@ func FromValues(where string, v url.Values) (Raw, *answer.Error) {
 	}
 	if s, ok, err := single(where, v, "Project"); ok {
 		raw.ProjectName, _ = json.Marshal(s)
-		raw.HasProjectName = true
 		keep(err)
 	}
 	if a := flag("Async"); a != nil {

@@ -122,7 +122,7 @@ func FromJSON(where string, data []byte) (Raw, *answer.Error) {
 		raw.Regions = regions
 	}
 	if Present(project) {
-		raw.ProjectName, raw.HasProjectName = project, true
+		raw.ProjectName = project
 	}
 	if err := cmp.Or(ids.err, projectID.Err, regionErr); err != nil {
 		return raw, err

@@ -128,7 +128,7 @@ func TestFromJSONReadsEachKey(t *testing.T) {
 		"Reconcile":   {`true`, Raw{Reconcile: true}},
 		"Async":       {`true`, Raw{Async: true}},
 		"Regions":     {`"*"`, Raw{Regions: json.RawMessage(`"*"`)}},
-		"Project":     {`"prod"`, Raw{ProjectName: json.RawMessage(`"prod"`), HasProjectName: true}},
+		"Project":     {`"prod"`, Raw{ProjectName: json.RawMessage(`"prod"`)}},
 	}
 	require.Len(t, tests, len(Keys))
 	for _, k := range Keys {

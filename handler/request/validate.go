@@ -37,12 +37,11 @@ type Raw struct {
 	Rules     json.RawMessage // as given, when present; checked by rules.Parse
 	Reconcile bool
 
-	// A whole account (regions.go): the regions a reconciliation covers
-	// (Regions: a list, or "*" for all), and a project given by its name
-	// (Project) instead of ProjectId.
-	Regions        json.RawMessage
-	ProjectName    json.RawMessage
-	HasProjectName bool
+	// A whole account (regions.go), each as given when present: the regions
+	// a reconciliation covers (Regions: a list, or "*" for all), and a
+	// project given by its name (Project) instead of ProjectId.
+	Regions     json.RawMessage
+	ProjectName json.RawMessage
 }
 
 // Move is a validated request: what the function will do.

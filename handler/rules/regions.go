@@ -13,7 +13,7 @@ const EnvReconcileRegions = "RECONCILE_REGIONS"
 // list, or "*") for a reconciliation, else, with neither, RECONCILE_REGIONS
 // (regions, or all). Project is refused: each rule names its own. Pure.
 func WithRegions(rr *Request, raw request.Raw, regions []string, all bool) *answer.Error {
-	if raw.HasProjectName {
+	if raw.ProjectName != nil {
 		return answer.Errorf(answer.CodeInvalidParameterValue, "Project cannot be given with Rules or Reconcile: each rule names its project (ProjectId or Project)")
 	}
 	rr.RulesJSON = raw.Rules

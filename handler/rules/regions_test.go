@@ -34,7 +34,7 @@ func TestWithRegions(t *testing.T) {
 		{"empty", request.Raw{Regions: json.RawMessage(`[]`)}, false, nil, false, nil, false, "Regions is empty"},
 		{"not a list", request.Raw{Regions: json.RawMessage(`5`)}, false, nil, false, nil, false, "Regions must be a list"},
 		{"a star among others", request.Raw{Regions: json.RawMessage(`["*","ap-beijing"]`)}, false, nil, false, nil, false, "give \"*\" alone"},
-		{"Project in a rule request", request.Raw{ProjectName: json.RawMessage(`"prod"`), HasProjectName: true}, false, nil, false, nil, false, "Project cannot be given with Rules or Reconcile"},
+		{"Project in a rule request", request.Raw{ProjectName: json.RawMessage(`"prod"`)}, false, nil, false, nil, false, "Project cannot be given with Rules or Reconcile"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			rr := Request{}
