@@ -3,13 +3,13 @@ package cvm
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
+	"math/rand/v2"
 	"mime"
 	"net/http"
 	"net/url"
@@ -396,15 +396,11 @@ func (c *Client) log(ctx context.Context, credentialSource string, action Action
 	c.Logger.LogAttrs(ctx, level, "upstream call", attrs...)
 }
 
-func randomNonce() uint32 {
-	var b [4]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
-	n := binary.BigEndian.Uint32(b[:]) & 0x7fffffff
-	if n == 0 {
-		n = 1
-	}
-	return n
-}
+// randomNonce is a v1 Nonce, a random positive integer that with the
+// Timestamp keeps a request from being replayed (API 2.0's signature
+// document); the signature, not the nonce, is the secret, so the runtime's
+// generator (math/rand/v2, no system call) is enough, as in the official SDK.
+func randomNonce() uint32 { return rand.Uint32N(math.MaxInt32) + 1 }
 
 // legacyAnswer reads the legacy endpoint's own answer to action,
 // {"code":4100,"message":"...","codeDesc":"AuthFailure..."} (for
