@@ -66,7 +66,7 @@ bench:
 ## worker each (CI runs only the committed corpus, through `make test`)
 FUZZTIME ?= 10m
 # package:fuzzer, one each
-FUZZERS  := handler:FuzzDecodeEvent handler:FuzzRequestContract handler/trigger:FuzzRequestFromEvent \
+FUZZERS  := handler/answer:FuzzMaskAddresses handler:FuzzDecodeEvent handler:FuzzRequestContract handler/trigger:FuzzRequestFromEvent \
             handler/trigger:FuzzCloudEvent handler/request:FuzzPlainStringArray handler/request:FuzzUnquoteJSONString
 fuzz:
 	@for pf in $(FUZZERS); do \

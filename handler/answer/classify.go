@@ -165,22 +165,17 @@ func Plain(err error) string {
 	return string(maskAddresses([]byte(msg), "(a connection)"))
 }
 
-// socketPair and socketAddr match a connection's two ends ("tcp
-// 10.0.0.1:5->10.0.0.2:443") and one address ("dial tcp 10.0.0.2:443") in
-// text, each compiled when first needed; the pair's "\S+" backtracks over
-// text without spaces (JSON), so each runs only where its match may be.
-var (
-	socketPair = sync.OnceValue(func() *regexp.Regexp {
-		return regexp.MustCompile(`(?:(?:read|write|dial) )?(?:tcp|udp)[46]? ?(?:\S+:\d+)?->\S+:\d+`)
-	})
-	socketAddr = sync.OnceValue(func() *regexp.Regexp {
-		return regexp.MustCompile(`(?:(?:read|write|dial) (?:tcp|udp)[46]? )?(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:.]+\]):\d+`)
-	})
-)
+// socketPair matches a connection's two ends ("tcp 10.0.0.1:5->10.0.0.2:443"),
+// compiled when first needed: only an error's words hold one.
+var socketPair = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?:(?:read|write|dial) )?(?:tcp|udp)[46]? ?(?:\S+:\d+)?->\S+:\d+`)
+})
 
-// maskAddresses replaces every socket address in b with words, running the
-// address pattern only just before each ':' with a digit (or ']') before it
-// and a digit after, as every address has.
+// maskAddresses replaces every socket address in b with words: a
+// connection's two ends, and an IPv4 or [IPv6] address with its port and
+// any "dial tcp " (read, write; tcp4, udp6, ...) before it. One address is
+// found from its port's ':' back, without a regexp: compiling and running
+// one was a tenth of a cold start's first invocation.
 func maskAddresses(b []byte, words string) []byte {
 	if bytes.Contains(b, []byte("->")) {
 		b = socketPair().ReplaceAll(b, []byte(words))
@@ -188,16 +183,16 @@ func maskAddresses(b []byte, words string) []byte {
 	var out []byte
 	done := 0 // b[:done] is in out, or needs no change
 	for i := 1; i+1 < len(b); i++ {
-		if b[i] != ':' || !(b[i-1] == ']' || isDigit(b[i-1])) || !isDigit(b[i+1]) {
+		if b[i] != ':' || !isDigit(b[i+1]) {
 			continue
 		}
-		from, to := max(done, i-addressReach), i+1
+		to := i + 1
 		for to < len(b) && isDigit(b[to]) {
 			to++
 		}
-		if loc := socketAddr().FindIndex(b[from:to]); loc != nil {
-			out = append(append(out, b[done:from+loc[0]]...), words...)
-			done = from + loc[1]
+		if from := addressStart(b[done:i]); from >= 0 {
+			out = append(append(out, b[done:done+from]...), words...)
+			done = to
 		}
 		i = to - 1
 	}
@@ -207,9 +202,58 @@ func maskAddresses(b []byte, words string) []byte {
 	return append(out, b[done:]...)
 }
 
-// addressReach is how far before its port's ':' an address can start:
-// "write tcp6 " and a bracketed IPv6 address of at most 39 characters.
-const addressReach = 64
+// addressStart returns where the address that text ends with starts,
+// four groups of 1 to 3 digits or a bracketed IPv6 address, with any
+// "dial tcp " before it; -1 when text ends with neither.
+func addressStart(text []byte) int {
+	start := -1
+	if n := len(text); n > 2 && text[n-1] == ']' {
+		open := bytes.LastIndexByte(text[:n-1], '[')
+		if open >= 0 && open < n-2 && !bytes.ContainsFunc(text[open+1:n-1], func(r rune) bool {
+			return !isDigit(byte(r)) && !strings.ContainsRune("abcdefABCDEF:.", r)
+		}) {
+			start = open
+		}
+	} else {
+		end := len(text) // of the group
+		for group := 1; group <= 4; group++ {
+			d := end
+			for d > 0 && end-d < 3 && isDigit(text[d-1]) {
+				d--
+			}
+			switch {
+			case d == end:
+				return -1
+			case group == 4:
+				start = d
+			case d == 0 || text[d-1] != '.':
+				return -1
+			}
+			end = d - 1
+		}
+	}
+	if start < 0 {
+		return -1
+	}
+	// (read|write|dial) (tcp|udp)[46]?, then a space
+	head, ok := bytes.CutSuffix(text[:start], []byte(" "))
+	if !ok {
+		return start
+	}
+	if n := len(head); n > 0 && (head[n-1] == '4' || head[n-1] == '6') {
+		head = head[:n-1]
+	}
+	for _, network := range []string{"tcp", "udp"} {
+		if rest, ok := bytes.CutSuffix(head, []byte(network)); ok {
+			for _, op := range []string{"read ", "write ", "dial "} {
+				if bytes.HasSuffix(rest, []byte(op)) {
+					return len(rest) - len(op)
+				}
+			}
+		}
+	}
+	return start
+}
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 

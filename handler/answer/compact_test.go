@@ -3,6 +3,7 @@ package answer
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -74,20 +75,38 @@ func TestAnAnswerMasksSocketAddresses(t *testing.T) {
 	assert.Equal(t, json, maskAddresses(json, "(an address)"), "JSON's own colons are not addresses")
 }
 
+// addressPattern is the address maskAddresses finds without a regexp.
+var addressPattern = regexp.MustCompile(`(?:(?:read|write|dial) (?:tcp|udp)[46]? )?(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:.]+\]):\d+`)
+
+// maskedByPatterns masks text with the two patterns, run on the whole text.
+func maskedByPatterns(text string) string {
+	return string(addressPattern.ReplaceAll(socketPair().ReplaceAll([]byte(text), []byte("X")), []byte("X")))
+}
+
 // Masking around each candidate ':' masks what the patterns, run on the
 // whole text, mask.
 func TestMaskAddressesAgreesWithThePatternsOnTheWholeText(t *testing.T) {
-	pair, addr := socketPair(), socketAddr()
 	for _, text := range []string{
 		`dial tcp 10.0.0.5:8443: connect: connection refused`,
 		`read tcp 127.0.0.1:34524->10.1.2.3:443: read: connection reset by peer`,
 		`write tcp6 [fd00::1:2]:5->[fd00::9]:443: broken pipe`,
 		`{"Message":"cvm: 127.0.0.1:9: no time left","Endpoint":"http://127.0.0.1:9/v2/index.php","T":"15:47:19"}`,
 		`1234.5.6.7:80 and 999.1.1.1:1:2:3 and [::1]:8 [zz]:9 1.2.3:4`,
+		`xdial tcp4 1.2.3.4:5 dial tcp9 1.2.3.4:5 read  tcp 1.2.3.4:5 write udp61.2.3.4:5 dial udp6 [[::1]:7 []:8 [a:b]c]:9`,
+		`12.3.4.5.6:7 0.0.0.0:0:1 .1.2.3.4:5 a1.2.3.4:5 dial tcp 1.2.3.4:x 1.2.3.4: [::1]:`,
 		`tcp 10.0.0.1:5->cvm.tencentcloudapi.com:443 then 10.0.0.1:`,
 		strings.Repeat(`{"InstanceId":"ins-00000001","Code":"Success"},`, 50) + `read tcp 10.9.8.7:6`,
 	} {
-		want := addr.ReplaceAll(pair.ReplaceAll([]byte(text), []byte("X")), []byte("X"))
-		assert.Equal(t, string(want), string(maskAddresses([]byte(text), "X")), text)
+		assert.Equal(t, maskedByPatterns(text), string(maskAddresses([]byte(text), "X")), text)
 	}
+}
+
+// FuzzMaskAddresses holds maskAddresses to the address pattern on any text.
+func FuzzMaskAddresses(f *testing.F) {
+	for _, seed := range []string{`dial tcp 10.0.0.5:8443: refused`, `[fd00::1]:443`, `1234.5.6.7:80:9`, `write udp6 [::1]:5`} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		require.Equal(t, maskedByPatterns(text), string(maskAddresses([]byte(text), "X")), text)
+	})
 }
