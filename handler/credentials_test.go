@@ -116,7 +116,7 @@ func TestCredentialFailuresAreAnsweredWithoutACall(t *testing.T) {
 			}
 			assert.Empty(t, a.CredentialSource, "no credentials, no source")
 			assert.NotContains(t, resp.Body, "CredentialSource")
-			assert.Equal(t, []string{"ins-00000001"}, a.InstanceIds)
+			assert.EqualValues(t, []string{"ins-00000001"}, a.InstanceIds)
 			assert.Empty(t, f.calls, "no CVM call without credentials")
 		})
 	}

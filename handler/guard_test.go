@@ -177,8 +177,8 @@ func TestDryRunSignsEveryBatchAndSendsNothing(t *testing.T) {
 			assert.Empty(t, a.RequestId)
 			assert.Contains(t, a.Message, "2 ModifyInstancesProject call(s)")
 			require.Len(t, a.Batches, 2)
-			assert.Equal(t, ids(1, 100), a.Batches[0].InstanceIds)
-			assert.Equal(t, ids(101, 150), a.Batches[1].InstanceIds)
+			assert.EqualValues(t, ids(1, 100), a.Batches[0].InstanceIds)
+			assert.EqualValues(t, ids(101, 150), a.Batches[1].InstanceIds)
 			for _, b := range a.Batches {
 				assert.Equal(t, answer.CodeDryRun, b.Code)
 			}

@@ -114,7 +114,7 @@ func TestInvokeSplitsIntoBatchesOfAHundred(t *testing.T) {
 			for i, c := range f.calls {
 				assert.LessOrEqual(t, len(c.InstanceIds), 100)
 				assert.Equal(t, int64(3), c.ProjectId)
-				assert.Equal(t, c.InstanceIds, a.Batches[i].InstanceIds)
+				assert.EqualValues(t, c.InstanceIds, a.Batches[i].InstanceIds)
 				total += len(c.InstanceIds)
 			}
 			assert.Equal(t, n, total)

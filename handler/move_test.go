@@ -50,7 +50,7 @@ func TestBatchesRunConcurrentlyAndAnswerInRequestOrder(t *testing.T) {
 	require.Equal(t, answer.CodeSuccess, a.Code)
 	require.Len(t, a.Batches, 10)
 	for i, b := range a.Batches {
-		assert.Equal(t, ids(100*i+1, 100*i+100), b.InstanceIds, "batch %d", i)
+		assert.EqualValues(t, ids(100*i+1, 100*i+100), b.InstanceIds, "batch %d", i)
 		assert.Equal(t, "req-"+b.InstanceIds[0], b.RequestId, "batch %d carries its own call's RequestId", i)
 		assert.Equal(t, 1, b.Attempts)
 	}
@@ -155,7 +155,7 @@ func TestSkipInvalidIsolatesTheOffendingInstances(t *testing.T) {
 			assert.Equal(t, answer.CodePartialSuccess, a.Code)
 			assert.Equal(t, "moved 148 of 150 instances; 2 failed (see Failed)", a.Message)
 			assert.Equal(t, "req-1", a.RequestId, "the first batch's own call")
-			assert.Equal(t, []answer.Failure{
+			assert.EqualValues(t, []answer.Failure{
 				{InstanceId: "ins-00000011", Code: answer.CodeInstanceNotFound, Message: `The instance ["ins-00000011"] is refused.`},
 				{InstanceId: "ins-00000120", Code: answer.CodeInstanceNotSupported, Message: `The instance ["ins-00000120"] is refused.`},
 			}, a.Failed)

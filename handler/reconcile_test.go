@@ -243,7 +243,7 @@ func TestReconcileMovesWhatDiffersAndConverges(t *testing.T) {
 	require.Len(t, modifies, 4, "250 to 1045 in three batches, 30 to 7 in one")
 	require.Len(t, a.Batches, 4)
 	assert.Equal(t, a.Batches[0].RequestId, a.RequestId)
-	assert.Equal(t, []string{"req-1", "req-2", "req-3", "req-5", "req-6", "req-7"}, prod.RequestIds, "its listing's and its batches'")
+	assert.EqualValues(t, []string{"req-1", "req-2", "req-3", "req-5", "req-6", "req-7"}, prod.RequestIds, "its listing's and its batches'")
 	for _, id := range prod.Moved {
 		assert.EqualValues(t, 1045, f.project(id))
 	}
@@ -270,10 +270,10 @@ func TestRulesForNamedInstances(t *testing.T) {
 	a := invoke(t, h, `{"InstanceIds":["ins-p0000001","ins-t0000002","ins-d0000003","ins-zzzz0009"],"Rules":[{"Tag":{"Key":"env","Value":"prod"},"ProjectId":1045},{"Tag":{"Key":"team"},"ProjectId":7}]}`)
 
 	require.Equal(t, answer.CodeSuccess, a.Code, a.Message)
-	assert.Equal(t, []string{"ins-p0000001", "ins-t0000002", "ins-d0000003", "ins-zzzz0009"}, a.InstanceIds)
-	assert.Equal(t, []string{"ins-zzzz0009"}, a.NotFound)
-	assert.Equal(t, []string{"ins-p0000001"}, a.Rules[0].Moved)
-	assert.Equal(t, []string{"ins-t0000002"}, a.Rules[1].Moved)
+	assert.EqualValues(t, []string{"ins-p0000001", "ins-t0000002", "ins-d0000003", "ins-zzzz0009"}, a.InstanceIds)
+	assert.EqualValues(t, []string{"ins-zzzz0009"}, a.NotFound)
+	assert.EqualValues(t, []string{"ins-p0000001"}, a.Rules[0].Moved)
+	assert.EqualValues(t, []string{"ins-t0000002"}, a.Rules[1].Moved)
 	assert.Equal(t, [][]string{{"ins-p0000001"}, {"ins-t0000002"}}, f.moved())
 	assert.EqualValues(t, 0, f.project("ins-p0000002"), "not named, not moved")
 	describes, _ := f.actions()
@@ -286,7 +286,7 @@ func TestConfiguredRulesForARequest(t *testing.T) {
 	f := newFakeFleet(fleet("p", 2, 0, "env=prod"))
 	a := invoke(t, ruleHandler(f, envProd, teamAny), `{"InstanceIds":["ins-p0000001"]}`)
 	require.Equal(t, answer.CodeSuccess, a.Code, a.Message)
-	assert.Equal(t, []string{"ins-p0000001"}, a.Rules[0].Moved)
+	assert.EqualValues(t, []string{"ins-p0000001"}, a.Rules[0].Moved)
 	require.Len(t, a.Rules, 2)
 
 	plain := invoke(t, ruleHandler(f, envProd), `{"InstanceIds":["ins-p0000002"],"ProjectId":3}`)
@@ -388,7 +388,7 @@ func TestAFailedMoveIsReportedOnItsRule(t *testing.T) {
 	assert.Len(t, a.Rules[0].Moved, 3)
 	team := a.Rules[1]
 	assert.Empty(t, team.Moved)
-	assert.Equal(t, []answer.Failure{
+	assert.EqualValues(t, []answer.Failure{
 		{InstanceId: "ins-t0000001", Code: "InvalidInstance.NotSupported", Message: "bound to a load balancer"},
 		{InstanceId: "ins-t0000002", Code: "InvalidInstance.NotSupported", Message: "bound to a load balancer"},
 	}, team.Failed)
@@ -430,8 +430,8 @@ func TestEventAppliesTheConfiguredRulesToTheInstancesAsTheyAreNow(t *testing.T) 
 	a := invoke(t, h, `{"specversion":"1.0","type":"tag:CloudEvent:ApiCall","region":"ap-shanghai","tags":{"env":"prod"},
 		"subject":"qcs::cvm:ap-shanghai:uin/1:instance/ins-s0000001","data":{"instanceId":"ins-p0000001"}}`)
 	require.Equal(t, answer.CodeSuccess, a.Code, a.Message)
-	assert.Equal(t, []string{"ins-s0000001", "ins-p0000001"}, a.InstanceIds)
-	assert.Equal(t, []string{"ins-p0000001"}, a.Rules[0].Moved)
+	assert.EqualValues(t, []string{"ins-s0000001", "ins-p0000001"}, a.InstanceIds)
+	assert.EqualValues(t, []string{"ins-p0000001"}, a.Rules[0].Moved)
 	assert.EqualValues(t, 0, f.project("ins-s0000001"), "its tags changed since: no move")
 	describes, modifies := f.actions()
 	require.Len(t, describes, 1)
@@ -447,7 +447,7 @@ func TestEventBatchOverTwoRegions(t *testing.T) {
 		{"specversion":"1.0","region":"ap-shanghai","subject":"qcs::cvm:ap-shanghai:uin/1:instance/ins-p0000002"},
 		{"specversion":"1.0","subject":"qcs::cvm:ap-guangzhou:uin/1:instance/ins-p0000003"}]}`)
 	require.Equal(t, answer.CodeSuccess, a.Code, a.Message)
-	assert.Equal(t, []string{"ins-p0000001", "ins-p0000003", "ins-p0000002"}, a.Rules[0].Moved)
+	assert.EqualValues(t, []string{"ins-p0000001", "ins-p0000003", "ins-p0000002"}, a.Rules[0].Moved)
 	assert.Equal(t, 3, a.Rules[0].Matched)
 	var regions []string
 	for _, c := range f.calls {

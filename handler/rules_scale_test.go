@@ -54,10 +54,10 @@ func TestARuleRunNamesTheInstanceThatDidNotMove(t *testing.T) {
 
 			want := []answer.Failure{{InstanceId: lb, Code: answer.CodeInstanceNotSupported, Message: fmt.Sprintf("The instance [%q] is bound to a load balancer.", lb)}}
 			assert.Equal(t, answer.CodePartialSuccess, a.Code, a.Message)
-			assert.Equal(t, want, a.Failed, "the top-level Failed names it")
+			assert.EqualValues(t, want, a.Failed, "the top-level Failed names it")
 			assert.Equal(t, 1, a.IsolationCalls)
 			r := a.Rules[0]
-			assert.Equal(t, want, r.Failed, "the rule's Failed names exactly it")
+			assert.EqualValues(t, want, r.Failed, "the rule's Failed names exactly it")
 			assert.Len(t, r.Moved, 299)
 			assert.NotContains(t, r.Moved, lb)
 			checkReports(t, a)

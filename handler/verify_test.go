@@ -147,7 +147,7 @@ func TestVerifiedMoves(t *testing.T) {
 		{"already in the project: not sent", func(c *opsCloud) { c.instances["ins-00000002"].ProjectID = 7 }, config.Verify{Enabled: true}, 0,
 			func(t *testing.T, c *opsCloud, a answer.Answer) {
 				assert.Equal(t, answer.CodeSuccess, a.Code, a.Message)
-				assert.Equal(t, []string{"ins-00000002"}, a.AlreadyInProject)
+				assert.EqualValues(t, []string{"ins-00000002"}, a.AlreadyInProject)
 				moves := c.actions("ModifyInstancesProject")
 				require.Len(t, moves, 1)
 				assert.Equal(t, []string{"ins-00000001", "ins-00000003"}, moves[0].(cvm.ModifyInstancesProject).InstanceIds)
@@ -162,7 +162,7 @@ func TestVerifiedMoves(t *testing.T) {
 		{"still OPERATING at the deadline", func(c *opsCloud) { c.reads = 1 << 30 }, config.Verify{Enabled: true}, 1500 * time.Millisecond,
 			func(t *testing.T, c *opsCloud, a answer.Answer) {
 				assert.Equal(t, answer.CodeOperationPending, a.Code, a.Message)
-				assert.Equal(t, ids, a.Pending)
+				assert.EqualValues(t, ids, a.Pending)
 				assert.True(t, a.HasPending())
 				assert.False(t, a.Verified)
 			}},
@@ -172,7 +172,7 @@ func TestVerifiedMoves(t *testing.T) {
 		}, config.Verify{Enabled: true}, 0,
 			func(t *testing.T, c *opsCloud, a answer.Answer) {
 				assert.Equal(t, answer.CodeSuccess, a.Code, a.Message)
-				assert.Equal(t, []answer.SecurityGroupChange{{InstanceId: "ins-00000001", Before: []string{"sg-aaaaaaaa"}, After: []string{}}}, a.SecurityGroups)
+				assert.EqualValues(t, []answer.SecurityGroupChange{{InstanceId: "ins-00000001", Before: []string{"sg-aaaaaaaa"}, After: []string{}}}, a.SecurityGroups)
 				assert.Empty(t, c.actions("ModifyInstancesAttribute"))
 			}},
 		{"groups detached: restored, one call per list", func(c *opsCloud) {
@@ -289,7 +289,7 @@ func TestARuleReportsAnOperationThatFailed(t *testing.T) {
 	a := decodeAnswer(t, out)
 	assert.Equal(t, answer.CodePartialSuccess, a.Code, a.Message)
 	require.Len(t, a.Rules, 1)
-	assert.Equal(t, []string{"ins-00000001"}, a.Rules[0].Moved)
+	assert.EqualValues(t, []string{"ins-00000001"}, a.Rules[0].Moved)
 	require.Len(t, a.Rules[0].Failed, 1)
 	assert.Equal(t, "ins-00000002", a.Rules[0].Failed[0].InstanceId)
 	assert.Equal(t, answer.CodeOperationFailed, a.Rules[0].Failed[0].Code)

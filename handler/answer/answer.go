@@ -15,11 +15,11 @@ import (
 // Batch is the outcome of one ModifyInstancesProject call (at most 100
 // instances) and, with SkipInvalid, of isolating its offending instances.
 type Batch struct {
-	RequestId   string   `json:"RequestId"`
-	Code        string   `json:"Code"`
-	Message     string   `json:"Message"`
-	InstanceIds []string `json:"InstanceIds"`
-	Attempts    int      `json:"Attempts"` // upstream attempts of the batch's call; 0: not sent
+	RequestId   string       `json:"RequestId"`
+	Code        string       `json:"Code"`
+	Message     string       `json:"Message"`
+	InstanceIds List[string] `json:"InstanceIds"`
+	Attempts    int          `json:"Attempts"` // upstream attempts of the batch's call; 0: not sent
 
 	// isolated: the batch's failing instances are each in Answer.Failed.
 	isolated bool
@@ -35,27 +35,26 @@ type Failure struct {
 
 // Answer is what the function returns: the request echoed, the outcome
 // of each batch, and at the top the outcome that matters (see Summarize).
-// It is marshalled as it is: its lists are never nil where an Answer is
-// built (Build, Failed), so that JSON says [] where a list is promised.
+// It is marshalled as it is: its promised lists are List, [] when empty.
 type Answer struct {
-	RequestId   string   `json:"RequestId"`
-	Code        string   `json:"Code"`
-	Message     string   `json:"Message"`
-	ProjectId   *int64   `json:"ProjectId"` // null when it could not be parsed
-	InstanceIds []string `json:"InstanceIds"`
-	Batches     []Batch  `json:"Batches"`
+	RequestId   string       `json:"RequestId"`
+	Code        string       `json:"Code"`
+	Message     string       `json:"Message"`
+	ProjectId   *int64       `json:"ProjectId"` // null when it could not be parsed
+	InstanceIds List[string] `json:"InstanceIds"`
+	Batches     List[Batch]  `json:"Batches"`
 
 	// Failed lists the instances that did not move, each with its code:
 	// isolated (SkipInvalid), their operation FAILED, never movable
 	// (recycled, terminating), or not sent for now (busy); IsolationCalls
 	// counts the calls isolating cost beyond one per batch.
-	Failed         []Failure `json:"Failed"`
-	IsolationCalls int       `json:"IsolationCalls"`
+	Failed         List[Failure] `json:"Failed"`
+	IsolationCalls int           `json:"IsolationCalls"`
 
 	// The tag rules (rules.go): what each rule did, and the instances
 	// asked about that do not exist (in that region). [] otherwise.
-	Rules    []RuleReport `json:"Rules"`
-	NotFound []string     `json:"NotFound"`
+	Rules    List[RuleReport] `json:"Rules"`
+	NotFound List[string]     `json:"NotFound"`
 
 	// DryRun is what a dry run would have sent; absent otherwise.
 	DryRun *DryRun `json:"DryRun,omitempty"`
@@ -66,23 +65,23 @@ type Answer struct {
 	// Verification (build.go): Verified when every operation was confirmed,
 	// else NotVerified says why; instances already in the project (not sent),
 	// still OPERATING when the answer was due, and security groups changed.
-	Verified         bool                  `json:"Verified"`
-	NotVerified      string                `json:"NotVerified,omitempty"`
-	AlreadyInProject []string              `json:"AlreadyInProject"`
-	Pending          []string              `json:"Pending"`
-	SecurityGroups   []SecurityGroupChange `json:"SecurityGroups"`
+	Verified         bool                      `json:"Verified"`
+	NotVerified      string                    `json:"NotVerified,omitempty"`
+	AlreadyInProject List[string]              `json:"AlreadyInProject"`
+	Pending          List[string]              `json:"Pending"`
+	SecurityGroups   List[SecurityGroupChange] `json:"SecurityGroups"`
 	// Compact: the answer was over MaxAnswerBytes, so Failed and
 	// SecurityGroups hold their first 100 entries, and every instance of
 	// them is in FailedByCode and SecurityGroupsByCode (compact.go).
-	Compact              bool    `json:"Compact,omitempty"`
-	FailedByCode         []Group `json:"FailedByCode,omitempty"`
-	SecurityGroupsByCode []Group `json:"SecurityGroupsByCode,omitempty"`
+	Compact              bool        `json:"Compact,omitempty"`
+	FailedByCode         List[Group] `json:"FailedByCode,omitempty"`
+	SecurityGroupsByCode List[Group] `json:"SecurityGroupsByCode,omitempty"`
 
 	// A whole account (rules.go): a move's project by name, and a
 	// reconciliation's compliance summary and sections per region.
-	Project    string         `json:"Project,omitempty"`
-	Compliance *Compliance    `json:"Compliance,omitempty"`
-	Regions    []RegionReport `json:"Regions,omitempty"`
+	Project    string             `json:"Project,omitempty"`
+	Compliance *Compliance        `json:"Compliance,omitempty"`
+	Regions    List[RegionReport] `json:"Regions,omitempty"`
 }
 
 // DryRun is what a dry run would have sent: the calls' fixed parts once,
@@ -100,37 +99,18 @@ type DryRun struct {
 // with their own code, and the others moved.
 func (b Batch) Isolated() bool { return b.isolated }
 
-// nonNil gives each list of a that is nil an empty one, and each list of
-// its batches and rule reports: Build and Failed end with it.
-func (a *Answer) nonNil() {
-	orEmpty(&a.InstanceIds)
-	orEmpty(&a.Batches)
-	orEmpty(&a.Failed)
-	orEmpty(&a.Rules)
-	orEmpty(&a.NotFound)
-	orEmpty(&a.AlreadyInProject)
-	orEmpty(&a.Pending)
-	orEmpty(&a.SecurityGroups)
-	for i := range a.Batches {
-		orEmpty(&a.Batches[i].InstanceIds)
-	}
-	for i := range a.Rules {
-		r := &a.Rules[i]
-		orEmpty(&r.Moved)
-		orEmpty(&r.Conflicts)
-		orEmpty(&r.Failed)
-		orEmpty(&r.RequestIds)
-	}
-	for i := range a.SecurityGroups {
-		orEmpty(&a.SecurityGroups[i].Before)
-	}
-}
+// List is a list of an answer, written [] when empty, never null: an answer
+// promises its lists. Its elements' JSON encoder is built when there are
+// elements to write, so that an answer with no rule, region or security
+// group (most) does not build theirs, a third of a cold start's first answer.
+type List[T any] []T
 
-// orEmpty makes a nil list an empty one.
-func orEmpty[T any](l *[]T) {
-	if *l == nil {
-		*l = []T{}
+// MarshalJSON writes l as a JSON array; [] when l is nil.
+func (l List[T]) MarshalJSON() ([]byte, error) {
+	if len(l) == 0 {
+		return []byte("[]"), nil
 	}
+	return json.Marshal([]T(l))
 }
 
 // JSON returns the answer's JSON, compacted when it is over
@@ -268,6 +248,5 @@ func Failed(err *Error, instanceIDs []string, projectID *int64) Answer {
 		id := *projectID
 		a.ProjectId = &id
 	}
-	a.nonNil()
 	return a
 }

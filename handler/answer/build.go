@@ -46,12 +46,12 @@ type Outcome struct {
 // in a dry run); Restored when Before was associated again
 // (KEEP_SECURITY_GROUPS), else the failed call's Code and Message.
 type SecurityGroupChange struct {
-	InstanceId string   `json:"InstanceId"`
-	Before     []string `json:"Before"`
-	After      []string `json:"After"` // null in a dry run
-	Restored   bool     `json:"Restored"`
-	Code       string   `json:"Code,omitempty"`
-	Message    string   `json:"Message,omitempty"`
+	InstanceId string       `json:"InstanceId"`
+	Before     List[string] `json:"Before"`
+	After      []string     `json:"After"` // null in a dry run
+	Restored   bool         `json:"Restored"`
+	Code       string       `json:"Code,omitempty"`
+	Message    string       `json:"Message,omitempty"`
 }
 
 // Verification is what the reads around the moves found (VERIFY): the
@@ -117,14 +117,10 @@ func Build(o Outcome) Answer {
 	if o.Reconciliation {
 		c := ComplianceOf(o.Rules)
 		a.Compliance, a.Regions = &c, o.Regions
-		if a.Regions == nil {
-			a.Regions = []RegionReport{}
-		}
 		if o.Note != "" && a.Code == CodeSuccess && a.Message == "" {
 			a.Message = o.Note
 		}
 	}
-	a.nonNil()
 	return a
 }
 

@@ -95,7 +95,6 @@ func TestBuildAccount(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			a := Build(tt.o)
 			assert.Equal(t, tt.compliance, a.Compliance != nil)
-			assert.Equal(t, tt.compliance, a.Regions != nil)
 			assert.Equal(t, tt.message, a.Message)
 			assert.Equal(t, tt.o.Project, a.Project)
 		})

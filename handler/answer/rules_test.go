@@ -21,7 +21,7 @@ func TestComplianceOf(t *testing.T) {
 	}
 	c := ComplianceOf(reports)
 	assert.Equal(t, Counts{Matched: 11, Compliant: 3, Moved: 2, Failed: 1, Conflicts: 2, Skipped: 2}, c.Counts)
-	assert.Equal(t, []RuleCounts{
+	assert.EqualValues(t, []RuleCounts{
 		{ProjectId: 1045, Project: "prod", Counts: Counts{Matched: 10, Compliant: 3, Moved: 2, Failed: 1, Conflicts: 1, Skipped: 2}},
 		{ProjectId: 7, Counts: Counts{Matched: 1, Conflicts: 1}},
 	}, c.Rules)

@@ -213,19 +213,19 @@ func TestRunReconcileOverManyInstances(t *testing.T) {
 	assert.EqualValues(t, 1045, r0.ProjectId)
 	assert.Equal(t, 285, r0.Matched)
 	assert.Equal(t, 30, r0.AlreadyInProject)
-	assert.Equal(t, idsOf(prod), r0.Moved)
-	assert.Equal(t, idsOf(both), r0.Conflicts)
+	assert.EqualValues(t, idsOf(prod), r0.Moved)
+	assert.EqualValues(t, idsOf(both), r0.Conflicts)
 	assert.Empty(t, r0.Failed)
 	// Its listing (285 instances: 3 pages), then its 3 batches.
-	assert.Equal(t, []string{"req-001", "req-002", "req-003", "req-006", "req-007", "req-008"}, r0.RequestIds)
+	assert.EqualValues(t, []string{"req-001", "req-002", "req-003", "req-006", "req-007", "req-008"}, r0.RequestIds)
 
 	assert.Equal(t, answer.RuleTag{Key: "team"}, r1.Tag)
 	assert.EqualValues(t, 7, r1.ProjectId)
 	assert.Equal(t, 125, r1.Matched)
 	assert.Zero(t, r1.AlreadyInProject)
-	assert.Equal(t, idsOf(team), r1.Moved)
-	assert.Equal(t, idsOf(both), r1.Conflicts)
-	assert.Equal(t, []string{"req-004", "req-005", "req-009", "req-010"}, r1.RequestIds)
+	assert.EqualValues(t, idsOf(team), r1.Moved)
+	assert.EqualValues(t, idsOf(both), r1.Conflicts)
+	assert.EqualValues(t, []string{"req-004", "req-005", "req-009", "req-010"}, r1.RequestIds)
 	for i, r := range o.Rules {
 		assert.Equal(t, r.Matched, r.AlreadyInProject+len(r.Moved)+len(r.Conflicts)+len(r.Failed), "rule %d: every match is counted once", i)
 	}
@@ -243,7 +243,7 @@ func TestRunReconcileOverManyInstances(t *testing.T) {
 	assert.Equal(t, 280, o.Rules[0].AlreadyInProject)
 	assert.Equal(t, 120, o.Rules[1].AlreadyInProject)
 	assert.Empty(t, o.Rules[0].Moved)
-	assert.Equal(t, idsOf(both), o.Rules[0].Conflicts, "conflicts stay conflicts")
+	assert.EqualValues(t, idsOf(both), o.Rules[0].Conflicts, "conflicts stay conflicts")
 	a = answer.Build(o)
 	assert.Equal(t, answer.CodeSuccess, a.Code)
 	assert.Equal(t, "req-011", a.RequestId, "a run without batches answers with its first call's RequestId")
@@ -277,7 +277,7 @@ func TestRunAFailedListingMovesNothingForItsRule(t *testing.T) {
 
 	r0, r1 := o.Rules[0], o.Rules[1]
 	assert.Equal(t, 150, r0.Matched)
-	assert.Equal(t, idsOf(prod), r0.Moved)
+	assert.EqualValues(t, idsOf(prod), r0.Moved)
 	assert.Empty(t, r0.Failed)
 	assert.Zero(t, r1.Matched, "an incomplete rule reports nothing")
 	assert.Empty(t, r1.Moved)
@@ -329,7 +329,7 @@ func TestRunDryRunMovesNothing(t *testing.T) {
 	assert.True(t, o.RulesDryRun)
 	assert.Equal(t, 140, o.WouldMove)
 	assert.Empty(t, o.Batches)
-	assert.Equal(t, idsOf(prod), o.Rules[0].Moved, "to move")
+	assert.EqualValues(t, idsOf(prod), o.Rules[0].Moved, "to move")
 	assert.Equal(t, 20, o.Rules[1].AlreadyInProject)
 	assert.Len(t, o.Rules[1].Moved, 10)
 
@@ -359,11 +359,11 @@ func TestRunAFailedMoveIsReportedOnItsRule(t *testing.T) {
 	o := run.Outcome(nil)
 	require.Len(t, o.Batches, 2)
 	r := o.Rules[0]
-	assert.Equal(t, idsOf(prod[:100]), r.Moved)
+	assert.EqualValues(t, idsOf(prod[:100]), r.Moved)
 	require.Len(t, r.Failed, 50, "every instance of the failed batch")
 	assert.Equal(t, answer.Failure{InstanceId: prod[100].ID, Code: answer.CodeInstanceNotSupported, Message: "instance " + prod[120].ID + " cannot be moved"}, r.Failed[0])
 	// Its listing (2 pages), then its 2 batches.
-	assert.Equal(t, []string{"req-001", "req-002", "req-003", "req-004"}, r.RequestIds)
+	assert.EqualValues(t, []string{"req-001", "req-002", "req-003", "req-004"}, r.RequestIds)
 	assert.Equal(t, 150, r.Matched)
 	for _, in := range prod[:100] {
 		assert.EqualValues(t, 1045, f.project(in.ID))
@@ -393,10 +393,10 @@ func TestRunApply(t *testing.T) {
 	o := run.Outcome(named)
 	assert.Equal(t, named, o.InstanceIds)
 	assert.Equal(t, []string{"ins-zzzzzzzz"}, o.NotFound)
-	assert.Equal(t, []string{prod[0].ID}, o.Rules[0].Moved)
-	assert.Equal(t, []string{team[1].ID}, o.Rules[1].Moved)
-	assert.Equal(t, []string{"req-001", "req-002"}, o.Rules[0].RequestIds)
-	assert.Equal(t, []string{"req-001", "req-003"}, o.Rules[1].RequestIds)
+	assert.EqualValues(t, []string{prod[0].ID}, o.Rules[0].Moved)
+	assert.EqualValues(t, []string{team[1].ID}, o.Rules[1].Moved)
+	assert.EqualValues(t, []string{"req-001", "req-002"}, o.Rules[0].RequestIds)
+	assert.EqualValues(t, []string{"req-001", "req-003"}, o.Rules[1].RequestIds)
 
 	failing := newFleet(prod, team)
 	failing.failIDs = &cvm.APIError{Action: "DescribeInstances", RequestID: "req-bad", Code: "RequestLimitExceeded", Message: "too many"}

@@ -350,7 +350,7 @@ func (x *exec) confirm(ctx context.Context, region string, projectID int64, outs
 				break
 			}
 			if b := before[id].SecurityGroupIds; !sameSet(b, after.SecurityGroupIds) {
-				changed = append(changed, answer.SecurityGroupChange{InstanceId: id, Before: nonNil(b), After: nonNil(after.SecurityGroupIds)})
+				changed = append(changed, answer.SecurityGroupChange{InstanceId: id, Before: b, After: nonNil(after.SecurityGroupIds)})
 			}
 		case batch.Failed:
 			why := ""

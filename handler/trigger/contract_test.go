@@ -40,7 +40,7 @@ func assertRequestContract(t *testing.T, ev Event) {
 		assert.Equal(t, err.Code, a.Code)
 		assert.Equal(t, err.Message, a.Message)
 		assert.Empty(t, a.Batches, "a refusal is answered before any upstream call")
-		assert.Equal(t, append([]string{}, named...), a.InstanceIds)
+		assert.Equal(t, append([]string{}, named...), append([]string{}, a.InstanceIds...), "the JSON names them all, [] for none")
 		assert.Equal(t, projectID, a.ProjectId)
 		assertAnswerJSON(t, a)
 	}
