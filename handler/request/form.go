@@ -12,7 +12,8 @@ import (
 
 // FromValues reads a request from a form or a query; where names it in
 // messages. A key neither in Keys nor InstanceIds.N is refused
-// (CodeUnknownParameter); a leading byte-order mark is ignored.
+// (CodeUnknownParameter), as is Rules (JSON only); a leading byte-order
+// mark is ignored.
 func FromValues(where string, v url.Values) (Raw, *answer.Error) {
 	var raw Raw
 	for _, k := range slices.Sorted(maps.Keys(v)) {
@@ -97,6 +98,11 @@ func FromValues(where string, v url.Values) (Raw, *answer.Error) {
 	}
 	if a := flag("Async"); a != nil {
 		raw.Async = *a
+	}
+	// Rules are a JSON array of objects: a form or query ignoring them
+	// would run the configured rules, or none, in place of those given.
+	if _, ok, _ := single(where, v, "Rules"); ok {
+		keep(answer.Errorf(answer.CodeInvalidParameterValue, "Rules cannot be given in %s: send the request as JSON (Content-Type: application/json)", where))
 	}
 	return raw, first
 }

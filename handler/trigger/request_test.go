@@ -262,6 +262,8 @@ func TestRequestFromValuesRejects(t *testing.T) {
 		{"Region given twice, differently", url.Values{"Region": {"ap-guangzhou", "ap-shanghai"}}, []string{"Region is given 2 different values"}},
 		{"DryRun a word", url.Values{"DryRun": {"sure"}}, []string{"DryRun must be true or false", `"sure"`}},
 		{"DryRun given twice, differently", url.Values{"DryRun": {"true", "false"}}, []string{"DryRun is given 2 different values"}},
+		{"Rules, which only JSON carries", url.Values{"InstanceIds": {"ins-00000001"}, "Rules": {`[{"Tag":{"Key":"env"},"ProjectId":7}]`}}, []string{"Rules cannot be given in the query", "as JSON"}},
+		{"rules, in any case", url.Values{"rules": {""}}, []string{"Rules cannot be given in the query"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
