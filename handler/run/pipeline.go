@@ -144,7 +144,7 @@ func (x *exec) untilIdle(ctx context.Context, region string, ids []string) map[s
 			return batch.Pending
 		}
 		return batch.Succeeded
-	}, x.idle())
+	}, idleWait)
 	idle := map[string]cvm.Instance{}
 	x.mu.Lock()
 	defer x.mu.Unlock()
@@ -160,16 +160,6 @@ func (x *exec) untilIdle(ctx context.Context, region string, ids []string) map[s
 		x.unverified("reading busy instances again", cf.Err)
 	}
 	return idle
-}
-
-// idle is Idle, or DefaultIdle when it sets no timing.
-func (x *exec) idle() batch.WaitOptions {
-	if x.Idle.First == 0 && x.Idle.MinDelay == 0 {
-		o := DefaultIdle
-		o.Clock, o.Sleep = x.Idle.Clock, x.Idle.Sleep
-		return o
-	}
-	return x.Idle
 }
 
 // read returns the instances of ids in region as they are now: as the

@@ -65,13 +65,8 @@ type Runner struct {
 	SkipInvalid    bool          // SKIP_INVALID, when a request does not say
 	Rules          []rules.Rule  // the configured rules, for events
 	Verify         config.Verify // VERIFY, KEEP_SECURITY_GROUPS
-	// Wait times the confirmation of a move (its First is learnt);
-	// Reread the reads of instances an event names that are not listed
-	// yet (nil Reread.Timeout: DefaultReread).
-	Wait, Reread batch.WaitOptions
-	// Idle times the reads of an instance busy with another operation
-	// (zero: DefaultIdle).
-	Idle   batch.WaitOptions
+	// Wait times the confirmation of a move (its First is learnt).
+	Wait   batch.WaitOptions
 	Logger *slog.Logger
 
 	// A whole account (regions.go, fanout.go): the projects' names, and
@@ -81,13 +76,13 @@ type Runner struct {
 	Account  config.Account // RECONCILE_REGIONS
 }
 
-// DefaultIdle reads a busy instance again every second or so.
-var DefaultIdle = batch.WaitOptions{First: 500 * time.Millisecond, MinDelay: 500 * time.Millisecond, MaxDelay: time.Second}
+// idleWait reads a busy instance again every second or so.
+var idleWait = batch.WaitOptions{First: 500 * time.Millisecond, MinDelay: 500 * time.Millisecond, MaxDelay: time.Second}
 
-// DefaultReread reads again, for about 3 s (at 0.25, 0.75, 1.75 and 3 s),
+// rereadWait reads again, for about 3 s (at 0.25, 0.75, 1.75 and 3 s),
 // instances an event names right after RunInstances, which may not be
 // listed yet.
-var DefaultReread = batch.WaitOptions{First: 250 * time.Millisecond, MinDelay: 500 * time.Millisecond, MaxDelay: 1250 * time.Millisecond, Timeout: 3 * time.Second}
+var rereadWait = batch.WaitOptions{First: 250 * time.Millisecond, MinDelay: 500 * time.Millisecond, MaxDelay: 1250 * time.Millisecond, Timeout: 3 * time.Second}
 
 // Invocation is what one invocation brings to the run: its keys (renewed
 // when they expire), the keys first retrieved (a dry run signs with them),
@@ -194,12 +189,8 @@ func (x *exec) ruleRun(set []rules.Rule, dryRun, reread bool, maxInstances int) 
 }
 
 // reread reads the instances of ids not in listed again with the waiter,
-// until they are listed or DefaultReread's time is up.
+// until they are listed or rereadWait's time is up.
 func (x *exec) reread(ctx context.Context, region string, ids []string, listed []cvm.Instance, reqIDs []string) ([]cvm.Instance, []string) {
-	opts := x.Reread
-	if opts.Timeout == 0 {
-		opts = DefaultReread
-	}
 	var missing []string
 	for _, id := range ids {
 		if !slices.ContainsFunc(listed, func(in cvm.Instance) bool { return in.ID == id }) {
@@ -211,7 +202,7 @@ func (x *exec) reread(ctx context.Context, region string, ids []string, listed [
 			return batch.Succeeded
 		}
 		return batch.Pending
-	}, opts)
+	}, rereadWait)
 	for _, id := range missing {
 		if in, ok := cf.Last[id]; ok {
 			listed = append(listed, in)
