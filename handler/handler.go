@@ -19,7 +19,7 @@ import (
 )
 
 // Handler answers invocations. Build it with NewFromEnv, or set the fields
-// directly in tests.
+// directly in tests (Logger included).
 type Handler struct {
 	// Runner is the run step and what it calls (CVM, Rules, Verify, ...),
 	// built once per set of settings.
@@ -167,7 +167,7 @@ func (h *Handler) logInvocation(ctx context.Context, kind trigger.Kind, a answer
 	case answer.HTTPStatus(a.Code) >= 500:
 		level = slog.LevelError
 	}
-	h.Log().LogAttrs(ctx, level, "invocation", attrs...)
+	h.Logger.LogAttrs(ctx, level, "invocation", attrs...)
 }
 
 // logPanic writes a panic to the log with the invocation's secrets masked.
@@ -177,7 +177,7 @@ func (h *Handler) logPanic(ctx context.Context, inv *invocation, p any, stack []
 	if perr, ok := p.(*cvm.PanicError); ok {
 		p, stack = perr.Value, perr.Stack
 	}
-	h.Log().ErrorContext(ctx, "panic", "function_request_id", invocationID(ctx),
+	h.Logger.ErrorContext(ctx, "panic", "function_request_id", invocationID(ctx),
 		"panic", inv.redact(fmt.Sprint(p)), "stack", inv.redact(string(stack)))
 }
 

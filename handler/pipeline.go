@@ -176,7 +176,7 @@ func (h *Handler) guardHTTP(ctx context.Context, ev trigger.Event) *answer.Error
 	}
 	if r != nil {
 		attrs = append(attrs, slog.String("code", r.Err.Code), slog.String("reason", r.Reason))
-		h.Log().LogAttrs(ctx, slog.LevelWarn, "HTTP request refused", attrs...)
+		h.Logger.LogAttrs(ctx, slog.LevelWarn, "HTTP request refused", attrs...)
 		return r.Err
 	}
 	if h.Security.TokenSHA256 == nil {
@@ -186,7 +186,7 @@ func (h *Handler) guardHTTP(ctx context.Context, ev trigger.Event) *answer.Error
 			slog.String("identity_secret_id", ev.HTTP.IdentitySecretID),
 			slog.String("anonymous_consumer", ev.HTTP.Headers["x-anonymous-consumer"]),
 		)
-		h.Log().LogAttrs(ctx, slog.LevelInfo, "anonymous HTTP request ("+guard.EnvAllowAnonymousHTTP+")", attrs...)
+		h.Logger.LogAttrs(ctx, slog.LevelInfo, "anonymous HTTP request ("+guard.EnvAllowAnonymousHTTP+")", attrs...)
 	}
 	return nil
 }

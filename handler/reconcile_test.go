@@ -178,7 +178,7 @@ func (f *fakeFleet) moved() [][]string {
 }
 
 func ruleHandler(f *fakeFleet, set ...rules.Rule) *Handler {
-	return &Handler{Runner: run.Runner{CVM: f, Rules: set}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou"}
+	return &Handler{Runner: run.Runner{Logger: discard, CVM: f, Rules: set}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou"}
 }
 
 func invoke(t *testing.T, h *Handler, payload string) answer.Answer {
@@ -598,7 +598,7 @@ func (s *slowPages) Call(ctx context.Context, keys credentials.Provider, region 
 func TestARuleRunRenewsKeysThatExpireBetweenListingPages(t *testing.T) {
 	caller := &slowPages{fakeFleet: newFakeFleet(fleet("p", 250, 0, "env=prod")), pause: 40 * time.Millisecond}
 	keys := &expiringKeys{ttl: 30 * time.Millisecond}
-	h := &Handler{Runner: run.Runner{CVM: caller, Rules: []rules.Rule{envProd}}, Credentials: keys, DefaultRegion: "ap-guangzhou"}
+	h := &Handler{Runner: run.Runner{Logger: discard, CVM: caller, Rules: []rules.Rule{envProd}}, Credentials: keys, DefaultRegion: "ap-guangzhou"}
 	a := invoke(t, h, `{"Reconcile":true}`)
 	require.Equal(t, answer.CodeSuccess, a.Code, a.Message)
 	describes, _ := caller.actions()

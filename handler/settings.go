@@ -121,7 +121,7 @@ func (s *settings) build(getenv func(string) string, prev *built) *built {
 	// before the runtime listens delays the cold start's first Ping.
 	h.startup = sync.OnceFunc(func() {
 		c, security := cfg.CVM, h.Security
-		h.Log().Info("configured", "version", Version, "endpoint", c.Endpoint(), "signature_method", string(c.Method()), "default_region", h.DefaultRegion,
+		h.Logger.Info("configured", "version", Version, "endpoint", c.Endpoint(), "signature_method", string(c.Method()), "default_region", h.DefaultRegion,
 			"http_auth", security.HTTPAuth(), "allow_get", security.AllowGET, "allowed_project_ids", security.AllowedProjectIDs,
 			"max_instances", security.InstanceLimit(), "dry_run", security.DryRun, "rules", len(h.Rules), "credentials", b.name,
 			"max_retries", c.Retry.MaxRetries, "max_concurrency", h.MaxConcurrency, "rate_limit", cfg.Tuning.RateLimit, "skip_invalid", h.SkipInvalid)

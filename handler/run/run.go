@@ -67,7 +67,7 @@ type Runner struct {
 	Verify         config.Verify // VERIFY, KEEP_SECURITY_GROUPS
 	// Wait times the confirmation of a move (its First is learnt).
 	Wait   batch.WaitOptions
-	Logger *slog.Logger
+	Logger *slog.Logger // never nil
 
 	// A whole account (regions.go, fanout.go): the projects' names, and
 	// the fan-out of a reconciliation too large for one invocation.
@@ -247,15 +247,7 @@ func (x *exec) dryRun(ctx context.Context, region string, projectID int64, ids [
 		}
 		o.Batches = append(o.Batches, b)
 	}
-	x.Log().LogAttrs(ctx, slog.LevelInfo, "dry run", slog.String("function_request_id", x.inv.ID),
+	x.Logger.LogAttrs(ctx, slog.LevelInfo, "dry run", slog.String("function_request_id", x.inv.ID),
 		slog.String("endpoint", d.Endpoint), slog.String("signature_method", d.SignatureMethod), slog.Int("batches", len(d.Batches)))
 	return o
-}
-
-// Log is Logger, or a logger that discards when there is none.
-func (r *Runner) Log() *slog.Logger {
-	if r.Logger == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return r.Logger
 }
