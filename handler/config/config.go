@@ -67,10 +67,7 @@ func Load(getenv func(string) string, readFile func(string) ([]byte, error), htt
 	if c.Tags, err = cvm.NewService("tag", cvm.TagVersion, tagEndpoint, method, httpClient); err != nil {
 		errs = append(errs, fmt.Errorf("%s: %w", EnvTagEndpoint, err))
 	}
-	if c.Tuning, err = ReadTuning(getenv); err != nil {
-		errs = append(errs, err)
-	}
-	if c.Verify, err = ReadVerify(getenv); err != nil {
+	if c.Tuning, c.Verify, err = readTuning(getenv); err != nil {
 		errs = append(errs, err)
 	}
 	if c.Security, err = guard.FromEnv(getenv); err != nil {
@@ -141,40 +138,6 @@ type Tuning struct {
 	SkipInvalid    bool
 }
 
-// ReadTuning reads the tuning variables; an empty one takes its default,
-// a bad one is an error naming it.
-func ReadTuning(getenv func(string) string) (Tuning, error) {
-	t := Tuning{MaxRetries: DefaultMaxRetries, MaxConcurrency: DefaultMaxConcurrency, RateLimit: DefaultRateLimit}
-	for _, v := range []struct {
-		name   string
-		dst    *int
-		lo, hi int
-	}{{EnvMaxRetries, &t.MaxRetries, 0, 10}, {EnvMaxConcurrency, &t.MaxConcurrency, 1, 100}} {
-		if s := strings.TrimSpace(getenv(v.name)); s != "" {
-			n, err := strconv.Atoi(s)
-			if err != nil || n < v.lo || n > v.hi {
-				return Tuning{}, fmt.Errorf("%s=%q: want an integer from %d to %d", v.name, s, v.lo, v.hi)
-			}
-			*v.dst = n
-		}
-	}
-	if s := strings.TrimSpace(getenv(EnvRateLimit)); s != "" {
-		r, perr := strconv.ParseFloat(s, 64)
-		if perr != nil || math.IsNaN(r) || r < 0 || r > 1000 {
-			return Tuning{}, fmt.Errorf("%s=%q: want requests a second, from 0 (no limit) to 1000", EnvRateLimit, s)
-		}
-		t.RateLimit = r
-	}
-	if s := strings.TrimSpace(getenv(EnvSkipInvalid)); s != "" {
-		b, perr := strconv.ParseBool(s)
-		if perr != nil {
-			return Tuning{}, fmt.Errorf("%s=%q: want true or false", EnvSkipInvalid, s)
-		}
-		t.SkipInvalid = b
-	}
-	return t, nil
-}
-
 // The environment variables of verification.
 const (
 	EnvVerify             = "VERIFY"               // read the instances before and after a move: default true
@@ -190,33 +153,48 @@ type Verify struct {
 	KeepSecurityGroups bool
 }
 
-// ReadVerify reads VERIFY and KEEP_SECURITY_GROUPS; an empty one takes its
-// default, a bad one is an error naming it.
-func ReadVerify(getenv func(string) string) (Verify, error) {
+// readTuning reads the variables of Tuning and Verify; an empty one takes
+// its default, each bad one is an error naming it.
+func readTuning(getenv func(string) string) (Tuning, Verify, error) {
+	t := Tuning{MaxRetries: DefaultMaxRetries, MaxConcurrency: DefaultMaxConcurrency, RateLimit: DefaultRateLimit}
 	v := Verify{Enabled: true}
 	var errs []error
 	for _, f := range []struct {
+		name   string
+		dst    *int
+		lo, hi int
+	}{{EnvMaxRetries, &t.MaxRetries, 0, 10}, {EnvMaxConcurrency, &t.MaxConcurrency, 1, 100}} {
+		if s := strings.TrimSpace(getenv(f.name)); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < f.lo || n > f.hi {
+				errs = append(errs, fmt.Errorf("%s=%q: want an integer from %d to %d", f.name, s, f.lo, f.hi))
+			}
+			*f.dst = n
+		}
+	}
+	if s := strings.TrimSpace(getenv(EnvRateLimit)); s != "" {
+		r, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.IsNaN(r) || r < 0 || r > 1000 {
+			errs = append(errs, fmt.Errorf("%s=%q: want requests a second, from 0 (no limit) to 1000", EnvRateLimit, s))
+		}
+		t.RateLimit = r
+	}
+	for _, f := range []struct {
 		name string
 		dst  *bool
-	}{{EnvVerify, &v.Enabled}, {EnvKeepSecurityGroups, &v.KeepSecurityGroups}} {
-		s := strings.TrimSpace(getenv(f.name))
-		if s == "" {
-			continue
+	}{{EnvSkipInvalid, &t.SkipInvalid}, {EnvVerify, &v.Enabled}, {EnvKeepSecurityGroups, &v.KeepSecurityGroups}} {
+		if s := strings.TrimSpace(getenv(f.name)); s != "" {
+			b, err := strconv.ParseBool(s)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: want true or false", f.name, s))
+			}
+			*f.dst = b
 		}
-		b, err := strconv.ParseBool(s)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s=%q: want true or false", f.name, s))
-			continue
-		}
-		*f.dst = b
 	}
-	if err := errors.Join(errs...); err != nil {
-		return Verify{}, err
+	if len(errs) == 0 && v.KeepSecurityGroups && !v.Enabled {
+		errs = append(errs, fmt.Errorf("%s=true needs %s=true: the groups are read before the move and associated again once it is confirmed", EnvKeepSecurityGroups, EnvVerify))
 	}
-	if v.KeepSecurityGroups && !v.Enabled {
-		return Verify{}, fmt.Errorf("%s=true needs %s=true: the groups are read before the move and associated again once it is confirmed", EnvKeepSecurityGroups, EnvVerify)
-	}
-	return v, nil
+	return t, v, errors.Join(errs...)
 }
 
 // The settings of a whole account: the regions a reconciliation covers,
