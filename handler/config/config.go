@@ -51,6 +51,7 @@ type Config struct {
 func Load(getenv func(string) string, readFile func(string) ([]byte, error), httpClient credentials.Doer, logger *slog.Logger) (Config, error) {
 	c := Config{
 		DefaultRegion: strings.TrimSpace(getenv(EnvRegion)),
+		Account:       Account{FunctionName: strings.TrimSpace(getenv(EnvFunctionName)), Namespace: strings.TrimSpace(getenv(EnvNamespace))},
 		Secrets:       []string{getenv(guard.EnvAPIToken)},
 	}
 	var errs []error
@@ -76,8 +77,17 @@ func Load(getenv func(string) string, readFile func(string) ([]byte, error), htt
 	if c.Rules, err = readRules(getenv, readFile, c.Security); err != nil {
 		errs = append(errs, err)
 	}
-	if c.Account, c.SCF, err = readAccount(getenv, httpClient); err != nil {
-		errs = append(errs, err)
+	// The fan-out's Invoke (the SCF API, TC3-HMAC-SHA256) goes through the
+	// one call path too.
+	scfEndpoint := cmp.Or(strings.TrimSpace(getenv(EnvInvokeEndpoint)), cvm.SCFEndpoint)
+	if c.SCF, err = cvm.NewService("scf", cvm.SCFVersion, scfEndpoint, signer.TC3HmacSHA256, httpClient); err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", EnvInvokeEndpoint, err))
+	}
+	if s := strings.TrimSpace(getenv(rules.EnvReconcileRegions)); s != "" {
+		var perr *answer.Error
+		if c.Account.Regions, c.Account.AllRegions, perr = request.ParseRegions(rules.EnvReconcileRegions, s); perr != nil {
+			errs = append(errs, errors.New(perr.Message))
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return c, err
@@ -216,28 +226,6 @@ type Account struct {
 	// FunctionName and Namespace are the function itself, which a
 	// fan-out invokes ("": no fan-out).
 	FunctionName, Namespace string
-}
-
-// readAccount reads RECONCILE_REGIONS, SCF_FUNCTIONNAME and SCF_NAMESPACE,
-// and INVOKE_ENDPOINT into the SCF API's client (TC3-HMAC-SHA256): the
-// fan-out's Invoke goes through the one call path.
-func readAccount(getenv func(string) string, httpClient credentials.Doer) (Account, *cvm.Client, error) {
-	a := Account{
-		FunctionName: strings.TrimSpace(getenv(EnvFunctionName)),
-		Namespace:    strings.TrimSpace(getenv(EnvNamespace)),
-	}
-	endpoint := cmp.Or(strings.TrimSpace(getenv(EnvInvokeEndpoint)), cvm.SCFEndpoint)
-	scf, err := cvm.NewService("scf", cvm.SCFVersion, endpoint, signer.TC3HmacSHA256, httpClient)
-	if err != nil {
-		return a, nil, fmt.Errorf("%s: %w", EnvInvokeEndpoint, err)
-	}
-	if s := strings.TrimSpace(getenv(rules.EnvReconcileRegions)); s != "" {
-		var err *answer.Error
-		if a.Regions, a.AllRegions, err = request.ParseRegions(rules.EnvReconcileRegions, s); err != nil {
-			return a, nil, errors.New(err.Message)
-		}
-	}
-	return a, scf, nil
 }
 
 // maxRulesFile bounds what is read of RULES_FILE.

@@ -205,6 +205,7 @@ func TestLoadReportsEveryBadSetting(t *testing.T) {
 		{map[string]string{EnvEndpoint: "not a url", EnvRateLimit: "fast", guard.EnvMaxInstances: "0", rules.EnvProjectRules: "[]"},
 			[]string{EnvEndpoint, EnvRateLimit, guard.EnvMaxInstances, rules.EnvProjectRules}},
 		{map[string]string{EnvTagEndpoint: "not a url", EnvInvokeEndpoint: "ftp://x"}, []string{EnvTagEndpoint, EnvInvokeEndpoint}},
+		{map[string]string{EnvInvokeEndpoint: "ftp://x", rules.EnvReconcileRegions: "ap guangzhou"}, []string{EnvInvokeEndpoint, rules.EnvReconcileRegions}},
 		{map[string]string{EnvMaxRetries: "11", EnvMaxConcurrency: "0", EnvRateLimit: "fast", EnvSkipInvalid: "yes", EnvVerify: "maybe"},
 			[]string{EnvMaxRetries, EnvMaxConcurrency, EnvRateLimit, EnvSkipInvalid, EnvVerify}},
 		{map[string]string{guard.EnvAPIToken: "short", guard.EnvAPITokenSHA256: strings.Repeat("z", 64), guard.EnvAllowAnonymousHTTP: "yes",
