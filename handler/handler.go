@@ -81,11 +81,10 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 			a := answer.Failed(answer.Internal(invocationID(ctx)), nil, nil)
 			if kind.Unread(inv.async) {
 				// Nobody reads this answer: the work is unfinished, and SCF
-				// retries the invocation (InternalError is retryable).
-				if ferr := a.FunctionError(); ferr != nil {
-					out, err = nil, ferr
-					return
-				}
+				// retries the invocation (InternalError is retryable, so
+				// FunctionError is never nil).
+				out, err = nil, a.FunctionError()
+				return
 			}
 			out, err = encode(kind, a), nil
 		}
