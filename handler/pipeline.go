@@ -214,13 +214,7 @@ func (h *Handler) resolveProjects(ctx context.Context, keys credentials.Provider
 	if len(names) == 0 {
 		return nil
 	}
-	var ids map[string]int64
-	var err *answer.Error
-	if h.Projects == nil {
-		err = answer.Errorf(answer.CodeInternalError, "projects are named, but the function cannot resolve names (no Tag API client)")
-	} else {
-		ids, err = h.Projects.Resolve(ctx, keys, h.DefaultRegion, names)
-	}
+	ids, err := h.Projects.Resolve(ctx, keys, h.DefaultRegion, names)
 	if err != nil {
 		return err
 	}
