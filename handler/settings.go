@@ -200,11 +200,10 @@ func AtStart(environ []string) func(string) string {
 }
 
 // misconfigured makes h refuse every invocation with err.
-func (h *Handler) misconfigured(logger *slog.Logger, err error) *Handler {
+func (h *Handler) misconfigured(logger *slog.Logger, err error) {
 	msg := strings.ReplaceAll(err.Error(), "\n", "; ")
 	h.ConfigErr = &answer.Error{Code: answer.CodeInvalidConfig, Message: msg}
 	logger.Error("invalid configuration", "error", msg)
-	return h
 }
 
 // invocationLog adds the invocation's function_request_id (from SCF's
