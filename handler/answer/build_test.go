@@ -45,7 +45,6 @@ func TestBuildWithVerification(t *testing.T) {
 			assert.Equal(t, tt.wantCode, a.Code, a.Message)
 			assert.Equal(t, tt.wantVerified, a.Verified)
 			assert.Equal(t, tt.wantStatus, HTTPStatus(a.Code))
-			assert.Equal(t, len(a.Pending) > 0, a.HasPending())
 			if tt.v != nil {
 				assert.Equal(t, tt.v.Unverified, a.NotVerified)
 				assert.Len(t, a.Failed, len(tt.v.Failed))
