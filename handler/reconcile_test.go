@@ -262,6 +262,18 @@ func TestReconcileMovesWhatDiffersAndConverges(t *testing.T) {
 	assert.NotEmpty(t, again.RequestId, "the first listing's RequestId")
 }
 
+// Every list an answer promises is [] when empty, the rule reports' too,
+// whatever made the answer: a reconciliation that moves nothing, a move, a
+// refusal. Only a reconciliation's ProjectId is null.
+func TestAnAnswersEmptyListsAreNeverNull(t *testing.T) {
+	f := newFakeFleet(fleet("q", 2, 1045, "env=prod"))
+	for _, payload := range []string{`{"Reconcile":true}`, `{"InstanceIds":["ins-q0000001"],"ProjectId":3}`, `{"InstanceIds":["bad"],"ProjectId":3}`} {
+		out, err := ruleHandler(f, envProd, teamAny).Invoke(context.Background(), []byte(payload))
+		require.NoError(t, err)
+		assert.NotContains(t, strings.ReplaceAll(string(out), `"ProjectId":null`, ""), "null", "%s", out)
+	}
+}
+
 // With InstanceIds, the rules apply to those instances only, as they are
 // now; unknown ones are reported as NotFound.
 func TestRulesForNamedInstances(t *testing.T) {

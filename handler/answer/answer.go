@@ -36,7 +36,7 @@ type Failure struct {
 // Answer is what the function returns: the request echoed, the outcome
 // of each batch, and at the top the outcome that matters (see Summarize).
 // It is marshalled as it is: its lists are never nil where an Answer is
-// built (Build, Failed), so that JSON says [] where a list is promised.
+// built (Build), so that JSON says [] where a list is promised.
 type Answer struct {
 	RequestId   string   `json:"RequestId"`
 	Code        string   `json:"Code"`
@@ -99,39 +99,6 @@ type DryRun struct {
 // (SkipInvalid): then those that did not move are each in Answer.Failed,
 // with their own code, and the others moved.
 func (b Batch) Isolated() bool { return b.isolated }
-
-// nonNil gives each list of a that is nil an empty one, and each list of
-// its batches and rule reports: Build and Failed end with it.
-func (a *Answer) nonNil() {
-	orEmpty(&a.InstanceIds)
-	orEmpty(&a.Batches)
-	orEmpty(&a.Failed)
-	orEmpty(&a.Rules)
-	orEmpty(&a.NotFound)
-	orEmpty(&a.AlreadyInProject)
-	orEmpty(&a.Pending)
-	orEmpty(&a.SecurityGroups)
-	for i := range a.Batches {
-		orEmpty(&a.Batches[i].InstanceIds)
-	}
-	for i := range a.Rules {
-		r := &a.Rules[i]
-		orEmpty(&r.Moved)
-		orEmpty(&r.Conflicts)
-		orEmpty(&r.Failed)
-		orEmpty(&r.RequestIds)
-	}
-	for i := range a.SecurityGroups {
-		orEmpty(&a.SecurityGroups[i].Before)
-	}
-}
-
-// orEmpty makes a nil list an empty one.
-func orEmpty[T any](l *[]T) {
-	if *l == nil {
-		*l = []T{}
-	}
-}
 
 // JSON returns the answer's JSON, compacted when it is over
 // MaxAnswerBytes, with any socket address (IPv4 or [IPv6] and a port)
@@ -263,11 +230,10 @@ func Failed(err *Error, instanceIDs []string, projectID *int64) Answer {
 	if err == nil {
 		err = Errorf(CodeInternalError, "the request failed without an error")
 	}
-	a := Answer{Code: err.Code, Message: err.Message, InstanceIds: slices.Clone(instanceIDs)}
+	o := Outcome{InstanceIds: instanceIDs, Refused: err}
 	if projectID != nil {
 		id := *projectID
-		a.ProjectId = &id
+		o.ProjectId = &id
 	}
-	a.nonNil()
-	return a
+	return Build(o)
 }

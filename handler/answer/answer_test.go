@@ -79,8 +79,6 @@ func TestAnswerJSON(t *testing.T) {
 	}{
 		{"zero", Answer{},
 			`{"RequestId":"","Code":"","Message":"","ProjectId":null,"InstanceIds":[],"Batches":[],"Failed":[],"IsolationCalls":0,"Rules":[],"NotFound":[],"Verified":false,"AlreadyInProject":[],"Pending":[],"SecurityGroups":[]}`},
-		{"a batch without ids", Answer{Code: CodeSuccess, ProjectId: ptr(0), Batches: []Batch{{RequestId: "r", Code: CodeSuccess}}},
-			`{"RequestId":"","Code":"Success","Message":"","ProjectId":0,"InstanceIds":[],"Batches":[{"RequestId":"r","Code":"Success","Message":"","InstanceIds":[],"Attempts":0}],"Failed":[],"IsolationCalls":0,"Rules":[],"NotFound":[],"Verified":false,"AlreadyInProject":[],"Pending":[],"SecurityGroups":[]}`},
 		{"full", Answer{RequestId: "r1", Code: CodeSuccess, ProjectId: ptr(1045), InstanceIds: ids(1, 2),
 			Batches: []Batch{{RequestId: "r1", Code: CodeSuccess, InstanceIds: ids(1, 2)}}},
 			`{"RequestId":"r1","Code":"Success","Message":"","ProjectId":1045,"InstanceIds":["ins-00000001","ins-00000002"],"Batches":[{"RequestId":"r1","Code":"Success","Message":"","InstanceIds":["ins-00000001","ins-00000002"],"Attempts":0}],"Failed":[],"IsolationCalls":0,"Rules":[],"NotFound":[],"Verified":false,"AlreadyInProject":[],"Pending":[],"SecurityGroups":[]}`},
@@ -188,19 +186,41 @@ func TestFailed(t *testing.T) {
 	assert.NotEmpty(t, a.Message)
 }
 
-// built is a as Build and Failed leave an answer: no nil list.
+// built is a as Build leaves an answer, and the runs their reports: no nil
+// list.
 func built(a Answer) Answer {
-	a.nonNil()
+	orEmpty(&a.InstanceIds)
+	orEmpty(&a.Batches)
+	orEmpty(&a.Failed)
+	orEmpty(&a.Rules)
+	orEmpty(&a.NotFound)
+	orEmpty(&a.AlreadyInProject)
+	orEmpty(&a.Pending)
+	orEmpty(&a.SecurityGroups)
+	for i := range a.Rules {
+		r := &a.Rules[i]
+		orEmpty(&r.Moved)
+		orEmpty(&r.Conflicts)
+		orEmpty(&r.Failed)
+		orEmpty(&r.RequestIds)
+	}
 	return a
 }
 
-// Build leaves no list nil, whatever the outcome held.
+func orEmpty[T any](l *[]T) {
+	if *l == nil {
+		*l = []T{}
+	}
+}
+
+// Build leaves none of its lists nil, whichever of the outcome's were nil
+// (a batch's and a rule report's come non-nil from what made them).
 func TestBuildLeavesNoNilList(t *testing.T) {
-	a := Build(Outcome{ProjectId: ptr(0), Batches: []Batch{{Code: CodeSuccess}}, Rules: []RuleReport{{}}, Verification: &Verification{Enabled: true,
-		SecurityGroups: []SecurityGroupChange{{InstanceId: "ins-00000001", After: []string{}}}}})
-	b, err := json.Marshal(a)
-	require.NoError(t, err)
-	assert.NotContains(t, string(b), "null", "%s", b)
+	for _, o := range []Outcome{{ProjectId: ptr(0)}, {ProjectId: ptr(0), Reconciliation: true, Verification: &Verification{Enabled: true}}} {
+		b, err := json.Marshal(Build(o))
+		require.NoError(t, err)
+		assert.NotContains(t, string(b), "null", "%s", b)
+	}
 }
 
 func keys(m map[string]json.RawMessage) []string {

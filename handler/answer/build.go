@@ -17,14 +17,16 @@ type Outcome struct {
 	IsolationCalls int
 	DryRun         *DryRun // a move's dry run: what would have been sent
 
-	Rules          []RuleReport // a rule run's reports, one per rule
+	Rules          []RuleReport // a rule run's reports, one per rule (their lists non-nil, as rules.NewRun makes them)
 	NotFound       []string     // instances named that the listing did not find
 	ListingFailure *Failure     // the first listing that did not complete
-	Refused        *Error       // a rule run refused after its listings (more to move than MAX_INSTANCES): nothing moved
-	ListingRequest string       // its RequestId ("" when none answered)
-	FirstRequestID string       // of the first call answered, for a run without batches
-	RulesDryRun    bool         // a rule run that decided and moved nothing
-	WouldMove      int          // of a rules dry run
+	// Refused: the request, or a rule run after its listings (more to move
+	// than MAX_INSTANCES), was refused; nothing moved.
+	Refused        *Error
+	ListingRequest string // its RequestId ("" when none answered)
+	FirstRequestID string // of the first call answered, for a run without batches
+	RulesDryRun    bool   // a rule run that decided and moved nothing
+	WouldMove      int    // of a rules dry run
 
 	CredentialSource string
 
@@ -74,21 +76,26 @@ type Verification struct {
 	SecurityGroups []SecurityGroupChange
 }
 
-// Build is the answer to an invocation that ran: at the top, a rule run's
-// refusal, else the first listing that failed, else the batches' summary
-// (Summarize), else Success with the first call's RequestId; then what the
-// reads found (verify). A dry run says so in Message; a reconciliation
-// adds its compliance and regions.
+// Build is the answer to an invocation: at the top, a refusal, else the
+// first listing that failed, else the batches' summary (Summarize), else
+// Success with the first call's RequestId; then what the reads found
+// (verify). A dry run says so in Message; a reconciliation adds its
+// compliance and regions.
 func Build(o Outcome) Answer {
+	// Every list is a copy, never nil (JSON says []), that shares no memory
+	// with the outcome or the request.
 	a := Answer{
 		ProjectId:        o.ProjectId,
-		InstanceIds:      o.InstanceIds,
-		Batches:          o.Batches,
-		Failed:           o.Failed,
+		InstanceIds:      append([]string{}, o.InstanceIds...),
+		Batches:          append([]Batch{}, o.Batches...),
+		Failed:           append([]Failure{}, o.Failed...),
 		IsolationCalls:   o.IsolationCalls,
 		DryRun:           o.DryRun,
-		Rules:            o.Rules,
-		NotFound:         o.NotFound,
+		Rules:            append([]RuleReport{}, o.Rules...),
+		NotFound:         append([]string{}, o.NotFound...),
+		AlreadyInProject: []string{},
+		Pending:          []string{},
+		SecurityGroups:   []SecurityGroupChange{},
 		CredentialSource: o.CredentialSource,
 		Project:          o.Project,
 	}
@@ -116,15 +123,11 @@ func Build(o Outcome) Answer {
 	// fan-out's message.
 	if o.Reconciliation {
 		c := ComplianceOf(o.Rules)
-		a.Compliance, a.Regions = &c, o.Regions
-		if a.Regions == nil {
-			a.Regions = []RegionReport{}
-		}
+		a.Compliance, a.Regions = &c, append([]RegionReport{}, o.Regions...)
 		if o.Note != "" && a.Code == CodeSuccess && a.Message == "" {
 			a.Message = o.Note
 		}
 	}
-	a.nonNil()
 	return a
 }
 

@@ -56,7 +56,7 @@ func TestBuildWithVerification(t *testing.T) {
 func TestVerificationJSON(t *testing.T) {
 	a := Build(Outcome{InstanceIds: ids(1, 1), Batches: []Batch{{RequestId: "r1", Code: CodeSuccess, InstanceIds: ids(1, 1)}}, Verification: &Verification{
 		Enabled: true, Confirmed: 1,
-		SecurityGroups: []SecurityGroupChange{{InstanceId: "ins-00000001", Before: []string{"sg-aaaaaaaa"}, After: []string{}, Restored: true}, {InstanceId: "ins-00000002"}},
+		SecurityGroups: []SecurityGroupChange{{InstanceId: "ins-00000001", Before: []string{"sg-aaaaaaaa"}, After: []string{}, Restored: true}, {InstanceId: "ins-00000002", Before: []string{}}},
 	}})
 	b, err := json.Marshal(a)
 	require.NoError(t, err)

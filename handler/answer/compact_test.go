@@ -27,7 +27,7 @@ func TestALargeAnswerIsCompactedAndKeepsEveryInstancesCode(t *testing.T) {
 			Message: "the move was accepted (RequestId 6EF60BEC-0242-43AF-BB20-270359FB54A7) but its operation ended FAILED" + strings.Repeat(".", 40)})
 		a.SecurityGroups = append(a.SecurityGroups, SecurityGroupChange{InstanceId: id, Before: []string{"sg-aaaaaaaa"}, After: []string{}, Restored: i%2 == 0})
 	}
-	a.nonNil()
+	a = built(a)
 	full, err := json.Marshal(a)
 	require.NoError(t, err)
 	require.Greater(t, len(full), MaxAnswerBytes, "the test's answer is over the limit")
@@ -56,7 +56,7 @@ func TestALargeAnswerIsCompactedAndKeepsEveryInstancesCode(t *testing.T) {
 	assert.Equal(t, n/2, restored)
 
 	small := Answer{Code: CodeSuccess}
-	small.nonNil()
+	small = built(small)
 	assert.NotContains(t, string(small.JSON()), "Compact", "an answer under the limit is as it was")
 }
 
@@ -65,7 +65,7 @@ func TestALargeAnswerIsCompactedAndKeepsEveryInstancesCode(t *testing.T) {
 func TestAnAnswerMasksSocketAddresses(t *testing.T) {
 	a := Answer{Code: CodeUpstreamUnreachable, Message: "dial tcp 10.0.0.5:8443: refused; gateway [fd00::1]:443 down", ProjectId: new(int64)}
 	*a.ProjectId = 1045
-	a.nonNil()
+	a = built(a)
 	b := string(a.JSON())
 	assert.NotContains(t, b, "10.0.0.5:8443")
 	assert.NotContains(t, b, "[fd00::1]:443")

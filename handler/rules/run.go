@@ -62,7 +62,8 @@ type Run struct {
 func NewRun(rules []Rule, dryRun bool, list Lister, move Mover) *Run {
 	r := &Run{rules: rules, dryRun: dryRun, list: list, move: move, reports: make([]answer.RuleReport, len(rules))}
 	for i, rule := range rules {
-		r.reports[i] = answer.RuleReport{Tag: answer.RuleTag{Key: rule.Key, Value: rule.Value}, ProjectId: rule.ProjectID, Project: rule.ProjectName}
+		r.reports[i] = answer.RuleReport{Tag: answer.RuleTag{Key: rule.Key, Value: rule.Value}, ProjectId: rule.ProjectID, Project: rule.ProjectName,
+			Moved: []string{}, Conflicts: []string{}, Failed: []answer.Failure{}, RequestIds: []string{}} // [] in JSON when empty
 	}
 	return r
 }
