@@ -34,7 +34,7 @@ type Failure struct {
 }
 
 // Answer is what the function returns: the request echoed, the outcome
-// of each batch, and at the top the outcome that matters (see Summarize).
+// of each batch, and at the top the outcome that matters (see summarize).
 // It is marshalled as it is: its lists are never nil where an Answer is
 // built (Build), so that JSON says [] where a list is promised.
 type Answer struct {
@@ -116,16 +116,13 @@ func (a Answer) JSON() []byte {
 	return maskAddresses(b, "(an address)")
 }
 
-// Summarize sets the top-level RequestId, Code and Message from the first
-// that applies: a batch the deadline cut (the message counts batches done);
-// a batch, then an instance of Failed, that a retry can fix (Retryable); a
-// batch that failed whole; PartialSuccess when some moved and some are in
-// Failed; the first isolated batch; else the first batch, with Message "".
-// Without batches it changes nothing.
-func (a *Answer) Summarize() {
-	if len(a.Batches) == 0 {
-		return
-	}
+// summarize sets the top-level RequestId, Code and Message of an answer
+// with batches from the first that applies: a batch the deadline cut (the
+// message counts batches done); a batch, then an instance of Failed, that a
+// retry can fix (Retryable); a batch that failed whole; PartialSuccess when
+// some moved and some are in Failed; the first isolated batch; else the
+// first batch, with Message "".
+func (a *Answer) summarize() {
 	var firstFailed, firstIsolated, deadline, retryable *Batch
 	done := 0
 	for i := range a.Batches {

@@ -33,7 +33,7 @@ func TestSummarize(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a := Answer{RequestId: "old", Code: "old", Message: "old", Batches: tt.batches}
-			a.Summarize()
+			a.summarize()
 			assert.Equal(t, tt.want, [3]string{a.RequestId, a.Code, a.Message})
 		})
 	}
@@ -57,19 +57,14 @@ func TestSummarize(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				a := Answer{Batches: tt.batches, InstanceIds: make([]string, tt.ids), Failed: make([]Failure, tt.failed)}
-				a.Summarize()
+				a.summarize()
 				assert.Equal(t, tt.want, [3]string{a.RequestId, a.Code, a.Message})
 			})
 		}
 	})
-	t.Run("no batches: unchanged", func(t *testing.T) {
-		a := Answer{RequestId: "r", Code: CodeMissingParameter, Message: "m"}
-		a.Summarize()
-		assert.Equal(t, Answer{RequestId: "r", Code: CodeMissingParameter, Message: "m"}, a)
-	})
 }
 
-// The answer's JSON, as Build and Failed leave it, never holds a null
+// The answer's JSON, as Build leaves it, never holds a null
 // list, and ProjectId is null only when it could not be parsed.
 func TestAnswerJSON(t *testing.T) {
 	tests := []struct {

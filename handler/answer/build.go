@@ -77,7 +77,7 @@ type Verification struct {
 }
 
 // Build is the answer to an invocation: at the top, a refusal, else the
-// first listing that failed, else the batches' summary (Summarize), else
+// first listing that failed, else the batches' summary (summarize), else
 // Success with the first call's RequestId; then what the reads found
 // (verify). A dry run says so in Message; a reconciliation adds its
 // compliance and regions.
@@ -105,7 +105,7 @@ func Build(o Outcome) Answer {
 	case o.ListingFailure != nil:
 		a.RequestId, a.Code, a.Message = o.ListingRequest, o.ListingFailure.Code, o.ListingFailure.Message
 	case len(a.Batches) > 0:
-		a.Summarize()
+		a.summarize()
 	default:
 		a.RequestId, a.Code = o.FirstRequestID, CodeSuccess
 	}

@@ -121,7 +121,7 @@ func TestTheTopCodeDoesNotHideThrottling(t *testing.T) {
 	batches, failed, calls := FromBatches(outcomes, "inv")
 	require.Len(t, failed, 300)
 	a := Answer{InstanceIds: make([]string, 300), Batches: batches, Failed: failed, IsolationCalls: calls}
-	a.Summarize()
+	a.summarize()
 	assert.Equal(t, CodeRequestLimitExceeded, a.Code, "the throttle is not hidden: %s", a.Message)
 	assert.Equal(t, 429, HTTPStatus(a.Code))
 	assert.Equal(t, "r0", a.RequestId, "the batch of the first throttled instance")
