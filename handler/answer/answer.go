@@ -21,8 +21,10 @@ type Batch struct {
 	InstanceIds []string `json:"InstanceIds"`
 	Attempts    int      `json:"Attempts"` // upstream attempts of the batch's call; 0: not sent
 
-	// isolated: the batch's failing instances are each in Answer.Failed.
-	isolated bool
+	// Isolated: the batch's offending instances were isolated (SkipInvalid);
+	// those that did not move are each in Answer.Failed, with their own
+	// code, and the others moved. Not in the JSON.
+	Isolated bool `json:"-"`
 }
 
 // Failure is an instance that did not move, or (InstanceId "", in a rule's
@@ -95,11 +97,6 @@ type DryRun struct {
 	Batches     []cvm.Signed `json:"Batches"`
 }
 
-// Isolated reports whether the batch's offending instances were isolated
-// (SkipInvalid): then those that did not move are each in Answer.Failed,
-// with their own code, and the others moved.
-func (b Batch) Isolated() bool { return b.isolated }
-
 // JSON returns the answer's JSON, compacted when it is over
 // MaxAnswerBytes, with any socket address (IPv4 or [IPv6] and a port)
 // masked.
@@ -134,7 +131,7 @@ func (a *Answer) summarize() {
 			if deadline == nil {
 				deadline = b
 			}
-		case b.isolated:
+		case b.Isolated:
 			done++
 			if firstIsolated == nil {
 				firstIsolated = b

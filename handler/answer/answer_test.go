@@ -38,8 +38,8 @@ func TestSummarize(t *testing.T) {
 		})
 	}
 	t.Run("isolated instances", func(t *testing.T) {
-		partial := Batch{RequestId: "r1", Code: CodePartialSuccess, Message: "moved 99 of 100", isolated: true}
-		noneMoved := Batch{RequestId: "r2", Code: "InvalidInstanceId.NotFound", Message: "r2 refused", isolated: true}
+		partial := Batch{RequestId: "r1", Code: CodePartialSuccess, Message: "moved 99 of 100", Isolated: true}
+		noneMoved := Batch{RequestId: "r2", Code: "InvalidInstanceId.NotFound", Message: "r2 refused", Isolated: true}
 		tests := []struct {
 			name    string
 			batches []Batch
@@ -84,7 +84,7 @@ func TestAnswerJSON(t *testing.T) {
 				`{"Tag":{"Key":"env","Value":"prod"},"ProjectId":1045,"Matched":3,"AlreadyInProject":1,"Moved":["ins-00000001"],"Conflicts":["ins-00000002"],"Failed":[{"InstanceId":"","Code":"InternalServerError","Message":"m"}],"RequestIds":["r1"]}` +
 				`],"NotFound":["ins-00000009"],"Verified":false,"AlreadyInProject":[],"Pending":[],"SecurityGroups":[]}`},
 		{"partial", Answer{RequestId: "r1", Code: CodePartialSuccess, ProjectId: ptr(1045), InstanceIds: ids(1, 2),
-			Batches: []Batch{{RequestId: "r1", Code: CodePartialSuccess, InstanceIds: ids(1, 2), Attempts: 2, isolated: true}},
+			Batches: []Batch{{RequestId: "r1", Code: CodePartialSuccess, InstanceIds: ids(1, 2), Attempts: 2, Isolated: true}},
 			Failed:  []Failure{{InstanceId: "ins-00000002", Code: "InvalidInstanceId.NotFound", Message: "m"}}, IsolationCalls: 1},
 			`{"RequestId":"r1","Code":"PartialSuccess","Message":"","ProjectId":1045,"InstanceIds":["ins-00000001","ins-00000002"],` +
 				`"Batches":[{"RequestId":"r1","Code":"PartialSuccess","Message":"","InstanceIds":["ins-00000001","ins-00000002"],"Attempts":2}],` +

@@ -29,7 +29,7 @@ func (a Answer) Unfinished() (unfinished bool, summary string) {
 	unfinished = Retryable(a.Code)
 	batchesFailed, notMoved := 0, 0
 	for _, b := range a.Batches {
-		if b.Code == CodeSuccess || b.Code == CodePartialSuccess || b.Code == CodeDryRun || b.isolated {
+		if b.Code == CodeSuccess || b.Code == CodePartialSuccess || b.Code == CodeDryRun || b.Isolated {
 			continue
 		}
 		batchesFailed++
