@@ -33,9 +33,7 @@ func (x *exec) moveAll(ctx context.Context, region string, projectID int64, ids 
 			defer func() {
 				if p := recover(); p != nil {
 					perr := &cvm.PanicError{Value: p, Stack: debug.Stack()}
-					if x.inv.Panicked != nil {
-						x.inv.Panicked(perr)
-					}
+					x.inv.Panicked(perr)
 					outcomes[i] = []batch.Outcome{{InstanceIds: chunk, Err: perr}}
 				}
 			}()

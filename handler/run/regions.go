@@ -44,10 +44,7 @@ func (x *exec) reconcile(ctx context.Context, p Plan, set []rules.Rule) answer.O
 		wg.Go(func() {
 			defer func() {
 				if v := recover(); v != nil {
-					perr := &cvm.PanicError{Value: v, Stack: debug.Stack()}
-					if x.inv.Panicked != nil {
-						x.inv.Panicked(perr)
-					}
+					x.inv.Panicked(&cvm.PanicError{Value: v, Stack: debug.Stack()})
 					e := answer.Internal(x.inv.ID)
 					o := x.ruleRun(set, p.DryRun, false, 0).Outcome(nil)
 					o.ListingFailure = &answer.Failure{Code: e.Code, Message: "region " + region + ": " + e.Message}

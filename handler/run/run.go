@@ -56,7 +56,7 @@ type Preparer interface {
 // call goes through CVM's one call path.
 type Runner struct {
 	CVM      cvm.Caller
-	Preparer Preparer
+	Preparer Preparer // signs a dry run's moves
 	// Tags writes the records of KEEP_SECURITY_GROUPS (the Tag API); nil
 	// without it.
 	Tags cvm.Caller
@@ -91,7 +91,7 @@ type Invocation struct {
 	Keys     credentials.Provider
 	Creds    credentials.Credentials
 	ID       string
-	Panicked func(*cvm.PanicError)
+	Panicked func(*cvm.PanicError) // never nil
 }
 
 // Run carries out p and says what it did and, with VERIFY, what its reads
@@ -231,12 +231,7 @@ func (x *exec) dryRun(ctx context.Context, region string, projectID int64, ids [
 			continue
 		}
 		b := answer.Batch{InstanceIds: send, Code: answer.CodeDryRun}
-		var p cvm.Prepared
-		var signed cvm.Signed
-		err := errors.New("this function has no client to sign with")
-		if x.Preparer != nil {
-			p, signed, err = x.Preparer.Prepare(ctx, x.inv.Creds, region, cvm.ModifyInstancesProject{InstanceIds: send, ProjectId: projectID})
-		}
+		p, signed, err := x.Preparer.Prepare(ctx, x.inv.Creds, region, cvm.ModifyInstancesProject{InstanceIds: send, ProjectId: projectID})
 		switch {
 		case errors.Is(err, context.DeadlineExceeded):
 			b.Code, b.Message = answer.CodeDeadlineExceeded, "not signed: the invocation's deadline ran out"
