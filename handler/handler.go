@@ -14,6 +14,7 @@ import (
 	"scf-cvm-project/cvm"
 	"scf-cvm-project/handler/answer"
 	"scf-cvm-project/handler/guard"
+	"scf-cvm-project/handler/rules"
 	"scf-cvm-project/handler/run"
 	"scf-cvm-project/handler/trigger"
 )
@@ -27,6 +28,9 @@ type Handler struct {
 	Credentials credentials.Provider
 	// DefaultRegion is used when a request names none (TENCENTCLOUD_REGION).
 	DefaultRegion string
+	// Rules are the configured rules (RULES_FILE, PROJECT_RULES): a
+	// request's without its own, and an EventBridge event's.
+	Rules []rules.Rule
 	// AnswerMargin is kept free before the invocation's deadline, so the
 	// answer reaches SCF before SCF gives up on the invocation. The CVM
 	// client bounds each attempt and starts none it has no time for.

@@ -302,7 +302,7 @@ func TestAPanicInAnUnreadInvocationIsAFunctionError(t *testing.T) {
 	assert.Equal(t, answer.CodeInternalError, decodeAnswer(t, out).Code)
 
 	// A panic outside any batch (here in a listing) reaches Invoke's recover.
-	h := &Handler{Runner: run.Runner{Logger: discard, CVM: panickyLister{}, Rules: []rules.Rule{{Key: "env", ProjectID: 7}}}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou"}
+	h := &Handler{Runner: run.Runner{Logger: discard, CVM: panickyLister{}}, Rules: []rules.Rule{{Key: "env", ProjectID: 7}}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou"}
 	reconcile := `{"Type":"Timer","TriggerName":"t","Time":"2026-11-30T00:00:00Z","Message":"{\"Reconcile\":true}"}`
 	out, err = h.Invoke(context.Background(), []byte(reconcile))
 	require.ErrorAs(t, err, &uerr)

@@ -178,7 +178,7 @@ func (f *fakeFleet) moved() [][]string {
 }
 
 func ruleHandler(f *fakeFleet, set ...rules.Rule) *Handler {
-	return &Handler{Runner: run.Runner{Logger: discard, CVM: f, Rules: set}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou"}
+	return &Handler{Runner: run.Runner{Logger: discard, CVM: f}, Rules: set, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou"}
 }
 
 func invoke(t *testing.T, h *Handler, payload string) answer.Answer {
@@ -546,7 +546,7 @@ func TestAPanicInARuleRunIsLoggedWithTheKeysMasked(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			var logs bytes.Buffer
-			h := &Handler{Runner: run.Runner{CVM: panickyLister{}, Rules: []rules.Rule{{Key: "env", ProjectID: 7}}, Logger: logTo(&logs)}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou"}
+			h := &Handler{Runner: run.Runner{CVM: panickyLister{}, Logger: logTo(&logs)}, Rules: []rules.Rule{{Key: "env", ProjectID: 7}}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou"}
 			out, err := h.Invoke(context.Background(), []byte(payload))
 			if name == "eventbridge" { // nobody reads it: a function error
 				var uerr *answer.UnfinishedError
@@ -610,7 +610,7 @@ func (s *slowPages) Call(ctx context.Context, keys credentials.Provider, region 
 func TestARuleRunRenewsKeysThatExpireBetweenListingPages(t *testing.T) {
 	caller := &slowPages{fakeFleet: newFakeFleet(fleet("p", 250, 0, "env=prod")), pause: 40 * time.Millisecond}
 	keys := &expiringKeys{ttl: 30 * time.Millisecond}
-	h := &Handler{Runner: run.Runner{Logger: discard, CVM: caller, Rules: []rules.Rule{envProd}}, Credentials: keys, DefaultRegion: "ap-guangzhou"}
+	h := &Handler{Runner: run.Runner{Logger: discard, CVM: caller}, Rules: []rules.Rule{envProd}, Credentials: keys, DefaultRegion: "ap-guangzhou"}
 	a := invoke(t, h, `{"Reconcile":true}`)
 	require.Equal(t, answer.CodeSuccess, a.Code, a.Message)
 	describes, _ := caller.actions()

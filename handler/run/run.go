@@ -41,9 +41,9 @@ type Plan struct {
 	Move    request.Move     // Move
 	Rules   rules.Request    // Rules
 	Targets []trigger.Target // Events: the instances, region by region
-	Named   []string         // Events: every instance the events name
-	// EventRules are the configured rules with their projects' names
-	// resolved (Events); nil: Runner.Rules.
+	Named   []string         // every instance the request or the events name (Events: the answer's InstanceIds)
+	// EventRules are the configured rules, their projects' names resolved
+	// (Events).
 	EventRules []rules.Rule
 }
 
@@ -63,7 +63,6 @@ type Runner struct {
 
 	MaxConcurrency int           // batches between their read and their move at once (MAX_CONCURRENCY)
 	SkipInvalid    bool          // SKIP_INVALID, when a request does not say
-	Rules          []rules.Rule  // the configured rules, for events
 	Verify         config.Verify // VERIFY, KEEP_SECURITY_GROUPS
 	// Wait times the confirmation of a move (its First is learnt).
 	Wait   batch.WaitOptions
@@ -124,11 +123,7 @@ func (r *Runner) Run(ctx context.Context, inv Invocation, p Plan) answer.Outcome
 		run.Apply(ctx, p.Rules.Region, p.Rules.InstanceIDs)
 		o = run.Outcome(p.Rules.InstanceIDs)
 	case Events:
-		set := r.Rules
-		if p.EventRules != nil {
-			set = p.EventRules
-		}
-		run := x.ruleRun(set, p.DryRun, true, p.MaxInstances)
+		run := x.ruleRun(p.EventRules, p.DryRun, true, p.MaxInstances)
 		for _, t := range p.Targets {
 			run.Apply(ctx, t.Region, t.InstanceIDs)
 		}
