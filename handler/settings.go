@@ -86,7 +86,7 @@ func (s *settings) handler(ctx context.Context) *Handler {
 // (its rate) and the credential provider (its cache) of prev are kept when
 // their own settings did not change.
 func (s *settings) build(getenv func(string) string, prev *built) *built {
-	h := &Handler{Runner: run.Runner{Logger: s.logger}, AnswerMargin: answerMargin}
+	h := &Handler{Runner: run.Runner{Logger: s.logger}, AnswerMargin: 200 * time.Millisecond}
 	b := &built{h: h}
 	cfg, err := config.Load(b.config.record(getenv), os.ReadFile, s.httpClient, slog.New(invocationLog{s.logger.Handler()}))
 	h.secrets = h.secrets.With(cfg.Secrets...)
@@ -128,9 +128,6 @@ func (s *settings) build(getenv func(string) string, prev *built) *built {
 	})
 	return b
 }
-
-// answerMargin is the Handler's AnswerMargin when built from the settings.
-const answerMargin = 200 * time.Millisecond
 
 // NewFromEnv builds the Handler from config.Load and credentials.FromEnv,
 // read through getenv (the process's variables at start, AtStart) and again
