@@ -33,7 +33,7 @@ func (x *exec) reconcile(ctx context.Context, p Plan, set []rules.Rule) answer.O
 	if len(regions) == 0 {
 		regions = []string{rr.Region}
 	}
-	if !p.DryRun && len(regions) > 1 && x.FanOut.enabled() {
+	if !p.DryRun && len(regions) > 1 && x.FanOut.SCF != nil && x.FanOut.FunctionName != "" {
 		if est, left, ok := x.estimate(ctx, regions, set); ok && est > left {
 			return x.fanOut(ctx, p, set, regions, fmt.Sprintf("at the documented limits the reconciliation would take about %s, more than the %s left", est.Round(1e9), left.Round(1e9)))
 		}
