@@ -211,7 +211,7 @@ func orEmpty[T any](l *[]T) {
 // Build leaves none of its lists nil, whichever of the outcome's were nil
 // (a batch's and a rule report's come non-nil from what made them).
 func TestBuildLeavesNoNilList(t *testing.T) {
-	for _, o := range []Outcome{{ProjectId: ptr(0)}, {ProjectId: ptr(0), Reconciliation: true, Verification: &Verification{Enabled: true}}} {
+	for _, o := range []Outcome{{ProjectId: ptr(0)}, {ProjectId: ptr(0), Reconciliation: true, Verification: &Verification{}}} {
 		b, err := json.Marshal(Build(o))
 		require.NoError(t, err)
 		assert.NotContains(t, string(b), "null", "%s", b)

@@ -30,8 +30,8 @@ type Outcome struct {
 
 	CredentialSource string
 
-	// Verification is what the reads around the moves found; nil when
-	// nothing was verified (VERIFY=false, or no move was planned).
+	// Verification is what the reads around the moves found; nil with
+	// VERIFY=false.
 	Verification *Verification
 
 	// A whole account (rules.go): a move's project by name; a
@@ -59,9 +59,8 @@ type SecurityGroupChange struct {
 // Verification is what the reads around the moves found (VERIFY): the
 // instances already in the project, not found, FAILED or still OPERATING
 // (Pending), how many were confirmed, and the security groups that changed.
-// Enabled is false with VERIFY=false; Unverified says why the moves were not verified.
+// Unverified says why the moves were not verified.
 type Verification struct {
-	Enabled          bool
 	Unverified       string
 	AlreadyInProject []string
 	NotFound         []string
@@ -140,7 +139,7 @@ func (a *Answer) verify(v *Verification, dryRun bool) {
 	if v == nil {
 		return
 	}
-	a.Verified = v.Enabled && v.Unverified == "" && len(v.Pending) == 0 && !dryRun
+	a.Verified = v.Unverified == "" && len(v.Pending) == 0 && !dryRun
 	a.NotVerified = v.Unverified
 	a.AlreadyInProject = append(a.AlreadyInProject, v.AlreadyInProject...)
 	a.Pending = append(a.Pending, v.Pending...)

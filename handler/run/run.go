@@ -96,7 +96,7 @@ type Invocation struct {
 // Run carries out p and says what it did and, with VERIFY, what its reads
 // around the moves found.
 func (r *Runner) Run(ctx context.Context, inv Invocation, p Plan) answer.Outcome {
-	x := &exec{Runner: r, inv: inv, known: map[string]cvm.Instance{}, notFound: map[string]bool{}, v: answer.Verification{Enabled: r.Verify.Enabled},
+	x := &exec{Runner: r, inv: inv, known: map[string]cvm.Instance{}, notFound: map[string]bool{},
 		stage: make(chan struct{}, max(r.MaxConcurrency, 1))}
 	var o answer.Outcome
 	switch p.Kind {
@@ -131,7 +131,7 @@ func (r *Runner) Run(ctx context.Context, inv Invocation, p Plan) answer.Outcome
 	default:
 		return answer.Outcome{ListingFailure: &answer.Failure{Code: answer.CodeInternalError, Message: "the plan has no kind"}}
 	}
-	if x.v.Enabled { // what the reads around the moves found
+	if x.Verify.Enabled { // what the reads around the moves found
 		v := x.v
 		o.Verification = &v
 		if o.FirstRequestID == "" {
