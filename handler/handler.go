@@ -121,7 +121,6 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 // and the answer itself when only the log gets it (ferr). Keys: docs/requests-and-answers.md#logs.
 func (h *Handler) logInvocation(ctx context.Context, kind trigger.Kind, a answer.Answer, ferr error) {
 	attrs := []slog.Attr{
-		slog.String("function_request_id", invocationID(ctx)),
 		slog.String("event", kind.String()),
 		slog.String("code", a.Code),
 		slog.String("upstream_request_id", a.RequestId),
@@ -180,8 +179,7 @@ func (h *Handler) logPanic(ctx context.Context, inv *invocation, p any, stack []
 	if perr, ok := p.(*cvm.PanicError); ok {
 		p, stack = perr.Value, perr.Stack
 	}
-	h.Logger.ErrorContext(ctx, "panic", "function_request_id", invocationID(ctx),
-		"panic", inv.redact(fmt.Sprint(p)), "stack", inv.redact(string(stack)))
+	h.Logger.ErrorContext(ctx, "panic", "panic", inv.redact(fmt.Sprint(p)), "stack", inv.redact(string(stack)))
 }
 
 func encode(kind trigger.Kind, a answer.Answer) []byte {

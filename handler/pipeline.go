@@ -166,7 +166,6 @@ func (h *Handler) planEvents(evs []trigger.CloudEvent) (plan, *answer.Error) {
 func (h *Handler) guardHTTP(ctx context.Context, ev trigger.Event) *answer.Error {
 	r := h.Security.CheckHTTP(ev.HTTP.Method, ev.HTTP.Headers)
 	attrs := []slog.Attr{
-		slog.String("function_request_id", invocationID(ctx)),
 		slog.String("event", ev.Kind.String()),
 		slog.String("method", ev.HTTP.Method),
 		slog.String("source_ip", ev.HTTP.SourceIP),

@@ -86,9 +86,10 @@ func (s *settings) handler(ctx context.Context) *Handler {
 // (its rate) and the credential provider (its cache) of prev are kept when
 // their own settings did not change.
 func (s *settings) build(getenv func(string) string, prev *built) *built {
-	h := &Handler{Runner: run.Runner{Logger: s.logger}, AnswerMargin: 200 * time.Millisecond}
+	logger := slog.New(invocationLog{s.logger.Handler()})
+	h := &Handler{Runner: run.Runner{Logger: logger}, AnswerMargin: 200 * time.Millisecond}
 	b := &built{h: h}
-	cfg, err := config.Load(b.config.record(getenv), os.ReadFile, s.httpClient, slog.New(invocationLog{s.logger.Handler()}))
+	cfg, err := config.Load(b.config.record(getenv), os.ReadFile, s.httpClient, logger)
 	h.secrets = h.secrets.With(cfg.Secrets...)
 	// The credentials are read even when the rest is bad, so the snapshot
 	// covers their variables; Env reads the keys, which rotate, at every call
@@ -97,12 +98,12 @@ func (s *settings) build(getenv func(string) string, prev *built) *built {
 	if b.provider == nil || !prev.creds.same(getenv) {
 		b.creds = snapshot{}
 		var perr error
-		if b.provider, b.name, perr = credentials.FromEnv(b.creds.record(getenv), s.invocationEnv, s.httpClient, s.logger); err == nil {
+		if b.provider, b.name, perr = credentials.FromEnv(b.creds.record(getenv), s.invocationEnv, s.httpClient, logger); err == nil {
 			err = perr
 		}
 	}
 	if err != nil {
-		h.misconfigured(s.logger, err)
+		h.misconfigured(err)
 		return b
 	}
 	if p := prev.cfg; p.CVM != nil && p.CVM.Endpoint() == cfg.CVM.Endpoint() && p.CVM.Method() == cfg.CVM.Method() &&
@@ -197,16 +198,16 @@ func AtStart(environ []string) func(string) string {
 }
 
 // misconfigured makes h refuse every invocation with err.
-func (h *Handler) misconfigured(logger *slog.Logger, err error) {
+func (h *Handler) misconfigured(err error) {
 	msg := strings.ReplaceAll(err.Error(), "\n", "; ")
 	h.ConfigErr = &answer.Error{Code: answer.CodeInvalidConfig, Message: msg}
-	logger.Error("invalid configuration", "error", msg)
+	h.Logger.Error("invalid configuration", "error", msg)
 }
 
 // invocationLog adds the invocation's function_request_id (from SCF's
-// function context) to every record logged with a context, so that the
-// packages below handler (cvm, credentials) log one line per upstream call
-// tied to its invocation without knowing of the SCF runtime.
+// function context) to every record logged with a context, so that every
+// line of an invocation, the packages' below handler (cvm, credentials)
+// too, is tied to it without knowing of the SCF runtime.
 type invocationLog struct{ slog.Handler }
 
 // Handle adds function_request_id when ctx carries one.
