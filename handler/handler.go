@@ -22,8 +22,8 @@ import (
 // Handler answers invocations. Build it with NewFromEnv, or set the fields
 // directly in tests (Logger included).
 type Handler struct {
-	// Runner is the run step and what it calls (CVM, Rules, Verify, ...),
-	// built once per set of settings.
+	// Runner is the run step and what it calls (CVM, Verify, ...), built
+	// once per set of settings.
 	run.Runner
 	Credentials credentials.Provider
 	// DefaultRegion is used when a request names none (TENCENTCLOUD_REGION).

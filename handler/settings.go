@@ -29,8 +29,8 @@ var Version = "dev"
 // anew, and each invocation runs with the Handler of the variables it saw.
 type settings struct {
 	getenv     func(string) string // the process's variables at start (AtStart)
-	logger     *slog.Logger
-	httpClient *http.Client // one pool of connections for every API, STS and metadata
+	logger     *slog.Logger        // NewFromEnv's, in an invocationLog
+	httpClient *http.Client        // one pool of connections for every API, STS and metadata
 
 	mu  sync.Mutex // serialises builds
 	cur atomic.Pointer[built]
@@ -86,10 +86,9 @@ func (s *settings) handler(ctx context.Context) *Handler {
 // (its rate) and the credential provider (its cache) of prev are kept when
 // their own settings did not change.
 func (s *settings) build(getenv func(string) string, prev *built) *built {
-	logger := slog.New(invocationLog{s.logger.Handler()})
-	h := &Handler{Runner: run.Runner{Logger: logger}, AnswerMargin: 200 * time.Millisecond}
+	h := &Handler{Runner: run.Runner{Logger: s.logger}, AnswerMargin: 200 * time.Millisecond}
 	b := &built{h: h}
-	cfg, err := config.Load(b.config.record(getenv), os.ReadFile, s.httpClient, logger)
+	cfg, err := config.Load(b.config.record(getenv), os.ReadFile, s.httpClient, s.logger)
 	h.secrets = h.secrets.With(cfg.Secrets...)
 	// The credentials are read even when the rest is bad, so the snapshot
 	// covers their variables; Env reads the keys, which rotate, at every call
@@ -98,7 +97,7 @@ func (s *settings) build(getenv func(string) string, prev *built) *built {
 	if b.provider == nil || !prev.creds.same(getenv) {
 		b.creds = snapshot{}
 		var perr error
-		if b.provider, b.name, perr = credentials.FromEnv(b.creds.record(getenv), s.invocationEnv, s.httpClient, logger); err == nil {
+		if b.provider, b.name, perr = credentials.FromEnv(b.creds.record(getenv), s.invocationEnv, s.httpClient, s.logger); err == nil {
 			err = perr
 		}
 	}
@@ -147,7 +146,7 @@ func NewFromEnv(getenv func(string) string, logger *slog.Logger) *Handler {
 		TLSHandshakeTimeout:   5 * time.Second,
 		ExpectContinueTimeout: time.Second,
 	}}
-	s := &settings{getenv: getenv, logger: logger, httpClient: httpClient}
+	s := &settings{getenv: getenv, logger: slog.New(invocationLog{logger.Handler()}), httpClient: httpClient}
 	s.latest.Store(&getenv)
 	b := s.build(getenv, &built{})
 	b.h.settings = s
