@@ -104,15 +104,14 @@ func (r *Runner) Run(ctx context.Context, inv Invocation, p Plan) answer.Outcome
 		m := p.Move
 		if p.DryRun {
 			o = x.dryRun(ctx, m.Region, m.ProjectID, m.InstanceIDs)
-			o.Project = m.ProjectName
-			break
+		} else {
+			skip := r.SkipInvalid
+			if m.SkipInvalid != nil {
+				skip = *m.SkipInvalid
+			}
+			mv := x.moveAll(ctx, m.Region, m.ProjectID, m.InstanceIDs, skip)
+			o = answer.Outcome{ProjectId: &m.ProjectID, InstanceIds: m.InstanceIDs, Batches: mv.Batches, Failed: mv.Failed, IsolationCalls: mv.IsolationCalls}
 		}
-		skip := r.SkipInvalid
-		if m.SkipInvalid != nil {
-			skip = *m.SkipInvalid
-		}
-		mv := x.moveAll(ctx, m.Region, m.ProjectID, m.InstanceIDs, skip)
-		o = answer.Outcome{ProjectId: &m.ProjectID, InstanceIds: m.InstanceIDs, Batches: mv.Batches, Failed: mv.Failed, IsolationCalls: mv.IsolationCalls}
 		o.Project = m.ProjectName
 	case Rules:
 		if p.Rules.InstanceIDs == nil {
