@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -106,28 +107,32 @@ func TestVersion(t *testing.T) {
 	assert.NotContains(t, string(mk), "main.version")
 }
 
-// A log line's time is in UTC, whatever the process's zone: the zone's
-// file is never loaded for the log.
-func TestUTCTime(t *testing.T) {
-	shanghai := time.FixedZone("CST", 8*3600)
-	at := time.Date(2026, 12, 3, 22, 4, 5, 0, shanghai)
-	tests := []struct {
-		name   string
-		groups []string
-		in     slog.Attr
-		want   slog.Attr
-	}{
-		{"the record's time", nil, slog.Time(slog.TimeKey, at), slog.Time(slog.TimeKey, at.UTC())},
-		{"another attribute named time in a group", []string{"g"}, slog.Time(slog.TimeKey, at), slog.Time(slog.TimeKey, at)},
-		{"another attribute", nil, slog.String("msg", "x"), slog.String("msg", "x")},
+// A log line's time is in UTC, whatever the process's zone: main runs in a
+// child process (this test's binary) with TZ set, and its first log line
+// (a bad setting's) is read.
+func TestLogTimeIsUTC(t *testing.T) {
+	if os.Getenv("MAIN_TEST_RUN_MAIN") == "1" {
+		os.Args = []string{"main", "-event", "events/direct.json"}
+		main()
+		return
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := utcTime(tt.groups, tt.in)
-			assert.True(t, tt.want.Equal(got), "%v", got)
-			if got.Value.Kind() == slog.KindTime && len(tt.groups) == 0 {
-				assert.Equal(t, time.UTC, got.Value.Time().Location())
-			}
-		})
+	if _, err := time.LoadLocation("Asia/Shanghai"); err != nil {
+		t.Skip("no zone database to set another zone:", err)
 	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestLogTimeIsUTC$")
+	cmd.Env = append(os.Environ(), "MAIN_TEST_RUN_MAIN=1", "TZ=Asia/Shanghai", "MAX_RETRIES=many", "_LAMBDA_SERVER_PORT=")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, "an InvalidConfig answer exits 1; stderr: %s", stderr.String())
+	line, _, _ := strings.Cut(stderr.String(), "\n")
+	var rec struct {
+		Time time.Time
+		Msg  string
+	}
+	require.NoError(t, json.Unmarshal([]byte(line), &rec), line)
+	assert.Equal(t, "invalid configuration", rec.Msg)
+	assert.Regexp(t, `"time":"[^"]+Z"`, line)
+	assert.WithinDuration(t, time.Now(), rec.Time, time.Minute)
 }

@@ -174,7 +174,7 @@ func TestKeysExpiringBetweenBatchesAreReplaced(t *testing.T) {
 			f := &credsDoer{delay: 60 * time.Millisecond}
 			client, err := cvm.New(cvm.LegacyEndpoint, signer.HmacSHA256, f)
 			require.NoError(t, err)
-			h := &Handler{Runner: run.Runner{CVM: client}, DefaultRegion: "ap-guangzhou"}
+			h := &Handler{Runner: run.Runner{Logger: discard, CVM: client}, DefaultRegion: "ap-guangzhou"}
 			var mu sync.Mutex
 			asked := 0
 			h.Credentials = providerFunc(func(context.Context) (credentials.Credentials, error) {

@@ -15,19 +15,23 @@ import (
 	"scf-cvm-project/cvm"
 	"scf-cvm-project/handler/answer"
 	"scf-cvm-project/handler/guard"
+	"scf-cvm-project/handler/rules"
 	"scf-cvm-project/handler/run"
 	"scf-cvm-project/handler/trigger"
 )
 
 // Handler answers invocations. Build it with NewFromEnv, or set the fields
-// directly in tests.
+// directly in tests (Logger included).
 type Handler struct {
-	// Runner is the run step and what it calls (CVM, Rules, Verify, ...),
-	// built once per set of settings.
+	// Runner is the run step and what it calls (CVM, Verify, ...), built
+	// once per set of settings.
 	run.Runner
 	Credentials credentials.Provider
 	// DefaultRegion is used when a request names none (TENCENTCLOUD_REGION).
 	DefaultRegion string
+	// Rules are the configured rules (RULES_FILE, PROJECT_RULES): a
+	// request's without its own, and an EventBridge event's.
+	Rules []rules.Rule
 	// AnswerMargin is kept free before the invocation's deadline, so the
 	// answer reaches SCF before SCF gives up on the invocation. The CVM
 	// client bounds each attempt and starts none it has no time for.
@@ -82,11 +86,10 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 			a := answer.Failed(answer.Internal(invocationID(ctx)), nil, nil)
 			if kind.Unread(inv.async) {
 				// Nobody reads this answer: the work is unfinished, and SCF
-				// retries the invocation (InternalError is retryable).
-				if ferr := a.FunctionError(); ferr != nil {
-					out, err = nil, ferr
-					return
-				}
+				// retries the invocation (InternalError is retryable, so
+				// FunctionError is never nil).
+				out, err = nil, a.FunctionError()
+				return
 			}
 			out, err = encode(kind, a), nil
 		}
@@ -119,7 +122,6 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 // and the answer itself when only the log gets it (ferr). Keys: docs/requests-and-answers.md#logs.
 func (h *Handler) logInvocation(ctx context.Context, kind trigger.Kind, a answer.Answer, ferr error) {
 	attrs := []slog.Attr{
-		slog.String("function_request_id", invocationID(ctx)),
 		slog.String("event", string(kind)),
 		slog.String("code", a.Code),
 		slog.String("upstream_request_id", a.RequestId),
@@ -168,7 +170,7 @@ func (h *Handler) logInvocation(ctx context.Context, kind trigger.Kind, a answer
 	case answer.HTTPStatus(a.Code) >= 500:
 		level = slog.LevelError
 	}
-	h.Log().LogAttrs(ctx, level, "invocation", attrs...)
+	h.Logger.LogAttrs(ctx, level, "invocation", attrs...)
 }
 
 // logPanic writes a panic to the log with the invocation's secrets masked.
@@ -178,18 +180,14 @@ func (h *Handler) logPanic(ctx context.Context, inv *invocation, p any, stack []
 	if perr, ok := p.(*cvm.PanicError); ok {
 		p, stack = perr.Value, perr.Stack
 	}
-	h.Log().ErrorContext(ctx, "panic", "function_request_id", invocationID(ctx),
-		"panic", inv.redact(fmt.Sprint(p)), "stack", inv.redact(string(stack)))
+	h.Logger.ErrorContext(ctx, "panic", "panic", inv.redact(fmt.Sprint(p)), "stack", inv.redact(string(stack)))
 }
 
 func encode(kind trigger.Kind, a answer.Answer) []byte {
 	if kind != trigger.KindAPIGateway && kind != trigger.KindFunctionURL {
 		return a.JSON()
 	}
-	b, err := json.Marshal(answer.HTTPResponse(a))
-	if err != nil { // four plain fields always marshal
-		return []byte(`{"isBase64Encoded":false,"statusCode":500,"headers":{"Content-Type":"application/json"},"body":""}`)
-	}
+	b, _ := json.Marshal(answer.HTTPResponse(a)) // a bool, an int, a map of strings and a string: it cannot fail
 	return b
 }
 

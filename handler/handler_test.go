@@ -37,6 +37,9 @@ type fakeCVM struct {
 	answerFn func(cvm.ModifyInstancesProject) (cvm.Result, error)
 }
 
+// discard is the Logger of a Handler a test builds by hand.
+var discard = slog.New(slog.DiscardHandler)
+
 func (f *fakeCVM) Call(_ context.Context, _ credentials.Provider, _ string, a cvm.Action, _ any) (cvm.Result, error) {
 	m, ok := a.(cvm.ModifyInstancesProject)
 	if !ok { // a listing (the tag rules): it finds nothing
@@ -71,7 +74,7 @@ func (s staticCreds) Retrieve(context.Context) (credentials.Credentials, error) 
 }
 
 func newTestHandler(f *fakeCVM) *Handler {
-	return &Handler{Runner: run.Runner{CVM: f}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou", AnswerMargin: 50 * time.Millisecond}
+	return &Handler{Runner: run.Runner{Logger: discard, CVM: f}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou", AnswerMargin: 50 * time.Millisecond}
 }
 
 func decodeAnswer(t *testing.T, b []byte) answer.Answer {
@@ -244,7 +247,7 @@ func BenchmarkInvokeHundredIDs(b *testing.B) {
 				}
 				client, err := cvm.New(endpoint, method, stubTransport{})
 				require.NoError(b, err)
-				h := &Handler{Runner: run.Runner{CVM: client}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou", Security: guard.Security{TokenSHA256: guard.TokenDigest(testToken)}}
+				h := &Handler{Runner: run.Runner{Logger: discard, CVM: client}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou", Security: guard.Security{TokenSHA256: guard.TokenDigest(testToken)}}
 				payload := []byte(payloads[kind])
 				ctx := context.Background()
 				out, err := h.Invoke(ctx, payload)
@@ -267,7 +270,7 @@ func BenchmarkInvokeHundredIDs(b *testing.B) {
 func BenchmarkDryRunPrivateEndpoint(b *testing.B) {
 	client, err := cvm.New("http://10.0.0.1:8080/", signer.TC3HmacSHA256, stubTransport{})
 	require.NoError(b, err)
-	h := &Handler{Runner: run.Runner{CVM: client, Preparer: client}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou"}
+	h := &Handler{Runner: run.Runner{Logger: discard, CVM: client, Preparer: client}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou"}
 	payload := []byte(`{"InstanceIds":` + idsJSON(100) + `,"ProjectId":1045,"DryRun":true}`)
 	out, err := h.Invoke(context.Background(), payload)
 	require.NoError(b, err)
@@ -299,7 +302,7 @@ func TestAPanicInAnUnreadInvocationIsAFunctionError(t *testing.T) {
 	assert.Equal(t, answer.CodeInternalError, decodeAnswer(t, out).Code)
 
 	// A panic outside any batch (here in a listing) reaches Invoke's recover.
-	h := &Handler{Runner: run.Runner{CVM: panickyLister{}, Rules: []rules.Rule{{Key: "env", ProjectID: 7}}}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou"}
+	h := &Handler{Runner: run.Runner{Logger: discard, CVM: panickyLister{}}, Rules: []rules.Rule{{Key: "env", ProjectID: 7}}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou"}
 	reconcile := `{"Type":"Timer","TriggerName":"t","Time":"2026-11-30T00:00:00Z","Message":"{\"Reconcile\":true}"}`
 	out, err = h.Invoke(context.Background(), []byte(reconcile))
 	require.ErrorAs(t, err, &uerr)

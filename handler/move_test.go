@@ -248,7 +248,7 @@ func (d blockingDoer) Do(r *http.Request) (*http.Response, error) {
 func TestTheDeadlineCutsConcurrentBatchesAndTheAnswerSaysSo(t *testing.T) {
 	client, err := cvm.New(cvm.LegacyEndpoint, signer.HmacSHA256, blockingDoer{delay: 120 * time.Millisecond})
 	require.NoError(t, err)
-	h := &Handler{Runner: run.Runner{CVM: client, MaxConcurrency: 2}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou", AnswerMargin: 300 * time.Millisecond}
+	h := &Handler{Runner: run.Runner{Logger: discard, CVM: client, MaxConcurrency: 2}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou", AnswerMargin: 300 * time.Millisecond}
 	ctx, cancel := context.WithTimeout(context.Background(), 850*time.Millisecond)
 	defer cancel()
 	deadline, _ := ctx.Deadline()

@@ -19,8 +19,7 @@ import (
 type plan struct {
 	run.Plan
 
-	// What a refusal echoes: the instances named, the project asked for.
-	named     []string
+	// What a refusal echoes beside Named: the project asked for.
 	projectID *int64
 
 	// async: a direct invocation asked to be answered as an asynchronous one
@@ -49,7 +48,7 @@ func (h *Handler) answer(ctx context.Context, ev trigger.Event, decodeErr *answe
 	p, err := h.plan(ev)
 	inv.async = p.async
 	if err != nil {
-		return answer.Failed(err, p.named, p.projectID)
+		return answer.Failed(err, p.Named, p.projectID)
 	}
 
 	// The upstream calls end AnswerMargin before the invocation's deadline.
@@ -62,11 +61,11 @@ func (h *Handler) answer(ctx context.Context, ev trigger.Event, decodeErr *answe
 	defer cancel()
 	creds, cerr := h.Credentials.Retrieve(ctx)
 	if cerr != nil {
-		return answer.Failed(answer.FromCredentials(cerr), p.named, p.projectID)
+		return answer.Failed(answer.FromCredentials(cerr), p.Named, p.projectID)
 	}
 	inv.keys = credentials.NewRenewing(h.Credentials, creds)
 	if err := h.resolveProjects(ctx, inv.keys, &p); err != nil {
-		return answer.Failed(err, p.named, p.projectID)
+		return answer.Failed(err, p.Named, p.projectID)
 	}
 
 	o := h.Run(ctx, run.Invocation{Keys: inv.keys, Creds: creds, ID: invocationID(ctx), Panicked: func(p *cvm.PanicError) {
@@ -85,7 +84,7 @@ func (h *Handler) plan(ev trigger.Event) (plan, *answer.Error) {
 		return h.planEvents(ev.CloudEvents)
 	}
 	raw, err := ev.Request()
-	p := plan{named: raw.InstanceIDs, projectID: raw.ProjectID, async: raw.Async}
+	p := plan{Plan: run.Plan{Named: raw.InstanceIDs}, projectID: raw.ProjectID, async: raw.Async}
 	if err != nil {
 		return p, err
 	}
@@ -147,15 +146,14 @@ func (h *Handler) planEvents(evs []trigger.CloudEvent) (plan, *answer.Error) {
 	if err != nil {
 		return plan{}, err
 	}
-	p := plan{Plan: run.Plan{Kind: run.Events, Targets: targets, DryRun: h.Security.DryRun, MaxInstances: h.Security.InstanceLimit()}}
+	p := plan{Plan: run.Plan{Kind: run.Events, Targets: targets, EventRules: h.Rules, DryRun: h.Security.DryRun, MaxInstances: h.Security.InstanceLimit()}}
 	for _, t := range targets {
-		p.named = append(p.named, t.InstanceIDs...)
+		p.Named = append(p.Named, t.InstanceIDs...)
 	}
-	p.Named = p.named
-	if limit := h.Security.InstanceLimit(); len(p.named) > limit {
-		return p, answer.Errorf(answer.CodeLimitExceeded, "the event names %d instances; at most %d are allowed in one invocation (MAX_INSTANCES)", len(p.named), limit)
+	if limit := h.Security.InstanceLimit(); len(p.Named) > limit {
+		return p, answer.Errorf(answer.CodeLimitExceeded, "the event names %d instances; at most %d are allowed in one invocation (MAX_INSTANCES)", len(p.Named), limit)
 	}
-	if len(p.named) == 0 {
+	if len(p.Named) == 0 {
 		return p, &answer.Error{Code: answer.CodeNoInstances, Message: "the event names no instance (in its subject, resource or data); nothing to do"}
 	}
 	if len(h.Rules) == 0 {
@@ -171,7 +169,6 @@ func (h *Handler) planEvents(evs []trigger.CloudEvent) (plan, *answer.Error) {
 func (h *Handler) guardHTTP(ctx context.Context, ev trigger.Event) *answer.Error {
 	refusal, reason := h.Security.CheckHTTP(ev.HTTP.Method, ev.HTTP.Headers)
 	attrs := []slog.Attr{
-		slog.String("function_request_id", invocationID(ctx)),
 		slog.String("event", string(ev.Kind)),
 		slog.String("method", ev.HTTP.Method),
 		slog.String("source_ip", ev.HTTP.SourceIP),
@@ -179,7 +176,7 @@ func (h *Handler) guardHTTP(ctx context.Context, ev trigger.Event) *answer.Error
 	}
 	if refusal != nil {
 		attrs = append(attrs, slog.String("code", refusal.Code), slog.String("reason", reason))
-		h.Log().LogAttrs(ctx, slog.LevelWarn, "HTTP request refused", attrs...)
+		h.Logger.LogAttrs(ctx, slog.LevelWarn, "HTTP request refused", attrs...)
 		return refusal
 	}
 	if h.Security.TokenSHA256 == nil {
@@ -189,7 +186,7 @@ func (h *Handler) guardHTTP(ctx context.Context, ev trigger.Event) *answer.Error
 			slog.String("identity_secret_id", ev.HTTP.IdentitySecretID),
 			slog.String("anonymous_consumer", ev.HTTP.Headers["x-anonymous-consumer"]),
 		)
-		h.Log().LogAttrs(ctx, slog.LevelInfo, "anonymous HTTP request ("+guard.EnvAllowAnonymousHTTP+")", attrs...)
+		h.Logger.LogAttrs(ctx, slog.LevelInfo, "anonymous HTTP request ("+guard.EnvAllowAnonymousHTTP+")", attrs...)
 	}
 	return nil
 }
@@ -207,7 +204,7 @@ func (h *Handler) resolveProjects(ctx context.Context, keys credentials.Provider
 	case run.Rules:
 		names = rules.Names(p.Rules.Rules)
 	case run.Events:
-		names = rules.Names(h.Rules)
+		names = rules.Names(p.EventRules)
 	}
 	for _, n := range h.Security.AllowedProjectNames {
 		if !slices.Contains(names, n) {
@@ -217,13 +214,7 @@ func (h *Handler) resolveProjects(ctx context.Context, keys credentials.Provider
 	if len(names) == 0 {
 		return nil
 	}
-	var ids map[string]int64
-	var err *answer.Error
-	if h.Projects == nil {
-		err = answer.Errorf(answer.CodeInternalError, "projects are named, but the function cannot resolve names (no Tag API client)")
-	} else {
-		ids, err = h.Projects.Resolve(ctx, keys, h.DefaultRegion, names)
-	}
+	ids, err := h.Projects.Resolve(ctx, keys, h.DefaultRegion, names)
 	if err != nil {
 		return err
 	}
@@ -239,7 +230,7 @@ func (h *Handler) resolveProjects(ctx context.Context, keys credentials.Provider
 		p.Rules.Rules = rules.WithIDs(p.Rules.Rules, ids)
 		return rules.AllowProjects(p.Rules.Rules, true, security.AllowProject)
 	case run.Events:
-		p.EventRules = rules.WithIDs(h.Rules, ids)
+		p.EventRules = rules.WithIDs(p.EventRules, ids)
 		return rules.AllowProjects(p.EventRules, true, security.AllowProject)
 	}
 	return nil

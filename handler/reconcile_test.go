@@ -178,7 +178,7 @@ func (f *fakeFleet) moved() [][]string {
 }
 
 func ruleHandler(f *fakeFleet, set ...rules.Rule) *Handler {
-	return &Handler{Runner: run.Runner{CVM: f, Rules: set}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou"}
+	return &Handler{Runner: run.Runner{Logger: discard, CVM: f}, Rules: set, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou"}
 }
 
 func invoke(t *testing.T, h *Handler, payload string) answer.Answer {
@@ -260,6 +260,18 @@ func TestReconcileMovesWhatDiffersAndConverges(t *testing.T) {
 	_, modifies = f.actions()
 	assert.Len(t, modifies, 4, "no call moves anything the second time")
 	assert.NotEmpty(t, again.RequestId, "the first listing's RequestId")
+}
+
+// Every list an answer promises is [] when empty, the rule reports' too,
+// whatever made the answer: a reconciliation that moves nothing, a move, a
+// refusal. Only a reconciliation's ProjectId is null.
+func TestAnAnswersEmptyListsAreNeverNull(t *testing.T) {
+	f := newFakeFleet(fleet("q", 2, 1045, "env=prod"))
+	for _, payload := range []string{`{"Reconcile":true}`, `{"InstanceIds":["ins-q0000001"],"ProjectId":3}`, `{"InstanceIds":["bad"],"ProjectId":3}`} {
+		out, err := ruleHandler(f, envProd, teamAny).Invoke(context.Background(), []byte(payload))
+		require.NoError(t, err)
+		assert.NotContains(t, strings.ReplaceAll(string(out), `"ProjectId":null`, ""), "null", "%s", out)
+	}
 }
 
 // With InstanceIds, the rules apply to those instances only, as they are
@@ -560,7 +572,7 @@ func TestAPanicInARuleRunIsLoggedWithTheKeysMasked(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			var logs bytes.Buffer
-			h := &Handler{Runner: run.Runner{CVM: panickyLister{}, Rules: []rules.Rule{{Key: "env", ProjectID: 7}}, Logger: logTo(&logs)}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou"}
+			h := &Handler{Runner: run.Runner{CVM: panickyLister{}, Logger: logTo(&logs)}, Rules: []rules.Rule{{Key: "env", ProjectID: 7}}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou"}
 			out, err := h.Invoke(context.Background(), []byte(payload))
 			if name == "eventbridge" { // nobody reads it: a function error
 				var uerr *answer.UnfinishedError
@@ -624,7 +636,7 @@ func (s *slowPages) Call(ctx context.Context, keys credentials.Provider, region 
 func TestARuleRunRenewsKeysThatExpireBetweenListingPages(t *testing.T) {
 	caller := &slowPages{fakeFleet: newFakeFleet(fleet("p", 250, 0, "env=prod")), pause: 40 * time.Millisecond}
 	keys := &expiringKeys{ttl: 30 * time.Millisecond}
-	h := &Handler{Runner: run.Runner{CVM: caller, Rules: []rules.Rule{envProd}}, Credentials: keys, DefaultRegion: "ap-guangzhou"}
+	h := &Handler{Runner: run.Runner{Logger: discard, CVM: caller}, Rules: []rules.Rule{envProd}, Credentials: keys, DefaultRegion: "ap-guangzhou"}
 	a := invoke(t, h, `{"Reconcile":true}`)
 	require.Equal(t, answer.CodeSuccess, a.Code, a.Message)
 	describes, _ := caller.actions()

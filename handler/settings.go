@@ -29,8 +29,8 @@ var Version = "dev"
 // anew, and each invocation runs with the Handler of the variables it saw.
 type settings struct {
 	getenv     func(string) string // the process's variables at start (AtStart)
-	logger     *slog.Logger
-	httpClient *http.Client // one pool of connections for every API, STS and metadata
+	logger     *slog.Logger        // NewFromEnv's, in an invocationLog
+	httpClient *http.Client        // one pool of connections for every API, STS and metadata
 
 	mu  sync.Mutex // serialises builds
 	cur atomic.Pointer[built]
@@ -86,9 +86,9 @@ func (s *settings) handler(ctx context.Context) *Handler {
 // (its rate) and the credential provider (its cache) of prev are kept when
 // their own settings did not change.
 func (s *settings) build(getenv func(string) string, prev *built) *built {
-	h := &Handler{Runner: run.Runner{Logger: s.logger}, AnswerMargin: answerMargin}
+	h := &Handler{Runner: run.Runner{Logger: s.logger}, AnswerMargin: 200 * time.Millisecond}
 	b := &built{h: h}
-	cfg, err := config.Load(b.config.record(getenv), os.ReadFile, s.httpClient, slog.New(invocationLog{s.logger.Handler()}))
+	cfg, err := config.Load(b.config.record(getenv), os.ReadFile, s.httpClient, s.logger)
 	h.secrets = cfg.Secrets
 	// The credentials are read even when the rest is bad, so the snapshot
 	// covers their variables; Env reads the keys, which rotate, at every call
@@ -102,7 +102,7 @@ func (s *settings) build(getenv func(string) string, prev *built) *built {
 		}
 	}
 	if err != nil {
-		h.misconfigured(s.logger, err)
+		h.misconfigured(err)
 		return b
 	}
 	if p := prev.cfg; p.CVM != nil && p.CVM.Endpoint() == cfg.CVM.Endpoint() && p.CVM.Method() == cfg.CVM.Method() &&
@@ -121,16 +121,13 @@ func (s *settings) build(getenv func(string) string, prev *built) *built {
 	// before the runtime listens delays the cold start's first Ping.
 	h.startup = sync.OnceFunc(func() {
 		c, security := cfg.CVM, h.Security
-		h.Log().Info("configured", "version", Version, "endpoint", c.Endpoint(), "signature_method", string(c.Method()), "default_region", h.DefaultRegion,
+		h.Logger.Info("configured", "version", Version, "endpoint", c.Endpoint(), "signature_method", string(c.Method()), "default_region", h.DefaultRegion,
 			"http_auth", security.HTTPAuth(), "allow_get", security.AllowGET, "allowed_project_ids", security.AllowedProjectIDs,
 			"max_instances", security.InstanceLimit(), "dry_run", security.DryRun, "rules", len(h.Rules), "credentials", b.name,
 			"max_retries", c.Retry.MaxRetries, "max_concurrency", h.MaxConcurrency, "rate_limit", cfg.Tuning.RateLimit, "skip_invalid", h.SkipInvalid)
 	})
 	return b
 }
-
-// answerMargin is the Handler's AnswerMargin when built from the settings.
-const answerMargin = 200 * time.Millisecond
 
 // NewFromEnv builds the Handler from config.Load and credentials.FromEnv,
 // read through getenv (the process's variables at start, AtStart) and again
@@ -149,7 +146,7 @@ func NewFromEnv(getenv func(string) string, logger *slog.Logger) *Handler {
 		TLSHandshakeTimeout:   5 * time.Second,
 		ExpectContinueTimeout: time.Second,
 	}}
-	s := &settings{getenv: getenv, logger: logger, httpClient: httpClient}
+	s := &settings{getenv: getenv, logger: slog.New(invocationLog{logger.Handler()}), httpClient: httpClient}
 	s.latest.Store(&getenv)
 	b := s.build(getenv, &built{})
 	b.h.settings = s
@@ -200,17 +197,16 @@ func AtStart(environ []string) func(string) string {
 }
 
 // misconfigured makes h refuse every invocation with err.
-func (h *Handler) misconfigured(logger *slog.Logger, err error) *Handler {
+func (h *Handler) misconfigured(err error) {
 	msg := strings.ReplaceAll(err.Error(), "\n", "; ")
 	h.ConfigErr = &answer.Error{Code: answer.CodeInvalidConfig, Message: msg}
-	logger.Error("invalid configuration", "error", msg)
-	return h
+	h.Logger.Error("invalid configuration", "error", msg)
 }
 
 // invocationLog adds the invocation's function_request_id (from SCF's
-// function context) to every record logged with a context, so that the
-// packages below handler (cvm, credentials) log one line per upstream call
-// tied to its invocation without knowing of the SCF runtime.
+// function context) to every record logged with a context, so that every
+// line of an invocation, the packages' below handler (cvm, credentials)
+// too, is tied to it without knowing of the SCF runtime.
 type invocationLog struct{ slog.Handler }
 
 // Handle adds function_request_id when ctx carries one.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 
@@ -205,4 +206,21 @@ func TestOneHTTPClient(t *testing.T) {
 	c := h.settings.httpClient
 	require.NotNil(t, c.Transport)
 	assert.Zero(t, c.Timeout)
+}
+
+// Every line an invocation writes names it: its own line and its upstream
+// calls' (cvm logs through the Handler's logger).
+func TestAnInvocationsLogLinesNameIt(t *testing.T) {
+	var log bytes.Buffer
+	h := NewFromEnv(func(k string) string { return processEnv[k] }, slog.New(slog.NewJSONHandler(&log, nil)))
+	_, err := h.Invoke(invocationCtx(nil), []byte(`{"InstanceIds":["ins-00000001"],"ProjectId":1}`))
+	require.NoError(t, err)
+	named := 0
+	for _, line := range strings.Split(strings.TrimSpace(log.String()), "\n") {
+		if strings.Contains(line, `"msg":"invocation"`) || strings.Contains(line, `"action":`) {
+			assert.Contains(t, line, `"function_request_id":"r"`)
+			named++
+		}
+	}
+	assert.GreaterOrEqual(t, named, 2, "the invocation's line and a call's: %s", log.String())
 }

@@ -163,7 +163,6 @@ func TestVerifiedMoves(t *testing.T) {
 			func(t *testing.T, c *opsCloud, a answer.Answer) {
 				assert.Equal(t, answer.CodeOperationPending, a.Code, a.Message)
 				assert.EqualValues(t, ids, a.Pending)
-				assert.True(t, a.HasPending())
 				assert.False(t, a.Verified)
 			}},
 		{"groups detached: reported", func(c *opsCloud) {
@@ -232,7 +231,7 @@ func TestVerifiedMoves(t *testing.T) {
 			if tt.setup != nil {
 				tt.setup(c)
 			}
-			h := &Handler{Runner: run.Runner{CVM: c, Tags: c, Verify: tt.verify, Wait: batch.WaitOptions{Sleep: noSleep, Reserve: time.Millisecond}}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou"}
+			h := &Handler{Runner: run.Runner{Logger: discard, CVM: c, Tags: c, Verify: tt.verify, Wait: batch.WaitOptions{Sleep: noSleep, Reserve: time.Millisecond}}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou"}
 			ctx := context.Background()
 			if tt.timeout > 0 {
 				// Polls that take no time: the deadline comes from a real sleep.
@@ -261,7 +260,7 @@ func TestVerifiedMoves(t *testing.T) {
 func TestARuleRunReusesItsListing(t *testing.T) {
 	c := newOpsCloud("ins-00000001")
 	c.instances["ins-00000001"].Tags = []cvm.Tag{{Key: "env", Value: "prod"}}
-	h := &Handler{Runner: run.Runner{CVM: c, Verify: config.Verify{Enabled: true}, Wait: batch.WaitOptions{Sleep: noSleep}, Rules: []rules.Rule{envProd}}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou"}
+	h := &Handler{Runner: run.Runner{Logger: discard, CVM: c, Verify: config.Verify{Enabled: true}, Wait: batch.WaitOptions{Sleep: noSleep}}, Rules: []rules.Rule{envProd}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou"}
 	out, err := h.Invoke(context.Background(), []byte(`{"specversion":"1.0","region":"ap-guangzhou","subject":"qcs::cvm:ap-beijing:uin/1:instance/ins-00000001"}`))
 	require.NoError(t, err)
 	a := decodeAnswer(t, out)
@@ -283,7 +282,7 @@ func TestARuleReportsAnOperationThatFailed(t *testing.T) {
 		c.instances[id].Tags = []cvm.Tag{{Key: "env", Value: "prod"}}
 	}
 	c.fail["ins-00000002"] = true
-	h := &Handler{Runner: run.Runner{CVM: c, Verify: config.Verify{Enabled: true}, Wait: batch.WaitOptions{Sleep: noSleep}, Rules: []rules.Rule{envProd}}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou"}
+	h := &Handler{Runner: run.Runner{Logger: discard, CVM: c, Verify: config.Verify{Enabled: true}, Wait: batch.WaitOptions{Sleep: noSleep}}, Rules: []rules.Rule{envProd}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou"}
 	out, err := h.Invoke(context.Background(), []byte(`{"InstanceIds":["ins-00000001","ins-00000002"]}`))
 	require.NoError(t, err)
 	a := decodeAnswer(t, out)

@@ -21,8 +21,10 @@ type Batch struct {
 	InstanceIds List[string] `json:"InstanceIds"`
 	Attempts    int          `json:"Attempts"` // upstream attempts of the batch's call; 0: not sent
 
-	// isolated: the batch's failing instances are each in Answer.Failed.
-	isolated bool
+	// Isolated: the batch's offending instances were isolated (SkipInvalid);
+	// those that did not move are each in Answer.Failed, with their own
+	// code, and the others moved. Not in the JSON.
+	Isolated bool `json:"-"`
 }
 
 // Failure is an instance that did not move, or (InstanceId "", in a rule's
@@ -34,7 +36,7 @@ type Failure struct {
 }
 
 // Answer is what the function returns: the request echoed, the outcome
-// of each batch, and at the top the outcome that matters (see Summarize).
+// of each batch, and at the top the outcome that matters (see summarize).
 // It is marshalled as it is: its promised lists are List, [] when empty.
 type Answer struct {
 	RequestId   string       `json:"RequestId"`
@@ -94,11 +96,6 @@ type DryRun struct {
 	Batches     []cvm.Signed `json:"Batches"`
 }
 
-// Isolated reports whether the batch's offending instances were isolated
-// (SkipInvalid): then those that did not move are each in Answer.Failed,
-// with their own code, and the others moved.
-func (b Batch) Isolated() bool { return b.isolated }
-
 // List is a list of an answer, written [] when empty, never null: an answer
 // promises its lists. Its elements' JSON encoder is built when there are
 // elements to write, so that an answer with no rule, region or security
@@ -117,10 +114,9 @@ func (l List[T]) MarshalJSON() ([]byte, error) {
 // MaxAnswerBytes, with any socket address (IPv4 or [IPv6] and a port)
 // masked.
 func (a Answer) JSON() []byte {
-	b, err := json.Marshal(a)
-	if err != nil { // cannot happen: an Answer is strings, integers and lists of them
-		return []byte(`{"RequestId":"","Code":"InternalError","Message":"the answer could not be written as JSON","ProjectId":null,"InstanceIds":[],"Batches":[],"Failed":[],"IsolationCalls":0,"Rules":[],"NotFound":[],"Verified":false,"AlreadyInProject":[],"Pending":[],"SecurityGroups":[]}`)
-	}
+	// Strings, integers, lists of them and a dry run's payloads (JSON that
+	// json.Marshal wrote): it cannot fail.
+	b, _ := json.Marshal(a)
 	if len(b) > MaxAnswerBytes {
 		b = a.compacted()
 	}
@@ -129,16 +125,13 @@ func (a Answer) JSON() []byte {
 	return maskAddresses(b, "(an address)")
 }
 
-// Summarize sets the top-level RequestId, Code and Message from the first
-// that applies: a batch the deadline cut (the message counts batches done);
-// a batch, then an instance of Failed, that a retry can fix (Retryable); a
-// batch that failed whole; PartialSuccess when some moved and some are in
-// Failed; the first isolated batch; else the first batch, with Message "".
-// Without batches it changes nothing.
-func (a *Answer) Summarize() {
-	if len(a.Batches) == 0 {
-		return
-	}
+// summarize sets the top-level RequestId, Code and Message of an answer
+// with batches from the first that applies: a batch the deadline cut (the
+// message counts batches done); a batch, then an instance of Failed, that a
+// retry can fix (Retryable); a batch that failed whole; PartialSuccess when
+// some moved and some are in Failed; the first isolated batch; else the
+// first batch, with Message "".
+func (a *Answer) summarize() {
 	var firstFailed, firstIsolated, deadline, retryable *Batch
 	done := 0
 	for i := range a.Batches {
@@ -150,7 +143,7 @@ func (a *Answer) Summarize() {
 			if deadline == nil {
 				deadline = b
 			}
-		case b.isolated:
+		case b.Isolated:
 			done++
 			if firstIsolated == nil {
 				firstIsolated = b
@@ -243,10 +236,10 @@ func Failed(err *Error, instanceIDs []string, projectID *int64) Answer {
 	if err == nil {
 		err = Errorf(CodeInternalError, "the request failed without an error")
 	}
-	a := Answer{Code: err.Code, Message: err.Message, InstanceIds: slices.Clone(instanceIDs)}
+	o := Outcome{InstanceIds: instanceIDs, Refused: err}
 	if projectID != nil {
 		id := *projectID
-		a.ProjectId = &id
+		o.ProjectId = &id
 	}
-	return a
+	return Build(o)
 }

@@ -33,13 +33,13 @@ func TestSummarize(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a := Answer{RequestId: "old", Code: "old", Message: "old", Batches: tt.batches}
-			a.Summarize()
+			a.summarize()
 			assert.Equal(t, tt.want, [3]string{a.RequestId, a.Code, a.Message})
 		})
 	}
 	t.Run("isolated instances", func(t *testing.T) {
-		partial := Batch{RequestId: "r1", Code: CodePartialSuccess, Message: "moved 99 of 100", isolated: true}
-		noneMoved := Batch{RequestId: "r2", Code: "InvalidInstanceId.NotFound", Message: "r2 refused", isolated: true}
+		partial := Batch{RequestId: "r1", Code: CodePartialSuccess, Message: "moved 99 of 100", Isolated: true}
+		noneMoved := Batch{RequestId: "r2", Code: "InvalidInstanceId.NotFound", Message: "r2 refused", Isolated: true}
 		tests := []struct {
 			name    string
 			batches []Batch
@@ -57,19 +57,14 @@ func TestSummarize(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				a := Answer{Batches: tt.batches, InstanceIds: make([]string, tt.ids), Failed: make([]Failure, tt.failed)}
-				a.Summarize()
+				a.summarize()
 				assert.Equal(t, tt.want, [3]string{a.RequestId, a.Code, a.Message})
 			})
 		}
 	})
-	t.Run("no batches: unchanged", func(t *testing.T) {
-		a := Answer{RequestId: "r", Code: CodeMissingParameter, Message: "m"}
-		a.Summarize()
-		assert.Equal(t, Answer{RequestId: "r", Code: CodeMissingParameter, Message: "m"}, a)
-	})
 }
 
-// The answer's JSON, as Build and Failed leave it, never holds a null
+// The answer's JSON, as Build leaves it, never holds a null
 // list, and ProjectId is null only when it could not be parsed.
 func TestAnswerJSON(t *testing.T) {
 	tests := []struct {
@@ -79,8 +74,6 @@ func TestAnswerJSON(t *testing.T) {
 	}{
 		{"zero", Answer{},
 			`{"RequestId":"","Code":"","Message":"","ProjectId":null,"InstanceIds":[],"Batches":[],"Failed":[],"IsolationCalls":0,"Rules":[],"NotFound":[],"Verified":false,"AlreadyInProject":[],"Pending":[],"SecurityGroups":[]}`},
-		{"a batch without ids", Answer{Code: CodeSuccess, ProjectId: ptr(0), Batches: []Batch{{RequestId: "r", Code: CodeSuccess}}},
-			`{"RequestId":"","Code":"Success","Message":"","ProjectId":0,"InstanceIds":[],"Batches":[{"RequestId":"r","Code":"Success","Message":"","InstanceIds":[],"Attempts":0}],"Failed":[],"IsolationCalls":0,"Rules":[],"NotFound":[],"Verified":false,"AlreadyInProject":[],"Pending":[],"SecurityGroups":[]}`},
 		{"full", Answer{RequestId: "r1", Code: CodeSuccess, ProjectId: ptr(1045), InstanceIds: ids(1, 2),
 			Batches: []Batch{{RequestId: "r1", Code: CodeSuccess, InstanceIds: ids(1, 2)}}},
 			`{"RequestId":"r1","Code":"Success","Message":"","ProjectId":1045,"InstanceIds":["ins-00000001","ins-00000002"],"Batches":[{"RequestId":"r1","Code":"Success","Message":"","InstanceIds":["ins-00000001","ins-00000002"],"Attempts":0}],"Failed":[],"IsolationCalls":0,"Rules":[],"NotFound":[],"Verified":false,"AlreadyInProject":[],"Pending":[],"SecurityGroups":[]}`},
@@ -91,7 +84,7 @@ func TestAnswerJSON(t *testing.T) {
 				`{"Tag":{"Key":"env","Value":"prod"},"ProjectId":1045,"Matched":3,"AlreadyInProject":1,"Moved":["ins-00000001"],"Conflicts":["ins-00000002"],"Failed":[{"InstanceId":"","Code":"InternalServerError","Message":"m"}],"RequestIds":["r1"]}` +
 				`],"NotFound":["ins-00000009"],"Verified":false,"AlreadyInProject":[],"Pending":[],"SecurityGroups":[]}`},
 		{"partial", Answer{RequestId: "r1", Code: CodePartialSuccess, ProjectId: ptr(1045), InstanceIds: ids(1, 2),
-			Batches: []Batch{{RequestId: "r1", Code: CodePartialSuccess, InstanceIds: ids(1, 2), Attempts: 2, isolated: true}},
+			Batches: []Batch{{RequestId: "r1", Code: CodePartialSuccess, InstanceIds: ids(1, 2), Attempts: 2, Isolated: true}},
 			Failed:  []Failure{{InstanceId: "ins-00000002", Code: "InvalidInstanceId.NotFound", Message: "m"}}, IsolationCalls: 1},
 			`{"RequestId":"r1","Code":"PartialSuccess","Message":"","ProjectId":1045,"InstanceIds":["ins-00000001","ins-00000002"],` +
 				`"Batches":[{"RequestId":"r1","Code":"PartialSuccess","Message":"","InstanceIds":["ins-00000001","ins-00000002"],"Attempts":2}],` +
@@ -182,13 +175,15 @@ func TestFailed(t *testing.T) {
 	assert.NotEmpty(t, a.Message)
 }
 
-// Build leaves no list nil, whatever the outcome held.
+// Build leaves no list null in the JSON, whatever the outcome held.
 func TestBuildLeavesNoNilList(t *testing.T) {
-	a := Build(Outcome{ProjectId: ptr(0), Batches: []Batch{{Code: CodeSuccess}}, Rules: []RuleReport{{}}, Verification: &Verification{Enabled: true,
-		SecurityGroups: []SecurityGroupChange{{InstanceId: "ins-00000001", After: []string{}}}}})
-	b, err := json.Marshal(a)
-	require.NoError(t, err)
-	assert.NotContains(t, string(b), "null", "%s", b)
+	for _, o := range []Outcome{{ProjectId: ptr(0)}, {ProjectId: ptr(0), Reconciliation: true, Verification: &Verification{}},
+		{ProjectId: ptr(0), Batches: []Batch{{Code: CodeSuccess}}, Rules: []RuleReport{{}},
+			Verification: &Verification{SecurityGroups: []SecurityGroupChange{{InstanceId: "ins-00000001", After: []string{}}}}}} {
+		b, err := json.Marshal(Build(o))
+		require.NoError(t, err)
+		assert.NotContains(t, string(b), "null", "%s", b)
+	}
 }
 
 func keys(m map[string]json.RawMessage) []string {

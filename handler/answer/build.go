@@ -17,19 +17,21 @@ type Outcome struct {
 	IsolationCalls int
 	DryRun         *DryRun // a move's dry run: what would have been sent
 
-	Rules          []RuleReport // a rule run's reports, one per rule
+	Rules          []RuleReport // a rule run's reports, one per rule (their lists non-nil, as rules.NewRun makes them)
 	NotFound       []string     // instances named that the listing did not find
 	ListingFailure *Failure     // the first listing that did not complete
-	Refused        *Error       // a rule run refused after its listings (more to move than MAX_INSTANCES): nothing moved
-	ListingRequest string       // its RequestId ("" when none answered)
-	FirstRequestID string       // of the first call answered, for a run without batches
-	RulesDryRun    bool         // a rule run that decided and moved nothing
-	WouldMove      int          // of a rules dry run
+	// Refused: the request, or a rule run after its listings (more to move
+	// than MAX_INSTANCES), was refused; nothing moved.
+	Refused        *Error
+	ListingRequest string // its RequestId ("" when none answered)
+	FirstRequestID string // of the first call answered, for a run without batches
+	RulesDryRun    bool   // a rule run that decided and moved nothing
+	WouldMove      int    // of a rules dry run
 
 	CredentialSource string
 
-	// Verification is what the reads around the moves found; nil when
-	// nothing was verified (VERIFY=false, or no move was planned).
+	// Verification is what the reads around the moves found; nil with
+	// VERIFY=false.
 	Verification *Verification
 
 	// A whole account (rules.go): a move's project by name; a
@@ -57,9 +59,8 @@ type SecurityGroupChange struct {
 // Verification is what the reads around the moves found (VERIFY): the
 // instances already in the project, not found, FAILED or still OPERATING
 // (Pending), how many were confirmed, and the security groups that changed.
-// Enabled is false with VERIFY=false; Unverified says why the moves were not verified.
+// Unverified says why the moves were not verified.
 type Verification struct {
-	Enabled          bool
 	Unverified       string
 	AlreadyInProject []string
 	NotFound         []string
@@ -74,15 +75,15 @@ type Verification struct {
 	SecurityGroups []SecurityGroupChange
 }
 
-// Build is the answer to an invocation that ran: at the top, a rule run's
-// refusal, else the first listing that failed, else the batches' summary
-// (Summarize), else Success with the first call's RequestId; then what the
-// reads found (verify). A dry run says so in Message; a reconciliation
-// adds its compliance and regions.
+// Build is the answer to an invocation: at the top, a refusal, else the
+// first listing that failed, else the batches' summary (summarize), else
+// Success with the first call's RequestId; then what the reads found
+// (verify). A dry run says so in Message; a reconciliation adds its
+// compliance and regions.
 func Build(o Outcome) Answer {
 	a := Answer{
 		ProjectId:        o.ProjectId,
-		InstanceIds:      o.InstanceIds,
+		InstanceIds:      slices.Clone(o.InstanceIds), // the request's, which a caller may reuse
 		Batches:          o.Batches,
 		Failed:           o.Failed,
 		IsolationCalls:   o.IsolationCalls,
@@ -98,7 +99,7 @@ func Build(o Outcome) Answer {
 	case o.ListingFailure != nil:
 		a.RequestId, a.Code, a.Message = o.ListingRequest, o.ListingFailure.Code, o.ListingFailure.Message
 	case len(a.Batches) > 0:
-		a.Summarize()
+		a.summarize()
 	default:
 		a.RequestId, a.Code = o.FirstRequestID, CodeSuccess
 	}
@@ -133,7 +134,7 @@ func (a *Answer) verify(v *Verification, dryRun bool) {
 	if v == nil {
 		return
 	}
-	a.Verified = v.Enabled && v.Unverified == "" && len(v.Pending) == 0 && !dryRun
+	a.Verified = v.Unverified == "" && len(v.Pending) == 0 && !dryRun
 	a.NotVerified = v.Unverified
 	a.AlreadyInProject = append(a.AlreadyInProject, v.AlreadyInProject...)
 	a.Pending = append(a.Pending, v.Pending...)

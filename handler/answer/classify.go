@@ -107,7 +107,7 @@ func FromBatches(outcomes []batch.Outcome, invocationID string) (batches []Batch
 // isolated: the deadline when it stopped the isolation, PartialSuccess when
 // some moved, the refusal's code when none did.
 func isolated(b Batch, iso *batch.Isolation, invocationID string) Batch {
-	b.isolated = true
+	b.Isolated = true
 	moved, failed := len(iso.Moved), len(iso.Failed)
 	stoppedByDeadline := false
 	if iso.Stopped != nil {

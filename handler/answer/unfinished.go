@@ -20,11 +20,6 @@ func Retryable(code string) bool {
 	return retry.Code(code)
 }
 
-// HasPending reports whether operations were still under way when the
-// answer was due: unfinished work, that an invocation nobody reads should
-// leave for the platform to retry.
-func (a Answer) HasPending() bool { return len(a.Pending) > 0 }
-
 // Unfinished reports whether a later attempt can finish work the answer
 // leaves undone (Retryable top code, batch, Failed instance or rule's
 // listing or move; an operation FAILED or pending), which for an invocation
@@ -34,7 +29,7 @@ func (a Answer) Unfinished() (unfinished bool, summary string) {
 	unfinished = Retryable(a.Code)
 	batchesFailed, notMoved := 0, 0
 	for _, b := range a.Batches {
-		if b.Code == CodeSuccess || b.Code == CodePartialSuccess || b.Code == CodeDryRun || b.isolated {
+		if b.Code == CodeSuccess || b.Code == CodePartialSuccess || b.Code == CodeDryRun || b.Isolated {
 			continue
 		}
 		batchesFailed++
@@ -61,7 +56,7 @@ func (a Answer) Unfinished() (unfinished bool, summary string) {
 			}
 		}
 	}
-	unfinished = unfinished || a.HasPending()
+	unfinished = unfinished || len(a.Pending) > 0 // operations still under way
 	if !unfinished {
 		return false, ""
 	}

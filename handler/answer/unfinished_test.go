@@ -71,10 +71,10 @@ func TestUnfinished(t *testing.T) {
 			`unfinished, a retry can finish it: RequestLimitExceeded (RequestId "r2"): 3 instances named, 1 not moved, 0 pending; 1 of 2 batches failed`},
 		{"a throttled batch behind a permanent top code", Answer{Code: CodeInstanceNotFound, Batches: []Batch{refused, throttled}}, true,
 			`unfinished, a retry can finish it: InvalidInstanceId.NotFound (RequestId ""): 0 instances named, 2 not moved, 0 pending; 2 of 2 batches failed`},
-		{"a throttled isolated instance", Answer{Code: CodePartialSuccess, Batches: []Batch{{Code: CodePartialSuccess, isolated: true}},
+		{"a throttled isolated instance", Answer{Code: CodePartialSuccess, Batches: []Batch{{Code: CodePartialSuccess, Isolated: true}},
 			Failed: []Failure{{InstanceId: "ins-00000009", Code: CodeRequestLimitExceeded}}}, true,
 			`unfinished, a retry can finish it: PartialSuccess (RequestId ""): 0 instances named, 1 not moved, 0 pending; 0 of 1 batches failed`},
-		{"an isolated unknown instance only", Answer{Code: CodePartialSuccess, Batches: []Batch{{Code: CodePartialSuccess, isolated: true}},
+		{"an isolated unknown instance only", Answer{Code: CodePartialSuccess, Batches: []Batch{{Code: CodePartialSuccess, Isolated: true}},
 			Failed: []Failure{{InstanceId: "ins-0000dead", Code: CodeInstanceNotFound}}}, false, ""},
 		{"a rule's listing cut by the deadline", Answer{Code: CodeSuccess, Rules: []RuleReport{{Failed: []Failure{{Code: CodeDeadlineExceeded}}}}}, true,
 			`unfinished, a retry can finish it: Success (RequestId ""): 0 instances named, 0 not moved, 0 pending; 0 of 0 batches failed; 1 listings did not complete (nothing moved for their rules)`},
@@ -121,7 +121,7 @@ func TestTheTopCodeDoesNotHideThrottling(t *testing.T) {
 	batches, failed, calls := FromBatches(outcomes, "inv")
 	require.Len(t, failed, 300)
 	a := Answer{InstanceIds: make([]string, 300), Batches: batches, Failed: failed, IsolationCalls: calls}
-	a.Summarize()
+	a.summarize()
 	assert.Equal(t, CodeRequestLimitExceeded, a.Code, "the throttle is not hidden: %s", a.Message)
 	assert.Equal(t, 429, HTTPStatus(a.Code))
 	assert.Equal(t, "r0", a.RequestId, "the batch of the first throttled instance")

@@ -51,6 +51,7 @@ type Config struct {
 func Load(getenv func(string) string, readFile func(string) ([]byte, error), httpClient credentials.Doer, logger *slog.Logger) (Config, error) {
 	c := Config{
 		DefaultRegion: strings.TrimSpace(getenv(EnvRegion)),
+		Account:       Account{FunctionName: strings.TrimSpace(getenv(EnvFunctionName)), Namespace: strings.TrimSpace(getenv(EnvNamespace))},
 		Secrets:       []string{getenv(guard.EnvAPIToken)},
 	}
 	var errs []error
@@ -67,10 +68,7 @@ func Load(getenv func(string) string, readFile func(string) ([]byte, error), htt
 	if c.Tags, err = cvm.NewService("tag", cvm.TagVersion, tagEndpoint, method, httpClient); err != nil {
 		errs = append(errs, fmt.Errorf("%s: %w", EnvTagEndpoint, err))
 	}
-	if c.Tuning, err = ReadTuning(getenv); err != nil {
-		errs = append(errs, err)
-	}
-	if c.Verify, err = ReadVerify(getenv); err != nil {
+	if c.Tuning, c.Verify, err = readTuning(getenv); err != nil {
 		errs = append(errs, err)
 	}
 	if c.Security, err = guard.FromEnv(getenv); err != nil {
@@ -79,8 +77,17 @@ func Load(getenv func(string) string, readFile func(string) ([]byte, error), htt
 	if c.Rules, err = readRules(getenv, readFile, c.Security); err != nil {
 		errs = append(errs, err)
 	}
-	if c.Account, c.SCF, err = readAccount(getenv, httpClient); err != nil {
-		errs = append(errs, err)
+	// The fan-out's Invoke (the SCF API, TC3-HMAC-SHA256) goes through the
+	// one call path too.
+	scfEndpoint := cmp.Or(strings.TrimSpace(getenv(EnvInvokeEndpoint)), cvm.SCFEndpoint)
+	if c.SCF, err = cvm.NewService("scf", cvm.SCFVersion, scfEndpoint, signer.TC3HmacSHA256, httpClient); err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", EnvInvokeEndpoint, err))
+	}
+	if s := strings.TrimSpace(getenv(rules.EnvReconcileRegions)); s != "" {
+		var perr *answer.Error
+		if c.Account.Regions, c.Account.AllRegions, perr = request.ParseRegions(rules.EnvReconcileRegions, s); perr != nil {
+			errs = append(errs, errors.New(perr.Message))
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return c, err
@@ -141,40 +148,6 @@ type Tuning struct {
 	SkipInvalid    bool
 }
 
-// ReadTuning reads the tuning variables; an empty one takes its default,
-// a bad one is an error naming it.
-func ReadTuning(getenv func(string) string) (Tuning, error) {
-	t := Tuning{MaxRetries: DefaultMaxRetries, MaxConcurrency: DefaultMaxConcurrency, RateLimit: DefaultRateLimit}
-	for _, v := range []struct {
-		name   string
-		dst    *int
-		lo, hi int
-	}{{EnvMaxRetries, &t.MaxRetries, 0, 10}, {EnvMaxConcurrency, &t.MaxConcurrency, 1, 100}} {
-		if s := strings.TrimSpace(getenv(v.name)); s != "" {
-			n, err := strconv.Atoi(s)
-			if err != nil || n < v.lo || n > v.hi {
-				return Tuning{}, fmt.Errorf("%s=%q: want an integer from %d to %d", v.name, s, v.lo, v.hi)
-			}
-			*v.dst = n
-		}
-	}
-	if s := strings.TrimSpace(getenv(EnvRateLimit)); s != "" {
-		r, perr := strconv.ParseFloat(s, 64)
-		if perr != nil || math.IsNaN(r) || r < 0 || r > 1000 {
-			return Tuning{}, fmt.Errorf("%s=%q: want requests a second, from 0 (no limit) to 1000", EnvRateLimit, s)
-		}
-		t.RateLimit = r
-	}
-	if s := strings.TrimSpace(getenv(EnvSkipInvalid)); s != "" {
-		b, perr := strconv.ParseBool(s)
-		if perr != nil {
-			return Tuning{}, fmt.Errorf("%s=%q: want true or false", EnvSkipInvalid, s)
-		}
-		t.SkipInvalid = b
-	}
-	return t, nil
-}
-
 // The environment variables of verification.
 const (
 	EnvVerify             = "VERIFY"               // read the instances before and after a move: default true
@@ -190,33 +163,48 @@ type Verify struct {
 	KeepSecurityGroups bool
 }
 
-// ReadVerify reads VERIFY and KEEP_SECURITY_GROUPS; an empty one takes its
-// default, a bad one is an error naming it.
-func ReadVerify(getenv func(string) string) (Verify, error) {
+// readTuning reads the variables of Tuning and Verify; an empty one takes
+// its default, each bad one is an error naming it.
+func readTuning(getenv func(string) string) (Tuning, Verify, error) {
+	t := Tuning{MaxRetries: DefaultMaxRetries, MaxConcurrency: DefaultMaxConcurrency, RateLimit: DefaultRateLimit}
 	v := Verify{Enabled: true}
 	var errs []error
 	for _, f := range []struct {
+		name   string
+		dst    *int
+		lo, hi int
+	}{{EnvMaxRetries, &t.MaxRetries, 0, 10}, {EnvMaxConcurrency, &t.MaxConcurrency, 1, 100}} {
+		if s := strings.TrimSpace(getenv(f.name)); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < f.lo || n > f.hi {
+				errs = append(errs, fmt.Errorf("%s=%q: want an integer from %d to %d", f.name, s, f.lo, f.hi))
+			}
+			*f.dst = n
+		}
+	}
+	if s := strings.TrimSpace(getenv(EnvRateLimit)); s != "" {
+		r, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.IsNaN(r) || r < 0 || r > 1000 {
+			errs = append(errs, fmt.Errorf("%s=%q: want requests a second, from 0 (no limit) to 1000", EnvRateLimit, s))
+		}
+		t.RateLimit = r
+	}
+	for _, f := range []struct {
 		name string
 		dst  *bool
-	}{{EnvVerify, &v.Enabled}, {EnvKeepSecurityGroups, &v.KeepSecurityGroups}} {
-		s := strings.TrimSpace(getenv(f.name))
-		if s == "" {
-			continue
+	}{{EnvSkipInvalid, &t.SkipInvalid}, {EnvVerify, &v.Enabled}, {EnvKeepSecurityGroups, &v.KeepSecurityGroups}} {
+		if s := strings.TrimSpace(getenv(f.name)); s != "" {
+			b, err := strconv.ParseBool(s)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: want true or false", f.name, s))
+			}
+			*f.dst = b
 		}
-		b, err := strconv.ParseBool(s)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s=%q: want true or false", f.name, s))
-			continue
-		}
-		*f.dst = b
 	}
-	if err := errors.Join(errs...); err != nil {
-		return Verify{}, err
+	if len(errs) == 0 && v.KeepSecurityGroups && !v.Enabled {
+		errs = append(errs, fmt.Errorf("%s=true needs %s=true: the groups are read before the move and associated again once it is confirmed", EnvKeepSecurityGroups, EnvVerify))
 	}
-	if v.KeepSecurityGroups && !v.Enabled {
-		return Verify{}, fmt.Errorf("%s=true needs %s=true: the groups are read before the move and associated again once it is confirmed", EnvKeepSecurityGroups, EnvVerify)
-	}
-	return v, nil
+	return t, v, errors.Join(errs...)
 }
 
 // The settings of a whole account: the regions a reconciliation covers,
@@ -238,28 +226,6 @@ type Account struct {
 	// FunctionName and Namespace are the function itself, which a
 	// fan-out invokes ("": no fan-out).
 	FunctionName, Namespace string
-}
-
-// readAccount reads RECONCILE_REGIONS, SCF_FUNCTIONNAME and SCF_NAMESPACE,
-// and INVOKE_ENDPOINT into the SCF API's client (TC3-HMAC-SHA256): the
-// fan-out's Invoke goes through the one call path.
-func readAccount(getenv func(string) string, httpClient credentials.Doer) (Account, *cvm.Client, error) {
-	a := Account{
-		FunctionName: strings.TrimSpace(getenv(EnvFunctionName)),
-		Namespace:    strings.TrimSpace(getenv(EnvNamespace)),
-	}
-	endpoint := cmp.Or(strings.TrimSpace(getenv(EnvInvokeEndpoint)), cvm.SCFEndpoint)
-	scf, err := cvm.NewService("scf", cvm.SCFVersion, endpoint, signer.TC3HmacSHA256, httpClient)
-	if err != nil {
-		return a, nil, fmt.Errorf("%s: %w", EnvInvokeEndpoint, err)
-	}
-	if s := strings.TrimSpace(getenv(rules.EnvReconcileRegions)); s != "" {
-		var err *answer.Error
-		if a.Regions, a.AllRegions, err = request.ParseRegions(rules.EnvReconcileRegions, s); err != nil {
-			return a, nil, errors.New(err.Message)
-		}
-	}
-	return a, scf, nil
 }
 
 // maxRulesFile bounds what is read of RULES_FILE.

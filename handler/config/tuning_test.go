@@ -12,9 +12,9 @@ import (
 	"scf-cvm-project/cvm/ratelimit"
 )
 
-// The tuning variables, read by ReadTuning and applied to the clients by
-// Load (was TestNewFromEnvTuning, through NewFromEnv).
-func TestReadTuning(t *testing.T) {
+// The tuning variables, read and applied to the clients by Load (was
+// TestNewFromEnvTuning, through NewFromEnv).
+func TestLoadTuning(t *testing.T) {
 	tests := []struct {
 		env     map[string]string
 		want    Tuning
@@ -37,23 +37,17 @@ func TestReadTuning(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.env), func(t *testing.T) {
-			got, err := ReadTuning(getenv(tt.env))
+			cfg, err := load(getenv(tt.env), noFiles(t))
 			if tt.wantErr != "" {
-				require.Error(t, err)
-				assert.Contains(t, err.Error(), tt.wantErr)
-				// Load reports it too.
-				_, err = load(getenv(tt.env), noFiles(t))
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tt.wantErr)
 				return
 			}
 			require.NoError(t, err)
+			got := cfg.Tuning
 			assert.Equal(t, tt.want.MaxRetries, got.MaxRetries)
 			assert.Equal(t, tt.want.MaxConcurrency, got.MaxConcurrency)
 			assert.Equal(t, tt.want.SkipInvalid, got.SkipInvalid)
-
-			cfg, err := load(getenv(tt.env), noFiles(t))
-			require.NoError(t, err)
 			c := cfg.CVM
 			assert.Equal(t, tt.want.MaxRetries, c.Retry.MaxRetries)
 			assert.Equal(t, cvm.DefaultThrottleBaseDelay, c.Retry.ThrottleBaseDelay, "throttles retried until the deadline")

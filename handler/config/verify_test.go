@@ -7,7 +7,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestReadVerify(t *testing.T) {
+// VERIFY and KEEP_SECURITY_GROUPS, read by Load.
+func TestLoadVerify(t *testing.T) {
 	tests := []struct {
 		name    string
 		env     map[string]string
@@ -23,7 +24,7 @@ func TestReadVerify(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ReadVerify(getenv(tt.env))
+			c, err := load(getenv(tt.env), noFiles(t))
 			if tt.wantErr != nil {
 				require.Error(t, err)
 				for _, m := range tt.wantErr {
@@ -32,15 +33,7 @@ func TestReadVerify(t *testing.T) {
 				return
 			}
 			require.NoError(t, err)
-			assert.Equal(t, tt.want, got)
+			assert.Equal(t, tt.want, c.Verify)
 		})
 	}
-}
-
-func TestLoadReadsVerify(t *testing.T) {
-	c, err := load(getenv(map[string]string{}), noFiles(t))
-	require.NoError(t, err)
-	assert.Equal(t, Verify{Enabled: true}, c.Verify)
-	_, err = load(getenv(map[string]string{EnvVerify: "nope"}), noFiles(t))
-	assert.ErrorContains(t, err, "VERIFY")
 }

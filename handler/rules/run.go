@@ -140,7 +140,7 @@ func (r *Run) decideAndMove(ctx context.Context, region string, instances []cvm.
 				requestOf[id] = b.RequestId
 				// An isolated batch's instances that did not move are in
 				// mv.Failed; a batch that failed as a whole moved none.
-				if !b.Isolated() && b.Code != answer.CodeSuccess {
+				if !b.Isolated && b.Code != answer.CodeSuccess {
 					failed[id] = answer.Failure{InstanceId: id, Code: b.Code, Message: b.Message}
 				}
 			}

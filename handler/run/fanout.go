@@ -24,8 +24,6 @@ type FanOut struct {
 	Region       string     // the function's own region
 }
 
-func (f FanOut) enabled() bool { return f.SCF != nil && f.FunctionName != "" }
-
 // Overhead is what a reconciliation costs beyond its calls, in Estimate.
 const Overhead = 2 * time.Second
 

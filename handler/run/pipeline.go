@@ -33,9 +33,7 @@ func (x *exec) moveAll(ctx context.Context, region string, projectID int64, ids 
 			defer func() {
 				if p := recover(); p != nil {
 					perr := &cvm.PanicError{Value: p, Stack: debug.Stack()}
-					if x.inv.Panicked != nil {
-						x.inv.Panicked(perr)
-					}
+					x.inv.Panicked(perr)
 					outcomes[i] = []batch.Outcome{{InstanceIds: chunk, Err: perr}}
 				}
 			}()
@@ -144,7 +142,7 @@ func (x *exec) untilIdle(ctx context.Context, region string, ids []string) map[s
 			return batch.Pending
 		}
 		return batch.Succeeded
-	}, x.idle())
+	}, idleWait)
 	idle := map[string]cvm.Instance{}
 	x.mu.Lock()
 	defer x.mu.Unlock()
@@ -160,16 +158,6 @@ func (x *exec) untilIdle(ctx context.Context, region string, ids []string) map[s
 		x.unverified("reading busy instances again", cf.Err)
 	}
 	return idle
-}
-
-// idle is Idle, or DefaultIdle when it sets no timing.
-func (x *exec) idle() batch.WaitOptions {
-	if x.Idle.First == 0 && x.Idle.MinDelay == 0 {
-		o := DefaultIdle
-		o.Clock, o.Sleep = x.Idle.Clock, x.Idle.Sleep
-		return o
-	}
-	return x.Idle
 }
 
 // read returns the instances of ids in region as they are now: as the

@@ -33,7 +33,7 @@ func (x *exec) reconcile(ctx context.Context, p Plan, set []rules.Rule) answer.O
 	if len(regions) == 0 {
 		regions = []string{rr.Region}
 	}
-	if !p.DryRun && len(regions) > 1 && x.FanOut.enabled() {
+	if !p.DryRun && len(regions) > 1 && x.FanOut.SCF != nil && x.FanOut.FunctionName != "" {
 		if est, left, ok := x.estimate(ctx, regions, set); ok && est > left {
 			return x.fanOut(ctx, p, set, regions, fmt.Sprintf("at the documented limits the reconciliation would take about %s, more than the %s left", est.Round(1e9), left.Round(1e9)))
 		}
@@ -44,10 +44,7 @@ func (x *exec) reconcile(ctx context.Context, p Plan, set []rules.Rule) answer.O
 		wg.Go(func() {
 			defer func() {
 				if v := recover(); v != nil {
-					perr := &cvm.PanicError{Value: v, Stack: debug.Stack()}
-					if x.inv.Panicked != nil {
-						x.inv.Panicked(perr)
-					}
+					x.inv.Panicked(&cvm.PanicError{Value: v, Stack: debug.Stack()})
 					e := answer.Internal(x.inv.ID)
 					o := x.ruleRun(set, p.DryRun, false, 0).Outcome(nil)
 					o.ListingFailure = &answer.Failure{Code: e.Code, Message: "region " + region + ": " + e.Message}

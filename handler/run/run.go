@@ -41,9 +41,9 @@ type Plan struct {
 	Move    request.Move     // Move
 	Rules   rules.Request    // Rules
 	Targets []trigger.Target // Events: the instances, region by region
-	Named   []string         // Events: every instance the events name
-	// EventRules are the configured rules with their projects' names
-	// resolved (Events); nil: Runner.Rules.
+	Named   []string         // every instance the request or the events name (Events: the answer's InstanceIds)
+	// EventRules are the configured rules, their projects' names resolved
+	// (Events).
 	EventRules []rules.Rule
 }
 
@@ -56,23 +56,17 @@ type Preparer interface {
 // call goes through CVM's one call path.
 type Runner struct {
 	CVM      cvm.Caller
-	Preparer Preparer
+	Preparer Preparer // signs a dry run's moves
 	// Tags writes the records of KEEP_SECURITY_GROUPS (the Tag API); nil
 	// without it.
 	Tags cvm.Caller
 
 	MaxConcurrency int           // batches between their read and their move at once (MAX_CONCURRENCY)
 	SkipInvalid    bool          // SKIP_INVALID, when a request does not say
-	Rules          []rules.Rule  // the configured rules, for events
 	Verify         config.Verify // VERIFY, KEEP_SECURITY_GROUPS
-	// Wait times the confirmation of a move (its First is learnt);
-	// Reread the reads of instances an event names that are not listed
-	// yet (nil Reread.Timeout: DefaultReread).
-	Wait, Reread batch.WaitOptions
-	// Idle times the reads of an instance busy with another operation
-	// (zero: DefaultIdle).
-	Idle   batch.WaitOptions
-	Logger *slog.Logger
+	// Wait times the confirmation of a move (its First is learnt).
+	Wait   batch.WaitOptions
+	Logger *slog.Logger // never nil
 
 	// A whole account (regions.go, fanout.go): the projects' names, and
 	// the fan-out of a reconciliation too large for one invocation.
@@ -81,13 +75,13 @@ type Runner struct {
 	Account  config.Account // RECONCILE_REGIONS
 }
 
-// DefaultIdle reads a busy instance again every second or so.
-var DefaultIdle = batch.WaitOptions{First: 500 * time.Millisecond, MinDelay: 500 * time.Millisecond, MaxDelay: time.Second}
+// idleWait reads a busy instance again every second or so.
+var idleWait = batch.WaitOptions{First: 500 * time.Millisecond, MinDelay: 500 * time.Millisecond, MaxDelay: time.Second}
 
-// DefaultReread reads again, for about 3 s (at 0.25, 0.75, 1.75 and 3 s),
+// rereadWait reads again, for about 3 s (at 0.25, 0.75, 1.75 and 3 s),
 // instances an event names right after RunInstances, which may not be
 // listed yet.
-var DefaultReread = batch.WaitOptions{First: 250 * time.Millisecond, MinDelay: 500 * time.Millisecond, MaxDelay: 1250 * time.Millisecond, Timeout: 3 * time.Second}
+var rereadWait = batch.WaitOptions{First: 250 * time.Millisecond, MinDelay: 500 * time.Millisecond, MaxDelay: 1250 * time.Millisecond, Timeout: 3 * time.Second}
 
 // Invocation is what one invocation brings to the run: its keys (renewed
 // when they expire), the keys first retrieved (a dry run signs with them),
@@ -96,13 +90,13 @@ type Invocation struct {
 	Keys     credentials.Provider
 	Creds    credentials.Credentials
 	ID       string
-	Panicked func(*cvm.PanicError)
+	Panicked func(*cvm.PanicError) // never nil
 }
 
 // Run carries out p and says what it did and, with VERIFY, what its reads
 // around the moves found.
 func (r *Runner) Run(ctx context.Context, inv Invocation, p Plan) answer.Outcome {
-	x := &exec{Runner: r, inv: inv, known: map[string]cvm.Instance{}, notFound: map[string]bool{}, v: answer.Verification{Enabled: r.Verify.Enabled},
+	x := &exec{Runner: r, inv: inv, known: map[string]cvm.Instance{}, notFound: map[string]bool{},
 		stage: make(chan struct{}, max(r.MaxConcurrency, 1))}
 	var o answer.Outcome
 	switch p.Kind {
@@ -110,15 +104,14 @@ func (r *Runner) Run(ctx context.Context, inv Invocation, p Plan) answer.Outcome
 		m := p.Move
 		if p.DryRun {
 			o = x.dryRun(ctx, m.Region, m.ProjectID, m.InstanceIDs)
-			o.Project = m.ProjectName
-			break
+		} else {
+			skip := r.SkipInvalid
+			if m.SkipInvalid != nil {
+				skip = *m.SkipInvalid
+			}
+			mv := x.moveAll(ctx, m.Region, m.ProjectID, m.InstanceIDs, skip)
+			o = answer.Outcome{ProjectId: &m.ProjectID, InstanceIds: m.InstanceIDs, Batches: mv.Batches, Failed: mv.Failed, IsolationCalls: mv.IsolationCalls}
 		}
-		skip := r.SkipInvalid
-		if m.SkipInvalid != nil {
-			skip = *m.SkipInvalid
-		}
-		mv := x.moveAll(ctx, m.Region, m.ProjectID, m.InstanceIDs, skip)
-		o = answer.Outcome{ProjectId: &m.ProjectID, InstanceIds: m.InstanceIDs, Batches: mv.Batches, Failed: mv.Failed, IsolationCalls: mv.IsolationCalls}
 		o.Project = m.ProjectName
 	case Rules:
 		if p.Rules.InstanceIDs == nil {
@@ -129,11 +122,7 @@ func (r *Runner) Run(ctx context.Context, inv Invocation, p Plan) answer.Outcome
 		run.Apply(ctx, p.Rules.Region, p.Rules.InstanceIDs)
 		o = run.Outcome(p.Rules.InstanceIDs)
 	case Events:
-		set := r.Rules
-		if p.EventRules != nil {
-			set = p.EventRules
-		}
-		run := x.ruleRun(set, p.DryRun, true, p.MaxInstances)
+		run := x.ruleRun(p.EventRules, p.DryRun, true, p.MaxInstances)
 		for _, t := range p.Targets {
 			run.Apply(ctx, t.Region, t.InstanceIDs)
 		}
@@ -141,7 +130,7 @@ func (r *Runner) Run(ctx context.Context, inv Invocation, p Plan) answer.Outcome
 	default:
 		return answer.Outcome{ListingFailure: &answer.Failure{Code: answer.CodeInternalError, Message: "the plan has no kind"}}
 	}
-	if x.v.Enabled { // what the reads around the moves found
+	if x.Verify.Enabled { // what the reads around the moves found
 		v := x.v
 		o.Verification = &v
 		if o.FirstRequestID == "" {
@@ -194,12 +183,8 @@ func (x *exec) ruleRun(set []rules.Rule, dryRun, reread bool, maxInstances int) 
 }
 
 // reread reads the instances of ids not in listed again with the waiter,
-// until they are listed or DefaultReread's time is up.
+// until they are listed or rereadWait's time is up.
 func (x *exec) reread(ctx context.Context, region string, ids []string, listed []cvm.Instance, reqIDs []string) ([]cvm.Instance, []string) {
-	opts := x.Reread
-	if opts.Timeout == 0 {
-		opts = DefaultReread
-	}
 	var missing []string
 	for _, id := range ids {
 		if !slices.ContainsFunc(listed, func(in cvm.Instance) bool { return in.ID == id }) {
@@ -211,7 +196,7 @@ func (x *exec) reread(ctx context.Context, region string, ids []string, listed [
 			return batch.Succeeded
 		}
 		return batch.Pending
-	}, opts)
+	}, rereadWait)
 	for _, id := range missing {
 		if in, ok := cf.Last[id]; ok {
 			listed = append(listed, in)
@@ -240,12 +225,7 @@ func (x *exec) dryRun(ctx context.Context, region string, projectID int64, ids [
 			continue
 		}
 		b := answer.Batch{InstanceIds: send, Code: answer.CodeDryRun}
-		var p cvm.Prepared
-		var signed cvm.Signed
-		err := errors.New("this function has no client to sign with")
-		if x.Preparer != nil {
-			p, signed, err = x.Preparer.Prepare(ctx, x.inv.Creds, region, cvm.ModifyInstancesProject{InstanceIds: send, ProjectId: projectID})
-		}
+		p, signed, err := x.Preparer.Prepare(ctx, x.inv.Creds, region, cvm.ModifyInstancesProject{InstanceIds: send, ProjectId: projectID})
 		switch {
 		case errors.Is(err, context.DeadlineExceeded):
 			b.Code, b.Message = answer.CodeDeadlineExceeded, "not signed: the invocation's deadline ran out"
@@ -256,15 +236,7 @@ func (x *exec) dryRun(ctx context.Context, region string, projectID int64, ids [
 		}
 		o.Batches = append(o.Batches, b)
 	}
-	x.Log().LogAttrs(ctx, slog.LevelInfo, "dry run", slog.String("function_request_id", x.inv.ID),
-		slog.String("endpoint", d.Endpoint), slog.String("signature_method", d.SignatureMethod), slog.Int("batches", len(d.Batches)))
+	x.Logger.LogAttrs(ctx, slog.LevelInfo, "dry run", slog.String("endpoint", d.Endpoint), slog.String("signature_method", d.SignatureMethod),
+		slog.Int("batches", len(d.Batches)))
 	return o
-}
-
-// Log is Logger, or a logger that discards when there is none.
-func (r *Runner) Log() *slog.Logger {
-	if r.Logger == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return r.Logger
 }
