@@ -84,6 +84,21 @@ func TestAnInstanceBusyUntilTheDeadlineIsUnfinished(t *testing.T) {
 	})
 }
 
+// With VERIFY=false as with it, an instance that another's move keeps busy
+// until the deadline is unfinished work, never a Success: without the reads
+// the function cannot tell whose move it is, nor where it goes.
+func TestAnInstanceMovingUntilTheDeadlineIsUnfinishedWithoutVerify(t *testing.T) {
+	t.Parallel()
+	c := newCloud(t)
+	_, ok := c.StartOperation("ins-00000002", "ModifyInstancesProject", time.Minute)
+	require.True(t, ok)
+	fn := startFunction(t, c, moveOnly)
+	payload, _ := json.Marshal(map[string]any{"InstanceIds": ids(1, 2), "ProjectId": 1045, "Async": true})
+	ferr := fn.invokeFunctionError(t, payload, c, 3*time.Second)
+	assert.Contains(t, ferr.Message, "OperationDenied.InstanceOperationInProgress")
+	assert.EqualValues(t, 1045, c.project(t, "ins-00000001"), "its batch partner moved")
+}
+
 // A recycled instance is never sent and never takes its batch partner with
 // it; it is a permanent failure with its own code (no function error).
 func TestARecycledInstanceIsNeverSent(t *testing.T) {
