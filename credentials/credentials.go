@@ -214,7 +214,8 @@ const (
 // ErrInvalidConfig that names the variable.
 func FromEnv(getenv, keys func(string) string, httpClient Doer, logger *slog.Logger) (Provider, string, error) {
 	get := func(k string) string { return strings.TrimSpace(getenv(k)) }
-	instance, err := NewInstanceRole(InstanceRoleOptions{Endpoint: get(EnvMetadataEndpoint), HTTP: httpClient, Logger: logger})
+	calls := Calls{HTTP: httpClient, Logger: logger}
+	instance, err := NewInstanceRole(InstanceRoleOptions{Endpoint: get(EnvMetadataEndpoint), Calls: calls})
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: %w", EnvMetadataEndpoint, err)
 	}
@@ -239,8 +240,7 @@ func FromEnv(getenv, keys func(string) string, httpClient Doer, logger *slog.Log
 		Region:      get(EnvRegion),
 		Endpoint:    get(EnvSTSEndpoint),
 		Base:        base,
-		HTTP:        httpClient,
-		Logger:      logger,
+		Calls:       calls,
 	})
 	if err != nil {
 		return nil, "", err
