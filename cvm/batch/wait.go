@@ -12,14 +12,6 @@ import (
 	"scf-cvm-project/internal/retry"
 )
 
-// Operation is a ModifyInstancesProject call the API accepted: it starts an
-// operation on each instance, whose outcome DescribeInstances tells
-// (LatestOperationState for the call's LatestOperationRequestId).
-type Operation struct {
-	RequestID   string
-	InstanceIds []string
-}
-
 // State is where an instance stands for a waiter.
 type State int
 
