@@ -243,7 +243,7 @@ func TestActionRatesThroughAServer(t *testing.T) {
 	require.NoError(t, err)
 	clock := &fakeClock{now: time.Unix(1700000000, 0)}
 	c.Clock, c.Sleep = clock.Now, clock.Sleep
-	c.Rates = ratelimit.NewActionRates(map[string]float64{"ModifyInstancesProject": 10})
+	c.Rates = &ratelimit.ActionRates{Ceilings: map[string]float64{"ModifyInstancesProject": 10}}
 	res, err := c.Call(context.Background(), exampleCreds, "ap-guangzhou", oneInstance, nil)
 	require.NoError(t, err)
 	assert.Equal(t, 3, res.Attempts)
@@ -258,7 +258,7 @@ func TestActionRatesThroughAServer(t *testing.T) {
 // keeps its documented limit, or DefaultActionLimit.
 func TestActionCeilings(t *testing.T) {
 	for _, rateLimit := range []float64{10, 2.5, 50} {
-		r := ratelimit.NewActionRates(map[string]float64{"ModifyInstancesProject": rateLimit})
+		r := &ratelimit.ActionRates{Ceilings: map[string]float64{"ModifyInstancesProject": rateLimit}}
 		want := map[string]float64{"ModifyInstancesProject": rateLimit, "DescribeInstances": 40, "ModifyInstancesAttribute": 10,
 			"AttachResourcesTag": 20, "DetachResourcesTag": 20, "StartInstances": ratelimit.DefaultActionLimit}
 		got := map[string]float64{}

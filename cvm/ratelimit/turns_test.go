@@ -108,7 +108,7 @@ func TestWait(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ft := &fakeTime{now: t0}
-			r := NewActionRates(map[string]float64{action: 10})
+			r := &ActionRates{Ceilings: map[string]float64{action: 10}}
 			require.NoError(t, r.Wait(context.Background(), action, ft.clock, ft.sleep, nil))
 			assert.ErrorIs(t, r.Wait(tt.ctx(), action, ft.clock, ft.sleep, tt.fits), tt.want)
 			assert.Equal(t, tt.wantNow, ft.clock())
@@ -124,7 +124,7 @@ func TestWait(t *testing.T) {
 // time the rate allows: no waiter is stuck behind another that gave up,
 // and none spins.
 func TestManyWaitersAllGetTheirTurns(t *testing.T) {
-	r := NewActionRates(map[string]float64{"A": 200})
+	r := &ActionRates{Ceilings: map[string]float64{"A": 200}}
 	sleep := func(ctx context.Context, d time.Duration) error {
 		select {
 		case <-ctx.Done():
