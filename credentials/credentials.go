@@ -271,21 +271,18 @@ func parseEndpoint(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-// DefaultSessionName returns "cvm-project-<the first non-empty name>", its
-// other characters replaced by "-" and trimmed to MaxSessionNameLen; just
+// DefaultSessionName returns "cvm-project-<name>", the characters of name
+// STS refuses replaced by "-", trimmed to MaxSessionNameLen; just
 // "cvm-project" without a name.
-func DefaultSessionName(names ...string) string {
+func DefaultSessionName(name string) string {
 	s := "cvm-project"
-	for _, n := range names {
-		if n != "" {
-			s += "-" + strings.Map(func(r rune) rune {
-				if r < 0x80 && sessionNameByte(byte(r)) {
-					return r
-				}
-				return '-'
-			}, n)
-			break
-		}
+	if name != "" {
+		s += "-" + strings.Map(func(r rune) rune {
+			if r < 0x80 && sessionNameByte(byte(r)) {
+				return r
+			}
+			return '-'
+		}, name)
 	}
 	return s[:min(len(s), MaxSessionNameLen)]
 }
