@@ -76,13 +76,12 @@ const (
 )
 
 // Confirmation is what Wait found: each instance's State and last read,
-// the calls it made, how long until every instance was decided (Took, 0
-// when some were not), and the error that stopped it early (nil when all
-// were decided or time ran out: the Pending ones say so).
+// the RequestId of each call it made, how long until every instance was
+// decided (Took, 0 when some were not), and the error that stopped it
+// early (nil when all were decided or time ran out: the Pending ones say so).
 type Confirmation struct {
 	States     map[string]State
 	Last       map[string]cvm.Instance
-	Calls      int
 	RequestIDs []string
 	Took       time.Duration
 	Polls      int
@@ -148,7 +147,6 @@ func Wait(ctx context.Context, c cvm.Caller, keys credentials.Provider, region s
 		}
 		listed, reqIDs, err := listing.Instances(ctx, c, keys, region, listing.Query{InstanceIDs: pending})
 		cf.Polls++
-		cf.Calls += len(reqIDs)
 		cf.RequestIDs = append(cf.RequestIDs, reqIDs...)
 		if err != nil {
 			if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
