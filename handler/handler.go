@@ -49,7 +49,7 @@ type Handler struct {
 // (renewed ones included), all masked in a panic's log line.
 type invocation struct {
 	secrets guard.Redactor
-	keys    *credentials.Renewing // nil until the keys are retrieved
+	keys    *credentials.Renewing // nil until the keys are asked for
 	async   bool                  // the request asked for Async (a direct invocation)
 }
 
