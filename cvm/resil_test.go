@@ -254,21 +254,6 @@ func TestActionRatesThroughAServer(t *testing.T) {
 	assert.Equal(t, 40.0, c.Rates.Rate("DescribeInstances"))
 }
 
-// RATE_LIMIT sets ModifyInstancesProject's ceiling; every other action
-// keeps its documented limit, or DefaultActionLimit.
-func TestActionCeilings(t *testing.T) {
-	for _, rateLimit := range []float64{10, 2.5, 50} {
-		r := &ratelimit.ActionRates{Ceilings: map[string]float64{"ModifyInstancesProject": rateLimit}}
-		want := map[string]float64{"ModifyInstancesProject": rateLimit, "DescribeInstances": 40, "ModifyInstancesAttribute": 10,
-			"AttachResourcesTag": 20, "DetachResourcesTag": 20, "StartInstances": ratelimit.DefaultActionLimit}
-		got := map[string]float64{}
-		for action := range want {
-			got[action] = r.Ceiling(action)
-		}
-		assert.Equal(t, want, got, "RATE_LIMIT=%g", rateLimit)
-	}
-}
-
 func TestThrottledJudgement(t *testing.T) {
 	tests := []struct {
 		res  Result

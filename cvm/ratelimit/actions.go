@@ -45,13 +45,6 @@ func (s *ActionRates) Rate(action string) float64 {
 	return s.get(action).Rate()
 }
 
-// Ceiling returns action's ceiling.
-func (s *ActionRates) Ceiling(action string) float64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.get(action).Ceiling
-}
-
 func (s *ActionRates) get(action string) *AdaptiveRate {
 	a := s.actions[action]
 	if a == nil {

@@ -157,3 +157,18 @@ func TestManyWaitersAllGetTheirTurns(t *testing.T) {
 	assert.Less(t, time.Since(start), 2*time.Second, "40 turns at 200 a second")
 	assert.GreaterOrEqual(t, time.Since(start), time.Duration(len(turns)-1)*5*time.Millisecond*9/10, "never faster than the rate")
 }
+
+// RATE_LIMIT sets ModifyInstancesProject's ceiling; every other action
+// keeps its documented limit, or DefaultActionLimit.
+func TestActionCeilings(t *testing.T) {
+	for _, rateLimit := range []float64{10, 2.5, 50} {
+		r := &ActionRates{Ceilings: map[string]float64{"ModifyInstancesProject": rateLimit}}
+		want := map[string]float64{"ModifyInstancesProject": rateLimit, "DescribeInstances": 40, "ModifyInstancesAttribute": 10,
+			"AttachResourcesTag": 20, "DetachResourcesTag": 20, "StartInstances": DefaultActionLimit}
+		got := map[string]float64{}
+		for action := range want {
+			got[action] = r.get(action).Ceiling
+		}
+		assert.Equal(t, want, got, "RATE_LIMIT=%g", rateLimit)
+	}
+}
