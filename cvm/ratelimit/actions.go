@@ -38,13 +38,6 @@ type ActionRates struct {
 	actions map[string]*AdaptiveRate
 }
 
-// Rate returns action's rate now (its ceiling until it is throttled).
-func (s *ActionRates) Rate(action string) float64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.get(action).Rate()
-}
-
 func (s *ActionRates) get(action string) *AdaptiveRate {
 	a := s.actions[action]
 	if a == nil {
