@@ -24,10 +24,6 @@ const (
 	Gone
 )
 
-func (s State) String() string {
-	return [...]string{"Pending", "Succeeded", "Failed", "Gone"}[s]
-}
-
 // Decide says where the move of in to projectID by the call requestID
 // stands (found false: the read did not list it): its operation's state
 // when in's latest operation is that call's; else Succeeded when in is in
