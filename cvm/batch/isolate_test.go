@@ -171,7 +171,10 @@ func TestIsolationFindsExactlyTheOffendingInstances(t *testing.T) {
 		require.LessOrEqual(t, iso.calls, bound, "round %d: %d bad of %d, terse %v", round, len(bad), n, terse)
 		ops, _ := iso.result(batch)
 		var moved, others []string
+		calls := map[string]bool{}
 		for _, op := range ops {
+			require.False(t, calls[op.RequestID], "round %d: each call moved one run of the batch", round)
+			calls[op.RequestID] = true
 			moved = append(moved, op.InstanceIds...)
 		}
 		for _, id := range batch {
