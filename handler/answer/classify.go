@@ -108,10 +108,11 @@ func FromBatches(outcomes []batch.Outcome, invocationID string) (batches []Batch
 // some moved, the refusal's code when none did.
 func isolated(b Batch, o batch.Outcome, invocationID string) Batch {
 	b.isolated = true
-	iso, moved, failed := o.Isolation, 0, len(o.Isolation.Failed)
+	iso, moved := o.Isolation, 0
 	for _, op := range o.Operations {
 		moved += len(op.InstanceIds)
 	}
+	failed := len(iso.Failed)
 	stoppedByDeadline := false
 	if iso.Stopped != nil {
 		code, _ := FromCall(iso.Stopped.Result, iso.Stopped.Err, invocationID)
