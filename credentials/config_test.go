@@ -111,19 +111,17 @@ func TestFromEnvReadsTheKeysThroughKeys(t *testing.T) {
 
 func TestDefaultSessionName(t *testing.T) {
 	tests := []struct {
-		names []string
-		want  string
+		name string
+		want string
 	}{
-		{nil, "cvm-project"},
-		{[]string{"", ""}, "cvm-project"},
-		{[]string{"mover"}, "cvm-project-mover"},
-		{[]string{"", "scf"}, "cvm-project-scf"},
-		{[]string{"a b/c"}, "cvm-project-a-b-c"},
-		{[]string{strings.Repeat("x", 100)}, "cvm-project-" + strings.Repeat("x", 52)},
+		{"", "cvm-project"},
+		{"mover", "cvm-project-mover"},
+		{"a b/c", "cvm-project-a-b-c"},
+		{strings.Repeat("x", 100), "cvm-project-" + strings.Repeat("x", 52)},
 	}
 	for _, tt := range tests {
-		got := DefaultSessionName(tt.names...)
-		assert.Equal(t, tt.want, got, "%q", tt.names)
+		got := DefaultSessionName(tt.name)
+		assert.Equal(t, tt.want, got, "%q", tt.name)
 		assert.Regexp(t, `^[\w+=,.@-]{2,64}$`, got)
 		assert.True(t, validSessionName(got))
 	}

@@ -116,35 +116,32 @@ func (c Chain) Retrieve(ctx context.Context) (Credentials, error) {
 	return Credentials{}, fmt.Errorf("%w (tried %s)", ErrNotFound, strings.Join(tried, "; "))
 }
 
-// Renewing gives the keys it was started with until they expire, then asks
-// its Provider for new ones (and keeps those): the keys of one invocation,
-// renewed when a long run outlives them. It is safe for concurrent use.
+// Renewing gives the keys its Provider gave at the first Retrieve until
+// they expire, then asks it for new ones (and keeps those): the keys of one
+// invocation, renewed when a long run outlives them. Set Provider; it is
+// safe for concurrent use.
 type Renewing struct {
-	provider Provider
-	now      func() time.Time
+	Provider Provider
 
 	mu      sync.Mutex
-	current Credentials
+	current Credentials   // zero until a Retrieve succeeds
 	issued  []Credentials // every set handed out, for the masking of a panic's log line
 }
 
-// NewRenewing returns a Renewing that gives first until it expires.
-func NewRenewing(p Provider, first Credentials) *Renewing {
-	return &Renewing{provider: p, now: time.Now, current: first, issued: []Credentials{first}}
-}
-
 // Retrieve returns the current keys, or new ones from the provider when
-// they expire before what ctx needs (NeedUntil; by default, now). The
-// caller checks the new ones' expiry (a provider may give expired keys).
+// there are none yet or they expire before what ctx needs (NeedUntil; by
+// default, now). The caller checks the new ones' expiry (a provider may
+// give expired keys).
 func (r *Renewing) Retrieve(ctx context.Context) (Credentials, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if !r.current.Expired(neededUntil(ctx, r.now())) {
+	have := r.current.SecretID != ""
+	if have && !r.current.Expired(neededUntil(ctx, time.Now())) {
 		return r.current, nil
 	}
-	fresh, err := r.provider.Retrieve(ctx)
+	fresh, err := r.Provider.Retrieve(ctx)
 	switch {
-	case err != nil && !r.current.Expired(r.now()):
+	case err != nil && have && !r.current.Expired(time.Now()):
 		return r.current, nil // still valid now: better than none
 	case err != nil:
 		return Credentials{}, err
@@ -169,7 +166,7 @@ func (r *Renewing) Secrets() []string {
 }
 
 // String and GoString print r without its keys (see cache.String).
-func (r *Renewing) String() string { return "renewing keys of " + fmt.Sprint(r.provider) }
+func (r *Renewing) String() string { return "renewing keys of " + fmt.Sprint(r.Provider) }
 
 // GoString is String, for %#v.
 func (r *Renewing) GoString() string { return r.String() }
@@ -214,7 +211,8 @@ const (
 // ErrInvalidConfig that names the variable.
 func FromEnv(getenv, keys func(string) string, httpClient Doer, logger *slog.Logger) (Provider, string, error) {
 	get := func(k string) string { return strings.TrimSpace(getenv(k)) }
-	instance, err := NewInstanceRole(InstanceRoleOptions{Endpoint: get(EnvMetadataEndpoint), HTTP: httpClient, Logger: logger})
+	calls := Calls{HTTP: httpClient, Logger: logger}
+	instance, err := NewInstanceRole(InstanceRoleOptions{Endpoint: get(EnvMetadataEndpoint), Calls: calls})
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: %w", EnvMetadataEndpoint, err)
 	}
@@ -239,8 +237,7 @@ func FromEnv(getenv, keys func(string) string, httpClient Doer, logger *slog.Log
 		Region:      get(EnvRegion),
 		Endpoint:    get(EnvSTSEndpoint),
 		Base:        base,
-		HTTP:        httpClient,
-		Logger:      logger,
+		Calls:       calls,
 	})
 	if err != nil {
 		return nil, "", err
@@ -271,21 +268,18 @@ func parseEndpoint(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-// DefaultSessionName returns "cvm-project-<the first non-empty name>", its
-// other characters replaced by "-" and trimmed to MaxSessionNameLen; just
+// DefaultSessionName returns "cvm-project-<name>", the characters of name
+// STS refuses replaced by "-", trimmed to MaxSessionNameLen; just
 // "cvm-project" without a name.
-func DefaultSessionName(names ...string) string {
+func DefaultSessionName(name string) string {
 	s := "cvm-project"
-	for _, n := range names {
-		if n != "" {
-			s += "-" + strings.Map(func(r rune) rune {
-				if r < 0x80 && sessionNameByte(byte(r)) {
-					return r
-				}
-				return '-'
-			}, n)
-			break
-		}
+	if name != "" {
+		s += "-" + strings.Map(func(r rune) rune {
+			if r < 0x80 && sessionNameByte(byte(r)) {
+				return r
+			}
+			return '-'
+		}, name)
 	}
 	return s[:min(len(s), MaxSessionNameLen)]
 }

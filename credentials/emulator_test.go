@@ -84,11 +84,11 @@ func TestProvidersAgainstTheEmulator(t *testing.T) {
 			v.meta.SetRole(tt.role, 0)
 			p, _, err := credentials.FromEnv(v.getenv, v.getenv, v.client, nil)
 			require.NoError(t, err)
-			got, err := p.Retrieve(context.Background())
+			r := &credentials.Renewing{Provider: p}
+			got, err := r.Retrieve(context.Background())
 			require.NoError(t, err)
 			assert.Equal(t, tt.wantSource, got.Source)
 			// A provider holding keys prints none of them, however printed.
-			r := credentials.NewRenewing(p, got)
 			printed := fmt.Sprintf("%v %+v %#v | %v %+v %#v", p, p, p, r, r, r)
 			assert.False(t, strings.Contains(printed, got.SecretKey), "the SecretKey printed")
 			assert.False(t, got.Token != "" && strings.Contains(printed, got.Token), "the token printed")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"scf-cvm-project/internal/retry"
 	"strconv"
@@ -95,11 +96,23 @@ const (
 	CallMinTimeLeft    = 100 * time.Millisecond
 )
 
-// retryCall runs try through retry.Do under the policy above (retries:
-// DefaultCallRetries when 0, none when negative; sleep: nil for a timer);
-// try says whether its failure is worth another attempt. It returns try's
-// last error.
-func retryCall(ctx context.Context, retries int, sleep func(context.Context, time.Duration) error, try func() (again bool, err error)) error {
+// Calls are how a provider calls its service (STS, the metadata service).
+type Calls struct {
+	HTTP    Doer
+	Timeout time.Duration    // per call
+	Now     func() time.Time // time.Now when nil
+	Logger  *slog.Logger     // warnings of failed refreshes; discarded when nil
+	// Retries of a failed call worth another attempt (see
+	// DefaultCallRetries): DefaultCallRetries when 0, none when negative.
+	Retries int
+	// Sleep waits between attempts; nil: a timer (tests replace it).
+	Sleep func(context.Context, time.Duration) error
+}
+
+// retry runs try through retry.Do under the policy above; try says whether
+// its failure is worth another attempt. It returns try's last error.
+func (c Calls) retry(ctx context.Context, try func() (again bool, err error)) error {
+	retries := c.Retries
 	switch {
 	case retries == 0:
 		retries = DefaultCallRetries
@@ -114,7 +127,7 @@ func retryCall(ctx context.Context, retries int, sleep func(context.Context, tim
 			}
 			return retry.Stop
 		},
-		MaxRetries: retries, Base: CallBaseDelay, Max: CallMaxDelay, Sleep: sleep,
+		MaxRetries: retries, Base: CallBaseDelay, Max: CallMaxDelay, Sleep: c.Sleep,
 		Room: func(ctx context.Context) (time.Duration, bool) {
 			dl, ok := ctx.Deadline()
 			return time.Until(dl) - CallMinTimeLeft, ok

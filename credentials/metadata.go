@@ -26,18 +26,11 @@ const DefaultMetadataEndpoint = "http://metadata.tencentyun.com"
 // instance's role; the role's keys are at this path plus the role name.
 const MetadataCredentialsPath = "/latest/meta-data/cam/security-credentials/"
 
-// InstanceRoleOptions configure NewInstanceRole. Only HTTP is required.
+// InstanceRoleOptions configure NewInstanceRole (Timeout: MetadataTimeout
+// when zero). Only HTTP is required.
 type InstanceRoleOptions struct {
 	Endpoint string // base URL of the metadata service; DefaultMetadataEndpoint when empty
-	HTTP     Doer
-	Timeout  time.Duration    // per metadata call; MetadataTimeout when zero
-	Now      func() time.Time // time.Now when nil
-	Logger   *slog.Logger     // warnings of failed refreshes; discarded when nil
-	// Retries of a failed read worth another attempt (see
-	// DefaultCallRetries): DefaultCallRetries when 0, none when negative.
-	Retries int
-	// Sleep waits between attempts; nil: a timer (tests replace it).
-	Sleep func(context.Context, time.Duration) error
+	Calls
 }
 
 // InstanceRole supplies the temporary keys of the CVM instance's role from
@@ -142,13 +135,13 @@ func (p *InstanceRole) roleCredentials(ctx context.Context, role string) (Creden
 	return Credentials{SecretID: m.TmpSecretID, SecretKey: m.TmpSecretKey, Token: m.Token, Source: "cvm-role:" + role, Expires: expires}, nil
 }
 
-// get reads one metadata path, retried (retryCall) on a network failure,
+// get reads one metadata path, retried (Calls.retry) on a network failure,
 // HTTP 5xx or 429, or a 2xx body that valid (when not nil) refuses. For
 // probe, the read of the role's name, a refused connection is not retried:
 // no metadata service listens, which a Chain must learn at once.
 func (p *InstanceRole) get(ctx context.Context, path string, probe bool, valid func([]byte) bool) (answer, error) {
 	var a answer
-	err := retryCall(ctx, p.o.Retries, p.o.Sleep, func() (bool, error) {
+	err := p.o.retry(ctx, func() (bool, error) {
 		var err error
 		a, err = p.getOnce(ctx, path)
 		switch {

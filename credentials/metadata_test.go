@@ -27,7 +27,7 @@ func metadataCredentialsJSON(expires time.Time, code string) string {
 
 func newInstanceRole(t *testing.T, d Doer, clock *fakeClock) *InstanceRole {
 	t.Helper()
-	p, err := NewInstanceRole(InstanceRoleOptions{Endpoint: "http://127.0.0.1:9/", HTTP: d, Now: clock.Now, Sleep: noSleep})
+	p, err := NewInstanceRole(InstanceRoleOptions{Endpoint: "http://127.0.0.1:9/", Calls: Calls{HTTP: d, Now: clock.Now, Sleep: noSleep}})
 	require.NoError(t, err)
 	return p
 }
@@ -146,7 +146,7 @@ func TestInstanceRoleTimeouts(t *testing.T) {
 		}
 	})
 	t.Run("a call that hangs ends at the timeout and says so", func(t *testing.T) {
-		p, err := NewInstanceRole(InstanceRoleOptions{Endpoint: "http://127.0.0.1:9", HTTP: blocker{}, Timeout: 50 * time.Millisecond, Now: newClock().Now})
+		p, err := NewInstanceRole(InstanceRoleOptions{Endpoint: "http://127.0.0.1:9", Calls: Calls{HTTP: blocker{}, Timeout: 50 * time.Millisecond, Now: newClock().Now}})
 		require.NoError(t, err)
 		start := time.Now()
 		_, err = p.Retrieve(context.Background())
@@ -158,7 +158,7 @@ func TestInstanceRoleTimeouts(t *testing.T) {
 
 func TestNewInstanceRoleRejectsBadEndpoints(t *testing.T) {
 	for _, ep := range []string{"metadata.tencentyun.com", "ftp://127.0.0.1/", "http://"} {
-		_, err := NewInstanceRole(InstanceRoleOptions{Endpoint: ep, HTTP: &fakeServer{}})
+		_, err := NewInstanceRole(InstanceRoleOptions{Endpoint: ep, Calls: Calls{HTTP: &fakeServer{}}})
 		assert.ErrorIs(t, err, ErrInvalidConfig, ep)
 	}
 }

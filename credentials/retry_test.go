@@ -152,7 +152,7 @@ func TestInstanceRoleRetriesAFaultOnce(t *testing.T) {
 			}}
 			srv := httptest.NewServer(f)
 			defer srv.Close()
-			p, err := NewInstanceRole(InstanceRoleOptions{Endpoint: srv.URL, HTTP: srv.Client(), Now: clock.Now, Sleep: noSleep})
+			p, err := NewInstanceRole(InstanceRoleOptions{Endpoint: srv.URL, Calls: Calls{HTTP: srv.Client(), Now: clock.Now, Sleep: noSleep}})
 			require.NoError(t, err)
 			got, err := p.Retrieve(context.Background())
 			require.NoError(t, err)
@@ -171,7 +171,7 @@ func TestInstanceRoleProbeIsNotRetriedWhenNothingListens(t *testing.T) {
 		n++
 		return http.DefaultClient.Do(r)
 	})
-	p, err := NewInstanceRole(InstanceRoleOptions{Endpoint: url, HTTP: counting, Sleep: noSleep})
+	p, err := NewInstanceRole(InstanceRoleOptions{Endpoint: url, Calls: Calls{HTTP: counting, Sleep: noSleep}})
 	require.NoError(t, err)
 	_, err = p.Retrieve(context.Background())
 	require.ErrorIs(t, err, ErrNotFound)
@@ -203,7 +203,7 @@ func TestCallsAreNotRetriedCloseToTheDeadline(t *testing.T) {
 			}}
 			srv := httptest.NewServer(f)
 			defer srv.Close()
-			p, err := NewInstanceRole(InstanceRoleOptions{Endpoint: srv.URL, HTTP: srv.Client(), Sleep: noSleep})
+			p, err := NewInstanceRole(InstanceRoleOptions{Endpoint: srv.URL, Calls: Calls{HTTP: srv.Client(), Sleep: noSleep}})
 			require.NoError(t, err)
 			ctx := context.Background()
 			if tt.deadline > 0 {

@@ -53,8 +53,9 @@ func sessionNameByte(b byte) bool {
 	return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || strings.IndexByte("_+=,.@-", b) >= 0
 }
 
-// AssumeRoleOptions configure NewAssumeRole. RoleARN, SessionName, Base and
-// HTTP are required.
+// AssumeRoleOptions configure NewAssumeRole (Timeout: STSTimeout when
+// zero; Now is also the signing time). RoleARN, SessionName, Base and HTTP
+// are required.
 type AssumeRoleOptions struct {
 	RoleARN     string        // e.g. qcs::cam::uin/100000000001:roleName/cvm-project-mover
 	SessionName string        // RoleSessionName, 2 to 64 of [\w+=,.@-]
@@ -63,15 +64,7 @@ type AssumeRoleOptions struct {
 	Region      string        // X-TC-Region; DefaultSTSRegion when empty
 	Endpoint    string        // STS URL; DefaultSTSEndpoint when empty
 	Base        Provider      // the caller's keys, which sign the AssumeRole call
-	HTTP        Doer
-	Timeout     time.Duration    // per STS call; STSTimeout when zero
-	Now         func() time.Time // time.Now when nil; also the signing time
-	Logger      *slog.Logger     // warnings of failed refreshes; discarded when nil
-	// Retries of a failed AssumeRole worth another attempt (see
-	// DefaultCallRetries): DefaultCallRetries when 0, none when negative.
-	Retries int
-	// Sleep waits between attempts; nil: a timer (tests replace it).
-	Sleep func(context.Context, time.Duration) error
+	Calls
 }
 
 // AssumeRole supplies a CAM role's temporary keys from STS AssumeRole
@@ -155,7 +148,7 @@ func (p *AssumeRole) assume(ctx context.Context) (Credentials, error) {
 		creds  Credentials
 		stamps retry.Stamps
 	)
-	err = retryCall(ctx, p.o.Retries, p.o.Sleep, func() (bool, error) {
+	err = p.o.retry(ctx, func() (bool, error) {
 		var again bool
 		creds, again, err = p.attempt(ctx, base, stamps.Next(p.o.Now()))
 		return again, err

@@ -33,7 +33,7 @@ func newAssumeRole(t *testing.T, d Doer, base Provider, clock *fakeClock, edit f
 	t.Helper()
 	o := AssumeRoleOptions{
 		RoleARN: roleARN, SessionName: "cvm-project-test", Region: "ap-shanghai",
-		Endpoint: "http://127.0.0.1:9/", Base: base, HTTP: d, Now: clock.Now, Sleep: noSleep,
+		Endpoint: "http://127.0.0.1:9/", Base: base, Calls: Calls{HTTP: d, Now: clock.Now, Sleep: noSleep},
 	}
 	if edit != nil {
 		edit(&o)
@@ -218,7 +218,7 @@ func TestNewAssumeRoleChecksItsOptions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			o := AssumeRoleOptions{RoleARN: roleARN, SessionName: "cvm-project-test", Base: baseCreds(""), HTTP: &fakeServer{}}
+			o := AssumeRoleOptions{RoleARN: roleARN, SessionName: "cvm-project-test", Base: baseCreds(""), Calls: Calls{HTTP: &fakeServer{}}}
 			tt.edit(&o)
 			_, err := NewAssumeRole(o)
 			require.ErrorIs(t, err, ErrInvalidConfig)

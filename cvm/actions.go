@@ -175,10 +175,6 @@ type Caller interface {
 	Call(ctx context.Context, keys credentials.Provider, region string, action Action, out any) (Result, error)
 }
 
-// MaxSecurityGroups is how many security groups an instance may be bound
-// to, and so the most SecurityGroups one ModifyInstancesAttribute takes.
-const MaxSecurityGroups = 5
-
 // ModifyInstancesAttribute binds instances (at most MaxInstancesPerCall)
 // to SecurityGroups, which replace the groups they had: the one attribute
 // this client changes. The function calls it to associate again the

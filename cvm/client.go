@@ -47,8 +47,7 @@ type Client struct {
 	// Retry is the retry policy (see New).
 	Retry RetryPolicy
 	// Rates paces each action at its own adaptive rate
-	// (ratelimit.NewActionRates, from RATE_LIMIT); nil: no client-side
-	// rate.
+	// (ratelimit.ActionRates, from RATE_LIMIT); nil: no client-side rate.
 	Rates *ratelimit.ActionRates
 	// Clock, Sleep and Rand time the attempts: the clock of the signing
 	// time, the deadline rule, latencies and the rates; a context-aware

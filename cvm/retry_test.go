@@ -387,7 +387,7 @@ func TestTheRateLimiterSpacesAttempts(t *testing.T) {
 	d := &scripted{answers: []string{okAnswer}}
 	c, clock := newTimedClient(t, LegacyEndpoint, signer.HmacSHA256, d)
 	d.clock = clock
-	c.Rates = ratelimit.NewActionRates(map[string]float64{"ModifyInstancesProject": 10})
+	c.Rates = &ratelimit.ActionRates{Ceilings: map[string]float64{"ModifyInstancesProject": 10}}
 	start := clock.Now()
 	for range 3 {
 		_, err := c.Call(context.Background(), exampleCreds, "ap-guangzhou", oneInstance, nil)
@@ -413,7 +413,7 @@ func TestTheRateLimiterAlsoPacesRetries(t *testing.T) {
 	c, clock := newTimedClient(t, LegacyEndpoint, signer.HmacSHA256, d)
 	d.clock = clock
 	c.Rand = func(int64) int64 { return 0 }
-	c.Rates = ratelimit.NewActionRates(map[string]float64{"ModifyInstancesProject": 10})
+	c.Rates = &ratelimit.ActionRates{Ceilings: map[string]float64{"ModifyInstancesProject": 10}}
 	start := clock.Now()
 	res, err := c.Call(context.Background(), exampleCreds, "ap-guangzhou", oneInstance, nil)
 	require.NoError(t, err)

@@ -54,7 +54,7 @@ type Handler struct {
 // (renewed ones included), all masked in a panic's log line.
 type invocation struct {
 	secrets []string              // the Handler's, shared by every invocation, until extended by a copy (slices.Concat)
-	keys    *credentials.Renewing // nil until the keys are retrieved
+	keys    *credentials.Renewing // nil until the keys are asked for
 	async   bool                  // the request asked for Async (a direct invocation)
 }
 

@@ -310,7 +310,7 @@ func TestNewFromEnvTuning(t *testing.T) {
 				assert.Nil(t, c.Rates, "0: no client-side limit")
 			} else {
 				require.NotNil(t, c.Rates)
-				assert.InDelta(t, tt.want.RateLimit, c.Rates.Ceiling("ModifyInstancesProject"), 1e-9)
+				assert.Equal(t, map[string]float64{"ModifyInstancesProject": tt.want.RateLimit}, c.Rates.Ceilings)
 			}
 		})
 	}

@@ -59,11 +59,11 @@ func (h *Handler) answer(ctx context.Context, ev trigger.Event, decodeErr *answe
 		ctx, cancel = context.WithCancel(ctx)
 	}
 	defer cancel()
-	creds, cerr := h.Credentials.Retrieve(ctx)
+	inv.keys = &credentials.Renewing{Provider: h.Credentials}
+	creds, cerr := inv.keys.Retrieve(ctx)
 	if cerr != nil {
 		return answer.Failed(answer.FromCredentials(cerr), p.Named, p.projectID)
 	}
-	inv.keys = credentials.NewRenewing(h.Credentials, creds)
 	if err := h.resolveProjects(ctx, inv.keys, &p); err != nil {
 		return answer.Failed(err, p.Named, p.projectID)
 	}

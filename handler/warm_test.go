@@ -51,7 +51,7 @@ func TestTenThousandWarmInvocationsLeaveHeapAndGoroutinesFlat(t *testing.T) {
 	}
 	client, err := cvm.New(cvm.LegacyEndpoint, signer.HmacSHA256, apiStub{})
 	require.NoError(t, err)
-	client.Rates = ratelimit.NewActionRates(map[string]float64{"ModifyInstancesProject": 1e9}) // waited on, never waits
+	client.Rates = &ratelimit.ActionRates{Ceilings: map[string]float64{"ModifyInstancesProject": 1e9}} // waited on, never waits
 	h := &Handler{Runner: run.Runner{Logger: discard, CVM: client, MaxConcurrency: 4}, Credentials: staticCreds{}, DefaultRegion: "ap-guangzhou", AnswerMargin: time.Millisecond}
 	with := func(ids []string, extra string) []byte {
 		return []byte(`{"InstanceIds":["` + strings.Join(ids, `","`) + `"],"ProjectId":1045` + extra + `}`)

@@ -19,21 +19,31 @@ import (
 type Outcome struct {
 	InstanceIds []string
 	cvm.Result
-	Err       error
-	Isolation *Isolation
+	Err error
+	// Operations are those the batch started: its own call's when Err is
+	// nil, else one per call of its isolation that moved some instances.
+	Operations []Operation
+	Isolation  *Isolation
 	// SetAside are the instances of the batch that a "busy" refusal named
 	// (Busy): not sent with the others, to be sent once idle.
 	SetAside []string
 }
 
+// Operation is a ModifyInstancesProject call the API accepted: it starts an
+// operation on each instance, whose outcome DescribeInstances tells
+// (LatestOperationState for the call's LatestOperationRequestId).
+type Operation struct {
+	RequestID   string
+	InstanceIds []string
+}
+
 // Isolation is what isolating the offending instances of a refused batch
-// did, in the batch's order: the instances moved (and by which call), those
-// that failed (with the call that says why), the calls it cost beyond the
-// batch's own, and the outcome that stopped it early, if any.
+// did, besides the operations it started (Outcome.Operations): the
+// instances that failed, in the batch's order (with the call that says
+// why), the calls it cost beyond the batch's own, and the outcome that
+// stopped it early, if any.
 type Isolation struct {
 	Calls   int
-	Moved   []string
-	MovedBy map[string]string // instance → the RequestId of the call that moved it
 	Failed  []InstanceFailure
 	Stopped *Outcome
 }
@@ -43,30 +53,6 @@ type Isolation struct {
 type InstanceFailure struct {
 	InstanceId string
 	Outcome    Outcome
-}
-
-// Operations are the operations the batch started: one per call that
-// moved some of its instances (the batch's own, or its isolation's).
-func (b Outcome) Operations() []Operation {
-	if b.Err == nil {
-		return []Operation{{RequestID: b.RequestID, InstanceIds: b.InstanceIds}}
-	}
-	if b.Isolation == nil {
-		return nil
-	}
-	var ops []Operation
-	index := map[string]int{}
-	for _, id := range b.Isolation.Moved {
-		reqID := b.Isolation.MovedBy[id]
-		i, ok := index[reqID]
-		if !ok {
-			i = len(ops)
-			index[reqID] = i
-			ops = append(ops, Operation{RequestID: reqID})
-		}
-		ops[i].InstanceIds = append(ops[i].InstanceIds, id)
-	}
-	return ops
 }
 
 // Move makes one ModifyInstancesProject call for ids (at most
@@ -82,6 +68,9 @@ func Move(ctx context.Context, c cvm.Caller, keys credentials.Provider, region s
 			return b
 		}
 		b.Result, b.Err = c.Call(ctx, keys, region, cvm.ModifyInstancesProject{InstanceIds: group, ProjectId: projectID}, nil)
+		if b.Err == nil {
+			b.Operations = []Operation{{RequestID: b.RequestID, InstanceIds: group}}
+		}
 		return b
 	}
 	b := call(ids)
@@ -103,7 +92,7 @@ func Move(ctx context.Context, c cvm.Caller, keys credentials.Provider, region s
 	if skipInvalid && Isolatable(cvm.Code(b.Err)) {
 		iso := newIsolation(call)
 		iso.run(ids, b)
-		b.Isolation = iso.result(ids)
+		b.Operations, b.Isolation = iso.result(ids)
 	}
 	return b
 }
@@ -228,18 +217,22 @@ func (iso *isolation) fail(ids []string, why Outcome) {
 	}
 }
 
-// result is what the isolation of batch found, in batch's order.
-func (iso *isolation) result(batch []string) *Isolation {
-	r := &Isolation{Calls: iso.calls, Stopped: iso.stopped, MovedBy: map[string]string{}}
+// result is what the isolation of batch found, in batch's order: the
+// operations it started (one per call that moved a run of instances).
+func (iso *isolation) result(batch []string) ([]Operation, *Isolation) {
+	var ops []Operation
+	r := &Isolation{Calls: iso.calls, Stopped: iso.stopped}
 	for _, id := range batch {
 		if reqID, moved := iso.movedBy[id]; moved {
-			r.Moved = append(r.Moved, id)
-			r.MovedBy[id] = reqID
+			if len(ops) == 0 || ops[len(ops)-1].RequestID != reqID {
+				ops = append(ops, Operation{RequestID: reqID})
+			}
+			ops[len(ops)-1].InstanceIds = append(ops[len(ops)-1].InstanceIds, id)
 		} else if why, ok := iso.failed[id]; ok {
 			r.Failed = append(r.Failed, InstanceFailure{InstanceId: id, Outcome: why})
 		}
 	}
-	return r
+	return ops, r
 }
 
 // message is the API's message of a refused call ("" otherwise).

@@ -68,7 +68,8 @@ type failure struct{ InstanceId, Code, Message string }
 // failures lists the failed instances of batch, in its order.
 func failures(iso *isolation, batch []string) []failure {
 	var out []failure
-	for _, f := range iso.result(batch).Failed {
+	_, r := iso.result(batch)
+	for _, f := range r.Failed {
 		out = append(out, failure{f.InstanceId, cvm.Code(f.Outcome.Err), f.Outcome.message()})
 	}
 	return out
@@ -125,7 +126,8 @@ func TestIsolationOfSmallBatches(t *testing.T) {
 		assert.Empty(t, iso.movedBy)
 		assert.Len(t, iso.failed, 4)
 		assert.Equal(t, CodeInstanceNotFound, cvm.Code(first.Err))
-		assert.Empty(t, iso.result(ids(1, 4)).Moved, "none moved")
+		ops, _ := iso.result(ids(1, 4))
+		assert.Empty(t, ops, "none moved")
 	})
 }
 
@@ -167,7 +169,20 @@ func TestIsolationFindsExactlyTheOffendingInstances(t *testing.T) {
 			bound = 2 * len(bad) * bits.Len(uint(n))
 		}
 		require.LessOrEqual(t, iso.calls, bound, "round %d: %d bad of %d, terse %v", round, len(bad), n, terse)
-		require.Len(t, iso.result(batch).Moved, n-len(bad), "round %d", round)
+		ops, _ := iso.result(batch)
+		var moved, others []string
+		calls := map[string]bool{}
+		for _, op := range ops {
+			require.False(t, calls[op.RequestID], "round %d: each call moved one run of the batch", round)
+			calls[op.RequestID] = true
+			moved = append(moved, op.InstanceIds...)
+		}
+		for _, id := range batch {
+			if bad[id] == "" {
+				others = append(others, id)
+			}
+		}
+		require.Equal(t, others, moved, "round %d: the others, in the batch's order", round)
 	}
 }
 
@@ -187,7 +202,8 @@ func TestAnotherErrorStopsTheIsolation(t *testing.T) {
 		assert.Equal(t, "try again later", failures[99].Message)
 		assert.Empty(t, iso.movedBy)
 		assert.Equal(t, CodeInstanceNotFound, cvm.Code(first.Err))
-		assert.Empty(t, iso.result(ids(1, 100)).Moved, "none moved")
+		ops, _ := iso.result(ids(1, 100))
+		assert.Empty(t, ops, "none moved")
 	})
 	t.Run("halving: what moved stays moved", func(t *testing.T) {
 		// Calls: the batch, [1,50] moves, [51,75] moves, then the error.
@@ -199,20 +215,19 @@ func TestAnotherErrorStopsTheIsolation(t *testing.T) {
 		for _, f := range failures(iso, ids(1, 100)) {
 			assert.Equal(t, "InternalServerError", f.Code, f.InstanceId)
 		}
-		r := iso.result(ids(1, 100))
-		assert.Len(t, r.Moved, 75)
-		assert.Equal(t, "req-2", r.MovedBy["ins-00000001"], "moved by the first half's call")
-		assert.Equal(t, "req-3", r.MovedBy["ins-00000075"], "moved by the third quarter's call")
-		assert.Equal(t, "InternalServerError", cvm.Code(iso.result(ids(1, 100)).Stopped.Err))
+		ops, r := iso.result(ids(1, 100))
+		assert.Equal(t, []Operation{{RequestID: "req-2", InstanceIds: ids(1, 50)}, {RequestID: "req-3", InstanceIds: ids(51, 75)}}, ops,
+			"moved by the first half's call, then the third quarter's")
+		assert.Equal(t, "InternalServerError", cvm.Code(r.Stopped.Err))
 	})
 	t.Run("the deadline", func(t *testing.T) {
 		late := Outcome{Err: fmt.Errorf("%w: %w", cvm.ErrNotSent, context.DeadlineExceeded)}
 		api := &simAPI{bad: map[string]string{"ins-00000011": CodeInstanceNotFound}, strike: map[int]Outcome{2: late}}
 		_, iso := isolate(api, ids(1, 100))
-		r := iso.result(ids(1, 100))
+		ops, r := iso.result(ids(1, 100))
 		require.NotNil(t, r.Stopped)
 		assert.ErrorIs(t, r.Stopped.Err, context.DeadlineExceeded)
-		assert.Empty(t, r.Moved)
+		assert.Empty(t, ops)
 		assert.Len(t, r.Failed, 100)
 		assert.ErrorIs(t, r.Failed[0].Outcome.Err, cvm.ErrNotSent)
 	})

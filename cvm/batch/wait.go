@@ -12,14 +12,6 @@ import (
 	"scf-cvm-project/internal/retry"
 )
 
-// Operation is a ModifyInstancesProject call the API accepted: it starts an
-// operation on each instance, whose outcome DescribeInstances tells
-// (LatestOperationState for the call's LatestOperationRequestId).
-type Operation struct {
-	RequestID   string
-	InstanceIds []string
-}
-
 // State is where an instance stands for a waiter.
 type State int
 
@@ -31,10 +23,6 @@ const (
 	Failed
 	Gone
 )
-
-func (s State) String() string {
-	return [...]string{"Pending", "Succeeded", "Failed", "Gone"}[s]
-}
 
 // Decide says where the move of in to projectID by the call requestID
 // stands (found false: the read did not list it): its operation's state
@@ -84,13 +72,12 @@ const (
 )
 
 // Confirmation is what Wait found: each instance's State and last read,
-// the calls it made, how long until every instance was decided (Took, 0
-// when some were not), and the error that stopped it early (nil when all
-// were decided or time ran out: the Pending ones say so).
+// the RequestId of each call it made, how long until every instance was
+// decided (Took, 0 when some were not), and the error that stopped it
+// early (nil when all were decided or time ran out: the Pending ones say so).
 type Confirmation struct {
 	States     map[string]State
 	Last       map[string]cvm.Instance
-	Calls      int
 	RequestIDs []string
 	Took       time.Duration
 	Polls      int
@@ -156,7 +143,6 @@ func Wait(ctx context.Context, c cvm.Caller, keys credentials.Provider, region s
 		}
 		listed, reqIDs, err := listing.Instances(ctx, c, keys, region, listing.Query{InstanceIDs: pending})
 		cf.Polls++
-		cf.Calls += len(reqIDs)
 		cf.RequestIDs = append(cf.RequestIDs, reqIDs...)
 		if err != nil {
 			if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {

@@ -216,7 +216,7 @@ func TestWaitPollsAHundredACall(t *testing.T) {
 	ft := &fakeTime{now: time.Now()}
 	cf := Wait(context.Background(), api, credentials.Credentials{}, "ap-guangzhou", all, decide, WaitOptions{Clock: ft.clock, Sleep: ft.sleep})
 	assert.Equal(t, []int{100, 100, 50, 50}, api.sizes, "the first poll: 250 ids, 100 a call; the second: the 50 still pending")
-	assert.Equal(t, 4, cf.Calls)
+	assert.Len(t, cf.RequestIDs, 4, "calls")
 	assert.Equal(t, 2, cf.Polls)
 	assert.Equal(t, 200*time.Millisecond, cf.Took)
 }

@@ -1,6 +1,7 @@
 package ratelimit
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"sync"
@@ -24,49 +25,30 @@ var DocumentedLimits = map[string]float64{
 const DefaultActionLimit = 10
 
 // ActionRates paces a Client's requests per action, each at its
-// AdaptiveRate; one serves every invocation of a warm process. It is safe
-// for concurrent use. A nil *ActionRates paces nothing.
+// AdaptiveRate, made at the action's first request with the ceiling
+// Ceilings names (requests a second, > 0; RATE_LIMIT sets
+// ModifyInstancesProject's), else its DocumentedLimits, else
+// DefaultActionLimit. One serves every invocation of a warm process. It is
+// safe for concurrent use; Ceilings is read, never written. A nil
+// *ActionRates paces nothing.
 type ActionRates struct {
+	Ceilings map[string]float64
+
 	mu      sync.Mutex
 	actions map[string]*AdaptiveRate
-}
-
-// NewActionRates returns the rates of actions limited to ceilings
-// (requests a second, > 0; RATE_LIMIT sets ModifyInstancesProject's); an
-// action not named there gets its DocumentedLimits, else
-// DefaultActionLimit.
-func NewActionRates(ceilings map[string]float64) *ActionRates {
-	s := &ActionRates{actions: make(map[string]*AdaptiveRate, len(ceilings))}
-	for action, ceiling := range ceilings {
-		if ceiling > 0 {
-			s.actions[action] = NewAdaptiveRate(ceiling)
-		}
-	}
-	return s
-}
-
-// Rate returns action's rate now (its ceiling until it is throttled).
-func (s *ActionRates) Rate(action string) float64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.get(action).Rate()
-}
-
-// Ceiling returns action's ceiling.
-func (s *ActionRates) Ceiling(action string) float64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.get(action).Ceiling
 }
 
 func (s *ActionRates) get(action string) *AdaptiveRate {
 	a := s.actions[action]
 	if a == nil {
-		ceiling, ok := DocumentedLimits[action]
-		if !ok {
-			ceiling = DefaultActionLimit
+		ceiling := cmp.Or(DocumentedLimits[action], DefaultActionLimit)
+		if c := s.Ceilings[action]; c > 0 {
+			ceiling = c
 		}
 		a = NewAdaptiveRate(ceiling)
+		if s.actions == nil {
+			s.actions = map[string]*AdaptiveRate{}
+		}
 		s.actions[action] = a
 	}
 	return a

@@ -108,7 +108,7 @@ func TestWait(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ft := &fakeTime{now: t0}
-			r := NewActionRates(map[string]float64{action: 10})
+			r := &ActionRates{Ceilings: map[string]float64{action: 10}}
 			require.NoError(t, r.Wait(context.Background(), action, ft.clock, ft.sleep, nil))
 			assert.ErrorIs(t, r.Wait(tt.ctx(), action, ft.clock, ft.sleep, tt.fits), tt.want)
 			assert.Equal(t, tt.wantNow, ft.clock())
@@ -124,7 +124,7 @@ func TestWait(t *testing.T) {
 // time the rate allows: no waiter is stuck behind another that gave up,
 // and none spins.
 func TestManyWaitersAllGetTheirTurns(t *testing.T) {
-	r := NewActionRates(map[string]float64{"A": 200})
+	r := &ActionRates{Ceilings: map[string]float64{"A": 200}}
 	sleep := func(ctx context.Context, d time.Duration) error {
 		select {
 		case <-ctx.Done():
@@ -156,4 +156,19 @@ func TestManyWaitersAllGetTheirTurns(t *testing.T) {
 	assert.GreaterOrEqual(t, len(turns), 30)
 	assert.Less(t, time.Since(start), 2*time.Second, "40 turns at 200 a second")
 	assert.GreaterOrEqual(t, time.Since(start), time.Duration(len(turns)-1)*5*time.Millisecond*9/10, "never faster than the rate")
+}
+
+// RATE_LIMIT sets ModifyInstancesProject's ceiling; every other action
+// keeps its documented limit, or DefaultActionLimit.
+func TestActionCeilings(t *testing.T) {
+	for _, rateLimit := range []float64{10, 2.5, 50} {
+		r := &ActionRates{Ceilings: map[string]float64{"ModifyInstancesProject": rateLimit}}
+		want := map[string]float64{"ModifyInstancesProject": rateLimit, "DescribeInstances": 40, "ModifyInstancesAttribute": 10,
+			"AttachResourcesTag": 20, "DetachResourcesTag": 20, "StartInstances": DefaultActionLimit}
+		got := map[string]float64{}
+		for action := range want {
+			got[action] = r.get(action).Ceiling
+		}
+		assert.Equal(t, want, got, "RATE_LIMIT=%g", rateLimit)
+	}
 }

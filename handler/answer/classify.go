@@ -96,7 +96,7 @@ func FromBatches(outcomes []batch.Outcome, invocationID string) (batches []Batch
 				failed = append(failed, Failure{InstanceId: f.InstanceId, Code: code, Message: msg})
 			}
 			isolationCalls += iso.Calls
-			b = isolated(b, iso, invocationID)
+			b = isolated(b, o, invocationID)
 		}
 		batches[i] = b
 	}
@@ -106,9 +106,13 @@ func FromBatches(outcomes []batch.Outcome, invocationID string) (batches []Batch
 // isolated is a batch's own outcome after its offending instances were
 // isolated: the deadline when it stopped the isolation, PartialSuccess when
 // some moved, the refusal's code when none did.
-func isolated(b Batch, iso *batch.Isolation, invocationID string) Batch {
+func isolated(b Batch, o batch.Outcome, invocationID string) Batch {
 	b.Isolated = true
-	moved, failed := len(iso.Moved), len(iso.Failed)
+	iso, moved := o.Isolation, 0
+	for _, op := range o.Operations {
+		moved += len(op.InstanceIds)
+	}
+	failed := len(iso.Failed)
 	stoppedByDeadline := false
 	if iso.Stopped != nil {
 		code, _ := FromCall(iso.Stopped.Result, iso.Stopped.Err, invocationID)

@@ -99,7 +99,7 @@ func Load(getenv func(string) string, readFile func(string) ([]byte, error), htt
 	for _, client := range []*cvm.Client{c.CVM, c.Tags, c.SCF} {
 		client.Logger, client.Retry.MaxRetries, client.Rates = logger, c.Tuning.MaxRetries, nil
 		if c.Tuning.RateLimit > 0 {
-			client.Rates = ratelimit.NewActionRates(map[string]float64{"ModifyInstancesProject": c.Tuning.RateLimit})
+			client.Rates = &ratelimit.ActionRates{Ceilings: map[string]float64{"ModifyInstancesProject": c.Tuning.RateLimit}}
 		}
 	}
 	return c, nil

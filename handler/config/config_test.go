@@ -183,7 +183,7 @@ func TestLoadBuildsTheClients(t *testing.T) {
 			assert.Equal(t, tt.wantInvokeEndpoint, c.SCF.Endpoint())
 			for _, client := range []*cvm.Client{c.CVM, c.Tags, c.SCF} {
 				assert.Equal(t, 7, client.Retry.MaxRetries)
-				assert.InDelta(t, 4, client.Rates.Ceiling("ModifyInstancesProject"), 1e-9)
+				assert.Equal(t, map[string]float64{"ModifyInstancesProject": 4}, client.Rates.Ceilings)
 				assert.Same(t, logger, client.Logger)
 			}
 		})

@@ -294,7 +294,7 @@ func (x *exec) confirm(ctx context.Context, region string, projectID int64, outs
 	requestOf := map[string]string{}
 	var ids, refused []string
 	for _, o := range outs {
-		for _, op := range o.Operations() {
+		for _, op := range o.Operations {
 			for _, id := range op.InstanceIds {
 				requestOf[id] = op.RequestID
 				ids = append(ids, id)

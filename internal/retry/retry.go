@@ -83,19 +83,14 @@ func InFamily(code string, families ...string) bool {
 // duration drawn by randN (nil: rand.Int64N) from [0, min(max, base·2ⁿ⁻¹)]
 // ("full jitter").
 func Backoff(n int, base, max time.Duration, randN func(int64) int64) time.Duration {
-	if n < 1 || base <= 0 {
+	if n < 1 || base <= 0 || max <= 0 {
 		return 0
 	}
 	ceiling := base
-	for i := 1; i < n && (max <= 0 || ceiling < max); i++ {
-		if ceiling > time.Duration(1<<62)/2 {
-			break
-		}
+	for i := 1; i < n && ceiling < max; i++ {
 		ceiling *= 2
 	}
-	if max > 0 && ceiling > max {
-		ceiling = max
-	}
+	ceiling = min(ceiling, max)
 	if randN == nil {
 		randN = rand.Int64N
 	}

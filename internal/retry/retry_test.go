@@ -46,6 +46,7 @@ func TestJudgements(t *testing.T) {
 	assert.False(t, Throttle("RequestLimitExceededX"))
 	assert.Equal(t, 4*time.Second, Backoff(3, time.Second, 8*time.Second, func(n int64) int64 { return n - 1 }))
 	assert.Equal(t, 8*time.Second, Backoff(30, time.Second, 8*time.Second, func(n int64) int64 { return n - 1 }))
+	assert.Zero(t, Backoff(3, time.Second, 0, func(n int64) int64 { return n - 1 }), "min(max, …) with max 0")
 	assert.ErrorIs(t, Sleep(canceled(), time.Hour), context.Canceled)
 	_ = errors.New
 }
