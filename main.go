@@ -58,6 +58,7 @@ func main() {
 		return handler.NewFromEnv(handler.AtStart(os.Environ()), slog.New(slog.NewJSONHandler(os.Stderr, nil)))
 	}
 	if os.Getenv("_LAMBDA_SERVER_PORT") != "" {
+		go handler.Warm() // while the runtime starts and SCF has yet to call
 		cloudfunction.StartHandler(newHandler())
 		return
 	}

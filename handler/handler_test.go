@@ -308,3 +308,18 @@ func TestAPanicInAnUnreadInvocationIsAFunctionError(t *testing.T) {
 	require.ErrorAs(t, err, &uerr)
 	assert.Nil(t, out)
 }
+
+// Warm, which main runs at a cold start beside the runtime's start, is safe
+// beside an invocation (the race detector watches) and changes no answer.
+func TestWarmBesideAnInvocation(t *testing.T) {
+	payload := []byte(`{"InstanceIds":["ins-00000001"],"ProjectId":1045}`)
+	want, err := newTestHandler(&fakeCVM{}).Invoke(context.Background(), payload)
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	wg.Go(Warm)
+	got, err := newTestHandler(&fakeCVM{}).Invoke(context.Background(), payload)
+	wg.Wait()
+	require.NoError(t, err)
+	assert.JSONEq(t, string(want), string(got))
+	assert.Contains(t, string(got), `"Code":"Success"`)
+}
