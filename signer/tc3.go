@@ -123,17 +123,20 @@ type Response struct {
 // DecodeResponse reads an API 3.0 answer, {"Response":{...}}: its RequestId
 // and Error and, without an Error, the whole Response into out (unless
 // nil). found is false for JSON without a Response; err says the body is
-// not JSON, or why out could not be read.
+// not JSON, or why out could not be read. Each is decoded from body
+// itself: a Response of 100 instances is read twice, not copied and read
+// thrice.
 func DecodeResponse(body []byte, out any) (r Response, found bool, err error) {
-	var a struct{ Response *json.RawMessage }
-	if json.Unmarshal(body, &a) != nil || (a.Response != nil && json.Unmarshal(*a.Response, &r) != nil) {
+	var a struct{ Response *Response }
+	if json.Unmarshal(body, &a) != nil {
 		return Response{}, false, fmt.Errorf("the answer is not JSON (%d bytes)", len(body))
 	}
 	if a.Response == nil {
 		return Response{}, false, nil
 	}
-	if r.Error == nil && out != nil {
-		if err := json.Unmarshal(*a.Response, out); err != nil {
+	if r = *a.Response; r.Error == nil && out != nil {
+		// Unmarshal decodes into the pointer an interface holds.
+		if err := json.Unmarshal(body, &struct{ Response any }{out}); err != nil {
 			return r, true, fmt.Errorf("decoding the Response: %w", err)
 		}
 	}
