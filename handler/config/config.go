@@ -197,11 +197,13 @@ func readTuning(getenv func(string) string) (Tuning, Verify, error) {
 			b, err := strconv.ParseBool(s)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s=%q: want true or false", f.name, s))
+				continue // a bad VERIFY or KEEP_SECURITY_GROUPS keeps its default, so no rule below is judged on it
 			}
 			*f.dst = b
 		}
 	}
-	if len(errs) == 0 && v.KeepSecurityGroups && !v.Enabled {
+	// Another variable's error does not hide this one (every bad one is reported).
+	if v.KeepSecurityGroups && !v.Enabled {
 		errs = append(errs, fmt.Errorf("%s=true needs %s=true: the groups are read before the move and associated again once it is confirmed", EnvKeepSecurityGroups, EnvVerify))
 	}
 	return t, v, errors.Join(errs...)

@@ -21,6 +21,8 @@ func TestLoadVerify(t *testing.T) {
 		{"keep the groups", map[string]string{EnvKeepSecurityGroups: "true"}, Verify{Enabled: true, KeepSecurityGroups: true}, nil},
 		{"keeping needs verifying", map[string]string{EnvVerify: "0", EnvKeepSecurityGroups: "1"}, Verify{}, []string{"KEEP_SECURITY_GROUPS=true needs VERIFY=true"}},
 		{"both bad, both named", map[string]string{EnvVerify: "yes", EnvKeepSecurityGroups: "maybe"}, Verify{}, []string{`VERIFY="yes"`, `KEEP_SECURITY_GROUPS="maybe"`}},
+		{"a bad tuning variable hides no other", map[string]string{EnvMaxRetries: "11", EnvVerify: "0", EnvKeepSecurityGroups: "1"}, Verify{},
+			[]string{`MAX_RETRIES="11"`, "KEEP_SECURITY_GROUPS=true needs VERIFY=true"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
