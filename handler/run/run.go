@@ -236,7 +236,5 @@ func (x *exec) dryRun(ctx context.Context, region string, projectID int64, ids [
 		}
 		o.Batches = append(o.Batches, b)
 	}
-	x.Logger.LogAttrs(ctx, slog.LevelInfo, "dry run", slog.String("endpoint", d.Endpoint), slog.String("signature_method", d.SignatureMethod),
-		slog.Int("batches", len(d.Batches)))
 	return o
 }
