@@ -187,7 +187,9 @@ func maskAddresses(b []byte, words string) []byte {
 	var out []byte
 	done := 0 // b[:done] is in out, or needs no change
 	for i := 1; i+1 < len(b); i++ {
-		if b[i] != ':' || !isDigit(b[i+1]) {
+		// An address ends in a digit or ']' before its port's ':' (JSON's
+		// "key":1 has a '"'), and its port starts with a digit.
+		if b[i] != ':' || !isDigit(b[i+1]) || !(isDigit(b[i-1]) || b[i-1] == ']') {
 			continue
 		}
 		to := i + 1
