@@ -323,3 +323,17 @@ func TestWarmBesideAnInvocation(t *testing.T) {
 	assert.JSONEq(t, string(want), string(got))
 	assert.Contains(t, string(got), `"Code":"Success"`)
 }
+
+// An invocation's secrets (its Authorization header and token) extend a
+// copy of the Handler's list: never the list, nor its spare capacity, where
+// the next invocation would find them or a concurrent one overwrite them.
+func TestAnInvocationsSecretsStayItsOwn(t *testing.T) {
+	h := newTestHandler(&fakeCVM{})
+	h.secrets = append(make([]string, 0, 8), "a configured secret")
+	event := `{"httpMethod":"POST","headers":{"content-type":"application/json","authorization":"Bearer the-caller-token-EXAMPLE"},"body":"{}","path":"/","queryString":{}}`
+	_, err := h.Invoke(context.Background(), []byte(event))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a configured secret"}, h.secrets)
+	assert.NotContains(t, h.secrets[:cap(h.secrets)], "the-caller-token-EXAMPLE")
+	assert.NotContains(t, h.secrets[:cap(h.secrets)], "Bearer the-caller-token-EXAMPLE")
+}
