@@ -27,10 +27,8 @@ type plan struct {
 	async bool
 }
 
-// answer runs the steps, in order, for every kind of invocation: the
-// configuration, the HTTP guards, the event (decoded by the caller), the plan
-// (no I/O), the credentials (inv.keys), the projects' names, the run, and
-// the answer built from what it did.
+// answer takes every kind of invocation through the same steps, in order,
+// so that every refusal comes before any write.
 func (h *Handler) answer(ctx context.Context, ev trigger.Event, decodeErr *answer.Error, inv *invocation) answer.Answer {
 	if h.ConfigErr != nil {
 		return answer.Failed(h.ConfigErr, nil, nil)
@@ -51,7 +49,6 @@ func (h *Handler) answer(ctx context.Context, ev trigger.Event, decodeErr *answe
 		return answer.Failed(err, p.Named, p.projectID)
 	}
 
-	// The upstream calls end AnswerMargin before the invocation's deadline.
 	var cancel context.CancelFunc
 	if d, ok := ctx.Deadline(); ok {
 		ctx, cancel = context.WithDeadline(ctx, d.Add(-h.AnswerMargin))
@@ -162,10 +159,9 @@ func (h *Handler) planEvents(evs []trigger.CloudEvent) (plan, *answer.Error) {
 	return p, nil
 }
 
-// guardHTTP runs guard.Security.CheckHTTP on an HTTP event's request. A
-// refusal's reason goes to the log, the caller gets the refusal alone; an
-// anonymous caller (ALLOW_ANONYMOUS_HTTP) is logged with what API Gateway
-// said of it.
+// guardHTTP checks an HTTP event's request (guard.Security.CheckHTTP); a
+// refusal's reason, and what API Gateway said of an anonymous caller, go to
+// the log only.
 func (h *Handler) guardHTTP(ctx context.Context, ev trigger.Event) *answer.Error {
 	refusal, reason := h.Security.CheckHTTP(ev.HTTP.Method, ev.HTTP.Headers)
 	attrs := []slog.Attr{
