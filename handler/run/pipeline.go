@@ -19,8 +19,7 @@ import (
 
 // moveAll moves ids into projectID in region in batches of
 // cvm.MaxInstancesPerCall, each on its own goroutine (see batch), started in
-// order. At most MaxConcurrency batches of every region (x.stage) are between
-// their read and their move at once, so a read is never much older than its move.
+// order and admitted by x.stage, so that a read is never much older than its move.
 func (x *exec) moveAll(ctx context.Context, region string, projectID int64, ids []string, skip bool) rules.Moved {
 	chunks := slices.Collect(slices.Chunk(ids, cvm.MaxInstancesPerCall))
 	outcomes := make([][]batch.Outcome, len(chunks))
