@@ -15,8 +15,7 @@ import (
 	"strings"
 )
 
-// The environment variables of the function's guards, read once at start
-// by FromEnv.
+// The environment variables of the function's guards (FromEnv).
 const (
 	EnvAPIToken           = "API_TOKEN"
 	EnvAPITokenSHA256     = "API_TOKEN_SHA256"
