@@ -27,7 +27,7 @@ const (
 	EnvRegion          = "TENCENTCLOUD_REGION"
 )
 
-// Config is the function's settings, read once by Load: everything but
+// Config is the function's settings as Load reads them: everything but
 // the credential providers' own variables (credentials.FromEnv reads those).
 type Config struct {
 	// CVM, Tags and SCF are the clients of the APIs the settings name
@@ -77,8 +77,6 @@ func Load(getenv func(string) string, readFile func(string) ([]byte, error), htt
 	if c.Rules, err = readRules(getenv, readFile, c.Security); err != nil {
 		errs = append(errs, err)
 	}
-	// The fan-out's Invoke (the SCF API, TC3-HMAC-SHA256) goes through the
-	// one call path too.
 	scfEndpoint := cmp.Or(strings.TrimSpace(getenv(EnvInvokeEndpoint)), cvm.SCFEndpoint)
 	if c.SCF, err = cvm.NewService("scf", cvm.SCFVersion, scfEndpoint, signer.TC3HmacSHA256, httpClient); err != nil {
 		errs = append(errs, fmt.Errorf("%s: %w", EnvInvokeEndpoint, err))
