@@ -91,9 +91,8 @@ func Load(getenv func(string) string, readFile func(string) ([]byte, error), htt
 		return c, err
 	}
 	// Throttles are retried until the deadline (cvm.New's policy), other
-	// retryable failures MaxRetries times. Each action keeps an adaptive rate
-	// on the client, across the warm process's invocations; RATE_LIMIT=0 sets
-	// none. See docs/retries-and-limits.md.
+	// retryable failures MAX_RETRIES times; RATE_LIMIT=0 sets no client-side
+	// rate (docs/retries-and-limits.md).
 	for _, client := range []*cvm.Client{c.CVM, c.Tags, c.SCF} {
 		client.Logger, client.Retry.MaxRetries, client.Rates = logger, c.Tuning.MaxRetries, nil
 		if c.Tuning.RateLimit > 0 {
