@@ -89,9 +89,7 @@ func (h *Handler) plan(ev trigger.Event) (plan, *answer.Error) {
 	if raw.DryRun != nil {
 		p.DryRun = *raw.DryRun
 	}
-	// The tag rules, rather than a move into one ProjectId: the request gives
-	// Rules or "Reconcile": true, or names instances without a project while
-	// rules are configured.
+	// The tag rules, rather than a move into one project.
 	if raw.Rules != nil || raw.Reconcile || (len(h.Rules) > 0 && raw.HasInstanceIDs && !raw.HasProjectID && raw.ProjectName == nil) {
 		rr, err := rules.Validate(raw, h.DefaultRegion, h.Rules, h.Security.InstanceLimit(), p.DryRun)
 		if err == nil {
