@@ -307,9 +307,8 @@ func (c *Client) newV1Request(ctx context.Context, creds credentials.Credentials
 	return req, nil
 }
 
-// formBody URL-encodes params and the signature. The order of a form's
-// fields does not matter to the API, so unlike url.Values.Encode it does
-// not sort them again: the signer already did, for the string to sign.
+// formBody URL-encodes params and the signature, unlike url.Values.Encode
+// unsorted: the API takes a form's fields in any order.
 func formBody(params map[string]string, signature string) string {
 	size := len("Signature=") + 2*len(signature)
 	for k, v := range params {

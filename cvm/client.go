@@ -292,9 +292,8 @@ func (c *Client) attempt(ctx context.Context, creds credentials.Credentials, reg
 	return res, err
 }
 
-// recentAttempts remembers how long the last attempts took (a fixed ring,
-// kept by a warm process), so that no retry starts that would likely not
-// finish before the deadline.
+// recentAttempts is a ring of the latest attempts' latencies, kept by a warm
+// process, so that no retry starts that would likely not finish in time.
 type recentAttempts struct {
 	mu   sync.Mutex
 	took [16]time.Duration
