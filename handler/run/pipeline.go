@@ -287,8 +287,7 @@ func (x *exec) unverified(what string, err error) {
 
 // confirm waits for the operations outs started (batch.Wait), notes how each
 // instance ended and how its security groups changed, and finishes the
-// records (KEEP_SECURITY_GROUPS) of the instances moved, then of those whose
-// move was refused.
+// records (KEEP_SECURITY_GROUPS) of those moved, then of those refused.
 func (x *exec) confirm(ctx context.Context, region string, projectID int64, outs []batch.Outcome, before map[string]cvm.Instance) {
 	requestOf := map[string]string{}
 	var ids, refused []string
