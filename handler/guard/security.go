@@ -251,9 +251,8 @@ func (s Security) checkMethod(method string) *answer.Error {
 	}
 }
 
-// checkContentType accepts application/json (also assumed when there is no
-// Content-Type) and application/x-www-form-urlencoded, parameters such as
-// charset aside.
+// checkContentType accepts JSON (also assumed without a Content-Type) and a
+// form, whatever their parameters (charset).
 func checkContentType(contentType string) *answer.Error {
 	if strings.TrimSpace(contentType) == "" {
 		return nil
