@@ -74,8 +74,8 @@ func (h *Handler) answer(ctx context.Context, ev trigger.Event, decodeErr *answe
 	return answer.Build(o)
 }
 
-// plan reads and checks what the event asks for, and decides what to do.
-// It is pure: every refusal is decided here, before any upstream call.
+// plan reads and checks what the event asks for, and decides what to do,
+// with no I/O: its refusals come before any upstream call.
 func (h *Handler) plan(ev trigger.Event) (plan, *answer.Error) {
 	if ev.Kind == trigger.KindEventBridge {
 		return h.planEvents(ev.CloudEvents)
