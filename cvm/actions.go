@@ -252,9 +252,8 @@ func putTagParams(base int, put func(string, string), service string, ids []stri
 
 const formContentType = "application/x-www-form-urlencoded"
 
-// newRequest builds the request of one attempt, signed at ts (Unix
-// seconds): a fresh timestamp (and v1 nonce) each time, so a retry is never
-// a replay. TC3 is built by signer.NewTC3Request, v1 by newV1Request.
+// newRequest builds one attempt's request, signed at ts (Unix seconds): a
+// fresh timestamp (and v1 nonce) each time, so a retry is never a replay.
 func (c *Client) newRequest(ctx context.Context, creds credentials.Credentials, region string, action Action, ts int64) (*http.Request, error) {
 	if c.method != signer.TC3HmacSHA256 {
 		return c.newV1Request(ctx, creds, region, action, ts)
@@ -308,9 +307,8 @@ func (c *Client) newV1Request(ctx context.Context, creds credentials.Credentials
 	return req, nil
 }
 
-// formBody URL-encodes params and the signature. The order of a form's
-// fields does not matter to the API, so unlike url.Values.Encode it does
-// not sort them again: the signer already did, for the string to sign.
+// formBody URL-encodes params and the signature, unlike url.Values.Encode
+// unsorted: the API takes a form's fields in any order.
 func formBody(params map[string]string, signature string) string {
 	size := len("Signature=") + 2*len(signature)
 	for k, v := range params {

@@ -173,9 +173,8 @@ type Result struct {
 // attempt signed anew with keys' credentials and paced at the action's rate
 // (c.Rates), and decodes the Response into out when not nil. A refusal is
 // an *APIError; no API answer wraps ErrUnreachable or ErrBadResponse; no
-// usable keys, ErrNotSent. When the deadline leaves less than MinTimeLeft
-// for an attempt (a retry: the slowest recent one, at most SlowestShare of
-// the budget) it wraps ErrNoTimeLeft and context.DeadlineExceeded.
+// usable keys, ErrNotSent; no time left for an attempt (RetryPolicy's
+// MinTimeLeft), ErrNoTimeLeft and context.DeadlineExceeded.
 func (c *Client) Call(ctx context.Context, keys credentials.Provider, region string, action Action, out any) (Result, error) {
 	name := action.ActionName()
 	var (
@@ -213,7 +212,6 @@ func (c *Client) Call(ctx context.Context, keys credentials.Provider, region str
 		Sleep: c.Sleep, Rand: c.Rand,
 	}
 	attempts, err := retry.Do(ctx, p, func(n int) error {
-		// The action's turn at its rate, unless it would leave too little time.
 		least := need()
 		fits := func(at time.Time) bool { return !bounded || dl.Sub(at) >= least }
 		if err := c.Rates.Wait(ctx, name, c.Clock, c.Sleep, fits); err != nil {
@@ -294,9 +292,8 @@ func (c *Client) attempt(ctx context.Context, creds credentials.Credentials, reg
 	return res, err
 }
 
-// recentAttempts remembers how long the last attempts took (a fixed ring,
-// kept by a warm process), so that no retry starts that would likely not
-// finish before the deadline.
+// recentAttempts is a ring of the latest attempts' latencies, kept by a warm
+// process, so that no retry starts that would likely not finish in time.
 type recentAttempts struct {
 	mu   sync.Mutex
 	took [16]time.Duration
@@ -359,7 +356,6 @@ func (c *Client) send(req *http.Request, action string, out any) (Result, error)
 
 // log writes one line per attempt; retry says another attempt follows.
 func (c *Client) log(ctx context.Context, credentialSource string, action Action, attempt int, retry bool, res Result, err error) {
-	// The API's code; "" when no API answer came back (the error says why).
 	code := ""
 	var apiErr *APIError
 	switch {
@@ -395,10 +391,9 @@ func (c *Client) log(ctx context.Context, credentialSource string, action Action
 	c.Logger.LogAttrs(ctx, level, "upstream call", attrs...)
 }
 
-// randomNonce is a v1 Nonce, a random positive integer that with the
-// Timestamp keeps a request from being replayed (API 2.0's signature
-// document); the signature, not the nonce, is the secret, so the runtime's
-// generator (math/rand/v2, no system call) is enough, as in the official SDK.
+// randomNonce is a v1 Nonce, a random positive integer against replays (API
+// 2.0's signature document); it is no secret, so math/rand/v2 (no system
+// call) is enough, as in the official SDK.
 func randomNonce() uint32 { return rand.Uint32N(math.MaxInt32) + 1 }
 
 // legacyAnswer reads the legacy endpoint's own answer to action,

@@ -31,7 +31,7 @@ type Signed struct {
 	Payload json.RawMessage `json:"Payload,omitempty"`
 }
 
-// withheld are the v1 parameters a Prepared never shows.
+// withheld are the v1 parameters a Signed never shows.
 var withheld = map[string]bool{"Signature": true, "Token": true, "SecretId": true}
 
 // Prepare builds and signs action in region with creds, as Call does (the

@@ -27,10 +27,8 @@ type plan struct {
 	async bool
 }
 
-// answer runs the steps, in order, for every kind of invocation: the
-// configuration, the HTTP guards, the event (decoded by the caller), the plan
-// (no I/O), the credentials (inv.keys), the projects' names, the run, and
-// the answer built from what it did.
+// answer takes every kind of invocation through the same steps, in order,
+// so that every refusal comes before any write.
 func (h *Handler) answer(ctx context.Context, ev trigger.Event, decodeErr *answer.Error, inv *invocation) answer.Answer {
 	if h.ConfigErr != nil {
 		return answer.Failed(h.ConfigErr, nil, nil)
@@ -51,7 +49,6 @@ func (h *Handler) answer(ctx context.Context, ev trigger.Event, decodeErr *answe
 		return answer.Failed(err, p.Named, p.projectID)
 	}
 
-	// The upstream calls end AnswerMargin before the invocation's deadline.
 	var cancel context.CancelFunc
 	if d, ok := ctx.Deadline(); ok {
 		ctx, cancel = context.WithDeadline(ctx, d.Add(-h.AnswerMargin))
@@ -77,8 +74,8 @@ func (h *Handler) answer(ctx context.Context, ev trigger.Event, decodeErr *answe
 	return answer.Build(o)
 }
 
-// plan reads and checks what the event asks for, and decides what to do.
-// It is pure: every refusal is decided here, before any upstream call.
+// plan reads and checks what the event asks for, and decides what to do,
+// with no I/O: its refusals come before any upstream call.
 func (h *Handler) plan(ev trigger.Event) (plan, *answer.Error) {
 	if ev.Kind == trigger.KindEventBridge {
 		return h.planEvents(ev.CloudEvents)
@@ -92,9 +89,7 @@ func (h *Handler) plan(ev trigger.Event) (plan, *answer.Error) {
 	if raw.DryRun != nil {
 		p.DryRun = *raw.DryRun
 	}
-	// The tag rules, rather than a move into one ProjectId: the request gives
-	// Rules or "Reconcile": true, or names instances without a project while
-	// rules are configured.
+	// The tag rules, rather than a move into one project.
 	if raw.Rules != nil || raw.Reconcile || (len(h.Rules) > 0 && raw.HasInstanceIDs && !raw.HasProjectID && raw.ProjectName == nil) {
 		rr, err := rules.Validate(raw, h.DefaultRegion, h.Rules, h.Security.InstanceLimit(), p.DryRun)
 		if err == nil {
@@ -162,10 +157,9 @@ func (h *Handler) planEvents(evs []trigger.CloudEvent) (plan, *answer.Error) {
 	return p, nil
 }
 
-// guardHTTP runs guard.Security.CheckHTTP on an HTTP event's request. A
-// refusal's reason goes to the log, the caller gets the refusal alone; an
-// anonymous caller (ALLOW_ANONYMOUS_HTTP) is logged with what API Gateway
-// said of it.
+// guardHTTP checks an HTTP event's request (guard.Security.CheckHTTP); a
+// refusal's reason, and what API Gateway said of an anonymous caller, go to
+// the log only.
 func (h *Handler) guardHTTP(ctx context.Context, ev trigger.Event) *answer.Error {
 	refusal, reason := h.Security.CheckHTTP(ev.HTTP.Method, ev.HTTP.Headers)
 	attrs := []slog.Attr{

@@ -91,8 +91,7 @@ func (s *settings) build(getenv func(string) string, prev *built) *built {
 	cfg, err := config.Load(b.config.record(getenv), os.ReadFile, s.httpClient, s.logger)
 	h.secrets = cfg.Secrets
 	// The credentials are read even when the rest is bad, so the snapshot
-	// covers their variables; Env reads the keys, which rotate, at every call
-	// from the latest invocation's variables.
+	// covers their variables.
 	b.provider, b.name, b.creds = prev.provider, prev.name, prev.creds
 	if b.provider == nil || !prev.creds.same(getenv) {
 		b.creds = snapshot{}

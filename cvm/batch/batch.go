@@ -248,7 +248,6 @@ func (b Outcome) message() string {
 // shows of it now (Next).
 type Step int
 
-// The steps.
 const (
 	Send      Step = iota // move it
 	There                 // in the project, no move under way: not sent, whatever else runs on it

@@ -28,9 +28,8 @@ const DefaultActionLimit = 10
 // AdaptiveRate, made at the action's first request with the ceiling
 // Ceilings names (requests a second, > 0; RATE_LIMIT sets
 // ModifyInstancesProject's), else its DocumentedLimits, else
-// DefaultActionLimit. One serves every invocation of a warm process. It is
-// safe for concurrent use; Ceilings is read, never written. A nil
-// *ActionRates paces nothing.
+// DefaultActionLimit. Safe for concurrent use (Ceilings is only read); a
+// nil *ActionRates paces nothing.
 type ActionRates struct {
 	Ceilings map[string]float64
 

@@ -111,8 +111,7 @@ func (l List[T]) MarshalJSON() ([]byte, error) {
 }
 
 // JSON returns the answer's JSON, compacted when it is over
-// MaxAnswerBytes, with any socket address (IPv4 or [IPv6] and a port)
-// masked.
+// MaxAnswerBytes, with any socket address masked.
 func (a Answer) JSON() []byte {
 	// Strings, integers, lists of them and a dry run's payloads (JSON that
 	// json.Marshal wrote): it cannot fail.

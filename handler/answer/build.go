@@ -113,8 +113,6 @@ func Build(o Outcome) Answer {
 	case o.RulesDryRun && a.Code == CodeSuccess:
 		a.Message = fmt.Sprintf("dry run: %d instances would move; nothing was moved", o.WouldMove)
 	}
-	// A whole account: a reconciliation's compliance, its regions and a
-	// fan-out's message.
 	if o.Reconciliation {
 		c := ComplianceOf(o.Rules)
 		a.Compliance, a.Regions = &c, o.Regions

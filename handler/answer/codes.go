@@ -54,13 +54,11 @@ const (
 	CodeGroupsChanged = "ResourceInUse.SecurityGroupsChanged"
 )
 
-// The codes of verification: a move the API accepted whose operation
-// ended FAILED, and an answer due while operations were still OPERATING.
+// The codes of verification.
 const (
-	// CodeOperationFailed is the code of an instance whose move the API
-	// accepted and whose operation ended FAILED (LatestOperationState),
-	// in the vocabulary of the API's FailedOperation codes: the operation,
-	// not the request, failed.
+	// CodeOperationFailed: the API accepted the move, and its operation ended
+	// FAILED (LatestOperationState); a FailedOperation code, as the API's:
+	// the operation, not the request, failed.
 	CodeOperationFailed = "FailedOperation.ModifyInstancesProject" // 502
 	// CodeOperationPending says operations were still OPERATING when the
 	// answer was due (see Pending): the work is unfinished.

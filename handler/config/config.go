@@ -27,7 +27,7 @@ const (
 	EnvRegion          = "TENCENTCLOUD_REGION"
 )
 
-// Config is the function's settings, read once by Load: everything but
+// Config is the function's settings as Load reads them: everything but
 // the credential providers' own variables (credentials.FromEnv reads those).
 type Config struct {
 	// CVM, Tags and SCF are the clients of the APIs the settings name
@@ -77,8 +77,6 @@ func Load(getenv func(string) string, readFile func(string) ([]byte, error), htt
 	if c.Rules, err = readRules(getenv, readFile, c.Security); err != nil {
 		errs = append(errs, err)
 	}
-	// The fan-out's Invoke (the SCF API, TC3-HMAC-SHA256) goes through the
-	// one call path too.
 	scfEndpoint := cmp.Or(strings.TrimSpace(getenv(EnvInvokeEndpoint)), cvm.SCFEndpoint)
 	if c.SCF, err = cvm.NewService("scf", cvm.SCFVersion, scfEndpoint, signer.TC3HmacSHA256, httpClient); err != nil {
 		errs = append(errs, fmt.Errorf("%s: %w", EnvInvokeEndpoint, err))
@@ -93,9 +91,8 @@ func Load(getenv func(string) string, readFile func(string) ([]byte, error), htt
 		return c, err
 	}
 	// Throttles are retried until the deadline (cvm.New's policy), other
-	// retryable failures MaxRetries times. Each action keeps an adaptive rate
-	// on the client, across the warm process's invocations; RATE_LIMIT=0 sets
-	// none. See docs/retries-and-limits.md.
+	// retryable failures MAX_RETRIES times; RATE_LIMIT=0 sets no client-side
+	// rate (docs/retries-and-limits.md).
 	for _, client := range []*cvm.Client{c.CVM, c.Tags, c.SCF} {
 		client.Logger, client.Retry.MaxRetries, client.Rates = logger, c.Tuning.MaxRetries, nil
 		if c.Tuning.RateLimit > 0 {

@@ -15,8 +15,7 @@ import (
 	"strings"
 )
 
-// The environment variables of the function's guards, read once at start
-// by FromEnv.
+// The environment variables of the function's guards (FromEnv).
 const (
 	EnvAPIToken           = "API_TOKEN"
 	EnvAPITokenSHA256     = "API_TOKEN_SHA256"
@@ -252,9 +251,8 @@ func (s Security) checkMethod(method string) *answer.Error {
 	}
 }
 
-// checkContentType accepts application/json (also assumed when there is no
-// Content-Type) and application/x-www-form-urlencoded, parameters such as
-// charset aside.
+// checkContentType accepts JSON (also assumed without a Content-Type) and a
+// form, whatever their parameters (charset).
 func checkContentType(contentType string) *answer.Error {
 	if strings.TrimSpace(contentType) == "" {
 		return nil

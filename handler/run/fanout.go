@@ -75,10 +75,8 @@ func (x *exec) estimate(ctx context.Context, regions []string, set []rules.Rule)
 }
 
 // fanOut hands each region to an asynchronous invocation of the function
-// (a direct invocation {"Reconcile": true, "Regions": [region], "DryRun":
-// false, "Async": true}, with the request's own Rules when it gave them),
-// and answers what it handed over; a region whose Invoke failed is the
-// answer's failure, for a retry to hand over again.
+// (a direct one, "Async": true) and answers what it handed over; a region
+// whose Invoke failed is the answer's failure, for a retry to hand over again.
 func (x *exec) fanOut(ctx context.Context, p Plan, set []rules.Rule, regions []string, why string) answer.Outcome {
 	o := x.ruleRun(set, false, false, 0).Outcome(nil)
 	o.Reconciliation = true

@@ -19,8 +19,7 @@ import (
 
 // moveAll moves ids into projectID in region in batches of
 // cvm.MaxInstancesPerCall, each on its own goroutine (see batch), started in
-// order. At most MaxConcurrency batches of every region (x.stage) are between
-// their read and their move at once, so a read is never much older than its move.
+// order and admitted by x.stage, so that a read is never much older than its move.
 func (x *exec) moveAll(ctx context.Context, region string, projectID int64, ids []string, skip bool) rules.Moved {
 	chunks := slices.Collect(slices.Chunk(ids, cvm.MaxInstancesPerCall))
 	outcomes := make([][]batch.Outcome, len(chunks))
@@ -288,8 +287,7 @@ func (x *exec) unverified(what string, err error) {
 
 // confirm waits for the operations outs started (batch.Wait), notes how each
 // instance ended and how its security groups changed, and finishes the
-// records (KEEP_SECURITY_GROUPS) of the instances moved, then of those whose
-// move was refused.
+// records (KEEP_SECURITY_GROUPS) of those moved, then of those refused.
 func (x *exec) confirm(ctx context.Context, region string, projectID int64, outs []batch.Outcome, before map[string]cvm.Instance) {
 	requestOf := map[string]string{}
 	var ids, refused []string

@@ -22,7 +22,6 @@ import (
 // Kind is what a plan does.
 type Kind int
 
-// The kinds of plan.
 const (
 	Move   Kind = iota + 1 // ModifyInstancesProject for named instances (or its dry run)
 	Rules                  // the rules of a request: a reconciliation, or named instances

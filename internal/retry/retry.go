@@ -1,7 +1,6 @@
-// Package retry is what cvm and credentials share about retrying a call:
-// which network failures, HTTP statuses and API error codes are worth
-// another attempt, full-jitter backoff, the retry loop (Do), distinct
-// signing times (Stamps) and a transport error without its URL. It imports
+// Package retry is the retry loop (Do, with a Policy) that cvm and
+// credentials share, and what it judges by: which network failures, HTTP
+// statuses and API error codes are worth another attempt. It imports
 // nothing of this module.
 package retry
 
