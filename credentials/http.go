@@ -2,6 +2,7 @@ package credentials
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -33,8 +34,29 @@ type answer struct {
 	body   []byte
 }
 
-// do sends req (whose context carries the call's deadline) and reads the
-// answer. A transport error is returned without the URL of *url.Error.
+// send makes one call of req, bounded by c.Timeout. Its failure says "no
+// answer within 2s" when the call's own timeout ran out (not the
+// invocation's deadline, ctx's); again says whether it is worth another
+// attempt: a network failure, or a timeout (the call's, or the HTTP
+// client's own, as its dial's) before the invocation's deadline.
+func (c Calls) send(ctx context.Context, req *http.Request) (a answer, again bool, err error) {
+	callCtx, cancel := context.WithTimeout(ctx, c.Timeout)
+	defer cancel()
+	a, err = do(c.HTTP, req.WithContext(callCtx))
+	if err != nil {
+		switch {
+		case ctx.Err() != nil:
+			err = fmt.Errorf("no answer before the invocation's deadline: %w", ctx.Err())
+		case callCtx.Err() != nil:
+			err = fmt.Errorf("no answer within %s: %w", c.Timeout, callCtx.Err())
+		}
+		return answer{}, retry.Network(err) || ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded), err
+	}
+	return a, false, nil
+}
+
+// do sends req and reads the answer. A transport error is returned
+// without the URL of *url.Error.
 func do(client Doer, req *http.Request) (answer, error) {
 	resp, err := client.Do(req)
 	if err != nil {
@@ -50,18 +72,6 @@ func do(client Doer, req *http.Request) (answer, error) {
 
 // ok reports a 2xx status.
 func (a answer) ok() bool { return a.status >= 200 && a.status <= 299 }
-
-// timeoutOr names a call's failure: "no answer within 2s" when its own
-// timeout ran out (not the invocation's deadline), else err.
-func timeoutOr(ctx context.Context, callCtx context.Context, timeout time.Duration, err error) error {
-	if callCtx.Err() != nil && ctx.Err() == nil {
-		return fmt.Errorf("no answer within %s: %w", timeout, callCtx.Err())
-	}
-	if ctx.Err() != nil {
-		return fmt.Errorf("no answer before the invocation's deadline: %w", ctx.Err())
-	}
-	return err
-}
 
 // expiry reads an answer's expiry: ExpiredTime (Unix seconds), else
 // Expiration (RFC 3339). It must be after now.

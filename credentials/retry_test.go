@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -213,6 +215,38 @@ func TestCallsAreNotRetriedCloseToTheDeadline(t *testing.T) {
 			}
 			_, _ = p.Retrieve(ctx)
 			assert.Equal(t, tt.wantCalls, f.count())
+		})
+	}
+}
+
+// A dial that times out (the HTTP client's own dial timeout, 5 s in
+// handler's transport) before the call's timeout and the invocation's
+// deadline is a network failure: both providers try again.
+func TestCallsRetryADialTimeout(t *testing.T) {
+	_, dialErr := (&net.Dialer{Timeout: time.Nanosecond}).DialContext(context.Background(), "tcp", "192.0.2.1:80")
+	require.ErrorIs(t, dialErr, context.DeadlineExceeded, "a dial timeout is an i/o timeout")
+	clock := newClock()
+	s := &fakeServer{routes: map[string]route{
+		"/":                                {status: 200, body: stsSuccess(clock.Now().Add(time.Hour))},
+		MetadataCredentialsPath:            {status: 200, body: roleName},
+		MetadataCredentialsPath + roleName: {status: 200, body: metadataCredentialsJSON(clock.Now().Add(time.Hour), "Success")},
+	}}
+	var n int
+	dialTimesOutFirst := doerFunc(func(r *http.Request) (*http.Response, error) {
+		if n++; n == 1 {
+			return nil, &url.Error{Op: r.Method, URL: r.URL.String(), Err: dialErr}
+		}
+		return s.Do(r)
+	})
+	providers := map[string]Provider{
+		"sts":      newAssumeRole(t, dialTimesOutFirst, baseCreds(""), clock, nil),
+		"metadata": newInstanceRole(t, dialTimesOutFirst, clock),
+	}
+	for name, p := range providers {
+		t.Run(name, func(t *testing.T) {
+			n = 0
+			_, err := p.Retrieve(context.Background())
+			require.NoError(t, err)
 		})
 	}
 }

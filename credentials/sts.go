@@ -162,16 +162,14 @@ func (p *AssumeRole) assume(ctx context.Context) (Credentials, error) {
 // attempt makes one AssumeRole request signed at ts and says whether its
 // failure is worth another attempt.
 func (p *AssumeRole) attempt(ctx context.Context, base Credentials, ts int64) (Credentials, bool, error) {
-	callCtx, cancel := context.WithTimeout(ctx, p.o.Timeout)
-	defer cancel()
-	req, err := p.newRequest(callCtx, base, ts)
+	req, err := p.newRequest(ctx, base, ts)
 	if err != nil {
 		return Credentials{}, false, fmt.Errorf("building the request: %w", err)
 	}
-	a, err := do(p.o.HTTP, req)
+	a, again, err := p.o.send(ctx, req)
 	switch {
 	case err != nil:
-		return Credentials{}, retry.Network(err) || (ctx.Err() == nil && callCtx.Err() != nil), timeoutOr(ctx, callCtx, p.o.Timeout, err)
+		return Credentials{}, again, err
 	case !a.ok():
 		return Credentials{}, retry.Status(a.status), fmt.Errorf("answered HTTP %d (%d bytes)", a.status, len(a.body))
 	}
