@@ -189,7 +189,8 @@ func neededUntil(ctx context.Context, now time.Time) time.Time {
 	return now
 }
 
-// The environment variables FromEnv reads, besides Env's.
+// The environment variables FromEnv reads, besides Env's; handler/config
+// reads EnvRegion (the default region) and EnvFunctionName too.
 const (
 	EnvRoleARN          = "ROLE_ARN"
 	EnvRoleSessionName  = "ROLE_SESSION_NAME"
