@@ -97,13 +97,13 @@ func expiry(expiredTime int64, expiration string, now time.Time) (time.Time, err
 // STS AssumeRole and metadata reads are retried by retry.Do on a network
 // failure, HTTP 5xx or 429, a garbled answer, or STS's InternalError*,
 // RequestLimitExceeded*, AuthFailure.SignatureExpire: full jitter from
-// [0, min(CallMaxDelay, CallBaseDelay·2ⁿ⁻¹)], at most DefaultCallRetries
+// [0, min(CallMaxDelay, CallBaseDelay·2ⁿ⁻¹)], at most CallRetries
 // times, never leaving less than CallMinTimeLeft before the deadline.
 const (
-	DefaultCallRetries = 2
-	CallBaseDelay      = 100 * time.Millisecond
-	CallMaxDelay       = time.Second
-	CallMinTimeLeft    = 100 * time.Millisecond
+	CallRetries     = 2
+	CallBaseDelay   = 100 * time.Millisecond
+	CallMaxDelay    = time.Second
+	CallMinTimeLeft = 100 * time.Millisecond
 )
 
 // Calls are how a provider calls its service (STS, the metadata service).
@@ -112,9 +112,6 @@ type Calls struct {
 	Timeout time.Duration    // per call
 	Now     func() time.Time // time.Now when nil
 	Logger  *slog.Logger     // warnings of failed refreshes; discarded when nil
-	// Retries of a failed call worth another attempt (see
-	// DefaultCallRetries): DefaultCallRetries when 0, none when negative.
-	Retries int
 	// Sleep waits between attempts; nil: a timer (tests replace it).
 	Sleep func(context.Context, time.Duration) error
 }
@@ -122,13 +119,6 @@ type Calls struct {
 // retry runs try through retry.Do under the policy above; try says whether
 // its failure is worth another attempt. It returns try's last error.
 func (c Calls) retry(ctx context.Context, try func() (again bool, err error)) error {
-	retries := c.Retries
-	switch {
-	case retries == 0:
-		retries = DefaultCallRetries
-	case retries < 0:
-		retries = 0
-	}
 	var again bool
 	p := retry.Policy{
 		Check: func(error) retry.Verdict {
@@ -137,7 +127,7 @@ func (c Calls) retry(ctx context.Context, try func() (again bool, err error)) er
 			}
 			return retry.Stop
 		},
-		MaxRetries: retries, Base: CallBaseDelay, Max: CallMaxDelay, Sleep: c.Sleep,
+		MaxRetries: CallRetries, Base: CallBaseDelay, Max: CallMaxDelay, Sleep: c.Sleep,
 		Room: func(ctx context.Context) (time.Duration, bool) {
 			dl, ok := ctx.Deadline()
 			return time.Until(dl) - CallMinTimeLeft, ok

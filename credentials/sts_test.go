@@ -157,7 +157,7 @@ func TestAssumeRoleTimeouts(t *testing.T) {
 		d := &deadlineRecorder{}
 		_, err := newAssumeRole(t, d, baseCreds(""), newClock(), nil).Retrieve(context.Background())
 		require.ErrorIs(t, err, ErrAssumeRole)
-		require.Len(t, d.left, 1+DefaultCallRetries, "each attempt")
+		require.Len(t, d.left, 1+CallRetries, "each attempt")
 		for _, left := range d.left {
 			assert.InDelta(t, STSTimeout.Seconds(), left.Seconds(), 0.2)
 		}
