@@ -55,9 +55,6 @@ func NewInstanceRole(o InstanceRoleOptions) (*InstanceRole, error) {
 		return nil, fmt.Errorf("metadata endpoint: %w", err)
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
-	if o.HTTP == nil {
-		return nil, fmt.Errorf("metadata: no HTTP client: %w", ErrInvalidConfig)
-	}
 	if o.Timeout <= 0 {
 		o.Timeout = MetadataTimeout
 	}
