@@ -34,10 +34,6 @@ type HTTPRequest struct {
 	IdentitySecretID string
 }
 
-// headerRemoteAddr is the header in which SCF gives a function URL's
-// caller's address.
-const headerRemoteAddr = "x-scf-remote-addr"
-
 // decodeHTTP decodes an API Gateway or function URL event from its
 // top-level fields. queryStringParameters, pathParameters, headerParameters
 // and stageVariables are ignored: they hold only what the API declares;
@@ -85,7 +81,7 @@ func decodeHTTP(kind Kind, p *probe) (Event, *answer.Error) {
 	if req.RequestID == "" && kind == KindAPIGateway {
 		req.RequestID = req.Headers["x-api-requestid"]
 	}
-	if addr := strings.TrimSpace(req.Headers[headerRemoteAddr]); addr != "" && kind == KindFunctionURL {
+	if addr := strings.TrimSpace(req.Headers["x-scf-remote-addr"]); addr != "" && kind == KindFunctionURL {
 		req.SourceIP = addr
 	}
 	return Event{Kind: kind, HTTP: req}, nil
