@@ -172,8 +172,9 @@ func requestFromHTTP(h *HTTPRequest) (request.Raw, *answer.Error) {
 	if len(body) == 0 {
 		return request.FromValues("the query", h.Query)
 	}
-	// A JSON body sent as a form is what `curl -d '{...}'` does; it is JSON.
-	if isForm(h.Headers["content-type"]) && body[0] != '{' {
+	// A form by its media type, as the guard's check reads it; a JSON body
+	// sent as a form is what `curl -d '{...}'` does: it is JSON.
+	if mediaType, _, _ := mime.ParseMediaType(h.Headers["content-type"]); mediaType == "application/x-www-form-urlencoded" && body[0] != '{' {
 		form, err := url.ParseQuery(string(body))
 		if err != nil {
 			return request.Raw{}, answer.Errorf(answer.CodeInvalidParameter, "the body is not a valid form (application/x-www-form-urlencoded): %v", err)
@@ -181,12 +182,4 @@ func requestFromHTTP(h *HTTPRequest) (request.Raw, *answer.Error) {
 		return request.FromValues("the body", form)
 	}
 	return request.FromJSON("the body", body)
-}
-
-// isForm reports whether a Content-Type is a URL-encoded form, its
-// parameters (charset) ignored: mime.ParseMediaType reads it, as the guard's
-// check of the content type does.
-func isForm(contentType string) bool {
-	mediaType, _, _ := mime.ParseMediaType(contentType)
-	return mediaType == "application/x-www-form-urlencoded"
 }
