@@ -32,10 +32,6 @@ func (c Credentials) Expired(now time.Time) bool {
 	return !c.Expires.IsZero() && !now.Before(c.Expires)
 }
 
-// Retrieve returns c: keys are a Provider of themselves, for a caller that
-// takes a Provider and has the keys already.
-func (c Credentials) Retrieve(context.Context) (Credentials, error) { return c, nil }
-
 // String shows the SecretId, source and expiry only.
 func (c Credentials) String() string {
 	s := fmt.Sprintf("credentials{SecretId: %s, Source: %s, Token: %t", c.SecretID, c.Source, c.Token != "")
@@ -189,7 +185,8 @@ func neededUntil(ctx context.Context, now time.Time) time.Time {
 	return now
 }
 
-// The environment variables FromEnv reads, besides Env's.
+// The environment variables FromEnv reads, besides Env's; handler/config
+// reads EnvRegion (the default region) and EnvFunctionName too.
 const (
 	EnvRoleARN          = "ROLE_ARN"
 	EnvRoleSessionName  = "ROLE_SESSION_NAME"

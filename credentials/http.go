@@ -2,6 +2,7 @@ package credentials
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -33,8 +34,29 @@ type answer struct {
 	body   []byte
 }
 
-// do sends req (whose context carries the call's deadline) and reads the
-// answer. A transport error is returned without the URL of *url.Error.
+// send makes one call of req, bounded by c.Timeout. Its failure says "no
+// answer within 2s" when the call's own timeout ran out (not the
+// invocation's deadline, ctx's); again says whether it is worth another
+// attempt: a network failure, or a timeout (the call's, or the HTTP
+// client's own, as its dial's) before the invocation's deadline.
+func (c Calls) send(ctx context.Context, req *http.Request) (a answer, again bool, err error) {
+	callCtx, cancel := context.WithTimeout(ctx, c.Timeout)
+	defer cancel()
+	a, err = do(c.HTTP, req.WithContext(callCtx))
+	if err != nil {
+		switch {
+		case ctx.Err() != nil:
+			err = fmt.Errorf("no answer before the invocation's deadline: %w", ctx.Err())
+		case callCtx.Err() != nil:
+			err = fmt.Errorf("no answer within %s: %w", c.Timeout, callCtx.Err())
+		}
+		return answer{}, retry.Network(err) || ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded), err
+	}
+	return a, false, nil
+}
+
+// do sends req and reads the answer. A transport error is returned
+// without the URL of *url.Error.
 func do(client Doer, req *http.Request) (answer, error) {
 	resp, err := client.Do(req)
 	if err != nil {
@@ -50,18 +72,6 @@ func do(client Doer, req *http.Request) (answer, error) {
 
 // ok reports a 2xx status.
 func (a answer) ok() bool { return a.status >= 200 && a.status <= 299 }
-
-// timeoutOr names a call's failure: "no answer within 2s" when its own
-// timeout ran out (not the invocation's deadline), else err.
-func timeoutOr(ctx context.Context, callCtx context.Context, timeout time.Duration, err error) error {
-	if callCtx.Err() != nil && ctx.Err() == nil {
-		return fmt.Errorf("no answer within %s: %w", timeout, callCtx.Err())
-	}
-	if ctx.Err() != nil {
-		return fmt.Errorf("no answer before the invocation's deadline: %w", ctx.Err())
-	}
-	return err
-}
 
 // expiry reads an answer's expiry: ExpiredTime (Unix seconds), else
 // Expiration (RFC 3339). It must be after now.
@@ -87,13 +97,13 @@ func expiry(expiredTime int64, expiration string, now time.Time) (time.Time, err
 // STS AssumeRole and metadata reads are retried by retry.Do on a network
 // failure, HTTP 5xx or 429, a garbled answer, or STS's InternalError*,
 // RequestLimitExceeded*, AuthFailure.SignatureExpire: full jitter from
-// [0, min(CallMaxDelay, CallBaseDelay·2ⁿ⁻¹)], at most DefaultCallRetries
+// [0, min(CallMaxDelay, CallBaseDelay·2ⁿ⁻¹)], at most CallRetries
 // times, never leaving less than CallMinTimeLeft before the deadline.
 const (
-	DefaultCallRetries = 2
-	CallBaseDelay      = 100 * time.Millisecond
-	CallMaxDelay       = time.Second
-	CallMinTimeLeft    = 100 * time.Millisecond
+	CallRetries     = 2
+	CallBaseDelay   = 100 * time.Millisecond
+	CallMaxDelay    = time.Second
+	CallMinTimeLeft = 100 * time.Millisecond
 )
 
 // Calls are how a provider calls its service (STS, the metadata service).
@@ -102,9 +112,6 @@ type Calls struct {
 	Timeout time.Duration    // per call
 	Now     func() time.Time // time.Now when nil
 	Logger  *slog.Logger     // warnings of failed refreshes; discarded when nil
-	// Retries of a failed call worth another attempt (see
-	// DefaultCallRetries): DefaultCallRetries when 0, none when negative.
-	Retries int
 	// Sleep waits between attempts; nil: a timer (tests replace it).
 	Sleep func(context.Context, time.Duration) error
 }
@@ -112,13 +119,6 @@ type Calls struct {
 // retry runs try through retry.Do under the policy above; try says whether
 // its failure is worth another attempt. It returns try's last error.
 func (c Calls) retry(ctx context.Context, try func() (again bool, err error)) error {
-	retries := c.Retries
-	switch {
-	case retries == 0:
-		retries = DefaultCallRetries
-	case retries < 0:
-		retries = 0
-	}
 	var again bool
 	p := retry.Policy{
 		Check: func(error) retry.Verdict {
@@ -127,7 +127,7 @@ func (c Calls) retry(ctx context.Context, try func() (again bool, err error)) er
 			}
 			return retry.Stop
 		},
-		MaxRetries: retries, Base: CallBaseDelay, Max: CallMaxDelay, Sleep: c.Sleep,
+		MaxRetries: CallRetries, Base: CallBaseDelay, Max: CallMaxDelay, Sleep: c.Sleep,
 		Room: func(ctx context.Context) (time.Duration, bool) {
 			dl, ok := ctx.Deadline()
 			return time.Until(dl) - CallMinTimeLeft, ok

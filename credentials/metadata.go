@@ -55,9 +55,6 @@ func NewInstanceRole(o InstanceRoleOptions) (*InstanceRole, error) {
 		return nil, fmt.Errorf("metadata endpoint: %w", err)
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
-	if o.HTTP == nil {
-		return nil, fmt.Errorf("metadata: no HTTP client: %w", ErrInvalidConfig)
-	}
 	if o.Timeout <= 0 {
 		o.Timeout = MetadataTimeout
 	}
@@ -140,17 +137,24 @@ func (p *InstanceRole) roleCredentials(ctx context.Context, role string) (Creden
 // probe, the read of the role's name, a refused connection is not retried:
 // no metadata service listens, which a Chain must learn at once.
 func (p *InstanceRole) get(ctx context.Context, path string, probe bool, valid func([]byte) bool) (answer, error) {
+	u := *p.endpoint
+	u.Path += path
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return answer{}, err
+	}
 	var a answer
-	err := p.o.retry(ctx, func() (bool, error) {
-		var err error
-		a, err = p.getOnce(ctx, path)
+	err = p.o.retry(ctx, func() (bool, error) {
+		var (
+			again bool
+			err   error
+		)
+		a, again, err = p.o.send(ctx, req)
 		switch {
+		case err != nil && probe && errors.Is(err, syscall.ECONNREFUSED):
+			return false, err
 		case err != nil:
-			if probe && errors.Is(err, syscall.ECONNREFUSED) {
-				return false, err
-			}
-			ownTimeout := ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded)
-			return retry.Network(err) || ownTimeout, err
+			return again, err
 		case retry.Status(a.status):
 			return true, fmt.Errorf("HTTP %d", a.status)
 		case a.ok() && valid != nil && !valid(a.body):
@@ -162,23 +166,6 @@ func (p *InstanceRole) get(ctx context.Context, path string, probe bool, valid f
 		return a, nil // the last answer says what failed
 	}
 	return a, err
-}
-
-// getOnce is one attempt of get.
-func (p *InstanceRole) getOnce(ctx context.Context, path string) (answer, error) {
-	callCtx, cancel := context.WithTimeout(ctx, p.o.Timeout)
-	defer cancel()
-	u := *p.endpoint
-	u.Path += path
-	req, err := http.NewRequestWithContext(callCtx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return answer{}, err
-	}
-	a, err := do(p.o.HTTP, req)
-	if err != nil {
-		return answer{}, timeoutOr(ctx, callCtx, p.o.Timeout, err)
-	}
-	return a, nil
 }
 
 // errGarbled marks an answer valid refused; the caller reads it again.

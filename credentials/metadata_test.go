@@ -58,15 +58,15 @@ func TestInstanceRole(t *testing.T) {
 		{"the role's keys: HTTP 500", map[string]route{
 			MetadataCredentialsPath: {status: 200, body: roleName},
 			rolePath:                {status: 500, body: "oops"},
-		}, Credentials{}, ErrMetadataUnreachable, "HTTP 500", 2 + DefaultCallRetries},
+		}, Credentials{}, ErrMetadataUnreachable, "HTTP 500", 2 + CallRetries},
 		{"the role's keys: connection reset", map[string]route{
 			MetadataCredentialsPath: {status: 200, body: roleName},
 			rolePath:                {err: syscall.ECONNRESET},
-		}, Credentials{}, ErrMetadataUnreachable, "connection reset", 2 + DefaultCallRetries},
+		}, Credentials{}, ErrMetadataUnreachable, "connection reset", 2 + CallRetries},
 		{"the role's keys: not JSON", map[string]route{
 			MetadataCredentialsPath: {status: 200, body: roleName},
 			rolePath:                {status: 200, body: "<html>"},
-		}, Credentials{}, ErrMetadataUnreachable, "not JSON", 2 + DefaultCallRetries},
+		}, Credentials{}, ErrMetadataUnreachable, "not JSON", 2 + CallRetries},
 		{"the role's keys: Code is not Success", map[string]route{
 			MetadataCredentialsPath: {status: 200, body: roleName},
 			rolePath:                {status: 200, body: metadataCredentialsJSON(expires, "Failed")},
@@ -129,7 +129,7 @@ func TestInstanceRoleTimeouts(t *testing.T) {
 		d := &deadlineRecorder{}
 		_, err := newInstanceRole(t, d, newClock()).Retrieve(context.Background())
 		require.ErrorIs(t, err, ErrNotFound)
-		require.Len(t, d.left, 1+DefaultCallRetries, "each attempt")
+		require.Len(t, d.left, 1+CallRetries, "each attempt")
 		for _, left := range d.left {
 			assert.InDelta(t, MetadataTimeout.Seconds(), left.Seconds(), 0.2)
 		}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -102,20 +104,16 @@ func TestAssumeRoleRetriesAFaultOnce(t *testing.T) {
 func TestAssumeRoleRetriesAreBounded(t *testing.T) {
 	tests := []struct {
 		name      string
-		retries   int
 		deadline  time.Duration
 		wantCalls int
 	}{
-		{"default", 0, 0, 1 + DefaultCallRetries},
-		{"none", -1, 0, 1},
-		{"five", 5, 0, 6},
-		{"no time for a pause before the deadline", 5, 50 * time.Millisecond, 1},
+		{"CallRetries", 0, 1 + CallRetries},
+		{"no time for a pause before the deadline", 50 * time.Millisecond, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := &fakeServer{routes: map[string]route{"/": {status: 502, body: "<html>"}}}
 			p := newAssumeRole(t, s, baseCreds(""), newClock(), func(o *AssumeRoleOptions) {
-				o.Retries = tt.retries
 				o.Sleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
 			})
 			ctx := context.Background()
@@ -213,6 +211,38 @@ func TestCallsAreNotRetriedCloseToTheDeadline(t *testing.T) {
 			}
 			_, _ = p.Retrieve(ctx)
 			assert.Equal(t, tt.wantCalls, f.count())
+		})
+	}
+}
+
+// A dial that times out (the HTTP client's own dial timeout, 5 s in
+// handler's transport) before the call's timeout and the invocation's
+// deadline is a network failure: both providers try again.
+func TestCallsRetryADialTimeout(t *testing.T) {
+	_, dialErr := (&net.Dialer{Timeout: time.Nanosecond}).DialContext(context.Background(), "tcp", "192.0.2.1:80")
+	require.ErrorIs(t, dialErr, context.DeadlineExceeded, "a dial timeout is an i/o timeout")
+	clock := newClock()
+	s := &fakeServer{routes: map[string]route{
+		"/":                                {status: 200, body: stsSuccess(clock.Now().Add(time.Hour))},
+		MetadataCredentialsPath:            {status: 200, body: roleName},
+		MetadataCredentialsPath + roleName: {status: 200, body: metadataCredentialsJSON(clock.Now().Add(time.Hour), "Success")},
+	}}
+	var n int
+	dialTimesOutFirst := doerFunc(func(r *http.Request) (*http.Response, error) {
+		if n++; n == 1 {
+			return nil, &url.Error{Op: r.Method, URL: r.URL.String(), Err: dialErr}
+		}
+		return s.Do(r)
+	})
+	providers := map[string]Provider{
+		"sts":      newAssumeRole(t, dialTimesOutFirst, baseCreds(""), clock, nil),
+		"metadata": newInstanceRole(t, dialTimesOutFirst, clock),
+	}
+	for name, p := range providers {
+		t.Run(name, func(t *testing.T) {
+			n = 0
+			_, err := p.Retrieve(context.Background())
+			require.NoError(t, err)
 		})
 	}
 }

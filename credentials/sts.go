@@ -54,13 +54,13 @@ func sessionNameByte(b byte) bool {
 }
 
 // AssumeRoleOptions configure NewAssumeRole (Timeout: STSTimeout when
-// zero; Now is also the signing time). RoleARN, SessionName, Base and HTTP
-// are required.
+// zero; Now is also the signing time). RoleARN, SessionName, Duration, Base
+// and HTTP are required.
 type AssumeRoleOptions struct {
 	RoleARN     string        // e.g. qcs::cam::uin/100000000001:roleName/cvm-project-mover
 	SessionName string        // RoleSessionName, 2 to 64 of [\w+=,.@-]
 	ExternalID  string        // sent when not empty
-	Duration    time.Duration // DefaultRoleDuration when zero; whole seconds, MinRoleDuration to MaxRoleDuration
+	Duration    time.Duration // whole seconds, MinRoleDuration to MaxRoleDuration (FromEnv's roleDuration)
 	Region      string        // X-TC-Region; DefaultSTSRegion when empty
 	Endpoint    string        // STS URL; DefaultSTSEndpoint when empty
 	Base        Provider      // the caller's keys, which sign the AssumeRole call
@@ -77,23 +77,12 @@ type AssumeRole struct {
 	cache
 }
 
-// NewAssumeRole checks o and returns the provider; an error wraps
-// ErrInvalidConfig, and names the variable of a setting FromEnv reads
-// (ROLE_SESSION_NAME, STS_ENDPOINT).
+// NewAssumeRole checks o's SessionName and Endpoint and returns the
+// provider; an error wraps ErrInvalidConfig and names the variable FromEnv
+// reads (ROLE_SESSION_NAME, STS_ENDPOINT).
 func NewAssumeRole(o AssumeRoleOptions) (*AssumeRole, error) {
-	if o.Duration == 0 {
-		o.Duration = DefaultRoleDuration
-	}
-	switch {
-	case o.RoleARN == "":
-		return nil, fmt.Errorf("assumed-role: no role ARN: %w", ErrInvalidConfig)
-	case !validSessionName(o.SessionName):
+	if !validSessionName(o.SessionName) {
 		return nil, fmt.Errorf("%s %q is not 2 to %d letters, digits or +=,.@_-: %w", EnvRoleSessionName, o.SessionName, MaxSessionNameLen, ErrInvalidConfig)
-	case o.Duration < MinRoleDuration || o.Duration > MaxRoleDuration || o.Duration%time.Second != 0:
-		return nil, fmt.Errorf("assumed-role: duration %s is not a whole number of seconds from %d to %d: %w",
-			o.Duration, int(MinRoleDuration/time.Second), int(MaxRoleDuration/time.Second), ErrInvalidConfig)
-	case o.Base == nil || o.HTTP == nil:
-		return nil, fmt.Errorf("assumed-role: no base provider or HTTP client: %w", ErrInvalidConfig)
 	}
 	if o.Endpoint == "" {
 		o.Endpoint = DefaultSTSEndpoint
@@ -162,16 +151,14 @@ func (p *AssumeRole) assume(ctx context.Context) (Credentials, error) {
 // attempt makes one AssumeRole request signed at ts and says whether its
 // failure is worth another attempt.
 func (p *AssumeRole) attempt(ctx context.Context, base Credentials, ts int64) (Credentials, bool, error) {
-	callCtx, cancel := context.WithTimeout(ctx, p.o.Timeout)
-	defer cancel()
-	req, err := p.newRequest(callCtx, base, ts)
+	req, err := p.newRequest(ctx, base, ts)
 	if err != nil {
 		return Credentials{}, false, fmt.Errorf("building the request: %w", err)
 	}
-	a, err := do(p.o.HTTP, req)
+	a, again, err := p.o.send(ctx, req)
 	switch {
 	case err != nil:
-		return Credentials{}, retry.Network(err) || (ctx.Err() == nil && callCtx.Err() != nil), timeoutOr(ctx, callCtx, p.o.Timeout, err)
+		return Credentials{}, again, err
 	case !a.ok():
 		return Credentials{}, retry.Status(a.status), fmt.Errorf("answered HTTP %d (%d bytes)", a.status, len(a.body))
 	}

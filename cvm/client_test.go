@@ -21,7 +21,14 @@ import (
 	"scf-cvm-project/signer"
 )
 
-var exampleCreds = credentials.Credentials{
+// fixedKeys are a Provider of the keys a test gives.
+type fixedKeys credentials.Credentials
+
+func (k fixedKeys) Retrieve(context.Context) (credentials.Credentials, error) {
+	return credentials.Credentials(k), nil
+}
+
+var exampleCreds = fixedKeys{
 	SecretID:  "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE",
 	SecretKey: "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE",
 	Source:    "env",

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"scf-cvm-project/credentials"
 	"scf-cvm-project/signer"
 )
 
@@ -46,7 +47,7 @@ func TestPrepareShowsWhatCallSendsLessItsSecrets(t *testing.T) {
 			secrets := []string{sent.Header.Get("Authorization")} // TC3's; "" for v1
 
 			sent = nil
-			p, signed, err := c.Prepare(context.Background(), creds, "ap-guangzhou", action)
+			p, signed, err := c.Prepare(context.Background(), credentials.Credentials(creds), "ap-guangzhou", action)
 			require.NoError(t, err)
 			assert.Nil(t, sent, "nothing is sent")
 
@@ -90,7 +91,7 @@ func TestPrepareHonoursACancelledContext(t *testing.T) {
 	c := newTestClient(t, LegacyEndpoint, signer.HmacSHA256, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, _, err := c.Prepare(ctx, exampleCreds, "ap-guangzhou", ModifyInstancesProject{InstanceIds: []string{"ins-r8hr2upy"}, ProjectId: 1})
+	_, _, err := c.Prepare(ctx, credentials.Credentials(exampleCreds), "ap-guangzhou", ModifyInstancesProject{InstanceIds: []string{"ins-r8hr2upy"}, ProjectId: 1})
 	assert.ErrorIs(t, err, context.Canceled)
 }
 
@@ -98,7 +99,7 @@ func TestPrepareHonoursACancelledContext(t *testing.T) {
 func TestPrepareShowsTheClientsVersion(t *testing.T) {
 	c, err := NewService("tag", TagVersion, TagEndpoint, signer.TC3HmacSHA256, nil)
 	require.NoError(t, err)
-	p, _, err := c.Prepare(context.Background(), exampleCreds, "ap-guangzhou", DetachResourcesTag{ServiceType: "cvm", ResourceIds: []string{"ins-r8hr2upy"}, TagKey: "k", ResourceRegion: "ap-guangzhou", ResourcePrefix: "instance"})
+	p, _, err := c.Prepare(context.Background(), credentials.Credentials(exampleCreds), "ap-guangzhou", DetachResourcesTag{ServiceType: "cvm", ResourceIds: []string{"ins-r8hr2upy"}, TagKey: "k", ResourceRegion: "ap-guangzhou", ResourcePrefix: "instance"})
 	require.NoError(t, err)
 	assert.Equal(t, TagVersion, p.Version)
 }

@@ -272,7 +272,7 @@ func TestAPanicIsLoggedWithItsSecretsMasked(t *testing.T) {
 	secrets := []string{"Gu5t9xGARNpq86cd98joQYCN3EXAMPLE", "session-token-EXAMPLE", apiToken, "c2lnbmF0dXJlLUVYQU1QTEU="}
 	var log bytes.Buffer
 	// VERIFY=false: the fake lists nothing, and an instance not found is not sent.
-	env := map[string]string{guard.EnvAPIToken: apiToken, config.EnvRegion: "ap-guangzhou", "VERIFY": "false"}
+	env := map[string]string{guard.EnvAPIToken: apiToken, credentials.EnvRegion: "ap-guangzhou", "VERIFY": "false"}
 	h := NewFromEnv(func(k string) string { return env[k] }, logTo(&log))
 	require.Nil(t, h.ConfigErr)
 	h.Credentials = tokenCreds{}

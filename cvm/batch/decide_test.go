@@ -90,7 +90,7 @@ func (f *busyAPI) Call(_ context.Context, _ credentials.Provider, _ string, a cv
 func TestMoveSetsBusyInstancesAsideAndSendsTheRestAtOnce(t *testing.T) {
 	for _, skip := range []bool{false, true} {
 		api := &busyAPI{busy: map[string]bool{"ins-00000002": true}}
-		o := Move(context.Background(), api, credentials.Credentials{}, "ap-guangzhou", 7, ids(1, 3), skip, nil)
+		o := Move(context.Background(), api, nil, "ap-guangzhou", 7, ids(1, 3), skip, nil)
 		require.NoError(t, o.Err, "SkipInvalid %v", skip)
 		assert.Equal(t, []string{"ins-00000001", "ins-00000003"}, o.InstanceIds)
 		assert.Equal(t, []string{"ins-00000002"}, o.SetAside)
@@ -98,12 +98,12 @@ func TestMoveSetsBusyInstancesAsideAndSendsTheRestAtOnce(t *testing.T) {
 	}
 	// Unnamed: the read says which is busy.
 	api := &busyAPI{busy: map[string]bool{"ins-00000003": true}, terse: true}
-	o := Move(context.Background(), api, credentials.Credentials{}, "ap-guangzhou", 7, ids(1, 3), false, func(id string) bool { return id == "ins-00000003" })
+	o := Move(context.Background(), api, nil, "ap-guangzhou", 7, ids(1, 3), false, func(id string) bool { return id == "ins-00000003" })
 	require.NoError(t, o.Err)
 	assert.Equal(t, []string{"ins-00000003"}, o.SetAside)
 	// All busy: nothing moved, all set aside.
 	api = &busyAPI{busy: map[string]bool{"ins-00000001": true}, terse: true}
-	o = Move(context.Background(), api, credentials.Credentials{}, "ap-guangzhou", 7, ids(1, 1), false, nil)
+	o = Move(context.Background(), api, nil, "ap-guangzhou", 7, ids(1, 1), false, nil)
 	assert.Empty(t, o.InstanceIds)
 	assert.Equal(t, ids(1, 1), o.SetAside)
 }

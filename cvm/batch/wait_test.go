@@ -185,7 +185,7 @@ func TestWait(t *testing.T) {
 				ctx, cancel = context.WithDeadline(ctx, ft.now.Add(tt.deadline))
 				defer cancel()
 			}
-			cf := Wait(ctx, api, credentials.Credentials{}, "ap-guangzhou", tt.ids, decide,
+			cf := Wait(ctx, api, nil, "ap-guangzhou", tt.ids, decide,
 				WaitOptions{Probe: tt.probe, First: time.Second, Clock: ft.clock, Sleep: ft.sleep})
 			assert.Equal(t, tt.want, cf.States)
 			assert.Equal(t, tt.wantPolls, api.polls)
@@ -214,7 +214,7 @@ func TestWaitPollsAHundredACall(t *testing.T) {
 	}
 	api := &opsAPI{states: states}
 	ft := &fakeTime{now: time.Now()}
-	cf := Wait(context.Background(), api, credentials.Credentials{}, "ap-guangzhou", all, decide, WaitOptions{Clock: ft.clock, Sleep: ft.sleep})
+	cf := Wait(context.Background(), api, nil, "ap-guangzhou", all, decide, WaitOptions{Clock: ft.clock, Sleep: ft.sleep})
 	assert.Equal(t, []int{100, 100, 50, 50}, api.sizes, "the first poll: 250 ids, 100 a call; the second: the 50 still pending")
 	assert.Len(t, cf.RequestIDs, 4, "calls")
 	assert.Equal(t, 2, cf.Polls)

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"testing"
 
-	"scf-cvm-project/credentials"
 	"scf-cvm-project/cvm"
 	"scf-cvm-project/internal/emulator"
 	"scf-cvm-project/signer"
@@ -53,7 +52,7 @@ func BenchmarkDecodeHundredInstances(b *testing.B) {
 	}
 	k := emulator.ExampleKey()
 	var page describeAnswer
-	if _, err := client.Call(context.Background(), credentials.Credentials{SecretID: k.SecretID, SecretKey: k.SecretKey}, "ap-guangzhou",
+	if _, err := client.Call(context.Background(), fixedKeys{SecretID: k.SecretID, SecretKey: k.SecretKey}, "ap-guangzhou",
 		cvm.DescribeInstances{InstanceIds: ids, Limit: cvm.PageSize}, &page); err != nil || len(page.InstanceSet) != len(ids) {
 		b.Fatalf("%d instances, %v", len(page.InstanceSet), err)
 	}

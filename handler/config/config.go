@@ -19,12 +19,12 @@ import (
 	"strings"
 )
 
-// The environment variables of the endpoint and the default region.
+// The environment variables of the endpoint; the default region is
+// credentials.EnvRegion's, which STS calls are signed for too.
 const (
 	EnvEndpoint        = "CVM_ENDPOINT"
 	EnvTagEndpoint     = "TAG_ENDPOINT" // the Tag API (KEEP_SECURITY_GROUPS' records): default cvm.TagEndpoint
 	EnvSignatureMethod = "SIGNATURE_METHOD"
-	EnvRegion          = "TENCENTCLOUD_REGION"
 )
 
 // Config is the function's settings as Load reads them: everything but
@@ -50,8 +50,8 @@ type Config struct {
 // error, only Config.Secrets is to be used: every invocation is refused.
 func Load(getenv func(string) string, readFile func(string) ([]byte, error), httpClient credentials.Doer, logger *slog.Logger) (Config, error) {
 	c := Config{
-		DefaultRegion: strings.TrimSpace(getenv(EnvRegion)),
-		Account:       Account{FunctionName: strings.TrimSpace(getenv(EnvFunctionName)), Namespace: strings.TrimSpace(getenv(EnvNamespace))},
+		DefaultRegion: strings.TrimSpace(getenv(credentials.EnvRegion)),
+		Account:       Account{FunctionName: strings.TrimSpace(getenv(credentials.EnvFunctionName)), Namespace: strings.TrimSpace(getenv(EnvNamespace))},
 		Secrets:       []string{getenv(guard.EnvAPIToken)},
 	}
 	var errs []error
@@ -208,11 +208,11 @@ func readTuning(getenv func(string) string) (Tuning, Verify, error) {
 
 // The settings of a whole account: the regions a reconciliation covers,
 // and how the function hands regions to invocations of itself. SCF sets
-// SCF_FUNCTIONNAME and SCF_NAMESPACE (users cannot set variables that
-// begin with SCF_); INVOKE_ENDPOINT is for tests on loopback.
+// SCF_FUNCTIONNAME (credentials.EnvFunctionName) and SCF_NAMESPACE (users
+// cannot set variables that begin with SCF_); INVOKE_ENDPOINT is for tests
+// on loopback.
 const (
 	EnvInvokeEndpoint = "INVOKE_ENDPOINT"
-	EnvFunctionName   = "SCF_FUNCTIONNAME"
 	EnvNamespace      = "SCF_NAMESPACE"
 )
 

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"scf-cvm-project/credentials"
 	"scf-cvm-project/cvm"
 	"scf-cvm-project/handler/guard"
 	"scf-cvm-project/handler/rules"
@@ -73,7 +74,7 @@ func TestLoadDefaults(t *testing.T) {
 	assert.Nil(t, c.Rules, "no rules unless RULES_FILE or PROJECT_RULES says")
 
 	// Blank is unset.
-	c, err = load(getenv(map[string]string{EnvRegion: " ", EnvEndpoint: "  ", EnvSignatureMethod: " ", EnvMaxRetries: " ",
+	c, err = load(getenv(map[string]string{credentials.EnvRegion: " ", EnvEndpoint: "  ", EnvSignatureMethod: " ", EnvMaxRetries: " ",
 		guard.EnvDryRun: " ", rules.EnvProjectRules: " \n", rules.EnvRulesFile: " "}), noFiles(t))
 	require.NoError(t, err)
 	assert.Equal(t, cvm.API3Endpoint, c.CVM.Endpoint())
@@ -86,7 +87,7 @@ func TestLoadDefaults(t *testing.T) {
 
 func TestLoadReadsEverySetting(t *testing.T) {
 	env := map[string]string{
-		EnvRegion:                   " ap-guangzhou\n",
+		credentials.EnvRegion:       " ap-guangzhou\n",
 		EnvSignatureMethod:          "TC3-HMAC-SHA256",
 		guard.EnvAPIToken:           testToken,
 		guard.EnvAllowGET:           "true",
@@ -101,7 +102,7 @@ func TestLoadReadsEverySetting(t *testing.T) {
 		EnvKeepSecurityGroups:       "true",
 		rules.EnvProjectRules:       ruleSet,
 		rules.EnvReconcileRegions:   "ap-guangzhou, ap-beijing",
-		EnvFunctionName:             "cvm-project",
+		credentials.EnvFunctionName: "cvm-project",
 		EnvNamespace:                "default",
 	}
 	c, err := load(getenv(env), noFiles(t))

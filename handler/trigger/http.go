@@ -34,10 +34,6 @@ type HTTPRequest struct {
 	IdentitySecretID string
 }
 
-// headerRemoteAddr is the header in which SCF gives a function URL's
-// caller's address.
-const headerRemoteAddr = "x-scf-remote-addr"
-
 // decodeHTTP decodes an API Gateway or function URL event from its
 // top-level fields. queryStringParameters, pathParameters, headerParameters
 // and stageVariables are ignored: they hold only what the API declares;
@@ -85,7 +81,7 @@ func decodeHTTP(kind Kind, p *probe) (Event, *answer.Error) {
 	if req.RequestID == "" && kind == KindAPIGateway {
 		req.RequestID = req.Headers["x-api-requestid"]
 	}
-	if addr := strings.TrimSpace(req.Headers[headerRemoteAddr]); addr != "" && kind == KindFunctionURL {
+	if addr := strings.TrimSpace(req.Headers["x-scf-remote-addr"]); addr != "" && kind == KindFunctionURL {
 		req.SourceIP = addr
 	}
 	return Event{Kind: kind, HTTP: req}, nil
@@ -176,8 +172,9 @@ func requestFromHTTP(h *HTTPRequest) (request.Raw, *answer.Error) {
 	if len(body) == 0 {
 		return request.FromValues("the query", h.Query)
 	}
-	// A JSON body sent as a form is what `curl -d '{...}'` does; it is JSON.
-	if isForm(h.Headers["content-type"]) && body[0] != '{' {
+	// A form by its media type, as the guard's check reads it; a JSON body
+	// sent as a form is what `curl -d '{...}'` does: it is JSON.
+	if mediaType, _, _ := mime.ParseMediaType(h.Headers["content-type"]); mediaType == "application/x-www-form-urlencoded" && body[0] != '{' {
 		form, err := url.ParseQuery(string(body))
 		if err != nil {
 			return request.Raw{}, answer.Errorf(answer.CodeInvalidParameter, "the body is not a valid form (application/x-www-form-urlencoded): %v", err)
@@ -185,12 +182,4 @@ func requestFromHTTP(h *HTTPRequest) (request.Raw, *answer.Error) {
 		return request.FromValues("the body", form)
 	}
 	return request.FromJSON("the body", body)
-}
-
-// isForm reports whether a Content-Type is a URL-encoded form, its
-// parameters (charset) ignored: mime.ParseMediaType reads it, as the guard's
-// check of the content type does.
-func isForm(contentType string) bool {
-	mediaType, _, _ := mime.ParseMediaType(contentType)
-	return mediaType == "application/x-www-form-urlencoded"
 }

@@ -113,10 +113,12 @@ func TestDecodeBodyTooLarge(t *testing.T) {
 	assert.Nil(t, e, "exactly request.MaxRequestBytes is accepted")
 }
 
-func TestIsForm(t *testing.T) {
+// A body is a form by its media type, parameters (charset) and case aside;
+// any other is JSON.
+func TestRequestFromHTTPReadsAFormByItsMediaType(t *testing.T) {
 	tests := []struct {
 		contentType string
-		want        bool
+		form        bool
 	}{
 		{"application/x-www-form-urlencoded", true},
 		{"application/x-www-form-urlencoded; charset=UTF-8", true},
@@ -126,7 +128,14 @@ func TestIsForm(t *testing.T) {
 		{"", false},
 	}
 	for _, tt := range tests {
-		assert.Equal(t, tt.want, isForm(tt.contentType), tt.contentType)
+		h := &HTTPRequest{Headers: map[string]string{"content-type": tt.contentType}, Body: []byte("InstanceIds=ins-00000001")}
+		got, err := Event{Kind: KindAPIGateway, HTTP: h}.Request()
+		if tt.form {
+			assert.Nil(t, err, tt.contentType)
+			assert.Equal(t, []string{"ins-00000001"}, got.InstanceIDs, tt.contentType)
+		} else {
+			assert.NotNil(t, err, "%s: read as JSON", tt.contentType)
+		}
 	}
 }
 
