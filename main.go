@@ -16,6 +16,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tencentyun/scf-go-lib/cloudfunction"
@@ -52,17 +53,37 @@ func main() {
 	if os.Getenv("GOMEMLIMIT") == "" && functioncontext.MemoryLimitInMB > 0 {
 		debug.SetMemoryLimit(int64(functioncontext.MemoryLimitInMB) << 20 / 2)
 	}
+	// The settings are the environment at start overlaid with each
+	// invocation's: the runtime's os.Setenv never unsets a variable. Read
+	// here, before the runtime can apply an invocation's.
+	atStart := handler.AtStart(os.Environ())
 	newHandler := func() *handler.Handler {
-		// The settings are the environment at start overlaid with each
-		// invocation's: the runtime's os.Setenv never unsets a variable.
-		return handler.NewFromEnv(handler.AtStart(os.Environ()), slog.New(slog.NewJSONHandler(os.Stderr, nil)))
+		return handler.NewFromEnv(atStart, slog.New(slog.NewJSONHandler(os.Stderr, nil)))
 	}
 	if os.Getenv("_LAMBDA_SERVER_PORT") != "" {
-		go handler.Warm() // while the runtime starts and SCF has yet to call
-		cloudfunction.StartHandler(newHandler())
+		// The runtime listens at once; the Handler is built, and encoding/json
+		// warmed, beside it while SCF has yet to call: the cold start's first
+		// Ping comes sooner, and an invocation that comes first waits for
+		// the build.
+		h := sync.OnceValue(newHandler)
+		go func() {
+			h()
+			handler.Warm()
+		}()
+		cloudfunction.StartHandler(builtOnce(h))
 		return
 	}
 	os.Exit(runLocal(newHandler, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// builtOnce is the runtime's Handler while the function's Handler is built
+// beside the runtime's start: each invocation takes it, the first waiting
+// for the build if it comes before the build ends.
+type builtOnce func() *handler.Handler
+
+// Invoke answers one invocation with the built Handler.
+func (b builtOnce) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	return b().Invoke(ctx, payload)
 }
 
 const usageText = `main moves Tencent Cloud CVM instances into a project. It is an SCF

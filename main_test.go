@@ -2,11 +2,13 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"log/slog"
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -135,4 +137,43 @@ func TestLogTimeIsUTC(t *testing.T) {
 	assert.Equal(t, "invalid configuration", rec.Msg)
 	assert.Regexp(t, `"time":"[^"]+Z"`, line)
 	assert.WithinDuration(t, time.Now(), rec.Time, time.Minute)
+}
+
+// Under SCF the Handler is built beside the runtime's start: an invocation
+// that comes before the build ends waits for it, and all get the one
+// Handler built.
+func TestBuiltOnceWaitsForTheBuild(t *testing.T) {
+	env := map[string]string{
+		"CVM_ENDPOINT":           "http://127.0.0.1:9/v2/index.php", // a dry run sends nothing
+		"TENCENTCLOUD_REGION":    "ap-guangzhou",
+		"TENCENTCLOUD_SECRETID":  "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE",
+		"TENCENTCLOUD_SECRETKEY": "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE",
+		"VERIFY":                 "false",
+	}
+	release, builds := make(chan struct{}), 0
+	h := builtOnce(sync.OnceValue(func() *handler.Handler {
+		<-release
+		builds++
+		return handler.NewFromEnv(func(k string) string { return env[k] }, slog.New(slog.DiscardHandler))
+	}))
+	answers := make(chan string, 2)
+	for range 2 {
+		go func() {
+			out, err := h.Invoke(context.Background(), []byte(`{"InstanceIds":["ins-00000001"],"ProjectId":1045,"DryRun":true}`))
+			if err != nil {
+				out = []byte(err.Error())
+			}
+			answers <- string(out)
+		}()
+	}
+	select {
+	case a := <-answers:
+		t.Fatalf("answered before the Handler was built: %s", a)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	for range 2 {
+		assert.Contains(t, <-answers, `"Code":"DryRunOperation"`)
+	}
+	assert.Equal(t, 1, builds)
 }

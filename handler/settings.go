@@ -116,8 +116,9 @@ func (s *settings) build(getenv func(string) string, prev *built) *built {
 	// the setting off) and resolves projects' names; the SCF API fans out.
 	h.Tags, h.Projects, h.Account = cfg.Tags, &rules.Projects{Tags: cfg.Tags}, cfg.Account
 	h.FanOut = run.FanOut{SCF: cfg.SCF, FunctionName: cfg.Account.FunctionName, Namespace: cfg.Account.Namespace, Region: cfg.DefaultRegion}
-	// The configured line is written at the first invocation: a log write
-	// before the runtime listens delays the cold start's first Ping.
+	// The configured line is written at the first invocation, among its
+	// request's lines, not while the runtime starts (main builds the
+	// Handler beside it).
 	h.startup = sync.OnceFunc(func() {
 		c, security := cfg.CVM, h.Security
 		h.Logger.Info("configured", "version", Version, "endpoint", c.Endpoint(), "signature_method", string(c.Method()), "default_region", h.DefaultRegion,
