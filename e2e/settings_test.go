@@ -5,6 +5,10 @@ import (
 	"encoding/json"
 	"maps"
 	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"syscall"
 	"testing"
 	"time"
 
@@ -131,6 +135,67 @@ func TestASettingRemovedFromTheEnvironmentIsGoneAtTheNextInvocation(t *testing.T
 			assert.Equal(t, "Success", a.Code, a.Message)
 		})
 	}
+}
+
+// Under SCF the runtime serves at once and the function is built beside
+// it (here the build is held by a RULES_FILE that is a named pipe): Ping is
+// answered while the build is held; an invocation that comes meanwhile,
+// whose Environment the runtime has already set in the process, waits for
+// the build and is answered; and that Environment stays the invocation's,
+// not the start's: a guard it opened is closed at the next invocation
+// without it. (The start's environment is read in main before the runtime
+// serves; a read of it within the build would have to follow the pipe
+// to be caught here.)
+func TestAnInvocationDuringTheBuildWaitsForItAndKeepsItsEnvironment(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path, pipe := filepath.Join(dir, "rules.json"), filepath.Join(dir, "rules.pipe")
+	require.NoError(t, syscall.Mkfifo(pipe, 0o600))
+	require.NoError(t, os.Link(pipe, path)) // the build opens path and waits for a writer
+	c := newCloud(t)
+	fn := startFunction(t, c, append(slices.Clone(defaults), "RULES_FILE="+path)...)
+	anonymous := httpEvent(t, "apigw.json", "", map[string]*string{"authorization": nil})
+
+	type result struct {
+		raw []byte
+		err error
+	}
+	first := make(chan result, 1)
+	go func() {
+		raw, err := fn.Invoke(anonymous, fn.withEnv(map[string]string{"ALLOW_ANONYMOUS_HTTP": "true"}))
+		first <- result{raw, err}
+	}()
+	select {
+	case r := <-first:
+		t.Fatalf("answered while the build was held: %s %v", r.raw, r.err)
+	case <-time.After(200 * time.Millisecond): // the runtime has set the invocation's Environment
+	}
+	// Later builds read a plain file; the held one, the pipe it opened.
+	tmp := filepath.Join(dir, "rules.tmp")
+	require.NoError(t, os.WriteFile(tmp, []byte(rulesJSON), 0o600))
+	require.NoError(t, os.Rename(tmp, path))
+	w, err := os.OpenFile(pipe, os.O_WRONLY|syscall.O_NONBLOCK, 0) // fails (ENXIO) unless the build is reading it
+	require.NoError(t, err, "the build waits on the pipe")
+	_, err = w.WriteString(rulesJSON)
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+
+	var r result
+	select {
+	case r = <-first:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no answer after the build was let go")
+	}
+	require.NoError(t, r.err)
+	a, status := fn.invokeWithRaw(t, r.raw, c)
+	require.Equal(t, "Success", a.Code, a.Message)
+	require.Equal(t, http.StatusOK, status)
+	require.Len(t, c.moves(), 1)
+
+	a2, status := fn.invoke(t, anonymous, c)
+	assert.Equal(t, "Unauthenticated", a2.Code, a2.Message)
+	assert.Equal(t, http.StatusUnauthorized, status)
+	assert.Len(t, c.moves(), 1, "no move after the setting was removed")
 }
 
 // ALLOWED_PROJECT_IDS of only commas names no project, as a blank one:
