@@ -16,7 +16,6 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/tencentyun/scf-go-lib/cloudfunction"
@@ -65,25 +64,36 @@ func main() {
 		// warmed, beside it while SCF has yet to call: the cold start's first
 		// Ping comes sooner, and an invocation that comes first waits for
 		// the build.
-		h := sync.OnceValue(newHandler)
+		s := &starting{built: make(chan struct{})}
 		go func() {
-			h()
+			s.h = newHandler()
+			close(s.built)
 			handler.Warm()
 		}()
-		cloudfunction.StartHandler(builtOnce(h))
+		cloudfunction.StartHandler(s)
 		return
 	}
 	os.Exit(runLocal(newHandler, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-// builtOnce is the runtime's Handler while the function's Handler is built
-// beside the runtime's start: each invocation takes it, the first waiting
-// for the build if it comes before the build ends.
-type builtOnce func() *handler.Handler
+// starting is the runtime's Handler while the function's Handler is built
+// beside the runtime's start.
+type starting struct {
+	built chan struct{} // closed once h is set
+	h     *handler.Handler
+}
 
-// Invoke answers one invocation with the built Handler.
-func (b builtOnce) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
-	return b().Invoke(ctx, payload)
+// Invoke answers one invocation with the built Handler, waiting for the
+// build if need be; if the invocation's time runs out first (a RULES_FILE
+// that does not answer), it is a function error, which SCF retries when
+// the invocation is asynchronous.
+func (s *starting) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	select {
+	case <-s.built:
+		return s.h.Invoke(ctx, payload)
+	case <-ctx.Done():
+		return nil, fmt.Errorf("the function was still reading its settings when the invocation's time ran out: %w", ctx.Err())
+	}
 }
 
 const usageText = `main moves Tencent Cloud CVM instances into a project. It is an SCF

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -140,9 +139,9 @@ func TestLogTimeIsUTC(t *testing.T) {
 }
 
 // Under SCF the Handler is built beside the runtime's start: an invocation
-// that comes before the build ends waits for it, and all get the one
-// Handler built.
-func TestBuiltOnceWaitsForTheBuild(t *testing.T) {
+// that comes before the build ends waits for it, or fails when its time runs
+// out first; all get the one Handler built.
+func TestAnInvocationWaitsForTheBuild(t *testing.T) {
 	env := map[string]string{
 		"CVM_ENDPOINT":           "http://127.0.0.1:9/v2/index.php", // a dry run sends nothing
 		"TENCENTCLOUD_REGION":    "ap-guangzhou",
@@ -150,16 +149,20 @@ func TestBuiltOnceWaitsForTheBuild(t *testing.T) {
 		"TENCENTCLOUD_SECRETKEY": "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE",
 		"VERIFY":                 "false",
 	}
-	release, builds := make(chan struct{}), 0
-	h := builtOnce(sync.OnceValue(func() *handler.Handler {
-		<-release
-		builds++
-		return handler.NewFromEnv(func(k string) string { return env[k] }, slog.New(slog.DiscardHandler))
-	}))
+	payload := []byte(`{"InstanceIds":["ins-00000001"],"ProjectId":1045,"DryRun":true}`)
+	s := &starting{built: make(chan struct{})}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	out, err := s.Invoke(ctx, payload)
+	require.ErrorIs(t, err, context.DeadlineExceeded, "its time ran out during the build")
+	assert.Contains(t, err.Error(), "still reading its settings")
+	assert.Nil(t, out)
+
 	answers := make(chan string, 2)
 	for range 2 {
 		go func() {
-			out, err := h.Invoke(context.Background(), []byte(`{"InstanceIds":["ins-00000001"],"ProjectId":1045,"DryRun":true}`))
+			out, err := s.Invoke(context.Background(), payload)
 			if err != nil {
 				out = []byte(err.Error())
 			}
@@ -171,9 +174,9 @@ func TestBuiltOnceWaitsForTheBuild(t *testing.T) {
 		t.Fatalf("answered before the Handler was built: %s", a)
 	case <-time.After(50 * time.Millisecond):
 	}
-	close(release)
+	s.h = handler.NewFromEnv(func(k string) string { return env[k] }, slog.New(slog.DiscardHandler))
+	close(s.built)
 	for range 2 {
 		assert.Contains(t, <-answers, `"Code":"DryRunOperation"`)
 	}
-	assert.Equal(t, 1, builds)
 }

@@ -141,9 +141,9 @@ func TestASettingRemovedFromTheEnvironmentIsGoneAtTheNextInvocation(t *testing.T
 // it (here the build is held by a RULES_FILE that is a named pipe): Ping is
 // answered while the build is held; an invocation that comes meanwhile,
 // whose Environment the runtime has already set in the process, waits for
-// the build and is answered; and that Environment stays the invocation's,
-// not the start's: a guard it opened is closed at the next invocation
-// without it. (The start's environment is read in main before the runtime
+// the build and is answered (or, when its time runs out first, fails); and
+// that Environment stays the invocation's, not the start's: a guard it
+// opened is closed at the next invocation without it. (The start's environment is read in main before the runtime
 // serves; a read of it within the build would have to follow the pipe
 // to be caught here.)
 func TestAnInvocationDuringTheBuildWaitsForItAndKeepsItsEnvironment(t *testing.T) {
@@ -170,6 +170,15 @@ func TestAnInvocationDuringTheBuildWaitsForItAndKeepsItsEnvironment(t *testing.T
 		t.Fatalf("answered while the build was held: %s %v", r.raw, r.err)
 	case <-time.After(200 * time.Millisecond): // the runtime has set the invocation's Environment
 	}
+	// One whose time runs out before the build ends is a function error
+	// (SCF retries an asynchronous one), not an answer made without settings.
+	inv := fn.withEnv(nil)
+	inv.Timeout = 300 * time.Millisecond
+	_, err := fn.Invoke(directPayload(t, []string{"ins-00000001"}, 1045), inv)
+	var ferr *scfrpc.FunctionError
+	require.ErrorAs(t, err, &ferr)
+	assert.Contains(t, ferr.Message, "still reading its settings")
+
 	// Later builds read a plain file; the held one, the pipe it opened.
 	tmp := filepath.Join(dir, "rules.tmp")
 	require.NoError(t, os.WriteFile(tmp, []byte(rulesJSON), 0o600))
