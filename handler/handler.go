@@ -43,7 +43,6 @@ type Handler struct {
 	// zero value refuses every HTTP request.
 	Security guard.Security
 	secrets  []string // configured secrets (API_TOKEN), masked in a panic's log line
-	startup  func()   // called at every invocation; does its work once (sync.OnceFunc)
 	// settings, when NewFromEnv built h, gives each invocation the Handler
 	// of the variables it sees (h itself while they do not change).
 	settings *settings
@@ -95,9 +94,6 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 		}
 	}()
 
-	if h.startup != nil {
-		h.startup()
-	}
 	ev, verr := trigger.Decode(payload)
 	kind = ev.Kind
 	if ev.HTTP != nil {

@@ -116,16 +116,15 @@ func (s *settings) build(getenv func(string) string, prev *built) *built {
 	// the setting off) and resolves projects' names; the SCF API fans out.
 	h.Tags, h.Projects, h.Account = cfg.Tags, &rules.Projects{Tags: cfg.Tags}, cfg.Account
 	h.FanOut = run.FanOut{SCF: cfg.SCF, FunctionName: cfg.Account.FunctionName, Namespace: cfg.Account.Namespace, Region: cfg.DefaultRegion}
-	// The configured line is written at the first invocation, among its
-	// request's lines, not while the runtime starts (main builds the
-	// Handler beside it).
-	h.startup = sync.OnceFunc(func() {
-		c, security := cfg.CVM, h.Security
-		h.Logger.Info("configured", "version", Version, "endpoint", c.Endpoint(), "signature_method", string(c.Method()), "default_region", h.DefaultRegion,
-			"http_auth", security.HTTPAuth(), "allow_get", security.AllowGET, "allowed_project_ids", security.AllowedProjectIDs,
-			"max_instances", security.InstanceLimit(), "dry_run", security.DryRun, "rules", len(h.Rules), "credentials", b.name,
-			"max_retries", c.Retry.MaxRetries, "max_concurrency", h.MaxConcurrency, "rate_limit", cfg.Tuning.RateLimit, "skip_invalid", h.SkipInvalid)
-	})
+	// The configured line is written as the Handler is built: at a cold
+	// start beside the runtime's start (main builds it there), off the
+	// first invocation's path; after a setting changed, at the invocation
+	// that saw it.
+	c, security := cfg.CVM, h.Security
+	h.Logger.Info("configured", "version", Version, "endpoint", c.Endpoint(), "signature_method", string(c.Method()), "default_region", h.DefaultRegion,
+		"http_auth", security.HTTPAuth(), "allow_get", security.AllowGET, "allowed_project_ids", security.AllowedProjectIDs,
+		"max_instances", security.InstanceLimit(), "dry_run", security.DryRun, "rules", len(h.Rules), "credentials", b.name,
+		"max_retries", c.Retry.MaxRetries, "max_concurrency", h.MaxConcurrency, "rate_limit", cfg.Tuning.RateLimit, "skip_invalid", h.SkipInvalid)
 	return b
 }
 

@@ -111,8 +111,9 @@ func cached(t *testing.T, p credentials.Provider) credentials.Provider {
 
 func typeName(v any) string { return fmt.Sprintf("%T", v) }
 
-// The configured line names the version and the settings in force, at the
-// first invocation of each set of settings.
+// The configured line names the version and the settings in force, once
+// per set of settings: as the Handler is built (at a cold start, before any
+// invocation), and at the invocation that saw a setting change.
 func TestConfiguredLineNamesTheVersion(t *testing.T) {
 	old := Version
 	Version = "v1.2.3-test"
@@ -120,9 +121,16 @@ func TestConfiguredLineNamesTheVersion(t *testing.T) {
 	var log bytes.Buffer
 	var mu sync.Mutex
 	h := NewFromEnv(func(k string) string { return processEnv[k] }, slog.New(slog.NewJSONHandler(&lockedWriter{w: &log, mu: &mu}, nil)))
+	configured := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return bytes.Count(log.Bytes(), []byte(`"msg":"configured"`))
+	}
+	assert.Equal(t, 1, configured(), "written by the build, before any invocation")
 	move := []byte(`{"InstanceIds":["ins-00000005"],"ProjectId":1045,"DryRun":true}`)
 	_, _ = h.Invoke(invocationCtx(nil), move)
 	_, _ = h.Invoke(invocationCtx(nil), move)
+	assert.Equal(t, 1, configured(), "the settings did not change")
 	_, _ = h.Invoke(invocationCtx(map[string]string{"DRY_RUN": "true"}), move)
 	mu.Lock()
 	defer mu.Unlock()
