@@ -60,10 +60,10 @@ func main() {
 		return handler.NewFromEnv(atStart, slog.New(slog.NewJSONHandler(os.Stderr, nil)))
 	}
 	if os.Getenv("_LAMBDA_SERVER_PORT") != "" {
-		// The runtime listens at once; the Handler is built, and encoding/json
-		// warmed, beside it while SCF has yet to call: the cold start's first
-		// Ping comes sooner, and an invocation that comes first waits for
-		// the build.
+		// The runtime listens at once; the Handler is built (its configured
+		// line written) and encoding/json warmed beside it while SCF has yet
+		// to call: the cold start's first Ping and first answer come sooner,
+		// and an invocation that comes first waits for the build.
 		s := &starting{built: make(chan struct{})}
 		go func() {
 			s.h = newHandler()

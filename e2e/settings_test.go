@@ -143,9 +143,9 @@ func TestASettingRemovedFromTheEnvironmentIsGoneAtTheNextInvocation(t *testing.T
 // whose Environment the runtime has already set in the process, waits for
 // the build and is answered (or, when its time runs out first, fails); and
 // that Environment stays the invocation's, not the start's: a guard it
-// opened is closed at the next invocation without it. (The start's environment is read in main before the runtime
-// serves; a read of it within the build would have to follow the pipe
-// to be caught here.)
+// opened is closed at the next invocation without it. (The start's
+// environment is read in main before the runtime serves; a read of it
+// within the build would have to follow the pipe to be caught here.)
 func TestAnInvocationDuringTheBuildWaitsForItAndKeepsItsEnvironment(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
